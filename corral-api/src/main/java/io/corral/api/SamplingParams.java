@@ -1,0 +1,106 @@
+package io.corral.api;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How the next token is chosen, and when generation stops. Defaults follow llama.cpp's.
+ * A temperature of 0 means greedy decoding (always the most likely token).
+ *
+ * @param maxTokens the most tokens to generate; 0 means until the model ends or the context is full
+ * @param seed      random seed; null for a random one
+ */
+public record SamplingParams(
+        double temperature,
+        double topP,
+        int topK,
+        double minP,
+        double repeatPenalty,
+        int repeatLastN,
+        double presencePenalty,
+        double frequencyPenalty,
+        Long seed,
+        int maxTokens,
+        List<String> stop) {
+
+    public static final SamplingParams DEFAULTS = builder().build();
+
+    public SamplingParams {
+        stop = List.copyOf(stop);
+        check(temperature >= 0 && Double.isFinite(temperature), "temperature", "must be >= 0, was " + temperature);
+        check(topP > 0 && topP <= 1, "top_p", "must be in (0, 1], was " + topP);
+        check(topK >= 0, "top_k", "must be >= 0 (0 disables it), was " + topK);
+        check(minP >= 0 && minP <= 1, "min_p", "must be in [0, 1], was " + minP);
+        check(repeatPenalty > 0 && Double.isFinite(repeatPenalty), "repeat_penalty", "must be > 0 (1 disables it), was " + repeatPenalty);
+        check(repeatLastN >= -1, "repeat_last_n", "must be >= -1 (-1 means the whole context), was " + repeatLastN);
+        check(presencePenalty >= -2 && presencePenalty <= 2, "presence_penalty", "must be in [-2, 2], was " + presencePenalty);
+        check(frequencyPenalty >= -2 && frequencyPenalty <= 2, "frequency_penalty", "must be in [-2, 2], was " + frequencyPenalty);
+        check(maxTokens >= 0, "max_tokens", "must be >= 0, was " + maxTokens);
+        for (String s : stop) {
+            check(s != null && !s.isEmpty(), "stop", "stop sequences must not be empty");
+        }
+    }
+
+    private static void check(boolean ok, String param, String message) {
+        if (!ok) {
+            throw new InvalidRequestException(param, param + " " + message);
+        }
+    }
+
+    public boolean greedy() {
+        return temperature == 0;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.temperature = temperature;
+        b.topP = topP;
+        b.topK = topK;
+        b.minP = minP;
+        b.repeatPenalty = repeatPenalty;
+        b.repeatLastN = repeatLastN;
+        b.presencePenalty = presencePenalty;
+        b.frequencyPenalty = frequencyPenalty;
+        b.seed = seed;
+        b.maxTokens = maxTokens;
+        b.stop = new ArrayList<>(stop);
+        return b;
+    }
+
+    /** Builds {@link SamplingParams}; values are checked by {@link #build()}. */
+    public static final class Builder {
+        private double temperature = 0.8;
+        private double topP = 0.95;
+        private int topK = 40;
+        private double minP = 0.05;
+        private double repeatPenalty = 1.0;
+        private int repeatLastN = 64;
+        private double presencePenalty;
+        private double frequencyPenalty;
+        private Long seed;
+        private int maxTokens;
+        private List<String> stop = new ArrayList<>();
+
+        public Builder temperature(double v) { temperature = v; return this; }
+        public Builder topP(double v) { topP = v; return this; }
+        public Builder topK(int v) { topK = v; return this; }
+        public Builder minP(double v) { minP = v; return this; }
+        public Builder repeatPenalty(double v) { repeatPenalty = v; return this; }
+        public Builder repeatLastN(int v) { repeatLastN = v; return this; }
+        public Builder presencePenalty(double v) { presencePenalty = v; return this; }
+        public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
+        public Builder seed(Long v) { seed = v; return this; }
+        public Builder maxTokens(int v) { maxTokens = v; return this; }
+        public Builder stop(List<String> v) { stop = new ArrayList<>(v); return this; }
+        public Builder stop(String... v) { return stop(List.of(v)); }
+
+        public SamplingParams build() {
+            return new SamplingParams(temperature, topP, topK, minP, repeatPenalty, repeatLastN,
+                    presencePenalty, frequencyPenalty, seed, maxTokens, stop);
+        }
+    }
+}

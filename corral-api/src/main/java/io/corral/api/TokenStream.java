@@ -1,0 +1,31 @@
+package io.corral.api;
+
+import java.util.Iterator;
+import java.util.function.Consumer;
+
+/**
+ * A generation in progress, read token by token. Each {@link #next()} returns the text of the next
+ * token(s) as the engine produces them (never a partial UTF-8 character, never text that belongs to
+ * a stop sequence). {@link #close()} (or {@link #cancel()} from any thread) stops the engine.
+ * After the last piece, {@link #result()} gives the whole answer with its usage and metrics.
+ */
+public interface TokenStream extends Iterator<String>, AutoCloseable {
+
+    /** Stops generation; safe from any thread. The stream then ends with {@link FinishReason#CANCELLED}. */
+    void cancel();
+
+    /** The finished result; drains the stream first if it has not ended. */
+    ChatResult result();
+
+    /** Stops generation if still running and frees the engine's resources. */
+    @Override
+    void close();
+
+    /** Sends every piece to {@code onText} as it comes, then returns the result. */
+    default ChatResult forEachRemainingThenResult(Consumer<String> onText) {
+        try (this) {
+            forEachRemaining(onText);
+            return result();
+        }
+    }
+}

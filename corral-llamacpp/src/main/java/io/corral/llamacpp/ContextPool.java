@@ -1,0 +1,70 @@
+package io.corral.llamacpp;
+
+import io.corral.api.CancelledException;
+import io.corral.llamacpp.ffi.NativeContext;
+import io.corral.llamacpp.ffi.NativeModel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Up to {@code parallel} contexts over one model, created on demand. Each stateless request borrows
+ * one for its whole generation, so that many run at once; a request beyond {@code parallel} waits.
+ */
+final class ContextPool implements AutoCloseable {
+
+    private final NativeModel model;
+    private final LlamaCppConfig config;
+    private final Semaphore permits;
+    private final ConcurrentLinkedDeque<KvCache> idle = new ConcurrentLinkedDeque<>();
+    private final List<KvCache> all = new ArrayList<>();
+
+    ContextPool(NativeModel model, LlamaCppConfig config) {
+        this.model = model;
+        this.config = config;
+        this.permits = new Semaphore(config.parallel(), true);
+    }
+
+    /** Borrows an empty context; blocks while all are busy. */
+    KvCache acquire() {
+        try {
+            permits.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancelledException("interrupted while waiting for a free context");
+        }
+        KvCache cache = idle.pollFirst();
+        if (cache == null) {
+            try {
+                cache = new KvCache(newContext());
+            } catch (RuntimeException e) {
+                permits.release();
+                throw e;
+            }
+            synchronized (all) {
+                all.add(cache);
+            }
+        }
+        return cache;
+    }
+
+    void release(KvCache cache) {
+        cache.clear();
+        idle.addFirst(cache);
+        permits.release();
+    }
+
+    NativeContext newContext() {
+        return new NativeContext(model, config.contextSize(), config.batchSize(), config.threads());
+    }
+
+    @Override
+    public void close() {
+        synchronized (all) {
+            all.forEach(c -> c.context().close());
+            all.clear();
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package io.corral.llamacpp;
+
+import io.corral.api.ChatResult;
+import io.corral.api.FinishReason;
+import io.corral.api.Metrics;
+import io.corral.api.SamplingParams;
+import io.corral.api.TokenStream;
+import io.corral.api.Usage;
+import io.corral.llamacpp.ffi.NativeModel;
+import io.corral.llamacpp.ffi.NativeSampler;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One generation, driven by its reader: each {@link #hasNext()} evaluates and samples tokens on the
+ * caller's thread until there is text to hand out. The prompt is evaluated on the first read.
+ * {@link #cancel()} may come from any thread; the engine stops before its next token.
+ */
+final class Generation implements TokenStream {
+
+    /** What happens to the context when the generation ends. */
+    interface Owner {
+        /** Frees room in a full cache; returns false when the generation must end instead. */
+        boolean makeRoom(KvCache cache);
+
+        /** Called exactly once, when the generation has ended or was closed. */
+        void finished(Generation generation);
+    }
+
+    private final NativeModel model;
+    private final KvCache cache;
+    private final NativeSampler sampler;
+    private final int[] prompt;
+    private final SamplingParams params;
+    private final TextAssembler assembler;
+    private final String modelId;
+    private final String providerId;
+    private final Owner owner;
+    private final long startNanos = System.nanoTime();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final StringBuilder text = new StringBuilder();
+
+    private volatile boolean cancelled;
+    private boolean started;
+    private int cachedTokens;
+    private int generated;
+    private int pendingToken = -1; // sampled, not yet evaluated
+    private long firstTokenNanos;
+    private long endNanos;
+    private FinishReason finishReason;
+    private String nextPiece;
+    private boolean released;
+
+    Generation(NativeModel model, KvCache cache, NativeSampler sampler, int[] prompt, SamplingParams params,
+               List<String> stops, String modelId, String providerId, Owner owner) {
+        this.model = model;
+        this.cache = cache;
+        this.sampler = sampler;
+        this.prompt = prompt;
+        this.params = params;
+        this.assembler = new TextAssembler(stops);
+        this.modelId = modelId;
+        this.providerId = providerId;
+        this.owner = owner;
+    }
+
+    @Override
+    public boolean hasNext() {
+        lock.lock();
+        try {
+            while (nextPiece == null && finishReason == null) {
+                step();
+            }
+            if (nextPiece == null) {
+                release(); // ended, and everything was handed out
+            }
+            return nextPiece != null;
+        } catch (RuntimeException e) {
+            finish(FinishReason.STOP);
+            release();
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("generation has ended");
+        }
+        String piece = nextPiece;
+        nextPiece = null;
+        return piece;
+    }
+
+    /** Evaluates what is pending and samples one token. */
+    private void step() {
+        if (cancelled) {
+            finish(FinishReason.CANCELLED);
+            return;
+        }
+        if (!started) {
+            started = true;
+            cachedTokens = cache.keepCommonPrefix(prompt);
+            cache.append(prompt, cachedTokens);
+        } else if (pendingToken >= 0) {
+            if (cache.size() >= cache.capacity() && !owner.makeRoom(cache)) {
+                finish(FinishReason.LENGTH);
+                return;
+            }
+            cache.appendOne(pendingToken);
+            pendingToken = -1;
+        }
+        if (cancelled) {
+            finish(FinishReason.CANCELLED);
+            return;
+        }
+        int token = cache.context().sample(sampler);
+        if (generated == 0) {
+            firstTokenNanos = System.nanoTime();
+        }
+        if (model.isEndOfGeneration(token)) {
+            finish(FinishReason.STOP);
+            return;
+        }
+        generated++;
+        pendingToken = token;
+        emit(assembler.append(model.piece(token)));
+        if (assembler.stopped()) {
+            finish(FinishReason.STOP);
+        } else if (params.maxTokens() > 0 && generated >= params.maxTokens()) {
+            finish(FinishReason.LENGTH);
+        }
+    }
+
+    private void emit(String piece) {
+        if (!piece.isEmpty()) {
+            text.append(piece);
+            nextPiece = nextPiece == null ? piece : nextPiece + piece;
+        }
+    }
+
+    private void finish(FinishReason reason) {
+        if (finishReason != null) {
+            return;
+        }
+        if (reason != FinishReason.CANCELLED) {
+            emit(assembler.flush());
+        }
+        finishReason = reason;
+        endNanos = System.nanoTime();
+        if (nextPiece == null) {
+            release();
+        }
+    }
+
+    /** Gives the context back once; the last sampled token is not in the cache. */
+    private void release() {
+        if (!released) {
+            released = true;
+            try {
+                sampler.close();
+            } finally {
+                owner.finished(this);
+            }
+        }
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+    }
+
+    @Override
+    public ChatResult result() {
+        while (hasNext()) {
+            next();
+        }
+        lock.lock();
+        try {
+            release();
+            long ttft = (generated == 0 ? endNanos : firstTokenNanos) - startNanos;
+            double seconds = (endNanos - firstTokenNanos) / 1e9;
+            double tps = generated > 1 && seconds > 0 ? (generated - 1) / seconds : 0;
+            return new ChatResult(text.toString(), List.of(), finishReason,
+                    new Usage(prompt.length, cachedTokens, generated),
+                    new Metrics(modelId, providerId, Duration.ofNanos(endNanos - startNanos), Duration.ofNanos(ttft), tps));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        cancelled = true;
+        lock.lock();
+        try {
+            if (finishReason == null) {
+                finishReason = FinishReason.CANCELLED;
+                endNanos = System.nanoTime();
+            }
+            release();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How the generation ended, or null while running. */
+    FinishReason finishReason() {
+        return finishReason;
+    }
+
+    /** The whole text handed out so far. */
+    String text() {
+        return text.toString();
+    }
+
+    int generatedTokens() {
+        return generated;
+    }
+}

@@ -1,0 +1,210 @@
+package io.corral.llamacpp;
+
+import io.corral.api.ChatMessage;
+import io.corral.api.ChatRequest;
+import io.corral.api.CompletionRequest;
+import io.corral.api.ContextOverflowException;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.ModelNotFoundException;
+import io.corral.api.ResponseFormat;
+import io.corral.api.SamplingParams;
+import io.corral.api.TokenStream;
+import io.corral.gguf.ModelMetadata;
+import io.corral.llamacpp.ffi.NativeModel;
+import io.corral.llamacpp.ffi.NativeSampler;
+import io.corral.llamacpp.grammar.JsonSchemaGrammar;
+import io.corral.spi.Capability;
+import io.corral.spi.InferenceProvider;
+import io.corral.spi.ModelInfo;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The in-process llama.cpp engine for one GGUF model. Stateless requests borrow a context from a
+ * small pool (so several run at once); {@link #openSession} gives a conversation its own context.
+ */
+public final class LlamaCppEngine implements InferenceProvider {
+
+    private static final Set<Capability> CAPABILITIES =
+            EnumSet.of(Capability.CHAT, Capability.COMPLETION, Capability.JSON_SCHEMA, Capability.SESSIONS);
+    private static final int MAX_DEFAULT_CONTEXT = 8192;
+
+    private final String providerId;
+    private final LlamaCppConfig config;
+    private final ModelMetadata metadata;
+    private final NativeModel model;
+    private final PromptFormat format;
+    private final ContextPool pool;
+
+    private LlamaCppEngine(String providerId, LlamaCppConfig config, ModelMetadata metadata, NativeModel model) {
+        this.providerId = providerId;
+        this.config = config;
+        this.metadata = metadata;
+        this.model = model;
+        this.format = new PromptFormat(model);
+        this.pool = new ContextPool(model, config);
+    }
+
+    /** Checks the file's header, then loads the model. */
+    public static LlamaCppEngine open(LlamaCppConfig config) {
+        return open("llamacpp", config);
+    }
+
+    public static LlamaCppEngine open(String providerId, LlamaCppConfig config) {
+        ModelMetadata metadata = ModelMetadata.read(config.model());
+        NativeModel model = NativeModel.load(config.model());
+        int trained = model.trainedContextLength();
+        int contextSize = config.contextSize() > 0 ? config.contextSize()
+                : Math.min(trained > 0 ? trained : MAX_DEFAULT_CONTEXT, MAX_DEFAULT_CONTEXT);
+        return new LlamaCppEngine(providerId, config.withContextSize(contextSize), metadata, model);
+    }
+
+    @Override
+    public String id() {
+        return providerId;
+    }
+
+    @Override
+    public String vendor() {
+        return "llama.cpp";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return CAPABILITIES;
+    }
+
+    /** The model id requests use. */
+    public String modelId() {
+        return config.id();
+    }
+
+    public ModelMetadata metadata() {
+        return metadata;
+    }
+
+    public LlamaCppConfig config() {
+        return config;
+    }
+
+    /** The context window of each generation and session, in tokens. */
+    public int contextSize() {
+        return config.contextSize();
+    }
+
+    /** Whether the model has no chat template and is prompted with the plain layout. */
+    public boolean baseModel() {
+        return format.plain();
+    }
+
+    @Override
+    public List<ModelInfo> models() {
+        var m = new java.util.LinkedHashMap<String, Object>(metadata.toMap());
+        m.put("runtime", "llama.cpp (in-process)");
+        m.put("loaded", true);
+        return List.of(new ModelInfo(config.id(), providerId, metadata.contextLength(), CAPABILITIES, m));
+    }
+
+    @Override
+    public TokenStream stream(ChatRequest request) {
+        checkModel(request.model());
+        for (ChatMessage m : request.messages()) {
+            if (m.hasImages()) {
+                throw new InvalidRequestException("messages", "model " + config.id() + " does not accept images");
+            }
+        }
+        int[] prompt = model.tokenize(format.renderRequest(request.messages()), true, !format.plain());
+        return start(prompt, request.sampling(), request.format(), format.stops());
+    }
+
+    @Override
+    public TokenStream stream(CompletionRequest request) {
+        checkModel(request.model());
+        int[] prompt = model.tokenize(request.prompt(), true, false);
+        return start(prompt, request.sampling(), request.format(), List.of());
+    }
+
+    private TokenStream start(int[] prompt, SamplingParams sampling, ResponseFormat responseFormat, List<String> extraStops) {
+        if (prompt.length >= contextSize()) {
+            throw new ContextOverflowException("prompt of " + prompt.length
+                    + " tokens does not fit the context window of " + contextSize() + " tokens");
+        }
+        NativeSampler sampler = sampler(sampling, responseFormat);
+        KvCache cache;
+        try {
+            cache = pool.acquire();
+        } catch (RuntimeException e) {
+            sampler.close();
+            throw e;
+        }
+        return new Generation(model, cache, sampler, prompt, sampling, stops(sampling, extraStops), config.id(),
+                providerId, new Generation.Owner() {
+                    @Override
+                    public boolean makeRoom(KvCache c) {
+                        return false; // a stateless request ends when the window is full
+                    }
+
+                    @Override
+                    public void finished(Generation g) {
+                        pool.release(cache);
+                    }
+                });
+    }
+
+    /** Opens a conversation with its own context; {@code systemPrompt} may be null. */
+    public LlamaSession openSession(String systemPrompt, SamplingParams sampling) {
+        return new LlamaSession(this, systemPrompt, sampling);
+    }
+
+    /** Reopens a conversation saved with {@link LlamaSession#save}. */
+    public LlamaSession restoreSession(Path file, SamplingParams sampling) {
+        return LlamaSession.restore(this, file, sampling);
+    }
+
+    NativeModel model() {
+        return model;
+    }
+
+    PromptFormat format() {
+        return format;
+    }
+
+    KvCache newCache() {
+        return new KvCache(pool.newContext());
+    }
+
+    NativeSampler sampler(SamplingParams p, ResponseFormat responseFormat) {
+        String grammar = switch (responseFormat) {
+            case ResponseFormat.Text t -> null;
+            case ResponseFormat.JsonObject j -> JsonSchemaGrammar.anyJsonObject();
+            case ResponseFormat.JsonSchema s -> JsonSchemaGrammar.fromSchema(s.schema());
+            case ResponseFormat.Grammar g -> g.gbnf();
+        };
+        long seed = p.seed() == null ? 0xFFFFFFFFL : p.seed();
+        return new NativeSampler(model, new NativeSampler.Spec(p.temperature(), p.topK(), p.topP(), p.minP(),
+                p.repeatLastN() == -1 ? contextSize() : p.repeatLastN(), p.repeatPenalty(), p.frequencyPenalty(),
+                p.presencePenalty(), seed, grammar));
+    }
+
+    static List<String> stops(SamplingParams sampling, List<String> extra) {
+        List<String> stops = new ArrayList<>(sampling.stop());
+        stops.addAll(extra);
+        return stops;
+    }
+
+    private void checkModel(String requested) {
+        if (requested != null && !requested.isBlank() && !requested.equals(config.id())) {
+            throw new ModelNotFoundException("model '" + requested + "' not found; this engine serves '" + config.id() + "'");
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        model.close();
+    }
+}

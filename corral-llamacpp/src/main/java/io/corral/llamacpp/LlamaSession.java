@@ -1,0 +1,306 @@
+package io.corral.llamacpp;
+
+import io.corral.api.ChatMessage;
+import io.corral.api.ChatResult;
+import io.corral.api.ContextOverflowException;
+import io.corral.api.ContextUsage;
+import io.corral.api.InvalidModelException;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.ResponseFormat;
+import io.corral.api.Role;
+import io.corral.api.SamplingParams;
+import io.corral.api.Session;
+import io.corral.api.TokenStream;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A conversation with its own llama.cpp context. Each turn evaluates only the text added since the
+ * last one (the new message and the previous answer, which is re-read in one batch so that the cache
+ * always matches the conversation text exactly).
+ *
+ * <p>Overflow policy: the system prompt (and BOS) are never dropped. When a turn would not fit with
+ * room to answer (max_tokens, at most a quarter of the window), the oldest tokens after the system
+ * prompt are dropped: at least half of them (llama.cpp's context-shift rule), more if needed. When the
+ * window fills during an answer, half of the droppable tokens go the same way. The KV cache is edited
+ * in place ({@code llama_memory_seq_rm} and {@code seq_add}), not rebuilt.
+ */
+public final class LlamaSession implements Session {
+
+    private static final int MAGIC = 0x43524C53; // "CRLS"
+    private static final int VERSION = 1;
+
+    private final LlamaCppEngine engine;
+    private final KvCache cache;
+    private final SamplingParams sampling;
+    private final List<ChatMessage> history = new ArrayList<>();
+    private String renderedText = "";
+    private int protectedTokens;
+    private int pendingAnswerTokens; // the last answer's tokens, read again at the next turn
+    private Generation active;
+    private boolean closed;
+
+    LlamaSession(LlamaCppEngine engine, String systemPrompt, SamplingParams sampling) {
+        this.engine = engine;
+        this.sampling = sampling == null ? SamplingParams.DEFAULTS : sampling;
+        this.cache = engine.newCache();
+        if (systemPrompt != null && !systemPrompt.isBlank()) {
+            history.add(ChatMessage.system(systemPrompt));
+        }
+        evaluateSystemPrompt();
+    }
+
+    private void evaluateSystemPrompt() {
+        cache.clear();
+        renderedText = history.isEmpty() ? "" : engine.format().render(history, false);
+        int[] tokens = engine.model().tokenize(renderedText, true, !engine.format().plain());
+        if (tokens.length >= cache.capacity()) {
+            throw new ContextOverflowException("system prompt of " + tokens.length
+                    + " tokens does not fit the context window of " + cache.capacity());
+        }
+        cache.append(tokens, 0);
+        protectedTokens = tokens.length;
+        pendingAnswerTokens = 0;
+    }
+
+    @Override
+    public ChatResult send(String userText) {
+        try (TokenStream stream = stream(ChatMessage.user(userText))) {
+            return stream.result();
+        }
+    }
+
+    @Override
+    public TokenStream stream(ChatMessage message) {
+        checkOpen();
+        if (active != null && active.finishReason() == null) {
+            throw new IllegalStateException("the previous turn is still running; finish or close its stream first");
+        }
+        if (message.role() == Role.SYSTEM) {
+            throw new InvalidRequestException("messages", "a session's system prompt is set when it is opened");
+        }
+        if (message.hasImages()) {
+            throw new InvalidRequestException("messages", "model " + engine.modelId() + " does not accept images");
+        }
+        List<ChatMessage> next = new ArrayList<>(history);
+        next.add(message);
+        String render = engine.format().render(next, true);
+        boolean plain = engine.format().plain();
+        int[] prompt;
+        if (render.startsWith(renderedText)) {
+            int[] added = engine.model().tokenize(render.substring(renderedText.length()), false, !plain);
+            prompt = concat(cache.tokens(), added);
+        } else {
+            // the template rewrote earlier text: keep the system prompt, re-read the rest
+            cache.truncate(protectedTokens);
+            prompt = engine.model().tokenize(render, true, !plain);
+        }
+        prompt = fit(prompt);
+        int promptEnd = prompt.length;
+        int[] dropped = {0};
+        var sampler = engine.sampler(sampling, ResponseFormat.TEXT);
+        active = new Generation(engine.model(), cache, sampler, prompt, sampling,
+                LlamaCppEngine.stops(sampling, engine.format().stops()), engine.modelId(), engine.id(),
+                new Generation.Owner() {
+                    @Override
+                    public boolean makeRoom(KvCache c) {
+                        int droppable = c.size() - protectedTokens;
+                        if (droppable < 2) {
+                            return false;
+                        }
+                        c.dropRange(protectedTokens, droppable / 2);
+                        dropped[0] += droppable / 2;
+                        return true;
+                    }
+
+                    @Override
+                    public void finished(Generation g) {
+                        cache.truncate(Math.max(protectedTokens, promptEnd - dropped[0]));
+                        history.add(message);
+                        history.add(ChatMessage.assistant(g.text()));
+                        renderedText = render;
+                        pendingAnswerTokens = g.generatedTokens();
+                    }
+                });
+        return active;
+    }
+
+    /** Applies the overflow policy to a prompt that extends the cache; returns the prompt to evaluate. */
+    private int[] fit(int[] prompt) {
+        int capacity = cache.capacity();
+        int reserve = Math.min(sampling.maxTokens() > 0 ? sampling.maxTokens() : capacity / 4, capacity / 4);
+        int excess = prompt.length + reserve - capacity;
+        if (excess <= 0) {
+            return prompt;
+        }
+        int droppable = prompt.length - protectedTokens - 1;
+        if (droppable <= 0 || prompt.length - Math.min(droppable, Math.max(excess, droppable / 2)) >= capacity) {
+            throw new ContextOverflowException("message does not fit the context window of " + capacity
+                    + " tokens even after dropping the conversation history");
+        }
+        int drop = Math.min(droppable, Math.max(excess, droppable / 2));
+        int shared = 0;
+        int[] cached = cache.tokens();
+        while (shared < cached.length && cached[shared] == prompt[shared]) {
+            shared++;
+        }
+        if (shared >= protectedTokens + drop) {
+            cache.dropRange(protectedTokens, drop); // shift the KV cache instead of re-reading
+        } else {
+            cache.truncate(protectedTokens);
+        }
+        int[] kept = new int[prompt.length - drop];
+        System.arraycopy(prompt, 0, kept, 0, protectedTokens);
+        System.arraycopy(prompt, protectedTokens + drop, kept, protectedTokens, kept.length - protectedTokens);
+        return kept;
+    }
+
+    @Override
+    public List<ChatMessage> history() {
+        return List.copyOf(history);
+    }
+
+    @Override
+    public ContextUsage contextUsage() {
+        return new ContextUsage(cache.size() + pendingAnswerTokens, cache.capacity());
+    }
+
+    /** Tokens of the system prompt (with BOS), never dropped. */
+    public int protectedTokens() {
+        return protectedTokens;
+    }
+
+    @Override
+    public void trim(int tokens) {
+        checkOpen();
+        if (tokens < 0) {
+            throw new InvalidRequestException("tokens", "trim needs a number of tokens >= 0");
+        }
+        int keepAnswer = Math.min(pendingAnswerTokens, tokens);
+        int keepCached = tokens - keepAnswer;
+        int droppable = cache.size() - protectedTokens;
+        if (droppable > keepCached) {
+            cache.dropRange(protectedTokens, droppable - keepCached);
+        }
+        pendingAnswerTokens = keepAnswer;
+    }
+
+    @Override
+    public void clear() {
+        checkOpen();
+        history.removeIf(m -> m.role() != Role.SYSTEM);
+        evaluateSystemPrompt();
+    }
+
+    @Override
+    public void save(Path file) {
+        checkOpen();
+        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
+            out.writeInt(MAGIC);
+            out.writeInt(VERSION);
+            writeString(out, engine.modelId());
+            out.writeInt(engine.model().vocabSize());
+            out.writeInt(history.size());
+            for (ChatMessage m : history) {
+                writeString(out, m.role().name());
+                writeString(out, m.text());
+            }
+            writeString(out, renderedText);
+            out.writeInt(protectedTokens);
+            out.writeInt(pendingAnswerTokens);
+            int[] tokens = cache.tokens();
+            out.writeInt(tokens.length);
+            for (int t : tokens) {
+                out.writeInt(t);
+            }
+            byte[] state = cache.context().saveState();
+            out.writeInt(state.length);
+            out.write(state);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save session to " + file, e);
+        }
+    }
+
+    static LlamaSession restore(LlamaCppEngine engine, Path file, SamplingParams sampling) {
+        LlamaSession s = new LlamaSession(engine, null, sampling);
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            if (in.readInt() != MAGIC || in.readInt() != VERSION) {
+                throw new InvalidModelException("not a Corral session file: " + file);
+            }
+            String model = readString(in);
+            if (!model.equals(engine.modelId()) || in.readInt() != engine.model().vocabSize()) {
+                throw new InvalidModelException("session " + file + " was saved with model '" + model
+                        + "', not '" + engine.modelId() + "'");
+            }
+            s.history.clear();
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                s.history.add(ChatMessage.of(Role.valueOf(readString(in)), readString(in)));
+            }
+            s.renderedText = readString(in);
+            s.protectedTokens = in.readInt();
+            s.pendingAnswerTokens = in.readInt();
+            int[] tokens = new int[in.readInt()];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = in.readInt();
+            }
+            byte[] state = in.readNBytes(in.readInt());
+            if (!s.cache.restore(tokens, state)) {
+                throw new InvalidModelException("llama.cpp refused the saved state in " + file);
+            }
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw new InvalidModelException("cannot read session file " + file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static String readString(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > (64 << 20)) {
+            throw new IOException("corrupt string length " + n);
+        }
+        return new String(in.readNBytes(n), StandardCharsets.UTF_8);
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("session is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            if (active != null) {
+                active.close();
+            }
+            cache.context().close();
+        }
+    }
+}

@@ -1,0 +1,251 @@
+package io.corral.llamacpp.ffi;
+
+import io.corral.api.ContextOverflowException;
+import io.corral.api.EngineException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.invoke.VarHandle;
+
+import static io.corral.llamacpp.ffi.Llama.rethrow;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * A llama.cpp inference context: a KV cache of {@link #size()} tokens over one loaded model. One thread
+ * at a time; the caller serialises use (a context belongs to one generation or one session).
+ * Everything is on sequence 0.
+ */
+public final class NativeContext implements AutoCloseable {
+
+    private static final VarHandle N_CTX = Llama.field(Llama.CONTEXT_PARAMS, "n_ctx");
+    private static final VarHandle N_BATCH = Llama.field(Llama.CONTEXT_PARAMS, "n_batch");
+    private static final VarHandle N_UBATCH = Llama.field(Llama.CONTEXT_PARAMS, "n_ubatch");
+    private static final VarHandle N_THREADS = Llama.field(Llama.CONTEXT_PARAMS, "n_threads");
+    private static final VarHandle N_THREADS_BATCH = Llama.field(Llama.CONTEXT_PARAMS, "n_threads_batch");
+    private static final VarHandle NO_PERF = Llama.field(Llama.CONTEXT_PARAMS, "no_perf");
+    private static final VarHandle BATCH_N_TOKENS = Llama.field(Llama.BATCH, "n_tokens");
+    private static final VarHandle BATCH_TOKEN = Llama.field(Llama.BATCH, "token");
+    private static final VarHandle BATCH_POS = Llama.field(Llama.BATCH, "pos");
+    private static final VarHandle BATCH_N_SEQ_ID = Llama.field(Llama.BATCH, "n_seq_id");
+    private static final VarHandle BATCH_SEQ_ID = Llama.field(Llama.BATCH, "seq_id");
+    private static final VarHandle BATCH_LOGITS = Llama.field(Llama.BATCH, "logits");
+
+    private final NativeModel model;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment ctx;
+    private final MemorySegment memory;
+    private final int size;
+    private final int batchSize;
+    // the batch, allocated once: token, pos, n_seq_id, seq_id (pointers to one shared seq id 0), logits
+    private final MemorySegment batch;
+    private final MemorySegment tokens;
+    private final MemorySegment positions;
+    private final MemorySegment logitFlags;
+    private boolean closed;
+
+    /**
+     * @param contextSize tokens of KV cache (0 = the model's trained context)
+     * @param threads     threads for generation and for prompt processing
+     */
+    public NativeContext(NativeModel model, int contextSize, int batchSize, int threads) {
+        this.model = model;
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment params = (MemorySegment) Llama.context_default_params.invokeExact((SegmentAllocator) tmp);
+            N_CTX.set(params, 0L, contextSize);
+            N_BATCH.set(params, 0L, batchSize);
+            N_UBATCH.set(params, 0L, batchSize);
+            N_THREADS.set(params, 0L, threads);
+            N_THREADS_BATCH.set(params, 0L, threads);
+            NO_PERF.set(params, 0L, true);
+            LlamaLibrary.takeRecentErrors();
+            ctx = (MemorySegment) Llama.init_from_model.invokeExact(model.pointer(), params);
+            if (ctx.equals(MemorySegment.NULL)) {
+                throw new EngineException("llama.cpp could not create a context of " + contextSize + " tokens: "
+                        + LlamaLibrary.takeRecentErrors());
+            }
+            memory = (MemorySegment) Llama.get_memory.invokeExact(ctx);
+            size = (int) Llama.n_ctx.invokeExact(ctx);
+        } catch (Throwable t) {
+            arena.close();
+            throw rethrow(t);
+        }
+        this.batchSize = batchSize;
+        tokens = arena.allocate(JAVA_INT, batchSize);
+        positions = arena.allocate(JAVA_INT, batchSize);
+        logitFlags = arena.allocate(JAVA_BYTE, batchSize);
+        MemorySegment nSeqIds = arena.allocate(JAVA_INT, batchSize);
+        MemorySegment seqIdPointers = arena.allocate(ADDRESS, batchSize);
+        MemorySegment seqZero = arena.allocate(JAVA_INT);
+        for (int i = 0; i < batchSize; i++) {
+            nSeqIds.setAtIndex(JAVA_INT, i, 1);
+            seqIdPointers.setAtIndex(ADDRESS, i, seqZero);
+        }
+        batch = arena.allocate(Llama.BATCH);
+        BATCH_TOKEN.set(batch, 0L, tokens);
+        BATCH_POS.set(batch, 0L, positions);
+        BATCH_N_SEQ_ID.set(batch, 0L, nSeqIds);
+        BATCH_SEQ_ID.set(batch, 0L, seqIdPointers);
+        BATCH_LOGITS.set(batch, 0L, logitFlags);
+    }
+
+    public NativeModel model() {
+        return model;
+    }
+
+    /** Capacity of the KV cache in tokens. */
+    public int size() {
+        return size;
+    }
+
+    /**
+     * Evaluates {@code tokens[from, to)} at positions {@code startPos...}, in chunks of the batch size,
+     * computing logits for the last one only. Throws {@link ContextOverflowException} when the KV cache
+     * has no room left.
+     */
+    public void decode(int[] input, int from, int to, int startPos) {
+        if (startPos + (to - from) > size) {
+            throw new ContextOverflowException("context window of " + size + " tokens is full ("
+                    + startPos + " used, " + (to - from) + " more needed)");
+        }
+        for (int chunk = from; chunk < to; chunk += batchSize) {
+            int n = Math.min(batchSize, to - chunk);
+            for (int i = 0; i < n; i++) {
+                tokens.setAtIndex(JAVA_INT, i, input[chunk + i]);
+                positions.setAtIndex(JAVA_INT, i, startPos + (chunk - from) + i);
+                logitFlags.set(JAVA_BYTE, i, (byte) (chunk + i == to - 1 ? 1 : 0));
+            }
+            BATCH_N_TOKENS.set(batch, 0L, n);
+            int rc;
+            try {
+                rc = (int) Llama.decode.invokeExact(pointer(), batch);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (rc == 1) {
+                throw new ContextOverflowException("no room in the KV cache for " + n + " more tokens");
+            }
+            if (rc != 0) {
+                throw new EngineException("llama_decode failed with code " + rc + ": " + LlamaLibrary.takeRecentErrors());
+            }
+        }
+    }
+
+    /** Evaluates one token at {@code pos}. */
+    public void decodeOne(int token, int pos) {
+        decode(new int[]{token}, 0, 1, pos);
+    }
+
+    /** The logits of the last evaluated token, one per vocabulary entry. */
+    public float[] lastLogits() {
+        try {
+            MemorySegment p = (MemorySegment) Llama.get_logits_ith.invokeExact(pointer(), -1);
+            return p.reinterpret((long) model.vocabSize() * Float.BYTES).toArray(JAVA_FLOAT);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Samples the next token from the last evaluated position (and lets the sampler see it). */
+    public int sample(NativeSampler sampler) {
+        try {
+            return (int) Llama.sampler_sample.invokeExact(sampler.pointer(), pointer(), -1);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Forgets everything in the KV cache. */
+    public void clear() {
+        try {
+            Llama.memory_clear.invokeExact(memory, true);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Removes positions {@code [p0, p1)} ({@code p1 < 0}: to the end). */
+    public boolean remove(int p0, int p1) {
+        try {
+            return (boolean) Llama.memory_seq_rm.invokeExact(memory, 0, p0, p1);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Adds {@code delta} to the positions in {@code [p0, p1)} (a KV shift: RoPE is re-applied). */
+    public void shift(int p0, int p1, int delta) {
+        try {
+            Llama.memory_seq_add.invokeExact(memory, 0, p0, p1, delta);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Whether positions can be shifted (false for some architectures). */
+    public boolean canShift() {
+        try {
+            return (boolean) Llama.memory_can_shift.invokeExact(memory);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The highest position in the cache, or -1 when empty. */
+    public int maxPosition() {
+        try {
+            return (int) Llama.memory_seq_pos_max.invokeExact(memory, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The KV cache (and related state) as bytes, for {@link #restoreState}. */
+    public byte[] saveState() {
+        try (Arena tmp = Arena.ofConfined()) {
+            long n = (long) Llama.state_seq_get_size.invokeExact(pointer(), 0);
+            MemorySegment buf = tmp.allocate(Math.max(1, n));
+            long written = (long) Llama.state_seq_get_data.invokeExact(pointer(), buf, n, 0);
+            return buf.asSlice(0, written).toArray(JAVA_BYTE);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Replaces the KV cache with a saved state; false if llama.cpp refused it. */
+    public boolean restoreState(byte[] state) {
+        try (Arena tmp = Arena.ofConfined()) {
+            clear();
+            MemorySegment buf = tmp.allocate(Math.max(1, state.length));
+            MemorySegment.copy(state, 0, buf, JAVA_BYTE, 0, state.length);
+            long read = (long) Llama.state_seq_set_data.invokeExact(pointer(), buf, (long) state.length, 0);
+            return read > 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private MemorySegment pointer() {
+        if (closed) {
+            throw new IllegalStateException("context is closed");
+        }
+        return ctx;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            try {
+                Llama.free.invokeExact(ctx);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            } finally {
+                arena.close();
+            }
+        }
+    }
+}

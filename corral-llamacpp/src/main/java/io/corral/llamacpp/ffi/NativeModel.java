@@ -1,0 +1,223 @@
+package io.corral.llamacpp.ffi;
+
+import io.corral.api.InvalidModelException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.corral.llamacpp.ffi.Llama.rethrow;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/** A model loaded by llama.cpp, with its vocabulary. Thread-safe for reading; close once. */
+public final class NativeModel implements AutoCloseable {
+
+    /** One message for {@link #applyTemplate}. */
+    public record TemplateMessage(String role, String content) {
+    }
+
+    private final MemorySegment model;
+    private final MemorySegment vocab;
+    private final int vocabSize;
+    private final byte[][] pieces; // token text cache, filled lazily
+    private volatile boolean closed;
+
+    private NativeModel(MemorySegment model) throws Throwable {
+        this.model = model;
+        this.vocab = (MemorySegment) Llama.model_get_vocab.invokeExact(model);
+        this.vocabSize = (int) Llama.vocab_n_tokens.invokeExact(vocab);
+        this.pieces = new byte[vocabSize][];
+    }
+
+    /** Loads the weights of a GGUF file (CPU only); a file llama.cpp refuses is an {@link InvalidModelException}. */
+    public static NativeModel load(Path file) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment params = (MemorySegment) Llama.model_default_params.invokeExact((SegmentAllocator) arena);
+            MemorySegment path = arena.allocateFrom(file.toAbsolutePath().toString());
+            LlamaLibrary.takeRecentErrors();
+            MemorySegment model = (MemorySegment) Llama.model_load_from_file.invokeExact(path, params);
+            if (model.equals(MemorySegment.NULL)) {
+                String why = LlamaLibrary.takeRecentErrors();
+                throw new InvalidModelException("llama.cpp could not load " + file + (why.isEmpty() ? "" : ": " + why));
+            }
+            return new NativeModel(model);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    MemorySegment pointer() {
+        check();
+        return model;
+    }
+
+    MemorySegment vocabPointer() {
+        check();
+        return vocab;
+    }
+
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    public int trainedContextLength() {
+        try {
+            return (int) Llama.model_n_ctx_train.invokeExact(pointer());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public long parameterCount() {
+        try {
+            return (long) Llama.model_n_params.invokeExact(pointer());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** llama.cpp's one-line description, e.g. {@code "llama ?B all F32"}. */
+    public String description() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256);
+            int n = (int) Llama.model_desc.invokeExact(pointer(), buf, 256L);
+            return n < 0 ? "" : buf.getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The model's own chat template ({@code tokenizer.chat_template}), or null for a base model. */
+    public String chatTemplate() {
+        try {
+            MemorySegment s = (MemorySegment) Llama.model_chat_template.invokeExact(pointer(), MemorySegment.NULL);
+            return s.equals(MemorySegment.NULL) ? null : s.reinterpret(Long.MAX_VALUE).getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public boolean addsBos() {
+        try {
+            return (boolean) Llama.vocab_get_add_bos.invokeExact(vocabPointer());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Whether {@code token} ends generation (end of sequence or end of turn). */
+    public boolean isEndOfGeneration(int token) {
+        try {
+            return (boolean) Llama.vocab_is_eog.invokeExact(vocabPointer(), token);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Text to tokens. {@code addSpecial} adds BOS (and EOS) where the model wants them;
+     * {@code parseSpecial} turns special-token text such as {@code <|im_start|>} into those tokens.
+     */
+    public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment src = arena.allocate(bytes.length + 1L);
+            MemorySegment.copy(bytes, 0, src, JAVA_BYTE, 0, bytes.length);
+            int capacity = bytes.length + 8;
+            MemorySegment out = arena.allocate(JAVA_INT, capacity);
+            int n = (int) Llama.tokenize.invokeExact(vocabPointer(), src, bytes.length, out, capacity, addSpecial, parseSpecial);
+            if (n < 0) {
+                capacity = -n;
+                out = arena.allocate(JAVA_INT, capacity);
+                n = (int) Llama.tokenize.invokeExact(vocabPointer(), src, bytes.length, out, capacity, addSpecial, parseSpecial);
+            }
+            if (n < 0) {
+                throw new IllegalStateException("llama_tokenize failed: " + n);
+            }
+            return out.asSlice(0, (long) n * Integer.BYTES).toArray(JAVA_INT);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The UTF-8 bytes of one token (may be part of a character); special tokens render as nothing. */
+    public byte[] piece(int token) {
+        if (token < 0 || token >= vocabSize) {
+            throw new IllegalArgumentException("token " + token + " outside the vocabulary of " + vocabSize);
+        }
+        byte[] cached = pieces[token];
+        if (cached != null) {
+            return cached;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int capacity = 64;
+            MemorySegment buf = arena.allocate(capacity);
+            int n = (int) Llama.token_to_piece.invokeExact(vocabPointer(), token, buf, capacity, 0, false);
+            if (n < 0) {
+                capacity = -n;
+                buf = arena.allocate(capacity);
+                n = (int) Llama.token_to_piece.invokeExact(vocabPointer(), token, buf, capacity, 0, false);
+            }
+            byte[] piece = buf.asSlice(0, Math.max(n, 0)).toArray(JAVA_BYTE);
+            pieces[token] = piece;
+            return piece;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Formats messages with a chat template (llama.cpp's built-in implementations of the well-known
+     * templates, recognised from the template text). Returns null when llama.cpp does not know the template.
+     */
+    public String applyTemplate(String template, List<TemplateMessage> messages, boolean addAssistant) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment chat = arena.allocate(Llama.CHAT_MESSAGE, Math.max(1, messages.size()));
+            long total = 0;
+            for (int i = 0; i < messages.size(); i++) {
+                MemorySegment m = chat.asSlice(i * Llama.CHAT_MESSAGE.byteSize(), Llama.CHAT_MESSAGE);
+                m.set(ADDRESS, 0, arena.allocateFrom(messages.get(i).role()));
+                m.set(ADDRESS, ADDRESS.byteSize(), arena.allocateFrom(messages.get(i).content()));
+                total += messages.get(i).content().length() + messages.get(i).role().length();
+            }
+            MemorySegment tmpl = arena.allocateFrom(template);
+            int capacity = (int) Math.min(Integer.MAX_VALUE - 8, 2 * total + 256);
+            MemorySegment buf = arena.allocate(capacity);
+            int n = (int) Llama.chat_apply_template.invokeExact(tmpl, chat, (long) messages.size(), addAssistant, buf, capacity);
+            if (n > capacity) {
+                capacity = n;
+                buf = arena.allocate(capacity);
+                n = (int) Llama.chat_apply_template.invokeExact(tmpl, chat, (long) messages.size(), addAssistant, buf, capacity);
+            }
+            if (n < 0) {
+                return null;
+            }
+            return new String(buf.asSlice(0, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private void check() {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            try {
+                Llama.model_free.invokeExact(model);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+    }
+}
