@@ -32,12 +32,14 @@ public final class GgufReader {
     private static final long MAX_COUNT = 1L << 24;
     private static final int MAX_DIMS = 4;
 
+    private final Path file;
     private final FileChannel channel;
     private final long fileSize;
     private final ByteBuffer buffer = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private long bufferStart; // file position of buffer[0]
 
-    private GgufReader(FileChannel channel, long fileSize) {
+    private GgufReader(Path file, FileChannel channel, long fileSize) {
+        this.file = file;
         this.channel = channel;
         this.fileSize = fileSize;
         buffer.limit(0);
@@ -56,7 +58,7 @@ public final class GgufReader {
             if (size == 0) {
                 throw new InvalidModelException("model file is empty: " + file);
             }
-            return new GgufReader(ch, size).readFile(file);
+            return new GgufReader(file, ch, size).readFile(file);
         } catch (NoSuchFileException e) {
             throw new InvalidModelException("model file not found: " + file);
         } catch (EOFException e) {
@@ -136,15 +138,15 @@ public final class GgufReader {
             case 9 -> array();
             case 10, 11 -> i64();
             case 12 -> Double.longBitsToDouble(i64());
-            default -> throw new InvalidModelException("unknown GGUF value type " + type);
+            default -> throw fail("unknown GGUF value type " + type);
         };
     }
 
     private Object array() throws IOException {
         int type = u32();
         long length = i64();
-        if (length < 0 || length > fileSize) {
-            throw new InvalidModelException("GGUF array with impossible length " + length);
+        if (length < 0 || length > fileSize - position()) {
+            throw fail("model file is truncated (an array of " + length + " entries would run past its end)");
         }
         if (length > KEEP_ARRAY_MAX || type == 8 && length > 64) {
             for (long i = 0; i < length; i++) {
@@ -167,14 +169,14 @@ public final class GgufReader {
             case 10, 11, 12 -> skip(8);
             case 8 -> skip(stringLength());
             case 9 -> array();
-            default -> throw new InvalidModelException("unknown GGUF value type " + type);
+            default -> throw fail("unknown GGUF value type " + type);
         }
     }
 
     private long stringLength() throws IOException {
         long n = i64();
         if (n < 0 || n > MAX_STRING) {
-            throw new InvalidModelException("GGUF string with impossible length " + n);
+            throw fail("GGUF header has a string of impossible length " + n);
         }
         return n;
     }
@@ -189,6 +191,10 @@ public final class GgufReader {
             off += k;
         }
         return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private InvalidModelException fail(String reason) {
+        return new InvalidModelException(reason + ": " + file);
     }
 
     private long position() {

@@ -47,6 +47,7 @@ final class Generation implements TokenStream {
     private boolean started;
     private int cachedTokens;
     private int generated;
+    private int[] generatedIds = new int[32];
     private int pendingToken = -1; // sampled, not yet evaluated
     private long firstTokenNanos;
     private long endNanos;
@@ -127,7 +128,10 @@ final class Generation implements TokenStream {
             finish(FinishReason.STOP);
             return;
         }
-        generated++;
+        if (generated == generatedIds.length) {
+            generatedIds = java.util.Arrays.copyOf(generatedIds, generated * 2);
+        }
+        generatedIds[generated++] = token;
         pendingToken = token;
         emit(assembler.append(model.piece(token)));
         if (assembler.stopped()) {
@@ -221,5 +225,15 @@ final class Generation implements TokenStream {
 
     int generatedTokens() {
         return generated;
+    }
+
+    /** The generated tokens, in order (end-of-generation tokens are not included). */
+    int[] generatedIds() {
+        return java.util.Arrays.copyOf(generatedIds, generated);
+    }
+
+    /** How many of the generated tokens are in the KV cache (all but a sampled, unread last one). */
+    int evaluatedGeneratedTokens() {
+        return pendingToken >= 0 ? generated - 1 : generated;
     }
 }

@@ -25,8 +25,8 @@ import java.util.List;
 
 /**
  * A conversation with its own llama.cpp context. Each turn evaluates only the text added since the
- * last one (the new message and the previous answer, which is re-read in one batch so that the cache
- * always matches the conversation text exactly).
+ * last one: the answer's tokens stay in the KV cache, up to the last one whose text is part of the
+ * recorded answer (tokens of a stop sequence, or sampled but not yet read, are dropped).
  *
  * <p>Overflow policy: the system prompt (and BOS) are never dropped. When a turn would not fit with
  * room to answer (max_tokens, at most a quarter of the window), the oldest tokens after the system
@@ -45,7 +45,6 @@ public final class LlamaSession implements Session {
     private final List<ChatMessage> history = new ArrayList<>();
     private String renderedText = "";
     private int protectedTokens;
-    private int pendingAnswerTokens; // the last answer's tokens, read again at the next turn
     private Generation active;
     private boolean closed;
 
@@ -69,7 +68,6 @@ public final class LlamaSession implements Session {
         }
         cache.append(tokens, 0);
         protectedTokens = tokens.length;
-        pendingAnswerTokens = 0;
     }
 
     @Override
@@ -105,8 +103,6 @@ public final class LlamaSession implements Session {
             prompt = engine.model().tokenize(render, true, !plain);
         }
         prompt = fit(prompt);
-        int promptEnd = prompt.length;
-        int[] dropped = {0};
         var sampler = engine.sampler(sampling, ResponseFormat.TEXT);
         active = new Generation(engine.model(), cache, sampler, prompt, sampling,
                 LlamaCppEngine.stops(sampling, engine.format().stops()), engine.modelId(), engine.id(),
@@ -118,20 +114,37 @@ public final class LlamaSession implements Session {
                             return false;
                         }
                         c.dropRange(protectedTokens, droppable / 2);
-                        dropped[0] += droppable / 2;
                         return true;
                     }
 
                     @Override
                     public void finished(Generation g) {
-                        cache.truncate(Math.max(protectedTokens, promptEnd - dropped[0]));
                         history.add(message);
                         history.add(ChatMessage.assistant(g.text()));
-                        renderedText = render;
-                        pendingAnswerTokens = g.generatedTokens();
+                        renderedText = render + keepAnswerTokens(g);
                     }
                 });
         return active;
+    }
+
+    /**
+     * Keeps in the cache the longest run of answer tokens whose text is a prefix of the recorded answer
+     * (ending on a character boundary); drops the rest. Returns that prefix.
+     */
+    private String keepAnswerTokens(Generation g) {
+        byte[] answer = g.text().getBytes(StandardCharsets.UTF_8);
+        int[] ids = g.generatedIds();
+        int inCache = Math.min(g.evaluatedGeneratedTokens(), cache.size() - protectedTokens);
+        int kept = 0;
+        int bytes = 0;
+        while (kept < inCache && bytes + engine.model().piece(ids[kept]).length <= answer.length) {
+            bytes += engine.model().piece(ids[kept++]).length;
+        }
+        while (kept > 0 && bytes < answer.length && (answer[bytes] & 0xC0) == 0x80) {
+            bytes -= engine.model().piece(ids[--kept]).length;
+        }
+        cache.truncate(cache.size() - (inCache - kept));
+        return new String(answer, 0, bytes, StandardCharsets.UTF_8);
     }
 
     /** Applies the overflow policy to a prompt that extends the cache; returns the prompt to evaluate. */
@@ -171,7 +184,7 @@ public final class LlamaSession implements Session {
 
     @Override
     public ContextUsage contextUsage() {
-        return new ContextUsage(cache.size() + pendingAnswerTokens, cache.capacity());
+        return new ContextUsage(cache.size(), cache.capacity());
     }
 
     /** Tokens of the system prompt (with BOS), never dropped. */
@@ -185,13 +198,10 @@ public final class LlamaSession implements Session {
         if (tokens < 0) {
             throw new InvalidRequestException("tokens", "trim needs a number of tokens >= 0");
         }
-        int keepAnswer = Math.min(pendingAnswerTokens, tokens);
-        int keepCached = tokens - keepAnswer;
         int droppable = cache.size() - protectedTokens;
-        if (droppable > keepCached) {
-            cache.dropRange(protectedTokens, droppable - keepCached);
+        if (droppable > tokens) {
+            cache.dropRange(protectedTokens, droppable - tokens);
         }
-        pendingAnswerTokens = keepAnswer;
     }
 
     @Override
@@ -216,7 +226,6 @@ public final class LlamaSession implements Session {
             }
             writeString(out, renderedText);
             out.writeInt(protectedTokens);
-            out.writeInt(pendingAnswerTokens);
             int[] tokens = cache.tokens();
             out.writeInt(tokens.length);
             for (int t : tokens) {
@@ -248,7 +257,6 @@ public final class LlamaSession implements Session {
             }
             s.renderedText = readString(in);
             s.protectedTokens = in.readInt();
-            s.pendingAnswerTokens = in.readInt();
             int[] tokens = new int[in.readInt()];
             for (int i = 0; i < tokens.length; i++) {
                 tokens[i] = in.readInt();

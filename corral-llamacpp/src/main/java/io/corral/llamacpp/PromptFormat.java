@@ -67,7 +67,8 @@ final class PromptFormat {
             switch (m.role()) {
                 case SYSTEM -> sb.append(m.text()).append("\n\n");
                 case USER -> sb.append("User: ").append(m.text()).append('\n');
-                case ASSISTANT -> sb.append("Assistant: ").append(m.text().strip()).append('\n');
+                case ASSISTANT -> sb.append("Assistant:").append(m.text().startsWith(" ") ? "" : " ")
+                        .append(m.text()).append('\n');
                 case TOOL -> sb.append("Tool: ").append(m.text()).append('\n');
             }
         }

@@ -38,7 +38,7 @@ public final class NativeSampler implements AutoCloseable {
                 add(g);
             }
             if (spec.repeatPenalty() != 1 || spec.frequencyPenalty() != 0 || spec.presencePenalty() != 0) {
-                add((MemorySegment) Llama.sampler_init_penalties.invokeExact(spec.penaltyLastN(),
+                add((MemorySegment) Llama.sampler_init_penalties.invokeExact(model.vocabSize(), spec.penaltyLastN(),
                         (float) spec.repeatPenalty(), (float) spec.frequencyPenalty(), (float) spec.presencePenalty()));
             }
             if (spec.temperature() <= 0) {
