@@ -220,8 +220,8 @@ public final class GgufReader {
             return;
         }
         long pos = position();
-        buffer.compact();
-        bufferStart = pos - buffer.position();
+        buffer.compact(); // the unread bytes move to index 0, which is now file offset pos
+        bufferStart = pos;
         while (buffer.position() < n) {
             int read = channel.read(buffer, bufferStart + buffer.position());
             if (read < 0) {

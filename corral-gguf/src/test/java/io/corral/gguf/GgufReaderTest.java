@@ -39,6 +39,23 @@ class GgufReaderTest {
         assertThat(m.ggufVersion()).isEqualTo(3);
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+            "ggml-vocab-llama-spm.gguf, llama, 32000, false",
+            "ggml-vocab-phi-3.gguf, phi3, 32064, true",
+            "ggml-vocab-gpt-2.gguf, gpt2, 50257, false"})
+    void readsLlamaCppsVocabFiles(String file, String arch, int vocab, boolean template) {
+        Path f = stories().resolveSibling("vocab").resolve(file);
+        ModelMetadata m = ModelMetadata.read(f);
+        assertThat(m.architecture()).isEqualTo(arch);
+        assertThat(m.vocabSize()).isEqualTo(vocab);
+        assertThat(m.hasChatTemplate()).isEqualTo(template);
+        assertThat(m.tensorCount()).isZero();
+        GgufFile g = GgufReader.read(f);
+        assertThat(g.string("tokenizer.ggml.model")).isIn("llama", "gpt2");
+        assertThat(g.dataOffset() - 32).isLessThan(g.fileSize()); // no tensors: the aligned end may pass the last byte
+    }
+
     @Test
     void missingFile() {
         assertThatThrownBy(() -> ModelMetadata.read(Path.of("/nonexistent/model.gguf")))

@@ -1,0 +1,140 @@
+package io.corral.cli;
+
+import io.corral.Corral;
+import io.corral.api.ChatMessage;
+import io.corral.api.ChatResult;
+import io.corral.api.Session;
+import io.corral.api.TokenStream;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.UserInterruptException;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = {"Talk with a model. Commands: /context (context use), /reset (forget the conversation),",
+                "/save FILE, /exit. Ctrl-C stops the current answer; Ctrl-D or /exit quits."})
+final class ChatCommand implements Callable<Integer> {
+
+    @Option(names = "--system", description = "The system prompt.")
+    String system;
+
+    @Option(names = "--resume", description = "Continue a conversation saved with /save.")
+    Path resume;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    /** Set by tests to drive the REPL without a terminal. */
+    InputStream input;
+    OutputStream output;
+
+    @Override
+    public Integer call() throws IOException {
+        try (Terminal terminal = terminal();
+             Corral corral = model.open(sampling.toParams());
+             Session session = resume != null ? corral.restoreSession(resume) : corral.openSession(system)) {
+            LineReader reader = LineReaderBuilder.builder().terminal(terminal)
+                    .variable(LineReader.HISTORY_FILE, historyFile())
+                    .build();
+            PrintWriter out = terminal.writer();
+            AtomicReference<TokenStream> running = new AtomicReference<>();
+            terminal.handle(Terminal.Signal.INT, signal -> {
+                TokenStream s = running.get();
+                if (s != null) {
+                    s.cancel();
+                }
+            });
+            out.println("Chatting with " + corral.models().getFirst().id() + " (" + corral.contextSize()
+                    + "-token context). /exit to quit.");
+            out.flush();
+            while (true) {
+                String line;
+                try {
+                    line = reader.readLine("> ");
+                } catch (UserInterruptException e) {
+                    continue; // Ctrl-C at the prompt clears the line
+                } catch (EndOfFileException e) {
+                    return 0;
+                }
+                line = line.strip();
+                if (line.isEmpty()) {
+                    continue;
+                }
+                if (line.startsWith("/")) {
+                    if (!command(line, session, out)) {
+                        return 0;
+                    }
+                    continue;
+                }
+                try (TokenStream stream = session.stream(ChatMessage.user(line))) {
+                    running.set(stream);
+                    stream.forEachRemaining(piece -> {
+                        out.print(piece);
+                        out.flush();
+                    });
+                    ChatResult r = stream.result();
+                    out.println(r.finishReason() == io.corral.api.FinishReason.CANCELLED ? " [stopped]" : "");
+                } finally {
+                    running.set(null);
+                }
+                out.flush();
+            }
+        }
+    }
+
+    /** Runs a slash command; returns false to quit. */
+    private static boolean command(String line, Session session, PrintWriter out) {
+        String[] words = line.split("\\s+", 2);
+        switch (words[0]) {
+            case "/exit", "/quit" -> {
+                return false;
+            }
+            case "/reset" -> {
+                session.clear();
+                out.println("Conversation cleared.");
+            }
+            case "/context" -> out.println("Context: " + session.contextUsage());
+            case "/save" -> {
+                if (words.length < 2) {
+                    out.println("Usage: /save FILE");
+                } else {
+                    session.save(Path.of(words[1]));
+                    out.println("Saved to " + words[1] + ".");
+                }
+            }
+            default -> out.println("Unknown command " + words[0] + ". Commands: /context /reset /save FILE /exit");
+        }
+        out.flush();
+        return true;
+    }
+
+    private Terminal terminal() throws IOException {
+        if (input != null) {
+            return TerminalBuilder.builder().streams(input, output).dumb(true).build();
+        }
+        return TerminalBuilder.builder().system(true).build();
+    }
+
+    private static Path historyFile() throws IOException {
+        Path dir = Path.of(System.getProperty("user.home"), ".cache", "corral");
+        Files.createDirectories(dir);
+        return dir.resolve("chat_history");
+    }
+}

@@ -1,0 +1,25 @@
+package io.corral.cli;
+
+import io.corral.Corral;
+import io.corral.api.SamplingParams;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Which model to load and how: {@code --model}, {@code --threads}, {@code --ctx-size}. */
+final class ModelOptions {
+
+    @Option(names = {"-m", "--model"}, description = "GGUF model file (default: the bundled stories260K).")
+    Path model;
+
+    @Option(names = {"-t", "--threads"}, description = "CPU threads; 0 = all cores (default ${DEFAULT-VALUE}).", defaultValue = "0")
+    int threads;
+
+    @Option(names = {"-c", "--ctx-size"}, description = "Context window in tokens; 0 = the model's, up to 8192 (default ${DEFAULT-VALUE}).", defaultValue = "0")
+    int contextSize;
+
+    Corral open(SamplingParams sampling) {
+        return Corral.builder().model(model).threads(threads).contextSize(contextSize).parallel(1)
+                .sampling(sampling).build();
+    }
+}
