@@ -7,7 +7,8 @@ import java.util.List;
  * How the next token is chosen, and when generation stops. Defaults follow llama.cpp's.
  * A temperature of 0 means greedy decoding (always the most likely token).
  *
- * @param maxTokens the most tokens to generate; 0 means until the model ends or the context is full
+ * @param maxTokens the most tokens to generate; 0 means until the model ends, at most one context
+ *                  window's worth (a session may shift its window to get there)
  * @param seed      random seed; null for a random one
  */
 public record SamplingParams(

@@ -16,8 +16,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,10 +39,6 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
-    /** Set by tests to drive the REPL without a terminal. */
-    InputStream input;
-    OutputStream output;
-
     @Override
     public Integer call() throws IOException {
         try (Terminal terminal = terminal();
@@ -55,12 +49,9 @@ final class ChatCommand implements Callable<Integer> {
                     .build();
             PrintWriter out = terminal.writer();
             AtomicReference<TokenStream> running = new AtomicReference<>();
-            terminal.handle(Terminal.Signal.INT, signal -> {
-                TokenStream s = running.get();
-                if (s != null) {
-                    s.cancel();
-                }
-            });
+            // Ctrl-C stops the answer being written, on a terminal or with piped input alike
+            terminal.handle(Terminal.Signal.INT, signal -> cancel(running));
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> cancel(running));
             out.println("Chatting with " + corral.models().getFirst().id() + " (" + corral.contextSize()
                     + "-token context). /exit to quit.");
             out.flush();
@@ -99,6 +90,13 @@ final class ChatCommand implements Callable<Integer> {
         }
     }
 
+    private static void cancel(AtomicReference<TokenStream> running) {
+        TokenStream s = running.get();
+        if (s != null) {
+            s.cancel();
+        }
+    }
+
     /** Runs a slash command; returns false to quit. */
     private static boolean command(String line, Session session, PrintWriter out) {
         String[] words = line.split("\\s+", 2);
@@ -125,11 +123,9 @@ final class ChatCommand implements Callable<Integer> {
         return true;
     }
 
-    private Terminal terminal() throws IOException {
-        if (input != null) {
-            return TerminalBuilder.builder().streams(input, output).dumb(true).build();
-        }
-        return TerminalBuilder.builder().system(true).build();
+    /** The console; a plain one (no line editing) when input is piped. */
+    private static Terminal terminal() throws IOException {
+        return TerminalBuilder.builder().system(true).dumb(true).build();
     }
 
     private static Path historyFile() throws IOException {

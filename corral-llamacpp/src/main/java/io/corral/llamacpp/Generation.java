@@ -39,6 +39,7 @@ final class Generation implements TokenStream {
     private final String modelId;
     private final String providerId;
     private final Owner owner;
+    private final int limit; // max_tokens, or one window's worth when unset, so no answer runs forever
     private final long startNanos = System.nanoTime();
     private final ReentrantLock lock = new ReentrantLock();
     private final StringBuilder text = new StringBuilder();
@@ -66,6 +67,7 @@ final class Generation implements TokenStream {
         this.modelId = modelId;
         this.providerId = providerId;
         this.owner = owner;
+        this.limit = params.maxTokens() > 0 ? params.maxTokens() : cache.capacity();
     }
 
     @Override
@@ -136,7 +138,7 @@ final class Generation implements TokenStream {
         emit(assembler.append(model.piece(token)));
         if (assembler.stopped()) {
             finish(FinishReason.STOP);
-        } else if (params.maxTokens() > 0 && generated >= params.maxTokens()) {
+        } else if (generated >= limit) {
             finish(FinishReason.LENGTH);
         }
     }

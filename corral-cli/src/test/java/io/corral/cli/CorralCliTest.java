@@ -1,0 +1,175 @@
+package io.corral.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The corral command, run in-process on the real bundled model. */
+class CorralCliTest {
+
+    static final String REFERENCE = ", there was a little girl named Lily. She loved to play outside in the park. "
+            + "One day, she saw a big, red ball. She wanted to play with it, but it was too high.\nLily's mom said";
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run corral(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cmd = CorralCli.commandLine();
+        cmd.setOut(new PrintWriter(out));
+        cmd.setErr(new PrintWriter(err));
+        int exit = cmd.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static Path stories() {
+        return Path.of(System.getProperty("corral.root", ".")).toAbsolutePath()
+                .resolveSibling("shared").resolve("models/stories260K.gguf");
+    }
+
+    @Test
+    void run_greedy_printsExactlyTheReference() {
+        Run r = corral("run", "--temperature", "0", "--max-tokens", "64", "Once upon a time");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).isEqualTo(REFERENCE + System.lineSeparator());
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void run_withStopAndModelFlags() {
+        Run r = corral("run", "-m", stories().toString(), "--threads", "1", "--temperature", "0",
+                "--stop", "park", "Once upon a time");
+        assertThat(r.out()).isEqualTo(", there was a little girl named Lily. She loved to play outside in the "
+                + System.lineSeparator());
+    }
+
+    @Test
+    void run_badSamplingValue_isAOneLineError() {
+        Run r = corral("run", "--top-p", "2", "hi");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("corral: top_p must be in (0, 1], was 2.0" + System.lineSeparator());
+    }
+
+    @Test
+    void check_goodFile_printsMetadata_andExitsZero() {
+        Run r = corral("check", "--model", stories().toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("architecture:     llama").contains("context_length:   512")
+                .contains("parameters:       292800").contains("chat_template:    false").contains("ok: ");
+    }
+
+    @Test
+    void check_badFiles_exitNonZeroWithOneLine(@TempDir Path dir) throws Exception {
+        Path text = Files.writeString(dir.resolve("t.gguf"), "not a model");
+        Path empty = Files.createFile(dir.resolve("e.gguf"));
+        byte[] all = Files.readAllBytes(stories());
+        Path cut = Files.write(dir.resolve("c.gguf"), java.util.Arrays.copyOf(all, all.length - 10));
+        for (Path bad : new Path[]{text, empty, cut, dir.resolve("missing.gguf")}) {
+            Run r = corral("check", "--model", bad.toString());
+            assertThat(r.exit()).as(bad.toString()).isEqualTo(1);
+            assertThat(r.err()).startsWith("corral: ").endsWith(System.lineSeparator());
+            assertThat(r.err().strip()).doesNotContain("\n").doesNotContain("Exception");
+            assertThat(r.out()).isEmpty();
+        }
+    }
+
+    @Test
+    void check_withoutAFile_isAUsageError() {
+        Run r = corral("check");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--model");
+    }
+
+    @Test
+    void models_json_listsTheBundledModelWithMetadata() throws Exception {
+        Run r = corral("models", "--json");
+        assertThat(r.exit()).isZero();
+        JsonNode m = new ObjectMapper().readTree(r.out()).get("models").get(0);
+        assertThat(m.get("id").asText()).isEqualTo("stories260K");
+        assertThat(m.get("architecture").asText()).isEqualTo("llama");
+        assertThat(m.get("context_length").asInt()).isEqualTo(512);
+        assertThat(m.get("vocab_size").asInt()).isEqualTo(512);
+        assertThat(m.get("quantization").asText()).isEqualTo("F32");
+    }
+
+    @Test
+    void models_table() {
+        Run r = corral("models");
+        assertThat(r.out()).contains("stories260K").contains("292.8K").contains("no (base model)");
+    }
+
+    @Test
+    void help_isThereOnEveryCommand() {
+        for (String c : new String[]{"run", "chat", "models", "check"}) {
+            Run r = corral(c, "--help");
+            assertThat(r.exit()).isZero();
+            assertThat(r.out()).startsWith("Usage: corral " + c);
+        }
+        assertThat(corral("--help").out()).contains("run").contains("chat").contains("models").contains("check");
+    }
+
+    /** Runs {@code corral chat} as its own process, typing into its standard input. */
+    @Test
+    void chat_repl_answers_andHandlesItsCommands(@TempDir Path dir) throws Exception {
+        String script = String.join("\n", "/context", "Hello there.", "/context", "/bogus",
+                "/save " + dir.resolve("s.session"), "/reset", "/context", "/exit", "");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                CorralCli.class.getName(), "chat", "--system", "Be kind.", "--temperature", "0", "-n", "16")
+                .redirectErrorStream(true).start();
+        p.getOutputStream().write(script.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String screen = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(screen).isZero();
+        assertThat(screen).contains("Chatting with stories260K (512-token context)");
+        assertThat(screen).doesNotContain("WARNING").doesNotContain("Exception");
+        assertThat(screen).contains("Unknown command /bogus");
+        assertThat(screen).contains("Conversation cleared.");
+        assertThat(Files.exists(dir.resolve("s.session"))).isTrue();
+        // context use grows after the answer and drops back after /reset
+        var m = java.util.regex.Pattern.compile("Context: (\\d+) / 512 tokens").matcher(screen);
+        java.util.List<Integer> used = new java.util.ArrayList<>();
+        while (m.find()) {
+            used.add(Integer.parseInt(m.group(1)));
+        }
+        assertThat(used).as(screen).hasSize(3);
+        assertThat(used.get(1)).isGreaterThan(used.get(0) + 16);
+        assertThat(used.get(2)).isEqualTo(used.get(0));
+    }
+
+    @Test
+    void chat_ctrlC_stopsTheAnswer_notTheProgram() throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                CorralCli.class.getName(), "chat", "--temperature", "0", "-n", "0", "-c", "512")
+                .redirectErrorStream(true).start();
+        var stdin = p.getOutputStream();
+        stdin.write("Tell me a story.\n".getBytes(StandardCharsets.UTF_8));
+        stdin.flush();
+        var in = p.getInputStream();
+        StringBuilder screen = new StringBuilder();
+        while (screen.indexOf("> ") < 0 || screen.length() < screen.indexOf("> ") + 40) { // the answer has begun
+            int c = in.read();
+            assertThat(c).as(screen.toString()).isNotNegative();
+            screen.append((char) c);
+        }
+        new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+        Thread.sleep(300);
+        stdin.write("/context\n/exit\n".getBytes(StandardCharsets.UTF_8));
+        stdin.close();
+        screen.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        assertThat(p.waitFor()).as(screen.toString()).isZero();
+        assertThat(screen).contains("[stopped]").contains("Context: ");
+    }
+}
