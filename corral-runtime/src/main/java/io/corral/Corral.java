@@ -133,7 +133,7 @@ public final class Corral implements AutoCloseable {
         /** Loads the model; a bad file fails here with an {@link io.corral.api.InvalidModelException}. */
         public Corral build() {
             Path file = model != null ? model : BundledModel.path();
-            LlamaCppConfig config = new LlamaCppConfig(file, modelId, contextSize, threads, 512, parallel);
+            LlamaCppConfig config = new LlamaCppConfig(file, modelId, contextSize, threads, 512, parallel, true);
             return new Corral(LlamaCppEngine.open(config), sampling);
         }
     }

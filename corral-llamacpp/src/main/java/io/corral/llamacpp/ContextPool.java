@@ -20,11 +20,13 @@ final class ContextPool implements AutoCloseable {
     private final Semaphore permits;
     private final ConcurrentLinkedDeque<KvCache> idle = new ConcurrentLinkedDeque<>();
     private final List<KvCache> all = new ArrayList<>();
+    private final ThreadBudget threads;
 
     ContextPool(NativeModel model, LlamaCppConfig config) {
         this.model = model;
         this.config = config;
         this.permits = new Semaphore(config.parallel(), true);
+        this.threads = new ThreadBudget(config.threads(), config.adaptiveThreads());
     }
 
     /** Borrows an empty context; blocks while all are busy. */
@@ -38,7 +40,7 @@ final class ContextPool implements AutoCloseable {
         KvCache cache = idle.pollFirst();
         if (cache == null) {
             try {
-                cache = new KvCache(newContext());
+                cache = newCache();
             } catch (RuntimeException e) {
                 permits.release();
                 throw e;
@@ -56,8 +58,9 @@ final class ContextPool implements AutoCloseable {
         permits.release();
     }
 
-    NativeContext newContext() {
-        return new NativeContext(model, config.contextSize(), config.batchSize(), config.threads());
+    /** A context of its own (for a session) that shares the model's threads. */
+    KvCache newCache() {
+        return new KvCache(new NativeContext(model, config.contextSize(), config.batchSize(), config.threads()), threads);
     }
 
     @Override

@@ -108,6 +108,7 @@ final class Generation implements TokenStream {
         }
         if (!started) {
             started = true;
+            cache.threads().join();
             cachedTokens = cache.keepCommonPrefix(prompt);
             cache.append(prompt, cachedTokens);
         } else if (pendingToken >= 0) {
@@ -168,6 +169,9 @@ final class Generation implements TokenStream {
     private void release() {
         if (!released) {
             released = true;
+            if (started) {
+                cache.threads().leave();
+            }
             try {
                 sampler.close();
             } finally {

@@ -13,11 +13,17 @@ import java.util.Arrays;
 final class KvCache {
 
     private final NativeContext context;
+    private final ThreadBudget threads;
     private int[] tokens = new int[64];
     private int size;
 
-    KvCache(NativeContext context) {
+    KvCache(NativeContext context, ThreadBudget threads) {
         this.context = context;
+        this.threads = threads;
+    }
+
+    ThreadBudget threads() {
+        return threads;
     }
 
     NativeContext context() {
@@ -58,6 +64,7 @@ final class KvCache {
             throw new ContextOverflowException("prompt needs " + (size + input.length - from)
                     + " tokens but the context window holds " + capacity());
         }
+        context.setThreads(threads.share());
         context.decode(input, from, input.length, size);
         for (int i = from; i < input.length; i++) {
             push(input[i]);
@@ -65,6 +72,7 @@ final class KvCache {
     }
 
     void appendOne(int token) {
+        context.setThreads(threads.share());
         context.decodeOne(token, size);
         push(token);
     }

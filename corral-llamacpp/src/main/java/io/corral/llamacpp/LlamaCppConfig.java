@@ -14,8 +14,11 @@ import java.util.Map;
  * @param threads     CPU threads per generation; 0 for all cores
  * @param batchSize   prompt tokens evaluated per step
  * @param parallel    concurrent stateless generations (contexts in the pool)
+ * @param adaptiveThreads whether concurrent generations share the threads (the default) instead of
+ *                    each using all of them; see {@code ThreadBudget} and {@code docs/BENCHMARKS.md}
  */
-public record LlamaCppConfig(Path model, String id, int contextSize, int threads, int batchSize, int parallel) {
+public record LlamaCppConfig(Path model, String id, int contextSize, int threads, int batchSize, int parallel,
+                             boolean adaptiveThreads) {
 
     public LlamaCppConfig {
         if (model == null) {
@@ -34,31 +37,38 @@ public record LlamaCppConfig(Path model, String id, int contextSize, int threads
     }
 
     public static LlamaCppConfig of(Path model) {
-        return new LlamaCppConfig(model, null, 0, 0, 512, 2);
+        return new LlamaCppConfig(model, null, 0, 0, 512, 2, true);
     }
 
     public LlamaCppConfig withContextSize(int n) {
-        return new LlamaCppConfig(model, id, n, threads, batchSize, parallel);
+        return new LlamaCppConfig(model, id, n, threads, batchSize, parallel, adaptiveThreads);
     }
 
     public LlamaCppConfig withThreads(int n) {
-        return new LlamaCppConfig(model, id, contextSize, n, batchSize, parallel);
+        return new LlamaCppConfig(model, id, contextSize, n, batchSize, parallel, adaptiveThreads);
     }
 
     public LlamaCppConfig withParallel(int n) {
-        return new LlamaCppConfig(model, id, contextSize, threads, batchSize, n);
+        return new LlamaCppConfig(model, id, contextSize, threads, batchSize, n, adaptiveThreads);
+    }
+
+    public LlamaCppConfig withAdaptiveThreads(boolean on) {
+        return new LlamaCppConfig(model, id, contextSize, threads, batchSize, parallel, on);
     }
 
     public LlamaCppConfig withId(String modelId) {
-        return new LlamaCppConfig(model, modelId, contextSize, threads, batchSize, parallel);
+        return new LlamaCppConfig(model, modelId, contextSize, threads, batchSize, parallel, adaptiveThreads);
     }
 
-    /** From a config section: {@code model}, {@code id}, {@code context_size}, {@code threads}, {@code batch_size}, {@code parallel}. */
+    /**
+     * From a config section: {@code model}, {@code id}, {@code context_size}, {@code threads},
+     * {@code batch_size}, {@code parallel}, {@code adaptive_threads}.
+     */
     public static LlamaCppConfig fromMap(Map<String, String> m) {
         String model = m.get("model");
         return new LlamaCppConfig(model == null ? BundledModel.path() : Path.of(model), m.get("id"),
                 integer(m, "context_size", 0), integer(m, "threads", 0), integer(m, "batch_size", 512),
-                integer(m, "parallel", 2));
+                integer(m, "parallel", 2), !"false".equalsIgnoreCase(m.getOrDefault("adaptive_threads", "true")));
     }
 
     private static int integer(Map<String, String> m, String key, int fallback) {

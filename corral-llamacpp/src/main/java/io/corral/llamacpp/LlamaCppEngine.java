@@ -174,7 +174,7 @@ public final class LlamaCppEngine implements InferenceProvider {
     }
 
     KvCache newCache() {
-        return new KvCache(pool.newContext());
+        return pool.newCache();
     }
 
     NativeSampler sampler(SamplingParams p, ResponseFormat responseFormat) {

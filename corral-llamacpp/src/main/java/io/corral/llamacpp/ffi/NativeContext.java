@@ -46,6 +46,7 @@ public final class NativeContext implements AutoCloseable {
     private final MemorySegment positions;
     private final MemorySegment logitFlags;
     private boolean closed;
+    private int threads;
 
     /**
      * @param contextSize tokens of KV cache (0 = the model's trained context)
@@ -74,6 +75,7 @@ public final class NativeContext implements AutoCloseable {
             throw rethrow(t);
         }
         this.batchSize = batchSize;
+        this.threads = threads;
         tokens = arena.allocate(JAVA_INT, batchSize);
         positions = arena.allocate(JAVA_INT, batchSize);
         logitFlags = arena.allocate(JAVA_BYTE, batchSize);
@@ -131,6 +133,18 @@ public final class NativeContext implements AutoCloseable {
             if (rc != 0) {
                 throw new EngineException("llama_decode failed with code " + rc + ": " + LlamaLibrary.takeRecentErrors());
             }
+        }
+    }
+
+    /** Changes the threads evaluations use (cheap; takes effect at the next one). */
+    public void setThreads(int n) {
+        if (n != threads) {
+            try {
+                Llama.set_n_threads.invokeExact(pointer(), n, n);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            threads = n;
         }
     }
 
