@@ -1,7 +1,6 @@
 package io.corral.api;
 
 import java.util.Iterator;
-import java.util.function.Consumer;
 
 /**
  * A generation in progress, read token by token. Each {@link #next()} returns the text of the next
@@ -20,12 +19,4 @@ public interface TokenStream extends Iterator<String>, AutoCloseable {
     /** Stops generation if still running and frees the engine's resources. */
     @Override
     void close();
-
-    /** Sends every piece to {@code onText} as it comes, then returns the result. */
-    default ChatResult forEachRemainingThenResult(Consumer<String> onText) {
-        try (this) {
-            forEachRemaining(onText);
-            return result();
-        }
-    }
 }

@@ -21,6 +21,7 @@ final class ContextPool implements AutoCloseable {
     private final ConcurrentLinkedDeque<KvCache> idle = new ConcurrentLinkedDeque<>();
     private final List<KvCache> all = new ArrayList<>();
     private final ThreadBudget threads;
+    private volatile boolean closed;
 
     ContextPool(NativeModel model, LlamaCppConfig config) {
         this.model = model;
@@ -31,6 +32,9 @@ final class ContextPool implements AutoCloseable {
 
     /** Borrows an empty context; blocks while all are busy. */
     KvCache acquire() {
+        if (closed) {
+            throw new IllegalStateException("engine is closed");
+        }
         try {
             permits.acquire();
         } catch (InterruptedException e) {
@@ -53,8 +57,10 @@ final class ContextPool implements AutoCloseable {
     }
 
     void release(KvCache cache) {
-        cache.clear();
-        idle.addFirst(cache);
+        if (!closed) {
+            cache.clear();
+            idle.addFirst(cache);
+        }
         permits.release();
     }
 
@@ -65,6 +71,7 @@ final class ContextPool implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         synchronized (all) {
             all.forEach(c -> c.context().close());
             all.clear();

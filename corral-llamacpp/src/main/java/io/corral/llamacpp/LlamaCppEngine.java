@@ -39,6 +39,7 @@ public final class LlamaCppEngine implements InferenceProvider {
     private final NativeModel model;
     private final PromptFormat format;
     private final ContextPool pool;
+    private final java.util.Set<LlamaSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private LlamaCppEngine(String providerId, LlamaCppConfig config, ModelMetadata metadata, NativeModel model) {
         this.providerId = providerId;
@@ -157,12 +158,21 @@ public final class LlamaCppEngine implements InferenceProvider {
 
     /** Opens a conversation with its own context; {@code systemPrompt} may be null. */
     public LlamaSession openSession(String systemPrompt, SamplingParams sampling) {
-        return new LlamaSession(this, systemPrompt, sampling);
+        return track(new LlamaSession(this, systemPrompt, sampling));
     }
 
     /** Reopens a conversation saved with {@link LlamaSession#save}. */
     public LlamaSession restoreSession(Path file, SamplingParams sampling) {
-        return LlamaSession.restore(this, file, sampling);
+        return track(LlamaSession.restore(this, file, sampling));
+    }
+
+    private LlamaSession track(LlamaSession session) {
+        sessions.add(session);
+        return session;
+    }
+
+    void closed(LlamaSession session) {
+        sessions.remove(session);
     }
 
     NativeModel model() {
@@ -202,8 +212,10 @@ public final class LlamaCppEngine implements InferenceProvider {
         }
     }
 
+    /** Closes open sessions and contexts, then frees the model. */
     @Override
     public void close() {
+        sessions.forEach(LlamaSession::close);
         pool.close();
         model.close();
     }

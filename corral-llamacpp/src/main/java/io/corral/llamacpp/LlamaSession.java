@@ -128,22 +128,25 @@ public final class LlamaSession implements Session {
     }
 
     /**
-     * Keeps in the cache the longest run of answer tokens whose text is a prefix of the recorded answer
-     * (ending on a character boundary); drops the rest. Returns that prefix.
+     * Keeps in the cache the answer tokens whose text is a prefix of the recorded answer, ending on a
+     * character boundary, and drops the rest (a stop sequence's tokens, or a last token never read
+     * back). Tokens shifted out of the window while answering count as kept text. Returns the prefix.
      */
     private String keepAnswerTokens(Generation g) {
         byte[] answer = g.text().getBytes(StandardCharsets.UTF_8);
         int[] ids = g.generatedIds();
-        int inCache = Math.min(g.evaluatedGeneratedTokens(), cache.size() - protectedTokens);
+        int evaluated = g.evaluatedGeneratedTokens();
+        int inCache = Math.min(evaluated, cache.size() - protectedTokens); // the newest ones
         int kept = 0;
         int bytes = 0;
-        while (kept < inCache && bytes + engine.model().piece(ids[kept]).length <= answer.length) {
+        while (kept < evaluated && bytes + engine.model().piece(ids[kept]).length <= answer.length) {
             bytes += engine.model().piece(ids[kept++]).length;
         }
         while (kept > 0 && bytes < answer.length && (answer[bytes] & 0xC0) == 0x80) {
             bytes -= engine.model().piece(ids[--kept]).length;
         }
-        cache.truncate(cache.size() - (inCache - kept));
+        int keptInCache = Math.max(0, inCache - (evaluated - kept));
+        cache.truncate(cache.size() - (inCache - keptInCache));
         return new String(answer, 0, bytes, StandardCharsets.UTF_8);
     }
 
@@ -309,6 +312,7 @@ public final class LlamaSession implements Session {
                 active.close();
             }
             cache.context().close();
+            engine.closed(this);
         }
     }
 }

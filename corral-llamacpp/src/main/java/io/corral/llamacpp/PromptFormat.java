@@ -67,7 +67,9 @@ final class PromptFormat {
             switch (m.role()) {
                 case SYSTEM -> sb.append(m.text()).append("\n\n");
                 case USER -> sb.append("User: ").append(m.text()).append('\n');
-                case ASSISTANT -> sb.append("Assistant:").append(m.text().startsWith(" ") ? "" : " ")
+                // verbatim after the cue when it starts with white space, as the model's own answers do
+                case ASSISTANT -> sb.append("Assistant:")
+                        .append(m.text().isEmpty() || Character.isWhitespace(m.text().charAt(0)) ? "" : " ")
                         .append(m.text()).append('\n');
                 case TOOL -> sb.append("Tool: ").append(m.text()).append('\n');
             }

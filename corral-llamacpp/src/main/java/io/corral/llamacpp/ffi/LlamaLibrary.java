@@ -37,9 +37,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 public final class LlamaLibrary {
 
     private static final System.Logger LOG = System.getLogger("llama.cpp");
-    private static final String LIB_LLAMA = "libllama.v0.5.0.so";
-    private static final String LIB_GGML = "libggml.v0.5.0.so";
-    private static final String LIB_GGML_BASE = "libggml-base.so";
+    // file names: node-llama-cpp's packaging first, then a plain llama.cpp build's (CORRAL_LLAMA_LIB_DIR)
+    private static final List<String> LIB_LLAMA = List.of("libllama.v0.5.0.so", "libllama.so", "libllama.dylib");
+    private static final List<String> LIB_GGML = List.of("libggml.v0.5.0.so", "libggml.so", "libggml.dylib");
+    private static final List<String> LIB_GGML_BASE = List.of("libggml-base.so", "libggml-base.dylib");
     private static final Deque<String> RECENT_ERRORS = new ArrayDeque<>();
 
     private static volatile LlamaLibrary instance;
@@ -83,18 +84,15 @@ public final class LlamaLibrary {
 
     private static LlamaLibrary load() {
         Path dir = libraryDirectory();
-        for (String lib : List.of(LIB_GGML_BASE, LIB_GGML, LIB_LLAMA)) {
-            if (!Files.isRegularFile(dir.resolve(lib))) {
-                throw new EngineException("llama.cpp library " + lib + " not found in " + dir
-                        + " (set CORRAL_LLAMA_LIB_DIR to a llama.cpp 0.5.0 build)");
-            }
-        }
+        Path llama = find(dir, LIB_LLAMA);
+        Path ggml = find(dir, LIB_GGML);
+        Path ggmlBase = find(dir, LIB_GGML_BASE);
         SymbolLookup lookup;
         try {
             Arena global = Arena.global();
-            lookup = SymbolLookup.libraryLookup(dir.resolve(LIB_LLAMA), global)
-                    .or(SymbolLookup.libraryLookup(dir.resolve(LIB_GGML), global))
-                    .or(SymbolLookup.libraryLookup(dir.resolve(LIB_GGML_BASE), global));
+            lookup = SymbolLookup.libraryLookup(llama, global)
+                    .or(SymbolLookup.libraryLookup(ggml, global))
+                    .or(SymbolLookup.libraryLookup(ggmlBase, global));
         } catch (IllegalArgumentException e) {
             throw new EngineException("cannot load llama.cpp from " + dir + ": " + e.getMessage(), e);
         }
@@ -125,6 +123,12 @@ public final class LlamaLibrary {
             throw new EngineException("cannot initialise llama.cpp: " + t, t);
         }
         return lib;
+    }
+
+    private static Path find(Path dir, List<String> names) {
+        return names.stream().map(dir::resolve).filter(Files::isRegularFile).findFirst()
+                .orElseThrow(() -> new EngineException("llama.cpp library " + names.getFirst() + " not found in "
+                        + dir + " (set CORRAL_LLAMA_LIB_DIR to a folder with a llama.cpp 0.5.0 build)"));
     }
 
     private static Path libraryDirectory() {

@@ -15,8 +15,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
- * A llama.cpp inference context: a KV cache of {@link #size()} tokens over one loaded model. One thread
- * at a time; the caller serialises use (a context belongs to one generation or one session).
+ * A llama.cpp inference context: a KV cache of {@link #size()} tokens over one loaded model, used by
+ * one generation or session at a time. Native calls are synchronized, so {@link #close()} from another
+ * thread waits for a running one and later calls fail cleanly instead of touching freed memory.
  * Everything is on sequence 0.
  */
 public final class NativeContext implements AutoCloseable {
@@ -108,7 +109,7 @@ public final class NativeContext implements AutoCloseable {
      * computing logits for the last one only. Throws {@link ContextOverflowException} when the KV cache
      * has no room left.
      */
-    public void decode(int[] input, int from, int to, int startPos) {
+    public synchronized void decode(int[] input, int from, int to, int startPos) {
         if (startPos + (to - from) > size) {
             throw new ContextOverflowException("context window of " + size + " tokens is full ("
                     + startPos + " used, " + (to - from) + " more needed)");
@@ -137,7 +138,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** Changes the threads evaluations use (cheap; takes effect at the next one). */
-    public void setThreads(int n) {
+    public synchronized void setThreads(int n) {
         if (n != threads) {
             try {
                 Llama.set_n_threads.invokeExact(pointer(), n, n);
@@ -154,7 +155,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** The logits of the last evaluated token, one per vocabulary entry. */
-    public float[] lastLogits() {
+    public synchronized float[] lastLogits() {
         try {
             MemorySegment p = (MemorySegment) Llama.get_logits_ith.invokeExact(pointer(), -1);
             return p.reinterpret((long) model.vocabSize() * Float.BYTES).toArray(JAVA_FLOAT);
@@ -164,7 +165,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** Samples the next token from the last evaluated position (and lets the sampler see it). */
-    public int sample(NativeSampler sampler) {
+    public synchronized int sample(NativeSampler sampler) {
         try {
             return (int) Llama.sampler_sample.invokeExact(sampler.pointer(), pointer(), -1);
         } catch (Throwable t) {
@@ -173,7 +174,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** Forgets everything in the KV cache. */
-    public void clear() {
+    public synchronized void clear() {
         try {
             Llama.memory_clear.invokeExact(memory, true);
         } catch (Throwable t) {
@@ -182,7 +183,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** Removes positions {@code [p0, p1)} ({@code p1 < 0}: to the end). */
-    public boolean remove(int p0, int p1) {
+    public synchronized boolean remove(int p0, int p1) {
         try {
             return (boolean) Llama.memory_seq_rm.invokeExact(memory, 0, p0, p1);
         } catch (Throwable t) {
@@ -191,7 +192,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** Adds {@code delta} to the positions in {@code [p0, p1)} (a KV shift: RoPE is re-applied). */
-    public void shift(int p0, int p1, int delta) {
+    public synchronized void shift(int p0, int p1, int delta) {
         try {
             Llama.memory_seq_add.invokeExact(memory, 0, p0, p1, delta);
         } catch (Throwable t) {
@@ -200,7 +201,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** Whether positions can be shifted (false for some architectures). */
-    public boolean canShift() {
+    public synchronized boolean canShift() {
         try {
             return (boolean) Llama.memory_can_shift.invokeExact(memory);
         } catch (Throwable t) {
@@ -209,7 +210,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** The highest position in the cache, or -1 when empty. */
-    public int maxPosition() {
+    public synchronized int maxPosition() {
         try {
             return (int) Llama.memory_seq_pos_max.invokeExact(memory, 0);
         } catch (Throwable t) {
@@ -218,7 +219,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** The KV cache (and related state) as bytes, for {@link #restoreState}. */
-    public byte[] saveState() {
+    public synchronized byte[] saveState() {
         try (Arena tmp = Arena.ofConfined()) {
             long n = (long) Llama.state_seq_get_size.invokeExact(pointer(), 0);
             MemorySegment buf = tmp.allocate(Math.max(1, n));
@@ -230,7 +231,7 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** Replaces the KV cache with a saved state; false if llama.cpp refused it. */
-    public boolean restoreState(byte[] state) {
+    public synchronized boolean restoreState(byte[] state) {
         try (Arena tmp = Arena.ofConfined()) {
             clear();
             MemorySegment buf = tmp.allocate(Math.max(1, state.length));

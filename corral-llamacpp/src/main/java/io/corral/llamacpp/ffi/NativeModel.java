@@ -8,13 +8,17 @@ import java.lang.foreign.SegmentAllocator;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import static io.corral.llamacpp.ffi.Llama.rethrow;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-/** A model loaded by llama.cpp, with its vocabulary. Thread-safe for reading; close once. */
+/**
+ * A model loaded by llama.cpp, with its vocabulary. Thread-safe; native calls hold a read lock and
+ * {@link #close()} the write lock, so closing never frees the model under a running call.
+ */
 public final class NativeModel implements AutoCloseable {
 
     /** One message for {@link #applyTemplate}. */
@@ -25,13 +29,40 @@ public final class NativeModel implements AutoCloseable {
     private final MemorySegment vocab;
     private final int vocabSize;
     private final byte[][] pieces; // token text cache, filled lazily
-    private volatile boolean closed;
+    private final boolean[] endOfGeneration;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private boolean closed;
 
     private NativeModel(MemorySegment model) throws Throwable {
         this.model = model;
         this.vocab = (MemorySegment) Llama.model_get_vocab.invokeExact(model);
         this.vocabSize = (int) Llama.vocab_n_tokens.invokeExact(vocab);
         this.pieces = new byte[vocabSize][];
+        this.endOfGeneration = new boolean[vocabSize];
+        for (int t = 0; t < vocabSize; t++) {
+            endOfGeneration[t] = (boolean) Llama.vocab_is_eog.invokeExact(vocab, t);
+        }
+    }
+
+    /** Runs a native call unless the model is closed. */
+    private <T> T read(NativeCall<T> call) {
+        lock.readLock().lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("model is closed");
+            }
+            return call.run();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private interface NativeCall<T> {
+        T run() throws Throwable;
     }
 
     /** Loads the weights of a GGUF file (CPU only); a file llama.cpp refuses is an {@link InvalidModelException}. */
@@ -51,14 +82,13 @@ public final class NativeModel implements AutoCloseable {
         }
     }
 
+    /** The raw pointer, for contexts and samplers created while the model is open. */
     MemorySegment pointer() {
-        check();
-        return model;
+        return read(() -> model);
     }
 
     MemorySegment vocabPointer() {
-        check();
-        return vocab;
+        return read(() -> vocab);
     }
 
     public int vocabSize() {
@@ -66,57 +96,39 @@ public final class NativeModel implements AutoCloseable {
     }
 
     public int trainedContextLength() {
-        try {
-            return (int) Llama.model_n_ctx_train.invokeExact(pointer());
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return read(() -> (int) Llama.model_n_ctx_train.invokeExact(model));
     }
 
     public long parameterCount() {
-        try {
-            return (long) Llama.model_n_params.invokeExact(pointer());
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return read(() -> (long) Llama.model_n_params.invokeExact(model));
     }
 
     /** llama.cpp's one-line description, e.g. {@code "llama ?B all F32"}. */
     public String description() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(256);
-            int n = (int) Llama.model_desc.invokeExact(pointer(), buf, 256L);
-            return n < 0 ? "" : buf.getString(0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return read(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment buf = arena.allocate(256);
+                int n = (int) Llama.model_desc.invokeExact(model, buf, 256L);
+                return n < 0 ? "" : buf.getString(0);
+            }
+        });
     }
 
     /** The model's own chat template ({@code tokenizer.chat_template}), or null for a base model. */
     public String chatTemplate() {
-        try {
-            MemorySegment s = (MemorySegment) Llama.model_chat_template.invokeExact(pointer(), MemorySegment.NULL);
+        return read(() -> {
+            MemorySegment s = (MemorySegment) Llama.model_chat_template.invokeExact(model, MemorySegment.NULL);
             return s.equals(MemorySegment.NULL) ? null : s.reinterpret(Long.MAX_VALUE).getString(0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        });
     }
 
     public boolean addsBos() {
-        try {
-            return (boolean) Llama.vocab_get_add_bos.invokeExact(vocabPointer());
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return read(() -> (boolean) Llama.vocab_get_add_bos.invokeExact(vocab));
     }
 
     /** Whether {@code token} ends generation (end of sequence or end of turn). */
     public boolean isEndOfGeneration(int token) {
-        try {
-            return (boolean) Llama.vocab_is_eog.invokeExact(vocabPointer(), token);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return endOfGeneration[token];
     }
 
     /**
@@ -125,23 +137,25 @@ public final class NativeModel implements AutoCloseable {
      */
     public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return read(() -> tokenize(bytes, addSpecial, parseSpecial));
+    }
+
+    private int[] tokenize(byte[] bytes, boolean addSpecial, boolean parseSpecial) throws Throwable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment src = arena.allocate(bytes.length + 1L);
             MemorySegment.copy(bytes, 0, src, JAVA_BYTE, 0, bytes.length);
             int capacity = bytes.length + 8;
             MemorySegment out = arena.allocate(JAVA_INT, capacity);
-            int n = (int) Llama.tokenize.invokeExact(vocabPointer(), src, bytes.length, out, capacity, addSpecial, parseSpecial);
+            int n = (int) Llama.tokenize.invokeExact(vocab, src, bytes.length, out, capacity, addSpecial, parseSpecial);
             if (n < 0) {
                 capacity = -n;
                 out = arena.allocate(JAVA_INT, capacity);
-                n = (int) Llama.tokenize.invokeExact(vocabPointer(), src, bytes.length, out, capacity, addSpecial, parseSpecial);
+                n = (int) Llama.tokenize.invokeExact(vocab, src, bytes.length, out, capacity, addSpecial, parseSpecial);
             }
             if (n < 0) {
                 throw new IllegalStateException("llama_tokenize failed: " + n);
             }
             return out.asSlice(0, (long) n * Integer.BYTES).toArray(JAVA_INT);
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
@@ -154,21 +168,21 @@ public final class NativeModel implements AutoCloseable {
         if (cached != null) {
             return cached;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            int capacity = 64;
-            MemorySegment buf = arena.allocate(capacity);
-            int n = (int) Llama.token_to_piece.invokeExact(vocabPointer(), token, buf, capacity, 0, false);
-            if (n < 0) {
-                capacity = -n;
-                buf = arena.allocate(capacity);
-                n = (int) Llama.token_to_piece.invokeExact(vocabPointer(), token, buf, capacity, 0, false);
+        byte[] piece = read(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                int capacity = 64;
+                MemorySegment buf = arena.allocate(capacity);
+                int n = (int) Llama.token_to_piece.invokeExact(vocab, token, buf, capacity, 0, false);
+                if (n < 0) {
+                    capacity = -n;
+                    buf = arena.allocate(capacity);
+                    n = (int) Llama.token_to_piece.invokeExact(vocab, token, buf, capacity, 0, false);
+                }
+                return buf.asSlice(0, Math.max(n, 0)).toArray(JAVA_BYTE);
             }
-            byte[] piece = buf.asSlice(0, Math.max(n, 0)).toArray(JAVA_BYTE);
-            pieces[token] = piece;
-            return piece;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        });
+        pieces[token] = piece;
+        return piece;
     }
 
     /**
@@ -176,6 +190,11 @@ public final class NativeModel implements AutoCloseable {
      * templates, recognised from the template text). Returns null when llama.cpp does not know the template.
      */
     public String applyTemplate(String template, List<TemplateMessage> messages, boolean addAssistant) {
+        return read(() -> applyTemplate0(template, messages, addAssistant));
+    }
+
+    private static String applyTemplate0(String template, List<TemplateMessage> messages, boolean addAssistant)
+            throws Throwable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment chat = arena.allocate(Llama.CHAT_MESSAGE, Math.max(1, messages.size()));
             long total = 0;
@@ -198,26 +217,21 @@ public final class NativeModel implements AutoCloseable {
                 return null;
             }
             return new String(buf.asSlice(0, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    private void check() {
-        if (closed) {
-            throw new IllegalStateException("model is closed");
         }
     }
 
     @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            try {
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
                 Llama.model_free.invokeExact(model);
-            } catch (Throwable t) {
-                throw rethrow(t);
             }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        } finally {
+            lock.writeLock().unlock();
         }
     }
 }
