@@ -119,6 +119,18 @@ class CorralCliTest {
         assertThat(corral("--help").out()).contains("run").contains("chat").contains("models").contains("check");
     }
 
+    @Test
+    void missingNativeLibraries_isAOneLineError(@TempDir Path empty) throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Dcorral.llama.lib.dir=" + empty,
+                "-cp", System.getProperty("java.class.path"), CorralCli.class.getName(), "run", "hello")
+                .redirectErrorStream(true).start();
+        String screen = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).isEqualTo(1);
+        assertThat(screen.strip()).startsWith("corral: llama.cpp library").contains("not found in " + empty)
+                .contains("CORRAL_LLAMA_LIB_DIR").doesNotContain("\n").doesNotContain("Exception");
+    }
+
     /** Runs {@code corral chat} as its own process, typing into its standard input. */
     @Test
     void chat_repl_answers_andHandlesItsCommands(@TempDir Path dir) throws Exception {

@@ -67,6 +67,7 @@ public final class NativeModel implements AutoCloseable {
 
     /** Loads the weights of a GGUF file (CPU only); a file llama.cpp refuses is an {@link InvalidModelException}. */
     public static NativeModel load(Path file) {
+        LlamaLibrary.get(); // a missing library is a clear EngineException here, not a failed class init
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = (MemorySegment) Llama.model_default_params.invokeExact((SegmentAllocator) arena);
             MemorySegment path = arena.allocateFrom(file.toAbsolutePath().toString());
