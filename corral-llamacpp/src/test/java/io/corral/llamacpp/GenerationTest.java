@@ -12,8 +12,6 @@ import io.corral.api.ModelNotFoundException;
 import io.corral.api.Role;
 import io.corral.api.SamplingParams;
 import io.corral.api.TokenStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -31,17 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class GenerationTest {
 
-    static LlamaCppEngine engine;
-
-    @BeforeAll
-    static void load() {
-        engine = LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()).withParallel(3).withThreads(1));
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
+    static final LlamaCppEngine engine = TestModels.engine();
 
     private static ChatResult complete(SamplingParams p) {
         return engine.complete(CompletionRequest.of(PROMPT, p));

@@ -5,8 +5,6 @@ import io.corral.api.ChatResult;
 import io.corral.api.CompletionRequest;
 import io.corral.api.FinishReason;
 import io.corral.api.TokenStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -20,17 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The pinned llama.cpp reproduces the reference continuation of three independent engines. */
 class ReferenceOutputTest {
 
-    static LlamaCppEngine engine;
-
-    @BeforeAll
-    static void load() {
-        engine = LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()));
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
+    static final LlamaCppEngine engine = TestModels.engine();
 
     @Test
     void greedyCompletion_equalsReference() {

@@ -8,8 +8,6 @@ import io.corral.api.InvalidModelException;
 import io.corral.api.Role;
 import io.corral.api.SamplingParams;
 import io.corral.api.TokenStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,18 +20,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SessionTest {
 
-    static LlamaCppEngine engine;
+    static final LlamaCppEngine engine = TestModels.engine();
     static final SamplingParams GREEDY_24 = greedy(24);
-
-    @BeforeAll
-    static void load() {
-        engine = LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()));
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
 
     @Test
     void secondTurn_evaluatesOnlyItsNewTokens() {

@@ -10,8 +10,6 @@ import io.corral.api.ChatResult;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.ResponseFormat;
 import io.corral.api.SamplingParams;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -34,17 +32,7 @@ class StructuredOutputTest {
              "required":["name","age","happy","color","tags","pet"],
              "additionalProperties":false}""";
     static final ObjectMapper JSON = new ObjectMapper();
-    static LlamaCppEngine engine;
-
-    @BeforeAll
-    static void load() {
-        engine = LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()));
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
+    static final LlamaCppEngine engine = TestModels.engine();
 
     @ParameterizedTest
     @ValueSource(longs = {-1, 1, 2, 3, 4})

@@ -13,7 +13,20 @@ public final class TestModels {
             + "One day, she saw a big, red ball. She wanted to play with it, but it was too high.\nLily's mom said";
     public static final String PROMPT = "Once upon a time";
 
+    private static LlamaCppEngine shared;
+
     private TestModels() {
+    }
+
+    /**
+     * One engine on the real model for the test classes that only read from it (3 parallel contexts,
+     * 1 thread each); it lives as long as the test JVM.
+     */
+    public static synchronized LlamaCppEngine engine() {
+        if (shared == null) {
+            shared = LlamaCppEngine.open(LlamaCppConfig.of(stories()).withParallel(3).withThreads(1));
+        }
+        return shared;
     }
 
     public static Path shared() {
