@@ -1,0 +1,97 @@
+package io.corral.cli;
+
+import io.corral.llamacpp.BundledModel;
+import io.corral.llamacpp.LlamaCppConfig;
+import io.corral.llamacpp.LlamaCppEngine;
+import io.corral.server.CorralServer;
+import io.corral.server.ServerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve models over the OpenAI and Llama Stack HTTP APIs.",
+                "Loopback only unless --allow-remote, which then requires an API key."})
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}).", defaultValue = "127.0.0.1")
+    String host;
+
+    @Option(names = "--port", description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).", defaultValue = "8321")
+    int port;
+
+    @Option(names = "--allow-remote", description = "Allow binding to a non-loopback address.")
+    boolean allowRemote;
+
+    @Option(names = "--api-key", description = "Accepted bearer key (repeatable; also CORRAL_API_KEYS, comma-separated).")
+    List<String> apiKeys = new ArrayList<>();
+
+    @Option(names = {"-m", "--model"}, description = "GGUF model file (default: the bundled stories260K).")
+    Path model;
+
+    @Option(names = "--model-id", description = "The id clients use for the model (default: the file name).")
+    String modelId;
+
+    @Option(names = {"-t", "--threads"}, description = "CPU threads; 0 = all cores (default ${DEFAULT-VALUE}).", defaultValue = "0")
+    int threads;
+
+    @Option(names = {"-c", "--ctx-size"}, description = "Context window per request; 0 = the model's, up to 8192 (default ${DEFAULT-VALUE}).", defaultValue = "0")
+    int contextSize;
+
+    @Option(names = "--parallel", description = "Requests generated at once per model (default ${DEFAULT-VALUE}).", defaultValue = "2")
+    int parallel;
+
+    @Option(names = "--max-queued", description = "Requests per model running or waiting before 429 (default ${DEFAULT-VALUE}).", defaultValue = "32")
+    int maxQueued;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        List<String> keys = new ArrayList<>(apiKeys);
+        String env = System.getenv("CORRAL_API_KEYS");
+        if (env != null) {
+            Arrays.stream(env.split(",")).map(String::strip).filter(k -> !k.isEmpty()).forEach(keys::add);
+        }
+        ServerConfig config;
+        try {
+            config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, false);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        oneLineLogs();
+        LlamaCppEngine engine = LlamaCppEngine.open(new LlamaCppConfig(model != null ? model : BundledModel.path(),
+                modelId, contextSize, threads, 512, parallel, true));
+        CorralServer server = CorralServer.start(config, List.of(engine));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "corral-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    /** Log lines on stderr as {@code corral: message}; Helidon's own chatter only when it warns. */
+    private static void oneLineLogs() {
+        System.setProperty("java.util.logging.SimpleFormatter.format", "corral: %5$s%6$s%n");
+        Logger root = Logger.getLogger("");
+        for (var h : root.getHandlers()) {
+            h.setFormatter(new java.util.logging.SimpleFormatter());
+        }
+        HELIDON.setLevel(Level.WARNING);
+    }
+
+    private static final Logger HELIDON = Logger.getLogger("io.helidon"); // held: JUL keeps loggers weakly
+}

@@ -1,0 +1,50 @@
+package io.corral.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.api.CancelledException;
+import io.corral.api.ContentBlockedException;
+import io.corral.api.ContextOverflowException;
+import io.corral.api.CorralException;
+import io.corral.api.InferenceTimeoutException;
+import io.corral.api.InvalidModelException;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.ModelNotFoundException;
+import io.corral.api.RateLimitedException;
+import io.corral.api.UnavailableException;
+
+/** The one table from errors to HTTP status and OpenAI-style error bodies. */
+final class Errors {
+
+    record Mapped(int status, String type, String code, String param, String message) {
+    }
+
+    private Errors() {
+    }
+
+    static Mapped map(Throwable t) {
+        return switch (t) {
+            case ApiException e -> new Mapped(e.status, e.type, e.code, e.param, e.getMessage());
+            case InvalidRequestException e -> new Mapped(400, "invalid_request_error", e.code(), e.param(), e.getMessage());
+            case ContextOverflowException e -> new Mapped(400, "invalid_request_error", e.code(), "messages", e.getMessage());
+            case ModelNotFoundException e -> new Mapped(404, "invalid_request_error", e.code(), "model", e.getMessage());
+            case ContentBlockedException e -> new Mapped(400, "invalid_request_error", e.code(), null, e.getMessage());
+            case RateLimitedException e -> new Mapped(429, "rate_limit_error", e.code(), null, e.getMessage());
+            case InferenceTimeoutException e -> new Mapped(504, "server_error", e.code(), null, e.getMessage());
+            case UnavailableException e -> new Mapped(503, "server_error", e.code(), null, e.getMessage());
+            case CancelledException e -> new Mapped(499, "server_error", e.code(), null, e.getMessage());
+            case InvalidModelException e -> new Mapped(500, "server_error", e.code(), null, e.getMessage());
+            case CorralException e -> new Mapped(500, "server_error", e.code(), null, e.getMessage());
+            default -> new Mapped(500, "server_error", "internal_error", null, "internal error: " + t.getClass().getSimpleName());
+        };
+    }
+
+    static ObjectNode body(Mapped m) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("message", m.message());
+        error.put("type", m.type());
+        error.put("code", m.code());
+        error.put("param", m.param());
+        return root;
+    }
+}

@@ -1,0 +1,71 @@
+package io.corral.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.corral.api.ChatResult;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What every handler needs: bounded body reading, JSON responses, request ids, the access log. */
+final class Http {
+
+    private static final System.Logger ACCESS = System.getLogger("corral.access");
+    private static final AtomicLong IDS = new AtomicLong(System.currentTimeMillis() % 100_000 * 1000);
+    static final String REQUEST_ID = "corral.request-id";
+    static final String START = "corral.start";
+
+    private final long maxBodyBytes;
+
+    Http(long maxBodyBytes) {
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /** Stamps the request with an id and a start time (called by the filter). */
+    static void begin(ServerRequest req, ServerResponse res) {
+        String id = Long.toString(IDS.incrementAndGet(), 36);
+        req.context().register(REQUEST_ID, id);
+        req.context().register(START, System.nanoTime());
+        res.header(HeaderNames.create("X-Request-Id"), id);
+    }
+
+    static String requestId(ServerRequest req) {
+        return req.context().get(REQUEST_ID, String.class).orElse("0");
+    }
+
+    /** The request body as JSON; over the limit is 413, bad JSON is 400. */
+    JsonNode body(ServerRequest req) throws IOException {
+        long declared = req.headers().contentLength().orElse(-1);
+        if (declared > maxBodyBytes) {
+            throw ApiException.tooLarge(maxBodyBytes);
+        }
+        byte[] bytes;
+        try (InputStream in = req.content().inputStream()) {
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+        }
+        if (bytes.length > maxBodyBytes) {
+            throw ApiException.tooLarge(maxBodyBytes);
+        }
+        return Json.parse(bytes);
+    }
+
+    void json(ServerResponse res, Status status, Object body) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(Json.bytes(body));
+    }
+
+    /** One access-log line: never the prompt or the answer. */
+    void log(ServerRequest req, int status, String model, ChatResult r) {
+        long start = req.context().get(START, Long.class).orElse(System.nanoTime());
+        ACCESS.log(System.Logger.Level.INFO, "%s %s %s %d model=%s tokens=%s %.1fms".formatted(
+                requestId(req), req.prologue().method().text(), req.path().path(), status,
+                model == null ? "-" : model,
+                r == null ? "-" : r.usage().promptTokens() + "+" + r.usage().completionTokens(),
+                (System.nanoTime() - start) / 1e6));
+    }
+}

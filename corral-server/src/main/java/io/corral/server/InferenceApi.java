@@ -1,0 +1,180 @@
+package io.corral.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.api.ChatRequest;
+import io.corral.api.ChatResult;
+import io.corral.api.CompletionRequest;
+import io.corral.api.FinishReason;
+import io.corral.api.TokenStream;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.OutputStream;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * {@code /v1/chat/completions} and {@code /v1/completions}, streamed and not. A thin layer: requests
+ * become Corral requests, the provider generates, results become OpenAI JSON or SSE frames.
+ */
+final class InferenceApi implements HttpService {
+
+    private final ModelDirectory models;
+    private final Http http;
+    private final Set<TokenStream> running = ConcurrentHashMap.newKeySet();
+    private volatile boolean shuttingDown;
+
+    InferenceApi(ModelDirectory models, Http http) {
+        this.models = models;
+        this.http = http;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/v1/chat/completions", this::chat)
+                .post("/v1/completions", this::completions);
+    }
+
+    /** Ends every running stream with an error event (server shutdown). */
+    void shutdown() {
+        shuttingDown = true;
+        running.forEach(TokenStream::cancel);
+    }
+
+    private void chat(ServerRequest req, ServerResponse res) throws Exception {
+        JsonNode body = http.body(req);
+        ChatRequest request = OpenAiRequests.chat(body);
+        String id = "chatcmpl-" + Http.requestId(req);
+        long created = System.currentTimeMillis() / 1000;
+        generate(req, res, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
+                provider -> provider.stream(request),
+                r -> OpenAiResponses.chatCompletion(id, created, r),
+                new Frames() {
+                    public ObjectNode first(String model) {
+                        return OpenAiResponses.chatChunk(id, created, model, "assistant", "", null);
+                    }
+
+                    public ObjectNode delta(String model, String text) {
+                        return OpenAiResponses.chatChunk(id, created, model, null, text, null);
+                    }
+
+                    public ObjectNode last(String model, ChatResult r) {
+                        return OpenAiResponses.chatChunk(id, created, model, null, null,
+                                OpenAiResponses.finishReason(r.finishReason()));
+                    }
+
+                    public ObjectNode usage(String model, ChatResult r) {
+                        return OpenAiResponses.usageChunk(id, "chat.completion.chunk", created, model, r.usage());
+                    }
+                });
+    }
+
+    private void completions(ServerRequest req, ServerResponse res) throws Exception {
+        JsonNode body = http.body(req);
+        CompletionRequest request = OpenAiRequests.completion(body);
+        String id = "cmpl-" + Http.requestId(req);
+        long created = System.currentTimeMillis() / 1000;
+        generate(req, res, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
+                provider -> provider.stream(request),
+                r -> OpenAiResponses.completion(id, created, r),
+                new Frames() {
+                    public ObjectNode first(String model) {
+                        return null;
+                    }
+
+                    public ObjectNode delta(String model, String text) {
+                        return OpenAiResponses.completionChunk(id, created, model, text, null);
+                    }
+
+                    public ObjectNode last(String model, ChatResult r) {
+                        return OpenAiResponses.completionChunk(id, created, model, "",
+                                OpenAiResponses.finishReason(r.finishReason()));
+                    }
+
+                    public ObjectNode usage(String model, ChatResult r) {
+                        return OpenAiResponses.usageChunk(id, "text_completion", created, model, r.usage());
+                    }
+                });
+    }
+
+    /** The SSE frames of one endpoint. */
+    interface Frames {
+        ObjectNode first(String model);
+
+        ObjectNode delta(String model, String text);
+
+        ObjectNode last(String model, ChatResult r);
+
+        ObjectNode usage(String model, ChatResult r);
+    }
+
+    private void generate(ServerRequest req, ServerResponse res, String model, boolean stream, boolean includeUsage,
+                          Function<io.corral.spi.InferenceProvider, TokenStream> start,
+                          Function<ChatResult, ObjectNode> whole, Frames frames) throws Exception {
+        try (AutoCloseable admitted = models.admit(model)) {
+            TokenStream tokens = start.apply(models.get(model).provider());
+            running.add(tokens);
+            try (tokens) {
+                if (!stream) {
+                    ChatResult r = tokens.result();
+                    http.log(req, 200, model, r);
+                    http.json(res, Status.OK_200, whole.apply(r));
+                    return;
+                }
+                streamFrames(req, res, model, includeUsage, tokens, frames);
+            } finally {
+                running.remove(tokens);
+            }
+        }
+    }
+
+    private void streamFrames(ServerRequest req, ServerResponse res, String model, boolean includeUsage,
+                              TokenStream tokens, Frames frames) throws Exception {
+        res.status(Status.OK_200);
+        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        try (OutputStream out = res.outputStream()) {
+            Sse sse = new Sse(out);
+            try {
+                ObjectNode first = frames.first(model);
+                if (first != null) {
+                    sse.data(first);
+                }
+                while (tokens.hasNext()) {
+                    sse.data(frames.delta(model, tokens.next()));
+                }
+                ChatResult r = tokens.result();
+                if (shuttingDown && r.finishReason() == FinishReason.CANCELLED) {
+                    sse.data(Errors.body(new Errors.Mapped(503, "server_error", "server_shutting_down", null,
+                            "the server is shutting down")));
+                } else {
+                    sse.data(frames.last(model, r));
+                    if (includeUsage) {
+                        sse.data(frames.usage(model, r));
+                    }
+                }
+                sse.done();
+                http.log(req, 200, model, r);
+            } catch (Sse.ClientGone gone) {
+                tokens.cancel(); // the client left: stop the engine now
+                http.log(req, 499, model, null);
+            } catch (RuntimeException e) {
+                // after the first byte the status is sent: report the failure in the stream
+                Errors.Mapped m = Errors.map(e);
+                try {
+                    sse.data(Errors.body(m));
+                    sse.done();
+                } catch (Sse.ClientGone ignored) {
+                    // nobody is listening
+                }
+                http.log(req, m.status(), model, null);
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package io.corral.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.corral.api.ChatMessage;
+import io.corral.api.ChatRequest;
+import io.corral.api.CompletionRequest;
+import io.corral.api.ContentPart;
+import io.corral.api.ResponseFormat;
+import io.corral.api.Role;
+import io.corral.api.SamplingParams;
+import io.corral.api.ToolCall;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** OpenAI request JSON to Corral requests; every problem is a 400 that names the field. */
+final class OpenAiRequests {
+
+    private OpenAiRequests() {
+    }
+
+    static String model(JsonNode body) {
+        JsonNode m = body.get("model");
+        if (m == null || !m.isTextual() || m.asText().isBlank()) {
+            throw ApiException.badRequest("model", "model is required (a model id from GET /v1/models)");
+        }
+        return m.asText();
+    }
+
+    static boolean stream(JsonNode body) {
+        return bool(body, "stream", false);
+    }
+
+    static boolean includeUsage(JsonNode body) {
+        JsonNode o = body.get("stream_options");
+        return o != null && o.isObject() && bool(o, "include_usage", false);
+    }
+
+    static ChatRequest chat(JsonNode body) {
+        JsonNode messages = body.get("messages");
+        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+            throw ApiException.badRequest("messages", "messages must be a non-empty array");
+        }
+        List<ChatMessage> list = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            list.add(message(messages.get(i), "messages[" + i + "]"));
+        }
+        return new ChatRequest(model(body), list, sampling(body), format(body));
+    }
+
+    static CompletionRequest completion(JsonNode body) {
+        JsonNode prompt = body.get("prompt");
+        String text;
+        if (prompt != null && prompt.isTextual()) {
+            text = prompt.asText();
+        } else if (prompt != null && prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
+            text = prompt.get(0).asText();
+        } else {
+            throw ApiException.badRequest("prompt", "prompt must be a string");
+        }
+        return new CompletionRequest(model(body), text, sampling(body), format(body));
+    }
+
+    private static ChatMessage message(JsonNode m, String where) {
+        if (!m.isObject()) {
+            throw ApiException.badRequest(where, where + " must be an object");
+        }
+        String roleName = m.path("role").asText("");
+        Role role = switch (roleName) {
+            case "system", "developer" -> Role.SYSTEM;
+            case "user" -> Role.USER;
+            case "assistant" -> Role.ASSISTANT;
+            case "tool" -> Role.TOOL;
+            default -> throw ApiException.badRequest(where + ".role",
+                    where + ".role must be system, developer, user, assistant or tool, was '" + roleName + "'");
+        };
+        List<ContentPart> parts = new ArrayList<>();
+        JsonNode content = m.get("content");
+        if (content == null || content.isNull()) {
+            if (role != Role.ASSISTANT) {
+                throw ApiException.badRequest(where + ".content", where + ".content is required");
+            }
+        } else if (content.isTextual()) {
+            parts.add(ContentPart.text(content.asText()));
+        } else if (content.isArray()) {
+            for (JsonNode part : content) {
+                String type = part.path("type").asText("");
+                switch (type) {
+                    case "text" -> parts.add(ContentPart.text(part.path("text").asText()));
+                    case "image_url" -> {
+                        JsonNode url = part.path("image_url");
+                        parts.add(ContentPart.image(url.isTextual() ? url.asText() : url.path("url").asText()));
+                    }
+                    default -> throw ApiException.badRequest(where + ".content",
+                            "unsupported content part type '" + type + "' (text and image_url are)");
+                }
+            }
+        } else {
+            throw ApiException.badRequest(where + ".content", where + ".content must be a string or an array of parts");
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        for (JsonNode call : m.path("tool_calls")) {
+            JsonNode fn = call.path("function");
+            calls.add(new ToolCall(call.path("id").asText(), fn.path("name").asText(), fn.path("arguments").asText("{}")));
+        }
+        String toolCallId = m.hasNonNull("tool_call_id") ? m.get("tool_call_id").asText() : null;
+        return new ChatMessage(role, parts, calls, toolCallId);
+    }
+
+    static SamplingParams sampling(JsonNode body) {
+        SamplingParams.Builder b = SamplingParams.DEFAULTS.toBuilder();
+        if (has(body, "temperature")) {
+            b.temperature(number(body, "temperature"));
+        }
+        if (has(body, "top_p")) {
+            b.topP(number(body, "top_p"));
+        }
+        if (has(body, "top_k")) {
+            b.topK((int) integer(body, "top_k"));
+        }
+        if (has(body, "min_p")) {
+            b.minP(number(body, "min_p"));
+        }
+        if (has(body, "repeat_penalty")) {
+            b.repeatPenalty(number(body, "repeat_penalty"));
+        }
+        if (has(body, "presence_penalty")) {
+            b.presencePenalty(number(body, "presence_penalty"));
+        }
+        if (has(body, "frequency_penalty")) {
+            b.frequencyPenalty(number(body, "frequency_penalty"));
+        }
+        if (has(body, "seed")) {
+            b.seed(integer(body, "seed"));
+        }
+        String maxKey = has(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        if (has(body, maxKey)) {
+            long max = integer(body, maxKey);
+            if (max < 1) {
+                throw ApiException.badRequest(maxKey, maxKey + " must be at least 1, was " + max);
+            }
+            b.maxTokens((int) Math.min(max, Integer.MAX_VALUE));
+        }
+        if (has(body, "n") && integer(body, "n") != 1) {
+            throw ApiException.badRequest("n", "only n=1 is supported");
+        }
+        JsonNode stop = body.get("stop");
+        if (stop != null && !stop.isNull()) {
+            List<String> stops = new ArrayList<>();
+            if (stop.isTextual()) {
+                stops.add(stop.asText());
+            } else if (stop.isArray() && stop.size() <= 4) {
+                stop.forEach(s -> stops.add(s.asText()));
+            } else {
+                throw ApiException.badRequest("stop", "stop must be a string or an array of up to 4 strings");
+            }
+            b.stop(stops);
+        }
+        return b.build();
+    }
+
+    static ResponseFormat format(JsonNode body) {
+        JsonNode f = body.get("response_format");
+        if (f == null || f.isNull()) {
+            return ResponseFormat.TEXT;
+        }
+        String type = f.path("type").asText("");
+        return switch (type) {
+            case "text" -> ResponseFormat.TEXT;
+            case "json_object" -> ResponseFormat.JSON_OBJECT;
+            case "json_schema" -> {
+                JsonNode s = f.path("json_schema");
+                if (!s.path("schema").isObject()) {
+                    throw ApiException.badRequest("response_format", "response_format.json_schema.schema must be an object");
+                }
+                yield new ResponseFormat.JsonSchema(s.path("name").asText("response"), s.get("schema").toString());
+            }
+            default -> throw ApiException.badRequest("response_format",
+                    "response_format.type must be text, json_object or json_schema, was '" + type + "'");
+        };
+    }
+
+    private static boolean has(JsonNode body, String key) {
+        return body.hasNonNull(key);
+    }
+
+    private static double number(JsonNode body, String key) {
+        JsonNode v = body.get(key);
+        if (!v.isNumber()) {
+            throw ApiException.badRequest(key, key + " must be a number");
+        }
+        return v.asDouble();
+    }
+
+    private static long integer(JsonNode body, String key) {
+        JsonNode v = body.get(key);
+        if (!v.isIntegralNumber()) {
+            throw ApiException.badRequest(key, key + " must be an integer");
+        }
+        return v.asLong();
+    }
+
+    private static boolean bool(JsonNode body, String key, boolean fallback) {
+        JsonNode v = body.get(key);
+        if (v == null || v.isNull()) {
+            return fallback;
+        }
+        if (!v.isBoolean()) {
+            throw ApiException.badRequest(key, key + " must be true or false");
+        }
+        return v.asBoolean();
+    }
+}

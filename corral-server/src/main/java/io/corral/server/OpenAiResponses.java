@@ -1,0 +1,150 @@
+package io.corral.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.api.ChatResult;
+import io.corral.api.FinishReason;
+import io.corral.api.ToolCall;
+import io.corral.api.Usage;
+import io.corral.spi.ModelInfo;
+
+/** Corral results to OpenAI response JSON. */
+final class OpenAiResponses {
+
+    private OpenAiResponses() {
+    }
+
+    static String finishReason(FinishReason r) {
+        return switch (r) {
+            case STOP, CANCELLED -> "stop";
+            case LENGTH -> "length";
+            case TOOL_CALLS -> "tool_calls";
+            case CONTENT_FILTER -> "content_filter";
+        };
+    }
+
+    static ObjectNode model(ModelInfo m, long created) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("id", m.id());
+        o.put("object", "model");
+        o.put("created", created);
+        o.put("owned_by", m.provider());
+        // Llama Stack's fields, so its clients find what they look for
+        o.put("identifier", m.id());
+        o.put("provider_id", m.provider());
+        o.put("provider_resource_id", m.id());
+        o.put("type", "model");
+        o.put("model_type", "llm");
+        o.set("metadata", Json.MAPPER.valueToTree(m.metadata()));
+        return o;
+    }
+
+    static ObjectNode usage(Usage u) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("prompt_tokens", u.promptTokens());
+        o.put("completion_tokens", u.completionTokens());
+        o.put("total_tokens", u.totalTokens());
+        o.putObject("prompt_tokens_details").put("cached_tokens", u.cachedTokens());
+        return o;
+    }
+
+    static ObjectNode chatCompletion(String id, long created, ChatResult r) {
+        ObjectNode o = base(id, "chat.completion", created, r.metrics().model());
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode message = choice.putObject("message");
+        message.put("role", "assistant");
+        if (r.toolCalls().isEmpty()) {
+            message.put("content", r.text());
+        } else {
+            message.putNull("content");
+            toolCalls(message.putArray("tool_calls"), r);
+        }
+        choice.put("finish_reason", finishReason(r.finishReason()));
+        choice.putNull("logprobs");
+        o.set("usage", usage(r.usage()));
+        return o;
+    }
+
+    private static void toolCalls(ArrayNode calls, ChatResult r) {
+        int i = 0;
+        for (ToolCall c : r.toolCalls()) {
+            ObjectNode call = calls.addObject();
+            call.put("index", i++);
+            call.put("id", c.id());
+            call.put("type", "function");
+            call.putObject("function").put("name", c.name()).put("arguments", c.arguments());
+        }
+    }
+
+    /** A streamed chat delta: {@code text} and/or {@code role}, or the final chunk with a finish reason. */
+    static ObjectNode chatChunk(String id, long created, String model, String role, String text, String finish) {
+        ObjectNode o = base(id, "chat.completion.chunk", created, model);
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode delta = choice.putObject("delta");
+        if (role != null) {
+            delta.put("role", role);
+        }
+        if (text != null) {
+            delta.put("content", text);
+        }
+        choice.putNull("logprobs");
+        if (finish == null) {
+            choice.putNull("finish_reason");
+        } else {
+            choice.put("finish_reason", finish);
+        }
+        return o;
+    }
+
+    static ObjectNode toolCallChunk(String id, long created, ChatResult r) {
+        ObjectNode o = base(id, "chat.completion.chunk", created, r.metrics().model());
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("index", 0);
+        toolCalls(choice.putObject("delta").putArray("tool_calls"), r);
+        choice.putNull("finish_reason");
+        return o;
+    }
+
+    static ObjectNode usageChunk(String id, String object, long created, String model, Usage u) {
+        ObjectNode o = base(id, object, created, model);
+        o.putArray("choices");
+        o.set("usage", usage(u));
+        return o;
+    }
+
+    static ObjectNode completion(String id, long created, ChatResult r) {
+        ObjectNode o = base(id, "text_completion", created, r.metrics().model());
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("index", 0);
+        choice.put("text", r.text());
+        choice.putNull("logprobs");
+        choice.put("finish_reason", finishReason(r.finishReason()));
+        o.set("usage", usage(r.usage()));
+        return o;
+    }
+
+    static ObjectNode completionChunk(String id, long created, String model, String text, String finish) {
+        ObjectNode o = base(id, "text_completion", created, model);
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("index", 0);
+        choice.put("text", text);
+        choice.putNull("logprobs");
+        if (finish == null) {
+            choice.putNull("finish_reason");
+        } else {
+            choice.put("finish_reason", finish);
+        }
+        return o;
+    }
+
+    private static ObjectNode base(String id, String object, long created, String model) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("id", id);
+        o.put("object", object);
+        o.put("created", created);
+        o.put("model", model);
+        return o;
+    }
+}

@@ -1,0 +1,52 @@
+package io.corral.server;
+
+import java.util.List;
+
+/**
+ * How the server listens.
+ *
+ * @param allowRemote   binding to a non-loopback address needs this, and then an API key
+ * @param apiKeys       accepted bearer keys; empty means no key is needed (loopback only)
+ * @param maxBodyBytes  largest request body; more is refused with 413
+ * @param maxQueued     requests per model that may wait for a free slot; beyond that, 429
+ */
+public record ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
+                           int maxQueued, boolean logContent) {
+
+    public static final int DEFAULT_PORT = 8321;
+
+    public ServerConfig {
+        apiKeys = List.copyOf(apiKeys);
+        if (!allowRemote && !loopback(host)) {
+            throw new IllegalArgumentException("binding to " + host + " exposes the server beyond this machine; "
+                    + "pass --allow-remote (and an API key) to do that");
+        }
+        if (allowRemote && !loopback(host) && apiKeys.isEmpty()) {
+            throw new IllegalArgumentException("a server reachable from other machines needs an API key "
+                    + "(--api-key or CORRAL_API_KEYS)");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0-65535, was " + port);
+        }
+    }
+
+    public static ServerConfig defaults() {
+        return new ServerConfig("127.0.0.1", DEFAULT_PORT, false, List.of(), 8L << 20, 32, false);
+    }
+
+    public ServerConfig withPort(int p) {
+        return new ServerConfig(host, p, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent);
+    }
+
+    public ServerConfig withApiKeys(List<String> keys) {
+        return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent);
+    }
+
+    public ServerConfig withLimits(long bodyBytes, int queued) {
+        return new ServerConfig(host, port, allowRemote, apiKeys, bodyBytes, queued, logContent);
+    }
+
+    static boolean loopback(String host) {
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
+    }
+}

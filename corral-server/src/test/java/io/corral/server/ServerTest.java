@@ -1,0 +1,341 @@
+package io.corral.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.BadRequestException;
+import com.openai.errors.NotFoundException;
+import com.openai.errors.UnauthorizedException;
+import com.openai.models.ResponseFormatJsonSchema;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionCreateParams;
+import io.corral.llamacpp.LlamaCppConfig;
+import io.corral.llamacpp.LlamaCppEngine;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The real server on an ephemeral port with the real model, driven by OpenAI's official Java SDK and raw HTTP. */
+class ServerTest {
+
+    static final String REFERENCE = ", there was a little girl named Lily. She loved to play outside in the park. "
+            + "One day, she saw a big, red ball. She wanted to play with it, but it was too high.\nLily's mom said";
+    static CorralServer server;
+    static OpenAIClient openai;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    static Path stories() {
+        return Path.of(System.getProperty("corral.root", ".")).toAbsolutePath()
+                .resolveSibling("shared").resolve("models/stories260K.gguf");
+    }
+
+    @BeforeAll
+    static void start() {
+        LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(stories()).withThreads(1).withParallel(2));
+        server = CorralServer.start(ServerConfig.defaults().withPort(0).withLimits(64 * 1024, 4), List.of(engine));
+        openai = OpenAIOkHttpClient.builder().baseUrl(server.url() + "/v1").apiKey("unused").maxRetries(0).build();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static ChatCompletionCreateParams.Builder greedy(String prompt, int maxTokens) {
+        return ChatCompletionCreateParams.builder().model("stories260K").addUserMessage(prompt)
+                .temperature(0.0).maxCompletionTokens(maxTokens);
+    }
+
+    @Test
+    void models_listAndGet() {
+        var models = openai.models().list();
+        assertThat(models.data()).extracting(m -> m.id()).containsExactly("stories260K");
+        assertThat(openai.models().retrieve("stories260K").id()).isEqualTo("stories260K");
+        assertThatThrownBy(() -> openai.models().retrieve("nope")).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    void chat_greedy_isTheReference_withUsage() {
+        ChatCompletion c = openai.chat().completions().create(greedy("Once upon a time", 64).build());
+        assertThat(c.choices().getFirst().message().content()).contains(REFERENCE);
+        assertThat(c.choices().getFirst().finishReason().asString()).isEqualTo("length");
+        assertThat(c.usage().orElseThrow().completionTokens()).isEqualTo(64);
+        assertThat(c.usage().orElseThrow().promptTokens()).isEqualTo(5);
+        assertThat(c.model()).isEqualTo("stories260K");
+    }
+
+    @Test
+    void streaming_equalsTheNonStreamedText() {
+        StringBuilder text = new StringBuilder();
+        int chunks = 0;
+        try (StreamResponse<ChatCompletionChunk> s = openai.chat().completions().createStreaming(greedy("Once upon a time", 64).build())) {
+            for (var chunk : (Iterable<ChatCompletionChunk>) s.stream()::iterator) {
+                for (var choice : chunk.choices()) {
+                    choice.delta().content().ifPresent(text::append);
+                }
+                chunks++;
+            }
+        }
+        assertThat(text.toString()).isEqualTo(REFERENCE);
+        assertThat(chunks).isGreaterThan(40);
+    }
+
+    @Test
+    void completions_textCompletion() {
+        Completion c = openai.completions().create(CompletionCreateParams.builder().model("stories260K")
+                .prompt("Once upon a time").temperature(0.0).maxTokens(64L).build());
+        assertThat(c.choices().getFirst().text()).isEqualTo(REFERENCE);
+    }
+
+    @Test
+    void jsonSchemaOutput_parsesAndValidates() throws Exception {
+        var schema = ResponseFormatJsonSchema.JsonSchema.Schema.builder()
+                .putAdditionalProperty("type", JsonValue.from("object"))
+                .putAdditionalProperty("properties", JsonValue.from(Map.of(
+                        "name", Map.of("type", "string", "maxLength", 10),
+                        "age", Map.of("type", "integer"))))
+                .putAdditionalProperty("required", JsonValue.from(List.of("name", "age")))
+                .build();
+        ChatCompletion c = openai.chat().completions().create(greedy("Describe Lily.", 200)
+                .responseFormat(ResponseFormatJsonSchema.builder().jsonSchema(
+                        ResponseFormatJsonSchema.JsonSchema.builder().name("person").schema(schema).build()).build())
+                .build());
+        JsonNode doc = Json.MAPPER.readTree(c.choices().getFirst().message().content().orElseThrow());
+        assertThat(doc.get("name").isTextual()).isTrue();
+        assertThat(doc.get("name").asText().length()).isLessThanOrEqualTo(10);
+        assertThat(doc.get("age").isIntegralNumber()).isTrue();
+        assertThat(doc.size()).isEqualTo(2);
+    }
+
+    @Test
+    void badRequests_are400_namingTheField() {
+        assertThatThrownBy(() -> openai.chat().completions().create(greedy("hi", 5).temperature(-1.0).build()))
+                .isInstanceOf(BadRequestException.class).hasMessageContaining("temperature");
+        assertThatThrownBy(() -> openai.chat().completions().create(greedy("hi", 5).model("missing").build()))
+                .isInstanceOf(NotFoundException.class).hasMessageContaining("missing");
+    }
+
+    // ---- raw HTTP: framing and status codes ----
+
+    static HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(HttpResponse<String> r) throws Exception {
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    @Test
+    void sseFraming_isExact() throws Exception {
+        HttpResponse<String> r = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],
+                 "temperature":0,"max_tokens":3,"stream":true,"stream_options":{"include_usage":true}}""");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValue("text/event-stream");
+        String[] frames = r.body().split("\n\n", -1);
+        assertThat(frames).hasSize(8); // role, 3 deltas, finish, usage, [DONE], "" after the last separator
+        for (int i = 0; i < 7; i++) {
+            assertThat(frames[i]).startsWith("data: ").doesNotContain("\n");
+        }
+        assertThat(frames[6]).isEqualTo("data: [DONE]");
+        assertThat(frames[7]).isEmpty();
+        JsonNode first = Json.MAPPER.readTree(frames[0].substring(6));
+        assertThat(first.at("/choices/0/delta/role").asText()).isEqualTo("assistant");
+        assertThat(first.at("/object").asText()).isEqualTo("chat.completion.chunk");
+        StringBuilder text = new StringBuilder();
+        for (int i = 1; i <= 3; i++) {
+            JsonNode d = Json.MAPPER.readTree(frames[i].substring(6));
+            assertThat(d.at("/choices/0/finish_reason").isNull()).isTrue();
+            text.append(d.at("/choices/0/delta/content").asText());
+        }
+        assertThat(text.toString()).isEqualTo(", there was");
+        assertThat(Json.MAPPER.readTree(frames[4].substring(6)).at("/choices/0/finish_reason").asText()).isEqualTo("length");
+        JsonNode usage = Json.MAPPER.readTree(frames[5].substring(6));
+        assertThat(usage.get("choices")).isEmpty();
+        assertThat(usage.at("/usage/completion_tokens").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void errorStatuses_andShapes() throws Exception {
+        HttpResponse<String> bad = post("/v1/chat/completions", "{not json");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(json(bad).at("/error/type").asText()).isEqualTo("invalid_request_error");
+        assertThat(json(bad).at("/error/message").asText()).contains("not valid JSON");
+
+        HttpResponse<String> noMessages = post("/v1/chat/completions", "{\"model\":\"stories260K\"}");
+        assertThat(noMessages.statusCode()).isEqualTo(400);
+        assertThat(json(noMessages).at("/error/param").asText()).isEqualTo("messages");
+
+        HttpResponse<String> wrongType = post("/v1/chat/completions",
+                "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":\"ten\"}");
+        assertThat(json(wrongType).at("/error/param").asText()).isEqualTo("max_tokens");
+
+        HttpResponse<String> image = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":[{"type":"text","text":"what?"},
+                 {"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]}""");
+        assertThat(image.statusCode()).isEqualTo(400);
+        assertThat(json(image).at("/error/message").asText()).contains("images");
+
+        HttpResponse<String> route = HTTP.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/nothing")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(route.statusCode()).isEqualTo(404);
+        assertThat(json(route).at("/error/code").asText()).isEqualTo("not_found");
+
+        HttpResponse<String> big = post("/v1/chat/completions", "{\"model\":\"" + "x".repeat(70_000) + "\"}");
+        assertThat(big.statusCode()).isEqualTo(413);
+        assertThat(json(big).at("/error/code").asText()).isEqualTo("request_too_large");
+
+        HttpResponse<String> overflow = post("/v1/completions",
+                "{\"model\":\"stories260K\",\"prompt\":\"" + "Once upon a time there was a dog. ".repeat(100) + "\"}");
+        assertThat(overflow.statusCode()).isEqualTo(400);
+        assertThat(json(overflow).at("/error/code").asText()).isEqualTo("context_length_exceeded");
+    }
+
+    /**
+     * Capacity is 4 requests per model. The tiny model answers too fast to keep 4 busy, so the real
+     * engine sits behind a gate that holds each generation until the test opens it.
+     */
+    @Test
+    void overCapacity_is429_withRetryAfter() throws Exception {
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.Semaphore entered = new java.util.concurrent.Semaphore(0);
+        LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(stories()).withThreads(1));
+        io.corral.spi.InferenceProvider gated = new GatedProvider(engine, gate, entered);
+        try (CorralServer small = CorralServer.start(ServerConfig.defaults().withPort(0).withLimits(1024, 4), List.of(gated));
+             var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            String req = "{\"model\":\"stories260K\",\"prompt\":\"Once\",\"max_tokens\":4}";
+            List<java.util.concurrent.Future<HttpResponse<String>>> held = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                held.add(pool.submit(() -> HTTP.send(HttpRequest.newBuilder(URI.create(small.url() + "/v1/completions"))
+                        .POST(HttpRequest.BodyPublishers.ofString(req)).build(), HttpResponse.BodyHandlers.ofString())));
+            }
+            assertThat(entered.tryAcquire(4, 10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            HttpResponse<String> refused = HTTP.send(HttpRequest.newBuilder(URI.create(small.url() + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(req)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(429);
+            assertThat(refused.headers().firstValue("retry-after")).hasValue("1");
+            assertThat(json(refused).at("/error/type").asText()).isEqualTo("rate_limit_error");
+            gate.countDown();
+            for (var f : held) {
+                assertThat(f.get().statusCode()).isEqualTo(200);
+            }
+        }
+    }
+
+    /** The real engine, with each stream held until {@code gate} opens. */
+    record GatedProvider(LlamaCppEngine engine, java.util.concurrent.CountDownLatch gate,
+                         java.util.concurrent.Semaphore entered) implements io.corral.spi.InferenceProvider {
+        public String id() { return engine.id(); }
+        public String vendor() { return engine.vendor(); }
+        public java.util.Set<io.corral.spi.Capability> capabilities() { return engine.capabilities(); }
+        public List<io.corral.spi.ModelInfo> models() { return engine.models(); }
+        public io.corral.api.TokenStream stream(io.corral.api.ChatRequest r) { hold(); return engine.stream(r); }
+        public io.corral.api.TokenStream stream(io.corral.api.CompletionRequest r) { hold(); return engine.stream(r); }
+        public void close() { engine.close(); }
+
+        private void hold() {
+            entered.release();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    @Test
+    void llamaStackRoutes() throws Exception {
+        assertThat(get("/v1/health").get("status").asText()).isEqualTo("OK");
+        assertThat(get("/v1/version").get("version").asText()).isNotBlank();
+        assertThat(get("/v1/providers").at("/data/0/provider_id").asText()).isEqualTo("llamacpp");
+        assertThat(get("/v1/providers/llamacpp").get("api").asText()).isEqualTo("inference");
+        JsonNode routes = get("/v1/inspect/routes").get("data");
+        assertThat(routes.findValuesAsText("route")).contains("/v1/chat/completions", "/v1/models");
+    }
+
+    static JsonNode get(String path) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.url() + path))
+                .header("X-LlamaStack-Client-Version", "0.0.1").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(path).isEqualTo(200);
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    @Test
+    void legacyChatCompletion_shapes() throws Exception {
+        String req = """
+                {"model_id":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],
+                 "sampling_params":{"strategy":{"type":"greedy"},"max_tokens":8}}""";
+        HttpResponse<String> r = post("/v1/inference/chat-completion", req, "X-LlamaStack-Client-Version", "0.2.14");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = json(r);
+        assertThat(body.at("/completion_message/role").asText()).isEqualTo("assistant");
+        assertThat(REFERENCE).startsWith(body.at("/completion_message/content").asText());
+        assertThat(body.at("/completion_message/stop_reason").asText()).isEqualTo("out_of_tokens");
+        assertThat(body.at("/completion_message/tool_calls").isArray()).isTrue();
+        assertThat(body.get("metrics").findValuesAsText("metric")).contains("prompt_tokens", "completion_tokens");
+
+        HttpResponse<String> s = post("/v1/inference/chat-completion", """
+                {"model_id":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],
+                 "sampling_params":{"strategy":{"type":"greedy"},"max_tokens":8},"stream":true}""");
+        assertThat(s.statusCode()).as(s.body()).isEqualTo(200);
+        String[] frames = s.body().split("\n\n");
+        assertThat(Json.MAPPER.readTree(frames[0].substring(6)).at("/event/event_type").asText()).isEqualTo("start");
+        StringBuilder text = new StringBuilder();
+        for (int i = 1; i < frames.length - 1; i++) {
+            JsonNode e = Json.MAPPER.readTree(frames[i].substring(6)).get("event");
+            assertThat(e.get("event_type").asText()).isEqualTo("progress");
+            assertThat(e.at("/delta/type").asText()).isEqualTo("text");
+            text.append(e.at("/delta/text").asText());
+        }
+        JsonNode last = Json.MAPPER.readTree(frames[frames.length - 1].substring(6)).get("event");
+        assertThat(last.get("event_type").asText()).isEqualTo("complete");
+        assertThat(text.toString()).isEqualTo(body.at("/completion_message/content").asText());
+    }
+
+    @Test
+    void apiKeys_areChecked() throws Exception {
+        LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(stories()).withThreads(1));
+        try (CorralServer secured = CorralServer.start(ServerConfig.defaults().withPort(0).withApiKeys(List.of("s3cret")),
+                List.of(engine))) {
+            OpenAIClient wrong = OpenAIOkHttpClient.builder().baseUrl(secured.url() + "/v1").apiKey("nope").maxRetries(0).build();
+            assertThatThrownBy(() -> wrong.models().list()).isInstanceOf(UnauthorizedException.class);
+            HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(URI.create(secured.url() + "/v1/models")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(none.statusCode()).isEqualTo(401);
+            assertThat(Json.MAPPER.readTree(none.body()).at("/error/type").asText()).isEqualTo("authentication_error");
+            OpenAIClient right = OpenAIOkHttpClient.builder().baseUrl(secured.url() + "/v1").apiKey("s3cret").maxRetries(0).build();
+            assertThat(right.models().list().data()).hasSize(1);
+        }
+    }
+
+    @Test
+    void remoteBinding_needsAllowRemoteAndAKey() {
+        assertThatThrownBy(() -> new ServerConfig("0.0.0.0", 0, false, List.of(), 1024, 1, false))
+                .hasMessageContaining("--allow-remote");
+        assertThatThrownBy(() -> new ServerConfig("0.0.0.0", 0, true, List.of(), 1024, 1, false))
+                .hasMessageContaining("API key");
+    }
+}
