@@ -119,6 +119,10 @@ public final class LlamaCppEngine implements InferenceProvider {
             }
         }
         int[] prompt = model.tokenize(format.renderRequest(request.messages()), true, !format.plain());
+        if (request.forcesToolCall()) {
+            ResponseFormat call = new ResponseFormat.JsonSchema("tool_call", ToolCalls.schema(request));
+            return ToolCalls.stream(start(prompt, request.sampling(), call, List.of()));
+        }
         return start(prompt, request.sampling(), request.format(), format.stops());
     }
 

@@ -55,23 +55,36 @@ final class PromptFormat {
         return render(messages, true);
     }
 
+    /** A message's text; an assistant's tool calls are written as the JSON they were generated as. */
+    private static String content(ChatMessage m) {
+        if (m.toolCalls().isEmpty()) {
+            return m.text();
+        }
+        StringBuilder sb = new StringBuilder(m.text());
+        for (var c : m.toolCalls()) {
+            sb.append("{\"name\": \"").append(c.name()).append("\", \"arguments\": ").append(c.arguments()).append('}');
+        }
+        return sb.toString();
+    }
+
     /** The conversation as prompt text, ending with the assistant's cue when {@code addAssistant}. */
     String render(List<ChatMessage> messages, boolean addAssistant) {
         if (!plain()) {
             List<NativeModel.TemplateMessage> m = messages.stream()
-                    .map(x -> new NativeModel.TemplateMessage(x.role().wireName(), x.text())).toList();
+                    .map(x -> new NativeModel.TemplateMessage(x.role().wireName(), content(x))).toList();
             return model.applyTemplate(template, m, addAssistant);
         }
         StringBuilder sb = new StringBuilder();
         for (ChatMessage m : messages) {
+            String text = content(m);
             switch (m.role()) {
-                case SYSTEM -> sb.append(m.text()).append("\n\n");
-                case USER -> sb.append("User: ").append(m.text()).append('\n');
+                case SYSTEM -> sb.append(text).append("\n\n");
+                case USER -> sb.append("User: ").append(text).append('\n');
                 // verbatim after the cue when it starts with white space, as the model's own answers do
                 case ASSISTANT -> sb.append("Assistant:")
-                        .append(m.text().isEmpty() || Character.isWhitespace(m.text().charAt(0)) ? "" : " ")
-                        .append(m.text()).append('\n');
-                case TOOL -> sb.append("Tool: ").append(m.text()).append('\n');
+                        .append(text.isEmpty() || Character.isWhitespace(text.charAt(0)) ? "" : " ")
+                        .append(text).append('\n');
+                case TOOL -> sb.append("Tool: ").append(text).append('\n');
             }
         }
         if (addAssistant) {

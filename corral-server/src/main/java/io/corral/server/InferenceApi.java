@@ -64,6 +64,10 @@ final class InferenceApi implements HttpService {
                         return OpenAiResponses.chatChunk(id, created, model, null, text, null);
                     }
 
+                    public ObjectNode calls(ChatResult r) {
+                        return r.toolCalls().isEmpty() ? null : OpenAiResponses.toolCallChunk(id, created, r);
+                    }
+
                     public ObjectNode last(String model, ChatResult r) {
                         return OpenAiResponses.chatChunk(id, created, model, null, null,
                                 OpenAiResponses.finishReason(r.finishReason()));
@@ -108,6 +112,11 @@ final class InferenceApi implements HttpService {
         ObjectNode first(String model);
 
         ObjectNode delta(String model, String text);
+
+        /** The tool calls, sent whole after the text, or null. */
+        default ObjectNode calls(ChatResult r) {
+            return null;
+        }
 
         ObjectNode last(String model, ChatResult r);
 
@@ -154,6 +163,10 @@ final class InferenceApi implements HttpService {
                     sse.data(Errors.body(new Errors.Mapped(503, "server_error", "server_shutting_down", null,
                             "the server is shutting down")));
                 } else {
+                    ObjectNode calls = frames.calls(r);
+                    if (calls != null) {
+                        sse.data(calls);
+                    }
                     sse.data(frames.last(model, r));
                     if (includeUsage) {
                         sse.data(frames.usage(model, r));

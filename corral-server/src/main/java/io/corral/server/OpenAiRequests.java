@@ -9,6 +9,8 @@ import io.corral.api.ResponseFormat;
 import io.corral.api.Role;
 import io.corral.api.SamplingParams;
 import io.corral.api.ToolCall;
+import io.corral.api.ToolChoice;
+import io.corral.api.ToolSpec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +47,48 @@ final class OpenAiRequests {
         for (int i = 0; i < messages.size(); i++) {
             list.add(message(messages.get(i), "messages[" + i + "]"));
         }
-        return new ChatRequest(model(body), list, sampling(body), format(body));
+        return new ChatRequest(model(body), list, sampling(body), format(body), tools(body), toolChoice(body));
+    }
+
+    static List<ToolSpec> tools(JsonNode body) {
+        List<ToolSpec> tools = new ArrayList<>();
+        JsonNode ts = body.get("tools");
+        if (ts == null || ts.isNull()) {
+            return tools;
+        }
+        if (!ts.isArray()) {
+            throw ApiException.badRequest("tools", "tools must be an array");
+        }
+        for (JsonNode t : ts) {
+            JsonNode fn = t.path("function");
+            if (!"function".equals(t.path("type").asText()) || !fn.path("name").isTextual()) {
+                throw ApiException.badRequest("tools", "each tool must be {\"type\":\"function\",\"function\":{\"name\",...}}");
+            }
+            JsonNode params = fn.get("parameters");
+            tools.add(new ToolSpec(fn.get("name").asText(), fn.path("description").asText(""),
+                    params == null || params.isNull() ? null : params.toString()));
+        }
+        return tools;
+    }
+
+    static ToolChoice toolChoice(JsonNode body) {
+        JsonNode c = body.get("tool_choice");
+        if (c == null || c.isNull()) {
+            return ToolChoice.AUTO;
+        }
+        if (c.isTextual()) {
+            return switch (c.asText()) {
+                case "auto" -> ToolChoice.AUTO;
+                case "none" -> ToolChoice.NONE;
+                case "required" -> ToolChoice.REQUIRED;
+                default -> throw ApiException.badRequest("tool_choice", "tool_choice must be auto, none, required or a named function");
+            };
+        }
+        String name = c.path("function").path("name").asText("");
+        if (name.isEmpty()) {
+            throw ApiException.badRequest("tool_choice", "tool_choice must name a function: {\"type\":\"function\",\"function\":{\"name\":...}}");
+        }
+        return new ToolChoice.Named(name);
     }
 
     static CompletionRequest completion(JsonNode body) {

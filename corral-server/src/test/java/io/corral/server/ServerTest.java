@@ -125,6 +125,73 @@ class ServerTest {
         assertThat(doc.size()).isEqualTo(2);
     }
 
+    static com.openai.models.chat.completions.ChatCompletionTool weatherTool() {
+        return com.openai.models.chat.completions.ChatCompletionTool.ofFunction(
+                com.openai.models.chat.completions.ChatCompletionFunctionTool.builder().function(
+                        com.openai.models.FunctionDefinition.builder().name("get_weather").description("Weather in a city")
+                                .parameters(com.openai.models.FunctionParameters.builder()
+                                        .putAdditionalProperty("type", JsonValue.from("object"))
+                                        .putAdditionalProperty("properties", JsonValue.from(Map.of(
+                                                "city", Map.of("type", "string", "maxLength", 12),
+                                                "unit", Map.of("enum", List.of("celsius", "fahrenheit")))))
+                                        .putAdditionalProperty("required", JsonValue.from(List.of("city", "unit")))
+                                        .build())
+                                .build()).build());
+    }
+
+    @Test
+    void toolCall_roundTrip() throws Exception {
+        var named = com.openai.models.chat.completions.ChatCompletionNamedToolChoice.builder()
+                .function(com.openai.models.chat.completions.ChatCompletionNamedToolChoice.Function.builder()
+                        .name("get_weather").build()).build();
+        ChatCompletionCreateParams ask = greedy("What is the weather in Paris?", 200)
+                .tools(List.of(weatherTool())).toolChoice(named).build();
+        ChatCompletion c = openai.chat().completions().create(ask);
+        var choice = c.choices().getFirst();
+        assertThat(choice.finishReason().asString()).isEqualTo("tool_calls");
+        var call = choice.message().toolCalls().orElseThrow().getFirst().asFunction();
+        assertThat(call.function().name()).isEqualTo("get_weather");
+        JsonNode args = Json.MAPPER.readTree(call.function().arguments());
+        assertThat(args.get("city").asText().length()).isLessThanOrEqualTo(12);
+        assertThat(args.get("unit").asText()).isIn("celsius", "fahrenheit");
+        assertThat(call.id()).startsWith("call_");
+
+        // the tool's answer goes back, and the model answers in text
+        ChatCompletion answer = openai.chat().completions().create(greedy("What is the weather in Paris?", 20)
+                .tools(List.of(weatherTool()))
+                .addMessage(choice.message())
+                .addMessage(com.openai.models.chat.completions.ChatCompletionToolMessageParam.builder()
+                        .toolCallId(call.id()).content("Sunny, 21 degrees").build())
+                .build());
+        assertThat(answer.choices().getFirst().finishReason().asString()).isIn("length", "stop");
+        assertThat(answer.choices().getFirst().message().content()).isPresent();
+    }
+
+    @Test
+    void requiredToolCall_streamed() {
+        ChatCompletionCreateParams ask = greedy("Weather?", 200).tools(List.of(weatherTool()))
+                .toolChoice(com.openai.models.chat.completions.ChatCompletionToolChoiceOption.Auto.REQUIRED).build();
+        List<String> names = new ArrayList<>();
+        List<String> finish = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> s = openai.chat().completions().createStreaming(ask)) {
+            s.stream().forEach(chunk -> chunk.choices().forEach(ch -> {
+                ch.delta().toolCalls().ifPresent(calls -> calls.forEach(tc -> tc.function().flatMap(f -> f.name()).ifPresent(names::add)));
+                ch.finishReason().ifPresent(f -> finish.add(f.asString()));
+            }));
+        }
+        assertThat(names).containsExactly("get_weather");
+        assertThat(finish).containsExactly("tool_calls");
+    }
+
+    @Test
+    void toolChoiceNamingAnUnknownTool_is400() {
+        var named = com.openai.models.chat.completions.ChatCompletionNamedToolChoice.builder()
+                .function(com.openai.models.chat.completions.ChatCompletionNamedToolChoice.Function.builder()
+                        .name("nope").build()).build();
+        assertThatThrownBy(() -> openai.chat().completions().create(greedy("x", 5).tools(List.of(weatherTool()))
+                .toolChoice(named).build())).isInstanceOf(BadRequestException.class).hasMessageContaining("tool_choice");
+    }
+
     @Test
     void badRequests_are400_namingTheField() {
         assertThatThrownBy(() -> openai.chat().completions().create(greedy("hi", 5).temperature(-1.0).build()))

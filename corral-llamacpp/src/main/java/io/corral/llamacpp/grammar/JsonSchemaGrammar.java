@@ -27,7 +27,8 @@ public final class JsonSchemaGrammar {
     private static final Map<String, String> PRIMITIVES = new LinkedHashMap<>();
 
     static {
-        PRIMITIVES.put("space", "| \" \" | \"\\n\"{1,2} [ \\t]{0,20}");
+        // at most one space between tokens: small models otherwise wander into runs of white space
+        PRIMITIVES.put("space", "| \" \"");
         PRIMITIVES.put("boolean", "(\"true\" | \"false\") space");
         PRIMITIVES.put("null", "\"null\" space");
         PRIMITIVES.put("integral-part", "[0] | [1-9] [0-9]{0,15}");
