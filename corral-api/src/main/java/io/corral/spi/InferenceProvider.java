@@ -3,6 +3,9 @@ package io.corral.spi;
 import io.corral.api.ChatRequest;
 import io.corral.api.ChatResult;
 import io.corral.api.CompletionRequest;
+import io.corral.api.EmbeddingRequest;
+import io.corral.api.EmbeddingResult;
+import io.corral.api.InvalidRequestException;
 import io.corral.api.TokenStream;
 
 import java.util.List;
@@ -53,6 +56,11 @@ public interface InferenceProvider extends AutoCloseable {
 
     /** Continues a raw prompt, token by token. */
     TokenStream stream(CompletionRequest request);
+
+    /** Embeds texts; providers without {@link Capability#EMBEDDINGS} refuse. */
+    default EmbeddingResult embed(EmbeddingRequest request) {
+        throw new InvalidRequestException("model", "provider " + id() + " does not make embeddings");
+    }
 
     @Override
     void close();

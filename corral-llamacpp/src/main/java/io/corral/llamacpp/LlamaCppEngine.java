@@ -3,6 +3,8 @@ package io.corral.llamacpp;
 import io.corral.api.ChatMessage;
 import io.corral.api.ChatRequest;
 import io.corral.api.CompletionRequest;
+import io.corral.api.EmbeddingRequest;
+import io.corral.api.EmbeddingResult;
 import io.corral.api.ContextOverflowException;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.ModelNotFoundException;
@@ -10,6 +12,7 @@ import io.corral.api.ResponseFormat;
 import io.corral.api.SamplingParams;
 import io.corral.api.TokenStream;
 import io.corral.gguf.ModelMetadata;
+import io.corral.llamacpp.ffi.NativeContext;
 import io.corral.llamacpp.ffi.NativeModel;
 import io.corral.llamacpp.ffi.NativeSampler;
 import io.corral.llamacpp.grammar.JsonSchemaGrammar;
@@ -30,7 +33,8 @@ import java.util.Set;
 public final class LlamaCppEngine implements InferenceProvider {
 
     private static final Set<Capability> CAPABILITIES =
-            EnumSet.of(Capability.CHAT, Capability.COMPLETION, Capability.JSON_SCHEMA, Capability.SESSIONS);
+            EnumSet.of(Capability.CHAT, Capability.COMPLETION, Capability.JSON_SCHEMA, Capability.SESSIONS,
+                    Capability.TOOLS, Capability.EMBEDDINGS);
     private static final int MAX_DEFAULT_CONTEXT = 8192;
 
     private final String providerId;
@@ -39,6 +43,7 @@ public final class LlamaCppEngine implements InferenceProvider {
     private final NativeModel model;
     private final PromptFormat format;
     private final ContextPool pool;
+    private NativeContext embeddings; // made on first use; one embedding at a time
     private final java.util.Set<LlamaSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private LlamaCppEngine(String providerId, LlamaCppConfig config, ModelMetadata metadata, NativeModel model) {
@@ -160,6 +165,48 @@ public final class LlamaCppEngine implements InferenceProvider {
                 });
     }
 
+    /**
+     * Mean-pooled embeddings from the model's last hidden layer, one per input. A generative model
+     * makes usable but not specialised vectors; an embedding model (BERT-like GGUF) makes better ones.
+     */
+    @Override
+    public synchronized EmbeddingResult embed(EmbeddingRequest request) {
+        checkModel(request.model());
+        if (embeddings == null) {
+            embeddings = new NativeContext(model, contextSize(), Math.max(config.batchSize(), contextSize()),
+                    config.threads(), true);
+        }
+        List<float[]> vectors = new ArrayList<>();
+        int tokens = 0;
+        int dims = model.embeddingSize();
+        for (String text : request.inputs()) {
+            int[] input = model.tokenize(text, true, false);
+            if (input.length > embeddings.size()) {
+                throw new ContextOverflowException("input of " + input.length + " tokens is longer than the "
+                        + embeddings.size() + "-token window");
+            }
+            embeddings.clear();
+            embeddings.decode(input, 0, input.length, 0);
+            vectors.add(normalize(embeddings.pooledEmbedding(dims)));
+            tokens += input.length;
+        }
+        return new EmbeddingResult(config.id(), vectors, tokens);
+    }
+
+    private static float[] normalize(float[] v) {
+        double norm = 0;
+        for (float x : v) {
+            norm += x * x;
+        }
+        norm = Math.sqrt(norm);
+        if (norm > 0) {
+            for (int i = 0; i < v.length; i++) {
+                v[i] /= (float) norm;
+            }
+        }
+        return v;
+    }
+
     /** Opens a conversation with its own context; {@code systemPrompt} may be null. */
     public LlamaSession openSession(String systemPrompt, SamplingParams sampling) {
         return track(new LlamaSession(this, systemPrompt, sampling));
@@ -220,6 +267,11 @@ public final class LlamaCppEngine implements InferenceProvider {
     @Override
     public void close() {
         sessions.forEach(LlamaSession::close);
+        synchronized (this) {
+            if (embeddings != null) {
+                embeddings.close();
+            }
+        }
         pool.close();
         model.close();
     }

@@ -38,7 +38,8 @@ final class InferenceApi implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.post("/v1/chat/completions", this::chat)
-                .post("/v1/completions", this::completions);
+                .post("/v1/completions", this::completions)
+                .post("/v1/embeddings", this::embeddings);
     }
 
     /** Ends every running stream with an error event (server shutdown). */
@@ -105,6 +106,49 @@ final class InferenceApi implements HttpService {
                         return OpenAiResponses.usageChunk(id, "text_completion", created, model, r.usage());
                     }
                 });
+    }
+
+    /** {@code input}: a string or an array of strings; {@code encoding_format}: float (default) or base64. */
+    private void embeddings(ServerRequest req, ServerResponse res) throws Exception {
+        JsonNode body = http.body(req);
+        String model = OpenAiRequests.model(body);
+        java.util.List<String> inputs = new java.util.ArrayList<>();
+        JsonNode input = body.get("input");
+        if (input != null && input.isTextual()) {
+            inputs.add(input.asText());
+        } else if (input != null && input.isArray() && !input.isEmpty() && input.get(0).isTextual()) {
+            input.forEach(i -> inputs.add(i.asText()));
+        } else {
+            throw ApiException.badRequest("input", "input must be a string or a non-empty array of strings");
+        }
+        String encoding = body.path("encoding_format").asText("float");
+        if (!encoding.equals("float") && !encoding.equals("base64")) {
+            throw ApiException.badRequest("encoding_format", "encoding_format must be float or base64");
+        }
+        io.corral.api.EmbeddingResult r;
+        try (AutoCloseable admitted = models.admit(model)) {
+            r = models.get(model).provider().embed(new io.corral.api.EmbeddingRequest(model, inputs));
+        }
+        ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
+        com.fasterxml.jackson.databind.node.ArrayNode data = o.putArray("data");
+        for (int i = 0; i < r.vectors().size(); i++) {
+            ObjectNode e = data.addObject().put("object", "embedding").put("index", i);
+            float[] v = r.vectors().get(i);
+            if (encoding.equals("base64")) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(v);
+                e.put("embedding", java.util.Base64.getEncoder().encodeToString(b.array()));
+            } else {
+                com.fasterxml.jackson.databind.node.ArrayNode a = e.putArray("embedding");
+                for (float x : v) {
+                    a.add(x);
+                }
+            }
+        }
+        o.put("model", r.model());
+        o.putObject("usage").put("prompt_tokens", r.promptTokens()).put("total_tokens", r.promptTokens());
+        http.log(req, 200, model, null);
+        http.json(res, Status.OK_200, o);
     }
 
     /** The SSE frames of one endpoint. */

@@ -33,6 +33,7 @@ final class LlamaStackApi implements HttpService {
     private static final List<String[]> ROUTES = List.of(
             new String[]{"GET", "/v1/models"}, new String[]{"GET", "/v1/models/{model_id}"},
             new String[]{"POST", "/v1/chat/completions"}, new String[]{"POST", "/v1/completions"},
+            new String[]{"POST", "/v1/embeddings"},
             new String[]{"POST", "/v1/inference/chat-completion"}, new String[]{"GET", "/v1/health"},
             new String[]{"GET", "/v1/version"}, new String[]{"GET", "/v1/inspect/routes"},
             new String[]{"GET", "/v1/providers"}, new String[]{"GET", "/v1/providers/{provider_id}"});

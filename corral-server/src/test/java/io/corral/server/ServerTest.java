@@ -193,6 +193,42 @@ class ServerTest {
     }
 
     @Test
+    void embeddings_floatAndBase64_agree_andSimilarTextsAreCloser() throws Exception {
+        var e = openai.embeddings().create(com.openai.models.embeddings.EmbeddingCreateParams.builder()
+                .model("stories260K").inputOfArrayOfStrings(List.of("The cat sat on the mat.", "A cat sat on a mat.",
+                        "Numbers: 42, 17, 99, 3.14")).build());
+        assertThat(e.data()).hasSize(3);
+        List<Float> a = e.data().get(0).embedding();
+        List<Float> b = e.data().get(1).embedding();
+        List<Float> c = e.data().get(2).embedding();
+        assertThat(a).hasSize(64);
+        assertThat(dot(a, b)).isGreaterThan(dot(a, c));
+        assertThat(dot(a, a)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+
+        HttpResponse<String> f = post("/v1/embeddings", "{\"model\":\"stories260K\",\"input\":\"The cat sat on the mat.\"}");
+        HttpResponse<String> b64 = post("/v1/embeddings",
+                "{\"model\":\"stories260K\",\"input\":\"The cat sat on the mat.\",\"encoding_format\":\"base64\"}");
+        JsonNode floats = json(f).at("/data/0/embedding");
+        byte[] raw = java.util.Base64.getDecoder().decode(json(b64).at("/data/0/embedding").asText());
+        java.nio.FloatBuffer fb = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        assertThat(fb.remaining()).isEqualTo(64);
+        for (int i = 0; i < 64; i++) {
+            assertThat(fb.get(i)).isEqualTo((float) floats.get(i).asDouble());
+            assertThat(fb.get(i)).isEqualTo(a.get(i));
+        }
+        assertThat(json(f).at("/usage/prompt_tokens").asInt()).isPositive();
+        assertThat(post("/v1/embeddings", "{\"model\":\"stories260K\",\"input\":[]}").statusCode()).isEqualTo(400);
+    }
+
+    static double dot(List<Float> x, List<Float> y) {
+        double s = 0;
+        for (int i = 0; i < x.size(); i++) {
+            s += x.get(i) * y.get(i);
+        }
+        return s;
+    }
+
+    @Test
     void badRequests_are400_namingTheField() {
         assertThatThrownBy(() -> openai.chat().completions().create(greedy("hi", 5).temperature(-1.0).build()))
                 .isInstanceOf(BadRequestException.class).hasMessageContaining("temperature");

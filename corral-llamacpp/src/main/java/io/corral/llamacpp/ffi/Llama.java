@@ -132,6 +132,7 @@ final class Llama {
     static final MethodHandle n_ctx = handle("llama_n_ctx", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle set_n_threads = handle("llama_set_n_threads", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT));
     static final MethodHandle decode = handle("llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, BATCH));
+    static final MethodHandle get_embeddings_seq = handle("llama_get_embeddings_seq", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle get_logits_ith = handle("llama_get_logits_ith", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle get_memory = handle("llama_get_memory", FunctionDescriptor.of(ADDRESS, ADDRESS));
     static final MethodHandle memory_clear = handle("llama_memory_clear", FunctionDescriptor.ofVoid(ADDRESS, JAVA_BOOLEAN));

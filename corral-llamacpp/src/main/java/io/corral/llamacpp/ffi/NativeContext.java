@@ -28,6 +28,9 @@ public final class NativeContext implements AutoCloseable {
     private static final VarHandle N_THREADS = Llama.field(Llama.CONTEXT_PARAMS, "n_threads");
     private static final VarHandle N_THREADS_BATCH = Llama.field(Llama.CONTEXT_PARAMS, "n_threads_batch");
     private static final VarHandle NO_PERF = Llama.field(Llama.CONTEXT_PARAMS, "no_perf");
+    private static final VarHandle EMBEDDINGS = Llama.field(Llama.CONTEXT_PARAMS, "embeddings");
+    private static final VarHandle POOLING = Llama.field(Llama.CONTEXT_PARAMS, "pooling_type");
+    private static final int POOLING_MEAN = 1;
     private static final VarHandle BATCH_N_TOKENS = Llama.field(Llama.BATCH, "n_tokens");
     private static final VarHandle BATCH_TOKEN = Llama.field(Llama.BATCH, "token");
     private static final VarHandle BATCH_POS = Llama.field(Llama.BATCH, "pos");
@@ -54,6 +57,11 @@ public final class NativeContext implements AutoCloseable {
      * @param threads     threads for generation and for prompt processing
      */
     public NativeContext(NativeModel model, int contextSize, int batchSize, int threads) {
+        this(model, contextSize, batchSize, threads, false);
+    }
+
+    /** With {@code embeddings}, the context pools (mean) each sequence into a vector instead of logits. */
+    public NativeContext(NativeModel model, int contextSize, int batchSize, int threads, boolean embeddings) {
         this.model = model;
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment params = (MemorySegment) Llama.context_default_params.invokeExact((SegmentAllocator) tmp);
@@ -63,6 +71,10 @@ public final class NativeContext implements AutoCloseable {
             N_THREADS.set(params, 0L, threads);
             N_THREADS_BATCH.set(params, 0L, threads);
             NO_PERF.set(params, 0L, true);
+            if (embeddings) {
+                EMBEDDINGS.set(params, 0L, true);
+                POOLING.set(params, 0L, POOLING_MEAN);
+            }
             LlamaLibrary.takeRecentErrors();
             ctx = (MemorySegment) Llama.init_from_model.invokeExact(model.pointer(), params);
             if (ctx.equals(MemorySegment.NULL)) {
@@ -159,6 +171,19 @@ public final class NativeContext implements AutoCloseable {
         try {
             MemorySegment p = (MemorySegment) Llama.get_logits_ith.invokeExact(pointer(), -1);
             return p.reinterpret((long) model.vocabSize() * Float.BYTES).toArray(JAVA_FLOAT);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The pooled embedding of what was just evaluated (an embeddings context only). */
+    public synchronized float[] pooledEmbedding(int dimensions) {
+        try {
+            MemorySegment p = (MemorySegment) Llama.get_embeddings_seq.invokeExact(pointer(), 0);
+            if (p.equals(MemorySegment.NULL)) {
+                throw new EngineException("llama.cpp returned no embedding: " + LlamaLibrary.takeRecentErrors());
+            }
+            return p.reinterpret((long) dimensions * Float.BYTES).toArray(JAVA_FLOAT);
         } catch (Throwable t) {
             throw rethrow(t);
         }

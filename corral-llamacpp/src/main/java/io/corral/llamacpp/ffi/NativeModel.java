@@ -100,6 +100,10 @@ public final class NativeModel implements AutoCloseable {
         return read(() -> (int) Llama.model_n_ctx_train.invokeExact(model));
     }
 
+    public int embeddingSize() {
+        return read(() -> (int) Llama.model_n_embd.invokeExact(model));
+    }
+
     public long parameterCount() {
         return read(() -> (long) Llama.model_n_params.invokeExact(model));
     }
