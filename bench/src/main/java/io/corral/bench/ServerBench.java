@@ -1,0 +1,70 @@
+package io.corral.bench;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Closed-loop load on a running {@code corral serve}: requests per second and p50/p99 latency for
+ * {@code GET /v1/models} and a one-token chat completion, at several concurrencies.
+ * Usage: {@code ServerBench URL [seconds per scenario]}
+ */
+public final class ServerBench {
+
+    public static void main(String[] args) throws Exception {
+        String url = args[0];
+        int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        HttpClient client = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+        HttpRequest models = HttpRequest.newBuilder(URI.create(url + "/v1/models")).build();
+        HttpRequest chat = HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\","
+                        + "\"content\":\"Once upon a time\"}],\"max_tokens\":1,\"temperature\":0}")).build();
+        System.out.println("| scenario | clients | req/s | p50 ms | p99 ms |");
+        System.out.println("|---|---|---|---|---|");
+        for (var scenario : List.of(new Object[]{"GET /v1/models", models}, new Object[]{"chat, 1 token", chat})) {
+            run(client, (HttpRequest) scenario[1], 1, 1); // warm up
+            for (int clients : new int[]{1, 16, 64}) {
+                run(client, (HttpRequest) scenario[1], clients, 2);
+                double[] r = run(client, (HttpRequest) scenario[1], clients, seconds);
+                System.out.printf("| %s | %d | %.0f | %.2f | %.2f |%n", scenario[0], clients, r[0], r[1], r[2]);
+            }
+        }
+    }
+
+    /** Returns req/s, p50 ms, p99 ms. */
+    static double[] run(HttpClient client, HttpRequest request, int clients, int seconds) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+        List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                workers.add(pool.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        long t0 = System.nanoTime();
+                        HttpResponse<byte[]> r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                        if (r.statusCode() != 200) {
+                            throw new IllegalStateException("status " + r.statusCode());
+                        }
+                        latencies.add(System.nanoTime() - t0);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> w : workers) {
+                w.get();
+            }
+        }
+        long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        return new double[]{sorted.length / (double) seconds, sorted[sorted.length / 2] / 1e6,
+                sorted[(int) (sorted.length * 0.99)] / 1e6};
+    }
+}
