@@ -10,6 +10,8 @@ import java.util.List;
  * @param maxTokens the most tokens to generate; 0 means until the model ends, at most one context
  *                  window's worth (a session may shift its window to get there)
  * @param seed      random seed; null for a random one
+ * @param logprobs  -1: no log-probabilities; 0: of each generated token; N (up to 20): with the N most
+ *                  likely alternatives
  */
 public record SamplingParams(
         double temperature,
@@ -22,7 +24,8 @@ public record SamplingParams(
         double frequencyPenalty,
         Long seed,
         int maxTokens,
-        List<String> stop) {
+        List<String> stop,
+        int logprobs) {
 
     public static final SamplingParams DEFAULTS = builder().build();
 
@@ -37,6 +40,7 @@ public record SamplingParams(
         check(presencePenalty >= -2 && presencePenalty <= 2, "presence_penalty", "must be in [-2, 2], was " + presencePenalty);
         check(frequencyPenalty >= -2 && frequencyPenalty <= 2, "frequency_penalty", "must be in [-2, 2], was " + frequencyPenalty);
         check(maxTokens >= 0, "max_tokens", "must be >= 0, was " + maxTokens);
+        check(logprobs >= -1 && logprobs <= 20, "top_logprobs", "must be in [0, 20], was " + logprobs);
         for (String s : stop) {
             check(s != null && !s.isEmpty(), "stop", "stop sequences must not be empty");
         }
@@ -69,6 +73,7 @@ public record SamplingParams(
         b.seed = seed;
         b.maxTokens = maxTokens;
         b.stop = new ArrayList<>(stop);
+        b.logprobs = logprobs;
         return b;
     }
 
@@ -85,6 +90,7 @@ public record SamplingParams(
         private Long seed;
         private int maxTokens;
         private List<String> stop = new ArrayList<>();
+        private int logprobs = -1;
 
         public Builder temperature(double v) { temperature = v; return this; }
         public Builder topP(double v) { topP = v; return this; }
@@ -98,10 +104,11 @@ public record SamplingParams(
         public Builder maxTokens(int v) { maxTokens = v; return this; }
         public Builder stop(List<String> v) { stop = new ArrayList<>(v); return this; }
         public Builder stop(String... v) { return stop(List.of(v)); }
+        public Builder logprobs(int v) { logprobs = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, repeatPenalty, repeatLastN,
-                    presencePenalty, frequencyPenalty, seed, maxTokens, stop);
+                    presencePenalty, frequencyPenalty, seed, maxTokens, stop, logprobs);
         }
     }
 }

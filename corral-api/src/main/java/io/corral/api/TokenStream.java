@@ -1,6 +1,7 @@
 package io.corral.api;
 
 import java.util.Iterator;
+import java.util.List;
 
 /**
  * A generation in progress, read token by token. Each {@link #next()} returns the text of the next
@@ -15,6 +16,14 @@ public interface TokenStream extends Iterator<String>, AutoCloseable {
 
     /** The finished result; drains the stream first if it has not ended. */
     ChatResult result();
+
+    /**
+     * Log-probabilities of the tokens generated since the last call (when the request asked for them),
+     * so a streaming reader can send them with the text they belong to.
+     */
+    default List<TokenLogprob> takeLogprobs() {
+        return List.of();
+    }
 
     /** Stops generation if still running and frees the engine's resources. */
     @Override

@@ -4,6 +4,7 @@ import io.corral.api.ChatResult;
 import io.corral.api.FinishReason;
 import io.corral.api.Metrics;
 import io.corral.api.SamplingParams;
+import io.corral.api.TokenLogprob;
 import io.corral.api.TokenStream;
 import io.corral.api.Usage;
 import io.corral.llamacpp.ffi.NativeModel;
@@ -43,6 +44,8 @@ final class Generation implements TokenStream {
     private final long startNanos = System.nanoTime();
     private final ReentrantLock lock = new ReentrantLock();
     private final StringBuilder text = new StringBuilder();
+    private final List<TokenLogprob> logprobs = new java.util.ArrayList<>();
+    private int logprobsTaken;
 
     private volatile boolean cancelled;
     private boolean started;
@@ -123,6 +126,7 @@ final class Generation implements TokenStream {
             finish(FinishReason.CANCELLED);
             return;
         }
+        float[] logits = params.logprobs() >= 0 ? cache.context().lastLogits() : null;
         int token = cache.context().sample(sampler);
         if (generated == 0) {
             firstTokenNanos = System.nanoTime();
@@ -136,6 +140,9 @@ final class Generation implements TokenStream {
         }
         generatedIds[generated++] = token;
         pendingToken = token;
+        if (logits != null) {
+            logprobs.add(Logprobs.of(model, logits, token, params.logprobs()));
+        }
         emit(assembler.append(model.piece(token)));
         if (assembler.stopped()) {
             finish(FinishReason.STOP);
@@ -181,6 +188,18 @@ final class Generation implements TokenStream {
     }
 
     @Override
+    public List<TokenLogprob> takeLogprobs() {
+        lock.lock();
+        try {
+            List<TokenLogprob> taken = List.copyOf(logprobs.subList(logprobsTaken, logprobs.size()));
+            logprobsTaken = logprobs.size();
+            return taken;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public void cancel() {
         cancelled = true;
     }
@@ -198,7 +217,8 @@ final class Generation implements TokenStream {
             double tps = generated > 1 && seconds > 0 ? (generated - 1) / seconds : 0;
             return new ChatResult(text.toString(), List.of(), finishReason,
                     new Usage(prompt.length, cachedTokens, generated),
-                    new Metrics(modelId, providerId, Duration.ofNanos(endNanos - startNanos), Duration.ofNanos(ttft), tps));
+                    new Metrics(modelId, providerId, Duration.ofNanos(endNanos - startNanos), Duration.ofNanos(ttft), tps),
+                    logprobs);
         } finally {
             lock.unlock();
         }

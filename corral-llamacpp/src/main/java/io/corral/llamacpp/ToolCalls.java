@@ -79,7 +79,7 @@ final class ToolCalls {
                     JsonNode call = JSON.readTree(r.text());
                     ToolCall tc = new ToolCall("call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24),
                             call.get("name").asText(), call.get("arguments").toString());
-                    return new ChatResult("", List.of(tc), FinishReason.TOOL_CALLS, r.usage(), r.metrics());
+                    return new ChatResult("", List.of(tc), FinishReason.TOOL_CALLS, r.usage(), r.metrics(), r.logprobs());
                 } catch (IOException | NullPointerException e) {
                     return r;
                 }

@@ -61,8 +61,8 @@ final class InferenceApi implements HttpService {
                         return OpenAiResponses.chatChunk(id, created, model, "assistant", "", null);
                     }
 
-                    public ObjectNode delta(String model, String text) {
-                        return OpenAiResponses.chatChunk(id, created, model, null, text, null);
+                    public ObjectNode delta(String model, String text, java.util.List<io.corral.api.TokenLogprob> lp) {
+                        return OpenAiResponses.chatChunk(id, created, model, null, text, null, lp);
                     }
 
                     public ObjectNode calls(ChatResult r) {
@@ -93,13 +93,13 @@ final class InferenceApi implements HttpService {
                         return null;
                     }
 
-                    public ObjectNode delta(String model, String text) {
-                        return OpenAiResponses.completionChunk(id, created, model, text, null);
+                    public ObjectNode delta(String model, String text, java.util.List<io.corral.api.TokenLogprob> lp) {
+                        return OpenAiResponses.completionChunk(id, created, model, text, null, lp);
                     }
 
                     public ObjectNode last(String model, ChatResult r) {
                         return OpenAiResponses.completionChunk(id, created, model, "",
-                                OpenAiResponses.finishReason(r.finishReason()));
+                                OpenAiResponses.finishReason(r.finishReason()), java.util.List.of());
                     }
 
                     public ObjectNode usage(String model, ChatResult r) {
@@ -155,7 +155,8 @@ final class InferenceApi implements HttpService {
     interface Frames {
         ObjectNode first(String model);
 
-        ObjectNode delta(String model, String text);
+        /** A text piece, with the log-probabilities of the tokens it came from (empty when not asked). */
+        ObjectNode delta(String model, String text, java.util.List<io.corral.api.TokenLogprob> logprobs);
 
         /** The tool calls, sent whole after the text, or null. */
         default ObjectNode calls(ChatResult r) {
@@ -200,7 +201,8 @@ final class InferenceApi implements HttpService {
                     sse.data(first);
                 }
                 while (tokens.hasNext()) {
-                    sse.data(frames.delta(model, tokens.next()));
+                    String piece = tokens.next();
+                    sse.data(frames.delta(model, piece, tokens.takeLogprobs()));
                 }
                 ChatResult r = tokens.result();
                 if (shuttingDown && r.finishReason() == FinishReason.CANCELLED) {

@@ -47,7 +47,13 @@ final class OpenAiRequests {
         for (int i = 0; i < messages.size(); i++) {
             list.add(message(messages.get(i), "messages[" + i + "]"));
         }
-        return new ChatRequest(model(body), list, sampling(body), format(body), tools(body), toolChoice(body));
+        SamplingParams sampling = sampling(body);
+        if (bool(body, "logprobs", false)) {
+            sampling = sampling.toBuilder().logprobs(has(body, "top_logprobs") ? (int) integer(body, "top_logprobs") : 0).build();
+        } else if (has(body, "top_logprobs")) {
+            throw ApiException.badRequest("top_logprobs", "top_logprobs needs logprobs: true");
+        }
+        return new ChatRequest(model(body), list, sampling, format(body), tools(body), toolChoice(body));
     }
 
     static List<ToolSpec> tools(JsonNode body) {
@@ -101,7 +107,11 @@ final class OpenAiRequests {
         } else {
             throw ApiException.badRequest("prompt", "prompt must be a string");
         }
-        return new CompletionRequest(model(body), text, sampling(body), format(body));
+        SamplingParams sampling = sampling(body);
+        if (has(body, "logprobs")) { // the legacy API: an integer, the number of alternatives
+            sampling = sampling.toBuilder().logprobs((int) integer(body, "logprobs")).build();
+        }
+        return new CompletionRequest(model(body), text, sampling, format(body));
     }
 
     private static ChatMessage message(JsonNode m, String where) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.api.ChatResult;
 import io.corral.api.FinishReason;
+import io.corral.api.TokenLogprob;
 import io.corral.api.ToolCall;
 import io.corral.api.Usage;
 import io.corral.spi.ModelInfo;
@@ -61,8 +62,55 @@ final class OpenAiResponses {
             toolCalls(message.putArray("tool_calls"), r);
         }
         choice.put("finish_reason", finishReason(r.finishReason()));
-        choice.putNull("logprobs");
+        choice.set("logprobs", chatLogprobs(r.logprobs()));
         o.set("usage", usage(r.usage()));
+        return o;
+    }
+
+    /** Chat logprobs: {@code {"content": [{token, logprob, bytes, top_logprobs}]}}, or null when not asked. */
+    static com.fasterxml.jackson.databind.JsonNode chatLogprobs(java.util.List<TokenLogprob> logprobs) {
+        if (logprobs.isEmpty()) {
+            return Json.MAPPER.nullNode();
+        }
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        ArrayNode content = o.putArray("content");
+        for (TokenLogprob t : logprobs) {
+            ObjectNode e = entry(content.addObject(), t);
+            ArrayNode top = e.putArray("top_logprobs");
+            t.top().forEach(alt -> entry(top.addObject(), alt));
+        }
+        return o;
+    }
+
+    private static ObjectNode entry(ObjectNode e, TokenLogprob t) {
+        e.put("token", t.token());
+        e.put("logprob", t.logprob());
+        ArrayNode bytes = e.putArray("bytes");
+        for (byte b : t.bytes()) {
+            bytes.add(b & 0xff);
+        }
+        return e;
+    }
+
+    /** The legacy completions shape: parallel arrays. */
+    static com.fasterxml.jackson.databind.JsonNode completionLogprobs(java.util.List<TokenLogprob> logprobs) {
+        if (logprobs.isEmpty()) {
+            return Json.MAPPER.nullNode();
+        }
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        ArrayNode tokens = o.putArray("tokens");
+        ArrayNode values = o.putArray("token_logprobs");
+        ArrayNode tops = o.putArray("top_logprobs");
+        ArrayNode offsets = o.putArray("text_offset");
+        int offset = 0;
+        for (TokenLogprob t : logprobs) {
+            tokens.add(t.token());
+            values.add(t.logprob());
+            ObjectNode top = tops.addObject();
+            t.top().forEach(alt -> top.put(alt.token(), alt.logprob()));
+            offsets.add(offset);
+            offset += t.token().length();
+        }
         return o;
     }
 
@@ -78,6 +126,13 @@ final class OpenAiResponses {
     }
 
     /** A streamed chat delta: {@code text} and/or {@code role}, or the final chunk with a finish reason. */
+    static ObjectNode chatChunk(String id, long created, String model, String role, String text, String finish,
+                                java.util.List<TokenLogprob> logprobs) {
+        ObjectNode o = chatChunk(id, created, model, role, text, finish);
+        ((ObjectNode) o.get("choices").get(0)).set("logprobs", chatLogprobs(logprobs));
+        return o;
+    }
+
     static ObjectNode chatChunk(String id, long created, String model, String role, String text, String finish) {
         ObjectNode o = base(id, "chat.completion.chunk", created, model);
         ObjectNode choice = o.putArray("choices").addObject();
@@ -119,18 +174,19 @@ final class OpenAiResponses {
         ObjectNode choice = o.putArray("choices").addObject();
         choice.put("index", 0);
         choice.put("text", r.text());
-        choice.putNull("logprobs");
+        choice.set("logprobs", completionLogprobs(r.logprobs()));
         choice.put("finish_reason", finishReason(r.finishReason()));
         o.set("usage", usage(r.usage()));
         return o;
     }
 
-    static ObjectNode completionChunk(String id, long created, String model, String text, String finish) {
+    static ObjectNode completionChunk(String id, long created, String model, String text, String finish,
+                                      java.util.List<TokenLogprob> logprobs) {
         ObjectNode o = base(id, "text_completion", created, model);
         ObjectNode choice = o.putArray("choices").addObject();
         choice.put("index", 0);
         choice.put("text", text);
-        choice.putNull("logprobs");
+        choice.set("logprobs", completionLogprobs(logprobs));
         if (finish == null) {
             choice.putNull("finish_reason");
         } else {

@@ -229,6 +229,34 @@ class ServerTest {
     }
 
     @Test
+    void logprobs_areTheModelsOwn_andTheGreedyChoiceIsTheTopOne() {
+        ChatCompletion c = openai.chat().completions().create(greedy("Once upon a time", 8).logprobs(true).topLogprobs(3L).build());
+        var content = c.choices().getFirst().logprobs().orElseThrow().content().orElseThrow();
+        assertThat(content).hasSize(8);
+        StringBuilder text = new StringBuilder();
+        for (var t : content) {
+            assertThat(t.logprob()).isLessThanOrEqualTo(0.0);
+            assertThat(t.topLogprobs()).hasSize(3);
+            assertThat(t.topLogprobs().getFirst().token()).isEqualTo(t.token()); // greedy took the likeliest
+            assertThat(t.topLogprobs().getFirst().logprob()).isEqualTo(t.logprob());
+            assertThat(t.topLogprobs().get(1).logprob()).isLessThanOrEqualTo(t.topLogprobs().get(0).logprob());
+            double mass = t.topLogprobs().stream().mapToDouble(x -> Math.exp(x.logprob())).sum();
+            assertThat(mass).isLessThanOrEqualTo(1.0 + 1e-6);
+            text.append(t.token());
+        }
+        assertThat(text.toString()).isEqualTo(c.choices().getFirst().message().content().orElseThrow());
+
+        // streamed: each chunk carries the logprobs of its own tokens
+        List<String> tokens = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> s = openai.chat().completions().createStreaming(
+                greedy("Once upon a time", 8).logprobs(true).topLogprobs(1L).build())) {
+            s.stream().forEach(chunk -> chunk.choices().forEach(ch -> ch.logprobs()
+                    .flatMap(lp -> lp.content()).ifPresent(list -> list.forEach(t -> tokens.add(t.token())))));
+        }
+        assertThat(String.join("", tokens)).isEqualTo(text.toString());
+    }
+
+    @Test
     void badRequests_are400_namingTheField() {
         assertThatThrownBy(() -> openai.chat().completions().create(greedy("hi", 5).temperature(-1.0).build()))
                 .isInstanceOf(BadRequestException.class).hasMessageContaining("temperature");
