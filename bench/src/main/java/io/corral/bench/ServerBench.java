@@ -21,6 +21,10 @@ public final class ServerBench {
 
     public static void main(String[] args) throws Exception {
         String url = args[0];
+        if (args.length > 2 && args[1].equals("--hold")) {
+            hold(url, Integer.parseInt(args[2]));
+            return;
+        }
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         HttpClient client = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
         HttpRequest models = HttpRequest.newBuilder(URI.create(url + "/v1/models")).build();
@@ -38,6 +42,25 @@ public final class ServerBench {
                 System.out.printf("| %s | %d | %.0f | %.2f | %.2f |%n", scenario[0], clients, r[0], r[1], r[2]);
             }
         }
+    }
+
+    /**
+     * Opens {@code n} streaming chat requests at once and keeps them open without reading, so the
+     * server holds them all (two generating, the rest waiting for a context); prints when they are in.
+     */
+    static void hold(String url, int n) throws Exception {
+        HttpClient client = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+        HttpRequest stream = HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\","
+                        + "\"content\":\"Once upon a time\"}],\"max_tokens\":512,\"stream\":true}")).build();
+        List<java.util.concurrent.CompletableFuture<HttpResponse<java.io.InputStream>>> open = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            open.add(client.sendAsync(stream, HttpResponse.BodyHandlers.ofInputStream()));
+        }
+        System.out.println("opened " + n + " streams");
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
     }
 
     /** Returns req/s, p50 ms, p99 ms. */

@@ -54,6 +54,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queued", description = "Requests per model running or waiting before 429 (default ${DEFAULT-VALUE}).", defaultValue = "32")
     int maxQueued;
 
+    @Option(names = "--log-content", description = "Debug: log prompts and answers (API keys redacted).")
+    boolean logContent;
+
     @Spec
     CommandSpec spec;
 
@@ -66,7 +69,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         ServerConfig config;
         try {
-            config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, false);
+            config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent);
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -31,7 +31,7 @@ public final class CorralServer implements AutoCloseable {
     private CorralServer(ServerConfig config, List<InferenceProvider> providers) {
         this.config = config;
         this.models = new ModelDirectory(providers, config.maxQueued());
-        Http http = new Http(config.maxBodyBytes());
+        Http http = new Http(config.maxBodyBytes(), config.logContent(), config.apiKeys());
         this.inference = new InferenceApi(models, http);
         LlamaStackApi llamaStack = new LlamaStackApi(models, http);
         this.server = WebServer.builder()

@@ -9,6 +9,7 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** What every handler needs: bounded body reading, JSON responses, request ids, the access log. */
@@ -19,10 +20,32 @@ final class Http {
     static final String REQUEST_ID = "corral.request-id";
     static final String START = "corral.start";
 
-    private final long maxBodyBytes;
+    private static final java.util.regex.Pattern SECRETS = java.util.regex.Pattern.compile(
+            "(?i)(bearer\\s+)?\\b(sk|pk|key|api[_-]?key)[-_][A-Za-z0-9_\\-]{8,}");
 
-    Http(long maxBodyBytes) {
+    private final long maxBodyBytes;
+    private final boolean logContent;
+    private final List<String> apiKeys;
+
+    Http(long maxBodyBytes, boolean logContent, List<String> apiKeys) {
         this.maxBodyBytes = maxBodyBytes;
+        this.logContent = logContent;
+        this.apiKeys = apiKeys;
+    }
+
+    /** With the debug switch on, logs what was asked and answered, with API keys and key-like strings redacted. */
+    void logContent(ServerRequest req, JsonNode body, String answer) {
+        if (logContent) {
+            ACCESS.log(System.Logger.Level.INFO, "%s content: request=%s answer=%s".formatted(requestId(req),
+                    redact(body.toString()), redact(Json.text(answer))));
+        }
+    }
+
+    String redact(String text) {
+        for (String key : apiKeys) {
+            text = text.replace(key, "[redacted]");
+        }
+        return SECRETS.matcher(text).replaceAll("[redacted]");
     }
 
     /** Stamps the request with an id and a start time (called by the filter). */

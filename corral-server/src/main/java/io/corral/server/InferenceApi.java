@@ -53,7 +53,7 @@ final class InferenceApi implements HttpService {
         ChatRequest request = OpenAiRequests.chat(body);
         String id = "chatcmpl-" + Http.requestId(req);
         long created = System.currentTimeMillis() / 1000;
-        generate(req, res, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
+        generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 provider -> provider.stream(request),
                 r -> OpenAiResponses.chatCompletion(id, created, r),
                 new Frames() {
@@ -85,7 +85,7 @@ final class InferenceApi implements HttpService {
         CompletionRequest request = OpenAiRequests.completion(body);
         String id = "cmpl-" + Http.requestId(req);
         long created = System.currentTimeMillis() / 1000;
-        generate(req, res, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
+        generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 provider -> provider.stream(request),
                 r -> OpenAiResponses.completion(id, created, r),
                 new Frames() {
@@ -168,7 +168,8 @@ final class InferenceApi implements HttpService {
         ObjectNode usage(String model, ChatResult r);
     }
 
-    private void generate(ServerRequest req, ServerResponse res, String model, boolean stream, boolean includeUsage,
+    private void generate(ServerRequest req, ServerResponse res, JsonNode body, String model, boolean stream,
+                          boolean includeUsage,
                           Function<io.corral.spi.InferenceProvider, TokenStream> start,
                           Function<ChatResult, ObjectNode> whole, Frames frames) throws Exception {
         try (AutoCloseable admitted = models.admit(model)) {
@@ -178,18 +179,23 @@ final class InferenceApi implements HttpService {
                 if (!stream) {
                     ChatResult r = tokens.result();
                     http.log(req, 200, model, r);
+                    http.logContent(req, body, r.text());
                     http.json(res, Status.OK_200, whole.apply(r));
                     return;
                 }
-                streamFrames(req, res, model, includeUsage, tokens, frames);
+                ChatResult r = streamFrames(req, res, model, includeUsage, tokens, frames);
+                if (r != null) {
+                    http.logContent(req, body, r.text());
+                }
             } finally {
                 running.remove(tokens);
             }
         }
     }
 
-    private void streamFrames(ServerRequest req, ServerResponse res, String model, boolean includeUsage,
-                              TokenStream tokens, Frames frames) throws Exception {
+    /** Streams the answer; returns its result, or null when the client left or it failed. */
+    private ChatResult streamFrames(ServerRequest req, ServerResponse res, String model, boolean includeUsage,
+                                    TokenStream tokens, Frames frames) throws Exception {
         res.status(Status.OK_200);
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
@@ -220,9 +226,11 @@ final class InferenceApi implements HttpService {
                 }
                 sse.done();
                 http.log(req, 200, model, r);
+                return r;
             } catch (Sse.ClientGone gone) {
                 tokens.cancel(); // the client left: stop the engine now
                 http.log(req, 499, model, null);
+                return null;
             } catch (RuntimeException e) {
                 // after the first byte the status is sent: report the failure in the stream
                 Errors.Mapped m = Errors.map(e);
@@ -233,6 +241,7 @@ final class InferenceApi implements HttpService {
                     // nobody is listening
                 }
                 http.log(req, m.status(), model, null);
+                return null;
             }
         }
     }

@@ -8,7 +8,8 @@ import java.util.List;
  * @param allowRemote   binding to a non-loopback address needs this, and then an API key
  * @param apiKeys       accepted bearer keys; empty means no key is needed (loopback only)
  * @param maxBodyBytes  largest request body; more is refused with 413
- * @param maxQueued     requests per model that may wait for a free slot; beyond that, 429
+ * @param maxQueued     requests per model that may run or wait for a free slot; beyond that, 429
+ * @param logContent    debug switch: the access log also carries prompts and answers, keys redacted
  */
 public record ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                            int maxQueued, boolean logContent) {
@@ -40,6 +41,11 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
 
     public ServerConfig withApiKeys(List<String> keys) {
         return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent);
+    }
+
+    /** The debug switch: log prompts and answers (keys redacted). */
+    public ServerConfig withContentLogging(boolean on) {
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, on);
     }
 
     public ServerConfig withLimits(long bodyBytes, int queued) {
