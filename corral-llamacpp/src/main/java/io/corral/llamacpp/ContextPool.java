@@ -33,7 +33,7 @@ final class ContextPool implements AutoCloseable {
     /** Borrows an empty context; blocks while all are busy. */
     KvCache acquire() {
         if (closed) {
-            throw new IllegalStateException("engine is closed");
+            throw new io.corral.api.UnavailableException("the engine is closed");
         }
         try {
             permits.acquire();

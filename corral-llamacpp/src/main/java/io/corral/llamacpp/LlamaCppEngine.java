@@ -44,6 +44,7 @@ public final class LlamaCppEngine implements InferenceProvider {
     private final PromptFormat format;
     private final ContextPool pool;
     private NativeContext embeddings; // made on first use; one embedding at a time
+    private volatile boolean closed;
     private final java.util.Set<LlamaSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private LlamaCppEngine(String providerId, LlamaCppConfig config, ModelMetadata metadata, NativeModel model) {
@@ -209,6 +210,7 @@ public final class LlamaCppEngine implements InferenceProvider {
 
     /** Opens a conversation with its own context; {@code systemPrompt} may be null. */
     public LlamaSession openSession(String systemPrompt, SamplingParams sampling) {
+        checkModel(null);
         return track(new LlamaSession(this, systemPrompt, sampling));
     }
 
@@ -258,6 +260,9 @@ public final class LlamaCppEngine implements InferenceProvider {
     }
 
     private void checkModel(String requested) {
+        if (closed) {
+            throw new io.corral.api.UnavailableException("engine for " + config.id() + " is closed");
+        }
         if (requested != null && !requested.isBlank() && !requested.equals(config.id())) {
             throw new ModelNotFoundException("model '" + requested + "' not found; this engine serves '" + config.id() + "'");
         }
@@ -266,6 +271,7 @@ public final class LlamaCppEngine implements InferenceProvider {
     /** Closes open sessions and contexts, then frees the model. */
     @Override
     public void close() {
+        closed = true;
         sessions.forEach(LlamaSession::close);
         synchronized (this) {
             if (embeddings != null) {

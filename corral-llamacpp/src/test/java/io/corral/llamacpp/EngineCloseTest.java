@@ -37,6 +37,6 @@ class EngineCloseTest {
         assertThatThrownBy(() -> session.send("hello")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
         assertThatThrownBy(() -> engine.complete(CompletionRequest.of("x", greedy(1))))
-                .isInstanceOf(IllegalStateException.class);
+                .isInstanceOf(io.corral.api.UnavailableException.class);
     }
 }

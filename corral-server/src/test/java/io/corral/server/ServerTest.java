@@ -463,6 +463,23 @@ class ServerTest {
     }
 
     @Test
+    void modelIdsWithSlashes_andAnEngineThatCannotServe_is503() throws Exception {
+        LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(stories()).withThreads(1).withId("karpathy/stories260K"));
+        try (CorralServer s = CorralServer.start(ServerConfig.defaults().withPort(0), List.of(engine))) {
+            OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(s.url() + "/v1").apiKey("x").maxRetries(0).build();
+            assertThat(client.models().retrieve("karpathy/stories260K").id()).isEqualTo("karpathy/stories260K");
+            assertThat(client.chat().completions().create(ChatCompletionCreateParams.builder().model("karpathy/stories260K")
+                    .addUserMessage("Once upon a time").temperature(0.0).maxCompletionTokens(3L).build())
+                    .choices().getFirst().message().content()).hasValue(", there was");
+            engine.close(); // the engine goes away under the server
+            assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder()
+                    .model("karpathy/stories260K").addUserMessage("hi").build()))
+                    .isInstanceOf(com.openai.errors.InternalServerException.class)
+                    .satisfies(e -> assertThat(((com.openai.errors.OpenAIServiceException) e).statusCode()).isEqualTo(503));
+        }
+    }
+
+    @Test
     void remoteBinding_needsAllowRemoteAndAKey() {
         assertThatThrownBy(() -> new ServerConfig("0.0.0.0", 0, false, List.of(), 1024, 1, false))
                 .hasMessageContaining("--allow-remote");
