@@ -1,0 +1,65 @@
+package io.corral.remote;
+
+import io.corral.api.InvalidRequestException;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * One remote engine host.
+ *
+ * @param baseUrl           the OpenAI-style base, ending in {@code /v1}
+ * @param apiKey            sent as a bearer token; null for none
+ * @param connectTimeout    to open a connection
+ * @param firstTokenTimeout from the request to the response headers (engines answer them when they start)
+ * @param idleTimeout       the longest silence inside a stream
+ */
+public record RemoteConfig(String id, Preset preset, String baseUrl, String apiKey, int priority,
+                           Duration connectTimeout, Duration firstTokenTimeout, Duration idleTimeout) {
+
+    public RemoteConfig {
+        if (baseUrl == null || baseUrl.isBlank()) {
+            baseUrl = preset.defaultBaseUrl;
+        }
+        baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        try {
+            URI u = URI.create(baseUrl);
+            if (u.getHost() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+                throw new IllegalArgumentException();
+            }
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("base_url", "base_url must be an http(s) URL, was '" + baseUrl + "'");
+        }
+        if (id == null || id.isBlank()) {
+            URI u = URI.create(baseUrl);
+            id = preset.name().toLowerCase() + "@" + u.getHost() + ":" + (u.getPort() < 0 ? (u.getScheme().equals("https") ? 443 : 80) : u.getPort());
+        }
+    }
+
+    public static RemoteConfig of(Preset preset, String baseUrl) {
+        return new RemoteConfig(null, preset, baseUrl, null, 0, Duration.ofSeconds(2), Duration.ofSeconds(60),
+                Duration.ofSeconds(30));
+    }
+
+    public RemoteConfig withApiKey(String key) {
+        return new RemoteConfig(id, preset, baseUrl, key, priority, connectTimeout, firstTokenTimeout, idleTimeout);
+    }
+
+    public RemoteConfig withPriority(int p) {
+        return new RemoteConfig(id, preset, baseUrl, apiKey, p, connectTimeout, firstTokenTimeout, idleTimeout);
+    }
+
+    public RemoteConfig withTimeouts(Duration connect, Duration firstToken, Duration idle) {
+        return new RemoteConfig(id, preset, baseUrl, apiKey, priority, connect, firstToken, idle);
+    }
+
+    /** From a config section: {@code base_url}, {@code api_key}, {@code priority}, timeouts in seconds. */
+    public static RemoteConfig fromMap(String id, Preset preset, Map<String, String> m) {
+        return new RemoteConfig(id, preset, m.get("base_url"), m.get("api_key"),
+                Integer.parseInt(m.getOrDefault("priority", "0")),
+                Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("connect_timeout", "2")))),
+                Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("first_token_timeout", "60")))),
+                Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("idle_timeout", "30")))));
+    }
+}
