@@ -37,6 +37,11 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingPara
         this(model, messages, sampling, format, List.of(), ToolChoice.AUTO);
     }
 
+    /** The same request for another model id (a runner's own name for the model). */
+    public ChatRequest withModel(String id) {
+        return new ChatRequest(id, messages, sampling, format, tools, toolChoice);
+    }
+
     /** Whether the answer must be a tool call. */
     public boolean forcesToolCall() {
         return !tools.isEmpty() && (toolChoice instanceof ToolChoice.Required || toolChoice instanceof ToolChoice.Named);

@@ -15,6 +15,10 @@ public record ChatResult(String text, List<ToolCall> toolCalls, FinishReason fin
         this(text, toolCalls, finishReason, usage, metrics, List.of());
     }
 
+    public ChatResult withMetrics(Metrics m) {
+        return new ChatResult(text, toolCalls, finishReason, usage, m, logprobs);
+    }
+
     public ChatMessage message() {
         return new ChatMessage(Role.ASSISTANT, List.of(ContentPart.text(text)), toolCalls, null);
     }

@@ -11,6 +11,10 @@ public record CompletionRequest(String model, String prompt, SamplingParams samp
         format = Objects.requireNonNullElse(format, ResponseFormat.TEXT);
     }
 
+    public CompletionRequest withModel(String id) {
+        return new CompletionRequest(id, prompt, sampling, format);
+    }
+
     public static CompletionRequest of(String prompt, SamplingParams sampling) {
         return new CompletionRequest(null, prompt, sampling, null);
     }
