@@ -3,7 +3,14 @@ package io.corral.cli;
 import io.corral.llamacpp.BundledModel;
 import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
+import io.corral.engines.EngineRegistry;
+import io.corral.routing.Router;
+import io.corral.routing.RoutingMode;
+import io.corral.routing.Ticker;
 import io.corral.server.CorralServer;
+import io.corral.spi.InferenceProvider;
+import java.time.Clock;
+import java.time.Duration;
 import io.corral.server.ServerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,6 +61,17 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queued", description = "Requests per model running or waiting before 429 (default ${DEFAULT-VALUE}).", defaultValue = "32")
     int maxQueued;
 
+    @Option(names = "--routing", description = "local-first, remote-first, local-only or remote-only (default ${DEFAULT-VALUE}).",
+            defaultValue = "local-first")
+    String routing;
+
+    @Option(names = "--health-interval", description = "Seconds between health probes of remote hosts; 0 = off (default ${DEFAULT-VALUE}).",
+            defaultValue = "15")
+    int healthInterval;
+
+    @Option(names = "--no-local", description = "Serve remote engines only (from LLAMACPP_HOSTS, MLX_HOSTS, OLLAMA_HOSTS, LMSTUDIO_HOSTS, VLLM_HOSTS).")
+    boolean noLocal;
+
     @Option(names = "--log-content", description = "Debug: log prompts and answers (API keys redacted).")
     boolean logContent;
 
@@ -74,11 +92,20 @@ final class ServeCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         oneLineLogs();
-        LlamaCppEngine engine = LlamaCppEngine.open(new LlamaCppConfig(model != null ? model : BundledModel.path(),
-                modelId, contextSize, threads, 512, parallel, true));
-        CorralServer server = CorralServer.start(config, List.of(engine));
+        List<InferenceProvider> local = noLocal ? List.of() : List.of(LlamaCppEngine.open(new LlamaCppConfig(
+                model != null ? model : BundledModel.path(), modelId, contextSize, threads, 512, parallel, true)));
+        EngineRegistry registry = new EngineRegistry(local, EngineRegistry.hostsFrom(System.getenv()),
+                new Router.Policy(RoutingMode.parse(routing), 3, Duration.ofMillis(50)), Ticker.system(), Clock.systemUTC());
+        registry.discover();
+        CorralServer server = CorralServer.start(config, registry);
+        AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                health.close();
+            } catch (Exception ignored) {
+                // stopping anyway
+            }
             server.close();
             stopped.countDown();
         }, "corral-shutdown"));

@@ -1,5 +1,6 @@
 package io.corral.server;
 
+import io.corral.engines.EngineRegistry;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
 import io.helidon.http.HeaderNames;
@@ -28,23 +29,36 @@ public final class CorralServer implements AutoCloseable {
     private final InferenceApi inference;
     private final WebServer server;
 
-    private CorralServer(ServerConfig config, List<InferenceProvider> providers) {
+    private final EngineRegistry registry;
+
+    private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry) {
         this.config = config;
+        this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
         Http http = new Http(config.maxBodyBytes(), config.logContent(), config.apiKeys());
         this.inference = new InferenceApi(models, http);
-        LlamaStackApi llamaStack = new LlamaStackApi(models, http);
+        LlamaStackApi llamaStack = new LlamaStackApi(models, registry != null ? registry::providers : models::providers, http);
+        EnginesApi engines = registry == null ? null : new EnginesApi(registry, models, http);
         this.server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false)
-                .routing(r -> routing(r, http, llamaStack))
+                .routing(r -> routing(r, http, llamaStack, engines))
                 .build();
     }
 
     /** Starts serving {@code providers}; returns once the port is bound. */
     public static CorralServer start(ServerConfig config, List<InferenceProvider> providers) {
-        CorralServer s = new CorralServer(config, providers);
+        return start(new CorralServer(config, providers, null));
+    }
+
+    /** Starts serving the models of {@code registry} (discovered already), with {@code /v1/engines}. */
+    public static CorralServer start(ServerConfig config, EngineRegistry registry) {
+        return start(new CorralServer(config, registry.routers(), registry));
+    }
+
+    private static CorralServer start(CorralServer s) {
+        ServerConfig config = s.config;
         s.server.start();
         LOG.log(System.Logger.Level.INFO, "listening on http://%s:%d, serving %s".formatted(config.host(), s.port(),
                 s.models.list().stream().map(ModelInfo::id).collect(Collectors.joining(", "))));
@@ -59,15 +73,18 @@ public final class CorralServer implements AutoCloseable {
         return "http://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
     }
 
-    private void routing(HttpRouting.Builder r, Http http, LlamaStackApi llamaStack) {
+    private void routing(HttpRouting.Builder r, Http http, LlamaStackApi llamaStack, EnginesApi engines) {
         r.addFilter((chain, req, res) -> {
                     Http.begin(req, res);
                     authorize(req);
                     chain.proceed();
                 })
                 .register(inference)
-                .register(llamaStack)
-                .any((req, res) -> {
+                .register(llamaStack);
+        if (engines != null) {
+            r.register(engines);
+        }
+        r.any((req, res) -> {
                     throw ApiException.notFound("no route " + req.prologue().method().text() + " " + req.path().path());
                 })
                 .error(Throwable.class, (req, res, t) -> fail(http, req, res, t));
@@ -111,8 +128,12 @@ public final class CorralServer implements AutoCloseable {
     public void close() {
         inference.shutdown();
         server.stop();
-        for (InferenceProvider p : models.providers()) {
-            p.close();
+        if (registry != null) {
+            registry.close();
+        } else {
+            for (InferenceProvider p : models.providers()) {
+                p.close();
+            }
         }
     }
 }

@@ -39,11 +39,13 @@ final class LlamaStackApi implements HttpService {
             new String[]{"GET", "/v1/providers"}, new String[]{"GET", "/v1/providers/{provider_id}"});
 
     private final ModelDirectory models;
+    private final java.util.function.Supplier<List<InferenceProvider>> engines;
     private final Http http;
     private final long created = System.currentTimeMillis() / 1000;
 
-    LlamaStackApi(ModelDirectory models, Http http) {
+    LlamaStackApi(ModelDirectory models, java.util.function.Supplier<List<InferenceProvider>> engines, Http http) {
         this.models = models;
+        this.engines = engines;
         this.http = http;
     }
 
@@ -70,19 +72,19 @@ final class LlamaStackApi implements HttpService {
                         ObjectNode route = data.addObject().put("route", r[1]);
                         route.putArray("method").add(r[0]);
                         ArrayNode types = route.putArray("provider_types");
-                        models.providers().forEach(p -> types.add(type(p)));
+                        engines.get().forEach(p -> types.add(type(p)));
                     }
                     http.json(res, Status.OK_200, o);
                 })
                 .get("/v1/providers", (req, res) -> {
                     ObjectNode o = Json.MAPPER.createObjectNode();
                     ArrayNode data = o.putArray("data");
-                    models.providers().forEach(p -> data.add(provider(p)));
+                    engines.get().forEach(p -> data.add(provider(p)));
                     http.json(res, Status.OK_200, o);
                 })
                 .get("/v1/providers/*", (req, res) -> {
                     String id = req.path().path().substring("/v1/providers/".length());
-                    InferenceProvider p = models.providers().stream().filter(x -> x.id().equals(id)).findFirst()
+                    InferenceProvider p = engines.get().stream().filter(x -> x.id().equals(id)).findFirst()
                             .orElseThrow(() -> ApiException.notFound("provider '" + id + "' not found"));
                     http.json(res, Status.OK_200, provider(p));
                 })
@@ -97,7 +99,7 @@ final class LlamaStackApi implements HttpService {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("api", "inference");
         o.put("provider_id", p.id());
-        o.put("provider_type", p.local() ? "inline::llamacpp" : "remote::" + p.vendor());
+        o.put("provider_type", p.local() && p.vendor().equals("llama.cpp") ? "inline::llamacpp" : "remote::" + p.vendor());
         ObjectNode config = o.putObject("config");
         config.put("vendor", p.vendor());
         ArrayNode caps = config.putArray("capabilities");

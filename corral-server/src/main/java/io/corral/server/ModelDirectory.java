@@ -20,24 +20,36 @@ final class ModelDirectory {
     record Entry(ModelInfo info, InferenceProvider provider, Semaphore admission) {
     }
 
-    private final Map<String, Entry> models = new LinkedHashMap<>();
-    private final List<InferenceProvider> providers;
+    private final int maxInFlight;
+    private volatile Map<String, Entry> models = Map.of();
+    private volatile List<InferenceProvider> providers = List.of();
 
     ModelDirectory(List<InferenceProvider> providers, int maxInFlight) {
-        this.providers = List.copyOf(providers);
-        for (InferenceProvider p : providers) {
+        this.maxInFlight = maxInFlight;
+        reload(providers);
+    }
+
+    /** Replaces the table (after a re-discovery); models that stay keep their admission state. */
+    synchronized void reload(List<InferenceProvider> newProviders) {
+        Map<String, Entry> table = new LinkedHashMap<>();
+        for (InferenceProvider p : newProviders) {
             for (ModelInfo m : p.models()) {
-                models.putIfAbsent(m.id(), new Entry(m, p, new Semaphore(maxInFlight)));
+                Entry old = models.get(m.id());
+                table.putIfAbsent(m.id(), new Entry(m, p, old != null ? old.admission() : new Semaphore(maxInFlight)));
             }
         }
+        models = table;
+        providers = List.copyOf(newProviders);
     }
 
     List<InferenceProvider> providers() {
         return providers;
     }
 
+    /** The models to list: every one but the engine-pinned aliases ({@code <engine>/<model>}). */
     List<ModelInfo> list() {
-        return new ArrayList<>(models.values().stream().map(Entry::info).toList());
+        return new ArrayList<>(models.values().stream().map(Entry::info)
+                .filter(m -> !m.metadata().containsKey("pinned_to")).toList());
     }
 
     Entry get(String id) {

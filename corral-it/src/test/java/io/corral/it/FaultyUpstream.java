@@ -1,4 +1,4 @@
-package io.corral.remote;
+package io.corral.it;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

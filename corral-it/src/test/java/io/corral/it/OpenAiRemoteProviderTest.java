@@ -1,4 +1,4 @@
-package io.corral.remote;
+package io.corral.it;
 
 import io.corral.api.ChatRequest;
 import io.corral.api.ChatResult;
@@ -14,6 +14,9 @@ import io.corral.api.TokenStream;
 import io.corral.api.UnavailableException;
 import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
+import io.corral.remote.OpenAiRemoteProvider;
+import io.corral.remote.Preset;
+import io.corral.remote.RemoteConfig;
 import io.corral.server.CorralServer;
 import io.corral.server.ServerConfig;
 import org.junit.jupiter.api.AfterAll;

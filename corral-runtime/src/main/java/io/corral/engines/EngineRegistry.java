@@ -1,0 +1,217 @@
+package io.corral.engines;
+
+import io.corral.api.CorralException;
+import io.corral.remote.OpenAiRemoteProvider;
+import io.corral.remote.Preset;
+import io.corral.remote.RemoteConfig;
+import io.corral.routing.CircuitBreaker;
+import io.corral.routing.Router;
+import io.corral.routing.Ticker;
+import io.corral.spi.InferenceProvider;
+import io.corral.spi.ModelInfo;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * All engines Corral knows: the in-process ones and remote hosts (from the environment's
+ * {@code LLAMACPP_HOSTS}, {@code MLX_HOSTS}, {@code OLLAMA_HOSTS}, {@code LMSTUDIO_HOSTS},
+ * {@code VLLM_HOSTS}, or added by config). Discovery reads every host's {@code /v1/models} in parallel,
+ * each bounded by its connect timeout, so a dead host never blocks start-up. A model served by several
+ * engines becomes one model with several runners (a {@link Router}); each is also reachable as
+ * {@code <engine-id>/<model>}, pinned to that engine. Health comes from {@link #probeAll()}.
+ */
+public final class EngineRegistry implements AutoCloseable {
+
+    private final List<InferenceProvider> local;
+    private final List<OpenAiRemoteProvider> remotes;
+    private final Router.Policy policy;
+    private final Ticker ticker;
+    private final Clock clock;
+    private final Map<String, EngineStatus> status = new ConcurrentHashMap<>();
+    private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
+    private volatile Map<String, Router> models = Map.of();
+
+    public EngineRegistry(List<InferenceProvider> local, List<OpenAiRemoteProvider> remotes, Router.Policy policy,
+                          Ticker ticker, Clock clock) {
+        this.local = List.copyOf(local);
+        this.remotes = List.copyOf(remotes);
+        this.policy = policy;
+        this.ticker = ticker;
+        this.clock = clock;
+    }
+
+    /** Remote hosts named by the environment variables of every preset that has one. */
+    public static List<OpenAiRemoteProvider> hostsFrom(Map<String, String> environment) {
+        List<OpenAiRemoteProvider> hosts = new ArrayList<>();
+        for (Preset preset : Preset.values()) {
+            String list = preset.hostsVariable == null ? null : environment.get(preset.hostsVariable);
+            if (list == null || list.isBlank()) {
+                continue;
+            }
+            for (String url : list.split(",")) {
+                if (!url.isBlank()) {
+                    String base = url.strip().replaceAll("/+$", "");
+                    hosts.add(new OpenAiRemoteProvider(RemoteConfig.of(preset, base.endsWith("/v1") ? base : base + "/v1")));
+                }
+            }
+        }
+        return hosts;
+    }
+
+    /** Reads every remote host's models (in parallel, bounded) and rebuilds the model table. */
+    public synchronized void discover() {
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            Map<OpenAiRemoteProvider, Future<Duration>> probes = new LinkedHashMap<>();
+            for (OpenAiRemoteProvider r : remotes) {
+                probes.put(r, pool.submit(() -> {
+                    long t0 = System.nanoTime();
+                    r.discover();
+                    return Duration.ofNanos(System.nanoTime() - t0);
+                }));
+            }
+            probes.forEach((r, f) -> record(r, f));
+        }
+        for (InferenceProvider p : local) {
+            status.put(p.id(), new EngineStatus(p.id(), "inline::" + p.vendor().replace(".", ""), null,
+                    EngineStatus.Status.UP, 0, null, clock.instant(), ids(p)));
+        }
+        rebuild();
+    }
+
+    private void record(OpenAiRemoteProvider r, Future<Duration> f) {
+        try {
+            Duration took = f.get(r.config().connectTimeout().multipliedBy(3).toMillis() + 500, TimeUnit.MILLISECONDS);
+            up(r, took);
+        } catch (java.util.concurrent.ExecutionException e) {
+            down(r, e.getCause() instanceof CorralException c ? c.getMessage() : String.valueOf(e.getCause()));
+        } catch (java.util.concurrent.TimeoutException e) {
+            f.cancel(true);
+            down(r, "no answer from /v1/models in time");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Probes every remote host once (the health monitor calls this on its interval). */
+    public void probeAll() {
+        for (OpenAiRemoteProvider r : remotes) {
+            try {
+                up(r, r.probe());
+            } catch (CorralException e) {
+                down(r, e.getMessage());
+            }
+        }
+    }
+
+    private void up(OpenAiRemoteProvider r, Duration latency) {
+        CircuitBreaker b = breaker(r);
+        EngineStatus.Status s = b.state() != CircuitBreaker.State.CLOSED || latency.toMillis() > 2000
+                ? EngineStatus.Status.DEGRADED : EngineStatus.Status.UP;
+        EngineStatus old = status.get(r.id());
+        status.put(r.id(), new EngineStatus(r.id(), r.config().preset().type(), r.config().baseUrl(), s,
+                latency.toMillis(), old == null ? null : old.lastError(), clock.instant(), ids(r)));
+    }
+
+    private void down(OpenAiRemoteProvider r, String error) {
+        EngineStatus old = status.get(r.id());
+        status.put(r.id(), new EngineStatus(r.id(), r.config().preset().type(), r.config().baseUrl(),
+                EngineStatus.Status.DOWN, -1, error, old == null ? null : old.lastSuccess(), ids(r)));
+    }
+
+    private static List<String> ids(InferenceProvider p) {
+        return p.models().stream().map(ModelInfo::id).toList();
+    }
+
+    private CircuitBreaker breaker(InferenceProvider p) {
+        return breakers.computeIfAbsent(p.id(), k -> new CircuitBreaker(3, Duration.ofSeconds(30), ticker));
+    }
+
+    private void rebuild() {
+        Map<String, List<Router.Runner>> runners = new LinkedHashMap<>();
+        Map<String, ModelInfo> infos = new LinkedHashMap<>();
+        List<InferenceProvider> all = new ArrayList<>(local);
+        all.addAll(remotes);
+        Map<String, Router> table = new LinkedHashMap<>();
+        for (InferenceProvider p : all) {
+            for (ModelInfo m : p.models()) {
+                Router.Runner runner = new Router.Runner(p, m.id(), breaker(p));
+                runners.computeIfAbsent(m.id(), k -> new ArrayList<>()).add(runner);
+                infos.putIfAbsent(m.id(), m);
+                String pinned = p.id() + "/" + m.id();
+                table.put(pinned, new Router(withId(m, pinned), List.of(runner), policy, this::healthy));
+            }
+        }
+        runners.forEach((id, list) -> table.put(id, new Router(infos.get(id), list, policy, this::healthy)));
+        models = table;
+    }
+
+    private static ModelInfo withId(ModelInfo m, String id) {
+        Map<String, Object> meta = new LinkedHashMap<>(m.metadata());
+        meta.put("pinned_to", m.provider());
+        return new ModelInfo(id, m.provider(), m.contextLength(), m.capabilities(), meta);
+    }
+
+    /**
+     * Probes every host every {@code interval} in the background (a zero interval turns it off);
+     * returns a handle that stops it.
+     */
+    public AutoCloseable startHealthChecks(Duration interval) {
+        if (interval.isZero() || interval.isNegative()) {
+            return () -> { };
+        }
+        var timer = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("corral-health").factory());
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                probeAll();
+            } catch (RuntimeException e) {
+                System.getLogger("corral.engines").log(System.Logger.Level.WARNING, "health check failed", e);
+            }
+        }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        return timer::shutdownNow;
+    }
+
+    private boolean healthy(InferenceProvider p) {
+        EngineStatus s = status.get(p.id());
+        return s == null || s.status() != EngineStatus.Status.DOWN;
+    }
+
+    /** Every model, by the id requests use: merged ids first, then the engine-pinned ones. */
+    public Map<String, Router> models() {
+        return models;
+    }
+
+    /** The models as providers, for the server: merged ids only (pinned ones are looked up on demand). */
+    public List<InferenceProvider> routers() {
+        return new ArrayList<>(models.values());
+    }
+
+    public List<EngineStatus> engines() {
+        return new ArrayList<>(status.values());
+    }
+
+    public EngineStatus engine(String id) {
+        return status.get(id);
+    }
+
+    /** All engines' providers (local and remote), to close or list. */
+    public List<InferenceProvider> providers() {
+        List<InferenceProvider> all = new ArrayList<>(local);
+        all.addAll(remotes);
+        return all;
+    }
+
+    @Override
+    public void close() {
+        providers().forEach(InferenceProvider::close);
+    }
+}
