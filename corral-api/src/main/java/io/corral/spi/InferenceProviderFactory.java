@@ -12,6 +12,11 @@ public interface InferenceProviderFactory {
 
     String type();
 
+    /** Whether it makes providers of {@code type} (a factory may cover a family, e.g. {@code remote::*}). */
+    default boolean supports(String type) {
+        return type().equals(type);
+    }
+
     /** Creates a provider named {@code id} from its config section (string keys and values). */
     InferenceProvider create(String id, Map<String, String> config);
 
@@ -19,7 +24,7 @@ public interface InferenceProviderFactory {
     static Optional<InferenceProviderFactory> find(String type) {
         return ServiceLoader.load(InferenceProviderFactory.class).stream()
                 .map(ServiceLoader.Provider::get)
-                .filter(f -> f.type().equals(type))
+                .filter(f -> f.supports(type))
                 .findFirst();
     }
 }

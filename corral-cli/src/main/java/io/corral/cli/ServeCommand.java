@@ -3,6 +3,9 @@ package io.corral.cli;
 import io.corral.llamacpp.BundledModel;
 import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
+import io.corral.config.ConfigLoader;
+import io.corral.config.Distribution;
+import io.corral.config.DistributionConfig;
 import io.corral.engines.EngineRegistry;
 import io.corral.routing.Router;
 import io.corral.routing.RoutingMode;
@@ -72,6 +75,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--no-local", description = "Serve remote engines only (from LLAMACPP_HOSTS, MLX_HOSTS, OLLAMA_HOSTS, LMSTUDIO_HOSTS, VLLM_HOSTS).")
     boolean noLocal;
 
+    @Option(names = "--config", description = "A distribution config (YAML): server settings, providers, models.")
+    Path configFile;
+
     @Option(names = "--log-content", description = "Debug: log prompts and answers (API keys redacted).")
     boolean logContent;
 
@@ -86,17 +92,30 @@ final class ServeCommand implements Callable<Integer> {
             Arrays.stream(env.split(",")).map(String::strip).filter(k -> !k.isEmpty()).forEach(keys::add);
         }
         ServerConfig config;
+        DistributionConfig distribution = configFile == null ? null : ConfigLoader.load(configFile);
         try {
-            config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent);
+            if (distribution != null) {
+                var s = distribution.server();
+                keys.addAll(s.apiKeys());
+                healthInterval = s.healthInterval();
+                config = new ServerConfig(s.host(), s.port(), s.allowRemote(), keys, s.maxBodyBytes(), s.maxQueued(), logContent);
+            } else {
+                config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent);
+            }
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         oneLineLogs();
-        List<InferenceProvider> local = noLocal ? List.of() : List.of(LlamaCppEngine.open(new LlamaCppConfig(
-                model != null ? model : BundledModel.path(), modelId, contextSize, threads, 512, parallel, true)));
-        EngineRegistry registry = new EngineRegistry(local, EngineRegistry.hostsFrom(System.getenv()),
-                new Router.Policy(RoutingMode.parse(routing), 3, Duration.ofMillis(50)), Ticker.system(), Clock.systemUTC());
-        registry.discover();
+        EngineRegistry registry;
+        if (distribution != null) {
+            registry = Distribution.open(configFile, distribution, System.getenv());
+        } else {
+            List<InferenceProvider> local = noLocal ? List.of() : List.of(LlamaCppEngine.open(new LlamaCppConfig(
+                    model != null ? model : BundledModel.path(), modelId, contextSize, threads, 512, parallel, true)));
+            registry = new EngineRegistry(local, EngineRegistry.hostsFrom(System.getenv()),
+                    new Router.Policy(RoutingMode.parse(routing), 3, Duration.ofMillis(50)), Ticker.system(), Clock.systemUTC());
+            registry.discover();
+        }
         CorralServer server = CorralServer.start(config, registry);
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);

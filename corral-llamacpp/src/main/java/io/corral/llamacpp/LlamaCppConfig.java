@@ -66,7 +66,7 @@ public record LlamaCppConfig(Path model, String id, int contextSize, int threads
      */
     public static LlamaCppConfig fromMap(Map<String, String> m) {
         String model = m.get("model");
-        return new LlamaCppConfig(model == null ? BundledModel.path() : Path.of(model), m.get("id"),
+        return new LlamaCppConfig(model == null || model.isBlank() ? BundledModel.path() : Path.of(model), m.get("id"),
                 integer(m, "context_size", 0), integer(m, "threads", 0), integer(m, "batch_size", 512),
                 integer(m, "parallel", 2), !"false".equalsIgnoreCase(m.getOrDefault("adaptive_threads", "true")));
     }

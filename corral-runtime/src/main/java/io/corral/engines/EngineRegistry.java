@@ -40,6 +40,11 @@ public final class EngineRegistry implements AutoCloseable {
     private final Map<String, EngineStatus> status = new ConcurrentHashMap<>();
     private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
     private volatile Map<String, Router> models = Map.of();
+    private final List<Alias> aliases = new ArrayList<>();
+
+    /** A registered model id for one provider's model, with its own routing mode if given. */
+    public record Alias(String id, String providerId, String providerModelId, io.corral.routing.RoutingMode mode) {
+    }
 
     public EngineRegistry(List<InferenceProvider> local, List<OpenAiRemoteProvider> remotes, Router.Policy policy,
                           Ticker ticker, Clock clock) {
@@ -136,6 +141,11 @@ public final class EngineRegistry implements AutoCloseable {
         return breakers.computeIfAbsent(p.id(), k -> new CircuitBreaker(3, Duration.ofSeconds(30), ticker));
     }
 
+    /** Registers {@code alias.id()} for a provider's model; takes effect at the next {@link #discover()}. */
+    public synchronized void alias(Alias alias) {
+        aliases.add(alias);
+    }
+
     private void rebuild() {
         Map<String, List<Router.Runner>> runners = new LinkedHashMap<>();
         Map<String, ModelInfo> infos = new LinkedHashMap<>();
@@ -152,6 +162,15 @@ public final class EngineRegistry implements AutoCloseable {
             }
         }
         runners.forEach((id, list) -> table.put(id, new Router(infos.get(id), list, policy, this::healthy)));
+        for (Alias a : aliases) {
+            all.stream().filter(p -> p.id().equals(a.providerId())).findFirst().ifPresent(p -> {
+                ModelInfo base = p.models().stream().filter(m -> m.id().equals(a.providerModelId())).findFirst()
+                        .orElse(new ModelInfo(a.providerModelId(), p.id(), 0, p.capabilities(), Map.of()));
+                Router.Policy own = a.mode() == null ? policy : new Router.Policy(a.mode(), policy.maxAttempts(), policy.backoff());
+                table.put(a.id(), new Router(new ModelInfo(a.id(), p.id(), base.contextLength(), base.capabilities(),
+                        base.metadata()), List.of(new Router.Runner(p, a.providerModelId(), breaker(p))), own, this::healthy));
+            });
+        }
         models = table;
     }
 

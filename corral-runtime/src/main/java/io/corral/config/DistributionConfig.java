@@ -1,0 +1,30 @@
+package io.corral.config;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A distribution, in the spirit of Llama Stack's {@code run.yaml}: server settings, providers per API,
+ * and registered models.
+ *
+ * @param providers per API ({@code inference}, ...), in file order
+ */
+public record DistributionConfig(Server server, Map<String, List<Provider>> providers, List<Model> models) {
+
+    /** The {@code server:} section. */
+    public record Server(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
+                         int maxQueued, String routing, int healthInterval) {
+    }
+
+    /** One provider: id, type (e.g. {@code inline::llamacpp}), and its {@code config:} as strings. */
+    public record Provider(String id, String type, Map<String, String> config, int line) {
+    }
+
+    /** A registered model: its id, the provider that serves it and that provider's name for it. */
+    public record Model(String id, String providerId, String providerModelId, String routing, int line) {
+    }
+
+    public List<Provider> inference() {
+        return providers.getOrDefault("inference", List.of());
+    }
+}
