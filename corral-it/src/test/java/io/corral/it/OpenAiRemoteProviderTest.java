@@ -97,6 +97,12 @@ class OpenAiRemoteProviderTest {
         assertThat(e.vectors().getFirst()).hasSize(64);
     }
 
+    static ChatResult streamed(OpenAiRemoteProvider p, ChatRequest r) {
+        try (TokenStream s = p.stream(r)) {
+            return s.result();
+        }
+    }
+
     @Test
     void upstreamErrors_becomeTypedErrors() throws Exception {
         assertThatThrownBy(() -> remote.chat(ChatRequest.builder().model("nope").user("x").build()))
@@ -121,14 +127,14 @@ class OpenAiRemoteProviderTest {
             }
             assertThat(String.join("", got)).isEqualTo("Hello wor");
             f.mode = FaultyUpstream.Mode.MALFORMED;
-            assertThatThrownBy(() -> p.chat(r)).isInstanceOf(EngineException.class).hasMessageContaining("malformed");
+            assertThatThrownBy(() -> streamed(p, r)).isInstanceOf(EngineException.class).hasMessageContaining("malformed");
             f.mode = FaultyUpstream.Mode.QUIRKY;
-            ChatResult quirky = p.chat(r);
+            ChatResult quirky = streamed(p, r);
             assertThat(quirky.text()).isEqualTo("Hi");
             assertThat(quirky.finishReason()).isEqualTo(FinishReason.STOP);
             assertThat(quirky.toolCalls()).isEmpty();
             f.mode = FaultyUpstream.Mode.OK;
-            ChatResult ok = p.chat(r);
+            ChatResult ok = streamed(p, r);
             assertThat(ok.text()).isEqualTo("Hello world");
             assertThat(ok.usage().promptTokens()).isEqualTo(3);
             assertThat(p.discover()).singleElement().satisfies(m -> assertThat(m.contextLength()).isEqualTo(4096));

@@ -3,6 +3,7 @@ package io.corral.remote;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.api.ChatRequest;
+import io.corral.api.ChatResult;
 import io.corral.api.CompletionRequest;
 import io.corral.api.ContextOverflowException;
 import io.corral.api.EmbeddingRequest;
@@ -129,6 +130,41 @@ public final class OpenAiRemoteProvider implements InferenceProvider {
         send(HttpRequest.newBuilder(uri).GET(), config.connectTimeout().plus(config.connectTimeout()),
                 HttpResponse.BodyHandlers.discarding());
         return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    /** One JSON answer from the host (no stream to parse). */
+    @Override
+    public ChatResult chat(ChatRequest request) {
+        return whole("/chat/completions", WireFormat.whole(WireFormat.chat(request.model(), request)), request.model(), false);
+    }
+
+    @Override
+    public ChatResult complete(CompletionRequest request) {
+        return whole("/completions", WireFormat.whole(WireFormat.completion(request.model(), request)), request.model(), true);
+    }
+
+    private ChatResult whole(String path, ObjectNode body, String model, boolean completion) {
+        long start = System.nanoTime();
+        HttpResponse<InputStream> r = send(post(path, body), config.firstTokenTimeout(), HttpResponse.BodyHandlers.ofInputStream());
+        JsonNode json;
+        try (InputStream in = r.body()) {
+            json = WireFormat.JSON.readTree(in);
+        } catch (IOException e) {
+            throw new UnavailableException("upstream " + id() + " cut its answer: " + e.getMessage(), e);
+        }
+        JsonNode choice = json.path("choices").path(0);
+        String text = completion ? choice.path("text").asText("") : choice.path("message").path("content").asText("");
+        List<io.corral.api.ToolCall> calls = new ArrayList<>();
+        for (JsonNode c : choice.path("message").path("tool_calls")) {
+            calls.add(new io.corral.api.ToolCall(c.path("id").asText(), c.path("function").path("name").asText(),
+                    c.path("function").path("arguments").asText("{}")));
+        }
+        JsonNode u = json.path("usage");
+        Duration latency = Duration.ofNanos(System.nanoTime() - start);
+        return new ChatResult(text, calls, RemoteStream.finishReason(choice.path("finish_reason").asText("stop")),
+                new io.corral.api.Usage(u.path("prompt_tokens").asInt(), u.path("prompt_tokens_details").path("cached_tokens").asInt(),
+                        u.path("completion_tokens").asInt()),
+                new io.corral.api.Metrics(model, id(), latency, latency, 0));
     }
 
     @Override

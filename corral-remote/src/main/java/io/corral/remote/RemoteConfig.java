@@ -14,9 +14,11 @@ import java.util.Map;
  * @param connectTimeout    to open a connection
  * @param firstTokenTimeout from the request to the response headers (engines answer them when they start)
  * @param idleTimeout       the longest silence inside a stream
+ * @param passthrough       model ids nobody lists are sent to this host as they are (gateway use)
  */
 public record RemoteConfig(String id, Preset preset, String baseUrl, String apiKey, int priority,
-                           Duration connectTimeout, Duration firstTokenTimeout, Duration idleTimeout) {
+                           Duration connectTimeout, Duration firstTokenTimeout, Duration idleTimeout,
+                           boolean passthrough) {
 
     public RemoteConfig {
         if (baseUrl == null || baseUrl.isBlank()) {
@@ -39,27 +41,28 @@ public record RemoteConfig(String id, Preset preset, String baseUrl, String apiK
 
     public static RemoteConfig of(Preset preset, String baseUrl) {
         return new RemoteConfig(null, preset, baseUrl, null, 0, Duration.ofSeconds(2), Duration.ofSeconds(60),
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30), false);
     }
 
     public RemoteConfig withApiKey(String key) {
-        return new RemoteConfig(id, preset, baseUrl, key, priority, connectTimeout, firstTokenTimeout, idleTimeout);
+        return new RemoteConfig(id, preset, baseUrl, key, priority, connectTimeout, firstTokenTimeout, idleTimeout, passthrough);
     }
 
     public RemoteConfig withPriority(int p) {
-        return new RemoteConfig(id, preset, baseUrl, apiKey, p, connectTimeout, firstTokenTimeout, idleTimeout);
+        return new RemoteConfig(id, preset, baseUrl, apiKey, p, connectTimeout, firstTokenTimeout, idleTimeout, passthrough);
     }
 
     public RemoteConfig withTimeouts(Duration connect, Duration firstToken, Duration idle) {
-        return new RemoteConfig(id, preset, baseUrl, apiKey, priority, connect, firstToken, idle);
+        return new RemoteConfig(id, preset, baseUrl, apiKey, priority, connect, firstToken, idle, passthrough);
     }
 
-    /** From a config section: {@code base_url}, {@code api_key}, {@code priority}, timeouts in seconds. */
+    /** From a config section: {@code base_url}, {@code api_key}, {@code priority}, timeouts in seconds, {@code passthrough}. */
     public static RemoteConfig fromMap(String id, Preset preset, Map<String, String> m) {
         return new RemoteConfig(id, preset, m.get("base_url"), m.get("api_key"),
                 Integer.parseInt(m.getOrDefault("priority", "0")),
                 Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("connect_timeout", "2")))),
                 Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("first_token_timeout", "60")))),
-                Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("idle_timeout", "30")))));
+                Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("idle_timeout", "30")))),
+                Boolean.parseBoolean(m.getOrDefault("passthrough", "false")));
     }
 }

@@ -141,14 +141,18 @@ final class RemoteStream implements TokenStream {
                 next = next == null ? piece : next + piece;
             }
             if (choice.hasNonNull("finish_reason")) {
-                finish = switch (choice.get("finish_reason").asText()) {
-                    case "length" -> FinishReason.LENGTH;
-                    case "tool_calls" -> FinishReason.TOOL_CALLS;
-                    case "content_filter" -> FinishReason.CONTENT_FILTER;
-                    default -> FinishReason.STOP;
-                };
+                finish = finishReason(choice.get("finish_reason").asText());
             }
         }
+    }
+
+    static FinishReason finishReason(String wire) {
+        return switch (wire) {
+            case "length" -> FinishReason.LENGTH;
+            case "tool_calls" -> FinishReason.TOOL_CALLS;
+            case "content_filter" -> FinishReason.CONTENT_FILTER;
+            default -> FinishReason.STOP;
+        };
     }
 
     private String after() {

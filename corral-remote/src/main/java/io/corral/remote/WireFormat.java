@@ -13,7 +13,7 @@ import io.corral.api.ToolCall;
 import io.corral.api.ToolChoice;
 import io.corral.api.ToolSpec;
 
-/** Corral requests as OpenAI wire JSON (always streamed, with usage). */
+/** Corral requests as OpenAI wire JSON (streamed with usage; {@link #whole} turns streaming off). */
 final class WireFormat {
 
     static final ObjectMapper JSON = new ObjectMapper();
@@ -111,6 +111,13 @@ final class WireFormat {
             case ResponseFormat.Grammar g -> o.put("grammar", g.gbnf()); // llama.cpp server's extension
         }
         return o;
+    }
+
+    /** The same request for one JSON answer instead of a stream. */
+    static ObjectNode whole(ObjectNode streamed) {
+        streamed.put("stream", false);
+        streamed.remove("stream_options");
+        return streamed;
     }
 
     private static com.fasterxml.jackson.databind.JsonNode parse(String json) {

@@ -94,8 +94,37 @@ public final class Router implements InferenceProvider {
 
     @Override
     public TokenStream stream(ChatRequest request) {
-        Capability needed = request.messages().stream().anyMatch(ChatMessage::hasImages) ? Capability.VISION : Capability.CHAT;
-        return route(needed, runner -> runner.provider().stream(request.withModel(runner.upstreamModel())));
+        return route(needs(request), runner -> runner.provider().stream(request.withModel(runner.upstreamModel())));
+    }
+
+    /** A whole answer, asked of each runner as a whole (no stream to read for a remote host). */
+    @Override
+    public ChatResult chat(ChatRequest request) {
+        return call(needs(request), runner -> runner.provider().chat(request.withModel(runner.upstreamModel())));
+    }
+
+    @Override
+    public ChatResult complete(CompletionRequest request) {
+        return call(Capability.COMPLETION, runner -> runner.provider().complete(request.withModel(runner.upstreamModel())));
+    }
+
+    private static Capability needs(ChatRequest request) {
+        return request.messages().stream().anyMatch(ChatMessage::hasImages) ? Capability.VISION : Capability.CHAT;
+    }
+
+    private ChatResult call(Capability needed, Function<Runner, ChatResult> ask) {
+        TokenStream s = route(needed, runner -> new WholeAnswer(ask.apply(runner)));
+        try (s) {
+            return s.result();
+        }
+    }
+
+    /** A finished answer seen as a stream, so whole answers share the routing loop. */
+    private record WholeAnswer(ChatResult result) implements TokenStream {
+        public boolean hasNext() { return false; }
+        public String next() { throw new java.util.NoSuchElementException(); }
+        public void cancel() { }
+        public void close() { }
     }
 
     @Override

@@ -69,10 +69,19 @@ class RouterTest {
         host.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         host.createContext("/v1/chat/completions", ex -> {
             hits.incrementAndGet();
-            ex.getRequestBody().readAllBytes();
+            boolean streamed = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).contains("\"stream\":true");
             if (mode.equals("fail")) {
                 byte[] b = "{\"error\":{\"message\":\"overloaded\"}}".getBytes(StandardCharsets.UTF_8);
                 ex.sendResponseHeaders(503, b.length);
+                ex.getResponseBody().write(b);
+                ex.close();
+                return;
+            }
+            if (!streamed) { // a whole answer is asked for as one JSON body
+                byte[] b = ("{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"remote\"},"
+                        + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}").getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().add("Content-Type", "application/json");
+                ex.sendResponseHeaders(200, b.length);
                 ex.getResponseBody().write(b);
                 ex.close();
                 return;

@@ -204,6 +204,26 @@ public final class EngineRegistry implements AutoCloseable {
         return s == null || s.status() != EngineStatus.Status.DOWN;
     }
 
+    /**
+     * The router for {@code id}: a known model, or, when hosts are marked {@code passthrough}, a router
+     * that sends the id to them as it is; null when nobody serves it.
+     */
+    public Router resolve(String id) {
+        Router known = models.get(id);
+        if (known != null) {
+            return known;
+        }
+        List<Router.Runner> pass = remotes.stream().filter(r -> r.config().passthrough())
+                .map(r -> new Router.Runner(r, id, breaker(r))).toList();
+        if (pass.isEmpty()) {
+            return null;
+        }
+        return passthrough.computeIfAbsent(id, k -> new Router(new ModelInfo(id, "passthrough", 0,
+                pass.getFirst().provider().capabilities(), Map.of("pinned_to", "passthrough")), pass, policy, this::healthy));
+    }
+
+    private final Map<String, Router> passthrough = new ConcurrentHashMap<>();
+
     /** Every model, by the id requests use: merged ids first, then the engine-pinned ones. */
     public Map<String, Router> models() {
         return models;

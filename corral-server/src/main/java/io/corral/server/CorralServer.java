@@ -35,6 +35,9 @@ public final class CorralServer implements AutoCloseable {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
+        if (registry != null) {
+            models.fallback(registry::resolve);
+        }
         Http http = new Http(config.maxBodyBytes(), config.logContent(), config.apiKeys());
         this.inference = new InferenceApi(models, http);
         LlamaStackApi llamaStack = new LlamaStackApi(models, registry != null ? registry::providers : models::providers, http);
@@ -43,6 +46,8 @@ public final class CorralServer implements AutoCloseable {
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false)
+                // SSE frames are small writes: without this, Nagle and delayed ACKs hold each one ~40 ms
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 .routing(r -> routing(r, http, llamaStack, engines))
                 .build();
     }

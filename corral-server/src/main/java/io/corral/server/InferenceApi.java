@@ -54,7 +54,7 @@ final class InferenceApi implements HttpService {
         String id = "chatcmpl-" + Http.requestId(req);
         long created = System.currentTimeMillis() / 1000;
         generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
-                provider -> provider.stream(request),
+                provider -> provider.stream(request), provider -> provider.chat(request),
                 r -> OpenAiResponses.chatCompletion(id, created, r),
                 new Frames() {
                     public ObjectNode first(String model) {
@@ -86,7 +86,7 @@ final class InferenceApi implements HttpService {
         String id = "cmpl-" + Http.requestId(req);
         long created = System.currentTimeMillis() / 1000;
         generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
-                provider -> provider.stream(request),
+                provider -> provider.stream(request), provider -> provider.complete(request),
                 r -> OpenAiResponses.completion(id, created, r),
                 new Frames() {
                     public ObjectNode first(String model) {
@@ -171,18 +171,19 @@ final class InferenceApi implements HttpService {
     private void generate(ServerRequest req, ServerResponse res, JsonNode body, String model, boolean stream,
                           boolean includeUsage,
                           Function<io.corral.spi.InferenceProvider, TokenStream> start,
+                          Function<io.corral.spi.InferenceProvider, ChatResult> ask,
                           Function<ChatResult, ObjectNode> whole, Frames frames) throws Exception {
         try (AutoCloseable admitted = models.admit(model)) {
+            if (!stream) {
+                ChatResult r = ask.apply(models.get(model).provider());
+                http.log(req, 200, model, r);
+                http.logContent(req, body, r.text());
+                http.json(res, Status.OK_200, whole.apply(r));
+                return;
+            }
             TokenStream tokens = start.apply(models.get(model).provider());
             running.add(tokens);
             try (tokens) {
-                if (!stream) {
-                    ChatResult r = tokens.result();
-                    http.log(req, 200, model, r);
-                    http.logContent(req, body, r.text());
-                    http.json(res, Status.OK_200, whole.apply(r));
-                    return;
-                }
                 ChatResult r = streamFrames(req, res, model, includeUsage, tokens, frames);
                 if (r != null) {
                     http.logContent(req, body, r.text());

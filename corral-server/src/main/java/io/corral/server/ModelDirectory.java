@@ -21,6 +21,7 @@ final class ModelDirectory {
     }
 
     private final int maxInFlight;
+    private volatile java.util.function.Function<String, InferenceProvider> fallback = id -> null;
     private volatile Map<String, Entry> models = Map.of();
     private volatile List<InferenceProvider> providers = List.of();
 
@@ -52,9 +53,23 @@ final class ModelDirectory {
                 .filter(m -> !m.metadata().containsKey("pinned_to")).toList());
     }
 
+    /** Where ids nobody lists go (a gateway's passthrough), or null for 404. */
+    void fallback(java.util.function.Function<String, InferenceProvider> f) {
+        fallback = f;
+    }
+
     Entry get(String id) {
         Entry e = models.get(id);
         if (e == null) {
+            InferenceProvider p = fallback.apply(id);
+            if (p != null) {
+                synchronized (this) {
+                    Map<String, Entry> table = new LinkedHashMap<>(models);
+                    e = table.computeIfAbsent(id, k -> new Entry(p.models().getFirst(), p, new Semaphore(maxInFlight)));
+                    models = table;
+                }
+                return e;
+            }
             throw new ModelNotFoundException("model '" + id + "' not found; GET /v1/models lists the models served");
         }
         return e;

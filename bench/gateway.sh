@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Corral as a gateway in front of the shared harness's mock upstream (shared/bench/gateway):
+# direct vs through Corral, non-streaming and streaming, concurrency 1 to 256.
+#   bench/gateway.sh [reps]
+set -euo pipefail
+root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
+source "$root/scripts/env.sh"
+"$root/build" package
+work="$root/bench/.gateway"            # a writable copy of the harness (shared/ is read-only)
+rm -rf "$work" && cp -r "$root/../shared/bench/gateway" "$work" && chmod -R u+w "$work"
+(cd "$work" && SKIP_PEERS=1 ./setup.sh >/dev/null)
+cat > "$work/corral.yaml" <<YAML
+server: {port: 18440, routing: remote-only, health_interval: 0, max_queued: 1024}
+providers:
+  inference:
+    - provider_id: mock
+      provider_type: remote::openai
+      config: {base_url: "http://127.0.0.1:18000/v1", api_key: unused, passthrough: true}
+YAML
+MOCK_PORT=18000 "$work/mock/start.sh" >/dev/null
+java --enable-native-access=ALL-UNNAMED -Xmx512m -XX:+UseParallelGC -jar "$root/corral-cli/target/corral.jar" \
+  serve --config "$work/corral.yaml" > "$work/corral.log" 2>&1 &
+corral=$!
+trap 'kill $corral 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 100); do curl -sf http://127.0.0.1:18440/v1/health >/dev/null && break; sleep 0.1; done
+echo "corral: -Xmx512m -XX:+UseParallelGC, pid $corral" >&2
+"$work/bench.sh" --reps "${1:-1}" --no-peers --target corral http://127.0.0.1:18440 --pid "$corral"
