@@ -2,6 +2,7 @@ package io.corral.config;
 
 import io.corral.api.CorralException;
 import io.corral.engines.EngineRegistry;
+import io.corral.engines.ManagedEngine;
 import io.corral.remote.OpenAiRemoteProvider;
 import io.corral.routing.Router;
 import io.corral.routing.RoutingMode;
@@ -30,6 +31,7 @@ public final class Distribution {
     public static EngineRegistry open(Path file, DistributionConfig config, Map<String, String> environment) {
         List<InferenceProvider> local = new ArrayList<>();
         List<OpenAiRemoteProvider> remote = new ArrayList<>(EngineRegistry.hostsFrom(environment));
+        List<ManagedEngine> owned = new ArrayList<>();
         int i = 0;
         try {
             for (DistributionConfig.Provider p : config.inference()) {
@@ -39,7 +41,15 @@ public final class Distribution {
                                 + p.type() + "' (known: " + knownTypes() + ")"));
                 InferenceProvider provider;
                 try {
-                    provider = factory.create(p.id(), p.config());
+                    Map<String, String> cfg = p.config();
+                    if (cfg.containsKey("command")) { // a managed engine: start it, then talk to it on loopback
+                        ManagedEngine engine = managed(p.id(), cfg);
+                        owned.add(engine);
+                        engine.start();
+                        cfg = new java.util.LinkedHashMap<>(cfg);
+                        cfg.putIfAbsent("base_url", engine.baseUrl());
+                    }
+                    provider = factory.create(p.id(), cfg);
                 } catch (CorralException | IllegalArgumentException e) {
                     throw new ConfigException(file.toString(), p.line(), where + ".config", e.getMessage());
                 }
@@ -51,6 +61,7 @@ public final class Distribution {
             }
         } catch (RuntimeException e) {
             local.forEach(InferenceProvider::close);
+            owned.forEach(ManagedEngine::close);
             throw e;
         }
         RoutingMode mode;
@@ -61,6 +72,7 @@ public final class Distribution {
         }
         EngineRegistry registry = new EngineRegistry(local, remote, new Router.Policy(mode, 3, Duration.ofMillis(50)),
                 Ticker.system(), Clock.systemUTC());
+        owned.forEach(registry::own);
         for (DistributionConfig.Model m : config.models()) {
             RoutingMode own;
             try {
@@ -72,6 +84,21 @@ public final class Distribution {
         }
         registry.discover();
         return registry;
+    }
+
+    /**
+     * {@code command} (split at white space), {@code port}, {@code ready_path} (default {@code /v1/models}),
+     * {@code startup_timeout} in seconds (default 120), {@code allow_remote}.
+     */
+    static ManagedEngine managed(String id, Map<String, String> cfg) {
+        String port = cfg.get("port");
+        if (port == null) {
+            throw new IllegalArgumentException("a managed engine needs a port");
+        }
+        return new ManagedEngine(new ManagedEngine.Spec(id, List.of(cfg.get("command").trim().split("\\s+")),
+                Integer.parseInt(port.trim()), cfg.getOrDefault("ready_path", "/v1/models"),
+                Duration.ofSeconds(Long.parseLong(cfg.getOrDefault("startup_timeout", "120"))),
+                Boolean.parseBoolean(cfg.getOrDefault("allow_remote", "false")), Map.of()));
     }
 
     private static String knownTypes() {

@@ -111,7 +111,12 @@ public final class EngineRegistry implements AutoCloseable {
     public void probeAll() {
         for (OpenAiRemoteProvider r : remotes) {
             try {
-                up(r, r.probe());
+                Duration latency = r.probe();
+                EngineStatus before = status.get(r.id());
+                if (before != null && before.status() == EngineStatus.Status.DOWN) {
+                    breaker(r).success(); // it is back: no need to wait out the breaker's cool-down
+                }
+                up(r, latency);
             } catch (CorralException e) {
                 down(r, e.getMessage());
             }
@@ -139,6 +144,13 @@ public final class EngineRegistry implements AutoCloseable {
 
     private CircuitBreaker breaker(InferenceProvider p) {
         return breakers.computeIfAbsent(p.id(), k -> new CircuitBreaker(3, Duration.ofSeconds(30), ticker));
+    }
+
+    private final List<AutoCloseable> owned = new ArrayList<>();
+
+    /** Something to stop with the registry (a managed engine process). */
+    public synchronized void own(AutoCloseable resource) {
+        owned.add(resource);
     }
 
     /** Registers {@code alias.id()} for a provider's model; takes effect at the next {@link #discover()}. */
@@ -252,5 +264,12 @@ public final class EngineRegistry implements AutoCloseable {
     @Override
     public void close() {
         providers().forEach(InferenceProvider::close);
+        for (AutoCloseable r : owned) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                System.getLogger("corral.engines").log(System.Logger.Level.WARNING, "cannot stop " + r, e);
+            }
+        }
     }
 }

@@ -96,7 +96,7 @@ public final class CorralServer implements AutoCloseable {
     }
 
     private void authorize(ServerRequest req) {
-        if (config.apiKeys().isEmpty() || req.path().path().equals("/v1/health")) {
+        if (config.apiKeys().isEmpty() || req.path().path().equals("/v1/health") || req.path().path().equals("/health")) {
             return;
         }
         String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");

@@ -63,6 +63,9 @@ final class LlamaStackApi implements HttpService {
                 })
                 .get("/v1/health", (req, res) -> http.json(res, Status.OK_200,
                         Json.MAPPER.createObjectNode().put("status", "OK")))
+                // llama.cpp server's probe, so tools that supervise llama-server can supervise Corral
+                .get("/health", (req, res) -> http.json(res, Status.OK_200,
+                        Json.MAPPER.createObjectNode().put("status", "ok")))
                 .get("/v1/version", (req, res) -> http.json(res, Status.OK_200,
                         Json.MAPPER.createObjectNode().put("version", VERSION)))
                 .get("/v1/inspect/routes", (req, res) -> {
