@@ -95,6 +95,22 @@ class EnginesTest {
                     .isEqualTo(503);
             assertThat(call("POST", base + "/v1/chat/completions", chat("stories260K")).get("_status").asInt()).isEqualTo(200);
 
+            // the CLI shows the same, one line per engine
+            java.io.StringWriter out = new java.io.StringWriter();
+            picocli.CommandLine cli = io.corral.cli.CorralCli.commandLine();
+            cli.setOut(new java.io.PrintWriter(out));
+            assertThat(cli.execute("engines", "--url", base)).isZero();
+            assertThat(out.toString()).contains("ENGINE").contains(remoteId).contains("down").contains("cannot connect")
+                    .containsPattern("llamacpp\\s+inline::llamacpp\\s+up");
+            java.io.StringWriter reloadOut = new java.io.StringWriter();
+            cli.setOut(new java.io.PrintWriter(reloadOut));
+            assertThat(cli.execute("engines", "reload", "--url", base, "--json")).isZero();
+            assertThat(reloadOut.toString()).contains("\"base_url\"");
+            java.io.StringWriter err = new java.io.StringWriter();
+            cli.setErr(new java.io.PrintWriter(err));
+            assertThat(cli.execute("engines", "--url", "http://127.0.0.1:1")).isEqualTo(1);
+            assertThat(err.toString()).startsWith("corral: no Corral server at http://127.0.0.1:1");
+
             // reload re-discovers: the gone host has no models any more
             JsonNode reloaded = call("POST", base + "/v1/engines/reload", null);
             assertThat(reloaded.get("_status").asInt()).isEqualTo(200);
