@@ -11,6 +11,15 @@ import java.util.List;
  */
 public interface TokenStream extends Iterator<String>, AutoCloseable {
 
+    /**
+     * Blocks until the engine has begun answering, so a router can tell a failed start (worth another
+     * runner) from an answer under way. By default that is the first piece; a remote host has begun
+     * when its first event arrives, which may carry no text yet.
+     */
+    default void awaitStart() {
+        hasNext();
+    }
+
     /** Stops generation; safe from any thread. The stream then ends with {@link FinishReason#CANCELLED}. */
     void cancel();
 

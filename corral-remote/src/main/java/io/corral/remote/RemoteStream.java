@@ -46,6 +46,7 @@ final class RemoteStream implements TokenStream {
     private volatile boolean cancelled;
     private Usage usage;
     private int pieces;
+    private int events;
     private long firstNanos;
     private long endNanos;
 
@@ -65,6 +66,14 @@ final class RemoteStream implements TokenStream {
             read();
         }
         return next != null;
+    }
+
+    /** Returns once the host has sent its first event (or the stream failed or ended). */
+    @Override
+    public synchronized void awaitStart() {
+        while (events == 0 && next == null && !ended) {
+            read();
+        }
     }
 
     @Override
@@ -106,6 +115,7 @@ final class RemoteStream implements TokenStream {
             }
             return;
         }
+        events++;
         JsonNode chunk;
         try {
             chunk = WireFormat.JSON.readTree(data);

@@ -28,7 +28,8 @@ import java.util.function.Predicate;
 /**
  * One model served by several runners. Each request goes to a runner that has the capability it needs,
  * is healthy and whose breaker is closed, chosen by the mode, then priority, then load. A retriable
- * failure before the first token moves on to the next runner, with backoff, up to {@code maxAttempts};
+ * failure before the engine has begun answering (its first event) moves on to the next runner, with
+ * backoff, up to {@code maxAttempts};
  * a failure after tokens have been streamed is reported in the stream, never retried behind the
  * caller's back. The result's metrics name the runner that served it and the attempts it took.
  */
@@ -196,7 +197,7 @@ public final class Router implements InferenceProvider {
             TokenStream stream = null;
             try {
                 stream = start.apply(runner);
-                stream.hasNext(); // the first token, or the failure before it
+                stream.awaitStart(); // the engine has begun, or failed before it did
                 runner.breaker().success();
                 return new Routed(stream, runner, attempt);
             } catch (RetriableException e) {
@@ -262,6 +263,11 @@ public final class Router implements InferenceProvider {
         @Override
         public String next() {
             return stream.next();
+        }
+
+        @Override
+        public void awaitStart() {
+            stream.awaitStart();
         }
 
         @Override
