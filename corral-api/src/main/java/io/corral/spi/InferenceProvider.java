@@ -20,6 +20,9 @@ public interface InferenceProvider extends AutoCloseable {
     /** Unique among the configured providers, e.g. {@code "llamacpp"}. */
     String id();
 
+    /** The distribution config's {@code provider_type}, e.g. {@code "inline::llamacpp"} or {@code "remote::ollama"}. */
+    String type();
+
     /** Who makes the engine, e.g. {@code "llama.cpp"}. */
     String vendor();
 

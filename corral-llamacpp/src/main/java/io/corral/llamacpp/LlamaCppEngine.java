@@ -76,6 +76,11 @@ public final class LlamaCppEngine implements InferenceProvider {
     }
 
     @Override
+    public String type() {
+        return "inline::llamacpp";
+    }
+
+    @Override
     public String vendor() {
         return "llama.cpp";
     }

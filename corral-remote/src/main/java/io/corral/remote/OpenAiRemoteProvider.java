@@ -72,6 +72,11 @@ public final class OpenAiRemoteProvider implements InferenceProvider {
     }
 
     @Override
+    public String type() {
+        return config.preset().type();
+    }
+
+    @Override
     public String vendor() {
         return config.preset().vendor;
     }

@@ -72,6 +72,11 @@ public final class Router implements InferenceProvider {
     }
 
     @Override
+    public String type() {
+        return "router";
+    }
+
+    @Override
     public String vendor() {
         return "corral";
     }

@@ -87,7 +87,7 @@ public final class EngineRegistry implements AutoCloseable {
             probes.forEach((r, f) -> record(r, f));
         }
         for (InferenceProvider p : local) {
-            status.put(p.id(), new EngineStatus(p.id(), "inline::" + p.vendor().replace(".", ""), null,
+            status.put(p.id(), new EngineStatus(p.id(), p.type(), null,
                     EngineStatus.Status.UP, 0, null, clock.instant(), ids(p)));
         }
         rebuild();
@@ -128,13 +128,13 @@ public final class EngineRegistry implements AutoCloseable {
         EngineStatus.Status s = b.state() != CircuitBreaker.State.CLOSED || latency.toMillis() > 2000
                 ? EngineStatus.Status.DEGRADED : EngineStatus.Status.UP;
         EngineStatus old = status.get(r.id());
-        status.put(r.id(), new EngineStatus(r.id(), r.config().preset().type(), r.config().baseUrl(), s,
+        status.put(r.id(), new EngineStatus(r.id(), r.type(), r.config().baseUrl(), s,
                 latency.toMillis(), old == null ? null : old.lastError(), clock.instant(), ids(r)));
     }
 
     private void down(OpenAiRemoteProvider r, String error) {
         EngineStatus old = status.get(r.id());
-        status.put(r.id(), new EngineStatus(r.id(), r.config().preset().type(), r.config().baseUrl(),
+        status.put(r.id(), new EngineStatus(r.id(), r.type(), r.config().baseUrl(),
                 EngineStatus.Status.DOWN, -1, error, old == null ? null : old.lastSuccess(), ids(r)));
     }
 

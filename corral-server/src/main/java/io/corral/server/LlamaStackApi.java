@@ -75,7 +75,7 @@ final class LlamaStackApi implements HttpService {
                         ObjectNode route = data.addObject().put("route", r[1]);
                         route.putArray("method").add(r[0]);
                         ArrayNode types = route.putArray("provider_types");
-                        engines.get().forEach(p -> types.add(type(p)));
+                        engines.get().forEach(p -> types.add(p.type()));
                     }
                     http.json(res, Status.OK_200, o);
                 })
@@ -94,15 +94,11 @@ final class LlamaStackApi implements HttpService {
                 .post("/v1/inference/chat-completion", this::legacyChat);
     }
 
-    private static String type(InferenceProvider p) {
-        return (p.local() ? "inline::" : "remote::") + p.id();
-    }
-
     private static ObjectNode provider(InferenceProvider p) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("api", "inference");
         o.put("provider_id", p.id());
-        o.put("provider_type", p.local() && p.vendor().equals("llama.cpp") ? "inline::llamacpp" : "remote::" + p.vendor());
+        o.put("provider_type", p.type());
         ObjectNode config = o.putObject("config");
         config.put("vendor", p.vendor());
         ArrayNode caps = config.putArray("capabilities");

@@ -380,6 +380,7 @@ class ServerTest {
     record GatedProvider(LlamaCppEngine engine, java.util.concurrent.CountDownLatch gate,
                          java.util.concurrent.Semaphore entered) implements io.corral.spi.InferenceProvider {
         public String id() { return engine.id(); }
+        public String type() { return engine.type(); }
         public String vendor() { return engine.vendor(); }
         public java.util.Set<io.corral.spi.Capability> capabilities() { return engine.capabilities(); }
         public List<io.corral.spi.ModelInfo> models() { return engine.models(); }
@@ -403,8 +404,10 @@ class ServerTest {
         assertThat(get("/v1/version").get("version").asText()).isNotBlank();
         assertThat(get("/v1/providers").at("/data/0/provider_id").asText()).isEqualTo("llamacpp");
         assertThat(get("/v1/providers/llamacpp").get("api").asText()).isEqualTo("inference");
+        assertThat(get("/v1/providers/llamacpp").get("provider_type").asText()).isEqualTo("inline::llamacpp");
         JsonNode routes = get("/v1/inspect/routes").get("data");
         assertThat(routes.findValuesAsText("route")).contains("/v1/chat/completions", "/v1/models");
+        assertThat(routes.get(0).get("provider_types").get(0).asText()).isEqualTo("inline::llamacpp");
     }
 
     static JsonNode get(String path) throws Exception {

@@ -34,6 +34,7 @@ class StreamLifecycleTest {
     /** The real engine, pacing each token and recording how each stream ended. */
     record Paced(LlamaCppEngine engine, CompletableFuture<ChatResult> ended) implements InferenceProvider {
         public String id() { return engine.id(); }
+        public String type() { return engine.type(); }
         public String vendor() { return engine.vendor(); }
         public Set<Capability> capabilities() { return engine.capabilities(); }
         public List<ModelInfo> models() { return engine.models(); }
