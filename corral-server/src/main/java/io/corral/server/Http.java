@@ -84,6 +84,9 @@ final class Http {
 
     /** One access-log line: never the prompt or the answer. */
     void log(ServerRequest req, int status, String model, ChatResult r) {
+        if (!ACCESS.isLoggable(System.Logger.Level.INFO)) {
+            return;
+        }
         long start = req.context().get(START, Long.class).orElse(System.nanoTime());
         ACCESS.log(System.Logger.Level.INFO, "%s %s %s %d model=%s tokens=%s %.1fms".formatted(
                 requestId(req), req.prologue().method().text(), req.path().path(), status,

@@ -24,17 +24,26 @@ final class Sse {
         this.out = out;
     }
 
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
+
     void data(Object json) {
-        send("data: " + Json.text(json) + "\n\n");
+        byte[] body = Json.bytes(json);
+        byte[] frame = new byte[DATA.length + body.length + END.length]; // one write: one chunk on the wire
+        System.arraycopy(DATA, 0, frame, 0, DATA.length);
+        System.arraycopy(body, 0, frame, DATA.length, body.length);
+        System.arraycopy(END, 0, frame, DATA.length + body.length, END.length);
+        send(frame);
     }
 
     void done() {
-        send("data: [DONE]\n\n");
+        send(DONE);
     }
 
-    private void send(String frame) {
+    private void send(byte[] frame) {
         try {
-            out.write(frame.getBytes(StandardCharsets.UTF_8));
+            out.write(frame);
             out.flush();
         } catch (IOException e) {
             throw new ClientGone(e);
