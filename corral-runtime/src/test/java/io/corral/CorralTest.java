@@ -29,9 +29,10 @@ class CorralTest {
     void session_oneLine_andItFreesTheModelOnClose() {
         try (Session chat = Corral.session(stories())) {
             ChatResult r = chat.send("Hello!");
-            assertThat(r.text()).isNotNull();
+            assertThat(r.usage().completionTokens()).isPositive();
             assertThat(chat.history()).hasSize(2);
-            assertThat(chat.contextUsage().used()).isPositive();
+            assertThat(chat.history().get(1).text()).isEqualTo(r.text());
+            assertThat(chat.contextUsage().used()).isGreaterThan(r.usage().promptTokens());
         }
     }
 

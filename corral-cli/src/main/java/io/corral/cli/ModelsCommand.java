@@ -34,9 +34,11 @@ final class ModelsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         List<Map<String, Object>> rows = new ArrayList<>();
+        List<ModelMetadata> metadata = new ArrayList<>();
         List<Path> files = models.isEmpty() ? List.of(BundledModel.path()) : models;
         for (Path f : files) {
             ModelMetadata m = ModelMetadata.read(f);
+            metadata.add(m);
             Map<String, Object> row = new LinkedHashMap<>();
             String name = f.getFileName().toString();
             row.put("id", name.endsWith(".gguf") ? name.substring(0, name.length() - 5) : name);
@@ -49,9 +51,9 @@ final class ModelsCommand implements Callable<Integer> {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(Map.of("models", rows)));
         } else {
             out.printf("%-20s %-8s %-10s %-6s %-8s %-7s %-6s %s%n", "ID", "ARCH", "PARAMS", "QUANT", "CONTEXT", "LAYERS", "VOCAB", "TEMPLATE");
-            for (Map<String, Object> r : rows) {
-                ModelMetadata m = ModelMetadata.read(Path.of((String) r.get("file")));
-                out.printf("%-20s %-8s %-10s %-6s %-8d %-7d %-6d %s%n", r.get("id"), m.architecture(),
+            for (int i = 0; i < rows.size(); i++) {
+                ModelMetadata m = metadata.get(i);
+                out.printf("%-20s %-8s %-10s %-6s %-8d %-7d %-6d %s%n", rows.get(i).get("id"), m.architecture(),
                         m.parameterCountText(), m.quantization(), m.contextLength(), m.layers(), m.vocabSize(),
                         m.hasChatTemplate() ? "yes" : "no (base model)");
             }
