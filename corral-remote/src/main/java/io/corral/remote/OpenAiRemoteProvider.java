@@ -17,17 +17,14 @@ import io.corral.api.TokenStream;
 import io.corral.api.UnavailableException;
 import io.corral.spi.Capability;
 import io.corral.spi.InferenceProvider;
+import io.corral.spi.OpenAiWire;
 import io.corral.spi.ModelInfo;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,30 +33,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
 
 /**
  * A remote engine that speaks the OpenAI wire protocol; the {@link Preset} says which kind. All remote
- * providers share one HTTP client (connection pooling; HTTP/2 where the server offers it over TLS,
- * HTTP/1.1 otherwise). Models come from the host's {@code /v1/models} ({@link #discover()}).
+ * providers share one pooled {@link Transport} per scheme (HTTP/1.1 for plain http hosts; TLS with HTTP/2
+ * where the server offers it for https). Models come from the host's {@code /v1/models} ({@link #discover()}).
+ * Being {@link OpenAiWire}, it also forwards OpenAI requests untouched for a gateway.
  */
-public final class OpenAiRemoteProvider implements InferenceProvider {
+public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire {
 
-    private static final HttpClient TRANSPORT = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_2)
-            .connectTimeout(Duration.ofSeconds(5))
-            .executor(Executors.newVirtualThreadPerTaskExecutor())
-            .followRedirects(HttpClient.Redirect.NORMAL)
-            .build();
     private static final Set<Capability> CAPABILITIES =
             EnumSet.of(Capability.CHAT, Capability.COMPLETION, Capability.JSON_SCHEMA, Capability.TOOLS,
                     Capability.EMBEDDINGS, Capability.VISION);
 
     private final RemoteConfig config;
+    private final Transport transport;
     private volatile List<ModelInfo> models = List.of();
 
     public OpenAiRemoteProvider(RemoteConfig config) {
         this.config = config;
+        this.transport = Transport.of(config.baseUrl());
     }
 
     public RemoteConfig config() {
@@ -132,8 +125,11 @@ public final class OpenAiRemoteProvider implements InferenceProvider {
     public Duration probe() {
         long t0 = System.nanoTime();
         URI uri = URI.create(config.baseUrl() + config.preset().healthPath).normalize();
-        send(HttpRequest.newBuilder(uri).GET(), config.connectTimeout().plus(config.connectTimeout()),
-                HttpResponse.BodyHandlers.discarding());
+        try (InputStream in = send("GET", uri, null, config.connectTimeout().plus(config.connectTimeout())).body()) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new UnavailableException("connection to " + id() + " failed: " + describe(e), e);
+        }
         return Duration.ofNanos(System.nanoTime() - t0);
     }
 
@@ -150,9 +146,8 @@ public final class OpenAiRemoteProvider implements InferenceProvider {
 
     private ChatResult whole(String path, ObjectNode body, String model, boolean completion) {
         long start = System.nanoTime();
-        HttpResponse<InputStream> r = send(post(path, body), config.firstTokenTimeout(), HttpResponse.BodyHandlers.ofInputStream());
         JsonNode json;
-        try (InputStream in = r.body()) {
+        try (InputStream in = post(path, body).body()) {
             json = WireFormat.JSON.readTree(in);
         } catch (IOException e) {
             throw new UnavailableException("upstream " + id() + " cut its answer: " + e.getMessage(), e);
@@ -187,9 +182,7 @@ public final class OpenAiRemoteProvider implements InferenceProvider {
         ObjectNode body = WireFormat.JSON.createObjectNode().put("model", request.model());
         var input = body.putArray("input");
         request.inputs().forEach(input::add);
-        HttpResponse<InputStream> r = send(post("/embeddings", body), config.firstTokenTimeout(),
-                HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = r.body()) {
+        try (InputStream in = post("/embeddings", body).body()) {
             JsonNode json = WireFormat.JSON.readTree(in);
             List<float[]> vectors = new ArrayList<>();
             for (JsonNode d : json.path("data")) {
@@ -207,21 +200,22 @@ public final class OpenAiRemoteProvider implements InferenceProvider {
 
     private TokenStream open(String path, ObjectNode body, String model, boolean completion) {
         long start = System.nanoTime();
-        HttpResponse<InputStream> r = send(post(path, body), config.firstTokenTimeout(), HttpResponse.BodyHandlers.ofInputStream());
-        return new RemoteStream(r.body(), model, id(), completion, start, config.idleTimeout());
+        return new RemoteStream(post(path, body).body(), model, id(), completion, start, config.idleTimeout());
     }
 
-    private HttpRequest.Builder post(String path, ObjectNode body) {
-        return HttpRequest.newBuilder(URI.create(config.baseUrl() + path))
-                .header("Content-Type", "application/json")
-                .header("Accept", "text/event-stream, application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toString().getBytes(StandardCharsets.UTF_8)));
+    /** Sends an OpenAI request's bytes as they are; the answer is the host's own (JSON or SSE). */
+    @Override
+    public WireResponse post(String path, byte[] body) {
+        Transport.Response r = send("POST", URI.create(config.baseUrl() + path), body, config.firstTokenTimeout());
+        return new WireResponse(r.contentType(), r.body());
+    }
+
+    private Transport.Response post(String path, ObjectNode body) {
+        return send("POST", URI.create(config.baseUrl() + path), WireFormat.bytes(body), config.firstTokenTimeout());
     }
 
     private JsonNode getJson(String path, Duration timeout) {
-        HttpResponse<InputStream> r = send(HttpRequest.newBuilder(URI.create(config.baseUrl() + path)).GET(), timeout,
-                HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = r.body()) {
+        try (InputStream in = send("GET", URI.create(config.baseUrl() + path), null, timeout).body()) {
             return WireFormat.JSON.readTree(in);
         } catch (IOException e) {
             throw new UnavailableException("upstream " + id() + " sent an unreadable " + path + ": " + e.getMessage(), e);
@@ -229,26 +223,20 @@ public final class OpenAiRemoteProvider implements InferenceProvider {
     }
 
     /** Sends, mapping transport failures and error statuses to Corral's typed errors. */
-    private <T> HttpResponse<T> send(HttpRequest.Builder b, Duration timeout, HttpResponse.BodyHandler<T> handler) {
-        if (config.apiKey() != null && !config.apiKey().isBlank()) {
-            b.header("Authorization", "Bearer " + config.apiKey());
-        }
-        HttpRequest request = b.timeout(timeout).version(config.baseUrl().startsWith("https")
-                ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1).build();
-        HttpResponse<T> response;
+    private Transport.Response send(String method, URI uri, byte[] body, Duration timeout) {
+        String auth = config.apiKey() != null && !config.apiKey().isBlank() ? "Bearer " + config.apiKey() : null;
+        Transport.Response response;
         try {
-            response = TRANSPORT.send(request, handler);
-        } catch (HttpConnectTimeoutException | ConnectException e) {
+            response = transport.send(new Transport.Request(method, uri, auth, body, config.connectTimeout(), timeout,
+                    config.idleTimeout()));
+        } catch (ConnectException e) {
             throw new UnavailableException("cannot connect to " + id() + " (" + config.baseUrl() + "): " + describe(e), e);
-        } catch (HttpTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             throw new InferenceTimeoutException("no answer from " + id() + " within " + timeout.toSeconds() + " s", e);
         } catch (IOException e) {
             throw new UnavailableException("connection to " + id() + " failed: " + describe(e), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new io.corral.api.CancelledException("interrupted while calling " + id());
         }
-        int status = response.statusCode();
+        int status = response.status();
         if (status / 100 == 2) {
             return response;
         }
@@ -269,18 +257,13 @@ public final class OpenAiRemoteProvider implements InferenceProvider {
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
-    private static String errorMessage(HttpResponse<?> response) {
-        try {
-            Object body = response.body();
-            byte[] bytes = body instanceof InputStream in ? in.readNBytes(8192) : new byte[0];
-            if (body instanceof InputStream in) {
-                in.close();
-            }
-            String text = new String(bytes, StandardCharsets.UTF_8);
+    private static String errorMessage(Transport.Response response) {
+        try (InputStream in = response.body()) {
+            String text = new String(in.readNBytes(8192), StandardCharsets.UTF_8);
             JsonNode json = WireFormat.JSON.readTree(text);
             return json.path("error").path("message").asText(json.path("error").asText(text));
         } catch (IOException | RuntimeException e) {
-            return "HTTP " + response.statusCode();
+            return "HTTP " + response.status();
         }
     }
 

@@ -37,7 +37,7 @@ final class RemoteStream implements TokenStream {
     private final String provider;
     private final boolean completion;
     private final long startNanos;
-    private final Watchdog watchdog;
+    private final Duration idle;
     private final StringBuilder text = new StringBuilder();
     private final TreeMap<Integer, String[]> toolCalls = new TreeMap<>(); // index -> id, name, arguments
     private String next;
@@ -57,7 +57,7 @@ final class RemoteStream implements TokenStream {
         this.provider = provider;
         this.completion = completion;
         this.startNanos = startNanos;
-        this.watchdog = new Watchdog(idle, this::abort);
+        this.idle = idle;
     }
 
     @Override
@@ -89,21 +89,18 @@ final class RemoteStream implements TokenStream {
     private void read() {
         String data;
         try {
-            watchdog.arm();
-            data = reader.next();
+            data = reader.next(); // the transport's idle timeout bounds the wait
         } catch (IOException e) {
             end();
             if (cancelled) {
                 finish = FinishReason.CANCELLED;
                 return;
             }
-            if (watchdog.fired()) {
+            if (e instanceof java.net.SocketTimeoutException) {
                 throw new InferenceTimeoutException("upstream " + provider + " went silent for longer than "
-                        + watchdog.timeout.toSeconds() + " s" + after());
+                        + idle.toSeconds() + " s" + after());
             }
             throw new UnavailableException("upstream " + provider + " cut the stream" + after() + ": " + e.getMessage(), e);
-        } finally {
-            watchdog.disarm();
         }
         if (data == null || data.equals(SseReader.DONE)) {
             end();
@@ -178,7 +175,6 @@ final class RemoteStream implements TokenStream {
         if (!ended) {
             ended = true;
             endNanos = System.nanoTime();
-            watchdog.stop();
             try {
                 body.close();
             } catch (IOException ignored) {
@@ -225,59 +221,6 @@ final class RemoteStream implements TokenStream {
                 if (finish == null) {
                     finish = FinishReason.CANCELLED;
                 }
-            }
-        }
-    }
-
-    /** Closes the body when a read waits longer than the idle timeout. */
-    private static final class Watchdog {
-        private final Duration timeout;
-        private final Runnable onFire;
-        private volatile long deadline = Long.MAX_VALUE;
-        private volatile boolean fired;
-        private volatile boolean stopped;
-        private Thread thread;
-
-        Watchdog(Duration timeout, Runnable onFire) {
-            this.timeout = timeout;
-            this.onFire = onFire;
-        }
-
-        void arm() {
-            deadline = System.nanoTime() + timeout.toNanos();
-            if (thread == null) {
-                thread = Thread.ofVirtual().start(this::watch);
-            }
-        }
-
-        void disarm() {
-            deadline = Long.MAX_VALUE;
-        }
-
-        boolean fired() {
-            return fired;
-        }
-
-        void stop() {
-            stopped = true;
-            if (thread != null) {
-                thread.interrupt();
-            }
-        }
-
-        private void watch() {
-            try {
-                while (!fired && !stopped) {
-                    long wait = deadline - System.nanoTime();
-                    if (deadline != Long.MAX_VALUE && wait <= 0) {
-                        fired = true;
-                        onFire.run();
-                        return;
-                    }
-                    Thread.sleep(Math.max(1, Math.min(100, wait / 1_000_000)));
-                }
-            } catch (InterruptedException ignored) {
-                // stream finished
             }
         }
     }

@@ -21,6 +21,14 @@ final class WireFormat {
     private WireFormat() {
     }
 
+    static byte[] bytes(com.fasterxml.jackson.databind.JsonNode body) {
+        try {
+            return JSON.writeValueAsBytes(body);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static ObjectNode chat(String upstreamModel, ChatRequest r) {
         ObjectNode o = common(upstreamModel, r.sampling(), r.format());
         ArrayNode messages = o.putArray("messages");

@@ -1,0 +1,120 @@
+package io.corral.remote;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * A lean HTTP/1.1 client for plain {@code http://} hosts: blocking sockets (cheap on virtual threads), kept
+ * alive in a pool per host, one write per request, bodies read straight from the socket (fixed length,
+ * chunked, or until close). Timeouts are the socket's own read timeouts, so no timer thread is needed.
+ * A request on a pooled connection that the host had already closed is sent once more on a new one.
+ * Measured against the JDK client in docs/BENCHMARKS.md.
+ */
+final class Http1Transport implements Transport {
+
+    static final Http1Transport SHARED = new Http1Transport();
+
+    /** Hosts close idle keep-alive connections (Node after 5 s); older ones are not reused. */
+    private static final long MAX_IDLE_NANOS = 4_000_000_000L;
+    private static final int MAX_IDLE_PER_HOST = 256;
+
+    private final Map<String, Deque<Http1Connection>> idle = new ConcurrentHashMap<>();
+
+    @Override
+    public Response send(Request r) throws IOException {
+        URI uri = r.uri();
+        int port = uri.getPort() < 0 ? 80 : uri.getPort();
+        String hostPort = uri.getHost() + ":" + port;
+        byte[] head = head(r, hostPort);
+        while (true) {
+            Http1Connection c = pooled(hostPort);
+            boolean reused = c != null;
+            if (c == null) {
+                c = Http1Connection.open(new InetSocketAddress(uri.getHost(), port), r.connectTimeout(), this, hostPort);
+            }
+            try {
+                c.send(head, r.body());
+                return c.receive(r.responseTimeout(), r.idleTimeout(), r.method().equals("HEAD"));
+            } catch (SocketTimeoutException e) {
+                c.close();
+                throw e;
+            } catch (IOException e) {
+                c.close();
+                if (!reused || c.receivedAnything()) {
+                    throw e;
+                }
+                // the host had closed this pooled connection before our request: try a fresh one
+            }
+        }
+    }
+
+    private static byte[] head(Request r, String hostPort) {
+        String path = r.uri().getRawPath() + (r.uri().getRawQuery() == null ? "" : "?" + r.uri().getRawQuery());
+        StringBuilder h = new StringBuilder(160).append(r.method()).append(' ').append(path).append(" HTTP/1.1\r\nHost: ")
+                .append(hostPort).append("\r\nAccept: ").append(ACCEPT).append("\r\n");
+        if (r.authorization() != null) {
+            h.append("Authorization: ").append(r.authorization()).append("\r\n");
+        }
+        if (r.body() != null) {
+            h.append("Content-Type: application/json\r\nContent-Length: ").append(r.body().length).append("\r\n");
+        }
+        return h.append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private Http1Connection pooled(String hostPort) {
+        Deque<Http1Connection> q = idle.get(hostPort);
+        if (q == null) {
+            return null;
+        }
+        for (Http1Connection c; (c = q.pollFirst()) != null; ) {
+            if (System.nanoTime() - c.idleSince() < MAX_IDLE_NANOS) {
+                return c;
+            }
+            c.close();
+        }
+        return null;
+    }
+
+    /** A connection whose answer was read to the end goes back to its host's pool. */
+    void release(Http1Connection c, String hostPort) {
+        Deque<Http1Connection> q = idle.computeIfAbsent(hostPort, k -> new ConcurrentLinkedDeque<>());
+        if (q.size() < MAX_IDLE_PER_HOST) {
+            q.offerFirst(c); // the most recently used first: it is the least likely to have been closed
+        } else {
+            c.close();
+        }
+    }
+
+    /** An answer's body over a connection: read to its end, it gives the connection back on close. */
+    abstract static class Body extends InputStream {
+        final Http1Connection c;
+        boolean done;
+        volatile boolean closed;
+
+        Body(Http1Connection c) {
+            this.c = c;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                c.finish(done);
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.corral.remote;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+
+/**
+ * The JDK's HTTP client, for {@code https://} hosts: TLS, HTTP/2 where the server offers it, redirects.
+ * Idle timeouts inside a body are kept by one shared watcher thread.
+ */
+final class JdkTransport implements Transport {
+
+    static final JdkTransport SHARED = new JdkTransport();
+
+    private final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_2)
+            .connectTimeout(Duration.ofSeconds(5))
+            .executor(Executors.newVirtualThreadPerTaskExecutor())
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build();
+
+    @Override
+    public Response send(Request r) throws IOException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(r.uri()).timeout(r.responseTimeout()).header("Accept", ACCEPT);
+        if (r.authorization() != null) {
+            b.header("Authorization", r.authorization());
+        }
+        if (r.body() != null) {
+            b.header("Content-Type", "application/json").method(r.method(), HttpRequest.BodyPublishers.ofByteArray(r.body()));
+        } else {
+            b.method(r.method(), HttpRequest.BodyPublishers.noBody());
+        }
+        try {
+            HttpResponse<InputStream> res = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            return new Response(res.statusCode(), res.headers().firstValue("Content-Type").orElse(""),
+                    new IdleTimeout(res.body(), r.idleTimeout()));
+        } catch (HttpConnectTimeoutException e) {
+            throw new ConnectException("connect timed out after " + r.connectTimeout().toMillis() + " ms");
+        } catch (HttpTimeoutException e) {
+            throw new SocketTimeoutException(e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        }
+    }
+
+    /** Closes a body whose next read waits longer than the timeout; the read then fails with a timeout. */
+    private static final class IdleTimeout extends FilterInputStream {
+        private static final Set<IdleTimeout> OPEN = ConcurrentHashMap.newKeySet();
+
+        static {
+            Thread.ofPlatform().daemon().name("corral-idle-timeouts").start(() -> {
+                while (true) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    long now = System.nanoTime();
+                    OPEN.removeIf(s -> now - s.deadline > 0 && s.expire());
+                }
+            });
+        }
+
+        private final long timeoutNanos;
+        private volatile long deadline = Long.MAX_VALUE;
+        private volatile boolean expired;
+
+        IdleTimeout(InputStream in, Duration timeout) {
+            super(in);
+            this.timeoutNanos = timeout.toNanos();
+            OPEN.add(this);
+        }
+
+        private boolean expire() {
+            if (deadline == Long.MAX_VALUE) {
+                return false;
+            }
+            expired = true;
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // closing is the point
+            }
+            return true;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            deadline = System.nanoTime() + timeoutNanos;
+            try {
+                return in.read(b, off, len);
+            } catch (IOException e) {
+                throw expired ? new SocketTimeoutException("silent for longer than " + timeoutNanos / 1_000_000 + " ms") : e;
+            } finally {
+                deadline = Long.MAX_VALUE;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            OPEN.remove(this);
+            in.close();
+        }
+    }
+}
