@@ -24,10 +24,15 @@ final class FaultyUpstream implements AutoCloseable {
     final AtomicInteger chats = new AtomicInteger();
 
     FaultyUpstream() throws IOException {
+        this("faulty-model");
+    }
+
+    /** A host that lists {@code model} (the same id as another host's makes it a second runner). */
+    FaultyUpstream(String model) throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/v1/models", ex -> send(ex, 200, "application/json",
-                "{\"object\":\"list\",\"data\":[{\"id\":\"faulty-model\",\"object\":\"model\",\"meta\":{\"n_ctx_train\":4096}}]}"));
+                "{\"object\":\"list\",\"data\":[{\"id\":\"" + model + "\",\"object\":\"model\",\"meta\":{\"n_ctx_train\":4096}}]}"));
         server.createContext("/health", ex -> send(ex, 200, "application/json", "{\"status\":\"ok\"}"));
         server.createContext("/v1/chat/completions", this::chat);
         server.start();

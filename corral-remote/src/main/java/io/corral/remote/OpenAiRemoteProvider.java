@@ -232,7 +232,7 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
         } catch (ConnectException e) {
             throw new UnavailableException("cannot connect to " + id() + " (" + config.baseUrl() + "): " + describe(e), e);
         } catch (SocketTimeoutException e) {
-            throw new InferenceTimeoutException("no answer from " + id() + " within " + timeout.toSeconds() + " s", e);
+            throw new InferenceTimeoutException("no answer from " + id() + " within " + timeout.toMillis() / 1000.0 + " s", e);
         } catch (IOException e) {
             throw new UnavailableException("connection to " + id() + " failed: " + describe(e), e);
         }

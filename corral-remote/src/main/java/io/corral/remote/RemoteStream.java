@@ -98,7 +98,7 @@ final class RemoteStream implements TokenStream {
             }
             if (e instanceof java.net.SocketTimeoutException) {
                 throw new InferenceTimeoutException("upstream " + provider + " went silent for longer than "
-                        + idle.toSeconds() + " s" + after());
+                        + idle.toMillis() / 1000.0 + " s" + after());
             }
             throw new UnavailableException("upstream " + provider + " cut the stream" + after() + ": " + e.getMessage(), e);
         }

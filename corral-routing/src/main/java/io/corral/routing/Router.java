@@ -14,6 +14,7 @@ import io.corral.api.UnavailableException;
 import io.corral.spi.Capability;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
+import io.corral.spi.OpenAiWire;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -183,6 +184,79 @@ public final class Router implements InferenceProvider {
     }
 
     private TokenStream route(Capability needed, Function<Runner, TokenStream> start) {
+        Attempt<TokenStream> a = attempt(needed, runner -> {
+            TokenStream stream = start.apply(runner);
+            try {
+                stream.awaitStart(); // the engine has begun, or failed before it did
+                return stream;
+            } catch (RuntimeException e) {
+                stream.close();
+                throw e;
+            }
+        });
+        return new Routed(a.value(), a.runner(), a.attempts());
+    }
+
+    /** Whether every runner speaks the OpenAI wire, so requests can be forwarded as bytes ({@link #forward}). */
+    public boolean forwardable() {
+        return runners.stream().allMatch(r -> r.provider() instanceof OpenAiWire);
+    }
+
+    /**
+     * Forwards an OpenAI request untouched to the runner {@link #stream} would choose, with the same
+     * fallback and breaker; it has begun once the host answers 2xx. {@code body} gives the request's bytes
+     * for a runner's own model id. Needs {@link #forwardable()}.
+     */
+    public Forwarded forward(Capability needed, String path, Function<String, byte[]> body) {
+        Attempt<OpenAiWire.WireResponse> a = attempt(needed,
+                runner -> ((OpenAiWire) runner.provider()).post(path, body.apply(runner.upstreamModel())));
+        return new Forwarded(a.value(), a.runner(), a.attempts());
+    }
+
+    /** A forwarded answer being read; closing it ends the runner's share of the load. */
+    public static final class Forwarded implements AutoCloseable {
+        private final OpenAiWire.WireResponse response;
+        private final Runner runner;
+        private final int attempts;
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        private Forwarded(OpenAiWire.WireResponse response, Runner runner, int attempts) {
+            this.response = response;
+            this.runner = runner;
+            this.attempts = attempts;
+        }
+
+        public OpenAiWire.WireResponse response() {
+            return response;
+        }
+
+        public String runner() {
+            return runner.provider().id();
+        }
+
+        public int attempts() {
+            return attempts;
+        }
+
+        /** The answer broke off after it began: counted against the runner, never retried. */
+        public void failed() {
+            runner.breaker().failure();
+        }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                runner.inFlight().decrementAndGet();
+                response.close();
+            }
+        }
+    }
+
+    private record Attempt<T>(T value, Runner runner, int attempts) {
+    }
+
+    /** The routing loop: the candidates best first, a retriable failure moves on, with backoff. */
+    private <T> Attempt<T> attempt(Capability needed, Function<Runner, T> start) {
         List<Runner> candidates = candidates(needed);
         if (candidates.isEmpty() && runners.stream().noneMatch(r -> r.provider().capabilities().contains(needed))) {
             throw new InvalidRequestException("model", "model " + model.id() + " has no runner that can do "
@@ -199,25 +273,17 @@ public final class Router implements InferenceProvider {
             }
             attempt++;
             runner.inFlight().incrementAndGet();
-            TokenStream stream = null;
             try {
-                stream = start.apply(runner);
-                stream.awaitStart(); // the engine has begun, or failed before it did
+                T started = start.apply(runner);
                 runner.breaker().success();
-                return new Routed(stream, runner, attempt);
+                return new Attempt<>(started, runner, attempt);
             } catch (RetriableException e) {
                 runner.inFlight().decrementAndGet();
-                if (stream != null) {
-                    stream.close();
-                }
                 runner.breaker().failure();
                 last = e;
                 backoff(attempt);
             } catch (RuntimeException e) {
                 runner.inFlight().decrementAndGet();
-                if (stream != null) {
-                    stream.close();
-                }
                 throw e; // the request itself is wrong: another runner would refuse it too
             }
         }

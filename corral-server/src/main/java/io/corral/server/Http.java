@@ -62,6 +62,11 @@ final class Http {
 
     /** The request body as JSON; over the limit is 413, bad JSON is 400. */
     JsonNode body(ServerRequest req) throws IOException {
+        return Json.parse(bytes(req));
+    }
+
+    /** The request body; over the limit is 413. */
+    byte[] bytes(ServerRequest req) throws IOException {
         long declared = req.headers().contentLength().orElse(-1);
         if (declared > maxBodyBytes) {
             throw ApiException.tooLarge(maxBodyBytes);
@@ -73,13 +78,22 @@ final class Http {
         if (bytes.length > maxBodyBytes) {
             throw ApiException.tooLarge(maxBodyBytes);
         }
-        return Json.parse(bytes);
+        return bytes;
     }
 
     void json(ServerResponse res, Status status, Object body) {
         res.status(status);
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
         res.send(Json.bytes(body));
+    }
+
+    boolean logsContent() {
+        return logContent;
+    }
+
+    /** One access-log line for an answer passed on without being decoded (no token counts). */
+    void log(ServerRequest req, int status, String model) {
+        log(req, status, model, null);
     }
 
     /** One access-log line: never the prompt or the answer. */

@@ -27,12 +27,14 @@ final class InferenceApi implements HttpService {
 
     private final ModelDirectory models;
     private final Http http;
+    private final Relay relay;
     private final Set<TokenStream> running = ConcurrentHashMap.newKeySet();
     private volatile boolean shuttingDown;
 
     InferenceApi(ModelDirectory models, Http http) {
         this.models = models;
         this.http = http;
+        this.relay = new Relay(models, http);
     }
 
     @Override
@@ -45,11 +47,16 @@ final class InferenceApi implements HttpService {
     /** Ends every running stream with an error event (server shutdown). */
     void shutdown() {
         shuttingDown = true;
+        relay.shutdown();
         running.forEach(TokenStream::cancel);
     }
 
     private void chat(ServerRequest req, ServerResponse res) throws Exception {
-        JsonNode body = http.body(req);
+        byte[] bytes = http.bytes(req);
+        if (relay.forward(req, res, "/chat/completions", bytes, true)) {
+            return;
+        }
+        JsonNode body = Json.parse(bytes);
         ChatRequest request = OpenAiRequests.chat(body);
         String id = "chatcmpl-" + Http.requestId(req);
         long created = System.currentTimeMillis() / 1000;
@@ -81,7 +88,11 @@ final class InferenceApi implements HttpService {
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
-        JsonNode body = http.body(req);
+        byte[] bytes = http.bytes(req);
+        if (relay.forward(req, res, "/completions", bytes, false)) {
+            return;
+        }
+        JsonNode body = Json.parse(bytes);
         CompletionRequest request = OpenAiRequests.completion(body);
         String id = "cmpl-" + Http.requestId(req);
         long created = System.currentTimeMillis() / 1000;

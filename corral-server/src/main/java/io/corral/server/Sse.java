@@ -37,6 +37,18 @@ final class Sse {
         send(frame);
     }
 
+    /** Bytes that are SSE frames already (an upstream's, passed on). */
+    void raw(byte[] frames, int length) {
+        try {
+            out.write(frames, 0, length);
+            out.flush();
+        } catch (IOException e) {
+            throw new ClientGone(e);
+        } catch (UncheckedIOException e) {
+            throw new ClientGone(e.getCause());
+        }
+    }
+
     void done() {
         send(DONE);
     }

@@ -1,0 +1,156 @@
+package io.corral.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import io.corral.engines.EngineRegistry;
+import io.corral.llamacpp.LlamaCppConfig;
+import io.corral.llamacpp.LlamaCppEngine;
+import io.corral.remote.OpenAiRemoteProvider;
+import io.corral.remote.Preset;
+import io.corral.remote.RemoteConfig;
+import io.corral.routing.Router;
+import io.corral.routing.RoutingMode;
+import io.corral.routing.Ticker;
+import io.corral.server.CorralServer;
+import io.corral.server.ServerConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The gateway path: a model served only by remote OpenAI-wire hosts is forwarded as bytes. Upstreams are
+ * a second real Corral serving the bundled model and a misbehaving host listing the same model.
+ */
+class GatewayRelayTest {
+
+    static CorralServer upstream;
+    static FaultyUpstream faulty;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    EngineRegistry registry;
+    CorralServer gateway;
+    String faultyId;
+    String goodId;
+
+    @BeforeAll
+    static void upstreams() throws Exception {
+        upstream = CorralServer.start(ServerConfig.defaults().withPort(0),
+                List.of(LlamaCppEngine.open(LlamaCppConfig.of(OpenAiRemoteProviderTest.stories()).withThreads(1))));
+        faulty = new FaultyUpstream("stories260K");
+    }
+
+    /** A gateway of its own for each test, so no breaker carries over. */
+    @BeforeEach
+    void start() {
+        OpenAiRemoteProvider bad = new OpenAiRemoteProvider(RemoteConfig.of(Preset.VLLM, faulty.baseUrl()).withPriority(10)
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofMillis(500)));
+        OpenAiRemoteProvider good = new OpenAiRemoteProvider(RemoteConfig.of(Preset.LLAMACPP, upstream.url() + "/v1"));
+        faultyId = bad.id();
+        goodId = good.id();
+        registry = new EngineRegistry(List.of(), List.of(bad, good),
+                new Router.Policy(RoutingMode.LOCAL_FIRST, 3, Duration.ofMillis(1)), Ticker.system(), Clock.systemUTC());
+        registry.discover();
+        gateway = CorralServer.start(ServerConfig.defaults().withPort(0), registry);
+    }
+
+    @AfterEach
+    void stop() {
+        gateway.close();
+    }
+
+    @AfterAll
+    static void stopUpstreams() {
+        faulty.close();
+        upstream.close();
+    }
+
+    HttpResponse<String> post(String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String chat(String model, boolean stream) {
+        return "{\"model\":\"" + model + "\",\"stream\":" + stream + ",\"temperature\":0,\"max_tokens\":64,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}";
+    }
+
+    @Test
+    void theOfficialSdk_getsTheUpstreamsAnswer_wholeAndStreamed_throughTheFailingHost() {
+        faulty.mode = FaultyUpstream.Mode.STATUS_500; // preferred, fails before answering: the next runner serves
+        int before = faulty.chats.get();
+        OpenAIClient openai = OpenAIOkHttpClient.builder().baseUrl(gateway.url() + "/v1").apiKey("unused").maxRetries(0).build();
+        ChatCompletionCreateParams ask = ChatCompletionCreateParams.builder().model("stories260K").temperature(0.0)
+                .maxCompletionTokens(64).addUserMessage("Once upon a time").build();
+        var whole = openai.chat().completions().create(ask);
+        assertThat(whole.choices().getFirst().message().content()).hasValue(OpenAiRemoteProviderTest.REFERENCE);
+        StringBuilder text = new StringBuilder();
+        int chunks = 0;
+        try (StreamResponse<ChatCompletionChunk> s = openai.chat().completions().createStreaming(ask)) {
+            for (ChatCompletionChunk c : (Iterable<ChatCompletionChunk>) s.stream()::iterator) {
+                chunks++;
+                c.choices().forEach(ch -> ch.delta().content().ifPresent(text::append));
+            }
+        }
+        assertThat(text.toString()).isEqualTo(OpenAiRemoteProviderTest.REFERENCE);
+        assertThat(chunks).isGreaterThan(40);
+        assertThat(faulty.chats.get() - before).isEqualTo(2);
+    }
+
+    @Test
+    void answersPassThroughUntouched_andTheGatewayAddsAMissingDone() throws Exception {
+        faulty.mode = FaultyUpstream.Mode.QUIRKY;
+        HttpResponse<String> r = post(chat(faultyId + "/stories260K", true));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains(": keep-alive", "\"reasoning_content\":\"thinking\"", "\"x_extra\":1", "\"tool_calls\":[]")
+                .endsWith("data: [DONE]\n\n");
+        faulty.mode = FaultyUpstream.Mode.OK;
+        r = post(chat(faultyId + "/stories260K", true));
+        assertThat(r.body()).endsWith("data: [DONE]\n\n").containsOnlyOnce("[DONE]");
+        HttpResponse<String> whole = post(chat(goodId + "/stories260K", false));
+        JsonNode json = new ObjectMapper().readTree(whole.body());
+        String gatewayId = whole.headers().firstValue("X-Request-Id").orElseThrow();
+        assertThat(json.path("id").asText()).startsWith("chatcmpl-").isNotEqualTo("chatcmpl-" + gatewayId); // the host's own
+    }
+
+    @Test
+    void aCutAfterTheFirstBytes_isReportedInTheStream_notRetried() throws Exception {
+        faulty.mode = FaultyUpstream.Mode.CUT_MIDWAY;
+        int before = faulty.chats.get();
+        HttpResponse<String> r = post(chat("stories260K", true)); // the faulty host is preferred and answers 200
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("\"content\":\"Hello\"", "\"content\":\" wor\"")
+                .contains("\"error\"", "cut the stream").endsWith("data: [DONE]\n\n");
+        assertThat(faulty.chats.get() - before).isEqualTo(1);
+    }
+
+    @Test
+    void badRequests_areRefusedByTheGateway() throws Exception {
+        HttpResponse<String> r = post("{\"model\": ");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("not valid JSON");
+        r = post("{\"messages\":[]}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("model is required");
+        faulty.mode = FaultyUpstream.Mode.STALL;
+        r = post(chat(faultyId + "/stories260K", false));
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).contains("no answer from " + faultyId);
+    }
+}

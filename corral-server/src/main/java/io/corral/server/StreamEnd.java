@@ -1,0 +1,67 @@
+package io.corral.server;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Watches an upstream's SSE bytes as they are passed on, across read boundaries, for what says how the
+ * stream ended: a finish reason ({@code "finish_reason": "stop"}, not {@code null}) and a closing
+ * {@code data: [DONE]}. A stream that stops with neither was cut short.
+ */
+final class StreamEnd {
+
+    private static final byte[] FINISH = "\"finish_reason\"".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DONE = "data: [DONE]".getBytes(StandardCharsets.UTF_8);
+    private static final int CARRY = 32; // longer than either marker with its spacing
+
+    private byte[] seen = new byte[0]; // the last bytes of the previous read, then this read's
+    private boolean finished;
+
+    void see(byte[] buf, int n) {
+        int carry = Math.min(CARRY, seen.length);
+        byte[] next = new byte[carry + n];
+        System.arraycopy(seen, seen.length - carry, next, 0, carry);
+        System.arraycopy(buf, 0, next, carry, n);
+        seen = next;
+        finished = finished || hasFinishReason(next);
+    }
+
+    /** A frame carried a finish reason. */
+    boolean finished() {
+        return finished;
+    }
+
+    /** The bytes so far end with {@code data: [DONE]}. */
+    boolean done() {
+        int end = seen.length;
+        while (end > 0 && Character.isWhitespace(seen[end - 1])) {
+            end--;
+        }
+        return end >= DONE.length && Arrays.equals(seen, end - DONE.length, end, DONE, 0, DONE.length);
+    }
+
+    private static boolean hasFinishReason(byte[] b) {
+        outer:
+        for (int i = 0; i + FINISH.length < b.length; i++) {
+            for (int j = 0; j < FINISH.length; j++) {
+                if (b[i + j] != FINISH[j]) {
+                    continue outer;
+                }
+            }
+            int k = i + FINISH.length;
+            while (k < b.length && b[k] == ' ') {
+                k++;
+            }
+            if (k < b.length && b[k] == ':') {
+                k++;
+                while (k < b.length && b[k] == ' ') {
+                    k++;
+                }
+                if (k < b.length && b[k] == '"') {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
