@@ -126,13 +126,19 @@ final class ServeCommand implements Callable<Integer> {
                 // stopping anyway
             }
             server.close();
+            for (var h : ACCESS.getHandlers()) {
+                h.flush();
+            }
             stopped.countDown();
         }, "corral-shutdown"));
         stopped.await();
         return 0;
     }
 
-    /** Log lines on stderr as {@code corral: message}; Helidon's own chatter only when it warns. */
+    /**
+     * Log lines on stderr as {@code corral: message}; Helidon's own chatter only when it warns. The access
+     * log (a line per request) is written in batches, at most 200 ms late, and flushed when Corral stops.
+     */
     private static void oneLineLogs() {
         System.setProperty("java.util.logging.SimpleFormatter.format", "corral: %5$s%6$s%n");
         Logger root = Logger.getLogger("");
@@ -140,7 +146,11 @@ final class ServeCommand implements Callable<Integer> {
             h.setFormatter(new java.util.logging.SimpleFormatter());
         }
         HELIDON.setLevel(Level.WARNING);
+        ACCESS.setUseParentHandlers(false);
+        ACCESS.addHandler(new BufferedLogHandler(System.err, "corral: ", Duration.ofMillis(200)));
     }
 
-    private static final Logger HELIDON = Logger.getLogger("io.helidon"); // held: JUL keeps loggers weakly
+    // held: JUL keeps loggers weakly
+    private static final Logger HELIDON = Logger.getLogger("io.helidon");
+    private static final Logger ACCESS = Logger.getLogger("corral.access");
 }

@@ -26,7 +26,11 @@ final class Http1Transport implements Transport {
     private static final long MAX_IDLE_NANOS = 4_000_000_000L;
     private static final int MAX_IDLE_PER_HOST = 256;
 
-    private final Map<String, Deque<Http1Connection>> idle = new ConcurrentHashMap<>();
+    private final Map<String, Idle> idle = new ConcurrentHashMap<>();
+
+    /** A host's idle connections, the most recently used first, and how many there are. */
+    private record Idle(Deque<Http1Connection> connections, java.util.concurrent.atomic.AtomicInteger size) {
+    }
 
     @Override
     public Response send(Request r) throws IOException {
@@ -70,11 +74,12 @@ final class Http1Transport implements Transport {
     }
 
     private Http1Connection pooled(String hostPort) {
-        Deque<Http1Connection> q = idle.get(hostPort);
+        Idle q = idle.get(hostPort);
         if (q == null) {
             return null;
         }
-        for (Http1Connection c; (c = q.pollFirst()) != null; ) {
+        for (Http1Connection c; (c = q.connections().pollFirst()) != null; ) {
+            q.size().decrementAndGet();
             if (System.nanoTime() - c.idleSince() < MAX_IDLE_NANOS) {
                 return c;
             }
@@ -85,10 +90,11 @@ final class Http1Transport implements Transport {
 
     /** A connection whose answer was read to the end goes back to its host's pool. */
     void release(Http1Connection c, String hostPort) {
-        Deque<Http1Connection> q = idle.computeIfAbsent(hostPort, k -> new ConcurrentLinkedDeque<>());
-        if (q.size() < MAX_IDLE_PER_HOST) {
-            q.offerFirst(c); // the most recently used first: it is the least likely to have been closed
+        Idle q = idle.computeIfAbsent(hostPort, k -> new Idle(new ConcurrentLinkedDeque<>(), new java.util.concurrent.atomic.AtomicInteger()));
+        if (q.size().incrementAndGet() <= MAX_IDLE_PER_HOST) {
+            q.connections().offerFirst(c); // the most recently used first: it is the least likely to have been closed
         } else {
+            q.size().decrementAndGet();
             c.close();
         }
     }

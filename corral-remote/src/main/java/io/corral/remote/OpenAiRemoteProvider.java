@@ -48,6 +48,7 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
 
     private final RemoteConfig config;
     private final Transport transport;
+    private final Map<String, URI> uris = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile List<ModelInfo> models = List.of();
 
     public OpenAiRemoteProvider(RemoteConfig config) {
@@ -206,12 +207,16 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
     /** Sends an OpenAI request's bytes as they are; the answer is the host's own (JSON or SSE). */
     @Override
     public WireResponse post(String path, byte[] body) {
-        Transport.Response r = send("POST", URI.create(config.baseUrl() + path), body, config.firstTokenTimeout());
+        Transport.Response r = send("POST", uri(path), body, config.firstTokenTimeout());
         return new WireResponse(r.contentType(), r.body());
     }
 
     private Transport.Response post(String path, ObjectNode body) {
-        return send("POST", URI.create(config.baseUrl() + path), WireFormat.bytes(body), config.firstTokenTimeout());
+        return send("POST", uri(path), WireFormat.bytes(body), config.firstTokenTimeout());
+    }
+
+    private URI uri(String path) {
+        return uris.computeIfAbsent(path, p -> URI.create(config.baseUrl() + p));
     }
 
     private JsonNode getJson(String path, Duration timeout) {

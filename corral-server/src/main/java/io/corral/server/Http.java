@@ -73,7 +73,8 @@ final class Http {
         }
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
-            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+            // a declared length is read exactly (no extra read to find the end)
+            bytes = in.readNBytes((int) (declared >= 0 ? declared : Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1)));
         }
         if (bytes.length > maxBodyBytes) {
             throw ApiException.tooLarge(maxBodyBytes);
@@ -102,10 +103,11 @@ final class Http {
             return;
         }
         long start = req.context().get(START, Long.class).orElse(System.nanoTime());
-        ACCESS.log(System.Logger.Level.INFO, "%s %s %s %d model=%s tokens=%s %.1fms".formatted(
-                requestId(req), req.prologue().method().text(), req.path().path(), status,
-                model == null ? "-" : model,
-                r == null ? "-" : r.usage().promptTokens() + "+" + r.usage().completionTokens(),
-                (System.nanoTime() - start) / 1e6));
+        long tenths = (System.nanoTime() - start) / 100_000;
+        ACCESS.log(System.Logger.Level.INFO, new StringBuilder(96).append(requestId(req)).append(' ')
+                .append(req.prologue().method().text()).append(' ').append(req.path().path()).append(' ').append(status)
+                .append(" model=").append(model == null ? "-" : model)
+                .append(" tokens=").append(r == null ? "-" : r.usage().promptTokens() + "+" + r.usage().completionTokens())
+                .append(' ').append(tenths / 10).append('.').append(tenths % 10).append("ms").toString());
     }
 }
