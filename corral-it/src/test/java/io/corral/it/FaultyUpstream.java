@@ -17,11 +17,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class FaultyUpstream implements AutoCloseable {
 
-    enum Mode { OK, STATUS_500, STATUS_429, STALL, CUT_MIDWAY, MALFORMED, QUIRKY }
+    enum Mode { OK, STATUS_500, STATUS_429, STALL, CUT_MIDWAY, MALFORMED, QUIRKY, SLOW }
 
     final HttpServer server;
     volatile Mode mode = Mode.OK;
     final AtomicInteger chats = new AtomicInteger();
+    /** SLOW streams whose reader hung up before the end. */
+    final AtomicInteger abandoned = new AtomicInteger();
 
     FaultyUpstream() throws IOException {
         this("faulty-model");
@@ -51,6 +53,7 @@ final class FaultyUpstream implements AutoCloseable {
             case STALL -> sleep(5000);
             case OK -> sse(ex, List.of(delta("Hello"), delta(" world"), finish("stop"), usage(3, 2)), true);
             case CUT_MIDWAY -> sse(ex, List.of(delta("Hello"), delta(" wor")), false);
+            case SLOW -> slow(ex);
             case MALFORMED -> sse(ex, List.of(delta("Hello"), "{not json"), true);
             case QUIRKY -> {
                 // comments, empty tool_calls, reasoning_content, extra fields, no [DONE]
@@ -64,6 +67,21 @@ final class FaultyUpstream implements AutoCloseable {
                     write(out, "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
                 }
             }
+        }
+    }
+
+    /** Twenty words, 100 ms apart. */
+    private void slow(HttpExchange ex) throws IOException {
+        ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+        ex.sendResponseHeaders(200, 0);
+        try (OutputStream out = ex.getResponseBody()) {
+            for (int i = 0; i < 20; i++) {
+                write(out, "data: " + delta("w" + i + " ") + "\n\n");
+                sleep(100);
+            }
+            write(out, "data: " + finish("stop") + "\n\ndata: [DONE]\n\n");
+        } catch (IOException e) {
+            abandoned.incrementAndGet();
         }
     }
 

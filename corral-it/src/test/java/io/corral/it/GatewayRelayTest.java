@@ -153,4 +153,29 @@ class GatewayRelayTest {
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.body()).contains("no answer from " + faultyId);
     }
+
+    @Test
+    void aClientThatLeaves_stopsTheUpstream_andShutdownEndsStreamsWithAnError() throws Exception {
+        faulty.mode = FaultyUpstream.Mode.SLOW;
+        int before = faulty.abandoned.get();
+        HttpResponse<java.io.InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(chat(faultyId + "/stories260K", true))).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(new String(r.body().readNBytes(20), java.nio.charset.StandardCharsets.UTF_8)).startsWith("data: ");
+        r.body().close();
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (faulty.abandoned.get() == before && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(faulty.abandoned.get()).isEqualTo(before + 1);
+
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> running = HTTP.sendAsync(
+                HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+                        .POST(HttpRequest.BodyPublishers.ofString(chat(faultyId + "/stories260K", true))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Thread.sleep(300);
+        gateway.close();
+        assertThat(running.get(5, java.util.concurrent.TimeUnit.SECONDS).body())
+                .contains("\"w0 \"", "server_shutting_down").endsWith("data: [DONE]\n\n");
+    }
 }
