@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Corral as a gateway in front of the shared harness's mock upstream (shared/bench/gateway):
-# direct vs through Corral, non-streaming and streaming, concurrency 1 to 256.
-#   bench/gateway.sh [reps]
+# direct vs through Corral, non-streaming and streaming, concurrency 1 to 256. With FLOOR=1, two
+# more targets run in the same rotation: Helidon answering a canned body (helidon-fixed) and a minimal
+# relay on Helidon (helidon-relay), the floor under Corral's figures (bench/.../HelidonFloor.java).
+#   [FLOOR=1] [SCENARIOS="json_c1 ..."] bench/gateway.sh [reps]
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 source "$root/scripts/env.sh"
@@ -21,7 +23,20 @@ MOCK_PORT=18000 "$work/mock/start.sh" >/dev/null
 java --enable-native-access=ALL-UNNAMED -Xmx512m -XX:+UseParallelGC -jar "$root/corral-cli/target/corral.jar" \
   serve --config "$work/corral.yaml" > "$work/corral.log" 2>&1 &
 corral=$!
+floors=()
 trap 'kill $corral 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18440/v1/health >/dev/null && break; sleep 0.1; done
 echo "corral: -Xmx512m -XX:+UseParallelGC, pid $corral" >&2
-"$work/bench.sh" --reps "${1:-1}" --no-peers --target corral http://127.0.0.1:18440 --pid "$corral"
+targets=(--target corral http://127.0.0.1:18440 --pid "$corral")
+if [ "${FLOOR:-0}" = 1 ]; then
+  for mode in fixed relay; do
+    port=$([ $mode = fixed ] && echo 18441 || echo 18442)
+    java -Xmx512m -XX:+UseParallelGC -cp "$root/corral-cli/target/corral.jar:$root/bench/target/classes" \
+      io.corral.bench.HelidonFloor $mode $port > "$work/helidon-$mode.log" 2>&1 &
+    floors+=($!)
+    targets+=(--target "helidon-$mode" "http://127.0.0.1:$port" --pid "$!")
+  done
+  trap 'kill $corral "${floors[@]}" 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
+  sleep 3
+fi
+"$work/bench.sh" --reps "${1:-1}" --no-peers "${targets[@]}"

@@ -14,8 +14,6 @@ import java.time.Duration;
 /** One keep-alive connection of {@link Http1Transport}: writes requests, parses answers, frames bodies. */
 final class Http1Connection {
 
-    private static final int MAX_LINE = 16 * 1024;
-
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
@@ -79,35 +77,38 @@ final class Http1Connection {
     /** Reads the status line and headers (waiting at most {@code responseTimeout}); the body follows. */
     Transport.Response receive(Duration responseTimeout, Duration idleTimeout, boolean head) throws IOException {
         socket.setSoTimeout((int) Math.max(1, responseTimeout.toMillis()));
-        String status;
+        int code;
         do {
-            status = line();
-        } while (status.startsWith("HTTP/1.1 1")); // 100 Continue and other interim answers
-        if (!status.startsWith("HTTP/1.") || status.length() < 12) {
-            throw new IOException("not an HTTP/1.x answer: " + status.substring(0, Math.min(40, status.length())));
-        }
-        int code = Integer.parseInt(status.substring(9, 12));
-        keepAlive = !status.startsWith("HTTP/1.0");
+            int end = lineEnd();
+            if (end - pos < 12 || !startsWith(pos, "HTTP/1.")) {
+                throw new IOException("not an HTTP/1.x answer: " + text(pos, Math.min(end, pos + 40)));
+            }
+            keepAlive = buf[pos + 7] != '0';
+            code = (buf[pos + 9] - '0') * 100 + (buf[pos + 10] - '0') * 10 + (buf[pos + 11] - '0');
+            pos = end + 1;
+            if (code / 100 == 1) { // 100 Continue and other interim answers: skip their headers
+                while (lineLength(lineEnd()) > 0) {
+                    pos = lineEnd() + 1;
+                }
+                pos = lineEnd() + 1;
+            }
+        } while (code / 100 == 1);
         long length = -1;
         boolean chunked = false;
         String contentType = "";
-        for (String h; !(h = line()).isEmpty(); ) {
-            int colon = h.indexOf(':');
-            if (colon <= 0) {
-                continue;
-            }
-            String name = h.substring(0, colon).trim();
-            String value = h.substring(colon + 1).trim();
-            if (name.equalsIgnoreCase("Content-Length")) {
-                length = Long.parseLong(value);
-            } else if (name.equalsIgnoreCase("Transfer-Encoding")) {
-                chunked = value.toLowerCase(java.util.Locale.ROOT).contains("chunked");
-            } else if (name.equalsIgnoreCase("Content-Type")) {
-                contentType = value;
-            } else if (name.equalsIgnoreCase("Connection")) {
-                keepAlive = !value.equalsIgnoreCase("close");
+        for (int end; lineLength(end = lineEnd()) > 0; pos = end + 1) {
+            int stop = pos + lineLength(end);
+            if (header(pos, stop, "content-length")) {
+                length = Long.parseLong(value(pos, stop, 14));
+            } else if (header(pos, stop, "transfer-encoding")) {
+                chunked = value(pos, stop, 17).toLowerCase(java.util.Locale.ROOT).contains("chunked");
+            } else if (header(pos, stop, "content-type")) {
+                contentType = value(pos, stop, 12);
+            } else if (header(pos, stop, "connection")) {
+                keepAlive = !value(pos, stop, 10).equalsIgnoreCase("close");
             }
         }
+        pos = lineEnd() + 1; // the blank line
         socket.setSoTimeout((int) Math.max(1, idleTimeout.toMillis()));
         Http1Transport.Body body;
         if (head || code == 204 || code == 304) {
@@ -121,6 +122,104 @@ final class Http1Connection {
             body = new FixedBody(this, Long.MAX_VALUE); // until the host closes
         }
         return new Transport.Response(code, contentType, body);
+    }
+
+    /** Makes sure a whole line is buffered at {@code pos}; returns the index of its {@code \n}. */
+    private int lineEnd() throws IOException {
+        int scanned = pos;
+        while (true) {
+            for (int i = scanned; i < lim; i++) {
+                if (buf[i] == '\n') {
+                    return i;
+                }
+            }
+            if (pos > 0) { // make room: move what is unread to the front
+                System.arraycopy(buf, pos, buf, 0, lim - pos);
+                lim -= pos;
+                pos = 0;
+            }
+            scanned = lim;
+            if (lim == buf.length) {
+                throw new IOException("header line longer than " + buf.length + " bytes");
+            }
+            int n = in.read(buf, lim, buf.length - lim);
+            if (n <= 0) {
+                throw new EOFException("the host closed the connection");
+            }
+            received = true;
+            lim += n;
+        }
+    }
+
+    /** The length of the line from {@code pos} ending at {@code end}, without its CR LF. */
+    private int lineLength(int end) {
+        return end > pos && buf[end - 1] == '\r' ? end - 1 - pos : end - pos;
+    }
+
+    private boolean startsWith(int at, String ascii) {
+        for (int i = 0; i < ascii.length(); i++) {
+            if (buf[at + i] != ascii.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the header line {@code [from, to)} is {@code name:} (names are case-insensitive). */
+    private boolean header(int from, int to, String name) {
+        if (to - from <= name.length() || buf[from + name.length()] != ':') {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (Character.toLowerCase(buf[from + i]) != name.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String value(int from, int to, int nameLength) {
+        return text(from + nameLength + 1, to).strip();
+    }
+
+    private String text(int from, int to) {
+        return new String(buf, from, to - from, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The size line of the next chunk (after the CR LF that ends the previous one), as a number. */
+    long chunkSize(boolean first) throws IOException {
+        int end = lineEnd();
+        if (!first && lineLength(end) == 0) {
+            pos = end + 1;
+            end = lineEnd();
+        }
+        int stop = pos + lineLength(end);
+        long size = 0;
+        int digits = 0;
+        for (int i = pos; i < stop && buf[i] != ';' && buf[i] != ' '; i++, digits++) {
+            int d = Character.digit(buf[i], 16);
+            if (d < 0 || digits > 15) {
+                throw new IOException("bad chunk size: " + text(pos, stop));
+            }
+            size = size * 16 + d;
+        }
+        if (digits == 0) {
+            throw new IOException("bad chunk size: " + text(pos, stop));
+        }
+        pos = end + 1;
+        return size;
+    }
+
+    /** Skips a chunked body's trailers and the blank line that ends it. */
+    void skipTrailers() throws IOException {
+        for (int end; ; ) {
+            end = lineEnd();
+            int length = lineLength(end);
+            pos = end + 1;
+            if (length == 0) {
+                return;
+            }
+        }
     }
 
     /** The body is over: back to the pool when it was read to its end and the host keeps it open. */
@@ -168,34 +267,6 @@ final class Http1Connection {
         return n;
     }
 
-    /** One CRLF-ended line (ISO-8859-1, as HTTP heads are). */
-    String line() throws IOException {
-        StringBuilder sb = null;
-        while (true) {
-            if (pos == lim && fill() == 0) {
-                throw new EOFException("the host closed the connection");
-            }
-            int start = pos;
-            while (pos < lim && buf[pos] != '\n') {
-                pos++;
-            }
-            int end = pos;
-            boolean complete = pos < lim;
-            if (complete) {
-                pos++; // past \n
-            }
-            String part = new String(buf, start, end - start, StandardCharsets.ISO_8859_1);
-            sb = sb == null ? new StringBuilder(part) : sb.append(part);
-            if (sb.length() > MAX_LINE) {
-                throw new IOException("header line longer than " + MAX_LINE + " bytes");
-            }
-            if (complete) {
-                int n = sb.length();
-                return n > 0 && sb.charAt(n - 1) == '\r' ? sb.substring(0, n - 1) : sb.toString();
-            }
-        }
-    }
-
     /** A body of known length (or, with {@code Long.MAX_VALUE}, one that lasts until the host closes). */
     private static final class FixedBody extends Http1Transport.Body {
         private long remaining;
@@ -226,11 +297,25 @@ final class Http1Connection {
             }
             return n;
         }
+
+        /** A body of known length is read into one array of that length. */
+        @Override
+        public byte[] readAllBytes() throws IOException {
+            if (remaining > Integer.MAX_VALUE - 8) {
+                return super.readAllBytes();
+            }
+            byte[] all = new byte[(int) remaining];
+            for (int off = 0; off < all.length; ) {
+                off += read(all, off, all.length - off); // a short body fails in read
+            }
+            return all;
+        }
     }
 
     /** A chunked body: returns data chunk by chunk, so each SSE frame is passed on as it comes. */
     private static final class ChunkedBody extends Http1Transport.Body {
         private long chunkLeft;
+        private boolean first = true;
 
         ChunkedBody(Http1Connection c) {
             super(c);
@@ -242,20 +327,10 @@ final class Http1Connection {
                 return -1;
             }
             if (chunkLeft == 0) {
-                String size = c.line();
-                if (size.isEmpty()) { // the CRLF that ends the previous chunk
-                    size = c.line();
-                }
-                int ext = size.indexOf(';');
-                try {
-                    chunkLeft = Long.parseLong((ext < 0 ? size : size.substring(0, ext)).trim(), 16);
-                } catch (NumberFormatException e) {
-                    throw new IOException("bad chunk size: " + size);
-                }
+                chunkLeft = c.chunkSize(first);
+                first = false;
                 if (chunkLeft == 0) {
-                    while (!c.line().isEmpty()) {
-                        // trailers carry nothing we need
-                    }
+                    c.skipTrailers(); // they carry nothing we need
                     done = true;
                     return -1;
                 }

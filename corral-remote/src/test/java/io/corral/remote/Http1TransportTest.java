@@ -181,9 +181,10 @@ class Http1TransportTest {
 
     @Test
     void failures_areConnectAndTimeoutErrors() throws IOException {
-        host = new Scripted(n -> n == 1 ? null : "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n|PAUSE|");
-        int port = host.server.getLocalPort();
-        host.close();
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort(); // closed at once, with nobody accepting: connections are refused
+        }
         assertThatThrownBy(() -> transport.send(new Transport.Request("GET", URI.create("http://127.0.0.1:" + port + "/"),
                 null, null, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1))))
                 .isInstanceOf(ConnectException.class);

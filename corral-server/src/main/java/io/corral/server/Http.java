@@ -17,11 +17,15 @@ final class Http {
 
     private static final System.Logger ACCESS = System.getLogger("corral.access");
     private static final AtomicLong IDS = new AtomicLong(System.currentTimeMillis() % 100_000 * 1000);
-    static final String REQUEST_ID = "corral.request-id";
-    static final String START = "corral.start";
+
+    /** What the filter stamps on each request: its id and when it began. */
+    private record Stamp(String id, long startNanos) {
+    }
 
     private static final java.util.regex.Pattern SECRETS = java.util.regex.Pattern.compile(
             "(?i)(bearer\\s+)?\\b(sk|pk|key|api[_-]?key)[-_][A-Za-z0-9_\\-]{8,}");
+
+    private static final io.helidon.http.HeaderName REQUEST_ID_HEADER = HeaderNames.create("X-Request-Id");
 
     private final long maxBodyBytes;
     private final boolean logContent;
@@ -51,13 +55,12 @@ final class Http {
     /** Stamps the request with an id and a start time (called by the filter). */
     static void begin(ServerRequest req, ServerResponse res) {
         String id = Long.toString(IDS.incrementAndGet(), 36);
-        req.context().register(REQUEST_ID, id);
-        req.context().register(START, System.nanoTime());
-        res.header(HeaderNames.create("X-Request-Id"), id);
+        req.context().register(new Stamp(id, System.nanoTime()));
+        res.header(REQUEST_ID_HEADER, id);
     }
 
     static String requestId(ServerRequest req) {
-        return req.context().get(REQUEST_ID, String.class).orElse("0");
+        return req.context().get(Stamp.class).map(Stamp::id).orElse("0");
     }
 
     /** The request body as JSON; over the limit is 413, bad JSON is 400. */
@@ -102,7 +105,7 @@ final class Http {
         if (!ACCESS.isLoggable(System.Logger.Level.INFO)) {
             return;
         }
-        long start = req.context().get(START, Long.class).orElse(System.nanoTime());
+        long start = req.context().get(Stamp.class).map(Stamp::startNanos).orElse(System.nanoTime());
         long tenths = (System.nanoTime() - start) / 100_000;
         ACCESS.log(System.Logger.Level.INFO, new StringBuilder(96).append(requestId(req)).append(' ')
                 .append(req.prologue().method().text()).append(' ').append(req.path().path()).append(' ').append(status)

@@ -7,10 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 
 /**
- * What routing needs from an OpenAI request, read in one pass of the streaming parser without building
- * a tree: the model, whether it asks for a stream, whether a message carries an image. Bad JSON is 400.
+ * What routing needs from an OpenAI request, without building a tree: the model and whether it asks for
+ * a stream (one pass of the streaming parser, other fields skipped), and whether a message carries an
+ * image (an {@code "image_url"} part). Bad JSON is 400.
  */
 record WireScan(String model, boolean stream, boolean images) {
+
+    private static final byte[] IMAGE = "\"image_url\"".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
     static WireScan of(byte[] body) {
         if (body.length == 0) {
@@ -18,37 +21,22 @@ record WireScan(String model, boolean stream, boolean images) {
         }
         String model = null;
         boolean stream = false;
-        boolean images = false;
         try (JsonParser p = Json.MAPPER.getFactory().createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw ApiException.badRequest(null, "request body must be a JSON object");
             }
-            int depth = 1;
-            while (depth > 0) {
-                JsonToken t = p.nextToken();
+            for (JsonToken t; (t = p.nextToken()) != JsonToken.END_OBJECT; ) {
                 if (t == null) {
                     throw ApiException.badRequest(null, "request body is cut short");
                 }
-                switch (t) {
-                    case START_OBJECT, START_ARRAY -> depth++;
-                    case END_OBJECT, END_ARRAY -> depth--;
-                    case FIELD_NAME -> {
-                        String name = p.currentName();
-                        if (depth == 1 && name.equals("model")) {
-                            model = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
-                            depth += opened(p.currentToken());
-                        } else if (depth == 1 && name.equals("stream")) {
-                            stream = p.nextToken() == JsonToken.VALUE_TRUE;
-                            depth += opened(p.currentToken());
-                        } else if (name.equals("type")) {
-                            JsonToken v = p.nextToken();
-                            images |= v == JsonToken.VALUE_STRING && p.getText().equals("image_url");
-                            depth += opened(v);
-                        }
-                    }
-                    default -> {
-                    }
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                if (name.equals("model")) {
+                    model = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                } else if (name.equals("stream")) {
+                    stream = value == JsonToken.VALUE_TRUE;
                 }
+                p.skipChildren(); // still read, so bad JSON anywhere is found
             }
             if (p.nextToken() != null) {
                 throw ApiException.badRequest(null, "request body has text after its JSON object");
@@ -61,11 +49,21 @@ record WireScan(String model, boolean stream, boolean images) {
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("model", "model is required (a model id from GET /v1/models)");
         }
-        return new WireScan(model, stream, images);
+        return new WireScan(model, stream, contains(body, IMAGE));
     }
 
-    private static int opened(JsonToken t) {
-        return t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY ? 1 : 0;
+    /** An image part names its type {@code "image_url"}; a text that quotes it only asks for a vision runner. */
+    private static boolean contains(byte[] body, byte[] what) {
+        outer:
+        for (int i = 0; i + what.length <= body.length; i++) {
+            for (int j = 0; j < what.length; j++) {
+                if (body[i + j] != what[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     /** The request with another model id (a runner that knows the model by its own name). */
