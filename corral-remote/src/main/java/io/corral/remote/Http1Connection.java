@@ -11,8 +11,12 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
-/** One keep-alive connection of {@link Http1Transport}: writes requests, parses answers, frames bodies. */
-final class Http1Connection {
+/**
+ * One keep-alive connection of {@link Http1Transport}: writes requests, parses answers, frames bodies.
+ * Every socket read has a deadline ({@link Deadlines}): the response timeout until the headers are in,
+ * then the idle timeout between reads of the body.
+ */
+final class Http1Connection implements Deadlines.Watched {
 
     private final Socket socket;
     private final InputStream in;
@@ -25,6 +29,9 @@ final class Http1Connection {
     private boolean received;
     private boolean keepAlive;
     private long idleSince;
+    private long timeoutNanos;
+    private volatile long deadline = Deadlines.NONE;
+    private volatile boolean expired;
 
     private Http1Connection(Socket socket, Http1Transport pool, String hostPort) throws IOException {
         this.socket = socket;
@@ -32,6 +39,7 @@ final class Http1Connection {
         this.out = socket.getOutputStream();
         this.pool = pool;
         this.hostPort = hostPort;
+        Deadlines.watch(this);
     }
 
     static Http1Connection open(InetSocketAddress address, Duration timeout, Http1Transport pool, String hostPort)
@@ -76,7 +84,7 @@ final class Http1Connection {
 
     /** Reads the status line and headers (waiting at most {@code responseTimeout}); the body follows. */
     Transport.Response receive(Duration responseTimeout, Duration idleTimeout, boolean head) throws IOException {
-        socket.setSoTimeout((int) Math.max(1, responseTimeout.toMillis()));
+        timeoutNanos = responseTimeout.toNanos();
         int code;
         do {
             int end = lineEnd();
@@ -109,7 +117,7 @@ final class Http1Connection {
             }
         }
         pos = lineEnd() + 1; // the blank line
-        socket.setSoTimeout((int) Math.max(1, idleTimeout.toMillis()));
+        timeoutNanos = idleTimeout.toNanos();
         Http1Transport.Body body;
         if (head || code == 204 || code == 304) {
             body = new FixedBody(this, 0);
@@ -142,7 +150,7 @@ final class Http1Connection {
             if (lim == buf.length) {
                 throw new IOException("header line longer than " + buf.length + " bytes");
             }
-            int n = in.read(buf, lim, buf.length - lim);
+            int n = readSocket(buf, lim, buf.length - lim);
             if (n <= 0) {
                 throw new EOFException("the host closed the connection");
             }
@@ -232,7 +240,31 @@ final class Http1Connection {
         }
     }
 
+    /** One read from the socket, ended by {@link Deadlines} if it waits longer than the timeout. */
+    private int readSocket(byte[] b, int off, int len) throws IOException {
+        deadline = System.nanoTime() + timeoutNanos;
+        try {
+            return in.read(b, off, len);
+        } catch (IOException e) {
+            throw expired ? new SocketTimeoutException("no data for " + timeoutNanos / 1_000_000 + " ms") : e;
+        } finally {
+            deadline = Deadlines.NONE;
+        }
+    }
+
+    @Override
+    public long deadline() {
+        return deadline;
+    }
+
+    @Override
+    public void expire() {
+        expired = true;
+        close();
+    }
+
     void close() {
+        Deadlines.forget(this);
         try {
             socket.close();
         } catch (IOException ignored) {
@@ -242,7 +274,7 @@ final class Http1Connection {
 
     private int fill() throws IOException {
         pos = 0;
-        lim = Math.max(0, in.read(buf, 0, buf.length));
+        lim = Math.max(0, readSocket(buf, 0, buf.length));
         if (lim > 0) {
             received = true;
         }
@@ -253,7 +285,7 @@ final class Http1Connection {
     int read(byte[] b, int off, int len) throws IOException {
         if (pos == lim) {
             if (len >= buf.length) {
-                int n = in.read(b, off, len);
+                int n = readSocket(b, off, len);
                 received |= n > 0;
                 return n;
             }

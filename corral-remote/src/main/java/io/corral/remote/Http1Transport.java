@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 /**
  * A lean HTTP/1.1 client for plain {@code http://} hosts: blocking sockets (cheap on virtual threads), kept
  * alive in a pool per host, one write per request, bodies read straight from the socket (fixed length,
- * chunked, or until close). Timeouts are the socket's own read timeouts, so no timer thread is needed.
+ * chunked, or until close). Read timeouts are deadlines kept by one shared thread ({@link Deadlines}).
  * A request on a pooled connection that the host had already closed is sent once more on a new one.
  * Measured against the JDK client in docs/BENCHMARKS.md.
  */

@@ -11,13 +11,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 
 /**
  * The JDK's HTTP client, for {@code https://} hosts: TLS, HTTP/2 where the server offers it, redirects.
- * Idle timeouts inside a body are kept by one shared watcher thread.
+ * Idle timeouts inside a body are kept by {@link Deadlines}.
  */
 final class JdkTransport implements Transport {
 
@@ -55,45 +53,31 @@ final class JdkTransport implements Transport {
         }
     }
 
-    /** Closes a body whose next read waits longer than the timeout; the read then fails with a timeout. */
-    private static final class IdleTimeout extends FilterInputStream {
-        private static final Set<IdleTimeout> OPEN = ConcurrentHashMap.newKeySet();
-
-        static {
-            Thread.ofPlatform().daemon().name("corral-idle-timeouts").start(() -> {
-                while (true) {
-                    try {
-                        Thread.sleep(50);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    long now = System.nanoTime();
-                    OPEN.removeIf(s -> now - s.deadline > 0 && s.expire());
-                }
-            });
-        }
-
+    /** Closes a body whose next read waits longer than the timeout ({@link Deadlines}); the read then fails with a timeout. */
+    private static final class IdleTimeout extends FilterInputStream implements Deadlines.Watched {
         private final long timeoutNanos;
-        private volatile long deadline = Long.MAX_VALUE;
+        private volatile long deadline = Deadlines.NONE;
         private volatile boolean expired;
 
         IdleTimeout(InputStream in, Duration timeout) {
             super(in);
             this.timeoutNanos = timeout.toNanos();
-            OPEN.add(this);
+            Deadlines.watch(this);
         }
 
-        private boolean expire() {
-            if (deadline == Long.MAX_VALUE) {
-                return false;
-            }
+        @Override
+        public long deadline() {
+            return deadline;
+        }
+
+        @Override
+        public void expire() {
             expired = true;
             try {
                 in.close();
             } catch (IOException ignored) {
                 // closing is the point
             }
-            return true;
         }
 
         @Override
@@ -110,13 +94,13 @@ final class JdkTransport implements Transport {
             } catch (IOException e) {
                 throw expired ? new SocketTimeoutException("silent for longer than " + timeoutNanos / 1_000_000 + " ms") : e;
             } finally {
-                deadline = Long.MAX_VALUE;
+                deadline = Deadlines.NONE;
             }
         }
 
         @Override
         public void close() throws IOException {
-            OPEN.remove(this);
+            Deadlines.forget(this);
             in.close();
         }
     }
