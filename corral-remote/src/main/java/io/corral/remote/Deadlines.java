@@ -1,5 +1,7 @@
 package io.corral.remote;
 
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -51,5 +53,56 @@ final class Deadlines {
 
     static void forget(Watched w) {
         WATCHED.remove(w);
+    }
+
+    /** One blocking read. */
+    interface Read {
+        int read() throws IOException;
+    }
+
+    /** The reads of one stream or connection, each given {@code timeoutNanos}; watched until {@link #stop()}. */
+    static final class Reads implements Watched {
+        private final Runnable end;
+        private volatile long timeoutNanos;
+        private volatile long deadline = NONE;
+        private volatile boolean expired;
+
+        /** {@code end} makes a waiting read fail, e.g. by closing the socket. */
+        Reads(long timeoutNanos, Runnable end) {
+            this.timeoutNanos = timeoutNanos;
+            this.end = end;
+            watch(this);
+        }
+
+        void timeout(long nanos) {
+            timeoutNanos = nanos;
+        }
+
+        /** Runs a read; one that waited past the timeout fails with {@link SocketTimeoutException}. */
+        int read(Read r) throws IOException {
+            deadline = System.nanoTime() + timeoutNanos;
+            try {
+                return r.read();
+            } catch (IOException e) {
+                throw expired ? new SocketTimeoutException("no data for " + timeoutNanos / 1_000_000 + " ms") : e;
+            } finally {
+                deadline = NONE;
+            }
+        }
+
+        @Override
+        public long deadline() {
+            return deadline;
+        }
+
+        @Override
+        public void expire() {
+            expired = true;
+            end.run();
+        }
+
+        void stop() {
+            forget(this);
+        }
     }
 }

@@ -16,7 +16,7 @@ import java.time.Duration;
  * Every socket read has a deadline ({@link Deadlines}): the response timeout until the headers are in,
  * then the idle timeout between reads of the body.
  */
-final class Http1Connection implements Deadlines.Watched {
+final class Http1Connection {
 
     private final Socket socket;
     private final InputStream in;
@@ -29,9 +29,7 @@ final class Http1Connection implements Deadlines.Watched {
     private boolean received;
     private boolean keepAlive;
     private long idleSince;
-    private long timeoutNanos;
-    private volatile long deadline = Deadlines.NONE;
-    private volatile boolean expired;
+    private final Deadlines.Reads reads = new Deadlines.Reads(0, this::close);
 
     private Http1Connection(Socket socket, Http1Transport pool, String hostPort) throws IOException {
         this.socket = socket;
@@ -39,7 +37,6 @@ final class Http1Connection implements Deadlines.Watched {
         this.out = socket.getOutputStream();
         this.pool = pool;
         this.hostPort = hostPort;
-        Deadlines.watch(this);
     }
 
     static Http1Connection open(InetSocketAddress address, Duration timeout, Http1Transport pool, String hostPort)
@@ -84,7 +81,7 @@ final class Http1Connection implements Deadlines.Watched {
 
     /** Reads the status line and headers (waiting at most {@code responseTimeout}); the body follows. */
     Transport.Response receive(Duration responseTimeout, Duration idleTimeout, boolean head) throws IOException {
-        timeoutNanos = responseTimeout.toNanos();
+        reads.timeout(responseTimeout.toNanos());
         int code;
         do {
             int end = lineEnd();
@@ -117,7 +114,7 @@ final class Http1Connection implements Deadlines.Watched {
             }
         }
         pos = lineEnd() + 1; // the blank line
-        timeoutNanos = idleTimeout.toNanos();
+        reads.timeout(idleTimeout.toNanos());
         Http1Transport.Body body;
         if (head || code == 204 || code == 304) {
             body = new FixedBody(this, 0);
@@ -242,29 +239,11 @@ final class Http1Connection implements Deadlines.Watched {
 
     /** One read from the socket, ended by {@link Deadlines} if it waits longer than the timeout. */
     private int readSocket(byte[] b, int off, int len) throws IOException {
-        deadline = System.nanoTime() + timeoutNanos;
-        try {
-            return in.read(b, off, len);
-        } catch (IOException e) {
-            throw expired ? new SocketTimeoutException("no data for " + timeoutNanos / 1_000_000 + " ms") : e;
-        } finally {
-            deadline = Deadlines.NONE;
-        }
-    }
-
-    @Override
-    public long deadline() {
-        return deadline;
-    }
-
-    @Override
-    public void expire() {
-        expired = true;
-        close();
+        return reads.read(() -> in.read(b, off, len));
     }
 
     void close() {
-        Deadlines.forget(this);
+        reads.stop();
         try {
             socket.close();
         } catch (IOException ignored) {

@@ -53,26 +53,16 @@ final class JdkTransport implements Transport {
         }
     }
 
-    /** Closes a body whose next read waits longer than the timeout ({@link Deadlines}); the read then fails with a timeout. */
-    private static final class IdleTimeout extends FilterInputStream implements Deadlines.Watched {
-        private final long timeoutNanos;
-        private volatile long deadline = Deadlines.NONE;
-        private volatile boolean expired;
+    /** A body whose reads wait at most the idle timeout ({@link Deadlines}). */
+    private static final class IdleTimeout extends FilterInputStream {
+        private final Deadlines.Reads reads;
 
         IdleTimeout(InputStream in, Duration timeout) {
             super(in);
-            this.timeoutNanos = timeout.toNanos();
-            Deadlines.watch(this);
+            this.reads = new Deadlines.Reads(timeout.toNanos(), this::closeQuietly);
         }
 
-        @Override
-        public long deadline() {
-            return deadline;
-        }
-
-        @Override
-        public void expire() {
-            expired = true;
+        private void closeQuietly() {
             try {
                 in.close();
             } catch (IOException ignored) {
@@ -88,19 +78,12 @@ final class JdkTransport implements Transport {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            deadline = System.nanoTime() + timeoutNanos;
-            try {
-                return in.read(b, off, len);
-            } catch (IOException e) {
-                throw expired ? new SocketTimeoutException("silent for longer than " + timeoutNanos / 1_000_000 + " ms") : e;
-            } finally {
-                deadline = Deadlines.NONE;
-            }
+            return reads.read(() -> in.read(b, off, len));
         }
 
         @Override
         public void close() throws IOException {
-            Deadlines.forget(this);
+            reads.stop();
             in.close();
         }
     }
