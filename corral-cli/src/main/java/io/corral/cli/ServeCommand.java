@@ -75,7 +75,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--no-local", description = "Serve remote engines only (from LLAMACPP_HOSTS, MLX_HOSTS, OLLAMA_HOSTS, LMSTUDIO_HOSTS, VLLM_HOSTS).")
     boolean noLocal;
 
-    @Option(names = "--config", description = "A distribution config (YAML): server settings, providers, models.")
+    @Option(names = "--config", description = {"A distribution config (YAML): server settings, providers, models.",
+            "--host, --port, --allow-remote, --max-queued and --health-interval given here override its server section;",
+            "routing comes from the file (server.routing, or per model)."})
     Path configFile;
 
     @Option(names = "--log-content", description = "Debug: log prompts and answers (API keys redacted).")
@@ -97,8 +99,10 @@ final class ServeCommand implements Callable<Integer> {
             if (distribution != null) {
                 var s = distribution.server();
                 keys.addAll(s.apiKeys());
-                healthInterval = s.healthInterval();
-                config = new ServerConfig(s.host(), s.port(), s.allowRemote(), keys, s.maxBodyBytes(), s.maxQueued(), logContent);
+                healthInterval = given("--health-interval") ? healthInterval : s.healthInterval();
+                config = new ServerConfig(given("--host") ? host : s.host(), given("--port") ? port : s.port(),
+                        allowRemote || s.allowRemote(), keys, s.maxBodyBytes(), given("--max-queued") ? maxQueued : s.maxQueued(),
+                        logContent);
             } else {
                 config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent);
             }
@@ -133,6 +137,11 @@ final class ServeCommand implements Callable<Integer> {
         }, "corral-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** Whether the command line itself set {@code option} (then it wins over the config file). */
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     /**

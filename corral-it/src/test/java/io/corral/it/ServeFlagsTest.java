@@ -1,0 +1,73 @@
+package io.corral.it;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code corral serve --config FILE --port P}: flags given on the command line win over the file's server section. */
+class ServeFlagsTest {
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    static boolean healthy(HttpClient http, int port) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/health")).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Test
+    void portFlag_overridesTheConfigFile(@TempDir Path dir) throws Exception {
+        int filePort = freePort();
+        int flagPort = freePort();
+        Path file = Files.writeString(dir.resolve("run.yaml"), """
+                server: {port: %d, health_interval: 0}
+                providers:
+                  inference:
+                    - provider_id: local
+                      provider_type: inline::llamacpp
+                      config: {model: '%s', threads: 1}
+                """.formatted(filePort, OpenAiRemoteProviderTest.stories()));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process corral = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), "io.corral.cli.CorralCli", "serve", "--config", file.toString(),
+                "--port", Integer.toString(flagPort))).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("serve.log").toFile()).start();
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!healthy(http, flagPort) && corral.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(healthy(http, flagPort)).as(() -> "serve.log: " + read(dir.resolve("serve.log"))).isTrue();
+            assertThat(healthy(http, filePort)).isFalse();
+        } finally {
+            corral.destroy();
+            corral.waitFor();
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (Exception e) {
+            return "(none)";
+        }
+    }
+}
