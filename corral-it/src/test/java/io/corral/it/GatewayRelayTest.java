@@ -92,7 +92,7 @@ class GatewayRelayTest {
     }
 
     @Test
-    void theOfficialSdk_getsTheUpstreamsAnswer_wholeAndStreamed_throughTheFailingHost() {
+    void theOfficialSdk_getsTheUpstreamsAnswer_wholeAndStreamed_throughTheFailingHost() throws Exception {
         faulty.mode = FaultyUpstream.Mode.STATUS_500; // preferred, fails before answering: the next runner serves
         int before = faulty.chats.get();
         OpenAIClient openai = OpenAIOkHttpClient.builder().baseUrl(gateway.url() + "/v1").apiKey("unused").maxRetries(0).build();
@@ -111,6 +111,9 @@ class GatewayRelayTest {
         assertThat(text.toString()).isEqualTo(OpenAiRemoteProviderTest.REFERENCE);
         assertThat(chunks).isGreaterThan(40);
         assertThat(faulty.chats.get() - before).isEqualTo(2);
+        HttpResponse<String> raw = post(chat("stories260K", false)); // the headers name the runner and the tries
+        assertThat(raw.headers().firstValue("X-Corral-Runner")).hasValue(goodId);
+        assertThat(raw.headers().firstValue("X-Corral-Attempts")).hasValue("2");
     }
 
     @Test
@@ -138,6 +141,8 @@ class GatewayRelayTest {
         assertThat(r.body()).contains("\"content\":\"Hello\"", "\"content\":\" wor\"")
                 .contains("\"error\"", "cut the stream").endsWith("data: [DONE]\n\n");
         assertThat(faulty.chats.get() - before).isEqualTo(1);
+        assertThat(r.headers().firstValue("X-Corral-Runner")).hasValue(faultyId);
+        assertThat(r.headers().firstValue("X-Corral-Attempts")).hasValue("1");
     }
 
     @Test

@@ -26,6 +26,8 @@ final class Http {
             "(?i)(bearer\\s+)?\\b(sk|pk|key|api[_-]?key)[-_][A-Za-z0-9_\\-]{8,}");
 
     private static final io.helidon.http.HeaderName REQUEST_ID_HEADER = HeaderNames.create("X-Request-Id");
+    private static final io.helidon.http.HeaderName RUNNER = HeaderNames.create("X-Corral-Runner");
+    private static final io.helidon.http.HeaderName ATTEMPTS = HeaderNames.create("X-Corral-Attempts");
 
     private final long maxBodyBytes;
     private final boolean logContent;
@@ -57,6 +59,12 @@ final class Http {
         String id = Long.toString(IDS.incrementAndGet(), 36);
         req.context().register(new Stamp(id, System.nanoTime()));
         res.header(REQUEST_ID_HEADER, id);
+    }
+
+    /** Which runner answered and after how many tries (the result's metrics, for HTTP clients). */
+    static void servedBy(ServerResponse res, String runner, int attempts) {
+        res.header(RUNNER, runner);
+        res.header(ATTEMPTS, Integer.toString(attempts));
     }
 
     static String requestId(ServerRequest req) {

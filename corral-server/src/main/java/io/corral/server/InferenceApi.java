@@ -189,6 +189,7 @@ final class InferenceApi implements HttpService {
                 ChatResult r = ask.apply(models.get(model).provider());
                 http.log(req, 200, model, r);
                 http.logContent(req, body, r.text());
+                Http.servedBy(res, r.metrics().provider(), r.metrics().attempts());
                 http.json(res, Status.OK_200, whole.apply(r));
                 return;
             }

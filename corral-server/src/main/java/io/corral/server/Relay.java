@@ -58,6 +58,7 @@ final class Relay {
         try (AutoCloseable admitted = models.admit(scan.model());
              Router.Forwarded f = router.forward(needs, path,
                      m -> m.equals(scan.model()) ? body : WireScan.withModel(body, m))) {
+            Http.servedBy(res, f.runner(), f.attempts());
             if (f.response().isStream()) {
                 running.add(f);
                 try {
