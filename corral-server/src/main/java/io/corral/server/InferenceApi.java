@@ -63,28 +63,7 @@ final class InferenceApi implements HttpService {
         generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 provider -> provider.stream(request), provider -> provider.chat(request),
                 r -> OpenAiResponses.chatCompletion(id, created, r),
-                new Frames() {
-                    public ObjectNode first(String model) {
-                        return OpenAiResponses.chatChunk(id, created, model, "assistant", "", null);
-                    }
-
-                    public ObjectNode delta(String model, String text, java.util.List<io.corral.api.TokenLogprob> lp) {
-                        return OpenAiResponses.chatChunk(id, created, model, null, text, null, lp);
-                    }
-
-                    public ObjectNode calls(ChatResult r) {
-                        return r.toolCalls().isEmpty() ? null : OpenAiResponses.toolCallChunk(id, created, r);
-                    }
-
-                    public ObjectNode last(String model, ChatResult r) {
-                        return OpenAiResponses.chatChunk(id, created, model, null, null,
-                                OpenAiResponses.finishReason(r.finishReason()));
-                    }
-
-                    public ObjectNode usage(String model, ChatResult r) {
-                        return OpenAiResponses.usageChunk(id, "chat.completion.chunk", created, model, r.usage());
-                    }
-                });
+                new ChatFrames(id, created));
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
@@ -99,24 +78,7 @@ final class InferenceApi implements HttpService {
         generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 provider -> provider.stream(request), provider -> provider.complete(request),
                 r -> OpenAiResponses.completion(id, created, r),
-                new Frames() {
-                    public ObjectNode first(String model) {
-                        return null;
-                    }
-
-                    public ObjectNode delta(String model, String text, java.util.List<io.corral.api.TokenLogprob> lp) {
-                        return OpenAiResponses.completionChunk(id, created, model, text, null, lp);
-                    }
-
-                    public ObjectNode last(String model, ChatResult r) {
-                        return OpenAiResponses.completionChunk(id, created, model, "",
-                                OpenAiResponses.finishReason(r.finishReason()), java.util.List.of());
-                    }
-
-                    public ObjectNode usage(String model, ChatResult r) {
-                        return OpenAiResponses.usageChunk(id, "text_completion", created, model, r.usage());
-                    }
-                });
+                new CompletionFrames(id, created));
     }
 
     /** {@code input}: a string or an array of strings; {@code encoding_format}: float (default) or base64. */
@@ -177,6 +139,49 @@ final class InferenceApi implements HttpService {
         ObjectNode last(String model, ChatResult r);
 
         ObjectNode usage(String model, ChatResult r);
+    }
+
+    /** The frames of {@code /v1/chat/completions}: a role frame, text deltas, tool calls, the finish, usage. */
+    private record ChatFrames(String id, long created) implements Frames {
+        public ObjectNode first(String model) {
+            return OpenAiResponses.chatChunk(id, created, model, "assistant", "", null);
+        }
+
+        public ObjectNode delta(String model, String text, java.util.List<io.corral.api.TokenLogprob> lp) {
+            return OpenAiResponses.chatChunk(id, created, model, null, text, null, lp);
+        }
+
+        public ObjectNode calls(ChatResult r) {
+            return r.toolCalls().isEmpty() ? null : OpenAiResponses.toolCallChunk(id, created, r);
+        }
+
+        public ObjectNode last(String model, ChatResult r) {
+            return OpenAiResponses.chatChunk(id, created, model, null, null, OpenAiResponses.finishReason(r.finishReason()));
+        }
+
+        public ObjectNode usage(String model, ChatResult r) {
+            return OpenAiResponses.usageChunk(id, "chat.completion.chunk", created, model, r.usage());
+        }
+    }
+
+    /** The frames of {@code /v1/completions}: text pieces, the finish, usage. */
+    private record CompletionFrames(String id, long created) implements Frames {
+        public ObjectNode first(String model) {
+            return null;
+        }
+
+        public ObjectNode delta(String model, String text, java.util.List<io.corral.api.TokenLogprob> lp) {
+            return OpenAiResponses.completionChunk(id, created, model, text, null, lp);
+        }
+
+        public ObjectNode last(String model, ChatResult r) {
+            return OpenAiResponses.completionChunk(id, created, model, "",
+                    OpenAiResponses.finishReason(r.finishReason()), java.util.List.of());
+        }
+
+        public ObjectNode usage(String model, ChatResult r) {
+            return OpenAiResponses.usageChunk(id, "text_completion", created, model, r.usage());
+        }
     }
 
     private void generate(ServerRequest req, ServerResponse res, JsonNode body, String model, boolean stream,

@@ -280,6 +280,15 @@ class ServerTest {
     }
 
     @Test
+    void wholeAnswers_nameTheirRunner_inHeaders() throws Exception {
+        HttpResponse<String> r = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],"max_tokens":2}""");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Corral-Runner")).hasValue("llamacpp");
+        assertThat(r.headers().firstValue("X-Corral-Attempts")).hasValue("1");
+    }
+
+    @Test
     void sseFraming_isExact() throws Exception {
         HttpResponse<String> r = post("/v1/chat/completions", """
                 {"model":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],
