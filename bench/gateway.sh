@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Corral as a gateway in front of the shared harness's mock upstream (shared/bench/gateway):
-# direct vs through Corral, non-streaming and streaming, concurrency 1 to 256. With FLOOR=1, two
-# more targets run in the same rotation: Helidon answering a canned body (helidon-fixed) and a minimal
-# relay on Helidon (helidon-relay), the floor under Corral's figures (bench/.../HelidonFloor.java).
+# direct vs through Corral, non-streaming and streaming, concurrency 1 to 256. With FLOOR=1, three
+# more targets run in the same rotation: Helidon answering a canned body (helidon-fixed), a minimal
+# relay on Helidon (helidon-relay), the floor under Corral's figures (bench/.../HelidonFloor.java), and
+# a byte-for-byte TCP proxy on Netty's event loop (netty-tcp, bench/.../NettyFloor.java).
 #   [FLOOR=1] [SCENARIOS="json_c1 ..."] bench/gateway.sh [reps]
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
@@ -36,6 +37,11 @@ if [ "${FLOOR:-0}" = 1 ]; then
     floors+=($!)
     targets+=(--target "helidon-$mode" "http://127.0.0.1:$port" --pid "$!")
   done
+  deps=$(cd "$root/bench" && mvn -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout)
+  java --enable-native-access=ALL-UNNAMED -Xmx512m -XX:+UseParallelGC -cp "$deps:$root/bench/target/classes" \
+    io.corral.bench.NettyFloor 18443 > "$work/netty-tcp.log" 2>&1 &
+  floors+=($!)
+  targets+=(--target netty-tcp http://127.0.0.1:18443 --pid "$!")
   trap 'kill $corral "${floors[@]}" 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
   sleep 3
 fi
