@@ -115,7 +115,7 @@ final class Http1Connection {
         }
         pos = lineEnd() + 1; // the blank line
         reads.timeout(idleTimeout.toNanos());
-        Http1Transport.Body body;
+        Body body;
         if (head || code == 204 || code == 304) {
             body = new FixedBody(this, 0);
         } else if (chunked) {
@@ -278,8 +278,33 @@ final class Http1Connection {
         return n;
     }
 
+    /** An answer's body over a connection: read to its end, it gives the connection back on close. */
+    private abstract static class Body extends InputStream {
+        final Http1Connection c;
+        boolean done;
+        volatile boolean closed;
+
+        Body(Http1Connection c) {
+            this.c = c;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                c.finish(done);
+            }
+        }
+    }
+
     /** A body of known length (or, with {@code Long.MAX_VALUE}, one that lasts until the host closes). */
-    private static final class FixedBody extends Http1Transport.Body {
+    private static final class FixedBody extends Body {
         private long remaining;
 
         FixedBody(Http1Connection c, long length) {
@@ -324,7 +349,7 @@ final class Http1Connection {
     }
 
     /** A chunked body: returns data chunk by chunk, so each SSE frame is passed on as it comes. */
-    private static final class ChunkedBody extends Http1Transport.Body {
+    private static final class ChunkedBody extends Body {
         private long chunkLeft;
         private boolean first = true;
 

@@ -1,7 +1,6 @@
 package io.corral.remote;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -96,31 +95,6 @@ final class Http1Transport implements Transport {
         } else {
             q.size().decrementAndGet();
             c.close();
-        }
-    }
-
-    /** An answer's body over a connection: read to its end, it gives the connection back on close. */
-    abstract static class Body extends InputStream {
-        final Http1Connection c;
-        boolean done;
-        volatile boolean closed;
-
-        Body(Http1Connection c) {
-            this.c = c;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                c.finish(done);
-            }
         }
     }
 }

@@ -52,6 +52,7 @@ public final class Router implements InferenceProvider {
     private final List<Runner> runners;
     private final Policy policy;
     private final Predicate<InferenceProvider> healthy;
+    private final boolean forwardable;
 
     public Router(ModelInfo model, List<Runner> runners, Policy policy, Predicate<InferenceProvider> healthy) {
         if (runners.isEmpty()) {
@@ -61,6 +62,7 @@ public final class Router implements InferenceProvider {
         this.runners = List.copyOf(runners);
         this.policy = policy;
         this.healthy = healthy;
+        this.forwardable = this.runners.stream().allMatch(r -> r.provider() instanceof OpenAiWire);
     }
 
     public List<Runner> runners() {
@@ -199,7 +201,7 @@ public final class Router implements InferenceProvider {
 
     /** Whether every runner speaks the OpenAI wire, so requests can be forwarded as bytes ({@link #forward}). */
     public boolean forwardable() {
-        return runners.stream().allMatch(r -> r.provider() instanceof OpenAiWire);
+        return forwardable;
     }
 
     /**

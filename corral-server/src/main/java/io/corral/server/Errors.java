@@ -18,6 +18,10 @@ final class Errors {
     record Mapped(int status, String type, String code, String param, String message) {
     }
 
+    /** What a stream still running when the server stops ends with. */
+    static final Mapped SHUTTING_DOWN = new Mapped(503, "server_error", "server_shutting_down", null,
+            "the server is shutting down");
+
     private Errors() {
     }
 

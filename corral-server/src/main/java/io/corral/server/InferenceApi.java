@@ -230,8 +230,7 @@ final class InferenceApi implements HttpService {
                 }
                 ChatResult r = tokens.result();
                 if (shuttingDown && r.finishReason() == FinishReason.CANCELLED) {
-                    sse.data(Errors.body(new Errors.Mapped(503, "server_error", "server_shutting_down", null,
-                            "the server is shutting down")));
+                    sse.data(Errors.body(Errors.SHUTTING_DOWN));
                 } else {
                     ObjectNode calls = frames.calls(r);
                     if (calls != null) {
@@ -252,12 +251,7 @@ final class InferenceApi implements HttpService {
             } catch (RuntimeException e) {
                 // after the first byte the status is sent: report the failure in the stream
                 Errors.Mapped m = Errors.map(e);
-                try {
-                    sse.data(Errors.body(m));
-                    sse.done();
-                } catch (Sse.ClientGone ignored) {
-                    // nobody is listening
-                }
+                sse.fail(m);
                 http.log(req, m.status(), model, null);
                 return null;
             }

@@ -36,6 +36,13 @@ final class Relay {
         this.http = http;
     }
 
+    /** What a forwarded stream that broke off after its first bytes is reported as. */
+    private static RuntimeException brokeOff(Router.Forwarded f, IOException e) {
+        return e instanceof SocketTimeoutException
+                ? new InferenceTimeoutException("upstream " + f.runner() + " went silent: " + e.getMessage())
+                : new UnavailableException("upstream " + f.runner() + " cut the stream: " + e.getMessage(), e);
+    }
+
     /** Ends every forwarded stream with an error event (server shutdown). */
     void shutdown() {
         shuttingDown = true;
@@ -98,21 +105,11 @@ final class Relay {
                 http.log(req, 499, model);
                 return;
             } catch (IOException e) {
+                Errors.Mapped m = shuttingDown ? Errors.SHUTTING_DOWN : Errors.map(brokeOff(f, e));
                 if (!shuttingDown) {
                     f.failed();
                 }
-                RuntimeException cause = shuttingDown ? new UnavailableException("the server is shutting down")
-                        : e instanceof SocketTimeoutException ? new InferenceTimeoutException("upstream " + f.runner()
-                        + " went silent: " + e.getMessage()) : new UnavailableException("upstream " + f.runner()
-                        + " cut the stream: " + e.getMessage(), e);
-                Errors.Mapped m = Errors.map(cause);
-                try {
-                    sse.data(Errors.body(shuttingDown ? new Errors.Mapped(503, "server_error", "server_shutting_down",
-                            null, cause.getMessage()) : m));
-                    sse.done();
-                } catch (Sse.ClientGone ignored) {
-                    // nobody is listening
-                }
+                sse.fail(m);
                 http.log(req, m.status(), model);
                 return;
             }

@@ -49,6 +49,16 @@ final class Sse {
         }
     }
 
+    /** Ends a stream that has begun with an error event and {@code [DONE]}, if anyone still listens. */
+    void fail(Errors.Mapped error) {
+        try {
+            data(Errors.body(error));
+            done();
+        } catch (ClientGone ignored) {
+            // nobody is listening
+        }
+    }
+
     void done() {
         send(DONE);
     }
