@@ -15,11 +15,11 @@ class BufferedLogHandlerTest {
     @Test
     void linesWaitInTheBuffer_untilTheIntervalOrAFlush_andNoneIsLost() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BufferedLogHandler h = new BufferedLogHandler(out, "corral: ", Duration.ofMillis(300));
+        BufferedLogHandler h = new BufferedLogHandler(out, "corral: ", Duration.ofSeconds(1)); // long enough that no tick falls between the two lines
         h.publish(new LogRecord(Level.INFO, "one"));
         h.publish(new LogRecord(Level.INFO, "two"));
         assertThat(out.size()).isZero(); // not one write per line
-        long deadline = System.nanoTime() + 3_000_000_000L;
+        long deadline = System.nanoTime() + 5_000_000_000L;
         while (out.size() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }

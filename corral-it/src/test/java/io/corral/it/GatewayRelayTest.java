@@ -153,6 +153,9 @@ class GatewayRelayTest {
         r = post("{\"messages\":[]}");
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).contains("model is required");
+        r = post("{\"model\":\"stories260K\",\"stream\":\"yes\",\"messages\":[]}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("stream must be true or false");
         faulty.mode = FaultyUpstream.Mode.STALL;
         r = post(chat(faultyId + "/stories260K", false));
         assertThat(r.statusCode()).isEqualTo(503);

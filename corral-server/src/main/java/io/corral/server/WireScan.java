@@ -34,6 +34,9 @@ record WireScan(String model, boolean stream, boolean images) {
                 if (name.equals("model")) {
                     model = value == JsonToken.VALUE_STRING ? p.getText() : null;
                 } else if (name.equals("stream")) {
+                    if (value != JsonToken.VALUE_TRUE && value != JsonToken.VALUE_FALSE && value != JsonToken.VALUE_NULL) {
+                        throw ApiException.badRequest("stream", "stream must be true or false"); // as when decoded
+                    }
                     stream = value == JsonToken.VALUE_TRUE;
                 }
                 p.skipChildren(); // still read, so bad JSON anywhere is found
