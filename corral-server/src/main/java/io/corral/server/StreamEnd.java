@@ -15,15 +15,21 @@ final class StreamEnd {
     private static final int CARRY = 32; // longer than either marker with its spacing
 
     private byte[] seen = new byte[0]; // the last bytes of the previous read, then this read's
+    private int length;
     private boolean finished;
 
     void see(byte[] buf, int n) {
-        int carry = Math.min(CARRY, seen.length);
-        byte[] next = new byte[carry + n];
-        System.arraycopy(seen, seen.length - carry, next, 0, carry);
-        System.arraycopy(buf, 0, next, carry, n);
-        seen = next;
-        finished = finished || hasFinishReason(next);
+        int carry = Math.min(CARRY, length);
+        if (seen.length < carry + n) {
+            byte[] bigger = new byte[carry + n];
+            System.arraycopy(seen, length - carry, bigger, 0, carry);
+            seen = bigger;
+        } else {
+            System.arraycopy(seen, length - carry, seen, 0, carry);
+        }
+        System.arraycopy(buf, 0, seen, carry, n);
+        length = carry + n;
+        finished = finished || hasFinishReason(seen, length);
     }
 
     /** A frame carried a finish reason. */
@@ -33,31 +39,31 @@ final class StreamEnd {
 
     /** The bytes so far end with {@code data: [DONE]}. */
     boolean done() {
-        int end = seen.length;
+        int end = length;
         while (end > 0 && Character.isWhitespace(seen[end - 1])) {
             end--;
         }
         return end >= DONE.length && Arrays.equals(seen, end - DONE.length, end, DONE, 0, DONE.length);
     }
 
-    private static boolean hasFinishReason(byte[] b) {
+    private static boolean hasFinishReason(byte[] b, int length) {
         outer:
-        for (int i = 0; i + FINISH.length < b.length; i++) {
+        for (int i = 0; i + FINISH.length < length; i++) {
             for (int j = 0; j < FINISH.length; j++) {
                 if (b[i + j] != FINISH[j]) {
                     continue outer;
                 }
             }
             int k = i + FINISH.length;
-            while (k < b.length && b[k] == ' ') {
+            while (k < length && b[k] == ' ') {
                 k++;
             }
-            if (k < b.length && b[k] == ':') {
+            if (k < length && b[k] == ':') {
                 k++;
-                while (k < b.length && b[k] == ' ') {
+                while (k < length && b[k] == ' ') {
                     k++;
                 }
-                if (k < b.length && b[k] == '"') {
+                if (k < length && b[k] == '"') {
                     return true;
                 }
             }
