@@ -1,34 +1,41 @@
 package io.corral.spi;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
 
 /**
  * A runner that speaks the OpenAI wire protocol itself, so a gateway can forward a request's bytes
- * untouched instead of decoding and re-encoding it (see {@code Router.forward}).
+ * untouched instead of decoding and re-encoding them. The gateway does the I/O; the runner says where
+ * its host is and what a failure means, so both paths report the same typed errors.
  */
 public interface OpenAiWire {
 
-    /**
-     * Posts {@code body}, an OpenAI request, to {@code path} under the host's base URL (e.g.
-     * {@code /chat/completions}). Returns once the host has answered 2xx; a failure or any other status
-     * throws the same typed errors as the provider's own calls.
-     */
-    WireResponse post(String path, byte[] body);
+    /** Where the host is and how to reach it. */
+    Endpoint endpoint();
 
-    /** The host's answer: JSON, or an SSE stream when the request asked for one. Close it when done. */
-    record WireResponse(String contentType, InputStream body) implements AutoCloseable {
-        public boolean isStream() {
-            return contentType.startsWith("text/event-stream");
+    /** The typed error for a host's answer other than 2xx, given (the start of) its body. */
+    RuntimeException refused(int status, String body);
+
+    /** The typed error for a connection that failed, or a host that did not answer within {@code timeout}. */
+    RuntimeException unreachable(IOException cause, Duration timeout);
+
+    /**
+     * @param baseUrl          the OpenAI-style base, ending in {@code /v1}
+     * @param authorization    the {@code Authorization} header to send, or null
+     * @param connectTimeout   to open a connection
+     * @param firstByteTimeout from the request to the response headers
+     * @param idleTimeout      the longest silence inside an answer
+     */
+    record Endpoint(URI baseUrl, String authorization, Duration connectTimeout, Duration firstByteTimeout,
+                    Duration idleTimeout) {
+
+        public boolean tls() {
+            return baseUrl.getScheme().equals("https");
         }
 
-        @Override
-        public void close() {
-            try {
-                body.close();
-            } catch (IOException ignored) {
-                // the connection is dropped either way
-            }
+        public int port() {
+            return baseUrl.getPort() >= 0 ? baseUrl.getPort() : tls() ? 443 : 80;
         }
     }
 }

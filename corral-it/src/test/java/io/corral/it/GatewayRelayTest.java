@@ -58,15 +58,20 @@ class GatewayRelayTest {
     /** A gateway of its own for each test, so no breaker carries over. */
     @BeforeEach
     void start() {
+        registry = registry();
+        gateway = CorralServer.start(ServerConfig.defaults().withPort(0), registry);
+    }
+
+    EngineRegistry registry() {
         OpenAiRemoteProvider bad = new OpenAiRemoteProvider(RemoteConfig.of(Preset.VLLM, faulty.baseUrl()).withPriority(10)
                 .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofMillis(500)));
         OpenAiRemoteProvider good = new OpenAiRemoteProvider(RemoteConfig.of(Preset.LLAMACPP, upstream.url() + "/v1"));
         faultyId = bad.id();
         goodId = good.id();
-        registry = new EngineRegistry(List.of(), List.of(bad, good),
+        EngineRegistry r = new EngineRegistry(List.of(), List.of(bad, good),
                 new Router.Policy(RoutingMode.LOCAL_FIRST, 3, Duration.ofMillis(1)), Ticker.system(), Clock.systemUTC());
-        registry.discover();
-        gateway = CorralServer.start(ServerConfig.defaults().withPort(0), registry);
+        r.discover();
+        return r;
     }
 
     @AfterEach
@@ -185,5 +190,43 @@ class GatewayRelayTest {
         gateway.close();
         assertThat(running.get(5, java.util.concurrent.TimeUnit.SECONDS).body())
                 .contains("\"w0 \"", "server_shutting_down").endsWith("data: [DONE]\n\n");
+    }
+
+    @Test
+    void apiKeys_guardTheForwardedPath_too() throws Exception {
+        String key = "sk-gateway-test-0123456789";
+        try (CorralServer keyed = CorralServer.start(ServerConfig.defaults().withPort(0).withApiKeys(List.of(key)), registry())) {
+            HttpRequest.Builder ask = HttpRequest.newBuilder(URI.create(keyed.url() + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(chat(goodId + "/stories260K", false)));
+            HttpResponse<String> r = HTTP.send(ask.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(401);
+            assertThat(r.body()).contains("missing API key");
+            r = HTTP.send(ask.header("Authorization", "Bearer wrong-key").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(401);
+            r = HTTP.send(ask.setHeader("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("X-Corral-Runner")).hasValue(goodId);
+        }
+    }
+
+    @Test
+    void forwardedAndDecodedRequests_pipelinedOnOneConnection_areAnsweredInOrder() throws Exception {
+        faulty.mode = FaultyUpstream.Mode.SLOW; // two seconds of stream: the decoded answer is ready long before
+        String forwarded = chat(faultyId + "/stories260K", true);
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", gateway.port())) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + forwarded.length()
+                    + "\r\n\r\n" + forwarded + "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            String all = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int stream = all.indexOf("text/event-stream");
+            int done = all.indexOf("data: [DONE]");
+            int models = all.indexOf("\"object\":\"list\"");
+            assertThat(stream).isPositive();
+            assertThat(done).isGreaterThan(stream);
+            assertThat(models).isGreaterThan(done); // the second answer after the whole first one
+            assertThat(all.indexOf("w19 ")).isBetween(stream, done);
+            assertThat(all.toLowerCase()).contains("x-corral-runner: " + faultyId);
+        }
     }
 }

@@ -38,7 +38,7 @@ import java.util.Set;
  * A remote engine that speaks the OpenAI wire protocol; the {@link Preset} says which kind. All remote
  * providers share one pooled {@link Transport} per scheme (HTTP/1.1 for plain http hosts; TLS with HTTP/2
  * where the server offers it for https). Models come from the host's {@code /v1/models} ({@link #discover()}).
- * Being {@link OpenAiWire}, it also forwards OpenAI requests untouched for a gateway.
+ * Being {@link OpenAiWire}, it tells a gateway that forwards OpenAI requests untouched where its host is.
  */
 public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire {
 
@@ -49,11 +49,15 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
     private final RemoteConfig config;
     private final Transport transport;
     private final Map<String, URI> uris = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Endpoint endpoint;
     private volatile List<ModelInfo> models = List.of();
 
     public OpenAiRemoteProvider(RemoteConfig config) {
         this.config = config;
         this.transport = Transport.of(config.baseUrl());
+        this.endpoint = new Endpoint(URI.create(config.baseUrl()),
+                config.apiKey() != null && !config.apiKey().isBlank() ? "Bearer " + config.apiKey() : null,
+                config.connectTimeout(), config.firstTokenTimeout(), config.idleTimeout());
     }
 
     public RemoteConfig config() {
@@ -204,11 +208,9 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
         return new RemoteStream(post(path, body).body(), model, id(), completion, start, config.idleTimeout());
     }
 
-    /** Sends an OpenAI request's bytes as they are; the answer is the host's own (JSON or SSE). */
     @Override
-    public WireResponse post(String path, byte[] body) {
-        Transport.Response r = send("POST", uri(path), body, config.firstTokenTimeout());
-        return new WireResponse(r.contentType(), r.body());
+    public Endpoint endpoint() {
+        return endpoint;
     }
 
     private Transport.Response post(String path, ObjectNode body) {
@@ -229,24 +231,33 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
 
     /** Sends, mapping transport failures and error statuses to Corral's typed errors. */
     private Transport.Response send(String method, URI uri, byte[] body, Duration timeout) {
-        String auth = config.apiKey() != null && !config.apiKey().isBlank() ? "Bearer " + config.apiKey() : null;
         Transport.Response response;
         try {
-            response = transport.send(new Transport.Request(method, uri, auth, body, config.connectTimeout(), timeout,
-                    config.idleTimeout()));
-        } catch (ConnectException e) {
-            throw new UnavailableException("cannot connect to " + id() + " (" + config.baseUrl() + "): " + describe(e), e);
-        } catch (SocketTimeoutException e) {
-            throw new InferenceTimeoutException("no answer from " + id() + " within " + timeout.toMillis() / 1000.0 + " s", e);
+            response = transport.send(new Transport.Request(method, uri, endpoint.authorization(), body,
+                    config.connectTimeout(), timeout, config.idleTimeout()));
         } catch (IOException e) {
-            throw new UnavailableException("connection to " + id() + " failed: " + describe(e), e);
+            throw unreachable(e, timeout);
         }
-        int status = response.status();
-        if (status / 100 == 2) {
+        if (response.status() / 100 == 2) {
             return response;
         }
-        String message = errorMessage(response);
-        throw switch (status) {
+        throw refused(response.status(), errorBody(response));
+    }
+
+    @Override
+    public RuntimeException unreachable(IOException e, Duration timeout) {
+        return switch (e) {
+            case ConnectException c -> new UnavailableException("cannot connect to " + id() + " (" + config.baseUrl() + "): " + describe(c), c);
+            case SocketTimeoutException t -> new InferenceTimeoutException("no answer from " + id() + " within "
+                    + timeout.toMillis() / 1000.0 + " s", t);
+            default -> new UnavailableException("connection to " + id() + " failed: " + describe(e), e);
+        };
+    }
+
+    @Override
+    public RuntimeException refused(int status, String body) {
+        String message = errorText(body, status);
+        return switch (status) {
             case 400, 422 -> message.contains("context") ? new ContextOverflowException(id() + ": " + message)
                     : new InvalidRequestException(null, id() + ": " + message);
             case 401, 403 -> new EngineException(id() + " refused the API key: " + message);
@@ -258,17 +269,25 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
         };
     }
 
+    /** The error text of a host's answer: its OpenAI {@code error.message}, or just the status. */
+    private static String errorText(String body, int status) {
+        try {
+            JsonNode json = WireFormat.JSON.readTree(body);
+            return json.path("error").path("message").asText(json.path("error").asText(body));
+        } catch (IOException | RuntimeException e) {
+            return "HTTP " + status;
+        }
+    }
+
     private static String describe(Exception e) {
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
-    private static String errorMessage(Transport.Response response) {
+    private static String errorBody(Transport.Response response) {
         try (InputStream in = response.body()) {
-            String text = new String(in.readNBytes(8192), StandardCharsets.UTF_8);
-            JsonNode json = WireFormat.JSON.readTree(text);
-            return json.path("error").path("message").asText(json.path("error").asText(text));
-        } catch (IOException | RuntimeException e) {
-            return "HTTP " + response.status();
+            return new String(in.readNBytes(8192), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
         }
     }
 

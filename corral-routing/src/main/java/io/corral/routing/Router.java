@@ -199,97 +199,103 @@ public final class Router implements InferenceProvider {
         return new Routed(a.value(), a.runner(), a.attempts());
     }
 
-    /** Whether every runner speaks the OpenAI wire, so requests can be forwarded as bytes ({@link #forward}). */
+    /** Whether every runner speaks the OpenAI wire, so requests can be forwarded as bytes (a gateway's {@link #plan}). */
     public boolean forwardable() {
         return forwardable;
     }
 
     /**
-     * Forwards an OpenAI request untouched to the runner {@link #stream} would choose, with the same
-     * fallback and breaker; it has begun once the host answers 2xx. {@code body} gives the request's bytes
-     * for a runner's own model id. Needs {@link #forwardable()}.
+     * The routing loop's steps, for a caller that cannot block between them (an event-loop gateway):
+     * {@link Plan#next()} gives the runner to try, and the caller reports how it went.
+     * {@link #stream} and the other calls run the same plan on the caller's thread.
      */
-    public Forwarded forward(Capability needed, String path, Function<String, byte[]> body) {
-        Attempt<OpenAiWire.WireResponse> a = attempt(needed,
-                runner -> ((OpenAiWire) runner.provider()).post(path, body.apply(runner.upstreamModel())));
-        return new Forwarded(a.value(), a.runner(), a.attempts());
+    public Plan plan(Capability needed) {
+        List<Runner> candidates = candidates(needed);
+        if (candidates.isEmpty() && runners.stream().noneMatch(r -> r.provider().capabilities().contains(needed))) {
+            throw new InvalidRequestException("model", "model " + model.id() + " has no runner that can do "
+                    + needed.name().toLowerCase());
+        }
+        return new Plan(needed, candidates);
     }
 
-    /** A forwarded answer being read; closing it ends the runner's share of the load. */
-    public static final class Forwarded implements AutoCloseable {
-        private final OpenAiWire.WireResponse response;
-        private final Runner runner;
-        private final int attempts;
-        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** One request's way through the candidates: at most {@code maxAttempts} tries, skipping open breakers. */
+    public final class Plan {
+        private final Capability needed;
+        private final List<Runner> candidates;
+        private int index;
+        private int attempts;
+        private RuntimeException last;
 
-        private Forwarded(OpenAiWire.WireResponse response, Runner runner, int attempts) {
-            this.response = response;
-            this.runner = runner;
-            this.attempts = attempts;
+        private Plan(Capability needed, List<Runner> candidates) {
+            this.needed = needed;
+            this.candidates = candidates;
         }
 
-        public OpenAiWire.WireResponse response() {
-            return response;
-        }
-
-        public String runner() {
-            return runner.provider().id();
+        /** The next runner to try, now counted as loaded; null when none is left (then {@link #exhausted()}). */
+        public Runner next() {
+            while (attempts < policy.maxAttempts() && index < candidates.size()) {
+                Runner r = candidates.get(index++);
+                if (r.breaker().allow()) {
+                    attempts++;
+                    r.inFlight().incrementAndGet();
+                    return r;
+                }
+            }
+            return null;
         }
 
         public int attempts() {
             return attempts;
         }
 
-        /** The answer broke off after it began: counted against the runner, never retried. */
-        public void failed() {
-            runner.breaker().failure();
+        /** The runner has begun answering. */
+        public void started(Runner r) {
+            r.breaker().success();
         }
 
-        @Override
-        public void close() {
-            if (closed.compareAndSet(false, true)) {
-                runner.inFlight().decrementAndGet();
-                response.close();
-            }
+        /** The runner failed before it began; returns how long to wait before the next. */
+        public Duration failed(Runner r, RuntimeException e) {
+            r.inFlight().decrementAndGet();
+            r.breaker().failure();
+            last = e;
+            return policy.backoff().multipliedBy(1L << Math.min(attempts - 1, 6));
+        }
+
+        /** The runner is done with the request (after {@link #started}, or refused it for good). */
+        public void released(Runner r) {
+            r.inFlight().decrementAndGet();
+        }
+
+        /** The answer broke off after it began: counted against the runner, never retried. */
+        public void brokeOff(Runner r) {
+            r.breaker().failure();
+        }
+
+        /** Why the request could not be served, once {@link #next()} gave null. */
+        public UnavailableException exhausted() {
+            return noRunner(needed, last);
         }
     }
 
     private record Attempt<T>(T value, Runner runner, int attempts) {
     }
 
-    /** The routing loop: the candidates best first, a retriable failure moves on, with backoff. */
+    /** The routing loop on the caller's thread: the plan's runners best first, a retriable failure moves on. */
     private <T> Attempt<T> attempt(Capability needed, Function<Runner, T> start) {
-        List<Runner> candidates = candidates(needed);
-        if (candidates.isEmpty() && runners.stream().noneMatch(r -> r.provider().capabilities().contains(needed))) {
-            throw new InvalidRequestException("model", "model " + model.id() + " has no runner that can do "
-                    + needed.name().toLowerCase());
-        }
-        RuntimeException last = null;
-        int attempt = 0;
-        for (Runner runner : candidates) {
-            if (attempt >= policy.maxAttempts()) {
-                break;
-            }
-            if (!runner.breaker().allow()) {
-                continue;
-            }
-            attempt++;
-            runner.inFlight().incrementAndGet();
+        Plan plan = plan(needed);
+        for (Runner runner; (runner = plan.next()) != null; ) {
             try {
                 T started = start.apply(runner);
-                runner.breaker().success();
-                return new Attempt<>(started, runner, attempt);
+                plan.started(runner);
+                return new Attempt<>(started, runner, plan.attempts());
             } catch (RetriableException e) {
-                runner.inFlight().decrementAndGet();
-                runner.breaker().failure();
-                last = e;
-                backoff(attempt);
+                sleep(plan.failed(runner, e));
             } catch (RuntimeException e) {
-                runner.inFlight().decrementAndGet();
+                plan.released(runner);
                 throw e; // the request itself is wrong: another runner would refuse it too
             }
         }
-        throw noRunner(needed, last);
+        throw plan.exhausted();
     }
 
     private UnavailableException noRunner(Capability needed, RuntimeException last) {
@@ -298,8 +304,12 @@ public final class Router implements InferenceProvider {
     }
 
     private void backoff(int attempt) {
+        sleep(policy.backoff().multipliedBy(1L << Math.min(attempt - 1, 6)));
+    }
+
+    private static void sleep(Duration d) {
         try {
-            Thread.sleep(policy.backoff().multipliedBy(1L << Math.min(attempt - 1, 6)));
+            Thread.sleep(d);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -10,15 +10,16 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Corral's HTTP server: the OpenAI and Llama Stack APIs over a set of providers, on Helidon SE
- * WebServer (a virtual thread per request). Owns the providers: {@link #close()} stops the server,
- * ends running streams with an error event, then closes the engines.
+ * Corral's HTTP server: the OpenAI and Llama Stack APIs over a set of providers. The public port is the
+ * {@link Front}, an event loop that forwards requests for remote-only models itself ({@link Gateway}) and
+ * passes the rest to Helidon SE WebServer on loopback (a virtual thread per request), where they are
+ * decoded. Owns the providers: {@link #close()} stops the server, ends running streams with an error
+ * event, then closes the engines.
  */
 public final class CorralServer implements AutoCloseable {
 
@@ -28,6 +29,11 @@ public final class CorralServer implements AutoCloseable {
     private final ModelDirectory models;
     private final InferenceApi inference;
     private final WebServer server;
+    private final ApiKeys keys;
+    private final Gateway gateway;
+    private final Front front;
+    private final EventLoops loops;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final EngineRegistry registry;
 
@@ -39,17 +45,33 @@ public final class CorralServer implements AutoCloseable {
             models.fallback(registry::resolve);
         }
         Http http = new Http(config.maxBodyBytes(), config.logContent(), config.apiKeys());
+        this.keys = new ApiKeys(config.apiKeys());
         this.inference = new InferenceApi(models, http);
         LlamaStackApi llamaStack = new LlamaStackApi(models, registry != null ? registry::providers : models::providers, http);
         EnginesApi engines = registry == null ? null : new EnginesApi(registry, models, http);
         this.server = WebServer.builder()
-                .host(config.host())
-                .port(config.port())
+                .host("127.0.0.1")
+                .port(0) // behind the front only
                 .shutdownHook(false)
                 // SSE frames are small writes: without this, Nagle and delayed ACKs hold each one ~40 ms
                 .connectionOptions(o -> o.tcpNoDelay(true))
                 .routing(r -> routing(r, http, llamaStack, engines))
                 .build();
+        this.loops = EventLoops.start();
+        this.gateway = new Gateway(models, keys, config.logContent(), new Upstreams(loops));
+        this.server.start();
+        this.front = startFront();
+    }
+
+    private Front startFront() {
+        try {
+            return Front.start(config.host(), config.port(), new InetSocketAddress("127.0.0.1", server.port()), gateway,
+                    loops, config.maxBodyBytes());
+        } catch (RuntimeException e) {
+            server.stop();
+            loops.close();
+            throw e;
+        }
     }
 
     /** Starts serving {@code providers}; returns once the port is bound. */
@@ -64,14 +86,13 @@ public final class CorralServer implements AutoCloseable {
 
     private static CorralServer start(CorralServer s) {
         ServerConfig config = s.config;
-        s.server.start();
         LOG.log(System.Logger.Level.INFO, "listening on http://%s:%d, serving %s".formatted(config.host(), s.port(),
                 s.models.list().stream().map(ModelInfo::id).collect(Collectors.joining(", "))));
         return s;
     }
 
     public int port() {
-        return server.port();
+        return front.port();
     }
 
     public String url() {
@@ -96,20 +117,9 @@ public final class CorralServer implements AutoCloseable {
     }
 
     private void authorize(ServerRequest req) {
-        if (config.apiKeys().isEmpty() || req.path().path().equals("/v1/health") || req.path().path().equals("/health")) {
-            return;
-        }
-        String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
-        if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            throw ApiException.unauthorized("missing API key: send Authorization: Bearer <key>");
-        }
-        byte[] given = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
-        boolean ok = false;
-        for (String key : config.apiKeys()) { // constant time per key, and every key is tried
-            ok |= MessageDigest.isEqual(given, key.getBytes(StandardCharsets.UTF_8));
-        }
-        if (!ok) {
-            throw ApiException.unauthorized("invalid API key");
+        String path = req.path().path();
+        if (!path.equals("/v1/health") && !path.equals("/health")) {
+            keys.check(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
         }
     }
 
@@ -131,8 +141,14 @@ public final class CorralServer implements AutoCloseable {
     /** Stops listening, ends running streams with an error event, and closes the engines. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         inference.shutdown();
+        gateway.shutdown();
+        front.close();
         server.stop();
+        loops.close();
         if (registry != null) {
             registry.close();
         } else {

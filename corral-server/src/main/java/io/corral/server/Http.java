@@ -56,9 +56,14 @@ final class Http {
 
     /** Stamps the request with an id and a start time (called by the filter). */
     static void begin(ServerRequest req, ServerResponse res) {
-        String id = Long.toString(IDS.incrementAndGet(), 36);
+        String id = newId();
         req.context().register(new Stamp(id, System.nanoTime()));
         res.header(REQUEST_ID_HEADER, id);
+    }
+
+    /** A new request id (short, unique in this process). */
+    static String newId() {
+        return Long.toString(IDS.incrementAndGet(), 36);
     }
 
     /** Which runner answered and after how many tries (the result's metrics, for HTTP clients). */
@@ -103,22 +108,26 @@ final class Http {
         return logContent;
     }
 
-    /** One access-log line for an answer passed on without being decoded (no token counts). */
-    void log(ServerRequest req, int status, String model) {
-        log(req, status, model, null);
-    }
-
     /** One access-log line: never the prompt or the answer. */
     void log(ServerRequest req, int status, String model, ChatResult r) {
         if (!ACCESS.isLoggable(System.Logger.Level.INFO)) {
             return;
         }
         long start = req.context().get(Stamp.class).map(Stamp::startNanos).orElse(System.nanoTime());
-        long tenths = (System.nanoTime() - start) / 100_000;
-        ACCESS.log(System.Logger.Level.INFO, new StringBuilder(96).append(requestId(req)).append(' ')
-                .append(req.prologue().method().text()).append(' ').append(req.path().path()).append(' ').append(status)
+        log(requestId(req), req.prologue().method().text(), req.path().path(), status, model,
+                r == null ? null : r.usage().promptTokens() + "+" + r.usage().completionTokens(), start);
+    }
+
+    /** One access-log line from its parts ({@code tokens} null when unknown). */
+    static void log(String id, String method, String path, int status, String model, String tokens, long startNanos) {
+        if (!ACCESS.isLoggable(System.Logger.Level.INFO)) {
+            return;
+        }
+        long tenths = (System.nanoTime() - startNanos) / 100_000;
+        ACCESS.log(System.Logger.Level.INFO, new StringBuilder(96).append(id).append(' ')
+                .append(method).append(' ').append(path).append(' ').append(status)
                 .append(" model=").append(model == null ? "-" : model)
-                .append(" tokens=").append(r == null ? "-" : r.usage().promptTokens() + "+" + r.usage().completionTokens())
+                .append(" tokens=").append(tokens == null ? "-" : tokens)
                 .append(' ').append(tenths / 10).append('.').append(tenths % 10).append("ms").toString());
     }
 }

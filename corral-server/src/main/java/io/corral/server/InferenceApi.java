@@ -27,14 +27,12 @@ final class InferenceApi implements HttpService {
 
     private final ModelDirectory models;
     private final Http http;
-    private final Relay relay;
     private final Set<TokenStream> running = ConcurrentHashMap.newKeySet();
     private volatile boolean shuttingDown;
 
     InferenceApi(ModelDirectory models, Http http) {
         this.models = models;
         this.http = http;
-        this.relay = new Relay(models, http);
     }
 
     @Override
@@ -47,16 +45,11 @@ final class InferenceApi implements HttpService {
     /** Ends every running stream with an error event (server shutdown). */
     void shutdown() {
         shuttingDown = true;
-        relay.shutdown();
         running.forEach(TokenStream::cancel);
     }
 
     private void chat(ServerRequest req, ServerResponse res) throws Exception {
-        byte[] bytes = http.bytes(req);
-        if (relay.forward(req, res, "/chat/completions", bytes, true)) {
-            return;
-        }
-        JsonNode body = Json.parse(bytes);
+        JsonNode body = http.body(req);
         ChatRequest request = OpenAiRequests.chat(body);
         String id = "chatcmpl-" + Http.requestId(req);
         long created = System.currentTimeMillis() / 1000;
@@ -67,11 +60,7 @@ final class InferenceApi implements HttpService {
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
-        byte[] bytes = http.bytes(req);
-        if (relay.forward(req, res, "/completions", bytes, false)) {
-            return;
-        }
-        JsonNode body = Json.parse(bytes);
+        JsonNode body = http.body(req);
         CompletionRequest request = OpenAiRequests.completion(body);
         String id = "cmpl-" + Http.requestId(req);
         long created = System.currentTimeMillis() / 1000;

@@ -26,27 +26,21 @@ final class Sse {
 
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.UTF_8);
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
+    /** The stream's last frame (shared: never write into it). */
+    static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
 
-    void data(Object json) {
+    /** One frame: {@code data: <json>} and a blank line, in one array (one write, one chunk on the wire). */
+    static byte[] frame(Object json) {
         byte[] body = Json.bytes(json);
-        byte[] frame = new byte[DATA.length + body.length + END.length]; // one write: one chunk on the wire
+        byte[] frame = new byte[DATA.length + body.length + END.length];
         System.arraycopy(DATA, 0, frame, 0, DATA.length);
         System.arraycopy(body, 0, frame, DATA.length, body.length);
         System.arraycopy(END, 0, frame, DATA.length + body.length, END.length);
-        send(frame);
+        return frame;
     }
 
-    /** Bytes that are SSE frames already (an upstream's, passed on). */
-    void raw(byte[] frames, int length) {
-        try {
-            out.write(frames, 0, length);
-            out.flush();
-        } catch (IOException e) {
-            throw new ClientGone(e);
-        } catch (UncheckedIOException e) {
-            throw new ClientGone(e.getCause());
-        }
+    void data(Object json) {
+        send(frame(json));
     }
 
     /** Ends a stream that has begun with an error event and {@code [DONE]}, if anyone still listens. */

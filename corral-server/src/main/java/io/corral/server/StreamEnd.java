@@ -1,5 +1,7 @@
 package io.corral.server;
 
+import io.netty.buffer.ByteBuf;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -18,7 +20,9 @@ final class StreamEnd {
     private int length;
     private boolean finished;
 
-    void see(byte[] buf, int n) {
+    /** Notes the bytes of {@code buf} (not consumed). */
+    void see(ByteBuf buf) {
+        int n = buf.readableBytes();
         int carry = Math.min(CARRY, length);
         if (seen.length < carry + n) {
             byte[] bigger = new byte[carry + n];
@@ -27,7 +31,7 @@ final class StreamEnd {
         } else {
             System.arraycopy(seen, length - carry, seen, 0, carry);
         }
-        System.arraycopy(buf, 0, seen, carry, n);
+        buf.getBytes(buf.readerIndex(), seen, carry, n);
         length = carry + n;
         finished = finished || hasFinishReason(seen, length);
     }

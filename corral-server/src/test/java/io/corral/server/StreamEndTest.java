@@ -1,5 +1,7 @@
 package io.corral.server;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -12,8 +14,10 @@ class StreamEndTest {
     static StreamEnd reads(String... parts) {
         StreamEnd end = new StreamEnd();
         for (String p : parts) {
-            byte[] b = (p + "padding-never-read").getBytes(StandardCharsets.UTF_8);
-            end.see(b, p.getBytes(StandardCharsets.UTF_8).length); // only the first n bytes count
+            ByteBuf b = Unpooled.copiedBuffer("skipped" + p + "padding", StandardCharsets.UTF_8);
+            b.readerIndex(7).writerIndex(7 + p.getBytes(StandardCharsets.UTF_8).length); // only the readable bytes count
+            end.see(b);
+            assertThat(b.readerIndex()).isEqualTo(7); // looked at, not consumed
         }
         return end;
     }

@@ -1,0 +1,38 @@
+package io.corral.server;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.ResourceLeakDetector;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/** The front's event-loop threads and the socket classes that go with them: epoll on Linux, NIO elsewhere. */
+record EventLoops(EventLoopGroup group, Class<? extends ServerChannel> serverChannel,
+                  Class<? extends SocketChannel> channel) implements AutoCloseable {
+
+    /** As many threads as cores, or {@code -Dcorral.event-loops=N}. */
+    static EventLoops start() {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED); // tests turn it on (pom.xml)
+        }
+        int threads = Integer.getInteger("corral.event-loops", Runtime.getRuntime().availableProcessors());
+        DefaultThreadFactory names = new DefaultThreadFactory("corral-front", true);
+        return Epoll.isAvailable()
+                ? new EventLoops(new EpollEventLoopGroup(threads, names), EpollServerSocketChannel.class, EpollSocketChannel.class)
+                : new EventLoops(new NioEventLoopGroup(threads, names), NioServerSocketChannel.class, NioSocketChannel.class);
+    }
+
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

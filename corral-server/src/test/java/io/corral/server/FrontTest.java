@@ -1,0 +1,142 @@
+package io.corral.server;
+
+import io.corral.llamacpp.LlamaCppConfig;
+import io.corral.llamacpp.LlamaCppEngine;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The public listener at the HTTP level, on raw sockets: requests pipelined on one connection are answered
+ * in order, uploads are limited, a client that expects 100-continue gets it, garbage gets a 400.
+ */
+class FrontTest {
+
+    static CorralServer server;
+
+    @BeforeAll
+    static void start() {
+        LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(ServerTest.stories()).withThreads(1));
+        server = CorralServer.start(ServerConfig.defaults().withPort(0).withLimits(4096, 4), List.of(engine));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static Socket connect() throws IOException {
+        Socket s = new Socket("127.0.0.1", server.port());
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
+    static String chat(int maxTokens) {
+        return "{\"model\":\"stories260K\",\"temperature\":0,\"max_tokens\":" + maxTokens
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}";
+    }
+
+    static String post(String path, String body, String... headers) {
+        return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + String.join("", List.of(headers).stream().map(h -> h + "\r\n").toList())
+                + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    }
+
+    /** Reads one response with a Content-Length body: its head and body. */
+    static String[] readResponse(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed after " + head);
+            }
+            head.write(b);
+        }
+        String h = head.toString(StandardCharsets.ISO_8859_1);
+        int length = h.lines().filter(l -> l.toLowerCase().startsWith("content-length:"))
+                .mapToInt(l -> Integer.parseInt(l.substring(15).strip())).findFirst().orElse(0);
+        return new String[]{h, new String(in.readNBytes(length), StandardCharsets.UTF_8)};
+    }
+
+    @Test
+    void pipelinedRequests_areAnsweredInOrder_onOneConnection() throws Exception {
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            // a slow request first, then a fast one: the fast answer must not overtake
+            out.write((post("/v1/chat/completions", chat(40)) + "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + post("/v1/chat/completions", chat(3))).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String[] first = readResponse(in);
+            String[] second = readResponse(in);
+            String[] third = readResponse(in);
+            assertThat(first[0]).startsWith("HTTP/1.1 200");
+            assertThat(first[1]).contains("\"completion_tokens\":40");
+            assertThat(second[1]).contains("\"status\"");
+            assertThat(third[1]).contains("\"completion_tokens\":3");
+        }
+    }
+
+    @Test
+    void aBodyOverTheLimit_is413_andAnotherRequestStillWorks() throws Exception {
+        String big = "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "a".repeat(5000) + "\"}]}";
+        try (Socket s = connect()) {
+            s.getOutputStream().write(post("/v1/chat/completions", big).getBytes(StandardCharsets.UTF_8));
+            String[] r = readResponse(s.getInputStream());
+            assertThat(r[0]).startsWith("HTTP/1.1 413");
+            assertThat(r[1]).contains("\"error\"");
+        }
+        try (Socket s = connect()) {
+            s.getOutputStream().write(post("/v1/chat/completions", chat(2)).getBytes(StandardCharsets.UTF_8));
+            assertThat(readResponse(s.getInputStream())[0]).startsWith("HTTP/1.1 200");
+        }
+    }
+
+    @Test
+    void expectContinue_isAnswered_beforeTheBodyIsSent() throws Exception {
+        try (Socket s = connect()) {
+            String body = chat(2);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: "
+                    + body.length() + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            InputStream in = s.getInputStream();
+            String[] cont = readResponse(in);
+            assertThat(cont[0]).startsWith("HTTP/1.1 100");
+            out.write(body.getBytes(StandardCharsets.UTF_8));
+            String[] r = readResponse(in);
+            assertThat(r[0]).startsWith("HTTP/1.1 200");
+            assertThat(r[1]).contains("\"chat.completion\"");
+        }
+    }
+
+    @Test
+    void garbage_isA400_notAHang() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write("NOT HTTP AT ALL\r\n\r\n".getBytes(StandardCharsets.UTF_8));
+            String[] r = readResponse(s.getInputStream());
+            assertThat(r[0]).startsWith("HTTP/1.1 400");
+            assertThat(r[1]).contains("\"error\"");
+        }
+    }
+
+    @Test
+    void connectionClose_isHonoured() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.UTF_8));
+            InputStream in = s.getInputStream();
+            assertThat(readResponse(in)[0]).startsWith("HTTP/1.1 200");
+            assertThat(in.read()).isEqualTo(-1); // closed by the server
+        }
+    }
+}
