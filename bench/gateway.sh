@@ -21,7 +21,7 @@ providers:
       config: {base_url: "http://127.0.0.1:18000/v1", api_key: unused, passthrough: true}
 YAML
 MOCK_PORT=18000 "$work/mock/start.sh" >/dev/null
-java --enable-native-access=ALL-UNNAMED -Xmx512m -XX:+UseParallelGC -jar "$root/corral-cli/target/corral.jar" \
+java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -XX:+UseParallelGC -jar "$root/corral-cli/target/corral.jar" \
   serve --config "$work/corral.yaml" > "$work/corral.log" 2>&1 &
 corral=$!
 floors=()

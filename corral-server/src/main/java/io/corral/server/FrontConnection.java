@@ -194,9 +194,13 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
     /** Lets the client's back-pressure reach whoever feeds it. */
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        Channel source = exchange != null ? exchange.source() : backend != null ? backend.channel() : null;
-        if (source != null) {
-            source.config().setAutoRead(ctx.channel().isWritable());
+        boolean writable = ctx.channel().isWritable();
+        Channel upstream = exchange != null ? exchange.source() : null;
+        if (upstream != null) {
+            upstream.config().setAutoRead(writable);
+        }
+        if (backend != null && (writable || upstream == null)) {
+            backend.channel().config().setAutoRead(writable);
         }
     }
 

@@ -151,6 +151,7 @@ final class Upstreams {
     /** Takes a connection back: pooled when its answer was read to the end and the host keeps it open. */
     void release(Link link, boolean reusable) {
         link.owner = null;
+        link.channel.config().setAutoRead(true); // it may have been paused for a slow client
         if (reusable && link.channel.isActive()) {
             ArrayDeque<Link> pool = idle.get().computeIfAbsent(link.key, k -> new ArrayDeque<>());
             if (pool.size() < MAX_IDLE_PER_HOST) {
