@@ -1,10 +1,16 @@
 package io.corral.server;
 
 import io.corral.engines.EngineRegistry;
+import io.corral.routing.Router;
 import io.corral.spi.InferenceProvider;
+import io.corral.spi.OpenAiWire;
 import io.corral.spi.ModelInfo;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.ServerResponseHeaders;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -12,14 +18,16 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 /**
- * Corral's HTTP server: the OpenAI and Llama Stack APIs over a set of providers. The public port is the
- * {@link Front}, an event loop that forwards requests for remote-only models itself ({@link Gateway}) and
- * passes the rest to Helidon SE WebServer on loopback (a virtual thread per request), where they are
- * decoded. Owns the providers: {@link #close()} stops the server, ends running streams with an error
- * event, then closes the engines.
+ * Corral's HTTP server: the OpenAI and Llama Stack APIs over a set of providers, decoded by Helidon SE
+ * WebServer (a virtual thread per request). When a remote OpenAI-wire engine is configured, the public
+ * port is the {@link Front} instead, an event loop that forwards requests for remote-only models itself
+ * ({@link Gateway}) and passes the rest to Helidon on loopback; with local engines only, Helidon listens
+ * on the port itself and no request pays for the extra hop. Owns the providers: {@link #close()} stops the
+ * server, ends running streams with an error event, then closes the engines.
  */
 public final class CorralServer implements AutoCloseable {
 
@@ -30,10 +38,10 @@ public final class CorralServer implements AutoCloseable {
     private final InferenceApi inference;
     private final WebServer server;
     private final ApiKeys keys;
-    private final Gateway gateway;
+    private final Gateway gateway;     // these three only when a remote engine is configured
     private final Front front;
     private final EventLoops loops;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private final EngineRegistry registry;
 
@@ -49,18 +57,30 @@ public final class CorralServer implements AutoCloseable {
         this.inference = new InferenceApi(models, http);
         LlamaStackApi llamaStack = new LlamaStackApi(models, registry != null ? registry::providers : models::providers, http);
         EnginesApi engines = registry == null ? null : new EnginesApi(registry, models, http);
+        boolean fronted = !config.logContent()
+                && (registry != null ? registry.providers() : providers).stream().anyMatch(CorralServer::remote);
         this.server = WebServer.builder()
-                .host("127.0.0.1")
-                .port(0) // behind the front only
+                .host(fronted ? "127.0.0.1" : config.host())
+                .port(fronted ? 0 : config.port()) // behind the front, or the public port itself
                 .shutdownHook(false)
                 // SSE frames are small writes: without this, Nagle and delayed ACKs hold each one ~40 ms
                 .connectionOptions(o -> o.tcpNoDelay(true))
+                .directHandlers(d -> {
+                    for (DirectHandler.EventType t : DirectHandler.EventType.values()) {
+                        d.addHandler(t, CorralServer::refuse);
+                    }
+                })
                 .routing(r -> routing(r, http, llamaStack, engines))
                 .build();
-        this.loops = EventLoops.start();
-        this.gateway = new Gateway(models, keys, config.logContent(), new Upstreams(loops));
+        this.loops = fronted ? EventLoops.start() : null;
+        this.gateway = fronted ? new Gateway(models, keys, config.logContent(), new Upstreams(loops)) : null;
         this.server.start();
-        this.front = startFront();
+        this.front = fronted ? startFront() : null;
+    }
+
+    /** Whether requests for {@code p}'s models could be forwarded as they are (it speaks the OpenAI wire). */
+    private static boolean remote(InferenceProvider p) {
+        return p instanceof OpenAiWire || p instanceof Router r && r.runners().stream().anyMatch(x -> x.provider() instanceof OpenAiWire);
     }
 
     private Front startFront() {
@@ -92,7 +112,12 @@ public final class CorralServer implements AutoCloseable {
     }
 
     public int port() {
-        return front.port();
+        return front != null ? front.port() : server.port();
+    }
+
+    /** Whether the public port is the {@link Front} (a remote engine is configured). */
+    boolean fronted() {
+        return front != null;
     }
 
     public String url() {
@@ -104,6 +129,10 @@ public final class CorralServer implements AutoCloseable {
                     Http.begin(req, res);
                     authorize(req);
                     chain.proceed();
+                    if (res.isSent() && req.headers().contains(HeaderValues.CONNECTION_CLOSE)) {
+                        // Helidon 4 answers "Connection: close" but keeps the socket open (helidon#12324)
+                        throw new CloseConnectionException("the client asked to close");
+                    }
                 })
                 .register(inference)
                 .register(llamaStack);
@@ -121,6 +150,18 @@ public final class CorralServer implements AutoCloseable {
         if (!path.equals("/v1/health") && !path.equals("/health")) {
             keys.check(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
         }
+    }
+
+    /** What Helidon answers itself, before routing (malformed HTTP, a head too large): our JSON error. */
+    private static DirectHandler.TransportResponse refuse(DirectHandler.TransportRequest req, DirectHandler.EventType type,
+                                                          Status status, ServerResponseHeaders headers, String message) {
+        String code = status.code() == 413 ? "request_too_large" : status.code() >= 500 ? "server_error" : "invalid_request";
+        Errors.Mapped m = new Errors.Mapped(status.code(), status.code() >= 500 ? "server_error" : "invalid_request_error",
+                code, null, message == null || message.isBlank() ? status.reasonPhrase() : message);
+        return DirectHandler.TransportResponse.builder().status(status).headers(headers)
+                .header(HeaderNames.CONTENT_TYPE, "application/json")
+                .keepAlive(type.keepAlive())
+                .entity(Json.bytes(Errors.body(m))).build();
     }
 
     private static void fail(Http http, ServerRequest req, ServerResponse res, Throwable t) {
@@ -145,10 +186,14 @@ public final class CorralServer implements AutoCloseable {
             return;
         }
         inference.shutdown();
-        gateway.shutdown();
-        front.close();
+        if (front != null) {
+            gateway.shutdown();
+            front.close();
+        }
         server.stop();
-        loops.close();
+        if (loops != null) {
+            loops.close();
+        }
         if (registry != null) {
             registry.close();
         } else {

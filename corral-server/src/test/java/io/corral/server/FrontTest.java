@@ -2,9 +2,13 @@ package io.corral.server;
 
 import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
+import io.corral.remote.OpenAiRemoteProvider;
+import io.corral.remote.Preset;
+import io.corral.remote.RemoteConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,25 +22,37 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The public listener at the HTTP level, on raw sockets: requests pipelined on one connection are answered
- * in order, uploads are limited, a client that expects 100-continue gets it, garbage gets a 400.
+ * in order, uploads are limited, a client that expects 100-continue gets it, garbage gets a 400. Each test
+ * runs on both kinds of listener: the {@link Front} (a remote engine is configured, a host that is down) and
+ * the decoding server listening itself (local engines only).
  */
 class FrontTest {
 
-    static CorralServer server;
+    static CorralServer fronted;
+    static CorralServer direct;
 
     @BeforeAll
     static void start() {
-        LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(ServerTest.stories()).withThreads(1));
-        server = CorralServer.start(ServerConfig.defaults().withPort(0).withLimits(4096, 4), List.of(engine));
+        ServerConfig config = ServerConfig.defaults().withPort(0).withLimits(4096, 4);
+        OpenAiRemoteProvider down = new OpenAiRemoteProvider(RemoteConfig.of(Preset.LLAMACPP, "http://127.0.0.1:1/v1"));
+        fronted = CorralServer.start(config, List.of(engine(), down));
+        direct = CorralServer.start(config, List.of(engine()));
+        assertThat(fronted.fronted()).isTrue();
+        assertThat(direct.fronted()).isFalse();
+    }
+
+    private static LlamaCppEngine engine() {
+        return LlamaCppEngine.open(LlamaCppConfig.of(ServerTest.stories()).withThreads(1));
     }
 
     @AfterAll
     static void stop() {
-        server.close();
+        fronted.close();
+        direct.close();
     }
 
-    static Socket connect() throws IOException {
-        Socket s = new Socket("127.0.0.1", server.port());
+    static Socket connect(boolean front) throws IOException {
+        Socket s = new Socket("127.0.0.1", (front ? fronted : direct).port());
         s.setSoTimeout(20_000);
         return s;
     }
@@ -68,9 +84,10 @@ class FrontTest {
         return new String[]{h, new String(in.readNBytes(length), StandardCharsets.UTF_8)};
     }
 
-    @Test
-    void pipelinedRequests_areAnsweredInOrder_onOneConnection() throws Exception {
-        try (Socket s = connect()) {
+    @ParameterizedTest(name = "front: {0}")
+    @ValueSource(booleans = {true, false})
+    void pipelinedRequests_areAnsweredInOrder_onOneConnection(boolean front) throws Exception {
+        try (Socket s = connect(front)) {
             OutputStream out = s.getOutputStream();
             // a slow request first, then a fast one: the fast answer must not overtake
             out.write((post("/v1/chat/completions", chat(40)) + "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -87,24 +104,26 @@ class FrontTest {
         }
     }
 
-    @Test
-    void aBodyOverTheLimit_is413_andAnotherRequestStillWorks() throws Exception {
+    @ParameterizedTest(name = "front: {0}")
+    @ValueSource(booleans = {true, false})
+    void aBodyOverTheLimit_is413_andAnotherRequestStillWorks(boolean front) throws Exception {
         String big = "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "a".repeat(5000) + "\"}]}";
-        try (Socket s = connect()) {
+        try (Socket s = connect(front)) {
             s.getOutputStream().write(post("/v1/chat/completions", big).getBytes(StandardCharsets.UTF_8));
             String[] r = readResponse(s.getInputStream());
             assertThat(r[0]).startsWith("HTTP/1.1 413");
             assertThat(r[1]).contains("\"error\"");
         }
-        try (Socket s = connect()) {
+        try (Socket s = connect(front)) {
             s.getOutputStream().write(post("/v1/chat/completions", chat(2)).getBytes(StandardCharsets.UTF_8));
             assertThat(readResponse(s.getInputStream())[0]).startsWith("HTTP/1.1 200");
         }
     }
 
-    @Test
-    void expectContinue_isAnswered_beforeTheBodyIsSent() throws Exception {
-        try (Socket s = connect()) {
+    @ParameterizedTest(name = "front: {0}")
+    @ValueSource(booleans = {true, false})
+    void expectContinue_isAnswered_beforeTheBodyIsSent(boolean front) throws Exception {
+        try (Socket s = connect(front)) {
             String body = chat(2);
             OutputStream out = s.getOutputStream();
             out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: "
@@ -119,9 +138,10 @@ class FrontTest {
         }
     }
 
-    @Test
-    void garbage_isA400_notAHang() throws Exception {
-        try (Socket s = connect()) {
+    @ParameterizedTest(name = "front: {0}")
+    @ValueSource(booleans = {true, false})
+    void garbage_isA400_notAHang(boolean front) throws Exception {
+        try (Socket s = connect(front)) {
             s.getOutputStream().write("NOT HTTP AT ALL\r\n\r\n".getBytes(StandardCharsets.UTF_8));
             String[] r = readResponse(s.getInputStream());
             assertThat(r[0]).startsWith("HTTP/1.1 400");
@@ -129,9 +149,10 @@ class FrontTest {
         }
     }
 
-    @Test
-    void connectionClose_isHonoured() throws Exception {
-        try (Socket s = connect()) {
+    @ParameterizedTest(name = "front: {0}")
+    @ValueSource(booleans = {true, false})
+    void connectionClose_isHonoured(boolean front) throws Exception {
+        try (Socket s = connect(front)) {
             s.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                     .getBytes(StandardCharsets.UTF_8));
             InputStream in = s.getInputStream();
