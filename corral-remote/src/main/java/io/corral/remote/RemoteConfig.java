@@ -33,6 +33,9 @@ public record RemoteConfig(String id, Preset preset, String baseUrl, String apiK
         } catch (IllegalArgumentException e) {
             throw new InvalidRequestException("base_url", "base_url must be an http(s) URL, was '" + baseUrl + "'");
         }
+        if (apiKey != null && apiKey.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new InvalidRequestException("api_key", "api_key must not contain control characters (a line break?)");
+        }
         if (id == null || id.isBlank()) {
             URI u = URI.create(baseUrl);
             id = preset.name().toLowerCase() + "@" + u.getHost() + ":" + (u.getPort() < 0 ? (u.getScheme().equals("https") ? 443 : 80) : u.getPort());

@@ -8,16 +8,13 @@ import io.corral.spi.OpenAiWire;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -126,20 +123,12 @@ final class Exchange implements Upstreams.Owner {
         lastLinkReused = l.reused();
         heard = false;
         refusedStatus = 0;
-        OpenAiWire.Endpoint ep = wire.endpoint();
         byte[] bytes = runner.upstreamModel().equals(scan.model()) ? body : WireScan.withModel(body, runner.upstreamModel());
-        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
-                ep.baseUrl().getRawPath() + upstreamPath, Unpooled.wrappedBuffer(bytes), false); // our own headers: no validation
-        HttpHeaders h = req.headers();
-        h.set(HttpHeaderNames.HOST, ep.baseUrl().getHost() + ":" + ep.port());
-        h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-        h.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-        if (ep.authorization() != null) {
-            h.set(HttpHeaderNames.AUTHORIZATION, ep.authorization());
-        }
+        byte[] head = Upstreams.requestHead(wire.endpoint(), upstreamPath, bytes.length);
+        ByteBuf req = l.channel().alloc().directBuffer(head.length + bytes.length).writeBytes(head).writeBytes(bytes);
         l.channel().writeAndFlush(req, l.channel().voidPromise());
         lastRead = System.nanoTime();
-        arm(ep.firstByteTimeout());
+        arm(wire.endpoint().firstByteTimeout());
     }
 
     @Override
