@@ -102,9 +102,10 @@ final class ServeCommand implements Callable<Integer> {
                 healthInterval = given("--health-interval") ? healthInterval : s.healthInterval();
                 config = new ServerConfig(given("--host") ? host : s.host(), given("--port") ? port : s.port(),
                         allowRemote || s.allowRemote(), keys, s.maxBodyBytes(), given("--max-queued") ? maxQueued : s.maxQueued(),
-                        logContent);
+                        logContent, Duration.ofSeconds(s.idleTimeout()));
             } else {
-                config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent);
+                config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent,
+                        ServerConfig.DEFAULT_IDLE_TIMEOUT);
             }
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -32,7 +32,7 @@ public final class ConfigLoader {
     private static final Pattern ENV = Pattern.compile("\\$\\{env\\.([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:\\+)([^}]*))?}");
     private static final Set<String> TOP = Set.of("version", "image_name", "apis", "server", "providers", "models");
     private static final Set<String> SERVER = Set.of("host", "port", "allow_remote", "api_keys", "max_body_bytes",
-            "max_queued", "routing", "health_interval");
+            "max_queued", "routing", "health_interval", "idle_timeout");
     private static final Set<String> APIS = Set.of("inference", "vector_io", "safety", "telemetry", "tool_runtime", "agents");
 
     private final String file;
@@ -92,7 +92,8 @@ public final class ConfigLoader {
         return new DistributionConfig.Server(text(m, "host", "server", "127.0.0.1"),
                 integer(m, "port", "server", 8321), bool(m, "allow_remote", "server", false), keys,
                 integer(m, "max_body_bytes", "server", 8 << 20), integer(m, "max_queued", "server", 32),
-                text(m, "routing", "server", "local-first"), integer(m, "health_interval", "server", 15));
+                text(m, "routing", "server", "local-first"), integer(m, "health_interval", "server", 15),
+                positive(m, "idle_timeout", "server", 300));
     }
 
     private Map<String, List<DistributionConfig.Provider>> providers(NodeTuple t) {
@@ -217,6 +218,14 @@ public final class ConfigLoader {
 
     private String text(Map<String, NodeTuple> m, String key, String where, String fallback) {
         return m.containsKey(key) ? scalar(m.get(key).getValueNode(), where + "." + key) : fallback;
+    }
+
+    private int positive(Map<String, NodeTuple> m, String key, String where, int fallback) {
+        int v = integer(m, key, where, fallback);
+        if (v <= 0) {
+            throw new ConfigException(file, line(m.get(key).getValueNode()), where + "." + key, "must be more than 0, was " + v);
+        }
+        return v;
     }
 
     private int integer(Map<String, NodeTuple> m, String key, String where, int fallback) {

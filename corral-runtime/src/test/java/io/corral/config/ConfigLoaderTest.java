@@ -54,6 +54,7 @@ class ConfigLoaderTest {
         assertThat(c.server().port()).isEqualTo(9321);
         assertThat(c.server().apiKeys()).containsExactly("k1");
         assertThat(c.server().routing()).isEqualTo("remote-first");
+        assertThat(c.server().idleTimeout()).isEqualTo(300);
         assertThat(c.inference()).extracting(DistributionConfig.Provider::type)
                 .containsExactly("inline::llamacpp", "remote::ollama");
         assertThat(c.inference().getFirst().config()).containsEntry("model", "/m.gguf").containsEntry("threads", "1");
@@ -87,6 +88,7 @@ class ConfigLoaderTest {
         for (Case c : new Case[]{
                 new Case(GOOD.replace("port: ${env.PORT:=9321}", "port: lots"), 4, "server.port", "whole number"),
                 new Case(GOOD.replace("routing: remote-first", "routng: remote-first"), 6, "server.routng", "unknown key"),
+                new Case(GOOD.replace("routing: remote-first", "idle_timeout: 0"), 6, "server.idle_timeout", "more than 0"),
                 new Case(GOOD.replace("provider_id: ollama", "provider_id: local"), 14, "providers.inference[1].provider_id", "used twice"),
                 new Case(GOOD.replace("provider_id: local\n    provider_model_id", "provider_id: nobody\n    provider_model_id"),
                         21, "models[0].provider_id", "no provider 'nobody'"),

@@ -17,6 +17,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -63,6 +64,8 @@ public final class CorralServer implements AutoCloseable {
                 .host(fronted ? "127.0.0.1" : config.host())
                 .port(fronted ? 0 : config.port()) // behind the front, or the public port itself
                 .shutdownHook(false)
+                .idleConnectionTimeout(config.idleTimeout())
+                .idleConnectionPeriod(min(config.idleTimeout(), Duration.ofMinutes(2)))
                 // SSE frames are small writes: without this, Nagle and delayed ACKs hold each one ~40 ms
                 .connectionOptions(o -> o.tcpNoDelay(true))
                 .directHandlers(d -> {
@@ -78,6 +81,10 @@ public final class CorralServer implements AutoCloseable {
         this.front = fronted ? startFront() : null;
     }
 
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) < 0 ? a : b;
+    }
+
     /** Whether requests for {@code p}'s models could be forwarded as they are (it speaks the OpenAI wire). */
     private static boolean remote(InferenceProvider p) {
         return p instanceof OpenAiWire || p instanceof Router r && r.runners().stream().anyMatch(x -> x.provider() instanceof OpenAiWire);
@@ -86,7 +93,7 @@ public final class CorralServer implements AutoCloseable {
     private Front startFront() {
         try {
             return Front.start(config.host(), config.port(), new InetSocketAddress("127.0.0.1", server.port()), gateway,
-                    loops, config.maxBodyBytes());
+                    loops, config.maxBodyBytes(), config.idleTimeout());
         } catch (RuntimeException e) {
             server.stop();
             loops.close();

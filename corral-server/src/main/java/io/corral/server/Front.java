@@ -9,10 +9,13 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 
 import io.netty.util.concurrent.GlobalEventExecutor;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -32,7 +35,8 @@ final class Front implements AutoCloseable {
         this.answering = answering;
     }
 
-    static Front start(String host, int port, InetSocketAddress backend, Gateway gateway, EventLoops loops, long maxBodyBytes) {
+    static Front start(String host, int port, InetSocketAddress backend, Gateway gateway, EventLoops loops, long maxBodyBytes,
+                       Duration idleTimeout) {
         AtomicInteger answering = new AtomicInteger();
         ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         Channel listener = new ServerBootstrap().group(loops.group()).channel(loops.serverChannel())
@@ -42,7 +46,8 @@ final class Front implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpServerKeepAliveHandler(),
+                        ch.pipeline().addLast(new IdleStateHandler(idleTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS),
+                                new HttpServerCodec(), new HttpServerKeepAliveHandler(),
                                 new HttpServerExpectContinueHandler(),
                                 new FrontConnection(gateway, backend, loops, maxBodyBytes, answering));
                     }

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetSocketAddress;
@@ -220,6 +221,14 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
         waiting.clear();
         answering.addAndGet((int) (answers - requests));
         answers = requests;
+    }
+
+    /** A client silent for the idle timeout is hung up on, unless it waits for an answer (a long generation). */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent && requests == answers) {
+            ctx.close();
+        }
     }
 
     @Override

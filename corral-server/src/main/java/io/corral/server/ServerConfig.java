@@ -1,5 +1,6 @@
 package io.corral.server;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -10,9 +11,12 @@ import java.util.List;
  * @param maxBodyBytes  largest request body; more is refused with 413
  * @param maxQueued     requests per model that may run or wait for a free slot; beyond that, 429
  * @param logContent    debug switch: the access log also carries prompts and answers, keys redacted
+ * @param idleTimeout   a client connection silent this long, with no answer owed, is closed
  */
 public record ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
-                           int maxQueued, boolean logContent) {
+                           int maxQueued, boolean logContent, Duration idleTimeout) {
+
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
 
     public static final int DEFAULT_PORT = 8321;
 
@@ -26,30 +30,37 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
             throw new IllegalArgumentException("a server reachable from other machines needs an API key "
                     + "(--api-key or CORRAL_API_KEYS)");
         }
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("idle_timeout must be positive, was " + idleTimeout.toSeconds() + " s");
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0-65535, was " + port);
         }
     }
 
     public static ServerConfig defaults() {
-        return new ServerConfig("127.0.0.1", DEFAULT_PORT, false, List.of(), 8L << 20, 32, false);
+        return new ServerConfig("127.0.0.1", DEFAULT_PORT, false, List.of(), 8L << 20, 32, false, DEFAULT_IDLE_TIMEOUT);
     }
 
     public ServerConfig withPort(int p) {
-        return new ServerConfig(host, p, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent);
+        return new ServerConfig(host, p, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout);
     }
 
     public ServerConfig withApiKeys(List<String> keys) {
-        return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent);
+        return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent, idleTimeout);
     }
 
     /** The debug switch: log prompts and answers (keys redacted). */
     public ServerConfig withContentLogging(boolean on) {
-        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, on);
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, on, idleTimeout);
     }
 
     public ServerConfig withLimits(long bodyBytes, int queued) {
-        return new ServerConfig(host, port, allowRemote, apiKeys, bodyBytes, queued, logContent);
+        return new ServerConfig(host, port, allowRemote, apiKeys, bodyBytes, queued, logContent, idleTimeout);
+    }
+
+    public ServerConfig withIdleTimeout(Duration idle) {
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idle);
     }
 
     static boolean loopback(String host) {

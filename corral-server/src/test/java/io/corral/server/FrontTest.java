@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,7 +34,7 @@ class FrontTest {
 
     @BeforeAll
     static void start() {
-        ServerConfig config = ServerConfig.defaults().withPort(0).withLimits(4096, 4);
+        ServerConfig config = ServerConfig.defaults().withPort(0).withLimits(4096, 4).withIdleTimeout(Duration.ofSeconds(2));
         OpenAiRemoteProvider down = new OpenAiRemoteProvider(RemoteConfig.of(Preset.LLAMACPP, "http://127.0.0.1:1/v1"));
         fronted = CorralServer.start(config, List.of(engine(), down));
         direct = CorralServer.start(config, List.of(engine()));
@@ -158,6 +159,17 @@ class FrontTest {
             InputStream in = s.getInputStream();
             assertThat(readResponse(in)[0]).startsWith("HTTP/1.1 200");
             assertThat(in.read()).isEqualTo(-1); // closed by the server
+        }
+    }
+
+    @ParameterizedTest(name = "front: {0}")
+    @ValueSource(booleans = {true, false})
+    void aSilentClient_isHungUpOn_afterTheIdleTimeout(boolean front) throws Exception {
+        try (Socket s = connect(front)) {
+            s.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.UTF_8));
+            InputStream in = s.getInputStream();
+            assertThat(readResponse(in)[0]).startsWith("HTTP/1.1 200");
+            assertThat(in.read()).isEqualTo(-1); // then nothing more is said: closed within the 20 s read timeout
         }
     }
 }

@@ -493,9 +493,9 @@ class ServerTest {
 
     @Test
     void remoteBinding_needsAllowRemoteAndAKey() {
-        assertThatThrownBy(() -> new ServerConfig("0.0.0.0", 0, false, List.of(), 1024, 1, false))
+        assertThatThrownBy(() -> new ServerConfig("0.0.0.0", 0, false, List.of(), 1024, 1, false, ServerConfig.DEFAULT_IDLE_TIMEOUT))
                 .hasMessageContaining("--allow-remote");
-        assertThatThrownBy(() -> new ServerConfig("0.0.0.0", 0, true, List.of(), 1024, 1, false))
+        assertThatThrownBy(() -> new ServerConfig("0.0.0.0", 0, true, List.of(), 1024, 1, false, ServerConfig.DEFAULT_IDLE_TIMEOUT))
                 .hasMessageContaining("API key");
     }
 }
