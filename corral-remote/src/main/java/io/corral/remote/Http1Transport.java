@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,15 +60,7 @@ final class Http1Transport implements Transport {
 
     private static byte[] head(Request r, String hostPort) {
         String path = r.uri().getRawPath() + (r.uri().getRawQuery() == null ? "" : "?" + r.uri().getRawQuery());
-        StringBuilder h = new StringBuilder(160).append(r.method()).append(' ').append(path).append(" HTTP/1.1\r\nHost: ")
-                .append(hostPort).append("\r\nAccept: ").append(ACCEPT).append("\r\n");
-        if (r.authorization() != null) {
-            h.append("Authorization: ").append(r.authorization()).append("\r\n");
-        }
-        if (r.body() != null) {
-            h.append("Content-Type: application/json\r\nContent-Length: ").append(r.body().length).append("\r\n");
-        }
-        return h.append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
+        return RequestHead.of(r.method(), path, hostPort, r.authorization(), r.body() == null ? -1 : r.body().length);
     }
 
     private Http1Connection pooled(String hostPort) {

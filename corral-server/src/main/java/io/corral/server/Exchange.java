@@ -3,6 +3,7 @@ package io.corral.server;
 import io.corral.api.InferenceTimeoutException;
 import io.corral.api.RetriableException;
 import io.corral.api.UnavailableException;
+import io.corral.remote.RequestHead;
 import io.corral.routing.Router;
 import io.corral.spi.OpenAiWire;
 import io.netty.buffer.ByteBuf;
@@ -124,11 +125,13 @@ final class Exchange implements Upstreams.Owner {
         heard = false;
         refusedStatus = 0;
         byte[] bytes = runner.upstreamModel().equals(scan.model()) ? body : WireScan.withModel(body, runner.upstreamModel());
-        byte[] head = Upstreams.requestHead(wire.endpoint(), upstreamPath, bytes.length);
+        OpenAiWire.Endpoint ep = wire.endpoint();
+        byte[] head = RequestHead.of("POST", ep.baseUrl().getRawPath() + upstreamPath, ep.baseUrl().getHost() + ":" + ep.port(),
+                ep.authorization(), bytes.length);
         ByteBuf req = l.channel().alloc().directBuffer(head.length + bytes.length).writeBytes(head).writeBytes(bytes);
         l.channel().writeAndFlush(req, l.channel().voidPromise());
         lastRead = System.nanoTime();
-        arm(wire.endpoint().firstByteTimeout());
+        arm(ep.firstByteTimeout());
     }
 
     @Override

@@ -17,7 +17,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 
 import javax.net.ssl.SSLException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -133,7 +132,7 @@ final class Upstreams {
                         if (ssl != null) {
                             ch.pipeline().addLast(ssl.newHandler(ch.alloc(), endpoint.baseUrl().getHost(), endpoint.port()));
                         }
-                        // requests go out as bytes (requestHead); answers are decoded, from a host we chose to trust
+                        // requests go out as bytes (RequestHead); answers are decoded, from a host we chose to trust
                         ch.pipeline().addLast(new HttpResponseDecoder(new HttpDecoderConfig().setValidateHeaders(false)), link);
                     }
                 })
@@ -149,17 +148,6 @@ final class Upstreams {
                         owner.connectFailed(f.cause());
                     }
                 }).channel();
-    }
-
-    /** The head of a JSON POST to {@code path} under the endpoint's base URL, in bytes. */
-    static byte[] requestHead(OpenAiWire.Endpoint endpoint, String path, int contentLength) {
-        StringBuilder h = new StringBuilder(200).append("POST ").append(endpoint.baseUrl().getRawPath()).append(path)
-                .append(" HTTP/1.1\r\nHost: ").append(endpoint.baseUrl().getHost()).append(':').append(endpoint.port())
-                .append("\r\nContent-Type: application/json\r\nContent-Length: ").append(contentLength).append("\r\n");
-        if (endpoint.authorization() != null) {
-            h.append("Authorization: ").append(endpoint.authorization()).append("\r\n");
-        }
-        return h.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
     /** Takes a connection back: pooled when its answer was read to the end and the host keeps it open. */
