@@ -87,7 +87,7 @@ public final class CorralServer implements AutoCloseable {
 
     /** Whether requests for {@code p}'s models could be forwarded as they are (it speaks the OpenAI wire). */
     private static boolean remote(InferenceProvider p) {
-        return p instanceof OpenAiWire || p instanceof Router r && r.runners().stream().anyMatch(x -> x.provider() instanceof OpenAiWire);
+        return p instanceof OpenAiWire || p instanceof Router r && r.forwardable();
     }
 
     private Front startFront() {

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The public listener: HTTP/1.1 on a few event-loop threads. Requests for forwarded models are answered
+ * The public listener when a remote engine is configured: HTTP/1.1 on a few event-loop threads. Requests for forwarded models are answered
  * right here ({@link Gateway}); every other request is passed to the decoding server, listening on
  * loopback behind it ({@link FrontConnection}, {@link BackendLink}).
  */
