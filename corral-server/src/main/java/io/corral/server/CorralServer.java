@@ -162,9 +162,7 @@ public final class CorralServer implements AutoCloseable {
     /** What Helidon answers itself, before routing (malformed HTTP, a head too large): our JSON error. */
     private static DirectHandler.TransportResponse refuse(DirectHandler.TransportRequest req, DirectHandler.EventType type,
                                                           Status status, ServerResponseHeaders headers, String message) {
-        String code = status.code() == 413 ? "request_too_large" : status.code() >= 500 ? "server_error" : "invalid_request";
-        Errors.Mapped m = new Errors.Mapped(status.code(), status.code() >= 500 ? "server_error" : "invalid_request_error",
-                code, null, message == null || message.isBlank() ? status.reasonPhrase() : message);
+        Errors.Mapped m = Errors.transport(status.code(), message == null || message.isBlank() ? status.reasonPhrase() : message);
         return DirectHandler.TransportResponse.builder().status(status).headers(headers)
                 .header(HeaderNames.CONTENT_TYPE, "application/json")
                 .keepAlive(type.keepAlive())

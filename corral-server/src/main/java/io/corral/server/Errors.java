@@ -42,6 +42,12 @@ final class Errors {
         };
     }
 
+    /** What the HTTP layer refuses before any handler runs (malformed HTTP, a head or body too large). */
+    static Mapped transport(int status, String message) {
+        return status >= 500 ? new Mapped(status, "server_error", "server_error", null, message)
+                : new Mapped(status, "invalid_request_error", status == 413 ? "request_too_large" : "invalid_request", null, message);
+    }
+
     static ObjectNode body(Mapped m) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         ObjectNode error = root.putObject("error");

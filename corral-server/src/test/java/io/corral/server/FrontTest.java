@@ -113,7 +113,7 @@ class FrontTest {
             s.getOutputStream().write(post("/v1/chat/completions", big).getBytes(StandardCharsets.UTF_8));
             String[] r = readResponse(s.getInputStream());
             assertThat(r[0]).startsWith("HTTP/1.1 413");
-            assertThat(r[1]).contains("\"error\"");
+            assertThat(r[1]).contains("\"code\":\"request_too_large\"");
         }
         try (Socket s = connect(front)) {
             s.getOutputStream().write(post("/v1/chat/completions", chat(2)).getBytes(StandardCharsets.UTF_8));
@@ -146,7 +146,7 @@ class FrontTest {
             s.getOutputStream().write("NOT HTTP AT ALL\r\n\r\n".getBytes(StandardCharsets.UTF_8));
             String[] r = readResponse(s.getInputStream());
             assertThat(r[0]).startsWith("HTTP/1.1 400");
-            assertThat(r[1]).contains("\"error\"");
+            assertThat(r[1]).contains("\"type\":\"invalid_request_error\"").contains("\"code\":\"invalid_request\"");
         }
     }
 
