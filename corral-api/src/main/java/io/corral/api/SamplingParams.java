@@ -12,6 +12,8 @@ import java.util.List;
  * @param seed      random seed; null for a random one
  * @param logprobs  -1: no log-probabilities; 0: of each generated token; N (up to 20): with the N most
  *                  likely alternatives
+ * @param given     the parameters the caller set, by their builder names ({@code "temperature"},
+ *                  {@code "topP"}, ...): a remote host is sent only these, so its own defaults hold for the rest
  */
 public record SamplingParams(
         double temperature,
@@ -25,12 +27,14 @@ public record SamplingParams(
         Long seed,
         int maxTokens,
         List<String> stop,
-        int logprobs) {
+        int logprobs,
+        java.util.Set<String> given) {
 
     public static final SamplingParams DEFAULTS = builder().build();
 
     public SamplingParams {
         stop = List.copyOf(stop);
+        given = java.util.Set.copyOf(given);
         check(temperature >= 0 && Double.isFinite(temperature), "temperature", "must be >= 0, was " + temperature);
         check(topP > 0 && topP <= 1, "top_p", "must be in (0, 1], was " + topP);
         check(topK >= 0, "top_k", "must be >= 0 (0 disables it), was " + topK);
@@ -50,6 +54,11 @@ public record SamplingParams(
         if (!ok) {
             throw new InvalidRequestException(param, param + " " + message);
         }
+    }
+
+    /** Whether the caller set {@code parameter} (a builder method's name), rather than leaving the default. */
+    public boolean isSet(String parameter) {
+        return given.contains(parameter);
     }
 
     public boolean greedy() {
@@ -74,6 +83,7 @@ public record SamplingParams(
         b.maxTokens = maxTokens;
         b.stop = new ArrayList<>(stop);
         b.logprobs = logprobs;
+        b.given.addAll(given);
         return b;
     }
 
@@ -91,24 +101,25 @@ public record SamplingParams(
         private int maxTokens;
         private List<String> stop = new ArrayList<>();
         private int logprobs = -1;
+        private final java.util.Set<String> given = new java.util.HashSet<>();
 
-        public Builder temperature(double v) { temperature = v; return this; }
-        public Builder topP(double v) { topP = v; return this; }
-        public Builder topK(int v) { topK = v; return this; }
-        public Builder minP(double v) { minP = v; return this; }
-        public Builder repeatPenalty(double v) { repeatPenalty = v; return this; }
-        public Builder repeatLastN(int v) { repeatLastN = v; return this; }
-        public Builder presencePenalty(double v) { presencePenalty = v; return this; }
-        public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
-        public Builder seed(Long v) { seed = v; return this; }
-        public Builder maxTokens(int v) { maxTokens = v; return this; }
-        public Builder stop(List<String> v) { stop = new ArrayList<>(v); return this; }
+        public Builder temperature(double v) { temperature = v; given.add("temperature"); return this; }
+        public Builder topP(double v) { topP = v; given.add("topP"); return this; }
+        public Builder topK(int v) { topK = v; given.add("topK"); return this; }
+        public Builder minP(double v) { minP = v; given.add("minP"); return this; }
+        public Builder repeatPenalty(double v) { repeatPenalty = v; given.add("repeatPenalty"); return this; }
+        public Builder repeatLastN(int v) { repeatLastN = v; given.add("repeatLastN"); return this; }
+        public Builder presencePenalty(double v) { presencePenalty = v; given.add("presencePenalty"); return this; }
+        public Builder frequencyPenalty(double v) { frequencyPenalty = v; given.add("frequencyPenalty"); return this; }
+        public Builder seed(Long v) { seed = v; given.add("seed"); return this; }
+        public Builder maxTokens(int v) { maxTokens = v; given.add("maxTokens"); return this; }
+        public Builder stop(List<String> v) { stop = new ArrayList<>(v); given.add("stop"); return this; }
         public Builder stop(String... v) { return stop(List.of(v)); }
-        public Builder logprobs(int v) { logprobs = v; return this; }
+        public Builder logprobs(int v) { logprobs = v; given.add("logprobs"); return this; }
 
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, repeatPenalty, repeatLastN,
-                    presencePenalty, frequencyPenalty, seed, maxTokens, stop, logprobs);
+                    presencePenalty, frequencyPenalty, seed, maxTokens, stop, logprobs, given);
         }
     }
 }

@@ -86,17 +86,26 @@ final class WireFormat {
         o.put("model", model);
         o.put("stream", true);
         o.putObject("stream_options").put("include_usage", true);
-        o.put("temperature", s.temperature());
-        o.put("top_p", s.topP());
-        o.put("top_k", s.topK()); // llama.cpp, vLLM, Ollama and LM Studio read these; clouds ignore them
-        o.put("min_p", s.minP());
-        if (s.repeatPenalty() != 1) {
+        // only what the caller set: a field left unset stays unset, so the host's own default holds
+        if (s.isSet("temperature")) {
+            o.put("temperature", s.temperature());
+        }
+        if (s.isSet("topP")) {
+            o.put("top_p", s.topP());
+        }
+        if (s.isSet("topK")) {
+            o.put("top_k", s.topK()); // llama.cpp, vLLM, Ollama and LM Studio read these; clouds ignore them
+        }
+        if (s.isSet("minP")) {
+            o.put("min_p", s.minP());
+        }
+        if (s.isSet("repeatPenalty")) {
             o.put("repeat_penalty", s.repeatPenalty());
         }
-        if (s.presencePenalty() != 0) {
+        if (s.isSet("presencePenalty")) {
             o.put("presence_penalty", s.presencePenalty());
         }
-        if (s.frequencyPenalty() != 0) {
+        if (s.isSet("frequencyPenalty")) {
             o.put("frequency_penalty", s.frequencyPenalty());
         }
         if (s.seed() != null) {
