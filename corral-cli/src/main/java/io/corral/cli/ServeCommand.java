@@ -77,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--config", description = {"A distribution config (YAML): server settings, providers, models.",
             "--host, --port, --allow-remote, --max-queued and --health-interval given here override its server section;",
-            "routing comes from the file (server.routing, or per model)."})
+            "--model, --model-id, --threads, --ctx-size, --parallel, --routing and --no-local are refused with it."})
     Path configFile;
 
     @Option(names = "--log-content", description = "Debug: log prompts and answers (API keys redacted).")
@@ -94,6 +94,14 @@ final class ServeCommand implements Callable<Integer> {
             Arrays.stream(env.split(",")).map(String::strip).filter(k -> !k.isEmpty()).forEach(keys::add);
         }
         ServerConfig config;
+        if (configFile != null) {
+            List<String> clash = FILE_ONLY.stream().filter(this::given).toList();
+            if (!clash.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), String.join(", ", clash)
+                        + " cannot be combined with --config: set the model, its threads, context and parallelism in the "
+                        + "file's inline::llamacpp provider, and routing as server.routing (or per model)");
+            }
+        }
         DistributionConfig distribution = configFile == null ? null : ConfigLoader.load(configFile);
         try {
             if (distribution != null) {
@@ -102,7 +110,7 @@ final class ServeCommand implements Callable<Integer> {
                 healthInterval = given("--health-interval") ? healthInterval : s.healthInterval();
                 config = new ServerConfig(given("--host") ? host : s.host(), given("--port") ? port : s.port(),
                         allowRemote || s.allowRemote(), keys, s.maxBodyBytes(), given("--max-queued") ? maxQueued : s.maxQueued(),
-                        logContent, Duration.ofSeconds(s.idleTimeout()));
+                        logContent, Duration.ofSeconds(s.idleTimeout()), s.trustedProxies(), s.maxInputTokens());
             } else {
                 config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent,
                         ServerConfig.DEFAULT_IDLE_TIMEOUT);
@@ -140,13 +148,17 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Options that describe what the config file describes: given with --config, they are refused, not ignored. */
+    private static final List<String> FILE_ONLY = List.of("--model", "--model-id", "--threads", "--ctx-size", "--parallel",
+            "--routing", "--no-local");
+
     /** Whether the command line itself set {@code option} (then it wins over the config file). */
     private boolean given(String option) {
         return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     /**
-     * Log lines on stderr as {@code corral: message}; Helidon's own chatter only when it warns. The access
+     * Log lines on stderr as {@code corral: message}; Netty's own chatter only when it warns. The access
      * log (a line per request) is written in batches, at most 200 ms late, and flushed when Corral stops.
      */
     private static void oneLineLogs() {
@@ -155,12 +167,12 @@ final class ServeCommand implements Callable<Integer> {
         for (var h : root.getHandlers()) {
             h.setFormatter(new java.util.logging.SimpleFormatter());
         }
-        HELIDON.setLevel(Level.WARNING);
+        NETTY.setLevel(Level.WARNING);
         ACCESS.setUseParentHandlers(false);
         ACCESS.addHandler(new BufferedLogHandler(System.err, "corral: ", Duration.ofMillis(200)));
     }
 
     // held: JUL keeps loggers weakly
-    private static final Logger HELIDON = Logger.getLogger("io.helidon");
+    private static final Logger NETTY = Logger.getLogger("io.netty");
     private static final Logger ACCESS = Logger.getLogger("corral.access");
 }

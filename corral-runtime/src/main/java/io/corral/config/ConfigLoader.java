@@ -32,7 +32,7 @@ public final class ConfigLoader {
     private static final Pattern ENV = Pattern.compile("\\$\\{env\\.([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:\\+)([^}]*))?}");
     private static final Set<String> TOP = Set.of("version", "image_name", "apis", "server", "providers", "models");
     private static final Set<String> SERVER = Set.of("host", "port", "allow_remote", "api_keys", "max_body_bytes",
-            "max_queued", "routing", "health_interval", "idle_timeout");
+            "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens");
     private static final Set<String> APIS = Set.of("inference", "vector_io", "safety", "telemetry", "tool_runtime", "agents");
 
     private final String file;
@@ -80,20 +80,26 @@ public final class ConfigLoader {
 
     private DistributionConfig.Server server(NodeTuple t) {
         Map<String, NodeTuple> m = t == null ? Map.of() : mapping(t.getValueNode(), "server", SERVER);
-        List<String> keys = new ArrayList<>();
-        if (m.containsKey("api_keys")) {
-            for (Node k : sequence(m.get("api_keys").getValueNode(), "server.api_keys")) {
-                String key = scalar(k, "server.api_keys");
-                if (!key.isBlank()) {
-                    keys.add(key);
+        return new DistributionConfig.Server(text(m, "host", "server", "127.0.0.1"),
+                integer(m, "port", "server", 8321), bool(m, "allow_remote", "server", false), strings(m, "api_keys"),
+                integer(m, "max_body_bytes", "server", 8 << 20), integer(m, "max_queued", "server", 32),
+                text(m, "routing", "server", "local-first"), integer(m, "health_interval", "server", 15),
+                positive(m, "idle_timeout", "server", 300), strings(m, "trusted_proxies"),
+                positive(m, "max_input_tokens", "server", 300_000));
+    }
+
+    /** A list of strings under {@code server.<key>}; blank entries (an unset variable) are left out. */
+    private List<String> strings(Map<String, NodeTuple> m, String key) {
+        List<String> values = new ArrayList<>();
+        if (m.containsKey(key)) {
+            for (Node k : sequence(m.get(key).getValueNode(), "server." + key)) {
+                String v = scalar(k, "server." + key);
+                if (!v.isBlank()) {
+                    values.add(v);
                 }
             }
         }
-        return new DistributionConfig.Server(text(m, "host", "server", "127.0.0.1"),
-                integer(m, "port", "server", 8321), bool(m, "allow_remote", "server", false), keys,
-                integer(m, "max_body_bytes", "server", 8 << 20), integer(m, "max_queued", "server", 32),
-                text(m, "routing", "server", "local-first"), integer(m, "health_interval", "server", 15),
-                positive(m, "idle_timeout", "server", 300));
+        return values;
     }
 
     private Map<String, List<DistributionConfig.Provider>> providers(NodeTuple t) {

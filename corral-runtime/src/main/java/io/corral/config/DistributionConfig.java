@@ -13,7 +13,8 @@ public record DistributionConfig(Server server, Map<String, List<Provider>> prov
 
     /** The {@code server:} section. */
     public record Server(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
-                         int maxQueued, String routing, int healthInterval, int idleTimeout) {
+                         int maxQueued, String routing, int healthInterval, int idleTimeout,
+                         List<String> trustedProxies, int maxInputTokens) {
     }
 
     /** One provider: id, type (e.g. {@code inline::llamacpp}), and its {@code config:} as strings. */

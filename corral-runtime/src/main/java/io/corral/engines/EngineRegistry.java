@@ -218,7 +218,8 @@ public final class EngineRegistry implements AutoCloseable {
 
     /**
      * The router for {@code id}: a known model, or, when hosts are marked {@code passthrough}, a router
-     * that sends the id to them as it is; null when nobody serves it.
+     * that sends the id to them as it is; null when nobody serves it. Passthrough routers are made per call,
+     * never kept (their runners share each host's breaker), so ids clients invent take no memory.
      */
     public Router resolve(String id) {
         Router known = models.get(id);
@@ -230,11 +231,9 @@ public final class EngineRegistry implements AutoCloseable {
         if (pass.isEmpty()) {
             return null;
         }
-        return passthrough.computeIfAbsent(id, k -> new Router(new ModelInfo(id, "passthrough", 0,
-                pass.getFirst().provider().capabilities(), Map.of("pinned_to", "passthrough")), pass, policy, this::healthy));
+        return new Router(new ModelInfo(id, "passthrough", 0,
+                pass.getFirst().provider().capabilities(), Map.of("pinned_to", "passthrough")), pass, policy, this::healthy);
     }
-
-    private final Map<String, Router> passthrough = new ConcurrentHashMap<>();
 
     /** Every model, by the id requests use: merged ids first, then the engine-pinned ones. */
     public Map<String, Router> models() {

@@ -1,27 +1,36 @@
 package io.corral.server;
 
+import io.corral.server.http.TrustedProxies;
+
 import java.time.Duration;
 import java.util.List;
 
 /**
  * How the server listens.
  *
- * @param allowRemote   binding to a non-loopback address needs this, and then an API key
- * @param apiKeys       accepted bearer keys; empty means no key is needed (loopback only)
- * @param maxBodyBytes  largest request body; more is refused with 413
- * @param maxQueued     requests per model that may run or wait for a free slot; beyond that, 429
- * @param logContent    debug switch: the access log also carries prompts and answers, keys redacted
- * @param idleTimeout   a client connection silent this long, with no answer owed, is closed
+ * @param allowRemote    binding to a non-loopback address needs this, and then an API key
+ * @param apiKeys        accepted bearer keys; empty means no key is needed (loopback only)
+ * @param maxBodyBytes   largest request body; more is refused with 413
+ * @param maxQueued      requests per model that may run or wait for a free slot; beyond that, 429
+ * @param logContent     debug switch: the access log also carries prompts and answers, keys redacted
+ * @param idleTimeout    a client connection silent this long, with no answer owed, is closed
+ * @param trustedProxies addresses or CIDR blocks whose {@code X-Forwarded-For} names the client
+ * @param maxInputTokens the most tokens one embeddings request may carry (estimated: 4 bytes a token)
  */
 public record ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
-                           int maxQueued, boolean logContent, Duration idleTimeout) {
+                           int maxQueued, boolean logContent, Duration idleTimeout, List<String> trustedProxies,
+                           long maxInputTokens) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
 
     public static final int DEFAULT_PORT = 8321;
 
+    /** OpenAI's bound on the tokens of one embeddings request. */
+    public static final long DEFAULT_MAX_INPUT_TOKENS = 300_000;
+
     public ServerConfig {
         apiKeys = List.copyOf(apiKeys);
+        trustedProxies = List.copyOf(trustedProxies);
         if (!allowRemote && !loopback(host)) {
             throw new IllegalArgumentException("binding to " + host + " exposes the server beyond this machine; "
                     + "pass --allow-remote (and an API key) to do that");
@@ -36,6 +45,16 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0-65535, was " + port);
         }
+        if (maxInputTokens <= 0) {
+            throw new IllegalArgumentException("max_input_tokens must be positive, was " + maxInputTokens);
+        }
+        TrustedProxies.of(trustedProxies); // a bad entry fails here, naming it
+    }
+
+    public ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
+                        int maxQueued, boolean logContent, Duration idleTimeout) {
+        this(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout, List.of(),
+                DEFAULT_MAX_INPUT_TOKENS);
     }
 
     public static ServerConfig defaults() {
@@ -43,24 +62,39 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
     }
 
     public ServerConfig withPort(int p) {
-        return new ServerConfig(host, p, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout);
+        return new ServerConfig(host, p, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
+                trustedProxies, maxInputTokens);
     }
 
     public ServerConfig withApiKeys(List<String> keys) {
-        return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent, idleTimeout);
+        return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent, idleTimeout,
+                trustedProxies, maxInputTokens);
     }
 
     /** The debug switch: log prompts and answers (keys redacted). */
     public ServerConfig withContentLogging(boolean on) {
-        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, on, idleTimeout);
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, on, idleTimeout,
+                trustedProxies, maxInputTokens);
     }
 
     public ServerConfig withLimits(long bodyBytes, int queued) {
-        return new ServerConfig(host, port, allowRemote, apiKeys, bodyBytes, queued, logContent, idleTimeout);
+        return new ServerConfig(host, port, allowRemote, apiKeys, bodyBytes, queued, logContent, idleTimeout,
+                trustedProxies, maxInputTokens);
     }
 
     public ServerConfig withIdleTimeout(Duration idle) {
-        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idle);
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idle,
+                trustedProxies, maxInputTokens);
+    }
+
+    public ServerConfig withTrustedProxies(List<String> proxies) {
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
+                proxies, maxInputTokens);
+    }
+
+    public ServerConfig withMaxInputTokens(long tokens) {
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
+                trustedProxies, tokens);
     }
 
     static boolean loopback(String host) {

@@ -38,8 +38,8 @@ class FrontTest {
         OpenAiRemoteProvider down = new OpenAiRemoteProvider(RemoteConfig.of(Preset.LLAMACPP, "http://127.0.0.1:1/v1"));
         fronted = CorralServer.start(config, List.of(engine(), down));
         direct = CorralServer.start(config, List.of(engine()));
-        assertThat(fronted.fronted()).isTrue();
-        assertThat(direct.fronted()).isFalse();
+        assertThat(fronted.forwarding()).isTrue();
+        assertThat(direct.forwarding()).isFalse();
     }
 
     private static LlamaCppEngine engine() {

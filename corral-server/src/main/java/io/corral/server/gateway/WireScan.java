@@ -1,8 +1,10 @@
-package io.corral.server;
+package io.corral.server.gateway;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.server.http.ApiException;
+import io.corral.server.http.Json;
 
 import java.io.IOException;
 

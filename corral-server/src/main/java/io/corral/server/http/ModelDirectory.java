@@ -1,4 +1,4 @@
-package io.corral.server;
+package io.corral.server.http;
 
 import io.corral.api.ModelNotFoundException;
 import io.corral.api.RateLimitedException;
@@ -10,28 +10,33 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
+import java.util.function.Function;
 
 /**
- * The models the server serves, each with its provider and an admission bound: at most
- * {@code maxInFlight} requests per model run or wait; beyond that, {@link RateLimitedException} (429).
+ * The models the server serves, each with its provider and an admission bound (the pipeline's admission
+ * stage): at most {@code maxInFlight} requests per model run or wait; beyond that,
+ * {@link RateLimitedException} (429). Ids nobody lists may go to a passthrough provider; those share one
+ * bound and are never remembered, so clients cannot grow the table by inventing ids.
  */
-final class ModelDirectory {
+public final class ModelDirectory {
 
-    record Entry(ModelInfo info, InferenceProvider provider, Semaphore admission) {
+    public record Entry(ModelInfo info, InferenceProvider provider, Semaphore admission) {
     }
 
     private final int maxInFlight;
-    private volatile java.util.function.Function<String, InferenceProvider> fallback = id -> null;
+    private final Semaphore passthrough;
+    private volatile Function<String, InferenceProvider> fallback = id -> null;
     private volatile Map<String, Entry> models = Map.of();
     private volatile List<InferenceProvider> providers = List.of();
 
-    ModelDirectory(List<InferenceProvider> providers, int maxInFlight) {
+    public ModelDirectory(List<InferenceProvider> providers, int maxInFlight) {
         this.maxInFlight = maxInFlight;
+        this.passthrough = new Semaphore(maxInFlight);
         reload(providers);
     }
 
     /** Replaces the table (after a re-discovery); models that stay keep their admission state. */
-    synchronized void reload(List<InferenceProvider> newProviders) {
+    public synchronized void reload(List<InferenceProvider> newProviders) {
         Map<String, Entry> table = new LinkedHashMap<>();
         for (InferenceProvider p : newProviders) {
             for (ModelInfo m : p.models()) {
@@ -43,44 +48,50 @@ final class ModelDirectory {
         providers = List.copyOf(newProviders);
     }
 
-    List<InferenceProvider> providers() {
+    public List<InferenceProvider> providers() {
         return providers;
     }
 
     /** The models to list: every one but the engine-pinned aliases ({@code <engine>/<model>}). */
-    List<ModelInfo> list() {
+    public List<ModelInfo> list() {
         return new ArrayList<>(models.values().stream().map(Entry::info)
                 .filter(m -> !m.metadata().containsKey("pinned_to")).toList());
     }
 
     /** Where ids nobody lists go (a gateway's passthrough), or null for 404. */
-    void fallback(java.util.function.Function<String, InferenceProvider> f) {
+    public void fallback(Function<String, InferenceProvider> f) {
         fallback = f;
     }
 
-    Entry get(String id) {
+    public Entry get(String id) {
         Entry e = models.get(id);
-        if (e == null) {
-            InferenceProvider p = fallback.apply(id);
-            if (p != null) {
-                synchronized (this) {
-                    Map<String, Entry> table = new LinkedHashMap<>(models);
-                    e = table.computeIfAbsent(id, k -> new Entry(p.models().getFirst(), p, new Semaphore(maxInFlight)));
-                    models = table;
-                }
-                return e;
-            }
+        if (e != null) {
+            return e;
+        }
+        InferenceProvider p = fallback.apply(id);
+        if (p == null) {
             throw new ModelNotFoundException("model '" + id + "' not found; GET /v1/models lists the models served");
         }
-        return e;
+        return new Entry(p.models().getFirst(), p, passthrough);
     }
 
     /** Admits a request for {@code id} or refuses it with 429; close the result when done. */
-    AutoCloseable admit(String id) {
+    public AutoCloseable admit(String id) {
         Entry e = get(id);
         if (!e.admission().tryAcquire()) {
             throw new RateLimitedException("model " + id + " is at capacity; retry later");
         }
         return e.admission()::release;
+    }
+
+    /** Requests running or waiting per model, for metrics (the queue depth). */
+    public Map<String, Integer> inFlight() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        models.forEach((id, e) -> {
+            if (!e.info().metadata().containsKey("pinned_to")) {
+                m.put(id, maxInFlight - e.admission().availablePermits());
+            }
+        });
+        return m;
     }
 }

@@ -1,4 +1,4 @@
-package io.corral.server;
+package io.corral.server.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,14 +7,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 
 /** JSON in and out, with request errors that name what is wrong. */
-final class Json {
+public final class Json {
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    public static final ObjectMapper MAPPER = new ObjectMapper();
 
     private Json() {
     }
 
-    static JsonNode parse(byte[] body) {
+    public static JsonNode parse(byte[] body) {
         if (body.length == 0) {
             throw ApiException.badRequest(null, "request body is empty; expected a JSON object");
         }
@@ -31,7 +31,7 @@ final class Json {
         }
     }
 
-    static byte[] bytes(Object value) {
+    public static byte[] bytes(Object value) {
         try {
             return MAPPER.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
@@ -39,7 +39,7 @@ final class Json {
         }
     }
 
-    static String text(Object value) {
+    public static String text(Object value) {
         return new String(bytes(value), StandardCharsets.UTF_8);
     }
 }

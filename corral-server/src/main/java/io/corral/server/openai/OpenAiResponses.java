@@ -1,6 +1,7 @@
-package io.corral.server;
+package io.corral.server.openai;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.corral.server.http.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.api.ChatResult;
 import io.corral.api.FinishReason;

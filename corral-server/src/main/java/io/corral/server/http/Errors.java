@@ -1,6 +1,14 @@
-package io.corral.server;
+package io.corral.server.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.corral.api.CancelledException;
 import io.corral.api.ContentBlockedException;
 import io.corral.api.ContextOverflowException;
@@ -13,21 +21,22 @@ import io.corral.api.RateLimitedException;
 import io.corral.api.UnavailableException;
 
 /** The one table from errors to HTTP status and OpenAI-style error bodies. */
-final class Errors {
+public final class Errors {
 
-    record Mapped(int status, String type, String code, String param, String message) {
+    public record Mapped(int status, String type, String code, String param, String message) {
     }
 
     /** What a stream still running when the server stops ends with. */
-    static final Mapped SHUTTING_DOWN = new Mapped(503, "server_error", "server_shutting_down", null,
+    public static final Mapped SHUTTING_DOWN = new Mapped(503, "server_error", "server_shutting_down", null,
             "the server is shutting down");
 
     private Errors() {
     }
 
-    static Mapped map(Throwable t) {
+    public static Mapped map(Throwable t) {
         return switch (t) {
             case ApiException e -> new Mapped(e.status, e.type, e.code, e.param, e.getMessage());
+            case EventStream.ClientGone e -> new Mapped(499, "server_error", "client_closed", null, e.getMessage());
             case InvalidRequestException e -> new Mapped(400, "invalid_request_error", e.code(), e.param(), e.getMessage());
             case ContextOverflowException e -> new Mapped(400, "invalid_request_error", e.code(), "messages", e.getMessage());
             case ModelNotFoundException e -> new Mapped(404, "invalid_request_error", e.code(), "model", e.getMessage());
@@ -43,12 +52,12 @@ final class Errors {
     }
 
     /** What the HTTP layer refuses before any handler runs (malformed HTTP, a head or body too large). */
-    static Mapped transport(int status, String message) {
+    public static Mapped transport(int status, String message) {
         return status >= 500 ? new Mapped(status, "server_error", "server_error", null, message)
-                : new Mapped(status, "invalid_request_error", status == 413 ? "request_too_large" : "invalid_request", null, message);
+                : new Mapped(status, "invalid_request_error", status == 413 ? "request_too_large" : status == 431 ? "headers_too_large" : "invalid_request", null, message);
     }
 
-    static ObjectNode body(Mapped m) {
+    public static ObjectNode body(Mapped m) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         ObjectNode error = root.putObject("error");
         error.put("message", m.message());
@@ -56,5 +65,19 @@ final class Errors {
         error.put("code", m.code());
         error.put("param", m.param());
         return root;
+    }
+
+    /** A whole error answer, for code on the event loop (the transport, the gateway). */
+    public static FullHttpResponse response(Mapped m, String requestId) {
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(m.status()),
+                Unpooled.wrappedBuffer(Json.bytes(body(m))));
+        HttpHeaders h = res.headers();
+        h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes());
+        h.set(AccessLog.REQUEST_ID, requestId);
+        if (m.status() == 429) {
+            h.set(HttpHeaderNames.RETRY_AFTER, "1");
+        }
+        return res;
     }
 }

@@ -1,6 +1,7 @@
-package io.corral.server;
+package io.corral.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.corral.server.http.ApiException;
 import io.corral.api.ChatMessage;
 import io.corral.api.ChatRequest;
 import io.corral.api.CompletionRequest;

@@ -1,5 +1,6 @@
-package io.corral.server;
+package io.corral.server.gateway;
 
+import io.corral.server.http.EventLoops;
 import io.corral.spi.OpenAiWire;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -26,7 +27,7 @@ import java.util.Map;
  * and pooled per loop (newest first), so a forwarded request never leaves its thread. Used on event-loop
  * threads only.
  */
-final class Upstreams {
+public final class Upstreams {
 
     private static final int MAX_IDLE_PER_HOST = 256;
 
@@ -39,7 +40,7 @@ final class Upstreams {
     };
     private volatile SslContext tls;
 
-    Upstreams(EventLoops loops) {
+    public Upstreams(EventLoops loops) {
         this.loops = loops;
     }
 

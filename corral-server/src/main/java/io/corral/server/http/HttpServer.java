@@ -1,4 +1,4 @@
-package io.corral.server;
+package io.corral.server.http;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.timeout.IdleStateHandler;
-
 import io.netty.util.concurrent.GlobalEventExecutor;
 
 import java.net.InetSocketAddress;
@@ -19,24 +18,24 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The public listener when a remote engine is configured: HTTP/1.1 on a few event-loop threads. Requests for forwarded models are answered
- * right here ({@link Gateway}); every other request is passed to the decoding server, listening on
- * loopback behind it ({@link FrontConnection}, {@link BackendLink}).
+ * The public listener: HTTP/1.1 on a few event-loop threads (Netty), every request through the
+ * {@link Pipeline}. Forwarded requests are answered on the loop that read them; decoded ones on a virtual
+ * thread each.
  */
-final class Front implements AutoCloseable {
+public final class HttpServer implements AutoCloseable {
 
     private final Channel listener;
     private final ChannelGroup connections;
     private final AtomicInteger answering; // requests read, their answers not yet out
 
-    private Front(Channel listener, ChannelGroup connections, AtomicInteger answering) {
+    private HttpServer(Channel listener, ChannelGroup connections, AtomicInteger answering) {
         this.listener = listener;
         this.connections = connections;
         this.answering = answering;
     }
 
-    static Front start(String host, int port, InetSocketAddress backend, Gateway gateway, EventLoops loops, long maxBodyBytes,
-                       Duration idleTimeout) {
+    public static HttpServer start(String host, int port, Pipeline pipeline, EventLoops loops, long maxBodyBytes,
+                                   Duration idleTimeout) {
         AtomicInteger answering = new AtomicInteger();
         ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         Channel listener = new ServerBootstrap().group(loops.group()).channel(loops.serverChannel())
@@ -49,22 +48,26 @@ final class Front implements AutoCloseable {
                         ch.pipeline().addLast(new IdleStateHandler(idleTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS),
                                 new HttpServerCodec(), new HttpServerKeepAliveHandler(),
                                 new HttpServerExpectContinueHandler(),
-                                new FrontConnection(gateway, backend, loops, maxBodyBytes, answering));
+                                new Connection(pipeline, maxBodyBytes, answering));
                     }
                 })
                 .bind(host, port).syncUninterruptibly().channel();
-        return new Front(listener, connections, answering);
+        return new HttpServer(listener, connections, answering);
     }
 
-    int port() {
+    public int port() {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
-    /** Stops listening, lets answers under way finish (at most 2 s), then closes every connection. */
-    @Override
-    public void close() {
+    /** Stops listening; answers under way may finish. */
+    public void stopListening() {
         listener.close().syncUninterruptibly();
-        long deadline = System.nanoTime() + 2_000_000_000L;
+    }
+
+    /** Lets answers under way finish (at most {@code grace}), then closes every connection. */
+    public void close(Duration grace) {
+        stopListening();
+        long deadline = System.nanoTime() + grace.toNanos();
         while (answering.get() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
@@ -73,6 +76,11 @@ final class Front implements AutoCloseable {
                 break;
             }
         }
-        connections.close().awaitUninterruptibly(); // and with them the links to the decoding server
+        connections.close().awaitUninterruptibly();
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(2));
     }
 }

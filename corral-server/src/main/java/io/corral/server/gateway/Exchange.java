@@ -1,10 +1,14 @@
-package io.corral.server;
+package io.corral.server.gateway;
 
 import io.corral.api.InferenceTimeoutException;
 import io.corral.api.RetriableException;
 import io.corral.api.UnavailableException;
 import io.corral.remote.RequestHead;
 import io.corral.routing.Router;
+import io.corral.server.http.Connection;
+import io.corral.server.http.Errors;
+import io.corral.server.http.EventStream;
+import io.corral.server.http.Request;
 import io.corral.spi.OpenAiWire;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -37,19 +41,16 @@ import java.util.concurrent.TimeUnit;
  * {@code [DONE]}, ends with an error event and {@code [DONE]} ({@link StreamEnd}); a missing {@code [DONE]}
  * after a finish is added. Every method runs on the client connection's event loop.
  */
-final class Exchange implements Upstreams.Owner {
+final class Exchange implements Upstreams.Owner, Connection.Forwarded {
 
     private static final int MAX_ERROR_BODY = 8192;
 
     private final Gateway gateway;
-    private final FrontConnection client;
+    private final Connection client;
     private final EventLoop loop;
-    private final String id;
-    private final String path;
+    private final Request request;
     private final String upstreamPath;
-    private final byte[] body;
     private final WireScan scan;
-    private final long start = System.nanoTime();
 
     private Router.Plan plan;
     private AutoCloseable admitted;
@@ -69,14 +70,12 @@ final class Exchange implements Upstreams.Owner {
     private ScheduledFuture<?> timer;
     private long lastRead;
 
-    Exchange(Gateway gateway, FrontConnection client, String id, String path, String upstreamPath, byte[] body, WireScan scan) {
+    Exchange(Gateway gateway, Connection client, Request request, String upstreamPath, WireScan scan) {
         this.gateway = gateway;
         this.client = client;
         this.loop = client.eventLoop();
-        this.id = id;
-        this.path = path;
+        this.request = request;
         this.upstreamPath = upstreamPath;
-        this.body = body;
         this.scan = scan;
     }
 
@@ -85,7 +84,8 @@ final class Exchange implements Upstreams.Owner {
     }
 
     /** The connection feeding the client now, if any (for back-pressure). */
-    io.netty.channel.Channel source() {
+    @Override
+    public io.netty.channel.Channel source() {
         return link == null ? null : link.channel();
     }
 
@@ -124,6 +124,7 @@ final class Exchange implements Upstreams.Owner {
         lastLinkReused = l.reused();
         heard = false;
         refusedStatus = 0;
+        byte[] body = request.body();
         byte[] bytes = runner.upstreamModel().equals(scan.model()) ? body : WireScan.withModel(body, runner.upstreamModel());
         OpenAiWire.Endpoint ep = wire.endpoint();
         byte[] head = RequestHead.of("POST", ep.baseUrl().getRawPath() + upstreamPath, ep.baseUrl().getHost() + ":" + ep.port(),
@@ -229,7 +230,7 @@ final class Exchange implements Upstreams.Owner {
             return;
         }
         if (stream && !end.done()) {
-            client.write(new DefaultHttpContent(Unpooled.wrappedBuffer(Sse.DONE))); // clients wait for it
+            client.write(new DefaultHttpContent(Unpooled.wrappedBuffer(EventStream.DONE))); // clients wait for it
         }
         client.write(LastHttpContent.EMPTY_LAST_CONTENT);
         releaseLink(keepAlive);
@@ -306,21 +307,22 @@ final class Exchange implements Upstreams.Owner {
     }
 
     private void closeStream(Errors.Mapped m) {
-        client.write(new DefaultHttpContent(Unpooled.wrappedBuffer(Sse.frame(Errors.body(m)))));
-        client.write(new DefaultHttpContent(Unpooled.wrappedBuffer(Sse.DONE)));
+        client.write(new DefaultHttpContent(Unpooled.wrappedBuffer(EventStream.frame(Errors.body(m)))));
+        client.write(new DefaultHttpContent(Unpooled.wrappedBuffer(EventStream.DONE)));
         client.write(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
     /** Answers with an error before anything else was sent. */
     private void refuse(Errors.Mapped m) {
-        FullHttpResponse res = Gateway.errorResponse(m, id);
+        FullHttpResponse res = Errors.response(m, request.id());
         client.write(res);
         client.flush();
         finish(m.status());
     }
 
     /** The client went away: hang up on the host, which stops generating. */
-    void clientGone() {
+    @Override
+    public void clientGone() {
         if (!finished) {
             dropLink();
             finish(499);
@@ -344,7 +346,7 @@ final class Exchange implements Upstreams.Owner {
     }
 
     private void stamp(HttpHeaders h) {
-        h.set(Gateway.REQUEST_ID, id);
+        h.set(io.corral.server.http.AccessLog.REQUEST_ID, request.id());
     }
 
     /** One timer per request: the first-byte deadline, then the idle one, checked against the last read. */
@@ -407,8 +409,6 @@ final class Exchange implements Upstreams.Owner {
             }
         }
         client.flush(); // the connection may be back in the pool before its read completes
-        gateway.done(this);
-        Http.log(id, "POST", path, status, scan.model(), null, start);
-        client.answered(this);
+        gateway.done(this, client, request, status);
     }
 }

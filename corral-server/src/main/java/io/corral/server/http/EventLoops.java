@@ -1,4 +1,4 @@
-package io.corral.server;
+package io.corral.server.http;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -16,11 +16,11 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /** The front's event-loop threads and the socket classes that go with them: epoll on Linux, NIO elsewhere. */
-record EventLoops(EventLoopGroup group, Class<? extends ServerChannel> serverChannel,
+public record EventLoops(EventLoopGroup group, Class<? extends ServerChannel> serverChannel,
                   Class<? extends SocketChannel> channel) implements AutoCloseable {
 
     /** As many threads as cores, or {@code -Dcorral.event-loops=N}. */
-    static EventLoops start() {
+    public static EventLoops start() {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED); // tests turn it on (pom.xml)
         }

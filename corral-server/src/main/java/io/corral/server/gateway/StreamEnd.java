@@ -1,4 +1,4 @@
-package io.corral.server;
+package io.corral.server.gateway;
 
 import io.netty.buffer.ByteBuf;
 

@@ -1,4 +1,4 @@
-package io.corral.server;
+package io.corral.server.llamastack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -12,84 +12,71 @@ import io.corral.api.SamplingParams;
 import io.corral.api.TokenStream;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
-import io.helidon.http.HeaderNames;
-import io.helidon.http.Status;
-import io.helidon.webserver.http.HttpRules;
-import io.helidon.webserver.http.HttpService;
-import io.helidon.webserver.http.ServerRequest;
-import io.helidon.webserver.http.ServerResponse;
+import io.corral.server.http.AccessLog;
+import io.corral.server.http.ApiException;
+import io.corral.server.http.Errors;
+import io.corral.server.http.EventStream;
+import io.corral.server.http.Json;
+import io.corral.server.http.ModelDirectory;
+import io.corral.server.http.Request;
+import io.corral.server.http.Response;
+import io.corral.server.http.Routes;
+import io.corral.server.http.Streams;
 
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * Models, health, version, routes, providers, and the legacy Llama Stack 0.2.x
+ * Llama Stack's own routes: health, version, routes, providers, and the legacy 0.2.x
  * {@code /v1/inference/chat-completion}. No client is refused for its version.
  */
-final class LlamaStackApi implements HttpService {
+public final class LlamaStackApi implements Routes.Api {
 
-    static final String VERSION = "0.1.0";
-    private static final List<String[]> ROUTES = List.of(
-            new String[]{"GET", "/v1/models"}, new String[]{"GET", "/v1/models/{model_id}"},
-            new String[]{"POST", "/v1/chat/completions"}, new String[]{"POST", "/v1/completions"},
-            new String[]{"POST", "/v1/embeddings"},
-            new String[]{"POST", "/v1/inference/chat-completion"}, new String[]{"GET", "/v1/health"},
-            new String[]{"GET", "/v1/version"}, new String[]{"GET", "/v1/inspect/routes"},
-            new String[]{"GET", "/v1/providers"}, new String[]{"GET", "/v1/providers/{provider_id}"});
+    public static final String VERSION = "0.1.0";
 
     private final ModelDirectory models;
-    private final java.util.function.Supplier<List<InferenceProvider>> engines;
-    private final Http http;
-    private final long created = System.currentTimeMillis() / 1000;
+    private final Supplier<List<InferenceProvider>> engines;
+    private final AccessLog log;
+    private final Streams streams;
+    private Routes routes;
 
-    LlamaStackApi(ModelDirectory models, java.util.function.Supplier<List<InferenceProvider>> engines, Http http) {
+    public LlamaStackApi(ModelDirectory models, Supplier<List<InferenceProvider>> engines, AccessLog log, Streams streams) {
         this.models = models;
         this.engines = engines;
-        this.http = http;
+        this.log = log;
+        this.streams = streams;
     }
 
     @Override
-    public void routing(HttpRules rules) {
-        rules.get("/v1/models", (req, res) -> {
-                    ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
-                    ArrayNode data = o.putArray("data");
-                    models.list().forEach(m -> data.add(OpenAiResponses.model(m, created)));
-                    http.json(res, Status.OK_200, o);
-                })
-                .get("/v1/models/*", (req, res) -> {
-                    String id = req.path().path().substring("/v1/models/".length());
-                    http.json(res, Status.OK_200, OpenAiResponses.model(models.get(id).info(), created));
-                })
-                .get("/v1/health", (req, res) -> http.json(res, Status.OK_200,
-                        Json.MAPPER.createObjectNode().put("status", "OK")))
+    public void routes(Routes r) {
+        this.routes = r;
+        r.get("/v1/health", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("status", "OK")))
                 // llama.cpp server's probe, so tools that supervise llama-server can supervise Corral
-                .get("/health", (req, res) -> http.json(res, Status.OK_200,
-                        Json.MAPPER.createObjectNode().put("status", "ok")))
-                .get("/v1/version", (req, res) -> http.json(res, Status.OK_200,
-                        Json.MAPPER.createObjectNode().put("version", VERSION)))
+                .get("/health", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("status", "ok")))
+                .get("/v1/version", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("version", VERSION)))
                 .get("/v1/inspect/routes", (req, res) -> {
                     ObjectNode o = Json.MAPPER.createObjectNode();
                     ArrayNode data = o.putArray("data");
-                    for (String[] r : ROUTES) {
-                        ObjectNode route = data.addObject().put("route", r[1]);
-                        route.putArray("method").add(r[0]);
-                        ArrayNode types = route.putArray("provider_types");
+                    for (Routes.Route route : routes.all()) {
+                        ObjectNode entry = data.addObject().put("route", route.pattern());
+                        entry.putArray("method").add(route.method());
+                        ArrayNode types = entry.putArray("provider_types");
                         engines.get().forEach(p -> types.add(p.type()));
                     }
-                    http.json(res, Status.OK_200, o);
+                    res.json(200, o);
                 })
                 .get("/v1/providers", (req, res) -> {
                     ObjectNode o = Json.MAPPER.createObjectNode();
                     ArrayNode data = o.putArray("data");
                     engines.get().forEach(p -> data.add(provider(p)));
-                    http.json(res, Status.OK_200, o);
+                    res.json(200, o);
                 })
-                .get("/v1/providers/*", (req, res) -> {
-                    String id = req.path().path().substring("/v1/providers/".length());
+                .get("/v1/providers/{provider_id}", (req, res) -> {
+                    String id = req.param("provider_id");
                     InferenceProvider p = engines.get().stream().filter(x -> x.id().equals(id)).findFirst()
                             .orElseThrow(() -> ApiException.notFound("provider '" + id + "' not found"));
-                    http.json(res, Status.OK_200, provider(p));
+                    res.json(200, provider(p));
                 })
                 .post("/v1/inference/chat-completion", this::legacyChat);
     }
@@ -110,8 +97,8 @@ final class LlamaStackApi implements HttpService {
     }
 
     /** Llama Stack 0.2.x: {@code model_id}, {@code messages}, {@code sampling_params}, {@code stream}. */
-    private void legacyChat(ServerRequest req, ServerResponse res) throws Exception {
-        JsonNode body = http.body(req);
+    private void legacyChat(Request req, Response res) throws Exception {
+        JsonNode body = Json.parse(req.body());
         String model = body.path("model_id").asText("");
         if (model.isBlank()) {
             throw ApiException.badRequest("model_id", "model_id is required");
@@ -134,8 +121,10 @@ final class LlamaStackApi implements HttpService {
             messages.add(ChatMessage.of(role, text));
         }
         ChatRequest request = new ChatRequest(model, messages, legacySampling(body.path("sampling_params")), null);
+        req.model(model);
         try (AutoCloseable admitted = models.admit(model);
-             TokenStream tokens = models.get(model).provider().stream(request)) {
+             TokenStream tokens = models.get(model).provider().stream(request);
+             AutoCloseable tracked = streams.track(tokens)) {
             if (!body.path("stream").asBoolean(false)) {
                 ChatResult r = tokens.result();
                 ObjectNode o = Json.MAPPER.createObjectNode();
@@ -145,28 +134,35 @@ final class LlamaStackApi implements HttpService {
                 cm.put("stop_reason", stopReason(r.finishReason()));
                 cm.putArray("tool_calls");
                 o.set("metrics", metrics(r));
-                http.log(req, 200, model, r);
-                http.json(res, Status.OK_200, o);
+                req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
+                log.content(req, body, r.text());
+                res.json(200, o);
                 return;
             }
-            res.status(Status.OK_200);
-            res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
-            try (OutputStream out = res.outputStream()) {
-                Sse sse = new Sse(out);
-                try {
-                    sse.data(event("start", ""));
-                    while (tokens.hasNext()) {
-                        sse.data(event("progress", tokens.next()));
-                    }
-                    ChatResult r = tokens.result();
-                    ObjectNode done = event("complete", "");
-                    ((ObjectNode) done.get("event")).put("stop_reason", stopReason(r.finishReason()));
-                    ((ObjectNode) done.get("event")).set("metrics", metrics(r));
-                    sse.data(done);
-                    http.log(req, 200, model, r);
-                } catch (Sse.ClientGone gone) {
-                    tokens.cancel();
+            EventStream sse = res.events();
+            try {
+                sse.data(event("start", ""));
+                while (tokens.hasNext()) {
+                    String piece = tokens.next();
+                    req.firstToken();
+                    sse.data(event("progress", piece));
                 }
+                ChatResult r = tokens.result();
+                req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
+                if (streams.stopping() && r.finishReason() == FinishReason.CANCELLED) {
+                    sse.fail(Errors.SHUTTING_DOWN);
+                    return;
+                }
+                ObjectNode done = event("complete", "");
+                ((ObjectNode) done.get("event")).put("stop_reason", stopReason(r.finishReason()));
+                ((ObjectNode) done.get("event")).set("metrics", metrics(r));
+                sse.data(done);
+                log.content(req, body, r.text());
+            } catch (EventStream.ClientGone gone) {
+                tokens.cancel();
+                throw gone;
+            } catch (RuntimeException e) {
+                sse.fail(Errors.map(e));
             }
         }
     }

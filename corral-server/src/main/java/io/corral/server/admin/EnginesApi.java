@@ -1,41 +1,39 @@
-package io.corral.server;
+package io.corral.server.admin;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.engines.EngineRegistry;
 import io.corral.engines.EngineStatus;
-import io.helidon.http.Status;
-import io.helidon.webserver.http.HttpRules;
-import io.helidon.webserver.http.HttpService;
+import io.corral.server.http.ApiException;
+import io.corral.server.http.Json;
+import io.corral.server.http.ModelDirectory;
+import io.corral.server.http.Routes;
 
 /** {@code GET /v1/engines}, {@code GET /v1/engines/{id}}, {@code POST /v1/engines/reload}. */
-final class EnginesApi implements HttpService {
+public final class EnginesApi implements Routes.Api {
 
     private final EngineRegistry registry;
     private final ModelDirectory models;
-    private final Http http;
 
-    EnginesApi(EngineRegistry registry, ModelDirectory models, Http http) {
+    public EnginesApi(EngineRegistry registry, ModelDirectory models) {
         this.registry = registry;
         this.models = models;
-        this.http = http;
     }
 
     @Override
-    public void routing(HttpRules rules) {
-        rules.get("/v1/engines", (req, res) -> http.json(res, Status.OK_200, list()))
+    public void routes(Routes r) {
+        r.get("/v1/engines", (req, res) -> res.json(200, list()))
                 .post("/v1/engines/reload", (req, res) -> {
                     registry.discover();
                     models.reload(registry.routers());
-                    http.json(res, Status.OK_200, list());
+                    res.json(200, list());
                 })
-                .get("/v1/engines/*", (req, res) -> {
-                    String id = req.path().path().substring("/v1/engines/".length());
-                    EngineStatus e = registry.engine(id);
+                .get("/v1/engines/{engine_id}", (req, res) -> {
+                    EngineStatus e = registry.engine(req.param("engine_id"));
                     if (e == null) {
-                        throw ApiException.notFound("engine '" + id + "' not found");
+                        throw ApiException.notFound("engine '" + req.param("engine_id") + "' not found");
                     }
-                    http.json(res, Status.OK_200, json(e));
+                    res.json(200, json(e));
                 });
     }
 

@@ -1,0 +1,115 @@
+package io.corral.server.gateway;
+
+import io.corral.routing.Router;
+import io.corral.server.http.ApiException;
+import io.corral.server.http.Connection;
+import io.corral.server.http.Errors;
+import io.corral.server.http.ModelDirectory;
+import io.corral.server.http.Pipeline;
+import io.corral.server.http.Request;
+import io.corral.spi.Capability;
+import io.netty.util.AsciiString;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+
+/**
+ * The gateway path: a request for a model whose runners all speak the OpenAI wire is not decoded but
+ * forwarded as its bytes, on the event loop that read it ({@link Exchange}), with the router's choice,
+ * fallback and breaker. Nothing is read from it but what routing needs ({@link WireScan}). Everything else
+ * (a model with a local runner, a model whose content a guardrail must see, every request while the
+ * content log is on) is declined, and the pipeline decodes it.
+ */
+public final class Gateway implements Pipeline.Forwarder {
+
+    static final AsciiString RUNNER = AsciiString.cached("X-Corral-Runner");
+    static final AsciiString ATTEMPTS = AsciiString.cached("X-Corral-Attempts");
+
+    /** The paths it forwards, with the path under the host's base URL. */
+    private static final Map<String, String> PATHS = Map.of(
+            "/v1/chat/completions", "/chat/completions",
+            "/v1/completions", "/completions");
+
+    private final ModelDirectory models;
+    private final Pipeline pipeline;
+    private final boolean off;
+    private final Predicate<String> decodeModel;
+    private final Upstreams upstreams;
+    private final Set<Exchange> running = ConcurrentHashMap.newKeySet();
+    private volatile boolean shuttingDown;
+
+    /**
+     * @param decodeModel the models whose requests must be decoded all the same (a guardrail reads them)
+     */
+    public Gateway(ModelDirectory models, Pipeline pipeline, boolean logContent, Predicate<String> decodeModel,
+                   Upstreams upstreams) {
+        this.models = models;
+        this.pipeline = pipeline;
+        this.off = logContent;
+        this.decodeModel = decodeModel;
+        this.upstreams = upstreams;
+    }
+
+    /**
+     * Starts forwarding the request when its model can be, or refuses one that no path could serve (bad
+     * JSON, no model); false when it must be decoded (a local runner among the model's, a guardrail, an
+     * unknown model: the decoding path answers those).
+     */
+    @Override
+    public boolean forward(Connection client, Request req) {
+        String upstreamPath = PATHS.get(req.path());
+        if (off || shuttingDown || upstreamPath == null) {
+            return false;
+        }
+        WireScan scan;
+        Router router;
+        try {
+            scan = WireScan.of(req.body());
+        } catch (ApiException e) { // a request nobody could serve: the same 400 the decoding path gives
+            client.write(Errors.response(Errors.map(e), req.id()));
+            client.flush();
+            pipeline.finish(client, req, e.status());
+            return true;
+        }
+        try {
+            if (!(models.get(scan.model()).provider() instanceof Router r) || !r.forwardable() || decodeModel.test(scan.model())) {
+                return false;
+            }
+            router = r;
+        } catch (RuntimeException e) {
+            return false;
+        }
+        req.model(scan.model());
+        boolean chat = req.path().equals("/v1/chat/completions");
+        Capability needs = !chat ? Capability.COMPLETION : scan.images() ? Capability.VISION : Capability.CHAT;
+        Exchange x = new Exchange(this, client, req, upstreamPath, scan);
+        running.add(x);
+        client.begin(x);
+        x.start(router, needs);
+        return true;
+    }
+
+    ModelDirectory models() {
+        return models;
+    }
+
+    Upstreams upstreams() {
+        return upstreams;
+    }
+
+    /** The exchange has answered with {@code status}: the pipeline logs it and the connection moves on. */
+    void done(Exchange x, Connection client, Request req, int status) {
+        running.remove(x);
+        pipeline.finish(client, req, status);
+    }
+
+    /** Ends every forwarded request still running (server shutdown); new ones go to the decoding path, which refuses them. */
+    public void shutdown() {
+        shuttingDown = true;
+        for (Exchange x : running) {
+            x.loop().execute(x::shutdown);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.corral.server.http;
+
+import io.netty.util.AsciiString;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * One line per request, never the prompt or the answer: id, client, method, path, status, model, tokens,
+ * time. With the debug switch on, a second line carries the request and answer, with API keys and
+ * key-like strings redacted.
+ */
+public final class AccessLog {
+
+    private static final System.Logger ACCESS = System.getLogger("corral.access");
+    private static final Pattern SECRETS = Pattern.compile("(?i)(bearer\\s+)?\\b(sk|pk|key|api[_-]?key)[-_][A-Za-z0-9_\\-]{8,}");
+
+    public static final AsciiString REQUEST_ID = AsciiString.cached("X-Request-Id");
+
+    private final boolean logContent;
+    private final List<String> apiKeys;
+
+    public AccessLog(boolean logContent, List<String> apiKeys) {
+        this.logContent = logContent;
+        this.apiKeys = List.copyOf(apiKeys);
+    }
+
+    public boolean logsContent() {
+        return logContent;
+    }
+
+    /** With the debug switch on, logs what was asked and answered, keys redacted. */
+    public void content(Request req, Object body, String answer) {
+        if (logContent) {
+            ACCESS.log(System.Logger.Level.INFO, "%s content: request=%s answer=%s".formatted(req.id(),
+                    redact(String.valueOf(body)), redact(Json.text(answer))));
+        }
+    }
+
+    String redact(String text) {
+        for (String key : apiKeys) {
+            text = text.replace(key, "[redacted]");
+        }
+        return SECRETS.matcher(text).replaceAll("[redacted]");
+    }
+
+    /** The line for a request that has been answered with {@code status}. */
+    void log(Request req, int status) {
+        if (!ACCESS.isLoggable(System.Logger.Level.INFO)) {
+            return;
+        }
+        long tenths = (System.nanoTime() - req.startNanos()) / 100_000;
+        StringBuilder line = new StringBuilder(112).append(req.id()).append(' ')
+                .append(req.method()).append(' ').append(req.path()).append(' ').append(status)
+                .append(" model=").append(req.model() == null ? "-" : req.model())
+                .append(" tokens=");
+        if (req.promptTokens() < 0) {
+            line.append('-');
+        } else {
+            line.append(req.promptTokens()).append('+').append(req.completionTokens());
+        }
+        ACCESS.log(System.Logger.Level.INFO, line.append(' ').append(tenths / 10).append('.').append(tenths % 10).append("ms")
+                .append(" client=").append(req.client()).toString());
+    }
+}

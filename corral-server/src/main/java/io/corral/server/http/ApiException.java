@@ -1,0 +1,53 @@
+package io.corral.server.http;
+
+import java.util.Set;
+
+/** An HTTP-level failure the client caused or must see (bad JSON, unknown route, missing key, ...). */
+public final class ApiException extends RuntimeException {
+
+    final int status;
+    final String type;
+    final String code;
+    final String param;
+    final String allow; // for 405: the methods the path takes
+
+    ApiException(int status, String type, String code, String param, String message) {
+        this(status, type, code, param, message, null);
+    }
+
+    private ApiException(int status, String type, String code, String param, String message, String allow) {
+        super(message);
+        this.status = status;
+        this.type = type;
+        this.code = code;
+        this.param = param;
+        this.allow = allow;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public static ApiException badRequest(String param, String message) {
+        return new ApiException(400, "invalid_request_error", "invalid_request", param, message);
+    }
+
+    public static ApiException notFound(String message) {
+        return new ApiException(404, "invalid_request_error", "not_found", null, message);
+    }
+
+    public static ApiException methodNotAllowed(String method, String path, Set<String> allowed) {
+        String allow = String.join(", ", allowed);
+        return new ApiException(405, "invalid_request_error", "method_not_allowed", null,
+                method + " is not allowed on " + path + "; allowed: " + allow, allow);
+    }
+
+    public static ApiException unauthorized(String message) {
+        return new ApiException(401, "authentication_error", "invalid_api_key", null, message);
+    }
+
+    public static ApiException tooLarge(long limit) {
+        return new ApiException(413, "invalid_request_error", "request_too_large", null,
+                "request body is larger than " + limit + " bytes");
+    }
+}

@@ -1,0 +1,261 @@
+package io.corral.server.http;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One client connection: reads each request whole (bounded by the body limit: more is 413) and hands it
+ * to the {@link Pipeline}. One request is answered at a time: one that arrives early (pipelined) waits,
+ * and reading pauses, until the answer before it is out. Answers may be written from any thread; a
+ * streaming writer waits while the client does not read ({@link #awaitWritable()}).
+ */
+public final class Connection extends ChannelInboundHandlerAdapter {
+
+    /** What the gateway's forwarded answer does when the client reads slowly or leaves. */
+    public interface Forwarded {
+        Channel source();
+
+        void clientGone();
+    }
+
+    private final Pipeline pipeline;
+    private final long maxBodyBytes;
+    private final ArrayDeque<Object> waiting = new ArrayDeque<>();
+    private final AtomicInteger answering; // the server's count of requests read and not yet answered
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition writable = lock.newCondition();
+
+    private ChannelHandlerContext ctx;
+    private HttpRequest collecting;   // the request whose body is being read
+    private CompositeByteBuf body;
+    private long requests;            // requests read to their end
+    private long answers;             // answers written to their end
+    private Forwarded forwarded;      // the forwarded request being answered
+
+    Connection(Pipeline pipeline, long maxBodyBytes, AtomicInteger answering) {
+        this.pipeline = pipeline;
+        this.answering = answering;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    String peerAddress() {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "local";
+    }
+
+    boolean open() {
+        return ctx.channel().isActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (requests > answers || !waiting.isEmpty()) {
+            waiting.add(msg); // the answer before it is not out yet
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        handle(msg);
+    }
+
+    private void handle(Object msg) {
+        if (msg instanceof HttpRequest req) {
+            if (req.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                Throwable cause = req.decoderResult().cause();
+                refuse(cause instanceof TooLongFrameException
+                        ? new ApiException(431, "invalid_request_error", "headers_too_large", null, "request head too large: " + cause.getMessage())
+                        : ApiException.badRequest(null, "malformed HTTP request: " + cause.getMessage()));
+                return;
+            }
+            if (HttpUtil.getContentLength(req, -1L) > maxBodyBytes) {
+                ReferenceCountUtil.release(msg);
+                refuse(ApiException.tooLarge(maxBodyBytes));
+                return;
+            }
+            collecting = req;
+            body = ctx.alloc().compositeBuffer(1024);
+        }
+        if (msg instanceof HttpContent c) {
+            if (collecting == null) {
+                c.release(); // the rest of a request already refused
+                return;
+            }
+            body.addComponent(true, c.content());
+            if (body.readableBytes() > maxBodyBytes) {
+                refuse(ApiException.tooLarge(maxBodyBytes));
+            } else if (c instanceof LastHttpContent) {
+                dispatch();
+            }
+        }
+    }
+
+    /** A whole request is in: the pipeline takes it. */
+    private void dispatch() {
+        HttpRequest head = collecting;
+        byte[] bytes = ByteBufUtil.getBytes(body);
+        body.release();
+        body = null;
+        collecting = null;
+        requests++;
+        answering.incrementAndGet();
+        pipeline.accept(this, new Request(head.method().name(), head.uri(), head.headers(), bytes,
+                (InetSocketAddress) ctx.channel().remoteAddress()));
+    }
+
+    /** A forwarded answer has begun: the client's back-pressure and departure reach it. */
+    public void begin(Forwarded f) {
+        forwarded = f;
+    }
+
+    /** Writes part of an answer, from any thread. */
+    public void send(Object msg, boolean flush) {
+        if (flush) {
+            ctx.writeAndFlush(msg, ctx.voidPromise());
+        } else {
+            ctx.write(msg, ctx.voidPromise());
+        }
+    }
+
+    /** Writes on the event loop without flushing (the gateway flushes once per read). */
+    public void write(Object msg) {
+        ctx.write(msg, ctx.voidPromise());
+    }
+
+    public void flush() {
+        ctx.flush();
+    }
+
+    public void close() {
+        ctx.close();
+    }
+
+    /** Waits while the client is not reading; {@link EventStream.ClientGone} once it has left. */
+    void awaitWritable() {
+        Channel ch = ctx.channel();
+        if (ch.isWritable()) {
+            return;
+        }
+        lock.lock();
+        try {
+            while (ch.isActive() && !ch.isWritable()) {
+                writable.await(1, TimeUnit.SECONDS); // signalled on change; the bound only guards a missed one
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EventStream.ClientGone();
+        } finally {
+            lock.unlock();
+        }
+        if (!ch.isActive()) {
+            throw new EventStream.ClientGone();
+        }
+    }
+
+    private void signal() {
+        lock.lock();
+        try {
+            writable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** An answer is out to its end (from any thread): the next waiting request, if any, is taken. */
+    void answered() {
+        if (!eventLoop().inEventLoop()) {
+            eventLoop().execute(this::answered);
+            return;
+        }
+        forwarded = null;
+        answers++;
+        answering.decrementAndGet();
+        while (requests == answers && !waiting.isEmpty() && ctx.channel().isActive()) {
+            handle(waiting.poll());
+        }
+        if (waiting.isEmpty() && ctx.channel().isActive()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** Lets the client's back-pressure reach whoever feeds it. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        boolean ok = ctx.channel().isWritable();
+        Channel upstream = forwarded != null ? forwarded.source() : null;
+        if (upstream != null) {
+            upstream.config().setAutoRead(ok);
+        }
+        signal();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (forwarded != null) {
+            forwarded.clientGone();
+        }
+        signal();
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+        waiting.forEach(ReferenceCountUtil::release);
+        waiting.clear();
+    }
+
+    /** A client silent for the idle timeout is hung up on, unless it waits for an answer (a long generation). */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent && requests == answers) {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close(); // a reset connection or a protocol error: nothing to answer
+    }
+
+    /** Answers an error of our own and closes: the rest of the request is not read. */
+    private void refuse(ApiException e) {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+        collecting = null;
+        requests++; // an answer is owed, and given here
+        answers++;
+        FullHttpResponse res = Errors.response(Errors.map(e), Ids.next());
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+    }
+}

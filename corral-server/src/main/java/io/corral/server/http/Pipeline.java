@@ -1,0 +1,127 @@
+package io.corral.server.http;
+
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * The one path every request takes, forwarded or decoded, in this order: request id, client address,
+ * API key, route (404/405), then the handler: the {@link Forwarder} (the gateway, on the event loop that
+ * read the request) or a decoding {@link Handler} on a virtual thread, which parses the body, admits the
+ * request to its model and runs the guardrails; at the end the access log and every
+ * {@link RequestListener} (metrics, traces). Nothing that holds an engine slot runs before the key is
+ * checked and the route found, so an unauthenticated or unroutable request never takes one.
+ */
+public final class Pipeline {
+
+    /** Forwards a request as its bytes, or declines (then it is decoded). Called on the event loop. */
+    public interface Forwarder {
+        boolean forward(Connection client, Request request);
+    }
+
+    private static final System.Logger LOG = System.getLogger("corral.server");
+
+    private final Routes routes;
+    private final ApiKeys keys;
+    private final TrustedProxies proxies;
+    private final AccessLog accessLog;
+    private final List<RequestListener> listeners;
+    private final ThreadFactory threads = Thread.ofVirtual().name("corral-request-", 0).factory();
+    private volatile Forwarder forwarder;
+
+    public Pipeline(Routes routes, ApiKeys keys, TrustedProxies proxies, AccessLog accessLog, List<RequestListener> listeners) {
+        this.routes = routes;
+        this.keys = keys;
+        this.proxies = proxies;
+        this.accessLog = accessLog;
+        this.listeners = List.copyOf(listeners);
+    }
+
+    public void forwarder(Forwarder f) {
+        this.forwarder = f;
+    }
+
+    public AccessLog accessLog() {
+        return accessLog;
+    }
+
+    /** Takes a request that has been read whole, on its connection's event loop. */
+    void accept(Connection c, Request req) {
+        req.stamp(Ids.next(), proxies.client(c.peerAddress(), req.header("X-Forwarded-For")));
+        for (RequestListener l : listeners) {
+            guarded(l, () -> l.started(req));
+        }
+        Routes.Match m = routes.match(req.method(), req.path());
+        try {
+            if (!req.path().equals("/v1/health") && !req.path().equals("/health")) {
+                keys.check(req.header("Authorization"));
+            }
+            if (m.route() == null) {
+                if (!m.allowed().isEmpty()) {
+                    throw ApiException.methodNotAllowed(req.method(), req.path(), m.allowed());
+                }
+                throw ApiException.notFound("no route " + req.method() + " " + req.path());
+            }
+        } catch (ApiException e) {
+            refuse(c, req, e);
+            return;
+        }
+        req.matched(m.route().pattern(), m.params());
+        Forwarder f = forwarder;
+        if (m.route().forwardable() && f != null && f.forward(c, req)) {
+            return; // the gateway answers and calls finish
+        }
+        Handler h = m.route().handler();
+        threads.newThread(() -> decode(c, req, h)).start();
+    }
+
+    private void refuse(Connection c, Request req, ApiException e) {
+        Response res = new Response(c, req.id());
+        if (e.allow != null) {
+            res.header("Allow", e.allow);
+        }
+        Errors.Mapped mapped = Errors.map(e);
+        res.json(mapped.status(), Errors.body(mapped));
+        finish(c, req, mapped.status());
+    }
+
+    private void decode(Connection c, Request req, Handler h) {
+        Response res = new Response(c, req.id());
+        int status;
+        try {
+            h.handle(req, res);
+            status = res.status();
+        } catch (Throwable t) {
+            Errors.Mapped m = Errors.map(t);
+            if (m.status() >= 500) {
+                LOG.log(System.Logger.Level.WARNING, "request " + req.id() + " failed", t);
+            }
+            if (!res.sent()) {
+                if (m.status() == 429) {
+                    res.header("Retry-After", "1");
+                }
+                res.json(m.status(), Errors.body(m));
+            }
+            status = m.status();
+        }
+        res.end();
+        finish(c, req, status);
+    }
+
+    /** The request is answered: access log, listeners, and the connection may take its next request. */
+    public void finish(Connection c, Request req, int status) {
+        accessLog.log(req, status);
+        for (RequestListener l : listeners) {
+            guarded(l, () -> l.finished(req, status));
+        }
+        c.answered();
+    }
+
+    /** A listener must never break a request: what it throws is logged. */
+    private static void guarded(RequestListener l, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "request listener " + l.getClass().getName() + " failed", e);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.corral.server.http;
+
+import io.netty.handler.codec.http.HttpHeaders;
+
+import java.net.InetSocketAddress;
+import java.util.Map;
+
+/**
+ * One HTTP request as the pipeline sees it: method, path, headers and the whole body (bounded by the
+ * server's limit), stamped with an id, the client's address and when it began. Handlers record what the
+ * access log, metrics and trace report about it ({@link #model}, {@link #tokens}).
+ */
+public final class Request {
+
+    private final String method;
+    private final String path;
+    private final String query;
+    private final HttpHeaders headers;
+    private final byte[] body;
+    private final InetSocketAddress peer;
+    private final long startNanos = System.nanoTime();
+    private String id;
+    private String client;
+    private String route;
+    private Map<String, String> params = Map.of();
+    private volatile String model;
+    private volatile long promptTokens = -1;
+    private volatile long completionTokens = -1;
+    private volatile long firstTokenNanos;
+
+    public Request(String method, String uri, HttpHeaders headers, byte[] body, InetSocketAddress peer) {
+        this.method = method;
+        int q = uri.indexOf('?');
+        this.path = q < 0 ? uri : uri.substring(0, q);
+        this.query = q < 0 ? "" : uri.substring(q + 1);
+        this.headers = headers;
+        this.body = body;
+        this.peer = peer;
+    }
+
+    public String method() {
+        return method;
+    }
+
+    public String path() {
+        return path;
+    }
+
+    public String query() {
+        return query;
+    }
+
+    /** A header's first value, or null. */
+    public String header(CharSequence name) {
+        return headers.get(name);
+    }
+
+    public HttpHeaders headers() {
+        return headers;
+    }
+
+    public byte[] body() {
+        return body;
+    }
+
+    /** The TCP peer (a proxy's address when behind one). */
+    public InetSocketAddress peer() {
+        return peer;
+    }
+
+    /** The request id, also sent back as {@code X-Request-Id}. */
+    public String id() {
+        return id;
+    }
+
+    /** The client's address: the peer, or what a trusted proxy says in {@code X-Forwarded-For}. */
+    public String client() {
+        return client;
+    }
+
+    /** The route pattern that matched ({@code /v1/models/{id}}), for metrics; null when none did. */
+    public String route() {
+        return route;
+    }
+
+    /** A path parameter of the route ({@code id} of {@code /v1/models/{id}}). */
+    public String param(String name) {
+        return params.get(name);
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    public void model(String model) {
+        this.model = model;
+    }
+
+    /** Token counts, for the access log, metrics and the trace (-1 when not known). */
+    public void tokens(long prompt, long completion) {
+        this.promptTokens = prompt;
+        this.completionTokens = completion;
+    }
+
+    public long promptTokens() {
+        return promptTokens;
+    }
+
+    public long completionTokens() {
+        return completionTokens;
+    }
+
+    /** Marks the first token out (time to first token), once. */
+    public void firstToken() {
+        if (firstTokenNanos == 0) {
+            firstTokenNanos = System.nanoTime();
+        }
+    }
+
+    /** When the first token went out, or 0. */
+    public long firstTokenNanos() {
+        return firstTokenNanos;
+    }
+
+    void stamp(String id, String client) {
+        this.id = id;
+        this.client = client;
+    }
+
+    void matched(String route, Map<String, String> params) {
+        this.route = route;
+        this.params = params;
+    }
+}

@@ -1,0 +1,293 @@
+package io.corral.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.api.ChatRequest;
+import io.corral.api.ChatResult;
+import io.corral.api.CompletionRequest;
+import io.corral.api.EmbeddingRequest;
+import io.corral.api.EmbeddingResult;
+import io.corral.api.FinishReason;
+import io.corral.api.TokenLogprob;
+import io.corral.api.TokenStream;
+import io.corral.server.http.AccessLog;
+import io.corral.server.http.ApiException;
+import io.corral.server.http.Errors;
+import io.corral.server.http.EventStream;
+import io.corral.server.http.Json;
+import io.corral.server.http.ModelDirectory;
+import io.corral.server.http.Request;
+import io.corral.server.http.Response;
+import io.corral.server.http.Routes;
+import io.corral.server.http.Streams;
+import io.corral.spi.InferenceProvider;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * OpenAI's inference API: {@code /v1/models}, {@code /v1/chat/completions} and {@code /v1/completions}
+ * (streamed and not), {@code /v1/embeddings}. A thin layer: requests become Corral requests, the provider
+ * generates, results become OpenAI JSON or SSE frames.
+ */
+public final class OpenAiApi implements Routes.Api {
+
+    /** OpenAI's bound on the inputs of one embeddings request. */
+    static final int MAX_EMBEDDING_INPUTS = 2048;
+
+    private final ModelDirectory models;
+    private final AccessLog log;
+    private final Streams streams;
+    private final long maxInputTokens;
+    private final long created = System.currentTimeMillis() / 1000;
+
+    /**
+     * @param maxInputTokens the most tokens one embeddings request may carry, estimated before any
+     *                       model sees them (4 bytes of UTF-8 a token, OpenAI's rule of thumb)
+     */
+    public OpenAiApi(ModelDirectory models, AccessLog log, Streams streams, long maxInputTokens) {
+        this.models = models;
+        this.log = log;
+        this.streams = streams;
+        this.maxInputTokens = maxInputTokens;
+    }
+
+    @Override
+    public void routes(Routes r) {
+        r.get("/v1/models", this::models)
+                .get("/v1/models/{model_id}", (req, res) ->
+                        res.json(200, OpenAiResponses.model(models.get(req.param("model_id")).info(), created)))
+                .forwardable("/v1/chat/completions", this::chat)
+                .forwardable("/v1/completions", this::completions)
+                .post("/v1/embeddings", this::embeddings);
+    }
+
+    private void models(Request req, Response res) {
+        ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
+        ArrayNode data = o.putArray("data");
+        models.list().forEach(m -> data.add(OpenAiResponses.model(m, created)));
+        res.json(200, o);
+    }
+
+    private void chat(Request req, Response res) throws Exception {
+        JsonNode body = Json.parse(req.body());
+        ChatRequest request = OpenAiRequests.chat(body);
+        String id = "chatcmpl-" + req.id();
+        long now = System.currentTimeMillis() / 1000;
+        generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
+                provider -> provider.stream(request), provider -> provider.chat(request),
+                r -> OpenAiResponses.chatCompletion(id, now, r), new ChatFrames(id, now));
+    }
+
+    private void completions(Request req, Response res) throws Exception {
+        JsonNode body = Json.parse(req.body());
+        CompletionRequest request = OpenAiRequests.completion(body);
+        String id = "cmpl-" + req.id();
+        long now = System.currentTimeMillis() / 1000;
+        generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
+                provider -> provider.stream(request), provider -> provider.complete(request),
+                r -> OpenAiResponses.completion(id, now, r), new CompletionFrames(id, now));
+    }
+
+    /** {@code input}: a string or an array of strings; {@code encoding_format}: float (default) or base64. */
+    private void embeddings(Request req, Response res) throws Exception {
+        JsonNode body = Json.parse(req.body());
+        String model = OpenAiRequests.model(body);
+        List<String> inputs = embeddingInputs(body.get("input"), maxInputTokens);
+        String encoding = body.path("encoding_format").asText("float");
+        if (!encoding.equals("float") && !encoding.equals("base64")) {
+            throw ApiException.badRequest("encoding_format", "encoding_format must be float or base64");
+        }
+        req.model(model);
+        EmbeddingResult r;
+        try (AutoCloseable admitted = models.admit(model)) {
+            r = models.get(model).provider().embed(new EmbeddingRequest(model, inputs));
+        }
+        ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
+        ArrayNode data = o.putArray("data");
+        for (int i = 0; i < r.vectors().size(); i++) {
+            ObjectNode e = data.addObject().put("object", "embedding").put("index", i);
+            float[] v = r.vectors().get(i);
+            if (encoding.equals("base64")) {
+                ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(v);
+                e.put("embedding", Base64.getEncoder().encodeToString(b.array()));
+            } else {
+                ArrayNode a = e.putArray("embedding");
+                for (float x : v) {
+                    a.add(x);
+                }
+            }
+        }
+        o.put("model", r.model());
+        o.putObject("usage").put("prompt_tokens", r.promptTokens()).put("total_tokens", r.promptTokens());
+        req.tokens(r.promptTokens(), 0);
+        res.json(200, o);
+    }
+
+    /** The inputs of an embeddings request, bounded in count (2,048, as OpenAI) and in estimated tokens. */
+    static List<String> embeddingInputs(JsonNode input, long maxTokens) {
+        List<String> inputs = new ArrayList<>();
+        if (input != null && input.isTextual()) {
+            inputs.add(input.asText());
+        } else if (input != null && input.isArray() && !input.isEmpty()) {
+            if (input.size() > MAX_EMBEDDING_INPUTS) {
+                throw ApiException.badRequest("input", "input has " + input.size() + " items; at most "
+                        + MAX_EMBEDDING_INPUTS + " are allowed in one request");
+            }
+            for (JsonNode i : input) {
+                if (!i.isTextual()) {
+                    throw ApiException.badRequest("input", "input must be a string or a non-empty array of strings");
+                }
+                inputs.add(i.asText());
+            }
+        } else {
+            throw ApiException.badRequest("input", "input must be a string or a non-empty array of strings");
+        }
+        long tokens = 0;
+        for (String s : inputs) {
+            if (s.isEmpty()) {
+                throw ApiException.badRequest("input", "input must not contain empty strings");
+            }
+            tokens += (s.getBytes(StandardCharsets.UTF_8).length + 3) / 4;
+        }
+        if (tokens > maxTokens) {
+            throw ApiException.badRequest("input", "input is about " + tokens + " tokens; at most " + maxTokens
+                    + " are allowed in one request");
+        }
+        return inputs;
+    }
+
+    /** The SSE frames of one endpoint. */
+    interface Frames {
+        ObjectNode first(String model);
+
+        /** A text piece, with the log-probabilities of the tokens it came from (empty when not asked). */
+        ObjectNode delta(String model, String text, List<TokenLogprob> logprobs);
+
+        /** The tool calls, sent whole after the text, or null. */
+        default ObjectNode calls(ChatResult r) {
+            return null;
+        }
+
+        ObjectNode last(String model, ChatResult r);
+
+        ObjectNode usage(String model, ChatResult r);
+    }
+
+    /** The frames of {@code /v1/chat/completions}: a role frame, text deltas, tool calls, the finish, usage. */
+    private record ChatFrames(String id, long created) implements Frames {
+        public ObjectNode first(String model) {
+            return OpenAiResponses.chatChunk(id, created, model, "assistant", "", null);
+        }
+
+        public ObjectNode delta(String model, String text, List<TokenLogprob> lp) {
+            return OpenAiResponses.chatChunk(id, created, model, null, text, null, lp);
+        }
+
+        public ObjectNode calls(ChatResult r) {
+            return r.toolCalls().isEmpty() ? null : OpenAiResponses.toolCallChunk(id, created, r);
+        }
+
+        public ObjectNode last(String model, ChatResult r) {
+            return OpenAiResponses.chatChunk(id, created, model, null, null, OpenAiResponses.finishReason(r.finishReason()));
+        }
+
+        public ObjectNode usage(String model, ChatResult r) {
+            return OpenAiResponses.usageChunk(id, "chat.completion.chunk", created, model, r.usage());
+        }
+    }
+
+    /** The frames of {@code /v1/completions}: text pieces, the finish, usage. */
+    private record CompletionFrames(String id, long created) implements Frames {
+        public ObjectNode first(String model) {
+            return null;
+        }
+
+        public ObjectNode delta(String model, String text, List<TokenLogprob> lp) {
+            return OpenAiResponses.completionChunk(id, created, model, text, null, lp);
+        }
+
+        public ObjectNode last(String model, ChatResult r) {
+            return OpenAiResponses.completionChunk(id, created, model, "",
+                    OpenAiResponses.finishReason(r.finishReason()), List.of());
+        }
+
+        public ObjectNode usage(String model, ChatResult r) {
+            return OpenAiResponses.usageChunk(id, "text_completion", created, model, r.usage());
+        }
+    }
+
+    private void generate(Request req, Response res, JsonNode body, String model, boolean stream, boolean includeUsage,
+                          Function<InferenceProvider, TokenStream> start, Function<InferenceProvider, ChatResult> ask,
+                          Function<ChatResult, ObjectNode> whole, Frames frames) throws Exception {
+        req.model(model);
+        try (AutoCloseable admitted = models.admit(model)) {
+            if (!stream) {
+                ChatResult r = ask.apply(models.get(model).provider());
+                req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
+                log.content(req, body, r.text());
+                servedBy(res, r);
+                res.json(200, whole.apply(r));
+                return;
+            }
+            TokenStream tokens = start.apply(models.get(model).provider());
+            try (tokens; AutoCloseable tracked = streams.track(tokens)) {
+                ChatResult r = streamFrames(req, res.events(), model, includeUsage, tokens, frames);
+                if (r != null) {
+                    log.content(req, body, r.text());
+                }
+            }
+        }
+    }
+
+    /** Which runner answered and after how many tries (the result's metrics, for HTTP clients). */
+    static void servedBy(Response res, ChatResult r) {
+        res.header("X-Corral-Runner", r.metrics().provider());
+        res.header("X-Corral-Attempts", Integer.toString(r.metrics().attempts()));
+    }
+
+    /** Streams the answer; returns its result, or null when the client left or it failed. */
+    private ChatResult streamFrames(Request req, EventStream sse, String model, boolean includeUsage, TokenStream tokens,
+                                    Frames frames) {
+        try {
+            ObjectNode first = frames.first(model);
+            if (first != null) {
+                sse.data(first);
+            }
+            while (tokens.hasNext()) {
+                String piece = tokens.next();
+                req.firstToken();
+                sse.data(frames.delta(model, piece, tokens.takeLogprobs()));
+            }
+            ChatResult r = tokens.result();
+            req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
+            if (streams.stopping() && r.finishReason() == FinishReason.CANCELLED) {
+                sse.fail(Errors.SHUTTING_DOWN);
+                return null;
+            }
+            ObjectNode calls = frames.calls(r);
+            if (calls != null) {
+                sse.data(calls);
+            }
+            sse.data(frames.last(model, r));
+            if (includeUsage) {
+                sse.data(frames.usage(model, r));
+            }
+            sse.done();
+            return r;
+        } catch (EventStream.ClientGone gone) {
+            tokens.cancel(); // the client left: stop the engine now
+            throw gone;
+        } catch (RuntimeException e) {
+            sse.fail(Errors.map(e)); // after the first byte the status is sent: report the failure in the stream
+            return null;
+        }
+    }
+}
