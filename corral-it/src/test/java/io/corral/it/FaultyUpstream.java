@@ -22,6 +22,8 @@ final class FaultyUpstream implements AutoCloseable {
     final HttpServer server;
     volatile Mode mode = Mode.OK;
     final AtomicInteger chats = new AtomicInteger();
+    /** The body of the last chat request. */
+    volatile String lastBody;
     /** SLOW streams whose reader hung up before the end. */
     final AtomicInteger abandoned = new AtomicInteger();
 
@@ -46,7 +48,7 @@ final class FaultyUpstream implements AutoCloseable {
 
     private void chat(HttpExchange ex) throws IOException {
         chats.incrementAndGet();
-        ex.getRequestBody().readAllBytes();
+        lastBody = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         switch (mode) {
             case STATUS_500 -> send(ex, 500, "application/json", "{\"error\":{\"message\":\"boom\"}}");
             case STATUS_429 -> send(ex, 429, "application/json", "{\"error\":{\"message\":\"slow down\"}}");

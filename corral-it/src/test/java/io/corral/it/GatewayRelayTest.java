@@ -121,6 +121,39 @@ class GatewayRelayTest {
         assertThat(raw.headers().firstValue("X-Corral-Attempts")).hasValue("2");
     }
 
+    HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aFailingHost_showsOnTheEnginesList_atOnce_andASuccessHealsIt() throws Exception {
+        faulty.mode = FaultyUpstream.Mode.STATUS_500; // no probe runs in this test: only requests can tell
+        assertThat(post(chat(faultyId + "/stories260K", false)).statusCode()).isEqualTo(503);
+        JsonNode engine = new ObjectMapper().readTree(get("/v1/engines/" + faultyId).body());
+        assertThat(engine.path("status").asText()).isIn("degraded", "down");
+        assertThat(engine.path("last_error").asText()).contains("500");
+        faulty.mode = FaultyUpstream.Mode.OK;
+        registry.models().get(faultyId + "/stories260K").runners().getFirst().breaker().success(); // the cool-down is not under test
+        assertThat(post(chat(faultyId + "/stories260K", false)).statusCode()).isEqualTo(200);
+        assertThat(new ObjectMapper().readTree(get("/v1/engines/" + faultyId).body()).path("status").asText()).isEqualTo("up");
+    }
+
+    @Test
+    void aDecodedRequest_leavesUnsetSamplingFieldsUnset_upstream() throws Exception {
+        faulty.mode = FaultyUpstream.Mode.OK;
+        try (CorralServer decoding = CorralServer.start(ServerConfig.defaults().withPort(0).withContentLogging(true), registry())) {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(decoding.url() + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + faultyId + "/stories260K\",\"stream\":true,\"top_k\":7,"
+                            + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+        }
+        JsonNode sent = new ObjectMapper().readTree(faulty.lastBody);
+        assertThat(sent.path("top_k").asInt()).isEqualTo(7);
+        assertThat(sent.has("temperature")).isFalse();
+        assertThat(sent.has("top_p")).isFalse();
+        assertThat(sent.has("min_p")).isFalse();
+    }
+
     @Test
     void answersPassThroughUntouched_andTheGatewayAddsAMissingDone() throws Exception {
         faulty.mode = FaultyUpstream.Mode.QUIRKY;

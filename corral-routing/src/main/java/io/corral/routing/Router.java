@@ -43,6 +43,28 @@ public final class Router implements InferenceProvider {
         }
     }
 
+    /**
+     * What the router knows of its runners' health and tells back: whether a runner may be tried (a host
+     * found down by its probe may not), and how each try went, so a failure shows at once (passive health)
+     * and a success heals it. A listener that throws is ignored.
+     */
+    public interface Health {
+        boolean healthy(InferenceProvider p);
+
+        /** The runner began answering. */
+        default void succeeded(InferenceProvider p) {
+        }
+
+        /** The runner failed a request (refused, timed out, 5xx, cut a stream). */
+        default void failed(InferenceProvider p, RuntimeException e) {
+        }
+
+        /** Only a check, telling nothing back. */
+        static Health of(Predicate<InferenceProvider> healthy) {
+            return healthy::test;
+        }
+    }
+
     /** Routing settings. */
     public record Policy(RoutingMode mode, int maxAttempts, Duration backoff) {
         public static final Policy DEFAULT = new Policy(RoutingMode.LOCAL_FIRST, 3, Duration.ofMillis(50));
@@ -51,17 +73,17 @@ public final class Router implements InferenceProvider {
     private final ModelInfo model;
     private final List<Runner> runners;
     private final Policy policy;
-    private final Predicate<InferenceProvider> healthy;
+    private final Health health;
     private final boolean forwardable;
 
-    public Router(ModelInfo model, List<Runner> runners, Policy policy, Predicate<InferenceProvider> healthy) {
+    public Router(ModelInfo model, List<Runner> runners, Policy policy, Health health) {
         if (runners.isEmpty()) {
             throw new IllegalArgumentException("a model needs at least one runner");
         }
         this.model = model;
         this.runners = List.copyOf(runners);
         this.policy = policy;
-        this.healthy = healthy;
+        this.health = health;
         this.forwardable = this.runners.stream().allMatch(r -> r.provider() instanceof OpenAiWire);
     }
 
@@ -141,25 +163,13 @@ public final class Router implements InferenceProvider {
         return route(Capability.COMPLETION, runner -> runner.provider().stream(request.withModel(runner.upstreamModel())));
     }
 
+    /** Embeddings through the same routing loop as generation: breakers, fallback, backoff. */
     @Override
     public EmbeddingResult embed(EmbeddingRequest request) {
-        RuntimeException last = null;
-        int attempt = 0;
-        for (Runner runner : candidates(Capability.EMBEDDINGS)) {
-            if (attempt++ >= policy.maxAttempts()) {
-                break;
-            }
-            try {
-                EmbeddingResult r = runner.provider().embed(new EmbeddingRequest(runner.upstreamModel(), request.inputs()));
-                runner.breaker().success();
-                return r;
-            } catch (RetriableException e) {
-                runner.breaker().failure();
-                last = e;
-                backoff(attempt);
-            }
-        }
-        throw noRunner(Capability.EMBEDDINGS, last);
+        Attempt<EmbeddingResult> a = attempt(Capability.EMBEDDINGS,
+                runner -> runner.provider().embed(new EmbeddingRequest(runner.upstreamModel(), request.inputs())));
+        a.runner().inFlight().decrementAndGet(); // a whole answer: done as soon as it is back
+        return a.value();
     }
 
     /** The runners that may take a request needing {@code capability}, best first. */
@@ -177,7 +187,7 @@ public final class Router implements InferenceProvider {
                 case REMOTE_ONLY -> !r.provider().local();
                 default -> true;
             };
-            if (allowedByMode && r.provider().capabilities().contains(capability) && healthy.test(r.provider())) {
+            if (allowedByMode && r.provider().capabilities().contains(capability) && health.healthy(r.provider())) {
                 list.add(r);
             }
         }
@@ -196,7 +206,7 @@ public final class Router implements InferenceProvider {
                 throw e;
             }
         });
-        return new Routed(a.value(), a.runner(), a.attempts());
+        return new Routed(a.value(), a.runner(), a.attempts(), health);
     }
 
     /** Whether every runner speaks the OpenAI wire, so requests can be forwarded as bytes (a gateway's {@link #plan}). */
@@ -251,12 +261,14 @@ public final class Router implements InferenceProvider {
         /** The runner has begun answering. */
         public void started(Runner r) {
             r.breaker().success();
+            tell(() -> health.succeeded(r.provider()));
         }
 
         /** The runner failed before it began; returns how long to wait before the next. */
         public Duration failed(Runner r, RuntimeException e) {
             r.inFlight().decrementAndGet();
             r.breaker().failure();
+            tell(() -> health.failed(r.provider(), e));
             last = e;
             return policy.backoff().multipliedBy(1L << Math.min(attempts - 1, 6));
         }
@@ -267,8 +279,9 @@ public final class Router implements InferenceProvider {
         }
 
         /** The answer broke off after it began: counted against the runner, never retried. */
-        public void brokeOff(Runner r) {
+        public void brokeOff(Runner r, RuntimeException e) {
             r.breaker().failure();
+            tell(() -> health.failed(r.provider(), e));
         }
 
         /** Why the request could not be served, once {@link #next()} gave null. */
@@ -303,8 +316,13 @@ public final class Router implements InferenceProvider {
                 + (last == null ? " (all are down or cooling off)" : "; last failure: " + last.getMessage()), last);
     }
 
-    private void backoff(int attempt) {
-        sleep(policy.backoff().multipliedBy(1L << Math.min(attempt - 1, 6)));
+    /** Health listeners must never break a request. */
+    private static void tell(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            System.getLogger("corral.routing").log(System.Logger.Level.WARNING, "health listener failed", e);
+        }
     }
 
     private static void sleep(Duration d) {
@@ -325,12 +343,14 @@ public final class Router implements InferenceProvider {
         private final TokenStream stream;
         private final Runner runner;
         private final int attempts;
+        private final Health health;
         private boolean closed;
 
-        Routed(TokenStream stream, Runner runner, int attempts) {
+        Routed(TokenStream stream, Runner runner, int attempts, Health health) {
             this.stream = stream;
             this.runner = runner;
             this.attempts = attempts;
+            this.health = health;
         }
 
         @Override
@@ -339,6 +359,7 @@ public final class Router implements InferenceProvider {
                 return stream.hasNext();
             } catch (RetriableException e) {
                 runner.breaker().failure(); // cut after tokens: counted, and told to the caller
+                tell(() -> health.failed(runner.provider(), e));
                 throw e;
             }
         }

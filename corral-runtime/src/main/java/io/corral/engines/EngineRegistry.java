@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -124,6 +125,7 @@ public final class EngineRegistry implements AutoCloseable {
     }
 
     private void up(OpenAiRemoteProvider r, Duration latency) {
+        probedDown.remove(r.id());
         CircuitBreaker b = breaker(r);
         EngineStatus.Status s = b.state() != CircuitBreaker.State.CLOSED || latency.toMillis() > 2000
                 ? EngineStatus.Status.DEGRADED : EngineStatus.Status.UP;
@@ -133,6 +135,7 @@ public final class EngineRegistry implements AutoCloseable {
     }
 
     private void down(OpenAiRemoteProvider r, String error) {
+        probedDown.add(r.id());
         EngineStatus old = status.get(r.id());
         status.put(r.id(), new EngineStatus(r.id(), r.type(), r.config().baseUrl(),
                 EngineStatus.Status.DOWN, -1, error, old == null ? null : old.lastSuccess(), ids(r)));
@@ -170,17 +173,17 @@ public final class EngineRegistry implements AutoCloseable {
                 runners.computeIfAbsent(m.id(), k -> new ArrayList<>()).add(runner);
                 infos.putIfAbsent(m.id(), m);
                 String pinned = p.id() + "/" + m.id();
-                table.put(pinned, new Router(withId(m, pinned), List.of(runner), policy, this::healthy));
+                table.put(pinned, new Router(withId(m, pinned), List.of(runner), policy, health));
             }
         }
-        runners.forEach((id, list) -> table.put(id, new Router(infos.get(id), list, policy, this::healthy)));
+        runners.forEach((id, list) -> table.put(id, new Router(infos.get(id), list, policy, health)));
         for (Alias a : aliases) {
             all.stream().filter(p -> p.id().equals(a.providerId())).findFirst().ifPresent(p -> {
                 ModelInfo base = p.models().stream().filter(m -> m.id().equals(a.providerModelId())).findFirst()
                         .orElse(new ModelInfo(a.providerModelId(), p.id(), 0, p.capabilities(), Map.of()));
                 Router.Policy own = a.mode() == null ? policy : new Router.Policy(a.mode(), policy.maxAttempts(), policy.backoff());
                 table.put(a.id(), new Router(new ModelInfo(a.id(), p.id(), base.contextLength(), base.capabilities(),
-                        base.metadata()), List.of(new Router.Runner(p, a.providerModelId(), breaker(p))), own, this::healthy));
+                        base.metadata()), List.of(new Router.Runner(p, a.providerModelId(), breaker(p))), own, health));
             });
         }
         models = table;
@@ -211,10 +214,37 @@ public final class EngineRegistry implements AutoCloseable {
         return timer::shutdownNow;
     }
 
-    private boolean healthy(InferenceProvider p) {
-        EngineStatus s = status.get(p.id());
-        return s == null || s.status() != EngineStatus.Status.DOWN;
-    }
+    /**
+     * Health as routing sees it: a host its probe found down is skipped until a probe finds it back; what
+     * requests meet shows at once (passive health): a failure makes the host degraded, or down while its
+     * breaker is open, with the failure as {@code last_error}; a success makes it up again.
+     */
+    private final Router.Health health = new Router.Health() {
+        @Override
+        public boolean healthy(InferenceProvider p) {
+            return !probedDown.contains(p.id());
+        }
+
+        @Override
+        public void succeeded(InferenceProvider p) {
+            EngineStatus s = status.get(p.id());
+            if (s != null && s.status() != EngineStatus.Status.UP) {
+                status.computeIfPresent(p.id(), (id, old) -> new EngineStatus(id, old.provider(), old.baseUrl(),
+                        EngineStatus.Status.UP, old.latencyMs(), old.lastError(), clock.instant(), old.models()));
+            }
+        }
+
+        @Override
+        public void failed(InferenceProvider p, RuntimeException e) {
+            EngineStatus.Status now = breaker(p).state() == CircuitBreaker.State.OPEN
+                    ? EngineStatus.Status.DOWN : EngineStatus.Status.DEGRADED;
+            status.computeIfPresent(p.id(), (id, old) -> new EngineStatus(id, old.provider(), old.baseUrl(), now,
+                    old.latencyMs(), e.getMessage(), old.lastSuccess(), old.models()));
+        }
+    };
+
+    /** Hosts whose last probe failed: routing skips them. */
+    private final Set<String> probedDown = ConcurrentHashMap.newKeySet();
 
     /**
      * The router for {@code id}: a known model, or, when hosts are marked {@code passthrough}, a router
@@ -232,7 +262,7 @@ public final class EngineRegistry implements AutoCloseable {
             return null;
         }
         return new Router(new ModelInfo(id, "passthrough", 0,
-                pass.getFirst().provider().capabilities(), Map.of("pinned_to", "passthrough")), pass, policy, this::healthy);
+                pass.getFirst().provider().capabilities(), Map.of("pinned_to", "passthrough")), pass, policy, health);
     }
 
     /** Every model, by the id requests use: merged ids first, then the engine-pinned ones. */

@@ -222,8 +222,9 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
             c.release();
         }
         if (stream && !end.finished() && !end.done()) {
-            plan.brokeOff(runner);
-            Errors.Mapped m = Errors.map(brokeOff(new EOFException("it ended without a finish reason")));
+            RuntimeException cut = brokeOff(new EOFException("it ended without a finish reason"));
+            plan.brokeOff(runner, cut);
+            Errors.Mapped m = Errors.map(cut);
             closeStream(m);
             releaseLink(keepAlive);
             finish(m.status());
@@ -288,8 +289,9 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
     /** A failure after our answer began: reported in the stream (or by closing a JSON answer), never retried. */
     private void brokeOffAfterStart(IOException e) {
         dropLink();
-        plan.brokeOff(runner);
-        Errors.Mapped m = Errors.map(brokeOff(e));
+        RuntimeException cut = brokeOff(e);
+        plan.brokeOff(runner, cut);
+        Errors.Mapped m = Errors.map(cut);
         if (stream) {
             closeStream(m);
             client.flush();
