@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -61,6 +62,20 @@ class ServeFlagsTest {
             corral.destroy();
             corral.waitFor();
         }
+    }
+
+    @Test
+    void modelAndRoutingFlags_besideAConfigFile_areRefused_notIgnored(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("run.yaml"), "server: {port: 0}\n");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process corral = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), "io.corral.cli.CorralCli", "serve", "--config", file.toString(),
+                "-m", "other.gguf", "--routing", "remote-only")).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("serve.log").toFile()).start();
+        assertThat(corral.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(corral.exitValue()).isNotZero();
+        assertThat(read(dir.resolve("serve.log"))).contains("--model, --routing cannot be combined with --config")
+                .doesNotContain("Exception");
     }
 
     private static String read(Path p) {

@@ -140,7 +140,23 @@ public final class LlamaCppEngine implements InferenceProvider {
     @Override
     public TokenStream stream(CompletionRequest request) {
         checkModel(request.model());
-        int[] prompt = model.tokenize(request.prompt(), true, false);
+        int[] prompt;
+        if (request.promptTokens() != null) {
+            prompt = new int[request.promptTokens().size()];
+            for (int i = 0; i < prompt.length; i++) {
+                int t = request.promptTokens().get(i);
+                if (t < 0 || t >= model.vocabSize()) {
+                    throw new InvalidRequestException("prompt", "prompt token " + t + " is not in the model's vocabulary (0.."
+                            + (model.vocabSize() - 1) + ")");
+                }
+                prompt[i] = t;
+            }
+            if (prompt.length == 0) {
+                throw new InvalidRequestException("prompt", "prompt has no tokens");
+            }
+        } else {
+            prompt = model.tokenize(request.prompt(), true, false);
+        }
         return start(prompt, request.sampling(), request.format(), List.of());
     }
 

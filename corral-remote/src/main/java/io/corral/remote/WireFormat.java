@@ -78,7 +78,14 @@ final class WireFormat {
     }
 
     static ObjectNode completion(String upstreamModel, CompletionRequest r) {
-        return common(upstreamModel, r.sampling(), r.format()).put("prompt", r.prompt());
+        ObjectNode o = common(upstreamModel, r.sampling(), r.format());
+        if (r.promptTokens() != null) {
+            ArrayNode tokens = o.putArray("prompt");
+            r.promptTokens().forEach(tokens::add);
+        } else {
+            o.put("prompt", r.prompt());
+        }
+        return o;
     }
 
     private static ObjectNode common(String model, SamplingParams s, ResponseFormat format) {

@@ -11,6 +11,7 @@ import io.corral.api.EmbeddingResult;
 import io.corral.api.FinishReason;
 import io.corral.api.TokenLogprob;
 import io.corral.api.TokenStream;
+import io.corral.api.Usage;
 import io.corral.server.http.AccessLog;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.Errors;
@@ -81,18 +82,18 @@ public final class OpenAiApi implements Routes.Api {
         String id = "chatcmpl-" + req.id();
         long now = System.currentTimeMillis() / 1000;
         generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
-                provider -> provider.stream(request), provider -> provider.chat(request),
-                r -> OpenAiResponses.chatCompletion(id, now, r), new ChatFrames(id, now));
+                List.of(new Call(provider -> provider.stream(request), provider -> provider.chat(request))),
+                r -> OpenAiResponses.chatCompletion(id, now, r.getFirst()), new ChatFrames(id, now));
     }
 
     private void completions(Request req, Response res) throws Exception {
         JsonNode body = Json.parse(req.body());
-        CompletionRequest request = OpenAiRequests.completion(body);
+        List<CompletionRequest> prompts = OpenAiRequests.completions(body);
         String id = "cmpl-" + req.id();
         long now = System.currentTimeMillis() / 1000;
-        generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
-                provider -> provider.stream(request), provider -> provider.complete(request),
-                r -> OpenAiResponses.completion(id, now, r), new CompletionFrames(id, now));
+        List<Call> calls = prompts.stream().map(p -> new Call(provider -> provider.stream(p), provider -> provider.complete(p))).toList();
+        generate(req, res, body, prompts.getFirst().model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
+                calls, r -> OpenAiResponses.completion(id, now, r), new CompletionFrames(id, now));
     }
 
     /** {@code input}: a string or an array of strings; {@code encoding_format}: float (default) or base64. */
@@ -164,21 +165,25 @@ public final class OpenAiApi implements Routes.Api {
         return inputs;
     }
 
-    /** The SSE frames of one endpoint. */
+    /** One generation of a request (a completions request has one per prompt): streamed, or whole. */
+    private record Call(Function<InferenceProvider, TokenStream> start, Function<InferenceProvider, ChatResult> ask) {
+    }
+
+    /** The SSE frames of one endpoint; {@code index} is the choice's (the prompt's) index. */
     interface Frames {
         ObjectNode first(String model);
 
         /** A text piece, with the log-probabilities of the tokens it came from (empty when not asked). */
-        ObjectNode delta(String model, String text, List<TokenLogprob> logprobs);
+        ObjectNode delta(String model, int index, String text, List<TokenLogprob> logprobs);
 
         /** The tool calls, sent whole after the text, or null. */
         default ObjectNode calls(ChatResult r) {
             return null;
         }
 
-        ObjectNode last(String model, ChatResult r);
+        ObjectNode last(String model, int index, ChatResult r);
 
-        ObjectNode usage(String model, ChatResult r);
+        ObjectNode usage(String model, Usage u);
     }
 
     /** The frames of {@code /v1/chat/completions}: a role frame, text deltas, tool calls, the finish, usage. */
@@ -187,7 +192,7 @@ public final class OpenAiApi implements Routes.Api {
             return OpenAiResponses.chatChunk(id, created, model, "assistant", "", null);
         }
 
-        public ObjectNode delta(String model, String text, List<TokenLogprob> lp) {
+        public ObjectNode delta(String model, int index, String text, List<TokenLogprob> lp) {
             return OpenAiResponses.chatChunk(id, created, model, null, text, null, lp);
         }
 
@@ -195,12 +200,12 @@ public final class OpenAiApi implements Routes.Api {
             return r.toolCalls().isEmpty() ? null : OpenAiResponses.toolCallChunk(id, created, r);
         }
 
-        public ObjectNode last(String model, ChatResult r) {
+        public ObjectNode last(String model, int index, ChatResult r) {
             return OpenAiResponses.chatChunk(id, created, model, null, null, OpenAiResponses.finishReason(r.finishReason()));
         }
 
-        public ObjectNode usage(String model, ChatResult r) {
-            return OpenAiResponses.usageChunk(id, "chat.completion.chunk", created, model, r.usage());
+        public ObjectNode usage(String model, Usage u) {
+            return OpenAiResponses.usageChunk(id, "chat.completion.chunk", created, model, u);
         }
     }
 
@@ -210,40 +215,86 @@ public final class OpenAiApi implements Routes.Api {
             return null;
         }
 
-        public ObjectNode delta(String model, String text, List<TokenLogprob> lp) {
-            return OpenAiResponses.completionChunk(id, created, model, text, null, lp);
+        public ObjectNode delta(String model, int index, String text, List<TokenLogprob> lp) {
+            return OpenAiResponses.completionChunk(id, created, model, index, text, null, lp);
         }
 
-        public ObjectNode last(String model, ChatResult r) {
-            return OpenAiResponses.completionChunk(id, created, model, "",
+        public ObjectNode last(String model, int index, ChatResult r) {
+            return OpenAiResponses.completionChunk(id, created, model, index, "",
                     OpenAiResponses.finishReason(r.finishReason()), List.of());
         }
 
-        public ObjectNode usage(String model, ChatResult r) {
-            return OpenAiResponses.usageChunk(id, "text_completion", created, model, r.usage());
+        public ObjectNode usage(String model, Usage u) {
+            return OpenAiResponses.usageChunk(id, "text_completion", created, model, u);
         }
     }
 
     private void generate(Request req, Response res, JsonNode body, String model, boolean stream, boolean includeUsage,
-                          Function<InferenceProvider, TokenStream> start, Function<InferenceProvider, ChatResult> ask,
-                          Function<ChatResult, ObjectNode> whole, Frames frames) throws Exception {
+                          List<Call> calls, Function<List<ChatResult>, ObjectNode> whole, Frames frames) throws Exception {
         req.model(model);
         try (AutoCloseable admitted = models.admit(model)) {
+            InferenceProvider provider = models.get(model).provider();
             if (!stream) {
-                ChatResult r = ask.apply(models.get(model).provider());
-                req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
-                log.content(req, body, r.text());
-                servedBy(res, r);
-                res.json(200, whole.apply(r));
+                List<ChatResult> results = new ArrayList<>();
+                for (Call c : calls) {
+                    results.add(c.ask().apply(provider));
+                }
+                Usage u = total(results);
+                req.tokens(u.promptTokens(), u.completionTokens());
+                log.content(req, body, results.getFirst().text());
+                servedBy(res, results.getFirst());
+                res.json(200, whole.apply(results));
                 return;
             }
-            TokenStream tokens = start.apply(models.get(model).provider());
-            try (tokens; AutoCloseable tracked = streams.track(tokens)) {
-                ChatResult r = streamFrames(req, res.events(), model, includeUsage, tokens, frames);
-                if (r != null) {
-                    log.content(req, body, r.text());
+            EventStream sse = null;
+            List<ChatResult> results = new ArrayList<>();
+            for (int i = 0; i < calls.size(); i++) {
+                TokenStream tokens = calls.get(i).start().apply(provider);
+                try (tokens; AutoCloseable tracked = streams.track(tokens)) {
+                    if (sse == null) {
+                        sse = res.events();
+                        ObjectNode first = frames.first(model);
+                        if (first != null && !send(sse, first, tokens)) {
+                            return;
+                        }
+                    }
+                    ChatResult r = streamFrames(req, sse, model, i, tokens, frames);
+                    if (r == null) {
+                        return; // failed or stopped: the stream has been ended
+                    }
+                    results.add(r);
                 }
             }
+            Usage u = total(results);
+            req.tokens(u.promptTokens(), u.completionTokens());
+            if (includeUsage) {
+                sse.data(frames.usage(model, u));
+            }
+            sse.done();
+            log.content(req, body, results.getFirst().text());
+        }
+    }
+
+    private static Usage total(List<ChatResult> results) {
+        int prompt = 0;
+        int cached = 0;
+        int completion = 0;
+        for (ChatResult r : results) {
+            prompt += r.usage().promptTokens();
+            cached += r.usage().cachedTokens();
+            completion += r.usage().completionTokens();
+        }
+        return new Usage(prompt, cached, completion);
+    }
+
+    /** Sends a frame; false (and the engine stopped) when the client has left. */
+    private static boolean send(EventStream sse, ObjectNode frame, TokenStream tokens) {
+        try {
+            sse.data(frame);
+            return true;
+        } catch (EventStream.ClientGone gone) {
+            tokens.cancel();
+            throw gone;
         }
     }
 
@@ -253,21 +304,18 @@ public final class OpenAiApi implements Routes.Api {
         res.header("X-Corral-Attempts", Integer.toString(r.metrics().attempts()));
     }
 
-    /** Streams the answer; returns its result, or null when the client left or it failed. */
-    private ChatResult streamFrames(Request req, EventStream sse, String model, boolean includeUsage, TokenStream tokens,
-                                    Frames frames) {
+    /**
+     * Streams one choice's pieces and its finish; returns its result, or null when it failed or the server
+     * is stopping (then the stream has been ended with an error event). A client that left stops the engine.
+     */
+    private ChatResult streamFrames(Request req, EventStream sse, String model, int index, TokenStream tokens, Frames frames) {
         try {
-            ObjectNode first = frames.first(model);
-            if (first != null) {
-                sse.data(first);
-            }
             while (tokens.hasNext()) {
                 String piece = tokens.next();
                 req.firstToken();
-                sse.data(frames.delta(model, piece, tokens.takeLogprobs()));
+                sse.data(frames.delta(model, index, piece, tokens.takeLogprobs()));
             }
             ChatResult r = tokens.result();
-            req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
             if (streams.stopping() && r.finishReason() == FinishReason.CANCELLED) {
                 sse.fail(Errors.SHUTTING_DOWN);
                 return null;
@@ -276,11 +324,7 @@ public final class OpenAiApi implements Routes.Api {
             if (calls != null) {
                 sse.data(calls);
             }
-            sse.data(frames.last(model, r));
-            if (includeUsage) {
-                sse.data(frames.usage(model, r));
-            }
-            sse.done();
+            sse.data(frames.last(model, index, r));
             return r;
         } catch (EventStream.ClientGone gone) {
             tokens.cancel(); // the client left: stop the engine now

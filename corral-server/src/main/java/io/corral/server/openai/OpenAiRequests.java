@@ -98,21 +98,57 @@ final class OpenAiRequests {
         return new ToolChoice.Named(name);
     }
 
-    static CompletionRequest completion(JsonNode body) {
+    /**
+     * The prompts of a completions request, one request each: {@code prompt} is a string, an array of
+     * strings, an array of token ids, or an array of such arrays, as OpenAI accepts.
+     */
+    static List<CompletionRequest> completions(JsonNode body) {
         JsonNode prompt = body.get("prompt");
-        String text;
-        if (prompt != null && prompt.isTextual()) {
-            text = prompt.asText();
-        } else if (prompt != null && prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
-            text = prompt.get(0).asText();
-        } else {
-            throw ApiException.badRequest("prompt", "prompt must be a string");
-        }
         SamplingParams sampling = sampling(body);
         if (has(body, "logprobs")) { // the legacy API: an integer, the number of alternatives
             sampling = sampling.toBuilder().logprobs((int) integer(body, "logprobs")).build();
         }
-        return new CompletionRequest(model(body), text, sampling, format(body));
+        String model = model(body);
+        ResponseFormat format = format(body);
+        List<CompletionRequest> requests = new ArrayList<>();
+        String shape = "prompt must be a string, an array of strings, an array of token ids or an array of such arrays";
+        if (prompt != null && prompt.isTextual()) {
+            requests.add(new CompletionRequest(model, prompt.asText(), sampling, format));
+        } else if (prompt != null && prompt.isArray() && !prompt.isEmpty()) {
+            if (prompt.get(0).isIntegralNumber()) {
+                requests.add(CompletionRequest.ofTokens(model, tokens(prompt, shape), sampling, format));
+            } else {
+                if (prompt.size() > MAX_PROMPTS) {
+                    throw ApiException.badRequest("prompt", "prompt has " + prompt.size() + " items; at most " + MAX_PROMPTS + " are allowed");
+                }
+                for (JsonNode p : prompt) {
+                    if (p.isTextual()) {
+                        requests.add(new CompletionRequest(model, p.asText(), sampling, format));
+                    } else if (p.isArray() && !p.isEmpty()) {
+                        requests.add(CompletionRequest.ofTokens(model, tokens(p, shape), sampling, format));
+                    } else {
+                        throw ApiException.badRequest("prompt", shape);
+                    }
+                }
+            }
+        } else {
+            throw ApiException.badRequest("prompt", shape);
+        }
+        return requests;
+    }
+
+    /** The most prompts one completions request may carry (each is generated in turn). */
+    static final int MAX_PROMPTS = 16;
+
+    private static List<Integer> tokens(JsonNode array, String shape) {
+        List<Integer> tokens = new ArrayList<>();
+        for (JsonNode t : array) {
+            if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0) {
+                throw ApiException.badRequest("prompt", shape + " (token ids are whole numbers >= 0)");
+            }
+            tokens.add(t.asInt());
+        }
+        return tokens;
     }
 
     private static ChatMessage message(JsonNode m, String where) {
@@ -198,6 +234,7 @@ final class OpenAiRequests {
         if (has(body, "n") && integer(body, "n") != 1) {
             throw ApiException.badRequest("n", "only n=1 is supported");
         }
+        logitBias(body.get("logit_bias"));
         JsonNode stop = body.get("stop");
         if (stop != null && !stop.isNull()) {
             List<String> stops = new ArrayList<>();
@@ -211,6 +248,28 @@ final class OpenAiRequests {
             b.stop(stops);
         }
         return b.build();
+    }
+
+    /**
+     * {@code logit_bias}: a map from token ids to biases in [-100, 100], checked as OpenAI checks it.
+     * Corral's engines do not apply it yet; a malformed one is refused, not ignored.
+     */
+    static void logitBias(JsonNode bias) {
+        if (bias == null || bias.isNull()) {
+            return;
+        }
+        if (!bias.isObject()) {
+            throw ApiException.badRequest("logit_bias", "logit_bias must be an object mapping token ids to numbers");
+        }
+        for (var e : bias.properties()) {
+            if (!e.getKey().matches("\\d{1,9}")) {
+                throw ApiException.badRequest("logit_bias", "logit_bias key '" + e.getKey() + "' is not a token id");
+            }
+            JsonNode v = e.getValue();
+            if (!v.isNumber() || v.asDouble() < -100 || v.asDouble() > 100) {
+                throw ApiException.badRequest("logit_bias", "logit_bias value for token " + e.getKey() + " must be a number in [-100, 100]");
+            }
+        }
     }
 
     static ResponseFormat format(JsonNode body) {

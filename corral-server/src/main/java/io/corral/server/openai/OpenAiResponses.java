@@ -170,22 +170,33 @@ final class OpenAiResponses {
         return o;
     }
 
-    static ObjectNode completion(String id, long created, ChatResult r) {
-        ObjectNode o = base(id, "text_completion", created, r.metrics().model());
-        ObjectNode choice = o.putArray("choices").addObject();
-        choice.put("index", 0);
-        choice.put("text", r.text());
-        choice.set("logprobs", completionLogprobs(r.logprobs()));
-        choice.put("finish_reason", finishReason(r.finishReason()));
-        o.set("usage", usage(r.usage()));
+    /** One choice per prompt, in order; usage summed over them. */
+    static ObjectNode completion(String id, long created, java.util.List<ChatResult> results) {
+        ObjectNode o = base(id, "text_completion", created, results.getFirst().metrics().model());
+        ArrayNode choices = o.putArray("choices");
+        int prompt = 0;
+        int cached = 0;
+        int completion = 0;
+        for (int i = 0; i < results.size(); i++) {
+            ChatResult r = results.get(i);
+            ObjectNode choice = choices.addObject();
+            choice.put("index", i);
+            choice.put("text", r.text());
+            choice.set("logprobs", completionLogprobs(r.logprobs()));
+            choice.put("finish_reason", finishReason(r.finishReason()));
+            prompt += r.usage().promptTokens();
+            cached += r.usage().cachedTokens();
+            completion += r.usage().completionTokens();
+        }
+        o.set("usage", usage(new Usage(prompt, cached, completion)));
         return o;
     }
 
-    static ObjectNode completionChunk(String id, long created, String model, String text, String finish,
+    static ObjectNode completionChunk(String id, long created, String model, int index, String text, String finish,
                                       java.util.List<TokenLogprob> logprobs) {
         ObjectNode o = base(id, "text_completion", created, model);
         ObjectNode choice = o.putArray("choices").addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         choice.put("text", text);
         choice.set("logprobs", completionLogprobs(logprobs));
         if (finish == null) {
