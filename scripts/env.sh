@@ -30,10 +30,11 @@ export PATH="$JAVA_HOME/bin:$PATH"
 # Maven 3.8 on JDK 25: silence its (harmless) sun.misc.Unsafe warnings
 export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 
-need_tools() { # installs Maven and npm from the distribution when missing (root, Debian)
-  local missing=()
+need_tools() { # installs Maven, npm and any package named as an argument (e.g. prometheus) when missing (root, Debian)
+  local missing=() p
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+  for p in "$@"; do command -v "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if [[ ${#missing[@]} -gt 0 ]]; then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
       echo "corral: installing ${missing[*]} with apt-get" >&2

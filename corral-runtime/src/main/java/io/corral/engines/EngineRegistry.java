@@ -279,6 +279,15 @@ public final class EngineRegistry implements AutoCloseable {
         return new ArrayList<>(status.values());
     }
 
+    /** Each remote host's circuit breaker state, by engine id. */
+    public Map<String, CircuitBreaker.State> breakerStates() {
+        Map<String, CircuitBreaker.State> states = new LinkedHashMap<>();
+        for (OpenAiRemoteProvider r : remotes) {
+            states.put(r.id(), breaker(r).state());
+        }
+        return states;
+    }
+
     public EngineStatus engine(String id) {
         return status.get(id);
     }

@@ -17,6 +17,8 @@ import io.corral.server.http.Streams;
 import io.corral.server.http.TrustedProxies;
 import io.corral.server.llamastack.LlamaStackApi;
 import io.corral.server.openai.OpenAiApi;
+import io.corral.server.telemetry.ServerMetrics;
+import io.corral.server.telemetry.TelemetryApi;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
 import io.corral.spi.OpenAiWire;
@@ -61,8 +63,12 @@ public final class CorralServer implements AutoCloseable {
         if (registry != null) {
             routes.add(new EnginesApi(registry, models));
         }
+        ServerMetrics metrics = new ServerMetrics(models, registry);
+        routes.add(new TelemetryApi(metrics));
+        List<RequestListener> all = new ArrayList<>(listeners);
+        all.add(metrics);
         Pipeline pipeline = new Pipeline(routes, new ApiKeys(config.apiKeys()), TrustedProxies.of(config.trustedProxies()),
-                accessLog, listeners);
+                accessLog, all);
         this.loops = EventLoops.start();
         boolean forwarding = !config.logContent()
                 && (registry != null ? registry.providers() : providers).stream().anyMatch(CorralServer::remote);
