@@ -15,6 +15,8 @@ import io.corral.spi.Capability;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
 import io.corral.spi.OpenAiWire;
+import io.corral.spi.Span;
+import io.corral.spi.Spans;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -168,7 +170,8 @@ public final class Router implements InferenceProvider {
     public EmbeddingResult embed(EmbeddingRequest request) {
         Attempt<EmbeddingResult> a = attempt(Capability.EMBEDDINGS,
                 runner -> runner.provider().embed(new EmbeddingRequest(runner.upstreamModel(), request.inputs())));
-        a.runner().inFlight().decrementAndGet(); // a whole answer: done as soon as it is back
+        a.plan().generation().set("gen_ai.usage.input_tokens", a.value().promptTokens());
+        a.plan().released(a.runner()); // a whole answer: done as soon as it is back
         return a.value();
     }
 
@@ -206,7 +209,7 @@ public final class Router implements InferenceProvider {
                 throw e;
             }
         });
-        return new Routed(a.value(), a.runner(), a.attempts(), health);
+        return new Routed(a.value(), a.runner(), a.plan());
     }
 
     /** Whether every runner speaks the OpenAI wire, so requests can be forwarded as bytes (a gateway's {@link #plan}). */
@@ -216,29 +219,36 @@ public final class Router implements InferenceProvider {
 
     /**
      * The routing loop's steps, for a caller that cannot block between them (an event-loop gateway):
-     * {@link Plan#next()} gives the runner to try, and the caller reports how it went.
-     * {@link #stream} and the other calls run the same plan on the caller's thread.
+     * {@link Plan#next()} gives the runner to try, and the caller reports how it went. Each try is a span
+     * ({@code corral.router.attempt}, with the runner, the attempt number and the outcome) holding the
+     * generation's span ({@code chat <model>}, with the {@code gen_ai.*} attributes), both children of
+     * {@code parent}. {@link #stream} and the other calls run the same plan on the caller's thread, under
+     * its current span.
      */
-    public Plan plan(Capability needed) {
+    public Plan plan(Capability needed, Span parent) {
         List<Runner> candidates = candidates(needed);
         if (candidates.isEmpty() && runners.stream().noneMatch(r -> r.provider().capabilities().contains(needed))) {
             throw new InvalidRequestException("model", "model " + model.id() + " has no runner that can do "
                     + needed.name().toLowerCase());
         }
-        return new Plan(needed, candidates);
+        return new Plan(needed, candidates, parent);
     }
 
     /** One request's way through the candidates: at most {@code maxAttempts} tries, skipping open breakers. */
     public final class Plan {
         private final Capability needed;
         private final List<Runner> candidates;
+        private final Span parent;
         private int index;
         private int attempts;
         private RuntimeException last;
+        private Span attempt = Span.NOOP;    // the try under way
+        private Span generation = Span.NOOP;
 
-        private Plan(Capability needed, List<Runner> candidates) {
+        private Plan(Capability needed, List<Runner> candidates, Span parent) {
             this.needed = needed;
             this.candidates = candidates;
+            this.parent = parent;
         }
 
         /** The next runner to try, now counted as loaded; null when none is left (then {@link #exhausted()}). */
@@ -248,6 +258,16 @@ public final class Router implements InferenceProvider {
                 if (r.breaker().allow()) {
                     attempts++;
                     r.inFlight().incrementAndGet();
+                    String operation = switch (needed) {
+                        case COMPLETION -> "text_completion";
+                        case EMBEDDINGS -> "embeddings";
+                        default -> "chat";
+                    };
+                    attempt = parent.child("corral.router.attempt").set("corral.model", model.id())
+                            .set("corral.runner", r.provider().id()).set("corral.attempt", attempts);
+                    generation = attempt.child(operation + " " + r.upstreamModel())
+                            .set("gen_ai.operation.name", operation).set("gen_ai.request.model", r.upstreamModel())
+                            .set("gen_ai.provider.name", r.provider().vendor());
                     return r;
                 }
             }
@@ -258,9 +278,15 @@ public final class Router implements InferenceProvider {
             return attempts;
         }
 
+        /** The span of the generation under way, for its usage and timings. */
+        public Span generation() {
+            return generation;
+        }
+
         /** The runner has begun answering. */
         public void started(Runner r) {
             r.breaker().success();
+            attempt.set("corral.outcome", "served");
             tell(() -> health.succeeded(r.provider()));
         }
 
@@ -268,6 +294,8 @@ public final class Router implements InferenceProvider {
         public Duration failed(Runner r, RuntimeException e) {
             r.inFlight().decrementAndGet();
             r.breaker().failure();
+            generation.fail(e).end();
+            attempt.set("corral.outcome", e instanceof RetriableException ? "failed" : "refused").fail(e).end();
             tell(() -> health.failed(r.provider(), e));
             last = e;
             return policy.backoff().multipliedBy(1L << Math.min(attempts - 1, 6));
@@ -276,12 +304,33 @@ public final class Router implements InferenceProvider {
         /** The runner is done with the request (after {@link #started}, or refused it for good). */
         public void released(Runner r) {
             r.inFlight().decrementAndGet();
+            generation.end();
+            attempt.end();
+        }
+
+        /** The request itself was wrong (the runner refused it for good): no other runner is tried. */
+        public void refused(Runner r, RuntimeException e) {
+            generation.fail(e);
+            attempt.set("corral.outcome", "refused").fail(e);
+            released(r);
         }
 
         /** The answer broke off after it began: counted against the runner, never retried. */
         public void brokeOff(Runner r, RuntimeException e) {
             r.breaker().failure();
+            generation.fail(e);
+            attempt.set("corral.outcome", "broke_off").fail(e);
             tell(() -> health.failed(r.provider(), e));
+        }
+
+        /** Records what the generation used and how fast it went, on its span. */
+        public void finished(ChatResult r) {
+            generation.set("gen_ai.response.model", r.metrics().model() == null ? "" : r.metrics().model())
+                    .set("gen_ai.usage.input_tokens", r.usage().promptTokens())
+                    .set("gen_ai.usage.output_tokens", r.usage().completionTokens())
+                    .set("gen_ai.response.finish_reasons", r.finishReason().name().toLowerCase())
+                    .set("corral.time_to_first_token_ms", r.metrics().timeToFirstToken().toNanos() / 1e6)
+                    .set("corral.tokens_per_second", r.metrics().tokensPerSecond());
         }
 
         /** Why the request could not be served, once {@link #next()} gave null. */
@@ -290,21 +339,21 @@ public final class Router implements InferenceProvider {
         }
     }
 
-    private record Attempt<T>(T value, Runner runner, int attempts) {
+    private record Attempt<T>(T value, Runner runner, Plan plan) {
     }
 
     /** The routing loop on the caller's thread: the plan's runners best first, a retriable failure moves on. */
     private <T> Attempt<T> attempt(Capability needed, Function<Runner, T> start) {
-        Plan plan = plan(needed);
+        Plan plan = plan(needed, Spans.current());
         for (Runner runner; (runner = plan.next()) != null; ) {
             try {
                 T started = start.apply(runner);
                 plan.started(runner);
-                return new Attempt<>(started, runner, plan.attempts());
+                return new Attempt<>(started, runner, plan);
             } catch (RetriableException e) {
                 sleep(plan.failed(runner, e));
             } catch (RuntimeException e) {
-                plan.released(runner);
+                plan.refused(runner, e);
                 throw e; // the request itself is wrong: another runner would refuse it too
             }
         }
@@ -338,19 +387,20 @@ public final class Router implements InferenceProvider {
         // runners belong to their registry
     }
 
-    /** A stream that counts its runner's load, records a mid-stream failure, and reports the attempts. */
+    /** A stream that counts its runner's load, records a mid-stream failure and its usage, and reports the attempts. */
     private static final class Routed implements TokenStream {
         private final TokenStream stream;
         private final Runner runner;
+        private final Plan plan;
         private final int attempts;
-        private final Health health;
         private boolean closed;
+        private boolean recorded;
 
-        Routed(TokenStream stream, Runner runner, int attempts, Health health) {
+        Routed(TokenStream stream, Runner runner, Plan plan) {
             this.stream = stream;
             this.runner = runner;
-            this.attempts = attempts;
-            this.health = health;
+            this.plan = plan;
+            this.attempts = plan.attempts();
         }
 
         @Override
@@ -358,8 +408,7 @@ public final class Router implements InferenceProvider {
             try {
                 return stream.hasNext();
             } catch (RetriableException e) {
-                runner.breaker().failure(); // cut after tokens: counted, and told to the caller
-                tell(() -> health.failed(runner.provider(), e));
+                plan.brokeOff(runner, e); // cut after tokens: counted, and told to the caller
                 throw e;
             }
         }
@@ -382,6 +431,10 @@ public final class Router implements InferenceProvider {
         @Override
         public ChatResult result() {
             ChatResult r = stream.result();
+            if (!recorded) {
+                recorded = true;
+                plan.finished(r);
+            }
             return r.withMetrics(r.metrics().withAttempts(attempts));
         }
 
@@ -394,8 +447,8 @@ public final class Router implements InferenceProvider {
         public void close() {
             if (!closed) {
                 closed = true;
-                runner.inFlight().decrementAndGet();
                 stream.close();
+                plan.released(runner);
             }
         }
     }

@@ -19,6 +19,9 @@ import io.corral.server.llamastack.LlamaStackApi;
 import io.corral.server.openai.OpenAiApi;
 import io.corral.server.telemetry.ServerMetrics;
 import io.corral.server.telemetry.TelemetryApi;
+import io.corral.server.telemetry.TracesApi;
+import io.corral.server.telemetry.Tracing;
+import io.corral.telemetry.Telemetry;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
 import io.corral.spi.OpenAiWire;
@@ -49,7 +52,7 @@ public final class CorralServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
-                         List<RequestListener> listeners) {
+                         List<RequestListener> listeners, Telemetry telemetry) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -64,11 +67,11 @@ public final class CorralServer implements AutoCloseable {
             routes.add(new EnginesApi(registry, models));
         }
         ServerMetrics metrics = new ServerMetrics(models, registry);
-        routes.add(new TelemetryApi(metrics));
+        routes.add(new TelemetryApi(metrics)).add(new TracesApi(telemetry));
         List<RequestListener> all = new ArrayList<>(listeners);
         all.add(metrics);
         Pipeline pipeline = new Pipeline(routes, new ApiKeys(config.apiKeys()), TrustedProxies.of(config.trustedProxies()),
-                accessLog, all);
+                accessLog, all, new Tracing(telemetry));
         this.loops = EventLoops.start();
         boolean forwarding = !config.logContent()
                 && (registry != null ? registry.providers() : providers).stream().anyMatch(CorralServer::remote);
@@ -87,14 +90,24 @@ public final class CorralServer implements AutoCloseable {
         return p instanceof OpenAiWire || p instanceof Router r && r.forwardable();
     }
 
-    /** Starts serving {@code providers}; returns once the port is bound. */
+    /** Starts serving {@code providers}, untraced; returns once the port is bound. */
     public static CorralServer start(ServerConfig config, List<InferenceProvider> providers) {
-        return start(new CorralServer(config, providers, null, List.of()));
+        return start(config, providers, Telemetry.off());
     }
 
-    /** Starts serving the models of {@code registry} (discovered already), with {@code /v1/engines}. */
+    /** Starts serving {@code providers}, traced by {@code telemetry} (which the caller closes after the server). */
+    public static CorralServer start(ServerConfig config, List<InferenceProvider> providers, Telemetry telemetry) {
+        return start(new CorralServer(config, providers, null, List.of(), telemetry));
+    }
+
+    /** Starts serving the models of {@code registry} (discovered already), with {@code /v1/engines}, untraced. */
     public static CorralServer start(ServerConfig config, EngineRegistry registry) {
-        return start(new CorralServer(config, registry.routers(), registry, List.of()));
+        return start(config, registry, Telemetry.off());
+    }
+
+    /** Starts serving the models of {@code registry}, traced by {@code telemetry} (which the caller closes after the server). */
+    public static CorralServer start(ServerConfig config, EngineRegistry registry, Telemetry telemetry) {
+        return start(new CorralServer(config, registry.routers(), registry, List.of(), telemetry));
     }
 
     private static CorralServer start(CorralServer s) {

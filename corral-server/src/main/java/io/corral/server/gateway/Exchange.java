@@ -93,7 +93,7 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
     void start(Router router, io.corral.spi.Capability needs) {
         try {
             admitted = gateway.models().admit(scan.model());
-            plan = router.plan(needs);
+            plan = router.plan(needs, request.span());
         } catch (RuntimeException e) {
             refuse(Errors.map(e));
             return;
@@ -280,7 +280,7 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
             runner = null;
             loop.schedule(this::tryNext, wait.toNanos(), TimeUnit.NANOSECONDS);
         } else {
-            plan.released(runner);
+            plan.refused(runner, e);
             runner = null;
             refuse(Errors.map(e));
         }

@@ -1,5 +1,8 @@
 package io.corral.server.http;
 
+import io.corral.spi.Span;
+import io.corral.spi.Spans;
+
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
 
@@ -13,6 +16,14 @@ import java.util.concurrent.ThreadFactory;
  */
 public final class Pipeline {
 
+    /** Starts a request's span (from its {@code traceparent} and {@code baggage}, when it has them). */
+    @FunctionalInterface
+    public interface Tracer {
+        Tracer NONE = r -> Span.NOOP;
+
+        Span start(Request request);
+    }
+
     /** Forwards a request as its bytes, or declines (then it is decoded). Called on the event loop. */
     public interface Forwarder {
         boolean forward(Connection client, Request request);
@@ -25,10 +36,13 @@ public final class Pipeline {
     private final TrustedProxies proxies;
     private final AccessLog accessLog;
     private final List<RequestListener> listeners;
+    private final Tracer tracer;
     private final ThreadFactory threads = Thread.ofVirtual().name("corral-request-", 0).factory();
     private volatile Forwarder forwarder;
 
-    public Pipeline(Routes routes, ApiKeys keys, TrustedProxies proxies, AccessLog accessLog, List<RequestListener> listeners) {
+    public Pipeline(Routes routes, ApiKeys keys, TrustedProxies proxies, AccessLog accessLog, List<RequestListener> listeners,
+                    Tracer tracer) {
+        this.tracer = tracer;
         this.routes = routes;
         this.keys = keys;
         this.proxies = proxies;
@@ -47,10 +61,18 @@ public final class Pipeline {
     /** Takes a request that has been read whole, on its connection's event loop. */
     void accept(Connection c, Request req) {
         req.stamp(Ids.next(), proxies.client(c.peerAddress(), req.header("X-Forwarded-For")));
+        Routes.Match m = routes.match(req.method(), req.path());
+        if (m.route() != null) {
+            req.matched(m.route().pattern(), m.params());
+        }
+        try {
+            req.span(tracer.start(req));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "tracing failed", e); // a request is served untraced, not refused
+        }
         for (RequestListener l : listeners) {
             guarded(l, () -> l.started(req));
         }
-        Routes.Match m = routes.match(req.method(), req.path());
         try {
             if (!req.path().equals("/v1/health") && !req.path().equals("/health")) {
                 keys.check(req.header("Authorization"));
@@ -65,7 +87,6 @@ public final class Pipeline {
             refuse(c, req, e);
             return;
         }
-        req.matched(m.route().pattern(), m.params());
         Forwarder f = forwarder;
         if (m.route().forwardable() && f != null && f.forward(c, req)) {
             return; // the gateway answers and calls finish
@@ -88,7 +109,10 @@ public final class Pipeline {
         Response res = new Response(c, req.id());
         int status;
         try {
-            h.handle(req, res);
+            Spans.within(req.span(), () -> {
+                h.handle(req, res);
+                return null;
+            });
             status = res.status();
         } catch (Throwable t) {
             Errors.Mapped m = Errors.map(t);
@@ -102,6 +126,9 @@ public final class Pipeline {
                 res.json(m.status(), Errors.body(m));
             }
             status = m.status();
+            if (status >= 500) {
+                req.span().fail(t);
+            }
         }
         res.end();
         finish(c, req, status);
@@ -110,6 +137,15 @@ public final class Pipeline {
     /** The request is answered: access log, listeners, and the connection may take its next request. */
     public void finish(Connection c, Request req, int status) {
         accessLog.log(req, status);
+        Span span = req.span();
+        span.set("http.response.status_code", status);
+        if (req.model() != null) {
+            span.set("gen_ai.request.model", req.model());
+        }
+        if (req.promptTokens() >= 0) {
+            span.set("gen_ai.usage.input_tokens", req.promptTokens()).set("gen_ai.usage.output_tokens", req.completionTokens());
+        }
+        span.end();
         for (RequestListener l : listeners) {
             guarded(l, () -> l.finished(req, status));
         }

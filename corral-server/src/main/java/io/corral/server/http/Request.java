@@ -1,5 +1,6 @@
 package io.corral.server.http;
 
+import io.corral.spi.Span;
 import io.netty.handler.codec.http.HttpHeaders;
 
 import java.net.InetSocketAddress;
@@ -27,6 +28,7 @@ public final class Request {
     private volatile long promptTokens = -1;
     private volatile long completionTokens = -1;
     private volatile long firstTokenNanos;
+    private Span span = Span.NOOP;
 
     public Request(String method, String uri, HttpHeaders headers, byte[] body, InetSocketAddress peer) {
         this.method = method;
@@ -124,6 +126,15 @@ public final class Request {
     /** When the first token went out, or 0. */
     public long firstTokenNanos() {
         return firstTokenNanos;
+    }
+
+    /** This request's span: every span of its steps (attempts, generation, later tools and shields) is inside it. */
+    public Span span() {
+        return span;
+    }
+
+    void span(Span span) {
+        this.span = span;
     }
 
     void stamp(String id, String client) {

@@ -79,6 +79,7 @@ public final class OpenAiApi implements Routes.Api {
     private void chat(Request req, Response res) throws Exception {
         JsonNode body = Json.parse(req.body());
         ChatRequest request = OpenAiRequests.chat(body);
+        OpenAiRequests.metadata(body).forEach((k, v) -> req.span().set(k, v)); // the client finds its trace by them
         String id = "chatcmpl-" + req.id();
         long now = System.currentTimeMillis() / 1000;
         generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),

@@ -251,6 +251,29 @@ final class OpenAiRequests {
     }
 
     /**
+     * {@code metadata}: at most 16 string pairs (keys up to 64 characters, values up to 512), as OpenAI
+     * bounds it; they become attributes of the request's trace.
+     */
+    static java.util.Map<String, String> metadata(JsonNode body) {
+        JsonNode m = body.get("metadata");
+        java.util.Map<String, String> pairs = new java.util.LinkedHashMap<>();
+        if (m == null || m.isNull()) {
+            return pairs;
+        }
+        if (!m.isObject() || m.size() > 16) {
+            throw ApiException.badRequest("metadata", "metadata must be an object of at most 16 string pairs");
+        }
+        for (var e : m.properties()) {
+            if (!e.getValue().isTextual() || e.getKey().length() > 64 || e.getValue().asText().length() > 512) {
+                throw ApiException.badRequest("metadata", "metadata '" + e.getKey() + "' must be a string of at most 512 "
+                        + "characters, its key at most 64");
+            }
+            pairs.put(e.getKey(), e.getValue().asText());
+        }
+        return pairs;
+    }
+
+    /**
      * {@code logit_bias}: a map from token ids to biases in [-100, 100], checked as OpenAI checks it.
      * Corral's engines do not apply it yet; a malformed one is refused, not ignored.
      */

@@ -1,0 +1,129 @@
+package io.corral.telemetry;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Where traces go. Sinks, as Llama Stack's telemetry provider names them: {@code otel_trace} (OTLP over
+ * HTTP to {@code otlpEndpoint}) and {@code sqlite} (the built-in store that the query routes read); none
+ * means tracing is off.
+ *
+ * @param otlpEndpoint the collector's base URL ({@code http://host:4318}) or its traces URL ({@code .../v1/traces})
+ * @param otlpHeaders  sent with every export (a collector's API key)
+ * @param sqlitePath   the trace store's file
+ * @param maxSpans     the store keeps at most this many spans, the oldest dropped first
+ * @param retention    and none older than this
+ */
+public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEndpoint, Map<String, String> otlpHeaders,
+                              Duration otlpTimeout, Path sqlitePath, int maxSpans, Duration retention) {
+
+    public static final Set<String> SINKS = Set.of("otel_trace", "sqlite", "console");
+
+    public TelemetryConfig {
+        sinks = Set.copyOf(sinks);
+        otlpHeaders = Map.copyOf(otlpHeaders);
+        for (String s : sinks) {
+            if (!SINKS.contains(s)) {
+                throw new IllegalArgumentException("unknown telemetry sink '" + s + "' (expected one of " + new java.util.TreeSet<>(SINKS) + ")");
+            }
+        }
+        if (sinks.contains("otel_trace") && otlpEndpoint == null) {
+            throw new IllegalArgumentException("the otel_trace sink needs otel_exporter_otlp_endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)");
+        }
+        if (maxSpans <= 0) {
+            throw new IllegalArgumentException("max_spans must be positive, was " + maxSpans);
+        }
+    }
+
+    /** Tracing off. */
+    public static TelemetryConfig off() {
+        return new TelemetryConfig("corral", Set.of(), null, Map.of(), Duration.ofSeconds(10), null, 100_000, Duration.ofDays(7));
+    }
+
+    /** The OTLP traces URL: a base URL gets {@code /v1/traces}, as the OpenTelemetry specification says. */
+    public URI tracesUrl() {
+        String s = otlpEndpoint.toString();
+        return s.endsWith("/v1/traces") ? otlpEndpoint : URI.create(s.replaceAll("/+$", "") + "/v1/traces");
+    }
+
+    public boolean enabled() {
+        return !sinks.isEmpty();
+    }
+
+    /**
+     * From the standard OpenTelemetry variables: {@code OTEL_EXPORTER_OTLP_ENDPOINT} (or
+     * {@code OTEL_EXPORTER_OTLP_TRACES_ENDPOINT}) turns on the {@code otel_trace} sink;
+     * {@code OTEL_EXPORTER_OTLP_HEADERS}, {@code OTEL_EXPORTER_OTLP_TIMEOUT} (ms), {@code OTEL_SERVICE_NAME};
+     * {@code OTEL_SDK_DISABLED=true} turns exporting off.
+     */
+    public static TelemetryConfig fromEnvironment(Map<String, String> env, Path defaultStore) {
+        Set<String> sinks = new LinkedHashSet<>();
+        URI endpoint = null;
+        String traces = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        String base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT");
+        if (traces != null && !traces.isBlank()) {
+            endpoint = URI.create(traces.strip());
+        } else if (base != null && !base.isBlank()) {
+            endpoint = URI.create(base.strip());
+        }
+        if (endpoint != null && !"true".equalsIgnoreCase(env.getOrDefault("OTEL_SDK_DISABLED", ""))) {
+            sinks.add("otel_trace");
+        }
+        Map<String, String> headers = headers(env.getOrDefault("OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                env.getOrDefault("OTEL_EXPORTER_OTLP_HEADERS", "")));
+        Duration timeout = Duration.ofMillis(Long.parseLong(env.getOrDefault("OTEL_EXPORTER_OTLP_TIMEOUT", "10000").strip()));
+        String service = env.getOrDefault("OTEL_SERVICE_NAME", "corral");
+        return new TelemetryConfig(service.isBlank() ? "corral" : service, sinks, endpoint, headers, timeout, defaultStore,
+                100_000, Duration.ofDays(7));
+    }
+
+    /**
+     * This configuration with a distribution config's telemetry provider over it (Llama Stack's keys:
+     * {@code sinks} as a list or comma-separated, {@code otel_exporter_otlp_endpoint}, {@code service_name},
+     * {@code sqlite_db_path}; and Corral's {@code max_spans}, {@code retention_days}).
+     */
+    public TelemetryConfig with(Map<String, String> config) {
+        Set<String> s = sinks;
+        if (config.containsKey("sinks")) {
+            s = new LinkedHashSet<>();
+            for (String part : config.get("sinks").split(",")) {
+                String name = part.strip();
+                if (!name.isEmpty()) {
+                    s.add(name.equals("otel") ? "otel_trace" : name);
+                }
+            }
+        }
+        String ep = config.getOrDefault("otel_exporter_otlp_endpoint", config.get("otel_trace_endpoint"));
+        URI endpoint = ep == null || ep.isBlank() ? otlpEndpoint : URI.create(ep.strip());
+        String service = config.getOrDefault("service_name", serviceName).strip();
+        String db = config.get("sqlite_db_path");
+        Path path = db == null || db.isBlank() ? sqlitePath : Path.of(db.strip().replaceFirst("^~", System.getProperty("user.home")));
+        int max = config.containsKey("max_spans") ? Integer.parseInt(config.get("max_spans").strip()) : maxSpans;
+        Duration keep = config.containsKey("retention_days") ? Duration.ofDays(Long.parseLong(config.get("retention_days").strip())) : retention;
+        return new TelemetryConfig(service.isEmpty() || service.equals("\u200B") ? serviceName : service, s, endpoint, otlpHeaders,
+                otlpTimeout, path, max, keep);
+    }
+
+    /** The keys {@link #with} reads. */
+    public static final List<String> KEYS = List.of("sinks", "otel_exporter_otlp_endpoint", "otel_trace_endpoint", "service_name",
+            "sqlite_db_path", "max_spans", "retention_days");
+
+    /** {@code key=value,key2=value2}, values percent-decoded, as the OpenTelemetry variables write headers. */
+    static Map<String, String> headers(String spec) {
+        Map<String, String> h = new LinkedHashMap<>();
+        for (String part : spec.split(",")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                h.put(part.substring(0, eq).strip(), java.net.URLDecoder.decode(part.substring(eq + 1).strip(),
+                        java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return h;
+    }
+}
