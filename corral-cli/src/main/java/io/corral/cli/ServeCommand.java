@@ -5,6 +5,7 @@ import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
 import io.corral.config.ConfigLoader;
 import io.corral.config.Distribution;
+import io.corral.config.ConfigException;
 import io.corral.config.DistributionConfig;
 import io.corral.engines.EngineRegistry;
 import io.corral.routing.Router;
@@ -15,6 +16,8 @@ import io.corral.spi.InferenceProvider;
 import java.time.Clock;
 import java.time.Duration;
 import io.corral.server.ServerConfig;
+import io.corral.telemetry.Telemetry;
+import io.corral.telemetry.TelemetryConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -118,6 +121,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        TelemetryConfig traces = telemetry(distribution); // a bad telemetry section fails before any engine starts
         oneLineLogs();
         EngineRegistry registry;
         if (distribution != null) {
@@ -129,7 +133,14 @@ final class ServeCommand implements Callable<Integer> {
                     new Router.Policy(RoutingMode.parse(routing), 3, Duration.ofMillis(50)), Ticker.system(), Clock.systemUTC());
             registry.discover();
         }
-        CorralServer server = CorralServer.start(config, registry);
+        Telemetry telemetry;
+        try {
+            telemetry = Telemetry.start(traces);
+        } catch (RuntimeException e) {
+            registry.close();
+            throw e;
+        }
+        CorralServer server = CorralServer.start(config, registry, telemetry);
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -139,6 +150,7 @@ final class ServeCommand implements Callable<Integer> {
                 // stopping anyway
             }
             server.close();
+            telemetry.close();
             for (var h : ACCESS.getHandlers()) {
                 h.flush();
             }
@@ -146,6 +158,46 @@ final class ServeCommand implements Callable<Integer> {
         }, "corral-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** Telemetry providers a distribution config may name (Llama Stack's own, and Corral's name for the same). */
+    private static final List<String> TELEMETRY_TYPES = List.of("inline::meta-reference", "inline::otel");
+
+    /**
+     * Where traces go: the built-in store by default (under the cache directory), OTLP when the standard
+     * {@code OTEL_EXPORTER_OTLP_*} variables say so, and the config file's telemetry provider over both.
+     */
+    private TelemetryConfig telemetry(DistributionConfig distribution) {
+        Path store = Path.of(System.getProperty("corral.cache", System.getProperty("user.home") + "/.cache/corral"), "traces.db");
+        TelemetryConfig t = TelemetryConfig.fromEnvironment(System.getenv(), store);
+        if (!"true".equalsIgnoreCase(System.getenv().getOrDefault("OTEL_SDK_DISABLED", ""))) {
+            java.util.Set<String> sinks = new java.util.LinkedHashSet<>(t.sinks());
+            sinks.add("sqlite"); // the embedded default: traces are queryable with nothing configured
+            t = new TelemetryConfig(t.serviceName(), sinks, t.otlpEndpoint(), t.otlpHeaders(), t.otlpTimeout(), t.sqlitePath(),
+                    t.maxSpans(), t.retention());
+        }
+        List<DistributionConfig.Provider> providers = distribution == null ? List.of()
+                : distribution.providers().getOrDefault("telemetry", List.of());
+        for (int i = 0; i < providers.size(); i++) {
+            DistributionConfig.Provider p = providers.get(i);
+            String where = "providers.telemetry[" + i + "]";
+            if (!TELEMETRY_TYPES.contains(p.type())) {
+                throw new ConfigException(configFile.toString(), p.line(), where + ".provider_type",
+                        "unknown telemetry provider type '" + p.type() + "' (known: " + String.join(", ", TELEMETRY_TYPES) + ")");
+            }
+            for (String key : p.config().keySet()) {
+                if (!key.equals("provider_type") && !TelemetryConfig.KEYS.contains(key)) {
+                    throw new ConfigException(configFile.toString(), p.line(), where + ".config." + key,
+                            "unknown key (expected one of " + new java.util.TreeSet<>(TelemetryConfig.KEYS) + ")");
+                }
+            }
+            try {
+                t = t.with(p.config());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(configFile.toString(), p.line(), where + ".config", e.getMessage());
+            }
+        }
+        return t;
     }
 
     /** Options that describe what the config file describes: given with --config, they are refused, not ignored. */

@@ -123,7 +123,17 @@ public final class ConfigLoader {
                 Map<String, String> config = new LinkedHashMap<>();
                 if (m.containsKey("config")) {
                     for (var c : mapping(m.get("config").getValueNode(), where + ".config", null).entrySet()) {
-                        config.put(c.getKey(), scalar(c.getValue().getValueNode(), where + ".config." + c.getKey()));
+                        Node v = c.getValue().getValueNode();
+                        String key = where + ".config." + c.getKey();
+                        if (v instanceof org.yaml.snakeyaml.nodes.SequenceNode) { // a list of values, e.g. sinks: [otel_trace, sqlite]
+                            List<String> items = new ArrayList<>();
+                            for (Node item : sequence(v, key)) {
+                                items.add(scalar(item, key));
+                            }
+                            config.put(c.getKey(), String.join(",", items));
+                        } else {
+                            config.put(c.getKey(), scalar(v, key));
+                        }
                     }
                 }
                 config.put("provider_type", type);
