@@ -177,7 +177,11 @@ class CorralCliTest {
             screen.append((char) c);
         }
         new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
-        Thread.sleep(300);
+        while (screen.indexOf("[stopped]") < 0) { // the answer is stopped before the next command is typed
+            int c = in.read();
+            assertThat(c).as(screen.toString()).isNotNegative();
+            screen.append((char) c);
+        }
         stdin.write("/context\n/exit\n".getBytes(StandardCharsets.UTF_8));
         stdin.close();
         screen.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));

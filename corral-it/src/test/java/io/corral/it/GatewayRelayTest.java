@@ -215,14 +215,16 @@ class GatewayRelayTest {
         }
         assertThat(faulty.abandoned.get()).isEqualTo(before + 1);
 
-        java.util.concurrent.CompletableFuture<HttpResponse<String>> running = HTTP.sendAsync(
-                HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
-                        .POST(HttpRequest.BodyPublishers.ofString(chat(faultyId + "/stories260K", true))).build(),
-                HttpResponse.BodyHandlers.ofString());
-        Thread.sleep(300);
-        gateway.close();
-        assertThat(running.get(5, java.util.concurrent.TimeUnit.SECONDS).body())
-                .contains("\"w0 \"", "server_shutting_down").endsWith("data: [DONE]\n\n");
+        HttpResponse<java.io.InputStream> running = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(chat(faultyId + "/stories260K", true))).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (java.io.InputStream in = running.body()) {
+            byte[] first = in.readNBytes(20); // the stream is under way
+            gateway.close();
+            String all = new String(first, java.nio.charset.StandardCharsets.UTF_8)
+                    + new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(all).contains("\"w0 \"", "server_shutting_down").endsWith("data: [DONE]\n\n");
+        }
     }
 
     @Test

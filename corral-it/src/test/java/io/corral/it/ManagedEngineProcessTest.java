@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,8 +83,8 @@ class ManagedEngineProcessTest {
             assertThat(logs).anyMatch(l -> l.contains("listening on http://127.0.0.1:" + port));
             assertThat(logs).anyMatch(l -> l.contains("exited with code") && l.contains("restarting"));
         }
-        Thread.sleep(500);
-        assertThat(ProcessHandle.current().children().anyMatch(ProcessHandle::isAlive))
-                .as("the engine is stopped with Corral").isFalse();
+        for (ProcessHandle c : ProcessHandle.current().children().toList()) { // the engine is stopped with Corral
+            assertThat(c.onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
+        }
     }
 }

@@ -22,15 +22,17 @@ class EngineCloseTest {
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             TokenStream stream = engine.stream(CompletionRequest.of("Once upon a time", greedy(0)));
             assertThat(stream.hasNext()).isTrue();
+            java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
             Future<Integer> reader = ex.submit(() -> {
                 int n = 0;
                 while (stream.hasNext()) {
                     stream.next();
+                    reading.countDown();
                     n++;
                 }
                 return n;
             });
-            Thread.sleep(20);
+            reading.await(); // the reader is mid-stream when the engine closes
             engine.close();
             assertThatThrownBy(reader::get).hasCauseInstanceOf(IllegalStateException.class);
         }

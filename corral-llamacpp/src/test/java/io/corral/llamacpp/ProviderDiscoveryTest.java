@@ -29,7 +29,9 @@ class ProviderDiscoveryTest {
                 assertThat(m.metadata()).containsEntry("quantization", "F32").containsEntry("architecture", "llama");
             });
             var r = p.chat(ChatRequest.builder().user(TestModels.PROMPT).sampling(TestModels.greedy(12)).build());
+            assertThat(r.text()).isNotEmpty(); // an empty answer would be a prefix of anything
             assertThat(TestModels.REFERENCE).startsWith(r.text());
+            assertThat(r.usage().completionTokens()).isEqualTo(12);
             assertThat(r.metrics().provider()).isEqualTo("local");
         }
         assertThat(InferenceProviderFactory.find("remote::nothing")).isEmpty();
