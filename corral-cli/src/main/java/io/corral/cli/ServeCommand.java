@@ -140,7 +140,7 @@ final class ServeCommand implements Callable<Integer> {
             registry.close();
             throw e;
         }
-        CorralServer server = CorralServer.start(config, registry, telemetry);
+        CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

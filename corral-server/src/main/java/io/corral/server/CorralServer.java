@@ -22,6 +22,7 @@ import io.corral.server.telemetry.TelemetryApi;
 import io.corral.server.telemetry.TracesApi;
 import io.corral.server.telemetry.Tracing;
 import io.corral.telemetry.Telemetry;
+import io.corral.spi.Guardrail;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
 import io.corral.spi.OpenAiWire;
@@ -52,7 +53,7 @@ public final class CorralServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
-                         List<RequestListener> listeners, Telemetry telemetry) {
+                         List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -61,7 +62,7 @@ public final class CorralServer implements AutoCloseable {
         }
         AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys());
         Routes routes = new Routes()
-                .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens()))
+                .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail))
                 .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams));
         if (registry != null) {
             routes.add(new EnginesApi(registry, models));
@@ -75,7 +76,7 @@ public final class CorralServer implements AutoCloseable {
         this.loops = EventLoops.start();
         boolean forwarding = !config.logContent()
                 && (registry != null ? registry.providers() : providers).stream().anyMatch(CorralServer::remote);
-        this.gateway = forwarding ? new Gateway(models, pipeline, config.logContent(), model -> false, new Upstreams(loops)) : null;
+        this.gateway = forwarding ? new Gateway(models, pipeline, config.logContent(), guardrail::guards, new Upstreams(loops)) : null;
         pipeline.forwarder(gateway);
         try {
             this.http = HttpServer.start(config.host(), config.port(), pipeline, loops, config.maxBodyBytes(), config.idleTimeout());
@@ -90,24 +91,69 @@ public final class CorralServer implements AutoCloseable {
         return p instanceof OpenAiWire || p instanceof Router r && r.forwardable();
     }
 
-    /** Starts serving {@code providers}, untraced; returns once the port is bound. */
+    /** Starts serving {@code providers}, untraced and unguarded; returns once the port is bound. */
     public static CorralServer start(ServerConfig config, List<InferenceProvider> providers) {
-        return start(config, providers, Telemetry.off());
+        return builder(config).providers(providers).start();
     }
 
-    /** Starts serving {@code providers}, traced by {@code telemetry} (which the caller closes after the server). */
-    public static CorralServer start(ServerConfig config, List<InferenceProvider> providers, Telemetry telemetry) {
-        return start(new CorralServer(config, providers, null, List.of(), telemetry));
-    }
-
-    /** Starts serving the models of {@code registry} (discovered already), with {@code /v1/engines}, untraced. */
+    /** Starts serving the models of {@code registry} (discovered already), with {@code /v1/engines}; untraced, unguarded. */
     public static CorralServer start(ServerConfig config, EngineRegistry registry) {
-        return start(config, registry, Telemetry.off());
+        return builder(config).registry(registry).start();
     }
 
-    /** Starts serving the models of {@code registry}, traced by {@code telemetry} (which the caller closes after the server). */
-    public static CorralServer start(ServerConfig config, EngineRegistry registry, Telemetry telemetry) {
-        return start(new CorralServer(config, registry.routers(), registry, List.of(), telemetry));
+    public static Builder builder(ServerConfig config) {
+        return new Builder(config);
+    }
+
+    /** What a server serves and what wraps every request: its models (providers or an engine registry), traces, guardrails. */
+    public static final class Builder {
+        private final ServerConfig config;
+        private List<InferenceProvider> providers;
+        private EngineRegistry registry;
+        private Telemetry telemetry = Telemetry.off();
+        private Guardrail guardrail = Guardrail.NONE;
+
+        private Builder(ServerConfig config) {
+            this.config = config;
+        }
+
+        /** Serve these providers (the server closes them). */
+        public Builder providers(List<InferenceProvider> p) {
+            if (registry != null) {
+                throw new IllegalStateException("the server already serves an engine registry");
+            }
+            providers = List.copyOf(p);
+            return this;
+        }
+
+        /** Serve the models of {@code r}, discovered already, with {@code /v1/engines} (the server closes it). */
+        public Builder registry(EngineRegistry r) {
+            if (providers != null) {
+                throw new IllegalStateException("the server already serves a list of providers");
+            }
+            registry = r;
+            return this;
+        }
+
+        /** Trace every request with {@code t}; the caller closes it after the server. */
+        public Builder telemetry(Telemetry t) {
+            telemetry = java.util.Objects.requireNonNull(t, "telemetry");
+            return this;
+        }
+
+        public Builder guardrail(Guardrail g) {
+            guardrail = java.util.Objects.requireNonNull(g, "guardrail");
+            return this;
+        }
+
+        /** Starts serving; returns once the port is bound. */
+        public CorralServer start() {
+            if (providers == null && registry == null) {
+                throw new IllegalStateException("a server needs providers or an engine registry to serve");
+            }
+            return CorralServer.start(new CorralServer(config, registry != null ? registry.routers() : providers, registry,
+                    List.of(), telemetry, guardrail));
+        }
     }
 
     private static CorralServer start(CorralServer s) {

@@ -1,7 +1,11 @@
 package io.corral.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.corral.api.ChatMessage;
+import io.corral.api.ChatResult;
 import io.corral.api.CompletionRequest;
+import io.corral.api.ContentBlockedException;
+import io.corral.spi.Guardrail;
 import io.corral.server.http.Json;
 import io.corral.spi.Capability;
 import io.corral.testing.ScriptedProvider;
@@ -184,6 +188,41 @@ class PipelineTest {
         assertThat(send(s, "POST", "/v1/completions", "{\"model\":\"m\",\"prompt\":[{}]}").statusCode()).isEqualTo(400);
         String streamed = send(s, "POST", "/v1/completions", "{\"model\":\"m\",\"stream\":true,\"prompt\":[\"a\",\"b\"]}").body();
         assertThat(streamed).contains("\"index\":0").contains("\"index\":1").endsWith("data: [DONE]\n\n");
+    }
+
+    /** Refuses input that mentions "forbidden" and answers that mention "bad", for model m only. */
+    static final Guardrail WORDS = new Guardrail() {
+        public boolean guards(String model) {
+            return model.equals("m");
+        }
+
+        public void input(String model, List<ChatMessage> messages) {
+            if (messages.stream().anyMatch(m -> m.text().contains("forbidden"))) {
+                throw new ContentBlockedException("the input was blocked");
+            }
+        }
+
+        public void output(String model, ChatResult result) {
+            if (result.text().contains("bad")) {
+                throw new ContentBlockedException("the answer was withheld");
+            }
+        }
+    };
+
+    @Test
+    void guardrails_blockInputBeforeTheEngine_andWithholdAnswers() throws Exception {
+        ScriptedProvider p = ScriptedProvider.chat("p", "m").then(answer("fine"), answer("a bad answer"));
+        CorralServer s = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(p)).guardrail(WORDS).start();
+        open.add(s);
+        HttpResponse<String> blocked = send(s, "POST", "/v1/chat/completions",
+                "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"something forbidden\"}]}");
+        assertThat(blocked.statusCode()).isEqualTo(400);
+        assertThat(error(blocked).path("code").asText()).isEqualTo("content_blocked");
+        assertThat(p.requests()).isEmpty(); // refused before it reached the engine
+        assertThat(send(s, "POST", "/v1/chat/completions", CHAT).statusCode()).isEqualTo(200);
+        HttpResponse<String> withheld = send(s, "POST", "/v1/chat/completions", CHAT);
+        assertThat(withheld.statusCode()).isEqualTo(400);
+        assertThat(withheld.body()).contains("the answer was withheld").doesNotContain("a bad answer");
     }
 
     @Test

@@ -74,8 +74,8 @@ class TracingTest {
                 new Router.Runner(down, "m", new CircuitBreaker(3, Duration.ofSeconds(30), () -> 0)),
                 new Router.Runner(up, "m", new CircuitBreaker(3, Duration.ofSeconds(30), () -> 0))),
                 new Router.Policy(RoutingMode.LOCAL_FIRST, 3, Duration.ZERO), p -> true);
-        server = CorralServer.start(ServerConfig.defaults().withPort(0).withApiKeys(List.of("sk-tracing-secret-1")), List.of(router),
-                telemetry);
+        server = CorralServer.builder(ServerConfig.defaults().withPort(0).withApiKeys(List.of("sk-tracing-secret-1")))
+                .providers(List.of(router)).telemetry(telemetry).start();
     }
 
     @AfterEach

@@ -3,12 +3,14 @@ package io.corral.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.api.ChatMessage;
 import io.corral.api.ChatRequest;
 import io.corral.api.ChatResult;
 import io.corral.api.CompletionRequest;
 import io.corral.api.EmbeddingRequest;
 import io.corral.api.EmbeddingResult;
 import io.corral.api.FinishReason;
+import io.corral.api.Role;
 import io.corral.api.TokenLogprob;
 import io.corral.api.TokenStream;
 import io.corral.api.Usage;
@@ -22,7 +24,9 @@ import io.corral.server.http.Request;
 import io.corral.server.http.Response;
 import io.corral.server.http.Routes;
 import io.corral.server.http.Streams;
+import io.corral.spi.Guardrail;
 import io.corral.spi.InferenceProvider;
+import io.corral.spi.Span;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -46,13 +50,15 @@ public final class OpenAiApi implements Routes.Api {
     private final AccessLog log;
     private final Streams streams;
     private final long maxInputTokens;
+    private final Guardrail guardrail;
     private final long created = System.currentTimeMillis() / 1000;
 
     /**
      * @param maxInputTokens the most tokens one embeddings request may carry, estimated before any
      *                       model sees them (4 bytes of UTF-8 a token, OpenAI's rule of thumb)
      */
-    public OpenAiApi(ModelDirectory models, AccessLog log, Streams streams, long maxInputTokens) {
+    public OpenAiApi(ModelDirectory models, AccessLog log, Streams streams, long maxInputTokens, Guardrail guardrail) {
+        this.guardrail = guardrail;
         this.models = models;
         this.log = log;
         this.streams = streams;
@@ -82,6 +88,7 @@ public final class OpenAiApi implements Routes.Api {
         OpenAiRequests.metadata(body).forEach((k, v) -> req.span().set(k, v)); // the client finds its trace by them
         String id = "chatcmpl-" + req.id();
         long now = System.currentTimeMillis() / 1000;
+        guard(req, request.model(), request.messages());
         generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 List.of(new Call(provider -> provider.stream(request), provider -> provider.chat(request))),
                 r -> OpenAiResponses.chatCompletion(id, now, r.getFirst()), new ChatFrames(id, now));
@@ -92,6 +99,9 @@ public final class OpenAiApi implements Routes.Api {
         List<CompletionRequest> prompts = OpenAiRequests.completions(body);
         String id = "cmpl-" + req.id();
         long now = System.currentTimeMillis() / 1000;
+        for (CompletionRequest p : prompts) {
+            guard(req, p.model(), List.of(ChatMessage.of(Role.USER, p.prompt())));
+        }
         List<Call> calls = prompts.stream().map(p -> new Call(provider -> provider.stream(p), provider -> provider.complete(p))).toList();
         generate(req, res, body, prompts.getFirst().model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 calls, r -> OpenAiResponses.completion(id, now, r), new CompletionFrames(id, now));
@@ -166,6 +176,36 @@ public final class OpenAiApi implements Routes.Api {
         return inputs;
     }
 
+    /** The input guardrail: before the request is admitted, so a blocked one never holds an engine slot. */
+    private void guard(Request req, String model, List<ChatMessage> messages) {
+        if (guardrail.guards(model)) {
+            Span span = req.span().child("corral.guardrail.input");
+            try {
+                guardrail.input(model, messages);
+            } catch (RuntimeException e) {
+                span.fail(e);
+                throw e;
+            } finally {
+                span.end();
+            }
+        }
+    }
+
+    /** The output guardrail on a finished answer. */
+    private void guard(Request req, String model, ChatResult r) {
+        if (guardrail.guards(model)) {
+            Span span = req.span().child("corral.guardrail.output");
+            try {
+                guardrail.output(model, r);
+            } catch (RuntimeException e) {
+                span.fail(e);
+                throw e;
+            } finally {
+                span.end();
+            }
+        }
+    }
+
     /** One generation of a request (a completions request has one per prompt): streamed, or whole. */
     private record Call(Function<InferenceProvider, TokenStream> start, Function<InferenceProvider, ChatResult> ask) {
     }
@@ -238,7 +278,9 @@ public final class OpenAiApi implements Routes.Api {
             if (!stream) {
                 List<ChatResult> results = new ArrayList<>();
                 for (Call c : calls) {
-                    results.add(c.ask().apply(provider));
+                    ChatResult r = c.ask().apply(provider);
+                    guard(req, model, r);
+                    results.add(r);
                 }
                 Usage u = total(results);
                 req.tokens(u.promptTokens(), u.completionTokens());
@@ -321,6 +363,7 @@ public final class OpenAiApi implements Routes.Api {
                 sse.fail(Errors.SHUTTING_DOWN);
                 return null;
             }
+            guard(req, model, r); // a stream's text is out already: a refusal ends it with an error event
             ObjectNode calls = frames.calls(r);
             if (calls != null) {
                 sse.data(calls);
