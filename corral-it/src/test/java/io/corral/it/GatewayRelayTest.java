@@ -138,6 +138,41 @@ class GatewayRelayTest {
         assertThat(new ObjectMapper().readTree(get("/v1/engines/" + faultyId).body()).path("status").asText()).isEqualTo("up");
     }
 
+    static List<String> accessLines(java.util.concurrent.Callable<?> work) throws Exception {
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            public void publish(java.util.logging.LogRecord r) { lines.add(r.getMessage()); }
+            public void flush() { }
+            public void close() { }
+        };
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("corral.access");
+        log.addHandler(h);
+        try {
+            work.call();
+        } finally {
+            log.removeHandler(h);
+        }
+        return lines;
+    }
+
+    @Test
+    void forwardedAnswers_haveTheirTokensCounted_andTheUsageChunkOnlyWhenAsked() throws Exception {
+        String model = goodId + "/stories260K";
+        List<String> bodies = new java.util.ArrayList<>();
+        List<String> lines = accessLines(() -> {
+            bodies.add(post(chat(model, true)).body());
+            bodies.add(post(chat(model, true).replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}")).body());
+            bodies.add(post(chat(model, false)).body());
+            return null;
+        });
+        assertThat(bodies.get(0)).contains("\"content\":\" there\"")
+                .doesNotContain("\"usage\"").endsWith("data: [DONE]\n\n"); // asked for by Corral, kept from the client
+        assertThat(bodies.get(1)).contains("\"usage\"").contains("\"choices\":[]").endsWith("data: [DONE]\n\n");
+        assertThat(bodies.get(2)).contains("\"usage\"");
+        assertThat(lines).filteredOn(l -> l.contains(" model=" + model + " ")) // the gateway's lines (the upstream logs too)
+                .hasSize(3).allSatisfy(l -> assertThat(l).contains(" 200 ").containsPattern("tokens=\\d+\\+64 "));
+    }
+
     @Test
     void aDecodedRequest_leavesUnsetSamplingFieldsUnset_upstream() throws Exception {
         faulty.mode = FaultyUpstream.Mode.OK;

@@ -66,6 +66,7 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
     private boolean started;          // our answer's head is out
     private boolean stream;
     private StreamEnd end;
+    private UsageTap usage;
     private boolean finished;
     private ScheduledFuture<?> timer;
     private long lastRead;
@@ -124,8 +125,7 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
         lastLinkReused = l.reused();
         heard = false;
         refusedStatus = 0;
-        byte[] body = request.body();
-        byte[] bytes = runner.upstreamModel().equals(scan.model()) ? body : WireScan.withModel(body, runner.upstreamModel());
+        byte[] bytes = scan.upstreamBody(request.body(), runner.upstreamModel());
         OpenAiWire.Endpoint ep = wire.endpoint();
         byte[] head = RequestHead.of("POST", ep.baseUrl().getRawPath() + upstreamPath, ep.baseUrl().getHost() + ":" + ep.port(),
                 ep.authorization(), bytes.length);
@@ -170,6 +170,7 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
         }
         plan.started(runner);
         started = true;
+        usage = new UsageTap(scan.includeUsage());
         String type = r.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json");
         stream = type.startsWith("text/event-stream");
         HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, r.status(), false);
@@ -211,30 +212,54 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
         }
         if (stream) {
             end.see(bytes);
-        }
-        if (!last) {
-            client.write(c);
-            return;
-        }
-        if (bytes.isReadable()) {
-            client.write(new DefaultHttpContent(bytes));
-        } else {
+            ByteBuf whole = usage.frames(bytes.retain(), client.alloc()); // whole frames; the usage chunk read
             c.release();
-        }
-        if (stream && !end.finished() && !end.done()) {
-            RuntimeException cut = brokeOff(new EOFException("it ended without a finish reason"));
-            plan.brokeOff(runner, cut);
-            Errors.Mapped m = Errors.map(cut);
-            closeStream(m);
-            releaseLink(keepAlive);
-            finish(m.status());
-            return;
-        }
-        if (stream && !end.done()) {
-            client.write(new DefaultHttpContent(Unpooled.wrappedBuffer(EventStream.DONE))); // clients wait for it
+            if (whole.isReadable()) {
+                client.write(new DefaultHttpContent(whole));
+            } else {
+                whole.release();
+            }
+            if (!last) {
+                return;
+            }
+            ByteBuf rest = usage.rest();
+            if (rest.isReadable()) {
+                client.write(new DefaultHttpContent(rest));
+            } else {
+                rest.release();
+            }
+            if (!end.finished() && !end.done()) {
+                RuntimeException cut = brokeOff(new EOFException("it ended without a finish reason"));
+                plan.brokeOff(runner, cut);
+                Errors.Mapped m = Errors.map(cut);
+                closeStream(m);
+                releaseLink(keepAlive);
+                finish(m.status());
+                return;
+            }
+            if (!end.done()) {
+                client.write(new DefaultHttpContent(Unpooled.wrappedBuffer(EventStream.DONE))); // clients wait for it
+            }
+        } else {
+            usage.json(bytes);
+            if (!last) {
+                client.write(c);
+                return;
+            }
+            if (bytes.isReadable()) {
+                client.write(new DefaultHttpContent(bytes));
+            } else {
+                c.release();
+            }
+            usage.jsonDone();
         }
         client.write(LastHttpContent.EMPTY_LAST_CONTENT);
         releaseLink(keepAlive);
+        if (usage.promptTokens() >= 0) {
+            request.tokens(usage.promptTokens(), usage.completionTokens());
+            plan.generation().set("gen_ai.usage.input_tokens", usage.promptTokens())
+                    .set("gen_ai.usage.output_tokens", usage.completionTokens());
+        }
         finish(200);
     }
 
@@ -399,6 +424,9 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
     private void finish(int status) {
         finished = true;
         cancelTimer();
+        if (usage != null) {
+            usage.release(); // whatever an abandoned stream still held
+        }
         if (runner != null) {
             plan.released(runner);
             runner = null;

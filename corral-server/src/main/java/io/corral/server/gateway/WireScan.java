@@ -9,11 +9,12 @@ import io.corral.server.http.Json;
 import java.io.IOException;
 
 /**
- * What routing needs from an OpenAI request, without building a tree: the model and whether it asks for
- * a stream (one pass of the streaming parser, other fields skipped), and whether a message carries an
- * image (an {@code "image_url"} part). Bad JSON is 400.
+ * What routing needs from an OpenAI request, without building a tree: the model, whether it asks for a
+ * stream and for usage on it ({@code stream_options.include_usage}), in one pass of the streaming parser
+ * (other fields skipped), and whether a message carries an image (an {@code "image_url"} part). Bad JSON
+ * is 400.
  */
-record WireScan(String model, boolean stream, boolean images) {
+record WireScan(String model, boolean stream, boolean images, boolean includeUsage, boolean streamOptions) {
 
     private static final byte[] IMAGE = "\"image_url\"".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
@@ -23,6 +24,8 @@ record WireScan(String model, boolean stream, boolean images) {
         }
         String model = null;
         boolean stream = false;
+        boolean includeUsage = false;
+        boolean streamOptions = false;
         try (JsonParser p = Json.MAPPER.getFactory().createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw ApiException.badRequest(null, "request body must be a JSON object");
@@ -40,6 +43,16 @@ record WireScan(String model, boolean stream, boolean images) {
                         throw ApiException.badRequest("stream", "stream must be true or false"); // as when decoded
                     }
                     stream = value == JsonToken.VALUE_TRUE;
+                } else if (name.equals("stream_options") && value == JsonToken.START_OBJECT) {
+                    streamOptions = true;
+                    for (JsonToken o; (o = p.nextToken()) != JsonToken.END_OBJECT && o != null; ) {
+                        JsonToken v = p.nextToken();
+                        if (p.currentName().equals("include_usage")) {
+                            includeUsage = v == JsonToken.VALUE_TRUE;
+                        }
+                        p.skipChildren();
+                    }
+                    continue;
                 }
                 p.skipChildren(); // still read, so bad JSON anywhere is found
             }
@@ -54,7 +67,7 @@ record WireScan(String model, boolean stream, boolean images) {
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("model", "model is required (a model id from GET /v1/models)");
         }
-        return new WireScan(model, stream, contains(body, IMAGE));
+        return new WireScan(model, stream, contains(body, IMAGE), includeUsage, streamOptions);
     }
 
     /** An image part names its type {@code "image_url"}; a text that quotes it only asks for a vision runner. */
@@ -71,10 +84,36 @@ record WireScan(String model, boolean stream, boolean images) {
         return false;
     }
 
-    /** The request with another model id (a runner that knows the model by its own name). */
-    static byte[] withModel(byte[] body, String model) {
+    private static final byte[] ASK_USAGE = "\"stream_options\":{\"include_usage\":true},".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+    /**
+     * The bytes to send upstream: as they came, unless the runner knows the model by another name, or a
+     * stream does not ask for usage (then it is asked for, so the tokens are counted; the extra chunk is
+     * kept from the client). The common case, a stream without {@code stream_options}, is one copy with a
+     * member put in front; only a rename or existing {@code stream_options} builds a tree.
+     */
+    byte[] upstreamBody(byte[] body, String upstreamModel) {
+        boolean rename = !upstreamModel.equals(model);
+        boolean askUsage = stream && !includeUsage;
+        if (!rename && !askUsage) {
+            return body;
+        }
+        if (!rename && !streamOptions) {
+            int open = 0;
+            while (body[open] != '{') {
+                open++; // the scan found the object, so there is one
+            }
+            byte[] out = new byte[body.length + ASK_USAGE.length];
+            System.arraycopy(body, 0, out, 0, open + 1);
+            System.arraycopy(ASK_USAGE, 0, out, open + 1, ASK_USAGE.length);
+            System.arraycopy(body, open + 1, out, open + 1 + ASK_USAGE.length, body.length - open - 1);
+            return out;
+        }
         ObjectNode o = (ObjectNode) Json.parse(body);
-        o.put("model", model);
+        o.put("model", upstreamModel);
+        if (askUsage) {
+            o.withObjectProperty("stream_options").put("include_usage", true);
+        }
         return Json.bytes(o);
     }
 }

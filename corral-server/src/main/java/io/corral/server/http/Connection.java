@@ -65,6 +65,10 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
     }
 
+    public io.netty.buffer.ByteBufAllocator alloc() {
+        return ctx.alloc();
+    }
+
     public EventLoop eventLoop() {
         return ctx.channel().eventLoop();
     }

@@ -1,0 +1,64 @@
+package io.corral.server.gateway;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class UsageTapTest {
+
+    static final String STREAM = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+            + "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+            + "data: {\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2,\"total_tokens\":9}}\n\n"
+            + "data: [DONE]\n\n";
+
+    /** Feeds the stream cut into pieces of {@code size} bytes; returns what passes on. */
+    static String feed(UsageTap tap, int size) {
+        StringBuilder out = new StringBuilder();
+        byte[] all = STREAM.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < all.length; i += size) {
+            ByteBuf in = ByteBufAllocator.DEFAULT.buffer().writeBytes(all, i, Math.min(size, all.length - i));
+            ByteBuf passed = tap.frames(in, ByteBufAllocator.DEFAULT);
+            out.append(passed.toString(StandardCharsets.UTF_8));
+            passed.release();
+        }
+        ByteBuf rest = tap.rest();
+        out.append(rest.toString(StandardCharsets.UTF_8));
+        rest.release();
+        return out.toString();
+    }
+
+    @Test
+    void theUsageChunk_isReadAndDropped_whenTheClientDidNotAsk_wherheverTheReadsFall() {
+        for (int size : new int[]{1, 3, 17, 64, 1000}) {
+            UsageTap tap = new UsageTap(false);
+            String out = feed(tap, size);
+            assertThat(out).as("pieces of " + size).isEqualTo(STREAM.replaceAll("data: \\{\"id\":\"x\"[^\n]*\n\n", ""));
+            assertThat(tap.promptTokens()).isEqualTo(7);
+            assertThat(tap.completionTokens()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void theUsageChunk_passes_whenTheClientAsked() {
+        UsageTap tap = new UsageTap(true);
+        assertThat(feed(tap, 10)).isEqualTo(STREAM);
+        assertThat(tap.completionTokens()).isEqualTo(2);
+    }
+
+    @Test
+    void aJsonAnswersUsage_isReadFromItsLastBytes() {
+        UsageTap tap = new UsageTap(false);
+        String head = "{\"choices\":[{\"message\":{\"content\":\"" + "x".repeat(3000) + "\"}}],";
+        tap.json(Unpooled.copiedBuffer(head, StandardCharsets.UTF_8));
+        tap.json(Unpooled.copiedBuffer("\"usage\":{\"prompt_tokens\": 12,\"completion_tokens\":", StandardCharsets.UTF_8));
+        tap.json(Unpooled.copiedBuffer(" 34}}", StandardCharsets.UTF_8));
+        tap.jsonDone();
+        assertThat(tap.promptTokens()).isEqualTo(12);
+        assertThat(tap.completionTokens()).isEqualTo(34);
+    }
+}
