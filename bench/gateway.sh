@@ -4,14 +4,17 @@
 # more targets run in the same rotation: Helidon answering a canned body (helidon-fixed), a minimal
 # relay on Helidon (helidon-relay), the floor under Corral's figures (bench/.../HelidonFloor.java), and
 # a byte-for-byte TCP proxy on Netty's event loop (netty-tcp, bench/.../NettyFloor.java).
-#   [FLOOR=1] [SCENARIOS="json_c1 ..."] bench/gateway.sh [reps]
+# With PEERS=nginx (or nginx,portkey), the harness's reference gateways run in the same rotation too.
+# Corral runs as `serve` does by default: tracing on, every request's spans into the built-in store; with
+# UNTRACED=1 a second Corral with tracing off (OTEL_SDK_DISABLED=true) runs in the same rotation.
+#   [FLOOR=1] [PEERS=nginx] [SCENARIOS="json_c1 ..."] bench/gateway.sh [reps]
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 source "$root/scripts/env.sh"
 "$root/build" package
 work="$root/bench/.gateway"            # a writable copy of the harness (shared/ is read-only)
 rm -rf "$work" && cp -r "$root/../shared/bench/gateway" "$work" && chmod -R u+w "$work"
-(cd "$work" && SKIP_PEERS=1 ./setup.sh >/dev/null)
+(cd "$work" && if [[ "${PEERS:-}" == *portkey* ]]; then ./setup.sh; else SKIP_PEERS=1 ./setup.sh; fi >/dev/null)
 cat > "$work/corral.yaml" <<YAML
 server: {port: 18440, routing: remote-only, health_interval: 0, max_queued: 1024}
 providers:
@@ -21,7 +24,8 @@ providers:
       config: {base_url: "http://127.0.0.1:18000/v1", api_key: unused, passthrough: true}
 YAML
 MOCK_PORT=18000 "$work/mock/start.sh" >/dev/null
-java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -XX:+UseParallelGC -jar "$root/corral-cli/target/corral.jar" \
+java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -XX:+UseParallelGC \
+  -Dcorral.cache="$work/cache" -jar "$root/corral-cli/target/corral.jar" \
   serve --config "$work/corral.yaml" > "$work/corral.log" 2>&1 &
 corral=$!
 floors=()
@@ -29,15 +33,25 @@ trap 'kill $corral 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EX
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18440/v1/health >/dev/null && break; sleep 0.1; done
 echo "corral: -Xmx512m -XX:+UseParallelGC, pid $corral" >&2
 targets=(--target corral http://127.0.0.1:18440 --pid "$corral")
+if [ "${UNTRACED:-0}" = 1 ]; then
+  sed 's/port: 18440/port: 18444/' "$work/corral.yaml" > "$work/untraced.yaml"
+  OTEL_SDK_DISABLED=true java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m \
+    -XX:+UseParallelGC -Dcorral.cache="$work/cache-untraced" -jar "$root/corral-cli/target/corral.jar" \
+    serve --config "$work/untraced.yaml" > "$work/untraced.log" 2>&1 &
+  floors+=($!)
+  trap 'kill $corral "${floors[@]}" 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:18444/v1/health >/dev/null && break; sleep 0.1; done
+  targets+=(--target corral-untraced http://127.0.0.1:18444 --pid "$!")
+fi
 if [ "${FLOOR:-0}" = 1 ]; then
+  deps=$(cd "$root/bench" && mvn -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout)
   for mode in fixed relay; do
     port=$([ $mode = fixed ] && echo 18441 || echo 18442)
-    java -Xmx512m -XX:+UseParallelGC -cp "$root/corral-cli/target/corral.jar:$root/bench/target/classes" \
+    java -Xmx512m -XX:+UseParallelGC -cp "$deps:$root/bench/target/classes" \
       io.corral.bench.HelidonFloor $mode $port > "$work/helidon-$mode.log" 2>&1 &
     floors+=($!)
     targets+=(--target "helidon-$mode" "http://127.0.0.1:$port" --pid "$!")
   done
-  deps=$(cd "$root/bench" && mvn -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout)
   java --enable-native-access=ALL-UNNAMED -Xmx512m -XX:+UseParallelGC -cp "$deps:$root/bench/target/classes" \
     io.corral.bench.NettyFloor 18443 > "$work/netty-tcp.log" 2>&1 &
   floors+=($!)
@@ -45,4 +59,4 @@ if [ "${FLOOR:-0}" = 1 ]; then
   trap 'kill $corral "${floors[@]}" 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
   sleep 3
 fi
-"$work/bench.sh" --reps "${1:-1}" --no-peers "${targets[@]}"
+"$work/bench.sh" --reps "${1:-1}" $([ -n "${PEERS:-}" ] && echo "--peers $PEERS" || echo --no-peers) "${targets[@]}"

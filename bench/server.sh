@@ -1,38 +1,53 @@
 #!/usr/bin/env bash
-# The server's own overhead: req/s and p50/p99 for /v1/models and a one-token chat, 1/16/64 clients.
-# With FRONTED=1, a second server whose config names a remote engine (a host that is down, so the public
-# port is the Netty front and decoded requests take the loopback hop to Helidon) runs in the same rotation.
-#   [FRONTED=1] bench/server.sh [seconds per scenario]
+# The server's own overhead: req/s, p50/p99 and the server's CPU per request for /v1/models and a
+# one-token chat, 1/16/64 clients. Three servers with the bundled model run in the same rotation:
+#   local        local engine only, tracing off (OTEL_SDK_DISABLED=true)
+#   with-remote  the same plus a remote engine in its config (a host that is down), tracing off
+#   traced       local engine only, tracing on (the default: spans into the built-in SQLite store)
+# and the idle RSS of each is printed after start-up and after the run.
+#   [REPS=N] bench/server.sh [seconds per scenario]
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 source "$root/scripts/env.sh"
 "$root/build" package
 jar="$root/corral-cli/target/corral.jar"
-port=18432
-java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -jar "$jar" serve --port $port \
-  --max-queued 128 --parallel 2 2>/dev/null &
-servers=($!)
-trap 'kill "${servers[@]}" 2>/dev/null' EXIT
-targets=("direct $port")
-if [ "${FRONTED:-0}" = 1 ]; then
-  config="$(mktemp --suffix=.yaml)"
-  cat > "$config" <<YAML
+work="$(mktemp -d)"
+run() { # name port env... -- serve args...
+  local name=$1 port=$2; shift 2
+  local envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
+  env "${envs[@]}" java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m \
+    -Dcorral.cache="$work/$name" -jar "$jar" serve --port "$port" "$@" 2>/dev/null &
+  pids+=($!); targets+=("$name $port $!")
+}
+cat > "$work/remote.yaml" <<YAML
 server: {port: 18433, max_queued: 128, health_interval: 0}
 providers:
   inference:
     - {provider_id: local, provider_type: inline::llamacpp, config: {parallel: 2}}
     - {provider_id: down, provider_type: remote::openai, config: {base_url: "http://127.0.0.1:1/v1"}}
 YAML
-  java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -jar "$jar" serve \
-    --config "$config" 2>/dev/null &
-  servers+=($!)
-  targets+=("fronted 18433")
-fi
+pids=(); targets=()
+trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+run local 18432 OTEL_SDK_DISABLED=true -- --max-queued 128 --parallel 2
+run with-remote 18433 OTEL_SDK_DISABLED=true -- --config "$work/remote.yaml"
+run traced 18434 CORRAL_UNUSED=1 -- --max-queued 128 --parallel 2
 for t in "${targets[@]}"; do
-  for _ in $(seq 50); do curl -sf "http://127.0.0.1:${t#* }/v1/health" >/dev/null && break; sleep 0.2; done
+  read -r name port pid <<<"$t"
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.2; done
+done
+sleep 2
+for t in "${targets[@]}"; do
+  read -r name port pid <<<"$t"
+  echo "idle RSS after start-up, $name: $(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) MiB"
+done
+for rep in $(seq "${REPS:-1}"); do
+  for t in "${targets[@]}"; do
+    read -r name port pid <<<"$t"
+    echo "## $name (repetition $rep)"
+    java -cp "$root/bench/target/classes" io.corral.bench.ServerBench "http://127.0.0.1:$port" "${1:-5}" --pid "$pid"
+  done
 done
 for t in "${targets[@]}"; do
-  echo "## ${t% *}"
-  java -cp "$root/bench/target/classes" io.corral.bench.ServerBench "http://127.0.0.1:${t#* }" "${1:-5}"
+  read -r name port pid <<<"$t"
+  echo "RSS after the run, $name: $(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) MiB"
 done
-echo "server heap after the run: $(jcmd "${servers[0]}" GC.heap_info 2>/dev/null | grep -m1 -oE 'used [0-9]+K')"

@@ -15,7 +15,8 @@ import java.util.concurrent.Future;
 /**
  * Closed-loop load on a running {@code corral serve}: requests per second and p50/p99 latency for
  * {@code GET /v1/models} and a one-token chat completion, at several concurrencies.
- * Usage: {@code ServerBench URL [seconds per scenario]}
+ * With {@code --pid}, also the server's CPU time per request (user + system, from {@code /proc/PID/stat}).
+ * Usage: {@code ServerBench URL [seconds per scenario] [--pid PID]}
  */
 public final class ServerBench {
 
@@ -26,20 +27,24 @@ public final class ServerBench {
             return;
         }
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        long pid = args.length > 3 && args[2].equals("--pid") ? Long.parseLong(args[3]) : -1;
         HttpClient client = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
         HttpRequest models = HttpRequest.newBuilder(URI.create(url + "/v1/models")).build();
         HttpRequest chat = HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\","
                         + "\"content\":\"Once upon a time\"}],\"max_tokens\":1,\"temperature\":0}")).build();
-        System.out.println("| scenario | clients | req/s | p50 ms | p99 ms |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| scenario | clients | req/s | p50 ms | p99 ms | server CPU µs/req |");
+        System.out.println("|---|---|---|---|---|---|");
         for (var scenario : List.of(new Object[]{"GET /v1/models", models}, new Object[]{"chat, 1 token", chat})) {
             run(client, (HttpRequest) scenario[1], 1, 1); // warm up
             for (int clients : new int[]{1, 16, 64}) {
                 run(client, (HttpRequest) scenario[1], clients, 2);
+                long cpu0 = cpuNanos(pid);
                 double[] r = run(client, (HttpRequest) scenario[1], clients, seconds);
-                System.out.printf("| %s | %d | %.0f | %.2f | %.2f |%n", scenario[0], clients, r[0], r[1], r[2]);
+                long cpu = cpuNanos(pid) - cpu0;
+                System.out.printf("| %s | %d | %.0f | %.2f | %.2f | %s |%n", scenario[0], clients, r[0], r[1], r[2],
+                        pid < 0 ? "-" : String.format("%.0f", cpu / 1e3 / (r[0] * seconds)));
             }
         }
     }
@@ -61,6 +66,17 @@ public final class ServerBench {
         System.out.println("opened " + n + " streams");
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);
+    }
+
+    /** The process's CPU time so far (user + system), or 0 when not asked. */
+    static long cpuNanos(long pid) throws java.io.IOException {
+        if (pid < 0) {
+            return 0;
+        }
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+        return ticks * 10_000_000L; // USER_HZ is 100 on Linux
     }
 
     /** Returns req/s, p50 ms, p99 ms. */

@@ -258,6 +258,9 @@ public final class Router implements InferenceProvider {
                 if (r.breaker().allow()) {
                     attempts++;
                     r.inFlight().incrementAndGet();
+                    if (parent == Span.NOOP) {
+                        return r; // untraced: no spans to name
+                    }
                     String operation = switch (needed) {
                         case COMPLETION -> "text_completion";
                         case EMBEDDINGS -> "embeddings";

@@ -58,11 +58,14 @@ public final class TraceStore implements SpanExporter {
     private final Connection db;
     private final int maxSpans;
     private final Duration retention;
+    private long rows;              // spans stored, kept as spans come and go (no COUNT per write)
+    private long nextAgeCheck;      // System.nanoTime() of the next retention pass
 
-    private TraceStore(Connection db, int maxSpans, Duration retention) {
+    private TraceStore(Connection db, int maxSpans, Duration retention, long rows) {
         this.db = db;
         this.maxSpans = maxSpans;
         this.retention = retention;
+        this.rows = rows;
     }
 
     public static TraceStore open(Path file, int maxSpans, Duration retention) {
@@ -73,6 +76,7 @@ public final class TraceStore implements SpanExporter {
             Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA synchronous=NORMAL"); // with WAL: durable across a crash of Corral, not of the machine
                 int version;
                 try (ResultSet r = s.executeQuery("PRAGMA user_version")) {
                     version = r.next() ? r.getInt(1) : 0;
@@ -91,7 +95,11 @@ public final class TraceStore implements SpanExporter {
                     s.execute("PRAGMA user_version = 1");
                 }
             }
-            return new TraceStore(c, maxSpans, retention);
+            long rows;
+            try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM spans")) {
+                rows = r.next() ? r.getLong(1) : 0;
+            }
+            return new TraceStore(c, maxSpans, retention, rows);
         } catch (SQLException | IOException e) {
             throw new IllegalStateException("cannot open the trace store " + file + ": " + e.getMessage(), e);
         }
@@ -99,7 +107,8 @@ public final class TraceStore implements SpanExporter {
 
     @Override
     public synchronized CompletableResultCode export(Collection<SpanData> spans) {
-        try (PreparedStatement p = db.prepareStatement("INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?)")) {
+        try {
+            PreparedStatement p = insert();
             db.setAutoCommit(false);
             for (SpanData s : spans) {
                 boolean root = !s.getParentSpanContext().isValid() || s.getParentSpanContext().isRemote();
@@ -113,14 +122,15 @@ public final class TraceStore implements SpanExporter {
                 p.setLong(6, s.getStartEpochNanos());
                 p.setLong(7, s.getEndEpochNanos());
                 p.setString(8, s.getStatus().getStatusCode() == StatusCode.ERROR ? "error" : "ok");
-                p.setString(9, JSON.writeValueAsString(attrs));
+                p.setString(9, json(attrs));
                 p.addBatch();
             }
             p.executeBatch();
+            rows += spans.size();
             prune();
             db.commit();
             return CompletableResultCode.ofSuccess();
-        } catch (SQLException | IOException e) {
+        } catch (SQLException e) {
             rollback();
             System.getLogger("corral.telemetry").log(System.Logger.Level.WARNING, "trace store write failed: " + e.getMessage());
             return CompletableResultCode.ofFailure();
@@ -129,16 +139,93 @@ public final class TraceStore implements SpanExporter {
         }
     }
 
-    /** Drops spans past the retention, then the oldest beyond the bound. */
+    private PreparedStatement insert;
+
+    private PreparedStatement insert() throws SQLException {
+        if (insert == null) {
+            insert = db.prepareStatement("INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?)");
+        }
+        return insert;
+    }
+
+    /** Attributes as a JSON object: strings, numbers, booleans and their lists, written directly. */
+    private static String json(Map<String, Object> attrs) {
+        StringBuilder b = new StringBuilder(64 + attrs.size() * 32).append('{');
+        boolean first = true;
+        for (Map.Entry<String, Object> e : attrs.entrySet()) {
+            if (!first) {
+                b.append(',');
+            }
+            first = false;
+            string(b, e.getKey());
+            b.append(':');
+            value(b, e.getValue());
+        }
+        return b.append('}').toString();
+    }
+
+    private static void value(StringBuilder b, Object v) {
+        switch (v) {
+            case String s -> string(b, s);
+            case Double d when d.isNaN() || d.isInfinite() -> b.append("null");
+            case Number n -> b.append(n);
+            case Boolean bool -> b.append(bool);
+            case List<?> list -> {
+                b.append('[');
+                for (int i = 0; i < list.size(); i++) {
+                    if (i > 0) {
+                        b.append(',');
+                    }
+                    value(b, list.get(i));
+                }
+                b.append(']');
+            }
+            default -> string(b, String.valueOf(v));
+        }
+    }
+
+    private static void string(StringBuilder b, String s) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        b.append('"');
+    }
+
+    /**
+     * Drops the oldest spans beyond the bound, a tenth of it at a time (so this runs once per tenth, and
+     * walks only what it deletes from the start index), and, once a minute, spans past the retention.
+     */
     private void prune() throws SQLException {
-        try (PreparedStatement old = db.prepareStatement("DELETE FROM spans WHERE start_ns < ?");
-             PreparedStatement over = db.prepareStatement(
-                     "DELETE FROM spans WHERE span_id IN (SELECT span_id FROM spans ORDER BY start_ns DESC LIMIT -1 OFFSET ?)")) {
-            Instant cutoff = Instant.now().minus(retention);
-            old.setLong(1, cutoff.getEpochSecond() * 1_000_000_000L + cutoff.getNano());
-            old.executeUpdate();
-            over.setInt(1, maxSpans);
-            over.executeUpdate();
+        if (rows > maxSpans + Math.max(1, maxSpans / 10)) {
+            try (PreparedStatement over = db.prepareStatement(
+                    "DELETE FROM spans WHERE span_id IN (SELECT span_id FROM spans ORDER BY start_ns LIMIT ?)")) {
+                over.setLong(1, rows - maxSpans);
+                rows -= over.executeUpdate();
+            }
+        }
+        long now = System.nanoTime();
+        if (now - nextAgeCheck >= 0) {
+            nextAgeCheck = now + 60_000_000_000L;
+            try (PreparedStatement old = db.prepareStatement("DELETE FROM spans WHERE start_ns < ?")) {
+                Instant cutoff = Instant.now().minus(retention);
+                old.setLong(1, cutoff.getEpochSecond() * 1_000_000_000L + cutoff.getNano());
+                rows -= old.executeUpdate();
+            }
         }
     }
 

@@ -10,8 +10,6 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 
 import java.nio.charset.StandardCharsets;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Reads a forwarded answer's token usage as it passes, so forwarded requests are counted like decoded
@@ -24,8 +22,8 @@ final class UsageTap {
 
     private static final ByteBuf USAGE = Unpooled.unreleasableBuffer(
             Unpooled.wrappedBuffer("\"usage\"".getBytes(StandardCharsets.UTF_8))); // read-only: shared by the loops
-    private static final Pattern PROMPT = Pattern.compile("\"prompt_tokens\"\\s*:\\s*(\\d+)");
-    private static final Pattern COMPLETION = Pattern.compile("\"completion_tokens\"\\s*:\\s*(\\d+)");
+    private static final byte[] PROMPT_KEY = "\"prompt_tokens\"".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] COMPLETION_KEY = "\"completion_tokens\"".getBytes(StandardCharsets.UTF_8);
     private static final int TAIL = 1024;
 
     private final boolean keepUsageChunk;
@@ -166,14 +164,35 @@ final class UsageTap {
         tailLength = keep + n;
     }
 
-    /** Reads the usage of a JSON answer from its last bytes, once it is all through. */
+    /** Reads the usage of a JSON answer from its last bytes, once it is all through (bytes, no String). */
     void jsonDone() {
-        String s = new String(tail, 0, tailLength, StandardCharsets.UTF_8);
-        Matcher p = PROMPT.matcher(s);
-        Matcher c = COMPLETION.matcher(s);
-        if (p.find() && c.find()) {
-            promptTokens = Long.parseLong(p.group(1));
-            completionTokens = Long.parseLong(c.group(1));
+        long p = number(PROMPT_KEY);
+        long c = number(COMPLETION_KEY);
+        if (p >= 0 && c >= 0) {
+            promptTokens = p;
+            completionTokens = c;
         }
+    }
+
+    /** The whole number after the last {@code "key"} and its colon in the kept bytes, or -1. */
+    private long number(byte[] key) {
+        outer:
+        for (int i = tailLength - key.length; i >= 0; i--) {
+            for (int j = 0; j < key.length; j++) {
+                if (tail[i + j] != key[j]) {
+                    continue outer;
+                }
+            }
+            int k = i + key.length;
+            while (k < tailLength && (tail[k] == ' ' || tail[k] == ':' || tail[k] == '\n' || tail[k] == '\r' || tail[k] == '\t')) {
+                k++;
+            }
+            long v = -1;
+            while (k < tailLength && tail[k] >= '0' && tail[k] <= '9') {
+                v = (v < 0 ? 0 : v * 10) + (tail[k++] - '0');
+            }
+            return v;
+        }
+        return -1;
     }
 }

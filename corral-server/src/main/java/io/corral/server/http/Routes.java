@@ -24,11 +24,17 @@ public final class Routes {
     public record Route(String method, String pattern, Handler handler, boolean forwardable) {
     }
 
+    /** A pattern with parameters, split once into its segments. */
+    private record Parameterised(Route route, String[] segments) {
+    }
+
     /** A path matched: the route, or the methods the path allows (for 405), and the path's parameters. */
     public record Match(Route route, Set<String> allowed, Map<String, String> params) {
     }
 
     private final List<Route> routes = new ArrayList<>();
+    private final Map<String, Map<String, Route>> exact = new java.util.HashMap<>(); // path -> method -> route
+    private final List<Parameterised> parameterised = new ArrayList<>();
 
     public Routes get(String pattern, Handler h) {
         return add("GET", pattern, h, false);
@@ -61,7 +67,14 @@ public final class Routes {
                 throw new IllegalStateException("route " + method + " " + pattern + " is registered twice");
             }
         }
-        routes.add(new Route(method, pattern, h, forwardable));
+        Route r = new Route(method, pattern, h, forwardable);
+        routes.add(r);
+        if (pattern.indexOf('{') < 0) {
+            exact.computeIfAbsent(pattern, k -> new java.util.LinkedHashMap<>()).put(method, r);
+        } else {
+            parameterised.add(new Parameterised(r, pattern.substring(1).split("/")));
+            parameterised.sort(java.util.Comparator.comparingInt((Parameterised p) -> -p.segments().length));
+        }
         return this;
     }
 
@@ -72,40 +85,39 @@ public final class Routes {
 
     /**
      * The route for {@code method} and {@code path}, or none with the methods the path allows (empty: 404).
-     * Where several patterns match, the one with the most segments wins ({@code /traces/{id}/spans/{span}}
-     * before {@code /traces/{id}}).
+     * A fixed path is one map look-up; where several patterns match, the one with the most segments wins
+     * ({@code /traces/{id}/spans/{span}} before {@code /traces/{id}}).
      */
     public Match match(String method, String path) {
+        Map<String, Route> fixed = exact.get(path);
+        if (fixed != null) {
+            Route r = fixed.get(method);
+            return r != null ? new Match(r, Set.of(), Map.of()) : new Match(null, fixed.keySet(), Map.of());
+        }
         Set<String> allowed = new LinkedHashSet<>();
-        Match best = null;
-        int bestSegments = -1;
-        for (Route r : routes) {
-            Map<String, String> params = params(r.pattern(), path);
+        String[] have = null;
+        for (Parameterised p : parameterised) { // most segments first
+            if (have == null) {
+                have = path.length() > 1 ? path.substring(1).split("/", -1) : new String[]{""};
+            }
+            Map<String, String> params = params(p.segments(), have);
             if (params == null) {
                 continue;
             }
-            int segments = r.pattern().split("/").length;
-            if (r.method().equals(method) && segments > bestSegments) {
-                best = new Match(r, Set.of(), params);
-                bestSegments = segments;
-            } else if (!r.method().equals(method)) {
-                allowed.add(r.method());
+            if (p.route().method().equals(method)) {
+                return new Match(p.route(), Set.of(), params);
             }
+            allowed.add(p.route().method());
         }
-        return best != null ? best : new Match(null, allowed, Map.of());
+        return new Match(null, allowed, Map.of());
     }
 
     /**
-     * The parameters when {@code path} matches {@code pattern}, else null: a braced segment matches one
+     * The parameters when {@code have} matches {@code want}, else null: a braced segment matches one
      * segment, or, as the pattern's last, all that is left (a model id may hold slashes); values are
      * percent-decoded.
      */
-    private static Map<String, String> params(String pattern, String path) {
-        if (pattern.indexOf('{') < 0) {
-            return pattern.equals(path) ? Map.of() : null;
-        }
-        String[] want = pattern.substring(1).split("/");
-        String[] have = path.substring(1).split("/", -1);
+    private static Map<String, String> params(String[] want, String[] have) {
         Map<String, String> params = new LinkedHashMap<>();
         for (int i = 0; i < want.length; i++) {
             if (i >= have.length) {
@@ -113,12 +125,13 @@ public final class Routes {
             }
             String w = want[i];
             if (w.startsWith("{")) {
-                String value = i == want.length - 1 ? String.join("/", java.util.Arrays.copyOfRange(have, i, have.length)) : have[i];
+                boolean last = i == want.length - 1;
+                String value = last ? String.join("/", java.util.Arrays.copyOfRange(have, i, have.length)) : have[i];
                 if (value.isEmpty()) {
                     return null;
                 }
                 params.put(w.substring(1, w.length() - 1), QueryStringDecoder.decodeComponent(value));
-                if (i == want.length - 1) {
+                if (last) {
                     return params;
                 }
             } else if (!w.equals(have[i])) {

@@ -178,31 +178,27 @@ public final class OpenAiApi implements Routes.Api {
 
     /** The input guardrail: before the request is admitted, so a blocked one never holds an engine slot. */
     private void guard(Request req, String model, List<ChatMessage> messages) {
-        if (guardrail.guards(model)) {
-            Span span = req.span().child("corral.guardrail.input");
-            try {
-                guardrail.input(model, messages);
-            } catch (RuntimeException e) {
-                span.fail(e);
-                throw e;
-            } finally {
-                span.end();
-            }
-        }
+        check(req, model, "corral.guardrail.input", () -> guardrail.input(model, messages));
     }
 
     /** The output guardrail on a finished answer. */
     private void guard(Request req, String model, ChatResult r) {
-        if (guardrail.guards(model)) {
-            Span span = req.span().child("corral.guardrail.output");
-            try {
-                guardrail.output(model, r);
-            } catch (RuntimeException e) {
-                span.fail(e);
-                throw e;
-            } finally {
-                span.end();
-            }
+        check(req, model, "corral.guardrail.output", () -> guardrail.output(model, r));
+    }
+
+    /** Runs a guardrail's check for a guarded model, as a span of the request. */
+    private void check(Request req, String model, String step, Runnable check) {
+        if (!guardrail.guards(model)) {
+            return;
+        }
+        Span span = req.span().child(step);
+        try {
+            check.run();
+        } catch (RuntimeException e) {
+            span.fail(e);
+            throw e;
+        } finally {
+            span.end();
         }
     }
 
