@@ -173,8 +173,7 @@ final class ServeCommand implements Callable<Integer> {
         if (!"true".equalsIgnoreCase(System.getenv().getOrDefault("OTEL_SDK_DISABLED", ""))) {
             java.util.Set<String> sinks = new java.util.LinkedHashSet<>(t.sinks());
             sinks.add("sqlite"); // the embedded default: traces are queryable with nothing configured
-            t = new TelemetryConfig(t.serviceName(), sinks, t.otlpEndpoint(), t.otlpHeaders(), t.otlpTimeout(), t.sqlitePath(),
-                    t.maxSpans(), t.retention());
+            t = t.withSinks(sinks);
         }
         List<DistributionConfig.Provider> providers = distribution == null ? List.of()
                 : distribution.providers().getOrDefault("telemetry", List.of());

@@ -17,6 +17,7 @@ import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SdkTracerProviderBuilder;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 
 import java.time.Duration;
 import java.util.Map;
@@ -61,6 +62,7 @@ public final class Telemetry implements AutoCloseable {
             return off();
         }
         SdkTracerProviderBuilder b = SdkTracerProvider.builder()
+                .setSampler(Sampler.parentBased(config.sampleRatio() >= 1 ? Sampler.alwaysOn() : Sampler.traceIdRatioBased(config.sampleRatio())))
                 .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(
                         AttributeKey.stringKey("service.name"), config.serviceName()))));
         if (config.sinks().contains("otel_trace")) {
@@ -72,7 +74,7 @@ public final class Telemetry implements AutoCloseable {
         TraceStore store = null;
         if (config.sinks().contains("sqlite")) {
             store = TraceStore.open(config.sqlitePath(), config.maxSpans(), config.retention());
-            b.addSpanProcessor(BatchSpanProcessor.builder(store).setScheduleDelay(Duration.ofMillis(200)).build());
+            b.addSpanProcessor(new StoreProcessor(store));
         }
         if (config.sinks().contains("console")) {
             b.addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(new ConsoleSpans()));
@@ -108,7 +110,7 @@ public final class Telemetry implements AutoCloseable {
         return store;
     }
 
-    /** Exports every ended span now (a query then sees them). */
+    /** Exports every span ended before this call (a query then sees them). */
     public void flush() {
         if (provider != null) {
             provider.forceFlush().join(10, TimeUnit.SECONDS);

@@ -19,9 +19,11 @@ import java.util.Set;
  * @param sqlitePath   the trace store's file
  * @param maxSpans     the store keeps at most this many spans, the oldest dropped first
  * @param retention    and none older than this
+ * @param sampleRatio  the share of new traces recorded (1: all); a request that continues a caller's trace
+ *                     follows the caller's choice
  */
 public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEndpoint, Map<String, String> otlpHeaders,
-                              Duration otlpTimeout, Path sqlitePath, int maxSpans, Duration retention) {
+                              Duration otlpTimeout, Path sqlitePath, int maxSpans, Duration retention, double sampleRatio) {
 
     public static final Set<String> SINKS = Set.of("otel_trace", "sqlite", "console");
 
@@ -39,11 +41,19 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
         if (maxSpans <= 0) {
             throw new IllegalArgumentException("max_spans must be positive, was " + maxSpans);
         }
+        if (!(sampleRatio >= 0 && sampleRatio <= 1)) {
+            throw new IllegalArgumentException("sample_ratio must be in [0, 1], was " + sampleRatio);
+        }
+    }
+
+    /** The same, with other sinks. */
+    public TelemetryConfig withSinks(Set<String> s) {
+        return new TelemetryConfig(serviceName, s, otlpEndpoint, otlpHeaders, otlpTimeout, sqlitePath, maxSpans, retention, sampleRatio);
     }
 
     /** Tracing off. */
     public static TelemetryConfig off() {
-        return new TelemetryConfig("corral", Set.of(), null, Map.of(), Duration.ofSeconds(10), null, 100_000, Duration.ofDays(7));
+        return new TelemetryConfig("corral", Set.of(), null, Map.of(), Duration.ofSeconds(10), null, 100_000, Duration.ofDays(7), 1);
     }
 
     /** The OTLP traces URL: a base URL gets {@code /v1/traces}, as the OpenTelemetry specification says. */
@@ -59,8 +69,9 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
     /**
      * From the standard OpenTelemetry variables: {@code OTEL_EXPORTER_OTLP_ENDPOINT} (or
      * {@code OTEL_EXPORTER_OTLP_TRACES_ENDPOINT}) turns on the {@code otel_trace} sink;
-     * {@code OTEL_EXPORTER_OTLP_HEADERS}, {@code OTEL_EXPORTER_OTLP_TIMEOUT} (ms), {@code OTEL_SERVICE_NAME};
-     * {@code OTEL_SDK_DISABLED=true} turns exporting off.
+     * {@code OTEL_EXPORTER_OTLP_HEADERS}, {@code OTEL_EXPORTER_OTLP_TIMEOUT} (ms), {@code OTEL_SERVICE_NAME},
+     * {@code OTEL_TRACES_SAMPLER} ({@code always_on}, {@code traceidratio}, {@code parentbased_traceidratio}, ...)
+     * with {@code OTEL_TRACES_SAMPLER_ARG}; {@code OTEL_SDK_DISABLED=true} turns exporting off.
      */
     public static TelemetryConfig fromEnvironment(Map<String, String> env, Path defaultStore) {
         Set<String> sinks = new LinkedHashSet<>();
@@ -79,8 +90,14 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
                 env.getOrDefault("OTEL_EXPORTER_OTLP_HEADERS", "")));
         Duration timeout = Duration.ofMillis(Long.parseLong(env.getOrDefault("OTEL_EXPORTER_OTLP_TIMEOUT", "10000").strip()));
         String service = env.getOrDefault("OTEL_SERVICE_NAME", "corral");
+        String sampler = env.getOrDefault("OTEL_TRACES_SAMPLER", "parentbased_always_on").strip();
+        double ratio = switch (sampler) {
+            case "always_off", "parentbased_always_off" -> 0;
+            case "traceidratio", "parentbased_traceidratio" -> Double.parseDouble(env.getOrDefault("OTEL_TRACES_SAMPLER_ARG", "1").strip());
+            default -> 1;
+        };
         return new TelemetryConfig(service.isBlank() ? "corral" : service, sinks, endpoint, headers, timeout, defaultStore,
-                100_000, Duration.ofDays(7));
+                100_000, Duration.ofDays(7), ratio);
     }
 
     /**
@@ -106,13 +123,14 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
         Path path = db == null || db.isBlank() ? sqlitePath : Path.of(db.strip().replaceFirst("^~", System.getProperty("user.home")));
         int max = config.containsKey("max_spans") ? Integer.parseInt(config.get("max_spans").strip()) : maxSpans;
         Duration keep = config.containsKey("retention_days") ? Duration.ofDays(Long.parseLong(config.get("retention_days").strip())) : retention;
+        double ratio = config.containsKey("sample_ratio") ? Double.parseDouble(config.get("sample_ratio").strip()) : sampleRatio;
         return new TelemetryConfig(service.isEmpty() || service.equals("\u200B") ? serviceName : service, s, endpoint, otlpHeaders,
-                otlpTimeout, path, max, keep);
+                otlpTimeout, path, max, keep, ratio);
     }
 
     /** The keys {@link #with} reads. */
     public static final List<String> KEYS = List.of("sinks", "otel_exporter_otlp_endpoint", "otel_trace_endpoint", "service_name",
-            "sqlite_db_path", "max_spans", "retention_days");
+            "sqlite_db_path", "max_spans", "retention_days", "sample_ratio");
 
     /** {@code key=value,key2=value2}, values percent-decoded, as the OpenTelemetry variables write headers. */
     static Map<String, String> headers(String spec) {

@@ -215,8 +215,9 @@ public final class TraceStore implements SpanExporter {
             try (PreparedStatement over = db.prepareStatement(
                     "DELETE FROM spans WHERE span_id IN (SELECT span_id FROM spans ORDER BY start_ns LIMIT ?)")) {
                 over.setLong(1, rows - maxSpans);
-                rows -= over.executeUpdate();
+                over.executeUpdate();
             }
+            rows = count(); // counted again, not from the update count (a subquery's DELETE may not report it)
         }
         long now = System.nanoTime();
         if (now - nextAgeCheck >= 0) {
@@ -224,8 +225,16 @@ public final class TraceStore implements SpanExporter {
             try (PreparedStatement old = db.prepareStatement("DELETE FROM spans WHERE start_ns < ?")) {
                 Instant cutoff = Instant.now().minus(retention);
                 old.setLong(1, cutoff.getEpochSecond() * 1_000_000_000L + cutoff.getNano());
-                rows -= old.executeUpdate();
+                if (old.executeUpdate() != 0) {
+                    rows = count();
+                }
             }
+        }
+    }
+
+    private long count() throws SQLException {
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM spans")) {
+            return r.next() ? r.getLong(1) : 0;
         }
     }
 

@@ -1,0 +1,60 @@
+package io.corral.telemetry;
+
+import io.corral.spi.Span;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TelemetryTest {
+
+    static TelemetryConfig store(Path dir, Map<String, String> env) {
+        return TelemetryConfig.fromEnvironment(env, dir.resolve("t.db")).withSinks(java.util.Set.of("sqlite"));
+    }
+
+    static List<TraceStore.Trace> traces(Telemetry t) {
+        t.flush();
+        return t.store().queryTraces(List.of(), 100, 0, List.of());
+    }
+
+    @Test
+    void theSampler_recordsTheShareAsked_andFollowsACallersChoice(@TempDir Path dir) {
+        try (Telemetry none = Telemetry.start(store(dir, Map.of("OTEL_TRACES_SAMPLER", "parentbased_traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG", "0")))) {
+            none.serverSpan("GET /x", Map.of(), Map.of()).end();
+            assertThat(traces(none)).isEmpty();
+            Span sampled = none.serverSpan("GET /y", Map.of("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+                    Map.of());
+            sampled.child("step").end();
+            sampled.end();
+            assertThat(traces(none)).singleElement().satisfies(t -> assertThat(t.traceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736"));
+        }
+    }
+
+    @Test
+    void theStore_keepsAtMostItsBound_oldestFirst(@TempDir Path dir) {
+        TelemetryConfig c = store(dir, Map.of()).with(Map.of("max_spans", "10"));
+        try (Telemetry t = Telemetry.start(c)) {
+            for (int i = 0; i < 40; i++) {
+                t.serverSpan("GET /" + i, Map.of(), Map.of("n", Integer.toString(i))).end();
+                t.flush();
+            }
+            List<TraceStore.Trace> kept = traces(t);
+            assertThat(kept.size()).isBetween(10, 11); // pruned a tenth of the bound at a time
+            assertThat(t.store().querySpans(List.of(new TraceStore.Condition("n", "eq", "39")), 0, 10)).hasSize(1);
+            assertThat(t.store().querySpans(List.of(new TraceStore.Condition("n", "eq", "0")), 0, 10)).isEmpty();
+        }
+    }
+
+    @Test
+    void badSettings_areRefused_namingThem() {
+        assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("sinks", "sqlite,kafka"))).hasMessageContaining("kafka");
+        assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("sinks", "otel_trace"))).hasMessageContaining("otel_exporter_otlp_endpoint");
+        assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("sample_ratio", "2"))).hasMessageContaining("sample_ratio");
+    }
+}
