@@ -71,12 +71,12 @@ final class StoreProcessor implements SpanProcessor {
                 queued.decrementAndGet();
                 batch.add(s);
                 if (batch.size() == 1000) {
-                    store.export(batch);
+                    store.write(batch);
                     batch = new ArrayList<>();
                 }
             }
             if (!batch.isEmpty()) {
-                store.export(batch);
+                store.write(batch);
             }
             int lost = dropped.getAndSet(0);
             if (lost > 0) {

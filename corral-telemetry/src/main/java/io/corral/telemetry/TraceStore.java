@@ -3,9 +3,7 @@ package io.corral.telemetry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,7 +27,7 @@ import java.util.Map;
  * Llama Stack's telemetry API asks (traces by attribute, a trace, a span, a span's tree). A trace is found
  * by an attribute on any of its spans. Its schema is versioned ({@code PRAGMA user_version}).
  */
-public final class TraceStore implements SpanExporter {
+public final class TraceStore {
 
     /** A trace: its root span and when it began and ended (epoch nanoseconds). */
     public record Trace(String traceId, String rootSpanId, long startNanos, long endNanos) {
@@ -105,8 +103,8 @@ public final class TraceStore implements SpanExporter {
         }
     }
 
-    @Override
-    public synchronized CompletableResultCode export(Collection<SpanData> spans) {
+    /** Stores ended spans in one transaction; false (logged) when the write failed. */
+    public synchronized boolean write(Collection<SpanData> spans) {
         try {
             PreparedStatement p = insert();
             db.setAutoCommit(false);
@@ -129,11 +127,11 @@ public final class TraceStore implements SpanExporter {
             rows += spans.size();
             prune();
             db.commit();
-            return CompletableResultCode.ofSuccess();
+            return true;
         } catch (SQLException e) {
             rollback();
             System.getLogger("corral.telemetry").log(System.Logger.Level.WARNING, "trace store write failed: " + e.getMessage());
-            return CompletableResultCode.ofFailure();
+            return false;
         } finally {
             autoCommit();
         }
@@ -380,16 +378,6 @@ public final class TraceStore implements SpanExporter {
         } catch (SQLException ignored) {
             // the next write reports a broken connection
         }
-    }
-
-    @Override
-    public CompletableResultCode flush() {
-        return CompletableResultCode.ofSuccess();
-    }
-
-    @Override
-    public CompletableResultCode shutdown() {
-        return CompletableResultCode.ofSuccess();
     }
 
     /** Closes the database. */
