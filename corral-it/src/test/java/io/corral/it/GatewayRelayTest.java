@@ -174,6 +174,30 @@ class GatewayRelayTest {
     }
 
     @Test
+    void aModelAGuardrailReads_isDecoded_notForwardedPastIt() throws Exception {
+        io.corral.spi.Guardrail refuseAll = new io.corral.spi.Guardrail() {
+            public boolean guards(String model) {
+                return model.endsWith("/stories260K");
+            }
+
+            public void input(String model, List<io.corral.api.ChatMessage> messages) {
+                throw new io.corral.api.ContentBlockedException("blocked by the test's guardrail");
+            }
+
+            public void output(String model, io.corral.api.ChatResult result) {
+            }
+        };
+        try (CorralServer guarded = CorralServer.builder(ServerConfig.defaults().withPort(0)).registry(registry())
+                .guardrail(refuseAll).start()) {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(guarded.url() + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(chat(goodId + "/stories260K", false))).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(r.body()).contains("content_blocked");
+            assertThat(r.headers().firstValue("X-Corral-Runner")).isEmpty(); // no host was asked
+        }
+    }
+
+    @Test
     void aDecodedRequest_leavesUnsetSamplingFieldsUnset_upstream() throws Exception {
         faulty.mode = FaultyUpstream.Mode.OK;
         try (CorralServer decoding = CorralServer.start(ServerConfig.defaults().withPort(0).withContentLogging(true), registry())) {
