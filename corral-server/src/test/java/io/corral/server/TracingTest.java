@@ -168,6 +168,21 @@ class TracingTest {
     }
 
     @Test
+    void contentIsOnTheSpan_onlyWithTheContentSwitch_andKeysRedacted() throws Exception {
+        try (CorralServer logging = CorralServer.builder(ServerConfig.defaults().withPort(0).withContentLogging(true)
+                .withApiKeys(List.of("sk-tracing-secret-1"))).providers(List.of(ScriptedProvider.chat("p", "m").then(answer("zebra")))).telemetry(telemetry).start()) {
+            HTTP.send(HttpRequest.newBuilder(URI.create(logging.url() + "/v1/chat/completions"))
+                    .header("Authorization", "Bearer sk-tracing-secret-1").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"elephant sk-tracing-secret-1\"}]}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        }
+        telemetry.flush();
+        Span request = named("POST /v1/chat/completions");
+        assertThat(attr(request, "gen_ai.input.messages")).contains("elephant").doesNotContain("sk-tracing-secret-1").contains("[redacted]");
+        assertThat(attr(request, "gen_ai.output.messages")).contains("zebra");
+    }
+
+    @Test
     void aRun_isFoundByItsAttribute_throughLlamaStacksTelemetryRoutes() throws Exception {
         post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "baggage", "run_id=r1");
         post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "baggage", "run_id=r2");

@@ -29,11 +29,17 @@ public final class AccessLog {
         return logContent;
     }
 
-    /** With the debug switch on, logs what was asked and answered, keys redacted. */
+    /**
+     * With the debug switch on, logs what was asked and answered, keys redacted, and puts the same on the
+     * request's span ({@code gen_ai.input.messages}, {@code gen_ai.output.messages}); off, neither ever
+     * carries content.
+     */
     public void content(Request req, Object body, String answer) {
         if (logContent) {
-            ACCESS.log(System.Logger.Level.INFO, "%s content: request=%s answer=%s".formatted(req.id(),
-                    redact(String.valueOf(body)), redact(Json.text(answer))));
+            String asked = redact(String.valueOf(body));
+            String answered = redact(Json.text(answer));
+            ACCESS.log(System.Logger.Level.INFO, "%s content: request=%s answer=%s".formatted(req.id(), asked, answered));
+            req.span().set("gen_ai.input.messages", asked).set("gen_ai.output.messages", answered);
         }
     }
 
