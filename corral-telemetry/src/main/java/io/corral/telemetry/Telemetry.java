@@ -102,7 +102,9 @@ public final class Telemetry implements AutoCloseable {
         attributes.forEach(sb::setAttribute);
         Baggage baggage = Baggage.fromContext(W3CBaggagePropagator.getInstance().extract(Context.root(), headers, HEADERS));
         baggage.forEach((k, entry) -> sb.setAttribute(k, entry.getValue()));
-        return new OtelSpan(tracer, sb.startSpan());
+        io.opentelemetry.api.trace.Span span = sb.startSpan();
+        // a request the sampler left out records nothing, so nothing under it builds spans either
+        return span.isRecording() ? new OtelSpan(tracer, span) : Span.NOOP;
     }
 
     /** The built-in store, or null when the {@code sqlite} sink is off. */
