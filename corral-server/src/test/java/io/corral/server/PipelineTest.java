@@ -30,6 +30,7 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 import static io.corral.testing.ScriptedProvider.answer;
+import static io.corral.testing.ScriptedProvider.fail;
 import static io.corral.testing.ScriptedProvider.gated;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -223,6 +224,14 @@ class PipelineTest {
         HttpResponse<String> withheld = send(s, "POST", "/v1/chat/completions", CHAT);
         assertThat(withheld.statusCode()).isEqualTo(400);
         assertThat(withheld.body()).contains("the answer was withheld").doesNotContain("a bad answer");
+    }
+
+    @Test
+    void aFailureAfterAStreamBegan_endsItWithAnErrorEvent() throws Exception {
+        ScriptedProvider p = ScriptedProvider.chat("p", "m").then(answer("one"), fail(new io.corral.api.UnavailableException("down now")));
+        CorralServer s = start(ServerConfig.defaults(), p);
+        String body = send(s, "POST", "/v1/completions", "{\"model\":\"m\",\"stream\":true,\"prompt\":[\"a\",\"b\"]}").body();
+        assertThat(body).contains("\"text\":\"one\"").contains("down now").endsWith("data: [DONE]\n\n");
     }
 
     @Test

@@ -124,6 +124,8 @@ public final class Pipeline {
                     res.header("Retry-After", "1");
                 }
                 res.json(m.status(), Errors.body(m));
+            } else if (m.status() != 499) {
+                res.failStream(m);
             }
             status = m.status();
             if (status >= 500) {

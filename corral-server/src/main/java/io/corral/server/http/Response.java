@@ -95,6 +95,13 @@ public final class Response {
         this.status = status;
     }
 
+    /** A handler failed after its stream began: the stream ends with an error event (the status is sent). */
+    void failStream(Errors.Mapped m) {
+        if (events != null && connection.open()) {
+            events.fail(m);
+        }
+    }
+
     /** Ends the answer: a stream's last chunk. Called by the pipeline when the handler returns. */
     void end() {
         if (events != null && connection.open()) {
