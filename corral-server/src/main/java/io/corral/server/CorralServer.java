@@ -76,7 +76,7 @@ public final class CorralServer implements AutoCloseable {
         this.loops = EventLoops.start();
         boolean forwarding = !config.logContent()
                 && (registry != null ? registry.providers() : providers).stream().anyMatch(CorralServer::remote);
-        this.gateway = forwarding ? new Gateway(models, pipeline, config.logContent(), guardrail::guards, new Upstreams(loops)) : null;
+        this.gateway = forwarding ? new Gateway(models, pipeline, guardrail::guards, new Upstreams(loops)) : null;
         pipeline.forwarder(gateway);
         try {
             this.http = HttpServer.start(config.host(), config.port(), pipeline, loops, config.maxBodyBytes(), config.idleTimeout());

@@ -9,6 +9,7 @@ import io.corral.server.http.Connection;
 import io.corral.server.http.Errors;
 import io.corral.server.http.EventStream;
 import io.corral.server.http.Request;
+import io.corral.server.http.Response;
 import io.corral.spi.OpenAiWire;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -177,8 +178,8 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
         HttpHeaders h = out.headers();
         h.set(HttpHeaderNames.CONTENT_TYPE, type);
         stamp(h);
-        h.set(Gateway.RUNNER, runner.provider().id());
-        h.setInt(Gateway.ATTEMPTS, plan.attempts());
+        h.set(Response.RUNNER, runner.provider().id());
+        h.setInt(Response.ATTEMPTS, plan.attempts());
         if (stream) {
             end = new StreamEnd();
             h.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
@@ -373,7 +374,7 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
     }
 
     private void stamp(HttpHeaders h) {
-        h.set(io.corral.server.http.AccessLog.REQUEST_ID, request.id());
+        h.set(Response.REQUEST_ID, request.id());
     }
 
     /** One timer per request: the first-byte deadline, then the idle one, checked against the last read. */

@@ -8,7 +8,6 @@ import io.corral.server.http.ModelDirectory;
 import io.corral.server.http.Pipeline;
 import io.corral.server.http.Request;
 import io.corral.spi.Capability;
-import io.netty.util.AsciiString;
 
 import java.util.Map;
 import java.util.Set;
@@ -19,13 +18,10 @@ import java.util.function.Predicate;
  * The gateway path: a request for a model whose runners all speak the OpenAI wire is not decoded but
  * forwarded as its bytes, on the event loop that read it ({@link Exchange}), with the router's choice,
  * fallback and breaker. Nothing is read from it but what routing needs ({@link WireScan}). Everything else
- * (a model with a local runner, a model whose content a guardrail must see, every request while the
- * content log is on) is declined, and the pipeline decodes it.
+ * (a model with a local runner, a model whose content a guardrail must see) is declined, and the pipeline
+ * decodes it. With the content log on there is no gateway: every request is decoded.
  */
 public final class Gateway implements Pipeline.Forwarder {
-
-    static final AsciiString RUNNER = AsciiString.cached("X-Corral-Runner");
-    static final AsciiString ATTEMPTS = AsciiString.cached("X-Corral-Attempts");
 
     /** The paths it forwards, with the path under the host's base URL. */
     private static final Map<String, String> PATHS = Map.of(
@@ -34,7 +30,6 @@ public final class Gateway implements Pipeline.Forwarder {
 
     private final ModelDirectory models;
     private final Pipeline pipeline;
-    private final boolean off;
     private final Predicate<String> decodeModel;
     private final Upstreams upstreams;
     private final Set<Exchange> running = ConcurrentHashMap.newKeySet();
@@ -43,11 +38,9 @@ public final class Gateway implements Pipeline.Forwarder {
     /**
      * @param decodeModel the models whose requests must be decoded all the same (a guardrail reads them)
      */
-    public Gateway(ModelDirectory models, Pipeline pipeline, boolean logContent, Predicate<String> decodeModel,
-                   Upstreams upstreams) {
+    public Gateway(ModelDirectory models, Pipeline pipeline, Predicate<String> decodeModel, Upstreams upstreams) {
         this.models = models;
         this.pipeline = pipeline;
-        this.off = logContent;
         this.decodeModel = decodeModel;
         this.upstreams = upstreams;
     }
@@ -60,7 +53,7 @@ public final class Gateway implements Pipeline.Forwarder {
     @Override
     public boolean forward(Connection client, Request req) {
         String upstreamPath = PATHS.get(req.path());
-        if (off || shuttingDown || upstreamPath == null) {
+        if (shuttingDown || upstreamPath == null) {
             return false;
         }
         WireScan scan;

@@ -1,7 +1,5 @@
 package io.corral.server.http;
 
-import io.netty.util.AsciiString;
-
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -15,18 +13,12 @@ public final class AccessLog {
     private static final System.Logger ACCESS = System.getLogger("corral.access");
     private static final Pattern SECRETS = Pattern.compile("(?i)(bearer\\s+)?\\b(sk|pk|key|api[_-]?key)[-_][A-Za-z0-9_\\-]{8,}");
 
-    public static final AsciiString REQUEST_ID = AsciiString.cached("X-Request-Id");
-
     private final boolean logContent;
     private final List<String> apiKeys;
 
     public AccessLog(boolean logContent, List<String> apiKeys) {
         this.logContent = logContent;
         this.apiKeys = List.copyOf(apiKeys);
-    }
-
-    public boolean logsContent() {
-        return logContent;
     }
 
     /**

@@ -132,8 +132,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         collecting = null;
         requests++;
         answering.incrementAndGet();
-        pipeline.accept(this, new Request(head.method().name(), head.uri(), head.headers(), bytes,
-                (InetSocketAddress) ctx.channel().remoteAddress()));
+        pipeline.accept(this, new Request(head.method().name(), head.uri(), head.headers(), bytes));
     }
 
     /** A forwarded answer has begun: the client's back-pressure and departure reach it. */
@@ -141,18 +140,14 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         forwarded = f;
     }
 
-    /** Writes part of an answer, from any thread. */
-    public void send(Object msg, boolean flush) {
-        if (flush) {
-            ctx.writeAndFlush(msg, ctx.voidPromise());
-        } else {
-            ctx.write(msg, ctx.voidPromise());
-        }
-    }
-
-    /** Writes on the event loop without flushing (the gateway flushes once per read). */
+    /** Writes part of an answer without flushing, from any thread (the gateway flushes once per read). */
     public void write(Object msg) {
         ctx.write(msg, ctx.voidPromise());
+    }
+
+    /** Writes part of an answer and flushes it, from any thread. */
+    public void writeAndFlush(Object msg) {
+        ctx.writeAndFlush(msg, ctx.voidPromise());
     }
 
     public void flush() {

@@ -74,7 +74,7 @@ public final class Errors {
         HttpHeaders h = res.headers();
         h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes());
-        h.set(AccessLog.REQUEST_ID, requestId);
+        h.set(Response.REQUEST_ID, requestId);
         if (m.status() == 429) {
             h.set(HttpHeaderNames.RETRY_AFTER, "1");
         }

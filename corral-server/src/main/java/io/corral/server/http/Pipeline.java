@@ -54,10 +54,6 @@ public final class Pipeline {
         this.forwarder = f;
     }
 
-    public AccessLog accessLog() {
-        return accessLog;
-    }
-
     /** Takes a request that has been read whole, on its connection's event loop. */
     void accept(Connection c, Request req) {
         req.stamp(Ids.next(), proxies.client(c.peerAddress(), req.header("X-Forwarded-For")));

@@ -3,7 +3,6 @@ package io.corral.server.http;
 import io.corral.spi.Span;
 import io.netty.handler.codec.http.HttpHeaders;
 
-import java.net.InetSocketAddress;
 import java.util.Map;
 
 /**
@@ -15,10 +14,8 @@ public final class Request {
 
     private final String method;
     private final String path;
-    private final String query;
     private final HttpHeaders headers;
     private final byte[] body;
-    private final InetSocketAddress peer;
     private final long startNanos = System.nanoTime();
     private String id;
     private String client;
@@ -30,14 +27,12 @@ public final class Request {
     private volatile long firstTokenNanos;
     private Span span = Span.NOOP;
 
-    public Request(String method, String uri, HttpHeaders headers, byte[] body, InetSocketAddress peer) {
+    public Request(String method, String uri, HttpHeaders headers, byte[] body) {
         this.method = method;
         int q = uri.indexOf('?');
         this.path = q < 0 ? uri : uri.substring(0, q);
-        this.query = q < 0 ? "" : uri.substring(q + 1);
         this.headers = headers;
         this.body = body;
-        this.peer = peer;
     }
 
     public String method() {
@@ -48,26 +43,13 @@ public final class Request {
         return path;
     }
 
-    public String query() {
-        return query;
-    }
-
     /** A header's first value, or null. */
     public String header(CharSequence name) {
         return headers.get(name);
     }
 
-    public HttpHeaders headers() {
-        return headers;
-    }
-
     public byte[] body() {
         return body;
-    }
-
-    /** The TCP peer (a proxy's address when behind one). */
-    public InetSocketAddress peer() {
-        return peer;
     }
 
     /** The request id, also sent back as {@code X-Request-Id}. */

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 
 /**
  * The answer to one decoded {@link Request}, written from the handler's (virtual) thread: one whole body
@@ -21,6 +22,12 @@ import io.netty.handler.codec.http.LastHttpContent;
  * client reads slowly and fails with {@link EventStream.ClientGone} once it has left.
  */
 public final class Response {
+
+    /** The request's id, on every answer. */
+    public static final AsciiString REQUEST_ID = AsciiString.cached("X-Request-Id");
+    /** Which runner answered, and after how many tries (decoded and forwarded answers alike). */
+    public static final AsciiString RUNNER = AsciiString.cached("X-Corral-Runner");
+    public static final AsciiString ATTEMPTS = AsciiString.cached("X-Corral-Attempts");
 
     private final Connection connection;
     private final String requestId;
@@ -64,7 +71,7 @@ public final class Response {
         head(res.headers());
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        connection.send(res, true);
+        connection.writeAndFlush(res);
     }
 
     /** Begins a 200 {@code text/event-stream} answer. */
@@ -79,7 +86,7 @@ public final class Response {
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_EVENT_STREAM);
         res.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
         HttpUtil.setTransferEncodingChunked(res, true);
-        connection.send(res, false);
+        connection.write(res);
         events = new EventStream(this);
         return events;
     }
@@ -87,7 +94,7 @@ public final class Response {
     /** One piece of a stream, flushed; waits while the client is not reading. */
     void chunk(byte[] bytes) {
         connection.awaitWritable();
-        connection.send(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)), true);
+        connection.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)));
     }
 
     /** Marks a stream's status as failed for the log (the head said 200 already). */
@@ -105,12 +112,12 @@ public final class Response {
     /** Ends the answer: a stream's last chunk. Called by the pipeline when the handler returns. */
     void end() {
         if (events != null && connection.open()) {
-            connection.send(LastHttpContent.EMPTY_LAST_CONTENT, true);
+            connection.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         }
     }
 
     private void head(HttpHeaders h) {
         h.set(headers);
-        h.set(AccessLog.REQUEST_ID, requestId);
+        h.set(REQUEST_ID, requestId);
     }
 }

@@ -49,10 +49,6 @@ public final class Routes {
         return add("POST", pattern, h, true);
     }
 
-    public Routes delete(String pattern, Handler h) {
-        return add("DELETE", pattern, h, false);
-    }
-
     public Routes add(Api api) {
         api.routes(this);
         return this;

@@ -293,8 +293,8 @@ public final class OpenAiApi implements Routes.Api {
                     if (sse == null) {
                         sse = res.events();
                         ObjectNode first = frames.first(model);
-                        if (first != null && !send(sse, first, tokens)) {
-                            return;
+                        if (first != null) {
+                            sse.data(first); // a client gone here is a 499; closing the stream stops the engine
                         }
                     }
                     ChatResult r = streamFrames(req, sse, model, i, tokens, frames);
@@ -326,21 +326,10 @@ public final class OpenAiApi implements Routes.Api {
         return new Usage(prompt, cached, completion);
     }
 
-    /** Sends a frame; false (and the engine stopped) when the client has left. */
-    private static boolean send(EventStream sse, ObjectNode frame, TokenStream tokens) {
-        try {
-            sse.data(frame);
-            return true;
-        } catch (EventStream.ClientGone gone) {
-            tokens.cancel();
-            throw gone;
-        }
-    }
-
     /** Which runner answered and after how many tries (the result's metrics, for HTTP clients). */
     static void servedBy(Response res, ChatResult r) {
-        res.header("X-Corral-Runner", r.metrics().provider());
-        res.header("X-Corral-Attempts", Integer.toString(r.metrics().attempts()));
+        res.header(Response.RUNNER, r.metrics().provider());
+        res.header(Response.ATTEMPTS, Integer.toString(r.metrics().attempts()));
     }
 
     /**

@@ -34,7 +34,7 @@ public final class TracesApi implements Routes.Api {
     @Override
     public void routes(Routes r) {
         r.post("/v1/telemetry/traces", (req, res) -> {
-                    JsonNode body = body(req.body());
+                    JsonNode body = Json.parse(req.body());
                     int limit = bounded(body, "limit", 100);
                     int offset = body.path("offset").asInt(0);
                     if (offset < 0) {
@@ -69,7 +69,7 @@ public final class TracesApi implements Routes.Api {
                     res.json(200, span(s, null, false));
                 })
                 .post("/v1/telemetry/spans/{span_id}/tree", (req, res) -> {
-                    JsonNode body = req.body().length == 0 ? Json.MAPPER.createObjectNode() : body(req.body());
+                    JsonNode body = req.body().length == 0 ? Json.MAPPER.createObjectNode() : Json.parse(req.body());
                     List<String> keep = attributes(body, "attributes_to_return");
                     List<TraceStore.StoredSpan> tree = store().tree(req.param("span_id"), body.path("max_depth").asInt(-1));
                     if (tree.isEmpty()) {
@@ -81,7 +81,7 @@ public final class TracesApi implements Routes.Api {
                     res.json(200, o);
                 })
                 .post("/v1/telemetry/spans", (req, res) -> {
-                    JsonNode body = body(req.body());
+                    JsonNode body = Json.parse(req.body());
                     List<String> keep = attributes(body, "attributes_to_return");
                     ObjectNode o = Json.MAPPER.createObjectNode();
                     ArrayNode data = o.putArray("data");
@@ -98,10 +98,6 @@ public final class TracesApi implements Routes.Api {
             throw ApiException.notFound("no trace store: turn on the sqlite telemetry sink to query traces");
         }
         return store;
-    }
-
-    private static JsonNode body(byte[] bytes) {
-        return Json.parse(bytes);
     }
 
     private static int bounded(JsonNode body, String key, int fallback) {
