@@ -169,7 +169,12 @@ final class ServeCommand implements Callable<Integer> {
      */
     private TelemetryConfig telemetry(DistributionConfig distribution) {
         Path store = Path.of(System.getProperty("corral.cache", System.getProperty("user.home") + "/.cache/corral"), "traces.db");
-        TelemetryConfig t = TelemetryConfig.fromEnvironment(System.getenv(), store);
+        TelemetryConfig t;
+        try {
+            t = TelemetryConfig.fromEnvironment(System.getenv(), store);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "telemetry: " + e.getMessage());
+        }
         if (!"true".equalsIgnoreCase(System.getenv().getOrDefault("OTEL_SDK_DISABLED", ""))) {
             java.util.Set<String> sinks = new java.util.LinkedHashSet<>(t.sinks());
             sinks.add("sqlite"); // the embedded default: traces are queryable with nothing configured

@@ -1,6 +1,7 @@
 package io.corral.telemetry;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -79,21 +80,21 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
         String traces = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
         String base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT");
         if (traces != null && !traces.isBlank()) {
-            endpoint = URI.create(traces.strip());
+            endpoint = url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces);
         } else if (base != null && !base.isBlank()) {
-            endpoint = URI.create(base.strip());
+            endpoint = url("OTEL_EXPORTER_OTLP_ENDPOINT", base);
         }
         if (endpoint != null && !"true".equalsIgnoreCase(env.getOrDefault("OTEL_SDK_DISABLED", ""))) {
             sinks.add("otel_trace");
         }
         Map<String, String> headers = headers(env.getOrDefault("OTEL_EXPORTER_OTLP_TRACES_HEADERS",
                 env.getOrDefault("OTEL_EXPORTER_OTLP_HEADERS", "")));
-        Duration timeout = Duration.ofMillis(Long.parseLong(env.getOrDefault("OTEL_EXPORTER_OTLP_TIMEOUT", "10000").strip()));
+        Duration timeout = Duration.ofMillis((long) number("OTEL_EXPORTER_OTLP_TIMEOUT", env.getOrDefault("OTEL_EXPORTER_OTLP_TIMEOUT", "10000")));
         String service = env.getOrDefault("OTEL_SERVICE_NAME", "corral");
         String sampler = env.getOrDefault("OTEL_TRACES_SAMPLER", "parentbased_always_on").strip();
         double ratio = switch (sampler) {
             case "always_off", "parentbased_always_off" -> 0;
-            case "traceidratio", "parentbased_traceidratio" -> Double.parseDouble(env.getOrDefault("OTEL_TRACES_SAMPLER_ARG", "1").strip());
+            case "traceidratio", "parentbased_traceidratio" -> number("OTEL_TRACES_SAMPLER_ARG", env.getOrDefault("OTEL_TRACES_SAMPLER_ARG", "1"));
             default -> 1;
         };
         return new TelemetryConfig(service.isBlank() ? "corral" : service, sinks, endpoint, headers, timeout, defaultStore,
@@ -117,15 +118,36 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
             }
         }
         String ep = config.getOrDefault("otel_exporter_otlp_endpoint", config.get("otel_trace_endpoint"));
-        URI endpoint = ep == null || ep.isBlank() ? otlpEndpoint : URI.create(ep.strip());
+        URI endpoint = ep == null || ep.isBlank() ? otlpEndpoint : url("otel_exporter_otlp_endpoint", ep);
         String service = config.getOrDefault("service_name", serviceName).strip();
         String db = config.get("sqlite_db_path");
         Path path = db == null || db.isBlank() ? sqlitePath : Path.of(db.strip().replaceFirst("^~", System.getProperty("user.home")));
-        int max = config.containsKey("max_spans") ? Integer.parseInt(config.get("max_spans").strip()) : maxSpans;
-        Duration keep = config.containsKey("retention_days") ? Duration.ofDays(Long.parseLong(config.get("retention_days").strip())) : retention;
-        double ratio = config.containsKey("sample_ratio") ? Double.parseDouble(config.get("sample_ratio").strip()) : sampleRatio;
+        int max = config.containsKey("max_spans") ? (int) number("max_spans", config.get("max_spans")) : maxSpans;
+        Duration keep = config.containsKey("retention_days") ? Duration.ofDays((long) number("retention_days", config.get("retention_days")))
+                : retention;
+        double ratio = config.containsKey("sample_ratio") ? number("sample_ratio", config.get("sample_ratio")) : sampleRatio;
         return new TelemetryConfig(service.isEmpty() || service.equals("\u200B") ? serviceName : service, s, endpoint, otlpHeaders,
                 otlpTimeout, path, max, keep, ratio);
+    }
+
+    private static double number(String name, String value) {
+        try {
+            return Double.parseDouble(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a number, was '" + value + "'");
+        }
+    }
+
+    private static URI url(String name, String value) {
+        try {
+            URI u = new URI(value.strip());
+            if (u.getScheme() == null || !u.getScheme().startsWith("http") || u.getHost() == null) {
+                throw new URISyntaxException(value, "not an http(s) URL");
+            }
+            return u;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(name + " must be an http(s) URL such as http://127.0.0.1:4318, was '" + value + "'");
+        }
     }
 
     /** The keys {@link #with} reads. */

@@ -58,5 +58,10 @@ class TelemetryTest {
         assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("sinks", "sqlite,kafka"))).hasMessageContaining("kafka");
         assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("sinks", "otel_trace"))).hasMessageContaining("otel_exporter_otlp_endpoint");
         assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("sample_ratio", "2"))).hasMessageContaining("sample_ratio");
+        assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("max_spans", "many"))).hasMessage("max_spans must be a number, was 'many'");
+        assertThatThrownBy(() -> TelemetryConfig.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_TIMEOUT", "abc"), null))
+                .hasMessage("OTEL_EXPORTER_OTLP_TIMEOUT must be a number, was 'abc'");
+        assertThatThrownBy(() -> TelemetryConfig.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://bad host"), null))
+                .hasMessageStartingWith("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL");
     }
 }
