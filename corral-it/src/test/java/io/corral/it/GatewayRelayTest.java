@@ -138,28 +138,11 @@ class GatewayRelayTest {
         assertThat(new ObjectMapper().readTree(get("/v1/engines/" + faultyId).body()).path("status").asText()).isEqualTo("up");
     }
 
-    static List<String> accessLines(java.util.concurrent.Callable<?> work) throws Exception {
-        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler h = new java.util.logging.Handler() {
-            public void publish(java.util.logging.LogRecord r) { lines.add(r.getMessage()); }
-            public void flush() { }
-            public void close() { }
-        };
-        java.util.logging.Logger log = java.util.logging.Logger.getLogger("corral.access");
-        log.addHandler(h);
-        try {
-            work.call();
-        } finally {
-            log.removeHandler(h);
-        }
-        return lines;
-    }
-
     @Test
     void forwardedAnswers_haveTheirTokensCounted_andTheUsageChunkOnlyWhenAsked() throws Exception {
         String model = goodId + "/stories260K";
         List<String> bodies = new java.util.ArrayList<>();
-        List<String> lines = accessLines(() -> {
+        List<String> lines = io.corral.testing.LogLines.during("corral.access", () -> {
             bodies.add(post(chat(model, true)).body());
             bodies.add(post(chat(model, true).replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}")).body());
             bodies.add(post(chat(model, false)).body());

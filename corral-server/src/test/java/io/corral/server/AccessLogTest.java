@@ -2,46 +2,34 @@ package io.corral.server;
 
 import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
+import io.corral.testing.LogLines;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The access log carries ids, routes, statuses, models and tokens, never content unless asked, never keys. */
 class AccessLogTest {
 
-    static final Logger ACCESS = Logger.getLogger("corral.access");
-
     static List<String> capture(boolean logContent) throws Exception {
-        List<String> lines = new ArrayList<>();
-        Handler h = new Handler() {
-            public void publish(LogRecord r) { lines.add(r.getMessage()); }
-            public void flush() { }
-            public void close() { }
-        };
-        ACCESS.addHandler(h);
         LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(ServerTest.stories()).withThreads(1));
-        try (CorralServer s = CorralServer.start(ServerConfig.defaults().withPort(0)
-                .withApiKeys(List.of("topsecretkey1")).withContentLogging(logContent), List.of(engine))) {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(s.url() + "/v1/chat/completions"))
-                    .header("Authorization", "Bearer topsecretkey1")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"stories260K\",\"max_tokens\":4,\"temperature\":0,"
-                            + "\"messages\":[{\"role\":\"user\",\"content\":\"My key is sk-abcdefgh12345 and topsecretkey1. Once upon a time\"}]}"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).isEqualTo(200);
-        } finally {
-            ACCESS.removeHandler(h);
-        }
-        return lines;
+        return LogLines.during("corral.access", () -> {
+            try (CorralServer s = CorralServer.start(ServerConfig.defaults().withPort(0)
+                    .withApiKeys(List.of("topsecretkey1")).withContentLogging(logContent), List.of(engine))) {
+                HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(s.url() + "/v1/chat/completions"))
+                        .header("Authorization", "Bearer topsecretkey1")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"stories260K\",\"max_tokens\":4,\"temperature\":0,"
+                                + "\"messages\":[{\"role\":\"user\",\"content\":\"My key is sk-abcdefgh12345 and topsecretkey1. Once upon a time\"}]}"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                return r;
+            }
+        });
     }
 
     @Test

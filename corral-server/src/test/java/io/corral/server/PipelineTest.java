@@ -8,6 +8,7 @@ import io.corral.api.ContentBlockedException;
 import io.corral.spi.Guardrail;
 import io.corral.server.http.Json;
 import io.corral.spi.Capability;
+import io.corral.testing.LogLines;
 import io.corral.testing.ScriptedProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,9 +26,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static io.corral.testing.ScriptedProvider.answer;
 import static io.corral.testing.ScriptedProvider.fail;
@@ -104,34 +102,13 @@ class PipelineTest {
         assertThat(p.requests()).hasSize(1); // none of the refused ones reached the engine
     }
 
-    static List<String> accessLines(Runnable r) {
-        List<String> lines = new ArrayList<>();
-        Handler h = new Handler() {
-            public void publish(LogRecord rec) { lines.add(rec.getMessage()); }
-            public void flush() { }
-            public void close() { }
-        };
-        Logger log = Logger.getLogger("corral.access");
-        log.addHandler(h);
-        try {
-            r.run();
-        } finally {
-            log.removeHandler(h);
-        }
-        return lines;
-    }
-
     @Test
-    void xForwardedFor_isBelieved_onlyFromATrustedProxy() {
+    void xForwardedFor_isBelieved_onlyFromATrustedProxy() throws Exception {
         CorralServer trusting = start(ServerConfig.defaults().withTrustedProxies(List.of("127.0.0.0/8")), ScriptedProvider.chat("p", "m"));
         CorralServer wary = start(ServerConfig.defaults(), ScriptedProvider.chat("p", "m"));
-        List<String> lines = accessLines(() -> {
-            try {
-                send(trusting, "GET", "/v1/models", null, "X-Forwarded-For", "203.0.113.9, 127.0.0.5");
-                send(wary, "GET", "/v1/models", null, "X-Forwarded-For", "203.0.113.9");
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
+        List<String> lines = LogLines.during("corral.access", () -> {
+            send(trusting, "GET", "/v1/models", null, "X-Forwarded-For", "203.0.113.9, 127.0.0.5");
+            return send(wary, "GET", "/v1/models", null, "X-Forwarded-For", "203.0.113.9");
         });
         assertThat(lines).hasSize(2);
         assertThat(lines.get(0)).endsWith(" client=203.0.113.9");

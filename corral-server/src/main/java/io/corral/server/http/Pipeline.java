@@ -56,7 +56,8 @@ public final class Pipeline {
 
     /** Takes a request that has been read whole, on its connection's event loop. */
     void accept(Connection c, Request req) {
-        req.stamp(Ids.next(), proxies.client(c.peerAddress(), req.header("X-Forwarded-For")));
+        String peer = c.peerAddress();
+        req.stamp(Ids.next(), proxies.none() ? peer : proxies.client(peer, req.header("X-Forwarded-For")));
         Routes.Match m = routes.match(req.method(), req.path());
         if (m.route() != null) {
             req.matched(m.route().pattern(), m.params());

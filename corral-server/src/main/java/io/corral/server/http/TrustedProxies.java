@@ -62,6 +62,11 @@ public final class TrustedProxies {
         return new TrustedProxies(List.copyOf(blocks));
     }
 
+    /** Whether any proxy is trusted (else {@code X-Forwarded-For} is never read). */
+    public boolean none() {
+        return blocks.isEmpty();
+    }
+
     /** The client's address: the peer's, or from {@code forwardedFor} when the peer is a trusted proxy. */
     public String client(String peer, String forwardedFor) {
         if (forwardedFor == null || blocks.isEmpty() || !trusted(peer)) {

@@ -33,7 +33,7 @@ class UsageTapTest {
     }
 
     @Test
-    void theUsageChunk_isReadAndDropped_whenTheClientDidNotAsk_wherheverTheReadsFall() {
+    void theUsageChunk_isReadAndDropped_whenTheClientDidNotAsk_whereverTheReadsFall() {
         for (int size : new int[]{1, 3, 17, 64, 1000}) {
             UsageTap tap = new UsageTap(false);
             String out = feed(tap, size);
