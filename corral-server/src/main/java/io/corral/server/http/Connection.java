@@ -192,7 +192,11 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     /** An answer is out to its end (from any thread): the next waiting request, if any, is taken. */
     void answered() {
         if (!eventLoop().inEventLoop()) {
-            eventLoop().execute(this::answered);
+            try {
+                eventLoop().execute(this::answered);
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                // the server has stopped its loops; the connection is closed with them
+            }
             return;
         }
         forwarded = null;
