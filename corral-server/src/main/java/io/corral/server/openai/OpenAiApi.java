@@ -278,7 +278,7 @@ public final class OpenAiApi implements Routes.Api {
                     guard(req, model, r);
                     results.add(r);
                 }
-                Usage u = total(results);
+                Usage u = OpenAiResponses.sum(results);
                 req.tokens(u.promptTokens(), u.completionTokens());
                 log.content(req, body, results.getFirst().text());
                 servedBy(res, results.getFirst());
@@ -304,7 +304,7 @@ public final class OpenAiApi implements Routes.Api {
                     results.add(r);
                 }
             }
-            Usage u = total(results);
+            Usage u = OpenAiResponses.sum(results);
             req.tokens(u.promptTokens(), u.completionTokens());
             if (includeUsage) {
                 sse.data(frames.usage(model, u));
@@ -312,18 +312,6 @@ public final class OpenAiApi implements Routes.Api {
             sse.done();
             log.content(req, body, results.getFirst().text());
         }
-    }
-
-    private static Usage total(List<ChatResult> results) {
-        int prompt = 0;
-        int cached = 0;
-        int completion = 0;
-        for (ChatResult r : results) {
-            prompt += r.usage().promptTokens();
-            cached += r.usage().cachedTokens();
-            completion += r.usage().completionTokens();
-        }
-        return new Usage(prompt, cached, completion);
     }
 
     /** Which runner answered and after how many tries (the result's metrics, for HTTP clients). */

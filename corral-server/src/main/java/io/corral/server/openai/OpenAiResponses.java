@@ -174,9 +174,6 @@ final class OpenAiResponses {
     static ObjectNode completion(String id, long created, java.util.List<ChatResult> results) {
         ObjectNode o = base(id, "text_completion", created, results.getFirst().metrics().model());
         ArrayNode choices = o.putArray("choices");
-        int prompt = 0;
-        int cached = 0;
-        int completion = 0;
         for (int i = 0; i < results.size(); i++) {
             ChatResult r = results.get(i);
             ObjectNode choice = choices.addObject();
@@ -184,12 +181,22 @@ final class OpenAiResponses {
             choice.put("text", r.text());
             choice.set("logprobs", completionLogprobs(r.logprobs()));
             choice.put("finish_reason", finishReason(r.finishReason()));
+        }
+        o.set("usage", usage(sum(results)));
+        return o;
+    }
+
+    /** The usage of several generations of one request (a completions request's prompts). */
+    static Usage sum(java.util.List<ChatResult> results) {
+        int prompt = 0;
+        int cached = 0;
+        int completion = 0;
+        for (ChatResult r : results) {
             prompt += r.usage().promptTokens();
             cached += r.usage().cachedTokens();
             completion += r.usage().completionTokens();
         }
-        o.set("usage", usage(new Usage(prompt, cached, completion)));
-        return o;
+        return new Usage(prompt, cached, completion);
     }
 
     static ObjectNode completionChunk(String id, long created, String model, int index, String text, String finish,
