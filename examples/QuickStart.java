@@ -32,7 +32,7 @@ public class QuickStart {
                 .build();
              TokenStream stream = corral.stream(ChatRequest.builder().user("The little dog")
                      .sampling(corral.sampling()).build())) {
-            stream.forEachRemaining(System.out::print);
+            stream.forEachText(System.out::print);
             System.out.println();
             System.out.println(stream.result().metrics());
         }

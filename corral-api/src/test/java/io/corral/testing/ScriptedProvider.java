@@ -7,6 +7,7 @@ import io.corral.api.EmbeddingRequest;
 import io.corral.api.EmbeddingResult;
 import io.corral.api.FinishReason;
 import io.corral.api.Metrics;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenStream;
 import io.corral.api.Usage;
 import io.corral.spi.Capability;
@@ -185,6 +186,7 @@ public final class ScriptedProvider implements InferenceProvider {
         private final RuntimeException error;
         private final StringBuilder text = new StringBuilder();
         private int index;
+        private boolean finishSent;
         private volatile boolean cancelled;
 
         Scripted(String model, List<String> tokens, CountDownLatch gate, RuntimeException error) {
@@ -196,6 +198,11 @@ public final class ScriptedProvider implements InferenceProvider {
 
         @Override
         public boolean hasNext() {
+            return tokenNext() || !finishSent;
+        }
+
+        /** Whether a token is next (waiting for the gate); throws the scripted error at the cut. */
+        private boolean tokenNext() {
             if (cancelled) {
                 return false;
             }
@@ -218,13 +225,25 @@ public final class ScriptedProvider implements InferenceProvider {
         }
 
         @Override
-        public String next() {
-            if (!hasNext()) {
+        public StreamEvent next() {
+            if (tokenNext()) {
+                String t = tokens.get(index++);
+                text.append(t);
+                return new StreamEvent.Text(t);
+            }
+            if (finishSent) {
                 throw new NoSuchElementException();
             }
-            String t = tokens.get(index++);
-            text.append(t);
-            return t;
+            finishSent = true;
+            return new StreamEvent.Finish(reason(), usage());
+        }
+
+        private FinishReason reason() {
+            return cancelled ? FinishReason.CANCELLED : FinishReason.STOP;
+        }
+
+        private Usage usage() {
+            return new Usage(3, 0, index);
         }
 
         @Override
@@ -237,8 +256,8 @@ public final class ScriptedProvider implements InferenceProvider {
             while (hasNext()) {
                 next();
             }
-            return new ChatResult(text.toString(), List.of(), cancelled ? FinishReason.CANCELLED : FinishReason.STOP,
-                    new Usage(3, 0, index), new Metrics(model, id, Duration.ZERO, Duration.ZERO, 0));
+            return new ChatResult(text.toString(), List.of(), reason(),
+                    usage(), new Metrics(model, id, Duration.ZERO, Duration.ZERO, 0));
         }
 
         @Override

@@ -76,7 +76,7 @@ final class ChatCommand implements Callable<Integer> {
                 }
                 try (TokenStream stream = session.stream(ChatMessage.user(line))) {
                     running.set(stream);
-                    stream.forEachRemaining(piece -> {
+                    stream.forEachText(piece -> {
                         out.print(piece);
                         out.flush();
                     });

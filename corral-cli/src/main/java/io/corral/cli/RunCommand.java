@@ -41,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
                 request.system(system);
             }
             try (TokenStream stream = corral.stream(request.user(prompt).build())) {
-                stream.forEachRemaining(piece -> {
+                stream.forEachText(piece -> {
                     out.print(piece);
                     out.flush();
                 });

@@ -10,7 +10,10 @@ import io.corral.api.InferenceTimeoutException;
 import io.corral.api.ModelNotFoundException;
 import io.corral.api.RateLimitedException;
 import io.corral.api.SamplingParams;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenStream;
+import io.corral.api.ToolChoice;
+import io.corral.api.ToolSpec;
 import io.corral.api.UnavailableException;
 import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
@@ -82,12 +85,41 @@ class OpenAiRemoteProviderTest {
         assertThat(whole.metrics().provider()).isEqualTo(remote.id());
         List<String> pieces = new ArrayList<>();
         try (TokenStream s = remote.stream(r)) {
-            s.forEachRemaining(pieces::add);
+            s.forEachText(pieces::add);
         }
         assertThat(String.join("", pieces)).isEqualTo(REFERENCE);
         assertThat(pieces.size()).isGreaterThan(40);
         assertThat(remote.complete(new CompletionRequest("stories260K", "Once upon a time", greedy(64), null)).text())
                 .isEqualTo(REFERENCE);
+    }
+
+    @Test
+    void aStreamedToolCall_arrivesAsTypedPieces_thatJoinToTheResultsCall() throws Exception {
+        ChatRequest r = ChatRequest.builder().model("stories260K").user("Weather?").sampling(greedy(200))
+                .tool(new ToolSpec("get_weather", "Weather in a city",
+                        "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":12}},\"required\":[\"city\"]}"))
+                .toolChoice(ToolChoice.REQUIRED).build();
+        List<StreamEvent> events = new ArrayList<>();
+        ChatResult result;
+        try (TokenStream s = remote.stream(r)) {
+            s.forEachRemaining(events::add);
+            result = s.result();
+        }
+        List<StreamEvent.ToolCallDelta> pieces = events.stream().filter(e -> e instanceof StreamEvent.ToolCallDelta)
+                .map(e -> (StreamEvent.ToolCallDelta) e).toList();
+        assertThat(events).noneMatch(e -> e instanceof StreamEvent.Text);
+        assertThat(pieces.getFirst().name()).isEqualTo("get_weather");
+        assertThat(pieces.getFirst().id()).startsWith("call_");
+        assertThat(pieces).hasSizeGreaterThan(3).allSatisfy(p -> assertThat(p.index()).isZero());
+        assertThat(pieces.subList(1, pieces.size())).allSatisfy(p -> assertThat(p.id()).isNull());
+        assertThat(events.getLast()).isInstanceOfSatisfying(StreamEvent.Finish.class,
+                f -> assertThat(f.reason()).isEqualTo(FinishReason.TOOL_CALLS));
+        String joined = pieces.stream().map(StreamEvent.ToolCallDelta::arguments).collect(java.util.stream.Collectors.joining());
+        assertThat(result.toolCalls()).singleElement().satisfies(c -> {
+            assertThat(c.id()).isEqualTo(pieces.getFirst().id());
+            assertThat(c.arguments()).isEqualTo(joined);
+        });
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(joined).has("city")).isTrue();
     }
 
     @Test
@@ -122,7 +154,7 @@ class OpenAiRemoteProviderTest {
             f.mode = FaultyUpstream.Mode.CUT_MIDWAY;
             List<String> got = new ArrayList<>();
             try (TokenStream s = p.stream(r)) {
-                assertThatThrownBy(() -> s.forEachRemaining(got::add)).isInstanceOf(UnavailableException.class)
+                assertThatThrownBy(() -> s.forEachText(got::add)).isInstanceOf(UnavailableException.class)
                         .hasMessageContaining("after 2 pieces");
             }
             assertThat(String.join("", got)).isEqualTo("Hello wor");

@@ -4,6 +4,7 @@ import io.corral.api.ChatResult;
 import io.corral.api.FinishReason;
 import io.corral.api.Metrics;
 import io.corral.api.SamplingParams;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenLogprob;
 import io.corral.api.TokenStream;
 import io.corral.api.Usage;
@@ -17,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One generation, driven by its reader: each {@link #hasNext()} evaluates and samples tokens on the
- * caller's thread until there is text to hand out. The prompt is evaluated on the first read.
+ * caller's thread until there is text to hand out, then the {@link StreamEvent.Finish}. The prompt is
+ * evaluated on the first read.
  * {@link #cancel()} may come from any thread; the engine stops before its next token.
  */
 final class Generation implements TokenStream {
@@ -57,6 +59,7 @@ final class Generation implements TokenStream {
     private long endNanos;
     private FinishReason finishReason;
     private String nextPiece;
+    private boolean finishSent;
     private boolean released;
 
     Generation(NativeModel model, KvCache cache, NativeSampler sampler, int[] prompt, SamplingParams params,
@@ -80,10 +83,10 @@ final class Generation implements TokenStream {
             while (nextPiece == null && finishReason == null) {
                 step();
             }
-            if (nextPiece == null) {
+            if (nextPiece == null && finishSent) {
                 release(); // ended, and everything was handed out
             }
-            return nextPiece != null;
+            return nextPiece != null || !finishSent;
         } catch (RuntimeException e) {
             finish(FinishReason.STOP);
             release();
@@ -94,13 +97,30 @@ final class Generation implements TokenStream {
     }
 
     @Override
-    public String next() {
+    public StreamEvent next() {
         if (!hasNext()) {
             throw new NoSuchElementException("generation has ended");
         }
-        String piece = nextPiece;
-        nextPiece = null;
-        return piece;
+        lock.lock();
+        try {
+            if (nextPiece != null) {
+                String piece = nextPiece;
+                nextPiece = null;
+                List<TokenLogprob> lp = logprobsTaken == logprobs.size() ? List.of()
+                        : List.copyOf(logprobs.subList(logprobsTaken, logprobs.size()));
+                logprobsTaken = logprobs.size();
+                return new StreamEvent.Text(piece, lp);
+            }
+            finishSent = true;
+            release();
+            return new StreamEvent.Finish(finishReason, usage());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Usage usage() {
+        return new Usage(prompt.length, cachedTokens, generated);
     }
 
     /** Evaluates what is pending and samples one token. */
@@ -188,18 +208,6 @@ final class Generation implements TokenStream {
     }
 
     @Override
-    public List<TokenLogprob> takeLogprobs() {
-        lock.lock();
-        try {
-            List<TokenLogprob> taken = List.copyOf(logprobs.subList(logprobsTaken, logprobs.size()));
-            logprobsTaken = logprobs.size();
-            return taken;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
     public void cancel() {
         cancelled = true;
     }
@@ -215,8 +223,7 @@ final class Generation implements TokenStream {
             long ttft = (generated == 0 ? endNanos : firstTokenNanos) - startNanos;
             double seconds = (endNanos - firstTokenNanos) / 1e9;
             double tps = generated > 1 && seconds > 0 ? (generated - 1) / seconds : 0;
-            return new ChatResult(text.toString(), List.of(), finishReason,
-                    new Usage(prompt.length, cachedTokens, generated),
+            return new ChatResult(text.toString(), List.of(), finishReason, usage(),
                     new Metrics(modelId, providerId, Duration.ofNanos(endNanos - startNanos), Duration.ofNanos(ttft), tps),
                     logprobs);
         } finally {

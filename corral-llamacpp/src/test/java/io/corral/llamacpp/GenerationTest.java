@@ -11,6 +11,7 @@ import io.corral.api.InvalidRequestException;
 import io.corral.api.ModelNotFoundException;
 import io.corral.api.Role;
 import io.corral.api.SamplingParams;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenStream;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +47,7 @@ class GenerationTest {
     void stopSequence_spanningTokens_isNeverStreamedInPart() {
         List<String> pieces = new ArrayList<>();
         try (TokenStream s = engine.stream(CompletionRequest.of(PROMPT, greedy(64).toBuilder().stop("Lily. She").build()))) {
-            s.forEachRemaining(pieces::add);
+            s.forEachText(pieces::add);
             assertThat(s.result().finishReason()).isEqualTo(FinishReason.STOP);
         }
         assertThat(String.join("", pieces)).isEqualTo(", there was a little girl named ");
@@ -119,9 +120,11 @@ class GenerationTest {
         TokenStream s = engine.stream(CompletionRequest.of(PROMPT, greedy(0)));
         StringBuilder got = new StringBuilder();
         for (int i = 0; i < 5 && s.hasNext(); i++) {
-            got.append(s.next());
+            got.append(((StreamEvent.Text) s.next()).text());
         }
         s.cancel();
+        assertThat(s.next()).isInstanceOfSatisfying(StreamEvent.Finish.class,
+                f -> assertThat(f.reason()).isEqualTo(FinishReason.CANCELLED));
         assertThat(s.hasNext()).isFalse();
         ChatResult r = s.result();
         s.close();

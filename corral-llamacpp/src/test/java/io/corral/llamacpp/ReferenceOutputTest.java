@@ -42,7 +42,7 @@ class ReferenceOutputTest {
         List<String> pieces = new ArrayList<>();
         ChatResult r;
         try (TokenStream s = engine.stream(CompletionRequest.of(PROMPT, greedy(64)))) {
-            s.forEachRemaining(pieces::add);
+            s.forEachText(pieces::add);
             r = s.result();
         }
         assertThat(String.join("", pieces)).isEqualTo(REFERENCE);

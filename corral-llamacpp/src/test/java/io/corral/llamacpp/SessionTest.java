@@ -152,7 +152,7 @@ class SessionTest {
         try (LlamaSession s = engine.openSession(null, GREEDY_24)) {
             StringBuilder text = new StringBuilder();
             try (TokenStream t = s.stream(ChatMessage.user("Hi."))) {
-                t.forEachRemaining(text::append);
+                t.forEachText(text::append);
             }
             assertThat(s.history()).hasSize(2);
             assertThat(s.history().get(1).text()).isEqualTo(text.toString());

@@ -6,6 +6,7 @@ import io.corral.api.EngineException;
 import io.corral.api.FinishReason;
 import io.corral.api.InferenceTimeoutException;
 import io.corral.api.Metrics;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenStream;
 import io.corral.api.ToolCall;
 import io.corral.api.UnavailableException;
@@ -17,6 +18,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -24,7 +26,7 @@ import java.util.TreeMap;
 
 /**
  * An upstream SSE stream read on the caller's thread: each {@link #hasNext()} reads events until one
- * carries text. Tolerates missing {@code [DONE]}, empty {@code tool_calls}, extra fields such as
+ * carries text or a tool-call piece (passed on as the host split it), then the finish. Tolerates missing {@code [DONE]}, empty {@code tool_calls}, extra fields such as
  * {@code reasoning_content}, and keep-alive comments. A silence longer than the idle timeout, a cut
  * connection, or a malformed frame ends it with an error; a cut after text was sent is reported, never
  * hidden.
@@ -40,8 +42,9 @@ final class RemoteStream implements TokenStream {
     private final Duration idle;
     private final StringBuilder text = new StringBuilder();
     private final TreeMap<Integer, String[]> toolCalls = new TreeMap<>(); // index -> id, name, arguments
-    private String next;
+    private final ArrayDeque<StreamEvent> ready = new ArrayDeque<>();
     private FinishReason finish;
+    private boolean finishSent;
     private boolean ended;
     private volatile boolean cancelled;
     private Usage usage;
@@ -62,28 +65,30 @@ final class RemoteStream implements TokenStream {
 
     @Override
     public synchronized boolean hasNext() {
-        while (next == null && !ended) {
+        while (ready.isEmpty() && !ended) {
             read();
         }
-        return next != null;
+        if (ready.isEmpty() && !finishSent) {
+            finishSent = true;
+            ready.add(new StreamEvent.Finish(finish == null ? FinishReason.CANCELLED : finish, usage()));
+        }
+        return !ready.isEmpty();
     }
 
     /** Returns once the host has sent its first event (or the stream failed or ended). */
     @Override
     public synchronized void awaitStart() {
-        while (events == 0 && next == null && !ended) {
+        while (events == 0 && ready.isEmpty() && !ended) {
             read();
         }
     }
 
     @Override
-    public synchronized String next() {
+    public synchronized StreamEvent next() {
         if (!hasNext()) {
             throw new NoSuchElementException();
         }
-        String s = next;
-        next = null;
-        return s;
+        return ready.poll();
     }
 
     private void read() {
@@ -133,19 +138,23 @@ final class RemoteStream implements TokenStream {
         }
         for (JsonNode choice : chunk.path("choices")) {
             String piece = completion ? choice.path("text").asText("") : choice.path("delta").path("content").asText("");
-            for (JsonNode call : choice.path("delta").path("tool_calls")) { // an empty array is fine
-                String[] c = toolCalls.computeIfAbsent(call.path("index").asInt(toolCalls.size()), k -> new String[]{"", "", ""});
-                JsonNode fn = call.path("function");
-                c[0] += call.path("id").asText("");
-                c[1] += fn.path("name").asText("");
-                c[2] += fn.path("arguments").asText("");
-            }
             if (!piece.isEmpty()) {
-                if (pieces++ == 0) {
-                    firstNanos = System.nanoTime();
-                }
+                began();
                 text.append(piece);
-                next = next == null ? piece : next + piece;
+                ready.add(new StreamEvent.Text(piece));
+            }
+            for (JsonNode call : choice.path("delta").path("tool_calls")) { // an empty array is fine
+                int index = call.path("index").asInt(toolCalls.size());
+                String[] c = toolCalls.computeIfAbsent(index, k -> new String[]{"", "", ""});
+                JsonNode fn = call.path("function");
+                String id = call.path("id").asText("");
+                String name = fn.path("name").asText("");
+                String arguments = fn.path("arguments").asText("");
+                c[0] += id;
+                c[1] += name;
+                c[2] += arguments;
+                began();
+                ready.add(new StreamEvent.ToolCallDelta(index, id.isEmpty() ? null : id, name.isEmpty() ? null : name, arguments));
             }
             if (choice.hasNonNull("finish_reason")) {
                 finish = finishReason(choice.get("finish_reason").asText());
@@ -160,6 +169,16 @@ final class RemoteStream implements TokenStream {
             case "content_filter" -> FinishReason.CONTENT_FILTER;
             default -> FinishReason.STOP;
         };
+    }
+
+    private void began() {
+        if (pieces++ == 0) {
+            firstNanos = System.nanoTime();
+        }
+    }
+
+    private Usage usage() {
+        return usage != null ? usage : new Usage(0, 0, pieces);
     }
 
     private String after() {
@@ -204,7 +223,7 @@ final class RemoteStream implements TokenStream {
         }
         List<ToolCall> calls = new ArrayList<>();
         toolCalls.values().forEach(c -> calls.add(new ToolCall(c[0], c[1], c[2].isEmpty() ? "{}" : c[2])));
-        Usage u = usage != null ? usage : new Usage(0, 0, pieces);
+        Usage u = usage();
         double seconds = (endNanos - firstNanos) / 1e9;
         double tps = u.completionTokens() > 1 && seconds > 0 ? (u.completionTokens() - 1) / seconds : 0;
         return new ChatResult(text.toString(), calls, finish == null ? FinishReason.CANCELLED : finish, u,

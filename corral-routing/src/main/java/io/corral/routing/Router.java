@@ -8,7 +8,7 @@ import io.corral.api.EmbeddingRequest;
 import io.corral.api.EmbeddingResult;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.RetriableException;
-import io.corral.api.TokenLogprob;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenStream;
 import io.corral.api.UnavailableException;
 import io.corral.spi.Capability;
@@ -154,8 +154,8 @@ public final class Router implements InferenceProvider {
 
     /** A finished answer seen as a stream, so whole answers share the routing loop. */
     private record WholeAnswer(ChatResult result) implements TokenStream {
-        public boolean hasNext() { return false; }
-        public String next() { throw new java.util.NoSuchElementException(); }
+        public boolean hasNext() { return false; } // read only for its result
+        public StreamEvent next() { throw new java.util.NoSuchElementException(); }
         public void cancel() { }
         public void close() { }
     }
@@ -417,8 +417,13 @@ public final class Router implements InferenceProvider {
         }
 
         @Override
-        public String next() {
-            return stream.next();
+        public StreamEvent next() {
+            try {
+                return stream.next();
+            } catch (RetriableException e) {
+                plan.brokeOff(runner, e);
+                throw e;
+            }
         }
 
         @Override
@@ -439,11 +444,6 @@ public final class Router implements InferenceProvider {
                 plan.finished(r);
             }
             return r.withMetrics(r.metrics().withAttempts(attempts));
-        }
-
-        @Override
-        public List<TokenLogprob> takeLogprobs() {
-            return stream.takeLogprobs();
         }
 
         @Override

@@ -185,7 +185,7 @@ class RouterTest {
         mode = "cut";
         List<String> got = new ArrayList<>();
         try (TokenStream s = router(RoutingMode.REMOTE_FIRST).stream(ask())) {
-            assertThatThrownBy(() -> s.forEachRemaining(got::add)).isInstanceOf(UnavailableException.class)
+            assertThatThrownBy(() -> s.forEachText(got::add)).isInstanceOf(UnavailableException.class)
                     .hasMessageContaining("after 1 pieces");
         }
         assertThat(got).containsExactly("remote");

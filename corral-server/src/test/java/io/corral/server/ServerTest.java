@@ -169,19 +169,34 @@ class ServerTest {
     }
 
     @Test
-    void requiredToolCall_streamed() {
+    void requiredToolCall_streamed_asArgumentFragments_thatJoinToTheWholeAnswersCall() throws Exception {
         ChatCompletionCreateParams ask = greedy("Weather?", 200).tools(List.of(weatherTool()))
                 .toolChoice(com.openai.models.chat.completions.ChatCompletionToolChoiceOption.Auto.REQUIRED).build();
         List<String> names = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        List<String> fragments = new ArrayList<>();
         List<String> finish = new ArrayList<>();
         try (StreamResponse<ChatCompletionChunk> s = openai.chat().completions().createStreaming(ask)) {
             s.stream().forEach(chunk -> chunk.choices().forEach(ch -> {
-                ch.delta().toolCalls().ifPresent(calls -> calls.forEach(tc -> tc.function().flatMap(f -> f.name()).ifPresent(names::add)));
+                ch.delta().toolCalls().ifPresent(calls -> calls.forEach(tc -> {
+                    assertThat(tc.index()).isZero();
+                    tc.id().ifPresent(ids::add);
+                    tc.function().flatMap(f -> f.name()).ifPresent(names::add);
+                    tc.function().flatMap(f -> f.arguments()).filter(a -> !a.isEmpty()).ifPresent(fragments::add);
+                }));
                 ch.finishReason().ifPresent(f -> finish.add(f.asString()));
             }));
         }
         assertThat(names).containsExactly("get_weather");
+        assertThat(ids).hasSize(1).allSatisfy(id -> assertThat(id).startsWith("call_"));
         assertThat(finish).containsExactly("tool_calls");
+        assertThat(fragments).hasSizeGreaterThan(2); // streamed as the model writes it, not whole at the end
+        JsonNode streamed = Json.MAPPER.readTree(String.join("", fragments));
+        assertThat(streamed.get("unit").asText()).isIn("celsius", "fahrenheit");
+        // greedy: the same call as the whole answer's
+        var whole = openai.chat().completions().create(ask).choices().getFirst().message().toolCalls().orElseThrow()
+                .getFirst().asFunction().function().arguments();
+        assertThat(streamed).isEqualTo(Json.MAPPER.readTree(whole));
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.corral.api.ChatRequest;
 import io.corral.api.ChatResult;
 import io.corral.api.CompletionRequest;
 import io.corral.api.FinishReason;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenStream;
 import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
@@ -45,7 +46,7 @@ class StreamLifecycleTest {
         private TokenStream paced(TokenStream s) {
             return new TokenStream() {
                 public boolean hasNext() { return s.hasNext(); }
-                public String next() {
+                public StreamEvent next() {
                     try {
                         Thread.sleep(5);
                     } catch (InterruptedException e) {

@@ -9,6 +9,7 @@ import io.corral.api.ChatResult;
 import io.corral.api.FinishReason;
 import io.corral.api.Role;
 import io.corral.api.SamplingParams;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenStream;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
@@ -143,9 +144,10 @@ public final class LlamaStackApi implements Routes.Api {
             try {
                 sse.data(event("start", ""));
                 while (tokens.hasNext()) {
-                    String piece = tokens.next();
-                    req.firstToken();
-                    sse.data(event("progress", piece));
+                    if (tokens.next() instanceof StreamEvent.Text t) {
+                        req.firstToken();
+                        sse.data(event("progress", t.text()));
+                    }
                 }
                 ChatResult r = tokens.result();
                 req.tokens(r.usage().promptTokens(), r.usage().completionTokens());

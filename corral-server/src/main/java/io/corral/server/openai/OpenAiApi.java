@@ -12,6 +12,7 @@ import io.corral.api.EmbeddingResult;
 import io.corral.api.FinishReason;
 import io.corral.api.Role;
 import io.corral.api.TokenLogprob;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenStream;
 import io.corral.api.Usage;
 import io.corral.server.http.AccessLog;
@@ -213,8 +214,8 @@ public final class OpenAiApi implements Routes.Api {
         /** A text piece, with the log-probabilities of the tokens it came from (empty when not asked). */
         ObjectNode delta(String model, int index, String text, List<TokenLogprob> logprobs);
 
-        /** The tool calls, sent whole after the text, or null. */
-        default ObjectNode calls(ChatResult r) {
+        /** A piece of a tool call, or null where the endpoint has none. */
+        default ObjectNode toolCall(String model, StreamEvent.ToolCallDelta piece) {
             return null;
         }
 
@@ -223,7 +224,7 @@ public final class OpenAiApi implements Routes.Api {
         ObjectNode usage(String model, Usage u);
     }
 
-    /** The frames of {@code /v1/chat/completions}: a role frame, text deltas, tool calls, the finish, usage. */
+    /** The frames of {@code /v1/chat/completions}: a role frame, text and tool-call deltas, the finish, usage. */
     private record ChatFrames(String id, long created) implements Frames {
         public ObjectNode first(String model) {
             return OpenAiResponses.chatChunk(id, created, model, "assistant", "", null);
@@ -233,8 +234,8 @@ public final class OpenAiApi implements Routes.Api {
             return OpenAiResponses.chatChunk(id, created, model, null, text, null, lp);
         }
 
-        public ObjectNode calls(ChatResult r) {
-            return r.toolCalls().isEmpty() ? null : OpenAiResponses.toolCallChunk(id, created, r);
+        public ObjectNode toolCall(String model, StreamEvent.ToolCallDelta piece) {
+            return OpenAiResponses.toolCallChunk(id, created, model, piece);
         }
 
         public ObjectNode last(String model, int index, ChatResult r) {
@@ -327,9 +328,15 @@ public final class OpenAiApi implements Routes.Api {
     private ChatResult streamFrames(Request req, EventStream sse, String model, int index, TokenStream tokens, Frames frames) {
         try {
             while (tokens.hasNext()) {
-                String piece = tokens.next();
-                req.firstToken();
-                sse.data(frames.delta(model, index, piece, tokens.takeLogprobs()));
+                ObjectNode frame = switch (tokens.next()) {
+                    case StreamEvent.Text t -> frames.delta(model, index, t.text(), t.logprobs());
+                    case StreamEvent.ToolCallDelta d -> frames.toolCall(model, d);
+                    case StreamEvent.Finish f -> null; // the last frame is written from the result, after the guardrail
+                };
+                if (frame != null) {
+                    req.firstToken();
+                    sse.data(frame);
+                }
             }
             ChatResult r = tokens.result();
             if (streams.stopping() && r.finishReason() == FinishReason.CANCELLED) {
@@ -337,10 +344,6 @@ public final class OpenAiApi implements Routes.Api {
                 return null;
             }
             guard(req, model, r); // a stream's text is out already: a refusal ends it with an error event
-            ObjectNode calls = frames.calls(r);
-            if (calls != null) {
-                sse.data(calls);
-            }
             sse.data(frames.last(model, index, r));
             return r;
         } catch (EventStream.ClientGone gone) {

@@ -5,6 +5,7 @@ import io.corral.server.http.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.api.ChatResult;
 import io.corral.api.FinishReason;
+import io.corral.api.StreamEvent;
 import io.corral.api.TokenLogprob;
 import io.corral.api.ToolCall;
 import io.corral.api.Usage;
@@ -154,11 +155,23 @@ final class OpenAiResponses {
         return o;
     }
 
-    static ObjectNode toolCallChunk(String id, long created, ChatResult r) {
-        ObjectNode o = base(id, "chat.completion.chunk", created, r.metrics().model());
+    /** A streamed piece of a tool call, as OpenAI sends it: id, type and name with the first piece of a call. */
+    static ObjectNode toolCallChunk(String id, long created, String model, StreamEvent.ToolCallDelta d) {
+        ObjectNode o = base(id, "chat.completion.chunk", created, model);
         ObjectNode choice = o.putArray("choices").addObject();
         choice.put("index", 0);
-        toolCalls(choice.putObject("delta").putArray("tool_calls"), r);
+        ObjectNode call = choice.putObject("delta").putArray("tool_calls").addObject();
+        call.put("index", d.index());
+        if (d.id() != null) {
+            call.put("id", d.id());
+            call.put("type", "function");
+        }
+        ObjectNode fn = call.putObject("function");
+        if (d.name() != null) {
+            fn.put("name", d.name());
+        }
+        fn.put("arguments", d.arguments());
+        choice.putNull("logprobs");
         choice.putNull("finish_reason");
         return o;
     }
