@@ -143,7 +143,7 @@ public final class ScriptedProvider implements InferenceProvider {
 
     @Override
     public List<ModelInfo> models() {
-        return models.stream().map(m -> new ModelInfo(m, id, 512, capabilities, Map.of())).toList();
+        return models.stream().map(m -> ModelInfo.llm(m, id, 512, capabilities, Map.of())).toList();
     }
 
     @Override

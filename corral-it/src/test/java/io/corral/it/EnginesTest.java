@@ -70,7 +70,8 @@ class EnginesTest {
             assertThat(remote.get("provider").asText()).isEqualTo("remote::llamacpp");
             assertThat(remote.get("base_url").asText()).isEqualTo(upstream.url() + "/v1");
             assertThat(remote.get("latency_ms").asLong()).isNotNegative();
-            assertThat(remote.get("models").get(0).asText()).isEqualTo("stories260K");
+            assertThat(remote.get("models").get(0).get("id").asText()).isEqualTo("stories260K");
+            assertThat(remote.get("models").get(0).get("model_type").asText()).isEqualTo("llm");
             JsonNode dead = call("GET", base + "/v1/engines/vllm@127.0.0.1:1", null);
             assertThat(dead.get("status").asText()).isEqualTo("down");
             assertThat(dead.get("last_error").asText()).contains("cannot connect");

@@ -147,7 +147,7 @@ class GatewayRelayTest {
             bodies.add(post(chat(model, true).replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}")).body());
             bodies.add(post(chat(model, false)).body());
             return null;
-        });
+        }, got -> got.stream().filter(l -> l.contains(" model=" + model + " ")).count() >= 3); // each written once its answer is out
         assertThat(bodies.get(0)).contains("\"content\":\" there\"")
                 .doesNotContain("\"usage\"").endsWith("data: [DONE]\n\n"); // asked for by Corral, kept from the client
         assertThat(bodies.get(1)).contains("\"usage\"").contains("\"choices\":[]").endsWith("data: [DONE]\n\n");

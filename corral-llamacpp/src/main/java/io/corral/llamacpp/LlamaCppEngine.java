@@ -118,7 +118,9 @@ public final class LlamaCppEngine implements InferenceProvider {
         var m = new java.util.LinkedHashMap<String, Object>(metadata.toMap());
         m.put("runtime", "llama.cpp (in-process)");
         m.put("loaded", true);
-        return List.of(new ModelInfo(config.id(), providerId, metadata.contextLength(), CAPABILITIES, m));
+        // a generative model that also embeds (its own hidden states, mean-pooled)
+        return List.of(new ModelInfo(config.id(), providerId, io.corral.spi.ModelType.LLM, metadata.contextLength(),
+                metadata.embeddingLength(), CAPABILITIES, m));
     }
 
     @Override

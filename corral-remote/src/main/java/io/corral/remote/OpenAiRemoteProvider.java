@@ -99,15 +99,31 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
         return models;
     }
 
-    /** Reads the host's {@code /v1/models} and remembers them; a dead host fails fast (connect timeout). */
+    /**
+     * Reads the host's {@code /v1/models} and remembers them, each with its type and capabilities as the host
+     * reports them ({@link HostModels}); a dead host fails fast (connect timeout).
+     */
     public List<ModelInfo> discover() {
-        JsonNode body = getJson("/models", config.connectTimeout().plus(config.connectTimeout()));
-        List<ModelInfo> found = new ArrayList<>();
-        for (JsonNode m : body.path("data")) {
-            String id = m.path("id").asText(m.path("identifier").asText(""));
-            if (id.isEmpty()) {
-                continue;
+        Duration timeout = config.connectTimeout().plus(config.connectTimeout());
+        JsonNode body = getJson("/models", timeout);
+        List<JsonNode> entries = new ArrayList<>();
+        body.path("data").forEach(m -> {
+            if (!HostModels.id(m).isEmpty()) {
+                entries.add(m);
             }
+        });
+        Map<String, HostModels.Kind> kinds = HostModels.kinds(config.preset(), entries, new HostModels.Native() {
+            public JsonNode get(String path) {
+                return json(send("GET", root(path), null, timeout));
+            }
+
+            public JsonNode post(String path, ObjectNode json) {
+                return json(send("POST", root(path), WireFormat.bytes(json), timeout));
+            }
+        });
+        List<ModelInfo> found = new ArrayList<>();
+        for (JsonNode m : entries) {
+            String id = HostModels.id(m);
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put("host", config.baseUrl());
             meta.put("runtime", config.preset().vendor);
@@ -120,10 +136,24 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
             if (m.path("meta").isObject()) {
                 meta.put("engine_meta", WireFormat.JSON.convertValue(m.get("meta"), Map.class));
             }
-            found.add(new ModelInfo(id, config.id(), context, CAPABILITIES, meta));
+            HostModels.Kind kind = kinds.get(id);
+            found.add(new ModelInfo(id, config.id(), kind.type(), context, kind.dimension(), kind.capabilities(), meta));
         }
         models = List.copyOf(found);
         return models;
+    }
+
+    /** A path of the host's own API, beside its OpenAI base ({@code http://h:11434/v1} → {@code http://h:11434/api/show}). */
+    private URI root(String path) {
+        return URI.create(config.baseUrl().replaceAll("/v1/?$", "") + path);
+    }
+
+    private JsonNode json(Transport.Response response) {
+        try (InputStream in = response.body()) {
+            return WireFormat.JSON.readTree(in);
+        } catch (IOException e) {
+            throw new UnavailableException("upstream " + id() + " sent unreadable JSON: " + e.getMessage(), e);
+        }
     }
 
     /** A cheap request that says whether the host is up; returns the latency or throws. */
@@ -222,11 +252,7 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
     }
 
     private JsonNode getJson(String path, Duration timeout) {
-        try (InputStream in = send("GET", URI.create(config.baseUrl() + path), null, timeout).body()) {
-            return WireFormat.JSON.readTree(in);
-        } catch (IOException e) {
-            throw new UnavailableException("upstream " + id() + " sent an unreadable " + path + ": " + e.getMessage(), e);
-        }
+        return json(send("GET", URI.create(config.baseUrl() + path), null, timeout));
     }
 
     /** Sends, mapping transport failures and error statuses to Corral's typed errors. */

@@ -38,10 +38,25 @@ import java.util.function.Predicate;
  */
 public final class Router implements InferenceProvider {
 
-    /** A provider that serves the model under its own id. */
-    public record Runner(InferenceProvider provider, String upstreamModel, CircuitBreaker breaker, AtomicInteger inFlight) {
+    /** A provider that serves the model as {@code model} (its own id, type and capabilities). */
+    public record Runner(InferenceProvider provider, ModelInfo model, CircuitBreaker breaker, AtomicInteger inFlight) {
+        public Runner(InferenceProvider provider, ModelInfo model, CircuitBreaker breaker) {
+            this(provider, model, breaker, new AtomicInteger());
+        }
+
+        /** The provider's model {@code upstreamModel}, as it lists it (or, unlisted, able to do what the provider can). */
         public Runner(InferenceProvider provider, String upstreamModel, CircuitBreaker breaker) {
-            this(provider, upstreamModel, breaker, new AtomicInteger());
+            this(provider, provider.models().stream().filter(m -> m.id().equals(upstreamModel)).findFirst()
+                    .orElse(ModelInfo.llm(upstreamModel, provider.id(), 0, provider.capabilities(), java.util.Map.of())), breaker);
+        }
+
+        /** The provider's own id for the model. */
+        public String upstreamModel() {
+            return model.id();
+        }
+
+        public boolean can(Capability c) {
+            return model.capabilities().contains(c);
         }
     }
 
@@ -82,8 +97,10 @@ public final class Router implements InferenceProvider {
         if (runners.isEmpty()) {
             throw new IllegalArgumentException("a model needs at least one runner");
         }
-        this.model = model;
         this.runners = List.copyOf(runners);
+        // what the model can do is what any of its runners can
+        this.model = new ModelInfo(model.id(), model.provider(), model.type(), model.contextLength(), model.dimension(),
+                capabilities(), model.metadata());
         this.policy = policy;
         this.health = health;
         this.forwardable = this.runners.stream().allMatch(r -> r.provider() instanceof OpenAiWire);
@@ -111,7 +128,7 @@ public final class Router implements InferenceProvider {
     @Override
     public Set<Capability> capabilities() {
         Set<Capability> all = EnumSet.noneOf(Capability.class);
-        runners.forEach(r -> all.addAll(r.provider().capabilities()));
+        runners.forEach(r -> all.addAll(r.model().capabilities()));
         return all;
     }
 
@@ -190,7 +207,7 @@ public final class Router implements InferenceProvider {
                 case REMOTE_ONLY -> !r.provider().local();
                 default -> true;
             };
-            if (allowedByMode && r.provider().capabilities().contains(capability) && health.healthy(r.provider())) {
+            if (allowedByMode && r.can(capability) && health.healthy(r.provider())) {
                 list.add(r);
             }
         }
@@ -227,9 +244,14 @@ public final class Router implements InferenceProvider {
      */
     public Plan plan(Capability needed, Span parent) {
         List<Runner> candidates = candidates(needed);
-        if (candidates.isEmpty() && runners.stream().noneMatch(r -> r.provider().capabilities().contains(needed))) {
-            throw new InvalidRequestException("model", "model " + model.id() + " has no runner that can do "
-                    + needed.name().toLowerCase());
+        if (candidates.isEmpty() && runners.stream().noneMatch(r -> r.can(needed))) {
+            throw new InvalidRequestException("model", "model " + model.id() + " (" + model.type().wire() + ") "
+                    + switch (needed) {
+                        case EMBEDDINGS -> "does not make embeddings";
+                        case VISION -> "does not accept images";
+                        case COMPLETION -> "does not complete text";
+                        default -> "does not " + needed.name().toLowerCase(java.util.Locale.ROOT);
+                    });
         }
         return new Plan(needed, candidates, parent);
     }

@@ -52,7 +52,7 @@ class RouterHealthTest {
         for (InferenceProvider p : providers) {
             runners.add(new Router.Runner(p, "m", new CircuitBreaker(2, Duration.ofSeconds(30), now::get)));
         }
-        return new Router(new ModelInfo("m", "router", 0, Set.of(), Map.of()), runners,
+        return new Router(ModelInfo.llm("m", "router", 0, Set.of(), Map.of()), runners,
                 new Router.Policy(RoutingMode.LOCAL_FIRST, 3, Duration.ZERO), recording);
     }
 

@@ -109,7 +109,7 @@ class RouterTest {
     }
 
     Router router(RoutingMode mode) {
-        ModelInfo info = new ModelInfo("story", "router", 512, Set.of(), Map.of());
+        ModelInfo info = ModelInfo.llm("story", "router", 512, Set.of(), Map.of());
         return new Router(info, List.of(
                 new Router.Runner(local, "stories260K", new CircuitBreaker(3, Duration.ofSeconds(30), now::get)),
                 new Router.Runner(remote, "remote-model", new CircuitBreaker(3, Duration.ofSeconds(30), now::get))),
@@ -197,9 +197,9 @@ class RouterTest {
         ChatMessage image = new ChatMessage(Role.USER, List.of(ContentPart.text("what?"), ContentPart.image("data:,")), null, null);
         assertThatThrownBy(() -> router(RoutingMode.LOCAL_ONLY).chat(ChatRequest.builder().message(image).build()))
                 .isInstanceOf(UnavailableException.class);
-        assertThatThrownBy(() -> new Router(new ModelInfo("m", "r", 0, Set.of(), Map.of()), List.of(
+        assertThatThrownBy(() -> new Router(ModelInfo.llm("m", "r", 0, Set.of(), Map.of()), List.of(
                 new Router.Runner(local, "stories260K", new CircuitBreaker(3, Duration.ofSeconds(1), now::get))),
                 Router.Policy.DEFAULT, p -> true).chat(ChatRequest.builder().message(image).build()))
-                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("vision");
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("does not accept images");
     }
 }

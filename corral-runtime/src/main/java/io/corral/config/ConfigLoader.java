@@ -160,8 +160,22 @@ public final class ConfigLoader {
                         "no provider '" + providerId + "' is configured");
             }
             String id = required(m, "model_id", where, n);
+            io.corral.spi.ModelType type = null;
+            if (m.containsKey("model_type")) {
+                try {
+                    type = io.corral.spi.ModelType.parse(text(m, "model_type", where, "llm"));
+                } catch (io.corral.api.InvalidRequestException e) {
+                    throw new ConfigException(file, line(m.get("model_type").getValueNode()), where + ".model_type",
+                            "must be llm or embedding, was '" + text(m, "model_type", where, "") + "'");
+                }
+            }
+            int dimension = 0;
+            if (m.containsKey("metadata")) {
+                Map<String, NodeTuple> meta = mapping(m.get("metadata").getValueNode(), where + ".metadata", null);
+                dimension = integer(meta, "embedding_dimension", where + ".metadata", 0);
+            }
             models.add(new DistributionConfig.Model(id, providerId, text(m, "provider_model_id", where, id),
-                    text(m, "routing", where, null), line(n)));
+                    text(m, "routing", where, null), type, dimension, line(n)));
         }
         return models;
     }

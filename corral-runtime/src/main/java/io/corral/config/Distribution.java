@@ -80,7 +80,7 @@ public final class Distribution {
             } catch (CorralException e) {
                 throw new ConfigException(file.toString(), m.line(), "models.routing", e.getMessage());
             }
-            registry.alias(new EngineRegistry.Alias(m.id(), m.providerId(), m.providerModelId(), own));
+            registry.alias(new EngineRegistry.Alias(m.id(), m.providerId(), m.providerModelId(), own, m.type(), m.dimension()));
         }
         registry.discover();
         return registry;

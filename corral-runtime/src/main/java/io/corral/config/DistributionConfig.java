@@ -21,8 +21,12 @@ public record DistributionConfig(Server server, Map<String, List<Provider>> prov
     public record Provider(String id, String type, Map<String, String> config, int line) {
     }
 
-    /** A registered model: its id, the provider that serves it and that provider's name for it. */
-    public record Model(String id, String providerId, String providerModelId, String routing, int line) {
+    /**
+     * A registered model: its id, the provider that serves it and that provider's name for it; its
+     * {@code model_type} (null: as the host reports it) and {@code metadata.embedding_dimension} (0: unknown).
+     */
+    public record Model(String id, String providerId, String providerModelId, String routing,
+                        io.corral.spi.ModelType type, int dimension, int line) {
     }
 
     public List<Provider> inference() {

@@ -43,8 +43,15 @@ public final class EngineRegistry implements AutoCloseable {
     private volatile Map<String, Router> models = Map.of();
     private final List<Alias> aliases = new ArrayList<>();
 
-    /** A registered model id for one provider's model, with its own routing mode if given. */
-    public record Alias(String id, String providerId, String providerModelId, io.corral.routing.RoutingMode mode) {
+    /**
+     * A registered model id for one provider's model, with its own routing mode if given, and its type (and an
+     * embedding model's dimension) where the config says what the host does not.
+     */
+    public record Alias(String id, String providerId, String providerModelId, io.corral.routing.RoutingMode mode,
+                        io.corral.spi.ModelType type, int dimension) {
+        public Alias(String id, String providerId, String providerModelId, io.corral.routing.RoutingMode mode) {
+            this(id, providerId, providerModelId, mode, null, 0);
+        }
     }
 
     public EngineRegistry(List<InferenceProvider> local, List<OpenAiRemoteProvider> remotes, Router.Policy policy,
@@ -89,7 +96,7 @@ public final class EngineRegistry implements AutoCloseable {
         }
         for (InferenceProvider p : local) {
             status.put(p.id(), new EngineStatus(p.id(), p.type(), null,
-                    EngineStatus.Status.UP, 0, null, clock.instant(), ids(p)));
+                    EngineStatus.Status.UP, 0, null, clock.instant(), p.models()));
         }
         rebuild();
     }
@@ -131,18 +138,14 @@ public final class EngineRegistry implements AutoCloseable {
                 ? EngineStatus.Status.DEGRADED : EngineStatus.Status.UP;
         EngineStatus old = status.get(r.id());
         status.put(r.id(), new EngineStatus(r.id(), r.type(), r.config().baseUrl(), s,
-                latency.toMillis(), old == null ? null : old.lastError(), clock.instant(), ids(r)));
+                latency.toMillis(), old == null ? null : old.lastError(), clock.instant(), r.models()));
     }
 
     private void down(OpenAiRemoteProvider r, String error) {
         probedDown.add(r.id());
         EngineStatus old = status.get(r.id());
         status.put(r.id(), new EngineStatus(r.id(), r.type(), r.config().baseUrl(),
-                EngineStatus.Status.DOWN, -1, error, old == null ? null : old.lastSuccess(), ids(r)));
-    }
-
-    private static List<String> ids(InferenceProvider p) {
-        return p.models().stream().map(ModelInfo::id).toList();
+                EngineStatus.Status.DOWN, -1, error, old == null ? null : old.lastSuccess(), r.models()));
     }
 
     private CircuitBreaker breaker(InferenceProvider p) {
@@ -169,7 +172,7 @@ public final class EngineRegistry implements AutoCloseable {
         Map<String, Router> table = new LinkedHashMap<>();
         for (InferenceProvider p : all) {
             for (ModelInfo m : p.models()) {
-                Router.Runner runner = new Router.Runner(p, m.id(), breaker(p));
+                Router.Runner runner = new Router.Runner(p, m, breaker(p));
                 runners.computeIfAbsent(m.id(), k -> new ArrayList<>()).add(runner);
                 infos.putIfAbsent(m.id(), m);
                 String pinned = p.id() + "/" + m.id();
@@ -179,11 +182,17 @@ public final class EngineRegistry implements AutoCloseable {
         runners.forEach((id, list) -> table.put(id, new Router(infos.get(id), list, policy, health)));
         for (Alias a : aliases) {
             all.stream().filter(p -> p.id().equals(a.providerId())).findFirst().ifPresent(p -> {
-                ModelInfo base = p.models().stream().filter(m -> m.id().equals(a.providerModelId())).findFirst()
-                        .orElse(new ModelInfo(a.providerModelId(), p.id(), 0, p.capabilities(), Map.of()));
+                ModelInfo found = p.models().stream().filter(m -> m.id().equals(a.providerModelId())).findFirst()
+                        .orElse(ModelInfo.llm(a.providerModelId(), p.id(), 0, p.capabilities(), Map.of()));
+                ModelInfo upstream = a.type() == null || a.type() == found.type() ? found
+                        : new ModelInfo(found.id(), p.id(), a.type(), found.contextLength(), found.dimension(),
+                        a.type().capabilities(), found.metadata());
+                if (a.dimension() > 0) {
+                    upstream = new ModelInfo(upstream.id(), p.id(), upstream.type(), upstream.contextLength(), a.dimension(),
+                            upstream.capabilities(), upstream.metadata());
+                }
                 Router.Policy own = a.mode() == null ? policy : new Router.Policy(a.mode(), policy.maxAttempts(), policy.backoff());
-                table.put(a.id(), new Router(new ModelInfo(a.id(), p.id(), base.contextLength(), base.capabilities(),
-                        base.metadata()), List.of(new Router.Runner(p, a.providerModelId(), breaker(p))), own, health));
+                table.put(a.id(), new Router(upstream.withId(a.id()), List.of(new Router.Runner(p, upstream, breaker(p))), own, health));
             });
         }
         models = table;
@@ -192,7 +201,7 @@ public final class EngineRegistry implements AutoCloseable {
     private static ModelInfo withId(ModelInfo m, String id) {
         Map<String, Object> meta = new LinkedHashMap<>(m.metadata());
         meta.put("pinned_to", m.provider());
-        return new ModelInfo(id, m.provider(), m.contextLength(), m.capabilities(), meta);
+        return m.withId(id).withMetadata(meta);
     }
 
     /**
@@ -261,7 +270,7 @@ public final class EngineRegistry implements AutoCloseable {
         if (pass.isEmpty()) {
             return null;
         }
-        return new Router(new ModelInfo(id, "passthrough", 0,
+        return new Router(ModelInfo.llm(id, "passthrough", 0,
                 pass.getFirst().provider().capabilities(), Map.of("pinned_to", "passthrough")), pass, policy, health);
     }
 

@@ -109,7 +109,7 @@ class PipelineTest {
         List<String> lines = LogLines.during("corral.access", () -> {
             send(trusting, "GET", "/v1/models", null, "X-Forwarded-For", "203.0.113.9, 127.0.0.5");
             return send(wary, "GET", "/v1/models", null, "X-Forwarded-For", "203.0.113.9");
-        });
+        }, got -> got.size() >= 2);
         assertThat(lines).hasSize(2);
         assertThat(lines.get(0)).endsWith(" client=203.0.113.9");
         assertThat(lines.get(1)).endsWith(" client=127.0.0.1");

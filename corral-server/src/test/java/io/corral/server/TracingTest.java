@@ -70,7 +70,7 @@ class TracingTest {
         telemetry = Telemetry.start(config);
         ScriptedProvider down = ScriptedProvider.chat("down", "m").then(fail(new UnavailableException("connection refused")));
         ScriptedProvider up = ScriptedProvider.chat("up", "m").then(answer("zebra", " stripes"));
-        Router router = new Router(new ModelInfo("m", "router", 0, Set.of(), Map.of()), List.of(
+        Router router = new Router(ModelInfo.llm("m", "router", 0, Set.of(), Map.of()), List.of(
                 new Router.Runner(down, "m", new CircuitBreaker(3, Duration.ofSeconds(30), () -> 0)),
                 new Router.Runner(up, "m", new CircuitBreaker(3, Duration.ofSeconds(30), () -> 0))),
                 new Router.Policy(RoutingMode.LOCAL_FIRST, 3, Duration.ZERO), p -> true);

@@ -54,7 +54,13 @@ public final class EnginesApi implements Routes.Api {
         o.put("last_error", e.lastError());
         o.put("last_success", e.lastSuccess() == null ? null : e.lastSuccess().toString());
         ArrayNode ms = o.putArray("models");
-        e.models().forEach(ms::add);
+        e.models().forEach(m -> {
+            ObjectNode model = ms.addObject().put("id", m.id()).put("model_type", m.type().wire());
+            m.capabilities().stream().map(c -> c.name().toLowerCase()).sorted().forEach(model.putArray("capabilities")::add);
+            if (m.dimension() > 0) {
+                model.put("embedding_dimension", m.dimension());
+            }
+        });
         return o;
     }
 }

@@ -37,8 +37,14 @@ final class OpenAiResponses {
         o.put("provider_id", m.provider());
         o.put("provider_resource_id", m.id());
         o.put("type", "model");
-        o.put("model_type", "llm");
-        o.set("metadata", Json.MAPPER.valueToTree(m.metadata()));
+        o.put("model_type", m.type().wire());
+        ObjectNode meta = Json.MAPPER.valueToTree(m.metadata());
+        if (m.dimension() > 0) {
+            meta.put("embedding_dimension", m.dimension());
+        }
+        o.set("metadata", meta);
+        // Corral's own: what the model can do, so a Corral in front of this one routes by it
+        m.capabilities().stream().map(c -> c.name().toLowerCase()).sorted().forEach(o.putArray("capabilities")::add);
         return o;
     }
 
