@@ -5,7 +5,6 @@ import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
 import io.corral.config.ConfigLoader;
 import io.corral.config.Distribution;
-import io.corral.config.ConfigException;
 import io.corral.config.DistributionConfig;
 import io.corral.engines.EngineRegistry;
 import io.corral.routing.Router;
@@ -16,6 +15,8 @@ import io.corral.spi.InferenceProvider;
 import java.time.Clock;
 import java.time.Duration;
 import io.corral.server.ServerConfig;
+import io.corral.spi.Api;
+import io.corral.spi.ProviderFactory;
 import io.corral.telemetry.Telemetry;
 import io.corral.telemetry.TelemetryConfig;
 import picocli.CommandLine.Command;
@@ -123,6 +124,10 @@ final class ServeCommand implements Callable<Integer> {
         }
         TelemetryConfig traces = telemetry(distribution); // a bad telemetry section fails before any engine starts
         oneLineLogs();
+        if (distribution != null && !distribution.ignored().isEmpty()) {
+            System.getLogger("corral").log(System.Logger.Level.WARNING, configFile + ": Corral has no use for "
+                    + String.join(", ", distribution.ignored()) + " (Llama Stack keys; ignored)");
+        }
         EngineRegistry registry;
         if (distribution != null) {
             registry = Distribution.open(configFile, distribution, System.getenv());
@@ -160,48 +165,23 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Telemetry providers a distribution config may name (Llama Stack's own, and Corral's name for the same). */
-    private static final List<String> TELEMETRY_TYPES = List.of("inline::meta-reference", "inline::otel");
-
     /**
      * Where traces go: the built-in store by default (under the cache directory), OTLP when the standard
      * {@code OTEL_EXPORTER_OTLP_*} variables say so, and the config file's telemetry provider over both.
      */
     private TelemetryConfig telemetry(DistributionConfig distribution) {
-        Path store = Path.of(System.getProperty("corral.cache", System.getProperty("user.home") + "/.cache/corral"), "traces.db");
-        TelemetryConfig t;
+        ProviderFactory.Context context = ProviderFactory.Context.system();
+        List<DistributionConfig.Provider> providers = distribution == null ? List.of()
+                : distribution.providers().getOrDefault(Api.TELEMETRY.section(), List.of());
         try {
-            t = TelemetryConfig.fromEnvironment(System.getenv(), store);
-        } catch (IllegalArgumentException e) {
+            if (providers.isEmpty()) {
+                return TelemetryConfig.defaults(context.environment(), context.cacheDir().resolve("traces.db"));
+            }
+            DistributionConfig.Provider p = providers.getFirst();
+            return (TelemetryConfig) Distribution.create(configFile, p, p.config(), "providers.telemetry[0]", context);
+        } catch (IllegalArgumentException e) { // an OTEL_* variable
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "telemetry: " + e.getMessage());
         }
-        if (!"true".equalsIgnoreCase(System.getenv().getOrDefault("OTEL_SDK_DISABLED", ""))) {
-            java.util.Set<String> sinks = new java.util.LinkedHashSet<>(t.sinks());
-            sinks.add("sqlite"); // the embedded default: traces are queryable with nothing configured
-            t = t.withSinks(sinks);
-        }
-        List<DistributionConfig.Provider> providers = distribution == null ? List.of()
-                : distribution.providers().getOrDefault("telemetry", List.of());
-        for (int i = 0; i < providers.size(); i++) {
-            DistributionConfig.Provider p = providers.get(i);
-            String where = "providers.telemetry[" + i + "]";
-            if (!TELEMETRY_TYPES.contains(p.type())) {
-                throw new ConfigException(configFile.toString(), p.line(), where + ".provider_type",
-                        "unknown telemetry provider type '" + p.type() + "' (known: " + String.join(", ", TELEMETRY_TYPES) + ")");
-            }
-            for (String key : p.config().keySet()) {
-                if (!key.equals("provider_type") && !TelemetryConfig.KEYS.contains(key)) {
-                    throw new ConfigException(configFile.toString(), p.line(), where + ".config." + key,
-                            "unknown key (expected one of " + new java.util.TreeSet<>(TelemetryConfig.KEYS) + ")");
-                }
-            }
-            try {
-                t = t.with(p.config());
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(configFile.toString(), p.line(), where + ".config", e.getMessage());
-            }
-        }
-        return t;
     }
 
     /** Options that describe what the config file describes: given with --config, they are refused, not ignored. */

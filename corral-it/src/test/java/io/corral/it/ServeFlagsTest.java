@@ -78,6 +78,38 @@ class ServeFlagsTest {
                 .doesNotContain("Exception");
     }
 
+    static Process serve(Path dir, Path file) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), "io.corral.cli.CorralCli", "serve", "--config", file.toString()))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("serve.log").toFile()).start();
+    }
+
+    @Test
+    void anUnknownSectionOrProviderType_exitsNonZero_namingFileLineAndKey(@TempDir Path dir) throws Exception {
+        String good = """
+                server: {port: 0, health_interval: 0}
+                providers:
+                  inference:
+                    - provider_id: local
+                      provider_type: inline::llamacpp
+                      config: {model: '%s', threads: 1}
+                """.formatted(OpenAiRemoteProviderTest.stories());
+        record Bad(String yaml, String says) {
+        }
+        for (Bad bad : List.of(
+                new Bad(good + "  vectorio:\n    - provider_id: v\n      provider_type: inline::faiss\n", ":7: providers.vectorio: unknown key"),
+                new Bad(good + "  safety:\n    - provider_id: guard\n      provider_type: inline::llama-guard\n",
+                        ":9: providers.safety[0].provider_type: unknown safety provider type 'inline::llama-guard'"),
+                new Bad(good.replace("threads: 1", "threads: 1, thread: 2"), ":6: providers.inference[0].config.thread: unknown key"))) {
+            Path file = Files.writeString(dir.resolve("run.yaml"), bad.yaml());
+            Process corral = serve(dir, file);
+            assertThat(corral.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(corral.exitValue()).isNotZero();
+            assertThat(read(dir.resolve("serve.log"))).contains(file + bad.says()).doesNotContain("Exception");
+        }
+    }
+
     private static String read(Path p) {
         try {
             return Files.readString(p);

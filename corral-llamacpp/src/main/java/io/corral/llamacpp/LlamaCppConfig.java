@@ -3,7 +3,6 @@ package io.corral.llamacpp;
 import io.corral.api.InvalidRequestException;
 
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * How to run one model in-process.
@@ -24,15 +23,27 @@ public record LlamaCppConfig(Path model, String id, int contextSize, int threads
         if (model == null) {
             throw new InvalidRequestException("model", "model path is required");
         }
-        if (contextSize < 0 || threads < 0 || batchSize < 1 || parallel < 1) {
-            throw new InvalidRequestException("config", "context size and threads must be >= 0, batch size and parallel >= 1");
-        }
+        check(contextSize, threads, batchSize, parallel);
         if (id == null || id.isBlank()) {
             String file = model.getFileName().toString();
             id = file.endsWith(".gguf") ? file.substring(0, file.length() - 5) : file;
         }
         if (threads == 0) {
             threads = Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    /** Refuses values no engine can run with, naming the config key. */
+    static void check(int contextSize, int threads, int batchSize, int parallel) {
+        at("context_size", contextSize, 0);
+        at("threads", threads, 0);
+        at("batch_size", batchSize, 1);
+        at("parallel", parallel, 1);
+    }
+
+    private static void at(String key, int value, int least) {
+        if (value < least) {
+            throw new InvalidRequestException(key, key + " must be at least " + least + ", was " + value);
         }
     }
 
@@ -60,23 +71,4 @@ public record LlamaCppConfig(Path model, String id, int contextSize, int threads
         return new LlamaCppConfig(model, modelId, contextSize, threads, batchSize, parallel, adaptiveThreads);
     }
 
-    /**
-     * From a config section: {@code model}, {@code id}, {@code context_size}, {@code threads},
-     * {@code batch_size}, {@code parallel}, {@code adaptive_threads}.
-     */
-    public static LlamaCppConfig fromMap(Map<String, String> m) {
-        String model = m.get("model");
-        return new LlamaCppConfig(model == null || model.isBlank() ? BundledModel.path() : Path.of(model), m.get("id"),
-                integer(m, "context_size", 0), integer(m, "threads", 0), integer(m, "batch_size", 512),
-                integer(m, "parallel", 2), !"false".equalsIgnoreCase(m.getOrDefault("adaptive_threads", "true")));
-    }
-
-    private static int integer(Map<String, String> m, String key, int fallback) {
-        String v = m.get(key);
-        try {
-            return v == null || v.isBlank() ? fallback : Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new InvalidRequestException(key, key + " must be a whole number, was '" + v + "'");
-        }
-    }
 }

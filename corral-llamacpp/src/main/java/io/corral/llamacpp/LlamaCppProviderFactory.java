@@ -1,12 +1,43 @@
 package io.corral.llamacpp;
 
+import io.corral.spi.Api;
 import io.corral.spi.InferenceProvider;
-import io.corral.spi.InferenceProviderFactory;
+import io.corral.spi.ProviderFactory;
 
-import java.util.Map;
+import java.nio.file.Path;
 
 /** {@code inline::llamacpp}: a GGUF model run in-process (the bundled model when none is named). */
-public final class LlamaCppProviderFactory implements InferenceProviderFactory {
+public final class LlamaCppProviderFactory implements ProviderFactory<LlamaCppProviderFactory.Config, InferenceProvider> {
+
+    /**
+     * Its {@code config:} section.
+     *
+     * @param model           the GGUF file; empty for the bundled stories260K
+     * @param modelId         the id requests use; the file name without {@code .gguf} when empty
+     * @param contextSize     KV cache tokens per context; 0 for the model's own, capped at 8192
+     * @param threads         CPU threads per generation; 0 for all cores
+     * @param batchSize       prompt tokens evaluated per step (512)
+     * @param parallel        concurrent generations (2)
+     * @param adaptiveThreads whether concurrent generations share the cores (true)
+     */
+    public record Config(String model, String modelId, int contextSize, int threads, Integer batchSize, Integer parallel,
+                         Boolean adaptiveThreads) {
+
+        public Config {
+            LlamaCppConfig.check(contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel);
+        }
+
+        LlamaCppConfig engine() {
+            return new LlamaCppConfig(model == null || model.isBlank() ? BundledModel.path() : Path.of(model), modelId,
+                    contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel,
+                    adaptiveThreads == null || adaptiveThreads);
+        }
+    }
+
+    @Override
+    public io.corral.spi.Api api() {
+        return Api.INFERENCE;
+    }
 
     @Override
     public String type() {
@@ -14,7 +45,12 @@ public final class LlamaCppProviderFactory implements InferenceProviderFactory {
     }
 
     @Override
-    public InferenceProvider create(String id, Map<String, String> config) {
-        return LlamaCppEngine.open(id, LlamaCppConfig.fromMap(config));
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    public InferenceProvider create(String id, String type, Config config, Context context) {
+        return LlamaCppEngine.open(id, config.engine());
     }
 }

@@ -3,10 +3,10 @@ package io.corral.llamacpp;
 import io.corral.api.ChatRequest;
 import io.corral.spi.Capability;
 import io.corral.spi.InferenceProvider;
-import io.corral.spi.InferenceProviderFactory;
+import io.corral.spi.Api;
+import io.corral.spi.ProviderFactory;
 import org.junit.jupiter.api.Test;
 
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,9 +15,9 @@ class ProviderDiscoveryTest {
 
     @Test
     void inlineLlamacpp_isFoundAndServes() {
-        InferenceProviderFactory factory = InferenceProviderFactory.find("inline::llamacpp").orElseThrow();
-        try (InferenceProvider p = factory.create("local", Map.of("model", TestModels.stories().toString(),
-                "context_size", "256", "threads", "1"))) {
+        var factory = (LlamaCppProviderFactory) ProviderFactory.find(Api.INFERENCE, "inline::llamacpp").orElseThrow();
+        try (InferenceProvider p = factory.create("local", "inline::llamacpp", new LlamaCppProviderFactory.Config(
+                TestModels.stories().toString(), null, 256, 1, null, null, null), ProviderFactory.Context.system())) {
             assertThat(p.id()).isEqualTo("local");
             assertThat(p.vendor()).isEqualTo("llama.cpp");
             assertThat(p.local()).isTrue();
@@ -34,13 +34,17 @@ class ProviderDiscoveryTest {
             assertThat(r.usage().completionTokens()).isEqualTo(12);
             assertThat(r.metrics().provider()).isEqualTo("local");
         }
-        assertThat(InferenceProviderFactory.find("remote::nothing")).isEmpty();
+        assertThat(ProviderFactory.find(Api.INFERENCE, "remote::nothing")).isEmpty();
+        assertThat(ProviderFactory.find(Api.SAFETY, "inline::llamacpp")).isEmpty(); // found per API
+        assertThat(ProviderFactory.known(Api.INFERENCE)).contains("inline::llamacpp");
     }
 
     @Test
     void badConfigValue_namesTheKey() {
-        InferenceProviderFactory factory = InferenceProviderFactory.find("inline::llamacpp").orElseThrow();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> factory.create("x", Map.of("threads", "many")))
-                .isInstanceOf(io.corral.api.InvalidRequestException.class).hasMessageContaining("threads");
+        var factory = (LlamaCppProviderFactory) ProviderFactory.find(Api.INFERENCE, "inline::llamacpp").orElseThrow();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> factory.create("x", "inline::llamacpp",
+                        new LlamaCppProviderFactory.Config(null, null, 0, 0, null, 0, null), ProviderFactory.Context.system()))
+                .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,
+                        e -> assertThat(e.param()).isEqualTo("parallel"));
     }
 }

@@ -4,7 +4,6 @@ import io.corral.api.InvalidRequestException;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * One remote engine host.
@@ -57,15 +56,5 @@ public record RemoteConfig(String id, Preset preset, String baseUrl, String apiK
 
     public RemoteConfig withTimeouts(Duration connect, Duration firstToken, Duration idle) {
         return new RemoteConfig(id, preset, baseUrl, apiKey, priority, connect, firstToken, idle, passthrough);
-    }
-
-    /** From a config section: {@code base_url}, {@code api_key}, {@code priority}, timeouts in seconds, {@code passthrough}. */
-    public static RemoteConfig fromMap(String id, Preset preset, Map<String, String> m) {
-        return new RemoteConfig(id, preset, m.get("base_url"), m.get("api_key"),
-                Integer.parseInt(m.getOrDefault("priority", "0")),
-                Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("connect_timeout", "2")))),
-                Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("first_token_timeout", "60")))),
-                Duration.ofMillis((long) (1000 * Double.parseDouble(m.getOrDefault("idle_timeout", "30")))),
-                Boolean.parseBoolean(m.getOrDefault("passthrough", "false")));
     }
 }

@@ -1,13 +1,63 @@
 package io.corral.remote;
 
+import io.corral.spi.Api;
 import io.corral.spi.InferenceProvider;
-import io.corral.spi.InferenceProviderFactory;
+import io.corral.spi.ProviderFactory;
 
+import java.time.Duration;
 import java.util.Arrays;
-import java.util.Map;
+import java.util.List;
 
 /** {@code remote::llamacpp}, {@code remote::ollama}, {@code remote::lmstudio}, {@code remote::mlx}, {@code remote::vllm}, {@code remote::llamastack}, {@code remote::openai}. */
-public final class RemoteProviderFactory implements InferenceProviderFactory {
+public final class RemoteProviderFactory implements ProviderFactory<RemoteProviderFactory.Config, InferenceProvider> {
+
+    /**
+     * Its {@code config:} section.
+     *
+     * @param baseUrl           the OpenAI-style base ending in {@code /v1}; the preset's default when empty
+     * @param url               Llama Stack's spelling: the host's root ({@code http://localhost:11434}), {@code /v1} added
+     * @param apiKey            sent as a bearer token ({@code api_token}, Llama Stack's vLLM spelling, is the same)
+     * @param priority          higher is tried first among equals
+     * @param connectTimeout    seconds to open a connection (2)
+     * @param firstTokenTimeout seconds from the request to the answer's start (60)
+     * @param idleTimeout       seconds of silence allowed inside an answer (30)
+     * @param passthrough       model ids nobody lists are sent here as they are
+     * @param command           a managed engine: the command that starts it (split at white space)
+     * @param port              the managed engine's port
+     * @param readyPath         the path that answers 200 once it is ready ({@code /v1/models})
+     * @param startupTimeout    seconds to wait for it (120)
+     * @param allowRemote       whether it may listen beyond loopback
+     */
+    public record Config(String baseUrl, String url, String apiKey, String apiToken, int priority, Double connectTimeout,
+                         Double firstTokenTimeout, Double idleTimeout, boolean passthrough, String command, Integer port,
+                         String readyPath, Integer startupTimeout, boolean allowRemote) {
+
+        /** The same host at {@code base} (a managed engine's address, once it has started). */
+        public Config withBaseUrl(String base) {
+            return new Config(base, null, apiKey, apiToken, priority, connectTimeout, firstTokenTimeout, idleTimeout,
+                    passthrough, command, port, readyPath, startupTimeout, allowRemote);
+        }
+
+        RemoteConfig remote(String id, Preset preset) {
+            String base = baseUrl != null && !baseUrl.isBlank() ? baseUrl
+                    : url != null && !url.isBlank() ? v1(url.strip().replaceAll("/+$", "")) : null;
+            return new RemoteConfig(id, preset, base, apiKey != null ? apiKey : apiToken, priority,
+                    seconds(connectTimeout, 2), seconds(firstTokenTimeout, 60), seconds(idleTimeout, 30), passthrough);
+        }
+
+        private static String v1(String root) {
+            return root.endsWith("/v1") ? root : root + "/v1";
+        }
+
+        private static Duration seconds(Double s, double fallback) {
+            return Duration.ofMillis((long) (1000 * (s == null ? fallback : s)));
+        }
+    }
+
+    @Override
+    public Api api() {
+        return Api.INFERENCE;
+    }
 
     @Override
     public String type() {
@@ -20,8 +70,17 @@ public final class RemoteProviderFactory implements InferenceProviderFactory {
     }
 
     @Override
-    public InferenceProvider create(String id, Map<String, String> config) {
-        Preset preset = Preset.byName(config.getOrDefault("provider_type", type()));
-        return new OpenAiRemoteProvider(RemoteConfig.fromMap(id, preset, config));
+    public List<String> types() {
+        return Arrays.stream(Preset.values()).map(Preset::type).toList();
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    public InferenceProvider create(String id, String type, Config config, Context context) {
+        return new OpenAiRemoteProvider(config.remote(id, Preset.byName(type)));
     }
 }

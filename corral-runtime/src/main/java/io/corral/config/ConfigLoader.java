@@ -1,5 +1,7 @@
 package io.corral.config;
 
+import io.corral.spi.Api;
+import io.corral.spi.ProviderFactory;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
@@ -11,6 +13,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,19 +27,30 @@ import java.util.regex.Pattern;
 
 /**
  * Reads a distribution config. Scalars may use {@code ${env.NAME}} (required), {@code ${env.NAME:=default}}
- * and {@code ${env.NAME:+value}} (value when NAME is set, else empty). Every problem is a
+ * (also {@code ${env.NAME:default}}, older Llama Stack's spelling) and {@code ${env.NAME:+value}} (value when
+ * NAME is set, else empty); {@code key: null} is the key left out. Each provider's {@code config:} is bound to
+ * the record of the factory its {@code provider_type} names. Keys of Llama Stack's run.yaml that Corral has no
+ * use for are accepted and listed in {@link DistributionConfig#ignored()}. Every problem is a
  * {@link ConfigException} naming the file, the line and the key.
  */
 public final class ConfigLoader {
 
-    private static final Pattern ENV = Pattern.compile("\\$\\{env\\.([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:\\+)([^}]*))?}");
-    private static final Set<String> TOP = Set.of("version", "image_name", "apis", "server", "providers", "models");
+    private static final Pattern ENV = Pattern.compile("\\$\\{env\\.([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:\\+|:)([^}]*))?}");
+    private static final Set<String> TOP = Set.of("server", "providers", "models");
+    /** Keys of Llama Stack's run.yaml that Corral has no use for: accepted, with one warning that names them. */
+    private static final Set<String> LLAMA_STACK_TOP = Set.of("version", "image_name", "apis", "distro_name",
+            "container_image", "external_providers_dir", "metadata_store", "inference_store", "conversations_store",
+            "storage", "logging", "telemetry", "benchmarks", "scoring_fns", "datasets", "tool_groups", "vector_dbs",
+            "vector_stores", "shields", "registered_resources", "connectors", "safety");
+    /** Provider sections of Llama Stack's APIs that Corral does not have: the same. */
+    private static final Set<String> LLAMA_STACK_APIS = Set.of("eval", "datasetio", "scoring", "post_training", "batches",
+            "inspect", "prompts", "conversations", "benchmarks");
     private static final Set<String> SERVER = Set.of("host", "port", "allow_remote", "api_keys", "max_body_bytes",
             "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens");
-    private static final Set<String> APIS = Set.of("inference", "vector_io", "safety", "telemetry", "tool_runtime", "agents");
 
     private final String file;
     private final Function<String, String> env;
+    private final List<String> ignored = new ArrayList<>();
 
     private ConfigLoader(String file, Function<String, String> env) {
         this.file = file;
@@ -68,14 +82,17 @@ public final class ConfigLoader {
         if (root == null) {
             throw new ConfigException(file, 1, "(file)", "is empty");
         }
-        Map<String, NodeTuple> top = mapping(root, "(top level)", TOP);
+        Set<String> topKeys = new java.util.HashSet<>(TOP);
+        topKeys.addAll(LLAMA_STACK_TOP);
+        Map<String, NodeTuple> top = mapping(root, "(top level)", topKeys);
+        top.keySet().stream().filter(LLAMA_STACK_TOP::contains).forEach(ignored::add);
         DistributionConfig.Server server = server(top.get("server"));
         Map<String, List<DistributionConfig.Provider>> providers = providers(top.get("providers"));
         List<DistributionConfig.Model> models = models(top.get("models"), providers);
         if (providers.getOrDefault("inference", List.of()).isEmpty()) {
             throw new ConfigException(file, line(root), "providers.inference", "at least one inference provider is needed");
         }
-        return new DistributionConfig(server, providers, models);
+        return new DistributionConfig(server, providers, models, List.copyOf(ignored));
     }
 
     private DistributionConfig.Server server(NodeTuple t) {
@@ -102,17 +119,30 @@ public final class ConfigLoader {
         return values;
     }
 
+    /**
+     * Each API's providers, each bound to the configuration record of the factory its {@code provider_type}
+     * names: an unknown type, or an unknown key in its {@code config:}, is an error naming the line.
+     */
     private Map<String, List<DistributionConfig.Provider>> providers(NodeTuple t) {
         if (t == null) {
             throw new ConfigException(file, 1, "providers", "is required (providers.inference lists the inference providers)");
         }
+        Set<String> sections = new java.util.HashSet<>(LLAMA_STACK_APIS);
+        for (Api a : Api.values()) {
+            sections.add(a.section());
+        }
         Map<String, List<DistributionConfig.Provider>> all = new LinkedHashMap<>();
         Set<String> ids = new java.util.HashSet<>();
-        for (var api : mapping(t.getValueNode(), "providers", APIS).entrySet()) {
+        for (var section : mapping(t.getValueNode(), "providers", sections).entrySet()) {
+            Api api = Api.bySection(section.getKey());
+            if (api == null) {
+                ignored.add("providers." + section.getKey());
+                continue;
+            }
             List<DistributionConfig.Provider> list = new ArrayList<>();
             int i = 0;
-            for (Node p : sequence(api.getValue().getValueNode(), "providers." + api.getKey())) {
-                String where = "providers." + api.getKey() + "[" + i++ + "]";
+            for (Node p : sequence(section.getValue().getValueNode(), "providers." + section.getKey())) {
+                String where = "providers." + section.getKey() + "[" + i++ + "]";
                 Map<String, NodeTuple> m = mapping(p, where, Set.of("provider_id", "provider_type", "config"));
                 String id = required(m, "provider_id", where, p);
                 String type = required(m, "provider_type", where, p);
@@ -120,26 +150,22 @@ public final class ConfigLoader {
                     throw new ConfigException(file, line(m.get("provider_id").getValueNode()), where + ".provider_id",
                             "'" + id + "' is used twice");
                 }
-                Map<String, String> config = new LinkedHashMap<>();
-                if (m.containsKey("config")) {
-                    for (var c : mapping(m.get("config").getValueNode(), where + ".config", null).entrySet()) {
-                        Node v = c.getValue().getValueNode();
-                        String key = where + ".config." + c.getKey();
-                        if (v instanceof org.yaml.snakeyaml.nodes.SequenceNode) { // a list of values, e.g. sinks: [otel_trace, sqlite]
-                            List<String> items = new ArrayList<>();
-                            for (Node item : sequence(v, key)) {
-                                items.add(scalar(item, key));
-                            }
-                            config.put(c.getKey(), String.join(",", items));
-                        } else {
-                            config.put(c.getKey(), scalar(v, key));
-                        }
-                    }
+                int at = line(m.get("provider_type").getValueNode());
+                ProviderFactory<?, ?> factory = ProviderFactory.find(api, type).orElseThrow(() -> {
+                    List<String> known = ProviderFactory.known(api);
+                    return new ConfigException(file, at, where + ".provider_type", "unknown " + api.section()
+                            + " provider type '" + type + "' (known: " + (known.isEmpty() ? "none in this version" : String.join(", ", known)) + ")");
+                });
+                Node config = m.containsKey("config") ? m.get("config").getValueNode() : null;
+                if (config instanceof ScalarNode sn && sn.getValue().isBlank()) {
+                    config = null; // "config:" with nothing under it
                 }
-                config.put("provider_type", type);
-                list.add(new DistributionConfig.Provider(id, type, config, line(m.get("provider_type").getValueNode())));
+                list.add(new DistributionConfig.Provider(id, type, factory, bind(config, factory.configType(), where + ".config"), at));
             }
-            all.put(api.getKey(), list);
+            if (api == Api.TELEMETRY && list.size() > 1) {
+                throw new ConfigException(file, list.get(1).line(), "providers.telemetry[1]", "one telemetry provider at most");
+            }
+            all.put(api.section(), list);
         }
         return all;
     }
@@ -180,6 +206,119 @@ public final class ConfigLoader {
         return models;
     }
 
+    // ---- binding a config: section to its provider's record ----
+
+    /** Binds {@code node} (a mapping, or null for none) to {@code type}, each component a snake_case key. */
+    private <C extends Record> C bind(Node node, Class<C> type, String where) {
+        RecordComponent[] components = type.getRecordComponents();
+        Map<String, RecordComponent> byKey = new LinkedHashMap<>();
+        for (RecordComponent c : components) {
+            byKey.put(snake(c.getName()), c);
+        }
+        Map<String, NodeTuple> m = node == null ? Map.of() : mapping(node, where, byKey.keySet());
+        Object[] args = new Object[components.length];
+        Class<?>[] types = new Class<?>[components.length];
+        for (int i = 0; i < components.length; i++) {
+            RecordComponent c = components[i];
+            NodeTuple t = m.get(snake(c.getName()));
+            types[i] = c.getType();
+            args[i] = t == null ? absent(c.getType()) : value(t.getValueNode(), c.getGenericType(), where + "." + snake(c.getName()));
+        }
+        try {
+            var constructor = type.getDeclaredConstructor(types);
+            constructor.setAccessible(true);
+            return constructor.newInstance(args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            String param = cause instanceof io.corral.api.InvalidRequestException ire ? ire.param() : null;
+            NodeTuple at = param == null ? null : m.get(param);
+            throw new ConfigException(file, at != null ? line(at.getValueNode()) : node == null ? 1 : line(node),
+                    at != null ? where + "." + param : where, String.valueOf(cause.getMessage()));
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot make " + type.getName() + ": " + e, e);
+        }
+    }
+
+    private static Object absent(Class<?> type) {
+        if (type == int.class) {
+            return 0;
+        } else if (type == long.class) {
+            return 0L;
+        } else if (type == double.class) {
+            return 0.0;
+        } else if (type == boolean.class) {
+            return false;
+        }
+        return null;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Object value(Node node, java.lang.reflect.Type generic, String where) {
+        Class<?> raw = generic instanceof java.lang.reflect.ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) generic;
+        if (raw == List.class) { // a list, or one comma-separated value (as ${env.X:=a,b} gives)
+            List<String> items = new ArrayList<>();
+            if (node instanceof SequenceNode) {
+                for (Node item : sequence(node, where)) {
+                    items.add(scalar(item, where));
+                }
+            } else {
+                for (String part : scalar(node, where).split(",")) {
+                    if (!part.isBlank()) {
+                        items.add(part.strip());
+                    }
+                }
+            }
+            return List.copyOf(items);
+        }
+        if (raw == Map.class) {
+            Map<String, String> values = new LinkedHashMap<>();
+            mapping(node, where, null).forEach((k, t) -> values.put(k, scalar(t.getValueNode(), where + "." + k)));
+            return Map.copyOf(values);
+        }
+        if (raw.isRecord()) {
+            return bind(node, (Class<? extends Record>) raw, where);
+        }
+        String v = scalar(node, where).strip();
+        if (v.isEmpty()) {
+            return absent(raw);
+        }
+        try {
+            if (raw == String.class) {
+                return v;
+            } else if (raw == int.class || raw == Integer.class) {
+                return Integer.parseInt(v);
+            } else if (raw == long.class || raw == Long.class) {
+                return Long.parseLong(v);
+            } else if (raw == double.class || raw == Double.class) {
+                return Double.parseDouble(v);
+            } else if (raw == boolean.class || raw == Boolean.class) {
+                return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+                    case "true", "yes", "on" -> true;
+                    case "false", "no", "off" -> false;
+                    default -> throw new ConfigException(file, line(node), where, "must be true or false, was '" + v + "'");
+                };
+            } else if (raw == Path.class) {
+                return Path.of(v.replaceFirst("^~(?=/|$)", System.getProperty("user.home")));
+            } else if (raw.isEnum()) {
+                for (Object c : raw.getEnumConstants()) {
+                    if (((Enum) c).name().equalsIgnoreCase(v.replace('-', '_'))) {
+                        return c;
+                    }
+                }
+                throw new ConfigException(file, line(node), where, "unknown value '" + v + "'");
+            }
+        } catch (NumberFormatException e) {
+            throw new ConfigException(file, line(node), where, (raw == double.class || raw == Double.class
+                    ? "must be a number" : "must be a whole number") + ", was '" + v + "'");
+        }
+        throw new IllegalStateException(where + ": configuration of type " + raw.getName() + " is not supported");
+    }
+
+    /** {@code contextSize} → {@code context_size}. */
+    static String snake(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+    }
+
     // ---- node helpers: every failure says where ----
 
     private Map<String, NodeTuple> mapping(Node node, String where, Set<String> allowed) {
@@ -192,6 +331,9 @@ public final class ConfigLoader {
             if (allowed != null && !allowed.contains(key)) {
                 throw new ConfigException(file, line(t.getKeyNode()), where.equals("(top level)") ? key : where + "." + key,
                         "unknown key (expected one of " + new java.util.TreeSet<>(allowed) + ")");
+            }
+            if (t.getValueNode() instanceof ScalarNode v && v.getTag().equals(org.yaml.snakeyaml.nodes.Tag.NULL)) {
+                continue; // "key: null" (or nothing) is the same as leaving the key out
             }
             m.put(key, t);
         }
@@ -219,7 +361,7 @@ public final class ConfigLoader {
             String name = m.group(1);
             String set = env.apply(name);
             String replacement;
-            if (":=".equals(m.group(2))) {
+            if (":=".equals(m.group(2)) || ":".equals(m.group(2))) { // ':' is older Llama Stack's spelling of ':='
                 replacement = set == null || set.isEmpty() ? m.group(3) : set;
             } else if (":+".equals(m.group(2))) {
                 replacement = set == null || set.isEmpty() ? "" : m.group(3);

@@ -8,7 +8,8 @@ import io.corral.routing.Router;
 import io.corral.routing.RoutingMode;
 import io.corral.routing.Ticker;
 import io.corral.spi.InferenceProvider;
-import io.corral.spi.InferenceProviderFactory;
+import io.corral.remote.RemoteProviderFactory;
+import io.corral.spi.ProviderFactory;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -16,11 +17,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 
 /**
  * A distribution config made real: each provider created by the factory its {@code provider_type}
- * names (found with {@link ServiceLoader}), so swapping a provider is a config change; remote hosts
+ * names (found with {@link ProviderFactory}), so swapping a provider is a config change; remote hosts
  * from the environment join them; models are registered; everything is discovered once.
  */
 public final class Distribution {
@@ -32,27 +32,20 @@ public final class Distribution {
         List<InferenceProvider> local = new ArrayList<>();
         List<OpenAiRemoteProvider> remote = new ArrayList<>(EngineRegistry.hostsFrom(environment));
         List<ManagedEngine> owned = new ArrayList<>();
+        ProviderFactory.Context context = new ProviderFactory.Context(environment, ProviderFactory.Context.system().cacheDir());
         int i = 0;
         try {
             for (DistributionConfig.Provider p : config.inference()) {
                 String where = "providers.inference[" + i++ + "]";
-                InferenceProviderFactory factory = InferenceProviderFactory.find(p.type()).orElseThrow(() ->
-                        new ConfigException(file.toString(), p.line(), where + ".provider_type", "unknown provider type '"
-                                + p.type() + "' (known: " + knownTypes() + ")"));
-                InferenceProvider provider;
-                try {
-                    Map<String, String> cfg = p.config();
-                    if (cfg.containsKey("command")) { // a managed engine: start it, then talk to it on loopback
-                        ManagedEngine engine = managed(p.id(), cfg);
-                        owned.add(engine);
-                        engine.start();
-                        cfg = new java.util.LinkedHashMap<>(cfg);
-                        cfg.putIfAbsent("base_url", engine.baseUrl());
-                    }
-                    provider = factory.create(p.id(), cfg);
-                } catch (CorralException | IllegalArgumentException e) {
-                    throw new ConfigException(file.toString(), p.line(), where + ".config", e.getMessage());
+                Record cfg = p.config();
+                if (cfg instanceof RemoteProviderFactory.Config rc && rc.command() != null && !rc.command().isBlank()) {
+                    // a managed engine: start it, then talk to it on loopback
+                    ManagedEngine engine = managed(file, p, where, rc);
+                    owned.add(engine);
+                    engine.start();
+                    cfg = rc.baseUrl() != null && !rc.baseUrl().isBlank() ? rc : rc.withBaseUrl(engine.baseUrl());
                 }
+                InferenceProvider provider = (InferenceProvider) create(file, p, cfg, where, context);
                 if (provider instanceof OpenAiRemoteProvider r) {
                     remote.add(r);
                 } else {
@@ -87,24 +80,25 @@ public final class Distribution {
     }
 
     /**
-     * {@code command} (split at white space), {@code port}, {@code ready_path} (default {@code /v1/models}),
-     * {@code startup_timeout} in seconds (default 120), {@code allow_remote}.
+     * Makes provider {@code p} with its factory; what the factory refuses is an error naming the provider's
+     * config section and line.
      */
-    static ManagedEngine managed(String id, Map<String, String> cfg) {
-        String port = cfg.get("port");
-        if (port == null) {
-            throw new IllegalArgumentException("a managed engine needs a port");
+    @SuppressWarnings("unchecked")
+    public static Object create(Path file, DistributionConfig.Provider p, Record config, String where, ProviderFactory.Context context) {
+        try {
+            return ((ProviderFactory<Record, ?>) p.factory()).create(p.id(), p.type(), config, context);
+        } catch (CorralException | IllegalArgumentException e) {
+            throw new ConfigException(file.toString(), p.line(), where + ".config", e.getMessage());
         }
-        return new ManagedEngine(new ManagedEngine.Spec(id, List.of(cfg.get("command").trim().split("\\s+")),
-                Integer.parseInt(port.trim()), cfg.getOrDefault("ready_path", "/v1/models"),
-                Duration.ofSeconds(Long.parseLong(cfg.getOrDefault("startup_timeout", "120"))),
-                Boolean.parseBoolean(cfg.getOrDefault("allow_remote", "false")), Map.of()));
     }
 
-    private static String knownTypes() {
-        List<String> types = new ArrayList<>();
-        ServiceLoader.load(InferenceProviderFactory.class).forEach(f -> types.add(f.type()));
-        types.add("remote::ollama, remote::llamacpp, remote::lmstudio, remote::mlx, remote::vllm, remote::llamastack");
-        return String.join(", ", types);
+    /** A managed engine's process: {@code command}, {@code port}, {@code ready_path}, {@code startup_timeout}, {@code allow_remote}. */
+    static ManagedEngine managed(Path file, DistributionConfig.Provider p, String where, RemoteProviderFactory.Config c) {
+        if (c.port() == null) {
+            throw new ConfigException(file.toString(), p.line(), where + ".config.port", "a managed engine (command) needs a port");
+        }
+        return new ManagedEngine(new ManagedEngine.Spec(p.id(), List.of(c.command().trim().split("\\s+")), c.port(),
+                c.readyPath() == null || c.readyPath().isBlank() ? "/v1/models" : c.readyPath(),
+                Duration.ofSeconds(c.startupTimeout() == null ? 120 : c.startupTimeout()), c.allowRemote(), Map.of()));
     }
 }

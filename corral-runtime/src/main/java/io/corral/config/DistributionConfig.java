@@ -8,8 +8,10 @@ import java.util.Map;
  * and registered models.
  *
  * @param providers per API ({@code inference}, ...), in file order
+ * @param ignored   the keys of Llama Stack's run.yaml in the file that Corral has no use for
  */
-public record DistributionConfig(Server server, Map<String, List<Provider>> providers, List<Model> models) {
+public record DistributionConfig(Server server, Map<String, List<Provider>> providers, List<Model> models,
+                                 List<String> ignored) {
 
     /** The {@code server:} section. */
     public record Server(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
@@ -17,8 +19,11 @@ public record DistributionConfig(Server server, Map<String, List<Provider>> prov
                          List<String> trustedProxies, int maxInputTokens) {
     }
 
-    /** One provider: id, type (e.g. {@code inline::llamacpp}), and its {@code config:} as strings. */
-    public record Provider(String id, String type, Map<String, String> config, int line) {
+    /**
+     * One provider: id, type (e.g. {@code inline::llamacpp}), the factory that makes it, and its {@code config:}
+     * bound to that factory's record.
+     */
+    public record Provider(String id, String type, io.corral.spi.ProviderFactory<?, ?> factory, Record config, int line) {
     }
 
     /**

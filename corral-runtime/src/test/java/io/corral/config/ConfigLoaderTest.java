@@ -1,6 +1,8 @@
 package io.corral.config;
 
 import io.corral.engines.EngineRegistry;
+import io.corral.llamacpp.LlamaCppProviderFactory;
+import io.corral.remote.RemoteProviderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,7 +59,14 @@ class ConfigLoaderTest {
         assertThat(c.server().idleTimeout()).isEqualTo(300);
         assertThat(c.inference()).extracting(DistributionConfig.Provider::type)
                 .containsExactly("inline::llamacpp", "remote::ollama");
-        assertThat(c.inference().getFirst().config()).containsEntry("model", "/m.gguf").containsEntry("threads", "1");
+        assertThat(c.inference().getFirst().config()).isInstanceOfSatisfying(LlamaCppProviderFactory.Config.class, l -> {
+            assertThat(l.model()).isEqualTo("/m.gguf");
+            assertThat(l.threads()).isEqualTo(1);
+            assertThat(l.parallel()).isNull(); // absent: the engine's default
+        });
+        assertThat(c.inference().get(1).config()).isInstanceOfSatisfying(RemoteProviderFactory.Config.class,
+                r -> assertThat(r.connectTimeout()).isEqualTo(0.5));
+        assertThat(c.ignored()).containsExactly("version", "image_name"); // Llama Stack's, no use to Corral: a warning
         assertThat(c.models()).singleElement().satisfies(m -> {
             assertThat(m.id()).isEqualTo("story");
             assertThat(m.routing()).isEqualTo("local-only");
@@ -95,6 +104,17 @@ class ConfigLoaderTest {
                 new Case(GOOD.replace("${env.MODEL}", "${env.NOT_SET_ANYWHERE}"), 12, "providers.inference[0].config.model", "NOT_SET_ANYWHERE"),
                 new Case("server: [1, 2\n", 2, "(yaml)", ""),
                 new Case("providers:\n  inference: []\n", 1, "providers.inference", "at least one"),
+                new Case(GOOD.replace("threads: 1", "thread: 1"), 13, "providers.inference[0].config.thread", "unknown key (expected one of [adaptive_threads, batch_size"),
+                new Case(GOOD.replace("threads: 1", "threads: many"), 13, "providers.inference[0].config.threads", "must be a whole number, was 'many'"),
+                new Case(GOOD.replace("threads: 1", "parallel: 0"), 13, "providers.inference[0].config.parallel", "parallel must be at least 1"),
+                new Case(GOOD.replace("connect_timeout: 0.5", "connect_timeout: soon"), 18, "providers.inference[1].config.connect_timeout", "must be a number"),
+                new Case(GOOD.replace("remote::ollama", "remote::nonsense"), 15, "providers.inference[1].provider_type",
+                        "unknown inference provider type 'remote::nonsense' (known: inline::llamacpp, remote::llamacpp"),
+                new Case(GOOD.replace("inference:", "inferense:"), 8, "providers.inferense", "unknown key"),
+                new Case(GOOD.replace("models:\n", "  safety:\n    - provider_id: guard\n      provider_type: inline::llama-guard\nmodels:\n"),
+                        21, "providers.safety[0].provider_type", "unknown safety provider type 'inline::llama-guard' (known: none in this version)"),
+                new Case(GOOD.replace("routing: local-only", "model_type: chatbot"), 23, "models[0].model_type", "must be llm or embedding"),
+                new Case(GOOD.replace("image_name: corral", "image_nam: corral"), 2, "image_nam", "unknown key"),
         }) {
             Path f = write(dir, c.yaml());
             assertThatThrownBy(() -> ConfigLoader.load(f, env::get)).as(c.key())
@@ -105,14 +125,82 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void unknownProviderTypes_andBadProviderConfig_areConfigErrorsToo(@TempDir Path dir) throws Exception {
-        Path f = write(dir, GOOD.replace("remote::ollama", "remote::nonsense"));
-        assertThatThrownBy(() -> Distribution.open(f, ConfigLoader.load(f, Map.of("MODEL", stories())::get), Map.of()))
-                .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(f + ":15: providers.inference[1].provider_type: unknown provider type 'remote::nonsense'");
+    void whatAProviderRefuses_isAConfigErrorToo(@TempDir Path dir) throws Exception {
         Path g = write(dir, GOOD);
         assertThatThrownBy(() -> Distribution.open(g, ConfigLoader.load(g, Map.of("MODEL", "/missing.gguf")::get), Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(g + ":10: providers.inference[0].config: model file not found");
+    }
+
+    /** The shape of a Llama Stack 0.2.x run.yaml (its ollama distribution, trimmed to the APIs Corral has today). */
+    static final String LLAMA_STACK = """
+            version: '2'
+            image_name: ollama
+            container_image: null
+            apis:
+            - inference
+            - telemetry
+            - eval
+            providers:
+              inference:
+              - provider_id: ollama
+                provider_type: remote::ollama
+                config:
+                  url: ${env.OLLAMA_URL:http://localhost:11434}
+              telemetry:
+              - provider_id: meta-reference
+                provider_type: inline::meta-reference
+                config:
+                  service_name: "${env.OTEL_SERVICE_NAME:=\u200B}"
+                  sinks: ${env.TELEMETRY_SINKS:=console,sqlite}
+                  sqlite_db_path: ${env.SQLITE_STORE_DIR:=~/.llama/distributions/ollama}/trace_store.db
+              eval:
+              - provider_id: meta-reference
+                provider_type: inline::meta-reference
+                config: {}
+            metadata_store:
+              type: sqlite
+              db_path: ${env.SQLITE_STORE_DIR:=~/.llama/distributions/ollama}/registry.db
+            models:
+            - metadata: {}
+              model_id: ${env.INFERENCE_MODEL}
+              provider_id: ollama
+              provider_model_id: null
+              model_type: llm
+            - metadata:
+                embedding_dimension: 384
+              model_id: all-MiniLM-L6-v2
+              provider_id: ollama
+              provider_model_id: all-minilm:latest
+              model_type: embedding
+            shields: []
+            vector_dbs: []
+            server:
+              port: 8321
+            """;
+
+    @Test
+    void aLlamaStackRunYaml_loads_namingWhatCorralIgnores(@TempDir Path dir) throws Exception {
+        DistributionConfig c = ConfigLoader.load(write(dir, LLAMA_STACK), Map.of("INFERENCE_MODEL", "llama3.2:3b")::get);
+        assertThat(c.ignored()).containsExactly("version", "image_name", "apis", "metadata_store", "shields", "vector_dbs",
+                "providers.eval");
+        var remote = (RemoteProviderFactory.Config) c.inference().getFirst().config();
+        assertThat(remote.url()).isEqualTo("http://localhost:11434");
+        var telemetry = (io.corral.telemetry.TelemetryProviderFactory.Config) c.providers().get("telemetry").getFirst().config();
+        assertThat(telemetry.sinks()).containsExactly("console", "sqlite"); // one comma-separated value is a list
+        assertThat(telemetry.sqliteDbPath()).isEqualTo("~/.llama/distributions/ollama/trace_store.db");
+        assertThat(c.models()).extracting(DistributionConfig.Model::providerModelId).containsExactly("llama3.2:3b", "all-minilm:latest");
+        assertThat(c.models().get(1).type()).isEqualTo(io.corral.spi.ModelType.EMBEDDING);
+        assertThat(c.models().get(1).dimension()).isEqualTo(384);
+    }
+
+    @Test
+    void theDocumentedExample_loads() {
+        Path example = Path.of(System.getProperty("corral.root", ".")).toAbsolutePath().resolve("docs/run.example.yaml");
+        DistributionConfig c = ConfigLoader.load(example, Map.<String, String>of()::get);
+        assertThat(c.ignored()).isEmpty();
+        assertThat(c.inference()).hasSize(2);
+        assertThat(c.providers().get("telemetry")).singleElement().satisfies(p -> assertThat(p.type()).isEqualTo("inline::meta-reference"));
+        assertThat(c.models()).extracting(DistributionConfig.Model::type).containsExactly(null, io.corral.spi.ModelType.EMBEDDING);
     }
 }

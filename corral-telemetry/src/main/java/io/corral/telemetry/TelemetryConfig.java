@@ -102,6 +102,20 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
     }
 
     /**
+     * What {@code serve} records with nothing configured: the built-in store at {@code store}, and OTLP when the
+     * {@code OTEL_*} variables say so; {@code OTEL_SDK_DISABLED=true} turns both off.
+     */
+    public static TelemetryConfig defaults(Map<String, String> env, Path store) {
+        TelemetryConfig t = fromEnvironment(env, store);
+        if ("true".equalsIgnoreCase(env.getOrDefault("OTEL_SDK_DISABLED", "").strip())) {
+            return t;
+        }
+        Set<String> sinks = new LinkedHashSet<>(t.sinks());
+        sinks.add("sqlite");
+        return t.withSinks(sinks);
+    }
+
+    /**
      * This configuration with a distribution config's telemetry provider over it (Llama Stack's keys:
      * {@code sinks} as a list or comma-separated, {@code otel_exporter_otlp_endpoint}, {@code service_name},
      * {@code sqlite_db_path}; and Corral's {@code max_spans}, {@code retention_days}).
@@ -149,10 +163,6 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
             throw new IllegalArgumentException(name + " must be an http(s) URL such as http://127.0.0.1:4318, was '" + value + "'");
         }
     }
-
-    /** The keys {@link #with} reads. */
-    public static final List<String> KEYS = List.of("sinks", "otel_exporter_otlp_endpoint", "otel_trace_endpoint", "service_name",
-            "sqlite_db_path", "max_spans", "retention_days", "sample_ratio");
 
     /** {@code key=value,key2=value2}, values percent-decoded, as the OpenTelemetry variables write headers. */
     static Map<String, String> headers(String spec) {
