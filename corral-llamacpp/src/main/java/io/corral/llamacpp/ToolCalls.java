@@ -125,7 +125,9 @@ final class ToolCalls {
             int from = scanned;
             while (scanned < text.length() && !complete) {
                 char c = text.charAt(scanned++);
-                if (inString) {
+                if (depth == 0 && Character.isWhitespace(c)) {
+                    from = scanned; // before the arguments object opens
+                } else if (inString) {
                     if (escaped) {
                         escaped = false;
                     } else if (c == '\\') {

@@ -17,7 +17,6 @@ import io.corral.api.TokenStream;
 import io.corral.api.UnavailableException;
 import io.corral.spi.Capability;
 import io.corral.spi.InferenceProvider;
-import io.corral.spi.OpenAiWire;
 import io.corral.spi.ModelInfo;
 
 import java.io.IOException;

@@ -14,7 +14,6 @@ import io.corral.api.UnavailableException;
 import io.corral.spi.Capability;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
-import io.corral.spi.OpenAiWire;
 import io.corral.spi.Span;
 import io.corral.spi.Spans;
 
@@ -91,7 +90,6 @@ public final class Router implements InferenceProvider {
     private final List<Runner> runners;
     private final Policy policy;
     private final Health health;
-    private final boolean forwardable;
 
     public Router(ModelInfo model, List<Runner> runners, Policy policy, Health health) {
         if (runners.isEmpty()) {
@@ -103,7 +101,6 @@ public final class Router implements InferenceProvider {
                 capabilities(), model.metadata());
         this.policy = policy;
         this.health = health;
-        this.forwardable = this.runners.stream().allMatch(r -> r.provider() instanceof OpenAiWire);
     }
 
     public List<Runner> runners() {
@@ -227,11 +224,6 @@ public final class Router implements InferenceProvider {
             }
         });
         return new Routed(a.value(), a.runner(), a.plan());
-    }
-
-    /** Whether every runner speaks the OpenAI wire, so requests can be forwarded as bytes (a gateway's {@link #plan}). */
-    public boolean forwardable() {
-        return forwardable;
     }
 
     /**

@@ -25,7 +25,7 @@ import io.corral.telemetry.Telemetry;
 import io.corral.spi.Guardrail;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.ModelInfo;
-import io.corral.spi.OpenAiWire;
+import io.corral.remote.OpenAiWire;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -88,7 +88,7 @@ public final class CorralServer implements AutoCloseable {
 
     /** Whether requests for {@code p}'s models could be forwarded as they are (it speaks the OpenAI wire). */
     private static boolean remote(InferenceProvider p) {
-        return p instanceof OpenAiWire || p instanceof Router r && r.forwardable();
+        return p instanceof OpenAiWire || p instanceof Router r && Gateway.forwardable(r);
     }
 
     /** Starts serving {@code providers}, untraced and unguarded; returns once the port is bound. */

@@ -10,7 +10,7 @@ import io.corral.server.http.Errors;
 import io.corral.server.http.EventStream;
 import io.corral.server.http.Request;
 import io.corral.server.http.Response;
-import io.corral.spi.OpenAiWire;
+import io.corral.remote.OpenAiWire;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;

@@ -1,5 +1,6 @@
 package io.corral.server.gateway;
 
+import io.corral.remote.OpenAiWire;
 import io.corral.routing.Router;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.Connection;
@@ -67,7 +68,7 @@ public final class Gateway implements Pipeline.Forwarder {
             return true;
         }
         try {
-            if (!(models.get(scan.model()).provider() instanceof Router r) || !r.forwardable() || decodeModel.test(scan.model())) {
+            if (!(models.get(scan.model()).provider() instanceof Router r) || !forwardable(r) || decodeModel.test(scan.model())) {
                 return false;
             }
             router = r;
@@ -81,6 +82,16 @@ public final class Gateway implements Pipeline.Forwarder {
         running.add(x);
         client.begin(x);
         x.start(router, needs);
+        return true;
+    }
+
+    /** Whether every runner of {@code router} speaks the OpenAI wire, so its requests can go as bytes. */
+    public static boolean forwardable(Router router) {
+        for (Router.Runner r : router.runners()) {
+            if (!(r.provider() instanceof OpenAiWire)) {
+                return false;
+            }
+        }
         return true;
     }
 

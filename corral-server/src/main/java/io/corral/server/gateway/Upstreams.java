@@ -1,7 +1,7 @@
 package io.corral.server.gateway;
 
 import io.corral.server.http.EventLoops;
-import io.corral.spi.OpenAiWire;
+import io.corral.remote.OpenAiWire;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;

@@ -1,4 +1,4 @@
-package io.corral.spi;
+package io.corral.remote;
 
 import java.io.IOException;
 import java.net.URI;
