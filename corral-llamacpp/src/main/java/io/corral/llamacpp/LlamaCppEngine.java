@@ -43,13 +43,17 @@ public final class LlamaCppEngine implements InferenceProvider {
     private final NativeModel model;
     private final PromptFormat format;
     private final ContextPool pool;
-    private NativeContext embeddings; // made on first use; one embedding at a time
+    // embeddings contexts, made on first use, at most parallel of them; a request holds one while it runs
+    private final java.util.concurrent.ConcurrentLinkedDeque<NativeContext> idleEmbedders = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private final List<NativeContext> allEmbedders = new ArrayList<>();
+    private final java.util.concurrent.Semaphore embedders;
     private volatile boolean closed;
     private final java.util.Set<LlamaSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private LlamaCppEngine(String providerId, LlamaCppConfig config, ModelMetadata metadata, NativeModel model) {
         this.providerId = providerId;
         this.config = config;
+        this.embedders = new java.util.concurrent.Semaphore(config.parallel());
         this.metadata = metadata;
         this.model = model;
         this.format = new PromptFormat(model);
@@ -192,29 +196,84 @@ public final class LlamaCppEngine implements InferenceProvider {
     /**
      * Mean-pooled embeddings from the model's last hidden layer, one per input. A generative model
      * makes usable but not specialised vectors; an embedding model (BERT-like GGUF) makes better ones.
+     * Requests run concurrently, each on an embeddings context of its own (up to {@code parallel}, then they
+     * wait), and a request's inputs are evaluated in batches of up to {@value #EMBED_SEQUENCES} at once.
      */
     @Override
-    public synchronized EmbeddingResult embed(EmbeddingRequest request) {
+    public EmbeddingResult embed(EmbeddingRequest request) {
         checkModel(request.model());
-        if (embeddings == null) {
-            embeddings = new NativeContext(model, contextSize(), Math.max(config.batchSize(), contextSize()),
-                    config.threads(), true);
-        }
-        List<float[]> vectors = new ArrayList<>();
-        int tokens = 0;
         int dims = model.embeddingSize();
-        for (String text : request.inputs()) {
-            int[] input = model.tokenize(text, true, false);
-            if (input.length > embeddings.size()) {
-                throw new ContextOverflowException("input of " + input.length + " tokens is longer than the "
-                        + embeddings.size() + "-token window");
-            }
-            embeddings.clear();
-            embeddings.decode(input, 0, input.length, 0);
-            vectors.add(normalize(embeddings.pooledEmbedding(dims)));
-            tokens += input.length;
+        int size = request.dimensions() == null ? dims : request.dimensions();
+        if (size > dims) {
+            throw new InvalidRequestException("dimensions", "model " + config.id() + " makes " + dims
+                    + "-dimensional vectors; dimensions must be at most " + dims);
         }
-        return new EmbeddingResult(config.id(), vectors, tokens);
+        List<int[]> inputs = new ArrayList<>();
+        for (int i = 0; i < request.inputs().size(); i++) {
+            int[] input = model.tokenize(request.inputs().get(i), true, false);
+            if (input.length == 0) {
+                throw new InvalidRequestException("input", "input " + i + " is empty");
+            }
+            if (input.length > contextSize()) {
+                throw new ContextOverflowException("input " + i + " of " + input.length + " tokens is longer than the "
+                        + contextSize() + "-token window");
+            }
+            inputs.add(input);
+        }
+        NativeContext ctx = borrowEmbedder();
+        try {
+            List<float[]> vectors = new ArrayList<>();
+            int tokens = 0;
+            for (int next = 0; next < inputs.size(); ) {
+                List<int[]> batch = new ArrayList<>();
+                int total = 0;
+                while (next < inputs.size() && batch.size() < ctx.sequences() && total + inputs.get(next).length <= ctx.size()) {
+                    total += inputs.get(next).length;
+                    batch.add(inputs.get(next++));
+                }
+                ctx.decodeSequences(batch);
+                for (int s = 0; s < batch.size(); s++) {
+                    float[] v = ctx.pooledEmbedding(s, dims);
+                    vectors.add(normalize(size == dims ? v : java.util.Arrays.copyOf(v, size)));
+                }
+                tokens += total;
+            }
+            return new EmbeddingResult(config.id(), vectors, tokens);
+        } finally {
+            giveBack(ctx);
+        }
+    }
+
+    static final int EMBED_SEQUENCES = 32;
+
+    void giveBack(NativeContext embedder) {
+        idleEmbedders.push(embedder);
+        embedders.release();
+    }
+
+    /** An idle embeddings context, made when fewer than {@code parallel} exist, else the next one given back. */
+    NativeContext borrowEmbedder() {
+        try {
+            embedders.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.corral.api.CancelledException("interrupted while waiting for an embeddings context");
+        }
+        NativeContext idle = idleEmbedders.poll();
+        if (idle != null) {
+            return idle;
+        }
+        try {
+            synchronized (allEmbedders) {
+                checkModel(null);
+                NativeContext made = NativeContext.forEmbeddings(model, contextSize(), config.threads(), EMBED_SEQUENCES);
+                allEmbedders.add(made);
+                return made;
+            }
+        } catch (RuntimeException e) {
+            embedders.release();
+            throw e;
+        }
     }
 
     private static float[] normalize(float[] v) {
@@ -296,10 +355,8 @@ public final class LlamaCppEngine implements InferenceProvider {
     public void close() {
         closed = true;
         sessions.forEach(LlamaSession::close);
-        synchronized (this) {
-            if (embeddings != null) {
-                embeddings.close();
-            }
+        synchronized (allEmbedders) {
+            allEmbedders.forEach(NativeContext::close); // a request still embedding fails cleanly (closed context)
         }
         pool.close();
         model.close();

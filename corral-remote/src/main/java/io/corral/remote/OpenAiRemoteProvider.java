@@ -216,6 +216,9 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
         ObjectNode body = WireFormat.JSON.createObjectNode().put("model", request.model());
         var input = body.putArray("input");
         request.inputs().forEach(input::add);
+        if (request.dimensions() != null) {
+            body.put("dimensions", request.dimensions()); // only when asked: hosts that cannot refuse it
+        }
         try (InputStream in = post("/embeddings", body).body()) {
             JsonNode json = WireFormat.JSON.readTree(in);
             List<float[]> vectors = new ArrayList<>();

@@ -183,7 +183,7 @@ public final class Router implements InferenceProvider {
     @Override
     public EmbeddingResult embed(EmbeddingRequest request) {
         Attempt<EmbeddingResult> a = attempt(Capability.EMBEDDINGS,
-                runner -> runner.provider().embed(new EmbeddingRequest(runner.upstreamModel(), request.inputs())));
+                runner -> runner.provider().embed(request.withModel(runner.upstreamModel())));
         a.plan().generation().set("gen_ai.usage.input_tokens", a.value().promptTokens());
         a.plan().released(a.runner()); // a whole answer: done as soon as it is back
         return a.value();

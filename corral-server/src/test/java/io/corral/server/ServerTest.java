@@ -230,10 +230,19 @@ class ServerTest {
         assertThat(fb.remaining()).isEqualTo(64);
         for (int i = 0; i < 64; i++) {
             assertThat(fb.get(i)).isEqualTo((float) floats.get(i).asDouble());
-            assertThat(fb.get(i)).isEqualTo(a.get(i));
+            assertThat(fb.get(i)).isCloseTo(a.get(i), org.assertj.core.data.Offset.offset(1e-5f)); // a was one of a batch
         }
         assertThat(json(f).at("/usage/prompt_tokens").asInt()).isPositive();
         assertThat(post("/v1/embeddings", "{\"model\":\"stories260K\",\"input\":[]}").statusCode()).isEqualTo(400);
+
+        var shorter = openai.embeddings().create(com.openai.models.embeddings.EmbeddingCreateParams.builder()
+                .model("stories260K").inputOfArrayOfStrings(List.of("The cat sat on the mat.")).dimensions(16).build());
+        assertThat(shorter.data().getFirst().embedding()).hasSize(16);
+        HttpResponse<String> tooMany = post("/v1/embeddings", "{\"model\":\"stories260K\",\"input\":\"x\",\"dimensions\":65}");
+        assertThat(tooMany.statusCode()).isEqualTo(400);
+        assertThat(json(tooMany).at("/error/param").asText()).isEqualTo("dimensions");
+        assertThat(json(post("/v1/embeddings", "{\"model\":\"stories260K\",\"input\":\"x\",\"dimensions\":\"16\"}"))
+                .at("/error/param").asText()).isEqualTo("dimensions");
     }
 
     static double dot(List<Float> x, List<Float> y) {

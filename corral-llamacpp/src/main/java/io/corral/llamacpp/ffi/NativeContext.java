@@ -18,7 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * A llama.cpp inference context: a KV cache of {@link #size()} tokens over one loaded model, used by
  * one generation or session at a time. Native calls are synchronized, so {@link #close()} from another
  * thread waits for a running one and later calls fail cleanly instead of touching freed memory.
- * Everything is on sequence 0.
+ * Generation is on sequence 0; an embeddings context ({@link #forEmbeddings}) evaluates several inputs at once,
+ * each its own sequence.
  */
 public final class NativeContext implements AutoCloseable {
 
@@ -30,6 +31,8 @@ public final class NativeContext implements AutoCloseable {
     private static final VarHandle NO_PERF = Llama.field(Llama.CONTEXT_PARAMS, "no_perf");
     private static final VarHandle EMBEDDINGS = Llama.field(Llama.CONTEXT_PARAMS, "embeddings");
     private static final VarHandle POOLING = Llama.field(Llama.CONTEXT_PARAMS, "pooling_type");
+    private static final VarHandle N_SEQ_MAX = Llama.field(Llama.CONTEXT_PARAMS, "n_seq_max");
+    private static final VarHandle KV_UNIFIED = Llama.field(Llama.CONTEXT_PARAMS, "kv_unified");
     private static final int POOLING_MEAN = 1;
     private static final VarHandle BATCH_N_TOKENS = Llama.field(Llama.BATCH, "n_tokens");
     private static final VarHandle BATCH_TOKEN = Llama.field(Llama.BATCH, "token");
@@ -49,6 +52,8 @@ public final class NativeContext implements AutoCloseable {
     private final MemorySegment tokens;
     private final MemorySegment positions;
     private final MemorySegment logitFlags;
+    private final MemorySegment seqIds;     // each token's sequence (0 but in an embeddings batch)
+    private final int sequences;
     private boolean closed;
     private int threads;
 
@@ -57,12 +62,21 @@ public final class NativeContext implements AutoCloseable {
      * @param threads     threads for generation and for prompt processing
      */
     public NativeContext(NativeModel model, int contextSize, int batchSize, int threads) {
-        this(model, contextSize, batchSize, threads, false);
+        this(model, contextSize, batchSize, threads, 0);
     }
 
-    /** With {@code embeddings}, the context pools (mean) each sequence into a vector instead of logits. */
-    public NativeContext(NativeModel model, int contextSize, int batchSize, int threads, boolean embeddings) {
+    /**
+     * A context that pools (mean) each sequence into a vector instead of computing logits: up to
+     * {@code sequences} inputs of {@code contextSize} tokens in all per evaluation ({@link #decodeSequences}).
+     */
+    public static NativeContext forEmbeddings(NativeModel model, int contextSize, int threads, int sequences) {
+        return new NativeContext(model, contextSize, contextSize, threads, sequences);
+    }
+
+    private NativeContext(NativeModel model, int contextSize, int batchSize, int threads, int embeddingSequences) {
         this.model = model;
+        boolean embeddings = embeddingSequences > 0;
+        this.sequences = Math.max(1, embeddingSequences);
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment params = (MemorySegment) Llama.context_default_params.invokeExact((SegmentAllocator) tmp);
             N_CTX.set(params, 0L, contextSize);
@@ -74,6 +88,8 @@ public final class NativeContext implements AutoCloseable {
             if (embeddings) {
                 EMBEDDINGS.set(params, 0L, true);
                 POOLING.set(params, 0L, POOLING_MEAN);
+                N_SEQ_MAX.set(params, 0L, embeddingSequences);
+                KV_UNIFIED.set(params, 0L, true); // the window is shared by the batch's inputs, not split among them
             }
             LlamaLibrary.takeRecentErrors();
             ctx = (MemorySegment) Llama.init_from_model.invokeExact(model.pointer(), params);
@@ -94,10 +110,10 @@ public final class NativeContext implements AutoCloseable {
         logitFlags = arena.allocate(JAVA_BYTE, batchSize);
         MemorySegment nSeqIds = arena.allocate(JAVA_INT, batchSize);
         MemorySegment seqIdPointers = arena.allocate(ADDRESS, batchSize);
-        MemorySegment seqZero = arena.allocate(JAVA_INT);
+        seqIds = arena.allocate(JAVA_INT, batchSize); // zeroed
         for (int i = 0; i < batchSize; i++) {
             nSeqIds.setAtIndex(JAVA_INT, i, 1);
-            seqIdPointers.setAtIndex(ADDRESS, i, seqZero);
+            seqIdPointers.setAtIndex(ADDRESS, i, seqIds.asSlice((long) i * Integer.BYTES, Integer.BYTES));
         }
         batch = arena.allocate(Llama.BATCH);
         BATCH_TOKEN.set(batch, 0L, tokens);
@@ -176,10 +192,50 @@ public final class NativeContext implements AutoCloseable {
         }
     }
 
-    /** The pooled embedding of what was just evaluated (an embeddings context only). */
-    public synchronized float[] pooledEmbedding(int dimensions) {
+    /** How many inputs an embeddings context evaluates at once. */
+    public int sequences() {
+        return sequences;
+    }
+
+    /**
+     * Evaluates several inputs in one batch, input {@code i} as sequence {@code i} from position 0, on an empty
+     * cache (an embeddings context): at most {@link #sequences()} inputs, {@link #size()} tokens in all.
+     */
+    public synchronized void decodeSequences(java.util.List<int[]> inputs) {
+        int total = 0;
+        for (int[] in : inputs) {
+            total += in.length;
+        }
+        if (inputs.size() > sequences || total > Math.min(size, batchSize)) {
+            throw new IllegalArgumentException(inputs.size() + " inputs of " + total + " tokens do not fit one evaluation");
+        }
+        int at = 0;
+        for (int s = 0; s < inputs.size(); s++) {
+            int[] in = inputs.get(s);
+            for (int i = 0; i < in.length; i++, at++) {
+                tokens.setAtIndex(JAVA_INT, at, in[i]);
+                positions.setAtIndex(JAVA_INT, at, i);
+                seqIds.setAtIndex(JAVA_INT, at, s);
+                logitFlags.set(JAVA_BYTE, at, (byte) 1); // pooling reads every token's output
+            }
+        }
+        BATCH_N_TOKENS.set(batch, 0L, total);
+        int rc;
         try {
-            MemorySegment p = (MemorySegment) Llama.get_embeddings_seq.invokeExact(pointer(), 0);
+            Llama.memory_clear.invokeExact(memory, true);
+            rc = (int) Llama.decode.invokeExact(pointer(), batch);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (rc != 0) {
+            throw new EngineException("llama_decode failed with code " + rc + ": " + LlamaLibrary.takeRecentErrors());
+        }
+    }
+
+    /** The pooled embedding of sequence {@code seq}, just evaluated (an embeddings context only). */
+    public synchronized float[] pooledEmbedding(int seq, int dimensions) {
+        try {
+            MemorySegment p = (MemorySegment) Llama.get_embeddings_seq.invokeExact(pointer(), seq);
             if (p.equals(MemorySegment.NULL)) {
                 throw new EngineException("llama.cpp returned no embedding: " + LlamaLibrary.takeRecentErrors());
             }

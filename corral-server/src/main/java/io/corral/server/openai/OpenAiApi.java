@@ -108,7 +108,10 @@ public final class OpenAiApi implements Routes.Api {
                 calls, r -> OpenAiResponses.completion(id, now, r), new CompletionFrames(id, now));
     }
 
-    /** {@code input}: a string or an array of strings; {@code encoding_format}: float (default) or base64. */
+    /**
+     * {@code input}: a string or an array of strings; {@code encoding_format}: float (default) or base64;
+     * {@code dimensions}: shorter vectors than the model's own.
+     */
     private void embeddings(Request req, Response res) throws Exception {
         JsonNode body = Json.parse(req.body());
         String model = OpenAiRequests.model(body);
@@ -117,10 +120,15 @@ public final class OpenAiApi implements Routes.Api {
         if (!encoding.equals("float") && !encoding.equals("base64")) {
             throw ApiException.badRequest("encoding_format", "encoding_format must be float or base64");
         }
+        JsonNode d = body.get("dimensions");
+        if (d != null && !d.isNull() && !(d.canConvertToInt() && d.isIntegralNumber() && d.asInt() >= 1)) {
+            throw ApiException.badRequest("dimensions", "dimensions must be a whole number of at least 1");
+        }
+        EmbeddingRequest ask = new EmbeddingRequest(model, inputs, d == null || d.isNull() ? null : d.asInt());
         req.model(model);
         EmbeddingResult r;
         try (AutoCloseable admitted = models.admit(model)) {
-            r = models.get(model).provider().embed(new EmbeddingRequest(model, inputs));
+            r = models.get(model).provider().embed(ask);
         }
         ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
         ArrayNode data = o.putArray("data");
