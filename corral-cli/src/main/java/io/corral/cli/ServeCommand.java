@@ -1,18 +1,12 @@
 package io.corral.cli;
 
-import io.corral.llamacpp.BundledModel;
-import io.corral.llamacpp.LlamaCppConfig;
-import io.corral.llamacpp.LlamaCppEngine;
+import io.corral.Corral;
 import io.corral.config.ConfigLoader;
 import io.corral.config.Distribution;
 import io.corral.config.DistributionConfig;
 import io.corral.engines.EngineRegistry;
-import io.corral.routing.Router;
 import io.corral.routing.RoutingMode;
-import io.corral.routing.Ticker;
 import io.corral.server.CorralServer;
-import io.corral.spi.InferenceProvider;
-import java.time.Clock;
 import java.time.Duration;
 import io.corral.server.ServerConfig;
 import io.corral.spi.Api;
@@ -128,16 +122,14 @@ final class ServeCommand implements Callable<Integer> {
             System.getLogger("corral").log(System.Logger.Level.WARNING, configFile + ": Corral has no use for "
                     + String.join(", ", distribution.ignored()) + " (Llama Stack keys; ignored)");
         }
-        EngineRegistry registry;
+        Corral.Builder engines = Corral.builder().environment(System.getenv());
         if (distribution != null) {
-            registry = Distribution.open(configFile, distribution, System.getenv());
+            engines.distribution(configFile, distribution);
         } else {
-            List<InferenceProvider> local = noLocal ? List.of() : List.of(LlamaCppEngine.open(new LlamaCppConfig(
-                    model != null ? model : BundledModel.path(), modelId, contextSize, threads, 512, parallel, true)));
-            registry = new EngineRegistry(local, EngineRegistry.hostsFrom(System.getenv()),
-                    new Router.Policy(RoutingMode.parse(routing), 3, Duration.ofMillis(50)), Ticker.system(), Clock.systemUTC());
-            registry.discover();
+            engines.model(model).modelId(modelId).contextSize(contextSize).threads(threads).parallel(parallel)
+                    .local(!noLocal).routing(RoutingMode.parse(routing));
         }
+        EngineRegistry registry = engines.build().engines();
         Telemetry telemetry;
         try {
             telemetry = Telemetry.start(traces);

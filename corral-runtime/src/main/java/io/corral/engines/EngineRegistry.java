@@ -281,7 +281,13 @@ public final class EngineRegistry implements AutoCloseable {
 
     /** The models as providers, for the server: merged ids only (pinned ones are looked up on demand). */
     public List<InferenceProvider> routers() {
-        return new ArrayList<>(models.values());
+        List<InferenceProvider> merged = new ArrayList<>();
+        for (Router r : models.values()) {
+            if (!r.models().getFirst().metadata().containsKey("pinned_to")) {
+                merged.add(r);
+            }
+        }
+        return merged;
     }
 
     public List<EngineStatus> engines() {
