@@ -135,12 +135,20 @@ public final class LlamaCppEngine implements InferenceProvider {
                 throw new InvalidRequestException("messages", "model " + config.id() + " does not accept images");
             }
         }
-        int[] prompt = model.tokenize(format.renderRequest(request.messages()), true, !format.plain());
+        // tool_choice none: the model is not told of the tools, and its answer is text
+        List<io.corral.api.ToolSpec> tools = request.toolChoice() instanceof io.corral.api.ToolChoice.None ? List.of() : request.tools();
+        int[] prompt = model.tokenize(format.renderRequest(request.messages(), tools), true, !format.plain());
         if (request.forcesToolCall()) {
             ResponseFormat call = new ResponseFormat.JsonSchema("tool_call", ToolCalls.schema(request));
-            return ToolCalls.stream(start(prompt, request.sampling(), call, List.of()));
+            return ToolCalls.stream(start(prompt, request.sampling(), sampler(request.sampling(), call), List.of()));
         }
-        return start(prompt, request.sampling(), request.format(), format.stops());
+        if (tools.isEmpty() || request.format() != ResponseFormat.TEXT) {
+            return start(prompt, request.sampling(), sampler(request.sampling(), request.format()), format.stops());
+        }
+        // tool_choice auto: free text, until a call starts; from there the call is held to the tools' schemas
+        ToolCallFormat calls = format.toolCalls();
+        NativeSampler lazy = sampler(request.sampling(), ToolCalls.lazyGrammar(tools, calls), calls.triggerPattern());
+        return ToolCalls.auto(start(prompt, request.sampling(), lazy, format.stops()), calls);
     }
 
     @Override
@@ -163,15 +171,16 @@ public final class LlamaCppEngine implements InferenceProvider {
         } else {
             prompt = model.tokenize(request.prompt(), true, false);
         }
-        return start(prompt, request.sampling(), request.format(), List.of());
+        return start(prompt, request.sampling(), sampler(request.sampling(), request.format()), List.of());
     }
 
-    private TokenStream start(int[] prompt, SamplingParams sampling, ResponseFormat responseFormat, List<String> extraStops) {
+    /** Starts generating from {@code prompt}; the generation owns {@code sampler} (closed here if it cannot start). */
+    private TokenStream start(int[] prompt, SamplingParams sampling, NativeSampler sampler, List<String> extraStops) {
         if (prompt.length >= contextSize()) {
+            sampler.close();
             throw new ContextOverflowException("prompt of " + prompt.length
                     + " tokens does not fit the context window of " + contextSize() + " tokens");
         }
-        NativeSampler sampler = sampler(sampling, responseFormat);
         KvCache cache;
         try {
             cache = pool.acquire();
@@ -329,10 +338,15 @@ public final class LlamaCppEngine implements InferenceProvider {
             case ResponseFormat.JsonSchema s -> JsonSchemaGrammar.fromSchema(s.schema());
             case ResponseFormat.Grammar g -> g.gbnf();
         };
+        return sampler(p, grammar, null);
+    }
+
+    /** A sampler whose grammar, with a {@code trigger}, applies only once the output matches it (lazy). */
+    NativeSampler sampler(SamplingParams p, String grammar, String trigger) {
         long seed = p.seed() == null ? 0xFFFFFFFFL : p.seed();
         return new NativeSampler(model, new NativeSampler.Spec(p.temperature(), p.topK(), p.topP(), p.minP(),
                 p.repeatLastN() == -1 ? contextSize() : p.repeatLastN(), p.repeatPenalty(), p.frequencyPenalty(),
-                p.presencePenalty(), seed, grammar));
+                p.presencePenalty(), seed, grammar, trigger));
     }
 
     static List<String> stops(SamplingParams sampling, List<String> extra) {

@@ -125,7 +125,11 @@ class TracingTest {
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"a purple elephant\"}]}",
                 "traceparent", "00-" + TRACE_ID + "-" + CALLER_SPAN + "-01", "baggage", "run_id=r1");
         assertThat(r.body()).contains("zebra");
-        telemetry.flush();
+        // the request's span ends once its answer is written, which the client may see first: export until it is in
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        do {
+            telemetry.flush();
+        } while (received.stream().noneMatch(s -> s.getName().equals("POST /v1/chat/completions")) && System.nanoTime() < deadline);
         assertThat(paths).isNotEmpty().allMatch(p -> p.equals("/v1/traces application/x-protobuf"));
 
         Span request = named("POST /v1/chat/completions");

@@ -122,6 +122,9 @@ final class Llama {
     static final MethodHandle vocab_n_tokens = handle("llama_vocab_n_tokens", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle vocab_is_eog = handle("llama_vocab_is_eog", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT));
     static final MethodHandle vocab_get_add_bos = handle("llama_vocab_get_add_bos", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS));
+    static final MethodHandle vocab_bos = handle("llama_vocab_bos", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle vocab_eos = handle("llama_vocab_eos", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle vocab_get_text = handle("llama_vocab_get_text", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle tokenize = handle("llama_tokenize", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_BOOLEAN, JAVA_BOOLEAN));
     static final MethodHandle token_to_piece = handle("llama_token_to_piece", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_BOOLEAN));
     static final MethodHandle chat_apply_template = handle("llama_chat_apply_template", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_BOOLEAN, ADDRESS, JAVA_INT));
@@ -155,6 +158,8 @@ final class Llama {
     static final MethodHandle sampler_init_temp = handle("llama_sampler_init_temp", FunctionDescriptor.of(ADDRESS, JAVA_FLOAT));
     static final MethodHandle sampler_init_penalties = handle("llama_sampler_init_penalties", FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT));
     static final MethodHandle sampler_init_grammar = handle("llama_sampler_init_grammar", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle sampler_init_grammar_lazy_patterns = handle("llama_sampler_init_grammar_lazy_patterns",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
     static final MethodHandle sampler_sample = handle("llama_sampler_sample", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle sampler_reset = handle("llama_sampler_reset", FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle sampler_free = handle("llama_sampler_free", FunctionDescriptor.ofVoid(ADDRESS));

@@ -121,10 +121,36 @@ public final class NativeModel implements AutoCloseable {
 
     /** The model's own chat template ({@code tokenizer.chat_template}), or null for a base model. */
     public String chatTemplate() {
+        return chatTemplate(null);
+    }
+
+    /** A named variant of the chat template ({@code tokenizer.chat_template.<name>}, e.g. {@code tool_use}), or null. */
+    public String chatTemplate(String name) {
         return read(() -> {
-            MemorySegment s = (MemorySegment) Llama.model_chat_template.invokeExact(model, MemorySegment.NULL);
-            return s.equals(MemorySegment.NULL) ? null : s.reinterpret(Long.MAX_VALUE).getString(0);
+            try (Arena tmp = Arena.ofConfined()) {
+                MemorySegment n = name == null ? MemorySegment.NULL : tmp.allocateFrom(name);
+                MemorySegment s = (MemorySegment) Llama.model_chat_template.invokeExact(model, n);
+                return s.equals(MemorySegment.NULL) ? null : s.reinterpret(Long.MAX_VALUE).getString(0);
+            }
         });
+    }
+
+    /** The text of the beginning-of-sequence token (as templates write it), or "" when there is none. */
+    public String bosText() {
+        return read(() -> tokenText((int) Llama.vocab_bos.invokeExact(vocab)));
+    }
+
+    /** The text of the end-of-sequence token, or "". */
+    public String eosText() {
+        return read(() -> tokenText((int) Llama.vocab_eos.invokeExact(vocab)));
+    }
+
+    private String tokenText(int token) throws Throwable {
+        if (token < 0) {
+            return "";
+        }
+        MemorySegment s = (MemorySegment) Llama.vocab_get_text.invokeExact(vocab, token);
+        return s.equals(MemorySegment.NULL) ? "" : s.reinterpret(Long.MAX_VALUE).getString(0);
     }
 
     public boolean addsBos() {

@@ -14,10 +14,18 @@ import static io.corral.llamacpp.ffi.Llama.rethrow;
  */
 public final class NativeSampler implements AutoCloseable {
 
-    /** What the chain does; a temperature of 0 selects greedy decoding. */
+    /**
+     * What the chain does; a temperature of 0 selects greedy decoding. With a {@code trigger}, the grammar is
+     * lazy: generation is free until the output matches the trigger (a regular expression over everything
+     * generated, its first group where the grammar starts), and constrained from there.
+     */
     public record Spec(double temperature, int topK, double topP, double minP, int penaltyLastN,
                        double repeatPenalty, double frequencyPenalty, double presencePenalty, long seed,
-                       String grammar) {
+                       String grammar, String trigger) {
+        public Spec(double temperature, int topK, double topP, double minP, int penaltyLastN, double repeatPenalty,
+                    double frequencyPenalty, double presencePenalty, long seed, String grammar) {
+            this(temperature, topK, topP, minP, penaltyLastN, repeatPenalty, frequencyPenalty, presencePenalty, seed, grammar, null);
+        }
     }
 
     private final MemorySegment chain;
@@ -28,8 +36,16 @@ public final class NativeSampler implements AutoCloseable {
             MemorySegment params = (MemorySegment) Llama.sampler_chain_default_params.invokeExact((SegmentAllocator) arena);
             chain = (MemorySegment) Llama.sampler_chain_init.invokeExact(params);
             if (spec.grammar() != null) {
-                MemorySegment g = (MemorySegment) Llama.sampler_init_grammar.invokeExact(model.vocabPointer(),
-                        arena.allocateFrom(spec.grammar()), arena.allocateFrom("root"));
+                MemorySegment g;
+                if (spec.trigger() == null) {
+                    g = (MemorySegment) Llama.sampler_init_grammar.invokeExact(model.vocabPointer(),
+                            arena.allocateFrom(spec.grammar()), arena.allocateFrom("root"));
+                } else {
+                    MemorySegment patterns = arena.allocate(java.lang.foreign.ValueLayout.ADDRESS);
+                    patterns.set(java.lang.foreign.ValueLayout.ADDRESS, 0, arena.allocateFrom(spec.trigger()));
+                    g = (MemorySegment) Llama.sampler_init_grammar_lazy_patterns.invokeExact(model.vocabPointer(),
+                            arena.allocateFrom(spec.grammar()), arena.allocateFrom("root"), patterns, 1L, MemorySegment.NULL, 0L);
+                }
                 if (g.equals(MemorySegment.NULL)) {
                     Llama.sampler_free.invokeExact(chain);
                     throw new InvalidRequestException("grammar", "grammar could not be parsed: "

@@ -619,28 +619,15 @@ final class Builtins {
             }
         }
 
+        /** A JSON string as json.dumps writes it with ensure_ascii off (Jackson escapes the same characters). */
         private static void string(StringBuilder b, String s) {
-            b.append('"');
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '"' -> b.append("\\\"");
-                    case '\\' -> b.append("\\\\");
-                    case '\n' -> b.append("\\n");
-                    case '\r' -> b.append("\\r");
-                    case '\t' -> b.append("\\t");
-                    case '\b' -> b.append("\\b");
-                    case '\f' -> b.append("\\f");
-                    default -> {
-                        if (c < 0x20) {
-                            b.append(String.format("\\u%04x", (int) c));
-                        } else {
-                            b.append(c);
-                        }
-                    }
-                }
+            try {
+                b.append(JACKSON.writeValueAsString(s));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new TemplateException("cannot write " + Values.repr(s) + " as JSON");
             }
-            b.append('"');
         }
+
+        private static final com.fasterxml.jackson.databind.ObjectMapper JACKSON = new com.fasterxml.jackson.databind.ObjectMapper();
     }
 }
