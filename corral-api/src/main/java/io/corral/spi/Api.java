@@ -6,18 +6,20 @@ import java.util.Locale;
 public enum Api {
     /** Chat, completions and embeddings: {@link InferenceProvider}. */
     INFERENCE,
-    /** Vector stores. */
+    /** Vector stores: {@link VectorIoProvider}. */
     VECTOR_IO,
-    /** Uploaded files. */
+    /** Uploaded files: {@link FilesProvider}. */
     FILES,
-    /** Shields. */
+    /** Shields: {@link SafetyProvider}. */
     SAFETY,
-    /** Tools the agents call (MCP, search, ...). */
+    /** Tools the agents call (MCP, search, ...): {@link ToolRuntimeProvider}. */
     TOOL_RUNTIME,
     /** Where traces go. */
     TELEMETRY,
-    /** Agents, with the storage for their sessions and turns. */
-    AGENTS;
+    /** Agents. */
+    AGENTS,
+    /** Durable state for agents, responses and conversations: {@link KeyValueStore}. */
+    STORAGE;
 
     /** The section under {@code providers:}, e.g. {@code vector_io}. */
     public String section() {

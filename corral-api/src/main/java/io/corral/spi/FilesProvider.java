@@ -1,0 +1,40 @@
+package io.corral.spi;
+
+import java.io.InputStream;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Uploaded files ({@link Api#FILES}), as OpenAI's Files API and Llama Stack's files API keep them: the bytes
+ * and what is known of them. Retrieval reads them into vector stores; agents cite them.
+ */
+public interface FilesProvider extends AutoCloseable {
+
+    /**
+     * What is known of a file.
+     *
+     * @param id        {@code file-...}
+     * @param bytes     its size
+     * @param createdAt seconds since the epoch
+     * @param purpose   what it was uploaded for ({@code assistants}, {@code batch}, {@code user_data}, ...)
+     */
+    record FileInfo(String id, String filename, String purpose, long bytes, long createdAt) {
+    }
+
+    /** Stores {@code content} (read to its end) under a new id. */
+    FileInfo upload(String filename, String purpose, InputStream content);
+
+    /** The files, newest first; {@code purpose} null for all. */
+    List<FileInfo> list(String purpose);
+
+    Optional<FileInfo> get(String id);
+
+    /** The file's bytes (the caller closes the stream), or empty when there is no such file. */
+    Optional<InputStream> content(String id);
+
+    /** Removes the file; false when there was none. */
+    boolean delete(String id);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,37 @@
+package io.corral.spi;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Durable state as keys and values: what agents keep of their sessions and turns, and what the Responses
+ * and Conversations stores keep ({@link Api#STORAGE}; Llama Stack's kvstore). Keys are ordered as strings, so
+ * a prefix ({@code session:abc:}) is a range. Safe from any thread.
+ */
+public interface KeyValueStore extends AutoCloseable {
+
+    Optional<String> get(String key);
+
+    /** Stores {@code value}, replacing any; it is gone after {@code expiresAt} (null: it stays). */
+    void set(String key, String value, Instant expiresAt);
+
+    default void set(String key, String value) {
+        set(key, value, null);
+    }
+
+    /** Removes {@code key}; false when it was not there. */
+    boolean delete(String key);
+
+    /** The entries with {@code start <= key < end}, in key order (expired ones left out). */
+    List<Map.Entry<String, String>> range(String start, String end);
+
+    /** The entries whose key starts with {@code prefix}, in key order. */
+    default List<Map.Entry<String, String>> prefix(String prefix) {
+        return range(prefix, prefix + Character.MAX_VALUE);
+    }
+
+    @Override
+    void close();
+}

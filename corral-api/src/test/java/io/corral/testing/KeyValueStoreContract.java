@@ -1,0 +1,105 @@
+package io.corral.testing;
+
+import io.corral.spi.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What every {@link KeyValueStore} must do; an implementation's test extends this. */
+public abstract class KeyValueStoreContract {
+
+    protected final TestClock clock = new TestClock(Instant.parse("2026-11-27T12:00:00Z"));
+    protected KeyValueStore store;
+
+    /** A new, empty store reading {@code clock}. */
+    protected abstract KeyValueStore open(TestClock clock);
+
+    /** The same store opened again (for durable ones), or null where it keeps nothing. */
+    protected abstract KeyValueStore reopen(TestClock clock);
+
+    @BeforeEach
+    void openStore() {
+        store = open(clock);
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+
+    @Test
+    void setGetReplaceDelete() {
+        assertThat(store.get("a")).isEmpty();
+        store.set("a", "1");
+        store.set("a", "2");
+        assertThat(store.get("a")).contains("2");
+        assertThat(store.delete("a")).isTrue();
+        assertThat(store.delete("a")).isFalse();
+        assertThat(store.get("a")).isEmpty();
+        store.set("unicode", "é 猫 \n \"quoted\"");
+        assertThat(store.get("unicode")).contains("é 猫 \n \"quoted\"");
+    }
+
+    @Test
+    void rangesAndPrefixes_areInKeyOrder() {
+        for (String k : List.of("session:2:turn:1", "session:1:turn:2", "session:1:turn:1", "session:10", "other")) {
+            store.set(k, k.toUpperCase());
+        }
+        assertThat(store.prefix("session:1:")).extracting(Map.Entry::getKey).containsExactly("session:1:turn:1", "session:1:turn:2");
+        assertThat(store.range("session:1", "session:2")).extracting(Map.Entry::getKey) // '0' sorts before ':'
+                .containsExactly("session:10", "session:1:turn:1", "session:1:turn:2");
+        assertThat(store.prefix("session:1:").getFirst().getValue()).isEqualTo("SESSION:1:TURN:1");
+    }
+
+    @Test
+    void expiredEntries_areGone() {
+        store.set("short", "x", clock.instant().plusSeconds(60));
+        store.set("long", "y", clock.instant().plusSeconds(3600));
+        assertThat(store.get("short")).contains("x");
+        clock.advance(Duration.ofSeconds(61));
+        assertThat(store.get("short")).isEmpty();
+        assertThat(store.prefix("")).extracting(Map.Entry::getKey).containsExactly("long");
+    }
+
+    @Test
+    void whatWasWritten_isThereAfterReopening() {
+        store.set("k", "v");
+        KeyValueStore again = reopen(clock);
+        if (again == null) {
+            return; // a store that keeps nothing across opens says so by returning null
+        }
+        try (again) {
+            assertThat(again.get("k")).contains("v");
+        }
+    }
+
+    @Test
+    void concurrentWriters_loseNothing() throws Exception {
+        try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 50; i++) {
+                        store.set("w:" + thread + ":" + String.format("%03d", i), Integer.toString(i));
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        }
+        assertThat(store.prefix("w:")).hasSize(200);
+    }
+}

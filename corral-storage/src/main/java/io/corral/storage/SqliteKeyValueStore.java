@@ -1,0 +1,136 @@
+package io.corral.storage;
+
+import io.corral.api.EngineException;
+import io.corral.spi.KeyValueStore;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A {@link KeyValueStore} in one SQLite file (WAL, one connection, calls serialized): the embedded default for
+ * agents' and conversations' state. Expired entries are invisible at once and removed as they are met.
+ */
+public final class SqliteKeyValueStore implements KeyValueStore {
+
+    private final Connection db;
+    private final Clock clock;
+
+    private SqliteKeyValueStore(Connection db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    /** Opens (creating) the store at {@code file}. */
+    public static SqliteKeyValueStore open(Path file, Clock clock) {
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            if (dir != null) {
+                Files.createDirectories(dir);
+            }
+            Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement s = c.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER)");
+            }
+            return new SqliteKeyValueStore(c, clock);
+        } catch (SQLException | java.io.IOException e) {
+            throw new EngineException("cannot open the key-value store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private long now() {
+        return clock.millis();
+    }
+
+    @Override
+    public synchronized Optional<String> get(String key) {
+        try (PreparedStatement p = db.prepareStatement("SELECT value, expires_at FROM kv WHERE key = ?")) {
+            p.setString(1, key);
+            try (ResultSet r = p.executeQuery()) {
+                if (!r.next()) {
+                    return Optional.empty();
+                }
+                long expires = r.getLong(2);
+                if (!r.wasNull() && expires <= now()) {
+                    delete(key);
+                    return Optional.empty();
+                }
+                return Optional.of(r.getString(1));
+            }
+        } catch (SQLException e) {
+            throw failed(e);
+        }
+    }
+
+    @Override
+    public synchronized void set(String key, String value, Instant expiresAt) {
+        try (PreparedStatement p = db.prepareStatement(
+                "INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at")) {
+            p.setString(1, key);
+            p.setString(2, value);
+            if (expiresAt == null) {
+                p.setNull(3, java.sql.Types.INTEGER);
+            } else {
+                p.setLong(3, expiresAt.toEpochMilli());
+            }
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw failed(e);
+        }
+    }
+
+    @Override
+    public synchronized boolean delete(String key) {
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM kv WHERE key = ?")) {
+            p.setString(1, key);
+            return p.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw failed(e);
+        }
+    }
+
+    @Override
+    public synchronized List<Map.Entry<String, String>> range(String start, String end) {
+        List<Map.Entry<String, String>> out = new ArrayList<>();
+        try (PreparedStatement p = db.prepareStatement(
+                "SELECT key, value FROM kv WHERE key >= ? AND key < ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key")) {
+            p.setString(1, start);
+            p.setString(2, end);
+            p.setLong(3, now());
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    out.add(new AbstractMap.SimpleImmutableEntry<>(r.getString(1), r.getString(2)));
+                }
+            }
+        } catch (SQLException e) {
+            throw failed(e);
+        }
+        return out;
+    }
+
+    private static EngineException failed(SQLException e) {
+        return new EngineException("key-value store: " + e.getMessage(), e);
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            db.close();
+        } catch (SQLException ignored) {
+            // closing anyway
+        }
+    }
+}
