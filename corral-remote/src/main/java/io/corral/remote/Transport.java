@@ -6,9 +6,8 @@ import java.net.URI;
 import java.time.Duration;
 
 /**
- * How requests reach a host. Plain {@code http://} hosts (local engines) go through {@link Http1Transport},
- * our lean HTTP/1.1 client; {@code https://} hosts (clouds) through {@link JdkTransport}, the JDK client with
- * TLS and HTTP/2. Failures are {@link java.net.ConnectException} (cannot connect),
+ * How requests reach a host: one client for {@code http://} and {@code https://} hosts alike,
+ * {@link NettyTransport} (the gateway's pooled Netty connections, read by a blocking caller). Failures are {@link java.net.ConnectException} (cannot connect),
  * {@link java.net.SocketTimeoutException} (no answer or a silent stream past its timeout) or another
  * {@link IOException}; the provider turns them into Corral's typed errors.
  */
@@ -34,7 +33,7 @@ interface Transport {
 
     /** The transport for a base URL. */
     static Transport of(String baseUrl) {
-        return baseUrl.startsWith("https:") ? JdkTransport.SHARED : Http1Transport.SHARED;
+        return NettyTransport.SHARED;
     }
 
     String ACCEPT = "text/event-stream, application/json";

@@ -1,13 +1,13 @@
 package io.corral.server;
 
+import io.corral.remote.Upstreams;
 import io.corral.engines.EngineRegistry;
 import io.corral.routing.Router;
 import io.corral.server.admin.EnginesApi;
 import io.corral.server.gateway.Gateway;
-import io.corral.server.gateway.Upstreams;
 import io.corral.server.http.AccessLog;
 import io.corral.server.http.ApiKeys;
-import io.corral.server.http.EventLoops;
+import io.corral.remote.EventLoops;
 import io.corral.server.http.HttpServer;
 import io.corral.server.http.ModelDirectory;
 import io.corral.server.http.Pipeline;

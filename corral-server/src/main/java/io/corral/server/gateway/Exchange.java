@@ -1,5 +1,6 @@
 package io.corral.server.gateway;
 
+import io.corral.remote.Upstreams;
 import io.corral.api.InferenceTimeoutException;
 import io.corral.api.RetriableException;
 import io.corral.api.UnavailableException;

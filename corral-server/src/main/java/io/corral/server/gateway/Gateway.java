@@ -1,5 +1,6 @@
 package io.corral.server.gateway;
 
+import io.corral.remote.Upstreams;
 import io.corral.remote.OpenAiWire;
 import io.corral.routing.Router;
 import io.corral.server.http.ApiException;

@@ -1,5 +1,6 @@
 package io.corral.server.http;
 
+import io.corral.remote.EventLoops;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

@@ -22,8 +22,8 @@ import java.util.function.Function;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The lean HTTP/1.1 client against a real socket server that answers with scripted bytes. */
-class Http1TransportTest {
+/** The one HTTP client against a real socket server that answers with scripted bytes. */
+class NettyTransportTest {
 
     /**
      * Answers each request with {@code script.apply(n)} (n counts all requests): null hangs up without an
@@ -105,7 +105,7 @@ class Http1TransportTest {
         }
     }
 
-    final Http1Transport transport = new Http1Transport();
+    final NettyTransport transport = new NettyTransport(new Upstreams(EventLoops.shared()));
     Scripted host;
 
     @AfterEach

@@ -1,7 +1,5 @@
-package io.corral.server.gateway;
+package io.corral.remote;
 
-import io.corral.server.http.EventLoops;
-import io.corral.remote.OpenAiWire;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -23,9 +21,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Keep-alive connections to the upstream hosts, opened on the event loop of the request that needs one
- * and pooled per loop (newest first), so a forwarded request never leaves its thread. Used on event-loop
- * threads only.
+ * Keep-alive connections to the upstream hosts (plain or TLS), opened on the event loop of the request that
+ * needs one and pooled per loop (newest first), so a forwarded request never leaves its thread. Used on
+ * event-loop threads only: the gateway's forwarding, and {@link NettyTransport} for blocking callers.
  */
 public final class Upstreams {
 
@@ -44,8 +42,13 @@ public final class Upstreams {
         this.loops = loops;
     }
 
+    /** The event loops its connections run on. */
+    public EventLoops loops() {
+        return loops;
+    }
+
     /** What a connection tells the exchange it serves. */
-    interface Owner {
+    public interface Owner {
         void connected(Link link);
 
         void connectFailed(Throwable cause);
@@ -58,7 +61,7 @@ public final class Upstreams {
     }
 
     /** A connection to one host and the exchange it serves now (none while pooled). */
-    static final class Link extends ChannelInboundHandlerAdapter {
+    public static final class Link extends ChannelInboundHandlerAdapter {
         private final String key;
         private Channel channel;
         private Owner owner;
@@ -68,12 +71,12 @@ public final class Upstreams {
             this.key = key;
         }
 
-        Channel channel() {
+        public Channel channel() {
             return channel;
         }
 
         /** Whether it came from the pool (the host may have closed it meanwhile). */
-        boolean reused() {
+        public boolean reused() {
             return reused;
         }
 
@@ -110,7 +113,7 @@ public final class Upstreams {
     }
 
     /** Gives {@code owner} a connection to the endpoint's host, pooled or new, on {@code loop}. */
-    void acquire(EventLoop loop, OpenAiWire.Endpoint endpoint, Owner owner, boolean fresh) {
+    public void acquire(EventLoop loop, OpenAiWire.Endpoint endpoint, Owner owner, boolean fresh) {
         String key = endpoint.baseUrl().getScheme() + "://" + endpoint.baseUrl().getHost() + ":" + endpoint.port();
         ArrayDeque<Link> pool = fresh ? null : idle.get().get(key);
         for (Link l; pool != null && (l = pool.pollFirst()) != null; ) {
@@ -152,7 +155,7 @@ public final class Upstreams {
     }
 
     /** Takes a connection back: pooled when its answer was read to the end and the host keeps it open. */
-    void release(Link link, boolean reusable) {
+    public void release(Link link, boolean reusable) {
         link.owner = null;
         link.channel.config().setAutoRead(true); // it may have been paused for a slow client
         if (reusable && link.channel.isActive()) {
