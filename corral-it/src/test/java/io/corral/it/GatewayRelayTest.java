@@ -31,6 +31,7 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -154,6 +155,37 @@ class GatewayRelayTest {
         assertThat(bodies.get(2)).contains("\"usage\"");
         assertThat(lines).filteredOn(l -> l.contains(" model=" + model + " ")) // the gateway's lines (the upstream logs too)
                 .hasSize(3).allSatisfy(l -> assertThat(l).contains(" 200 ").containsPattern("tokens=\\d+\\+64 "));
+    }
+
+    @Test
+    void aForwardedRequest_isTraced_andFoundByItsMetadataAndBaggage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        var telemetry = io.corral.telemetry.Telemetry.start(io.corral.telemetry.TelemetryConfig.fromEnvironment(Map.of(),
+                dir.resolve("traces.db")).with(Map.of("sinks", "sqlite")));
+        try (telemetry; CorralServer traced = CorralServer.builder(ServerConfig.defaults().withPort(0)).registry(registry())
+                .telemetry(telemetry).start()) {
+            String body = chat(goodId + "/stories260K", false).replace("{\"model\"", "{\"metadata\":{\"session\":\"s-42\"},\"model\"");
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(traced.url() + "/v1/chat/completions"))
+                    .header("baggage", "run_id=forwarded-1").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            for (String filter : List.of("{\"key\":\"session\",\"op\":\"eq\",\"value\":\"s-42\"}",
+                    "{\"key\":\"run_id\",\"op\":\"eq\",\"value\":\"forwarded-1\"}")) {
+                JsonNode traces = null;
+                long deadline = System.nanoTime() + 10_000_000_000L; // the span ends once the answer is out
+                while ((traces == null || traces.isEmpty()) && System.nanoTime() < deadline) {
+                    traces = new com.fasterxml.jackson.databind.ObjectMapper().readTree(HTTP.send(HttpRequest.newBuilder(
+                            URI.create(traced.url() + "/v1/telemetry/traces")).POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"attribute_filters\":[" + filter + "]}")).build(), HttpResponse.BodyHandlers.ofString()).body()).path("data");
+                }
+                assertThat(traces).as(filter).hasSize(1);
+            }
+            HttpResponse<String> bad = HTTP.send(HttpRequest.newBuilder(URI.create(traced.url() + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(chat(goodId + "/stories260K", false)
+                            .replace("{\"model\"", "{\"metadata\":{\"n\":1},\"model\""))).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(bad.statusCode()).isEqualTo(400); // bounded as when decoded
+            assertThat(bad.body()).contains("\"param\":\"metadata\"");
+        }
     }
 
     @Test

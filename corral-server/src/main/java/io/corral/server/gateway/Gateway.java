@@ -77,6 +77,7 @@ public final class Gateway implements Pipeline.Forwarder {
             return false;
         }
         req.model(scan.model());
+        scan.metadata().forEach((k, v) -> req.span().set(k, v)); // the client finds its trace by them, as when decoded
         boolean chat = req.path().equals("/v1/chat/completions");
         Capability needs = !chat ? Capability.COMPLETION : scan.images() ? Capability.VISION : Capability.CHAT;
         Exchange x = new Exchange(this, client, req, upstreamPath, scan);

@@ -5,16 +5,18 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.Json;
+import io.corral.server.http.RequestMetadata;
 
 import java.io.IOException;
 
 /**
  * What routing needs from an OpenAI request, without building a tree: the model, whether it asks for a
  * stream and for usage on it ({@code stream_options.include_usage}), in one pass of the streaming parser
- * (other fields skipped), and whether a message carries an image (an {@code "image_url"} part). Bad JSON
- * is 400.
+ * (other fields skipped), whether a message carries an image (an {@code "image_url"} part), and its
+ * {@code metadata} pairs (for the request's trace, bounded as when decoded). Bad JSON is 400.
  */
-record WireScan(String model, boolean stream, boolean images, boolean includeUsage, boolean streamOptions) {
+record WireScan(String model, boolean stream, boolean images, boolean includeUsage, boolean streamOptions,
+                java.util.Map<String, String> metadata) {
 
     private static final byte[] IMAGE = "\"image_url\"".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
@@ -26,6 +28,7 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
         boolean stream = false;
         boolean includeUsage = false;
         boolean streamOptions = false;
+        java.util.Map<String, String> metadata = java.util.Map.of();
         try (JsonParser p = Json.MAPPER.getFactory().createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw ApiException.badRequest(null, "request body must be a JSON object");
@@ -43,6 +46,9 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
                         throw ApiException.badRequest("stream", "stream must be true or false"); // as when decoded
                     }
                     stream = value == JsonToken.VALUE_TRUE;
+                } else if (name.equals("metadata") && value != JsonToken.VALUE_NULL) {
+                    metadata = metadata(p, value);
+                    continue;
                 } else if (name.equals("stream_options") && value == JsonToken.START_OBJECT) {
                     streamOptions = true;
                     for (JsonToken o; (o = p.nextToken()) != JsonToken.END_OBJECT && o != null; ) {
@@ -67,7 +73,24 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("model", "model is required (a model id from GET /v1/models)");
         }
-        return new WireScan(model, stream, contains(body, IMAGE), includeUsage, streamOptions);
+        return new WireScan(model, stream, contains(body, IMAGE), includeUsage, streamOptions, metadata);
+    }
+
+    private static java.util.Map<String, String> metadata(JsonParser p, JsonToken start) throws IOException {
+        if (start != JsonToken.START_OBJECT) {
+            throw RequestMetadata.tooMany();
+        }
+        java.util.Map<String, String> pairs = new java.util.LinkedHashMap<>();
+        for (JsonToken t; (t = p.nextToken()) != JsonToken.END_OBJECT && t != null; ) {
+            String key = p.currentName();
+            JsonToken v = p.nextToken();
+            RequestMetadata.check(key, v == JsonToken.VALUE_STRING ? p.getText() : null);
+            pairs.put(key, p.getText());
+            if (pairs.size() > RequestMetadata.MAX_PAIRS) {
+                throw RequestMetadata.tooMany();
+            }
+        }
+        return pairs;
     }
 
     /** An image part names its type {@code "image_url"}; a text that quotes it only asks for a vision runner. */

@@ -2,6 +2,7 @@ package io.corral.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.corral.server.http.ApiException;
+import io.corral.server.http.RequestMetadata;
 import io.corral.api.ChatMessage;
 import io.corral.api.ChatRequest;
 import io.corral.api.CompletionRequest;
@@ -260,14 +261,11 @@ final class OpenAiRequests {
         if (m == null || m.isNull()) {
             return pairs;
         }
-        if (!m.isObject() || m.size() > 16) {
-            throw ApiException.badRequest("metadata", "metadata must be an object of at most 16 string pairs");
+        if (!m.isObject() || m.size() > RequestMetadata.MAX_PAIRS) {
+            throw RequestMetadata.tooMany();
         }
         for (var e : m.properties()) {
-            if (!e.getValue().isTextual() || e.getKey().length() > 64 || e.getValue().asText().length() > 512) {
-                throw ApiException.badRequest("metadata", "metadata '" + e.getKey() + "' must be a string of at most 512 "
-                        + "characters, its key at most 64");
-            }
+            RequestMetadata.check(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : null);
             pairs.put(e.getKey(), e.getValue().asText());
         }
         return pairs;
