@@ -10,6 +10,7 @@ import io.corral.server.CorralServer;
 import java.time.Duration;
 import io.corral.server.ServerConfig;
 import io.corral.spi.Api;
+import io.corral.spi.FilesProvider;
 import io.corral.spi.ProviderFactory;
 import io.corral.telemetry.Telemetry;
 import io.corral.telemetry.TelemetryConfig;
@@ -137,7 +138,15 @@ final class ServeCommand implements Callable<Integer> {
             registry.close();
             throw e;
         }
-        CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).start();
+        FilesProvider files;
+        try {
+            files = files(distribution);
+        } catch (RuntimeException e) {
+            registry.close();
+            telemetry.close();
+            throw e;
+        }
+        CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(files).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -148,6 +157,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             server.close();
             telemetry.close();
+            files.close();
             for (var h : ACCESS.getHandlers()) {
                 h.flush();
             }
@@ -174,6 +184,18 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) { // an OTEL_* variable
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "telemetry: " + e.getMessage());
         }
+    }
+
+    /** Where uploaded files are kept: the config's files provider, or the local disk under the cache folder. */
+    private FilesProvider files(DistributionConfig distribution) {
+        ProviderFactory.Context context = ProviderFactory.Context.system();
+        List<DistributionConfig.Provider> providers = distribution == null ? List.of()
+                : distribution.providers().getOrDefault(Api.FILES.section(), List.of());
+        if (providers.isEmpty()) {
+            return new io.corral.storage.LocalFilesProvider(context.cacheDir().resolve("files"), java.time.Clock.systemUTC());
+        }
+        DistributionConfig.Provider p = providers.getFirst();
+        return (FilesProvider) Distribution.create(configFile, p, p.config(), "providers.files[0]", context);
     }
 
     /** Options that describe what the config file describes: given with --config, they are refused, not ignored. */

@@ -53,7 +53,8 @@ public final class CorralServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
-                         List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail) {
+                         List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail,
+                         io.corral.spi.FilesProvider files) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -66,6 +67,9 @@ public final class CorralServer implements AutoCloseable {
                 .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams));
         if (registry != null) {
             routes.add(new EnginesApi(registry, models));
+        }
+        if (files != null) {
+            routes.add(new io.corral.server.files.FilesApi(files));
         }
         ServerMetrics metrics = new ServerMetrics(models, registry);
         routes.add(new TelemetryApi(metrics)).add(new TracesApi(telemetry));
@@ -112,6 +116,7 @@ public final class CorralServer implements AutoCloseable {
         private EngineRegistry registry;
         private Telemetry telemetry = Telemetry.off();
         private Guardrail guardrail = Guardrail.NONE;
+        private io.corral.spi.FilesProvider files;
 
         private Builder(ServerConfig config) {
             this.config = config;
@@ -146,13 +151,19 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve OpenAI's Files API over {@code f} (the caller closes it after the server). */
+        public Builder files(io.corral.spi.FilesProvider f) {
+            files = java.util.Objects.requireNonNull(f, "files");
+            return this;
+        }
+
         /** Starts serving; returns once the port is bound. */
         public CorralServer start() {
             if (providers == null && registry == null) {
                 throw new IllegalStateException("a server needs providers or an engine registry to serve");
             }
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers() : providers, registry,
-                    List.of(), telemetry, guardrail));
+                    List.of(), telemetry, guardrail, files));
         }
     }
 

@@ -14,6 +14,7 @@ public final class Request {
 
     private final String method;
     private final String path;
+    private final String query;
     private final HttpHeaders headers;
     private final byte[] body;
     private final long startNanos = System.nanoTime();
@@ -31,6 +32,7 @@ public final class Request {
         this.method = method;
         int q = uri.indexOf('?');
         this.path = q < 0 ? uri : uri.substring(0, q);
+        this.query = q < 0 ? "" : uri.substring(q + 1);
         this.headers = headers;
         this.body = body;
     }
@@ -41,6 +43,18 @@ public final class Request {
 
     public String path() {
         return path;
+    }
+
+    /** A query parameter's first value, decoded, or null ({@code ?limit=10&after=file-1}). */
+    public String query(String name) {
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            String key = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8);
+            if (key.equals(name)) {
+                return eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     /** A header's first value, or null. */

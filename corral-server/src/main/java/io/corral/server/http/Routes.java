@@ -44,6 +44,10 @@ public final class Routes {
         return add("POST", pattern, h, false);
     }
 
+    public Routes delete(String pattern, Handler h) {
+        return add("DELETE", pattern, h, false);
+    }
+
     /** A POST route whose requests the gateway may forward as they are (OpenAI inference). */
     public Routes forwardable(String pattern, Handler h) {
         return add("POST", pattern, h, true);

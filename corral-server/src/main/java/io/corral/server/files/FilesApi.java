@@ -1,0 +1,126 @@
+package io.corral.server.files;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.server.http.ApiException;
+import io.corral.server.http.Json;
+import io.corral.server.http.Multipart;
+import io.corral.server.http.Request;
+import io.corral.server.http.Response;
+import io.corral.server.http.Routes;
+import io.corral.spi.FilesProvider;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * OpenAI's Files API over a {@link FilesProvider}: {@code POST /v1/files} (multipart: {@code file} and
+ * {@code purpose}), {@code GET /v1/files} (by {@code purpose}, {@code order}, cursor {@code after}, {@code limit}),
+ * {@code GET /v1/files/{file_id}}, {@code GET /v1/files/{file_id}/content}, {@code DELETE /v1/files/{file_id}}.
+ * An upload larger than the server's body limit is a 413 before it is read.
+ */
+public final class FilesApi implements Routes.Api {
+
+    /** OpenAI's purposes. */
+    static final Set<String> PURPOSES = Set.of("assistants", "batch", "fine-tune", "vision", "user_data", "evals");
+
+    private final FilesProvider files;
+
+    public FilesApi(FilesProvider files) {
+        this.files = files;
+    }
+
+    @Override
+    public void routes(Routes r) {
+        r.post("/v1/files", this::upload)
+                .get("/v1/files", this::list)
+                .get("/v1/files/{file_id}", (req, res) -> res.json(200, json(find(req))))
+                .get("/v1/files/{file_id}/content", this::content)
+                .delete("/v1/files/{file_id}", this::delete);
+    }
+
+    private void upload(Request req, Response res) {
+        List<Multipart.Part> parts = Multipart.parse(req.header("Content-Type"), req.body());
+        Multipart.Part file = parts.stream().filter(p -> p.name().equals("file")).findFirst()
+                .orElseThrow(() -> ApiException.badRequest("file", "a 'file' part is required"));
+        if (file.filename() == null || file.filename().isBlank()) {
+            throw ApiException.badRequest("file", "the 'file' part needs a filename");
+        }
+        String purpose = parts.stream().filter(p -> p.name().equals("purpose")).findFirst().map(Multipart.Part::text)
+                .orElseThrow(() -> ApiException.badRequest("purpose", "purpose is required"));
+        if (!PURPOSES.contains(purpose)) {
+            throw ApiException.badRequest("purpose", "purpose must be one of " + new java.util.TreeSet<>(PURPOSES) + ", was '" + purpose + "'");
+        }
+        res.json(200, json(files.upload(file.filename(), purpose, new ByteArrayInputStream(file.bytes()))));
+    }
+
+    private void list(Request req, Response res) {
+        String order = req.query("order") == null ? "desc" : req.query("order");
+        if (!order.equals("asc") && !order.equals("desc")) {
+            throw ApiException.badRequest("order", "order must be asc or desc");
+        }
+        int limit;
+        try {
+            limit = req.query("limit") == null ? 10_000 : Integer.parseInt(req.query("limit"));
+        } catch (NumberFormatException e) {
+            limit = -1;
+        }
+        if (limit < 1 || limit > 10_000) {
+            throw ApiException.badRequest("limit", "limit must be a whole number from 1 to 10000");
+        }
+        String purpose = req.query("purpose");
+        List<FilesProvider.FileInfo> all = new java.util.ArrayList<>(files.list(purpose == null || purpose.isBlank() ? null : purpose));
+        if (order.equals("asc")) {
+            java.util.Collections.reverse(all);
+        }
+        String after = req.query("after");
+        int from = 0;
+        if (after != null && !after.isBlank()) {
+            from = -1;
+            for (int i = 0; i < all.size(); i++) {
+                if (all.get(i).id().equals(after)) {
+                    from = i + 1;
+                }
+            }
+            if (from < 0) {
+                throw ApiException.badRequest("after", "no file '" + after + "' to list after");
+            }
+        }
+        List<FilesProvider.FileInfo> page = all.subList(from, Math.min(all.size(), from + limit));
+        ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
+        ArrayNode data = o.putArray("data");
+        page.forEach(f -> data.add(json(f)));
+        o.put("first_id", page.isEmpty() ? null : page.getFirst().id());
+        o.put("last_id", page.isEmpty() ? null : page.getLast().id());
+        o.put("has_more", from + page.size() < all.size());
+        res.json(200, o);
+    }
+
+    private FilesProvider.FileInfo find(Request req) {
+        String id = req.param("file_id");
+        return files.get(id).orElseThrow(() -> ApiException.notFound("No such File object: " + id));
+    }
+
+    private void content(Request req, Response res) throws Exception {
+        FilesProvider.FileInfo f = find(req);
+        try (InputStream in = files.content(f.id()).orElseThrow(() -> ApiException.notFound("No such File object: " + f.id()))) {
+            res.send(200, "application/octet-stream", in.readAllBytes());
+        }
+    }
+
+    private void delete(Request req, Response res) {
+        String id = req.param("file_id");
+        if (!files.delete(id)) {
+            throw ApiException.notFound("No such File object: " + id);
+        }
+        res.json(200, Json.MAPPER.createObjectNode().put("id", id).put("object", "file").put("deleted", true));
+    }
+
+    static ObjectNode json(FilesProvider.FileInfo f) {
+        return Json.MAPPER.createObjectNode().put("id", f.id()).put("object", "file").put("bytes", f.bytes())
+                .put("created_at", f.createdAt()).put("filename", f.filename()).put("purpose", f.purpose())
+                .put("status", "processed");
+    }
+}
