@@ -2,12 +2,8 @@
 # CPU per request of Corral's one HTTP client (Netty) vs the JDK's HttpClient, small JSON POSTs to a host in
 # another process, interleaved runs.   bench/client.sh [clients] [requests per client] [runs]
 set -euo pipefail
-root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
-source "$root/scripts/env.sh"
-cd "$root"
-mvn -q -B install -DskipTests -pl bench -am
-mvn -q -B -pl bench dependency:build-classpath -Dmdep.outputFile="$root/bench/target/classpath.txt" >/dev/null
-cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+cp="$(bench_classpath)"
 port=$((20000 + RANDOM % 20000))
 java --enable-native-access=ALL-UNNAMED -cp "$cp" io.corral.remote.ClientBench serve "$port" & host=$!
 trap 'kill $host 2>/dev/null' EXIT

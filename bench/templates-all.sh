@@ -3,8 +3,7 @@
 # x the template tests' conversations: Hugging Face's renderer (npm @huggingface/jinja) makes the expected text,
 # then Corral's interpreter and Jinjava are compared with it.   bench/templates-all.sh
 set -euo pipefail
-root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
-source "$root/scripts/env.sh"
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -18,7 +17,4 @@ npm init -y >/dev/null
 npm install --silent --no-audit --no-fund @huggingface/jinja@0.5.11 >/dev/null
 cp "$root/scripts/chat-templates.mjs" .
 node chat-templates.mjs "$work/set"
-cd "$root"
-mvn -q -B install -DskipTests -pl bench -am
-mvn -q -B -pl bench dependency:build-classpath -Dmdep.outputFile="$root/bench/target/classpath.txt" >/dev/null
-java -cp "$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")" io.corral.bench.TemplateEngines "$work/set"
+java -cp "$(bench_classpath)" io.corral.bench.TemplateEngines "$work/set"
