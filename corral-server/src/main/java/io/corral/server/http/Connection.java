@@ -42,6 +42,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
 
     private final Pipeline pipeline;
     private final long maxBodyBytes;
+    private boolean draining; // a refusal is out: what still comes is dropped until the connection closes
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     private final AtomicInteger answering; // the server's count of requests read and not yet answered
     private final ReentrantLock lock = new ReentrantLock();
@@ -112,6 +113,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpContent c) {
             if (collecting == null) {
                 c.release(); // the rest of a request already refused
+                if (draining && c instanceof LastHttpContent) {
+                    ctx.close(); // all of it read: the client has its answer
+                }
                 return;
             }
             body.addComponent(true, c.content());
@@ -259,6 +263,14 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         answers++;
         FullHttpResponse res = Errors.response(Errors.map(e), Ids.next());
         res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        // the rest of what the client sends is read and dropped for a while before the connection closes, so a
+        // client still writing its body reads the refusal instead of a reset
+        draining = true;
+        if (ctx.pipeline().get(io.netty.handler.codec.http.HttpServerKeepAliveHandler.class) != null) {
+            ctx.pipeline().remove(io.netty.handler.codec.http.HttpServerKeepAliveHandler.class); // it would close at once
+        }
+        ctx.writeAndFlush(res).addListener(f -> ctx.executor().schedule(() -> {
+            ctx.close();
+        }, 2, TimeUnit.SECONDS));
     }
 }
