@@ -32,6 +32,13 @@ public final class RemoteProviderFactory implements ProviderFactory<RemoteProvid
                          Double firstTokenTimeout, Double idleTimeout, boolean passthrough, String command, Integer port,
                          String readyPath, Integer startupTimeout, boolean allowRemote) {
 
+        /**
+         * Keys of Llama Stack's remote inference providers that Corral does not read, accepted with a warning so
+         * a Llama Stack run.yaml loads: a default {@code max_tokens} (Corral sends what the request asks),
+         * {@code tls_verify} (certificates are always verified), {@code refresh_models} (hosts are probed).
+         */
+        public static final java.util.Set<String> LLAMA_STACK_UNUSED = java.util.Set.of("max_tokens", "tls_verify", "refresh_models");
+
         /** The same host at {@code base} (a managed engine's address, once it has started). */
         public Config withBaseUrl(String base) {
             return new Config(base, null, apiKey, apiToken, priority, connectTimeout, firstTokenTimeout, idleTimeout,

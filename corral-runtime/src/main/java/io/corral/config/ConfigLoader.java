@@ -215,7 +215,15 @@ public final class ConfigLoader {
         for (RecordComponent c : components) {
             byKey.put(snake(c.getName()), c);
         }
-        Map<String, NodeTuple> m = node == null ? Map.of() : mapping(node, where, byKey.keySet());
+        Set<String> unused = unusedLlamaStackKeys(type);
+        Set<String> allowed = new java.util.HashSet<>(byKey.keySet());
+        allowed.addAll(unused);
+        Map<String, NodeTuple> m = node == null ? Map.of() : mapping(node, where, allowed);
+        for (String key : m.keySet()) {
+            if (unused.contains(key)) {
+                ignored.add(where + "." + key); // a Llama Stack provider's key Corral has no use for
+            }
+        }
         Object[] args = new Object[components.length];
         Class<?>[] types = new Class<?>[components.length];
         for (int i = 0; i < components.length; i++) {
@@ -236,6 +244,19 @@ public final class ConfigLoader {
                     at != null ? where + "." + param : where, String.valueOf(cause.getMessage()));
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot make " + type.getName() + ": " + e, e);
+        }
+    }
+
+    /**
+     * The keys of the Llama Stack provider a config record stands for that Corral does not read: its
+     * {@code public static final Set<String> LLAMA_STACK_UNUSED}, or none.
+     */
+    @SuppressWarnings("unchecked")
+    private static Set<String> unusedLlamaStackKeys(Class<?> type) {
+        try {
+            return (Set<String>) type.getField("LLAMA_STACK_UNUSED").get(null);
+        } catch (NoSuchFieldException | IllegalAccessException | ClassCastException e) {
+            return Set.of();
         }
     }
 

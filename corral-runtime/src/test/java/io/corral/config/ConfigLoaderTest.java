@@ -147,6 +147,7 @@ class ConfigLoaderTest {
                 provider_type: remote::ollama
                 config:
                   url: ${env.OLLAMA_URL:http://localhost:11434}
+                  refresh_models: false
               telemetry:
               - provider_id: meta-reference
                 provider_type: inline::meta-reference
@@ -183,7 +184,7 @@ class ConfigLoaderTest {
     void aLlamaStackRunYaml_loads_namingWhatCorralIgnores(@TempDir Path dir) throws Exception {
         DistributionConfig c = ConfigLoader.load(write(dir, LLAMA_STACK), Map.of("INFERENCE_MODEL", "llama3.2:3b")::get);
         assertThat(c.ignored()).containsExactly("version", "image_name", "apis", "metadata_store", "shields", "vector_dbs",
-                "providers.eval");
+                "providers.inference[0].config.refresh_models", "providers.eval");
         var remote = (RemoteProviderFactory.Config) c.inference().getFirst().config();
         assertThat(remote.url()).isEqualTo("http://localhost:11434");
         var telemetry = (io.corral.telemetry.TelemetryProviderFactory.Config) c.providers().get("telemetry").getFirst().config();
