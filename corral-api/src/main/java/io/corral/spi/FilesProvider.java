@@ -6,7 +6,9 @@ import java.util.Optional;
 
 /**
  * Uploaded files ({@link Api#FILES}), as OpenAI's Files API and Llama Stack's files API keep them: the bytes
- * and what is known of them. Retrieval reads them into vector stores; agents cite them.
+ * and what is known of them. Retrieval reads them into vector stores; agents cite them. Every call names its
+ * {@code tenant}: whose files they are (a server's API key stands for one); a file is seen only by its own
+ * tenant, and null is the one shared tenant of a server without keys.
  */
 public interface FilesProvider extends AutoCloseable {
 
@@ -22,18 +24,19 @@ public interface FilesProvider extends AutoCloseable {
     }
 
     /** Stores {@code content} (read to its end) under a new id. */
-    FileInfo upload(String filename, String purpose, InputStream content);
+    FileInfo upload(String tenant, String filename, String purpose, InputStream content);
 
     /** The files, newest first; {@code purpose} null for all. */
-    List<FileInfo> list(String purpose);
+    List<FileInfo> list(String tenant, String purpose);
 
-    Optional<FileInfo> get(String id);
+    /** The file, when it is {@code tenant}'s. */
+    Optional<FileInfo> get(String tenant, String id);
 
     /** The file's bytes (the caller closes the stream), or empty when there is no such file. */
-    Optional<InputStream> content(String id);
+    Optional<InputStream> content(String tenant, String id);
 
     /** Removes the file; false when there was none. */
-    boolean delete(String id);
+    boolean delete(String tenant, String id);
 
     @Override
     void close();

@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** What every {@link FilesProvider} must do; an implementation's test extends this. */
 public abstract class FilesProviderContract {
 
+    protected static final String TENANT = "key-0123456789abcdef";
     protected final TestClock clock = new TestClock(Instant.parse("2026-11-27T12:00:00Z"));
     protected FilesProvider files;
 
@@ -39,38 +40,52 @@ public abstract class FilesProviderContract {
 
     @Test
     void anUpload_isListedRetrievedReadAndDeleted() throws Exception {
-        var info = files.upload("notes.txt", "assistants", bytes("The cat sat on the mat."));
+        var info = files.upload(TENANT, "notes.txt", "assistants", bytes("The cat sat on the mat."));
         assertThat(info.id()).startsWith("file-");
         assertThat(info.bytes()).isEqualTo(23);
         assertThat(info.createdAt()).isEqualTo(clock.instant().getEpochSecond());
-        assertThat(files.get(info.id())).contains(info);
-        try (InputStream in = files.content(info.id()).orElseThrow()) {
+        assertThat(files.get(TENANT, info.id())).contains(info);
+        try (InputStream in = files.content(TENANT, info.id()).orElseThrow()) {
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("The cat sat on the mat.");
         }
-        assertThat(files.delete(info.id())).isTrue();
-        assertThat(files.get(info.id())).isEmpty();
-        assertThat(files.content(info.id())).isEmpty();
-        assertThat(files.delete(info.id())).isFalse();
+        assertThat(files.delete(TENANT, info.id())).isTrue();
+        assertThat(files.get(TENANT, info.id())).isEmpty();
+        assertThat(files.content(TENANT, info.id())).isEmpty();
+        assertThat(files.delete(TENANT, info.id())).isFalse();
     }
 
     @Test
     void theList_isNewestFirst_andByPurpose() {
-        var a = files.upload("a.txt", "assistants", bytes("a"));
+        var a = files.upload(TENANT, "a.txt", "assistants", bytes("a"));
         clock.advance(Duration.ofSeconds(5));
-        var b = files.upload("b.jsonl", "batch", bytes("b"));
+        var b = files.upload(TENANT, "b.jsonl", "batch", bytes("b"));
         clock.advance(Duration.ofSeconds(5));
-        var c = files.upload("c.txt", "assistants", bytes("c"));
-        assertThat(files.list(null)).extracting(FilesProvider.FileInfo::id).containsExactly(c.id(), b.id(), a.id());
-        assertThat(files.list("assistants")).extracting(FilesProvider.FileInfo::id).containsExactly(c.id(), a.id());
+        var c = files.upload(TENANT, "c.txt", "assistants", bytes("c"));
+        assertThat(files.list(TENANT, null)).extracting(FilesProvider.FileInfo::id).containsExactly(c.id(), b.id(), a.id());
+        assertThat(files.list(TENANT, "assistants")).extracting(FilesProvider.FileInfo::id).containsExactly(c.id(), a.id());
     }
 
     @Test
     void unknownIds_andBadUploads_areRefusedCleanly() {
-        assertThat(files.get("file-nope")).isEmpty();
-        assertThat(files.get("../../etc/passwd")).isEmpty();
-        assertThat(files.content("../../etc/passwd")).isEmpty();
-        assertThat(files.delete("../x")).isFalse();
-        assertThatThrownBy(() -> files.upload("", "assistants", bytes("x"))).isInstanceOf(InvalidRequestException.class);
-        assertThatThrownBy(() -> files.upload("x.txt", null, bytes("x"))).isInstanceOf(InvalidRequestException.class);
+        assertThat(files.get(TENANT, "file-nope")).isEmpty();
+        assertThat(files.get(TENANT, "../../etc/passwd")).isEmpty();
+        assertThat(files.content(TENANT, "../../etc/passwd")).isEmpty();
+        assertThat(files.delete(TENANT, "../x")).isFalse();
+        assertThatThrownBy(() -> files.upload(TENANT, "", "assistants", bytes("x"))).isInstanceOf(InvalidRequestException.class);
+        assertThatThrownBy(() -> files.upload(TENANT, "x.txt", null, bytes("x"))).isInstanceOf(InvalidRequestException.class);
+    }
+
+    @Test
+    void aTenantSeesOnlyItsOwnFiles_andNoTenantIsItsOwnSharedOne() {
+        var mine = files.upload(TENANT, "mine.txt", "assistants", bytes("mine"));
+        var shared = files.upload(null, "shared.txt", "assistants", bytes("shared"));
+        String other = "key-fedcba9876543210";
+        assertThat(files.list(other, null)).isEmpty();
+        assertThat(files.get(other, mine.id())).isEmpty();
+        assertThat(files.content(other, mine.id())).isEmpty();
+        assertThat(files.delete(other, mine.id())).isFalse();
+        assertThat(files.get(TENANT, mine.id())).isPresent(); // still there for its own tenant
+        assertThat(files.list(null, null)).extracting(FilesProvider.FileInfo::id).containsExactly(shared.id());
+        assertThat(files.list(TENANT, null)).extracting(FilesProvider.FileInfo::id).containsExactly(mine.id());
     }
 }

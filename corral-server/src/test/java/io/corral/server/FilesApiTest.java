@@ -113,4 +113,22 @@ class FilesApiTest {
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(unknown.statusCode()).isEqualTo(404);
     }
+
+    @Test
+    void aFile_isSeenOnlyWithTheKeyThatUploadedIt() {
+        try (CorralServer keyed = CorralServer.builder(ServerConfig.defaults().withPort(0).withApiKeys(List.of("sk-alice", "sk-bob")))
+                .providers(List.of(ScriptedProvider.chat("p", "m"))).files(files).start()) {
+            OpenAIClient alice = OpenAIOkHttpClient.builder().baseUrl(keyed.url() + "/v1").apiKey("sk-alice").maxRetries(0).build();
+            OpenAIClient bob = OpenAIOkHttpClient.builder().baseUrl(keyed.url() + "/v1").apiKey("sk-bob").maxRetries(0).build();
+            FileObject f = alice.files().create(FileCreateParams.builder()
+                    .file(com.openai.core.MultipartField.<java.io.InputStream>builder()
+                            .value(new java.io.ByteArrayInputStream("secret plans".getBytes(StandardCharsets.UTF_8))).filename("plans.txt").build())
+                    .purpose(FilePurpose.ASSISTANTS).build());
+            assertThat(bob.files().list().data()).isEmpty();
+            assertThatThrownBy(() -> bob.files().retrieve(f.id())).isInstanceOf(NotFoundException.class);
+            assertThatThrownBy(() -> bob.files().delete(f.id())).isInstanceOf(NotFoundException.class);
+            assertThat(alice.files().list().data()).extracting(FileObject::id).containsExactly(f.id());
+            assertThat(openai.files().list().data()).isEmpty(); // the keyless server beside it shares only keyless files
+        }
+    }
 }

@@ -20,12 +20,16 @@ import java.util.stream.Stream;
 
 /**
  * Files on the local disk ({@code inline::localfs}, as Llama Stack names it): each upload is {@code <id>} (its
- * bytes) and {@code <id>.json} (what is known of it) in one folder. An upload is written to a temporary file
+ * bytes) and {@code <id>.json} (what is known of it, and whose it is) in one folder. An upload is written to a temporary file
  * and moved into place, so a file is either whole or absent, even across a crash.
  */
 public final class LocalFilesProvider implements FilesProvider {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What {@code <id>.json} holds. */
+    record Stored(FileInfo info, String tenant) {
+    }
 
     private final Path dir;
     private final Clock clock;
@@ -41,7 +45,7 @@ public final class LocalFilesProvider implements FilesProvider {
     }
 
     @Override
-    public FileInfo upload(String filename, String purpose, InputStream content) {
+    public FileInfo upload(String tenant, String filename, String purpose, InputStream content) {
         if (filename == null || filename.isBlank()) {
             throw new InvalidRequestException("file", "a file needs a name");
         }
@@ -55,7 +59,7 @@ public final class LocalFilesProvider implements FilesProvider {
                 long bytes = Files.copy(content, tmp, StandardCopyOption.REPLACE_EXISTING);
                 FileInfo info = new FileInfo(id, filename, purpose, bytes, clock.millis() / 1000);
                 Path meta = Files.createTempFile(dir, ".upload-", ".json");
-                JSON.writeValue(meta.toFile(), info);
+                JSON.writeValue(meta.toFile(), new Stored(info, tenant));
                 Files.move(tmp, dir.resolve(id), StandardCopyOption.ATOMIC_MOVE);
                 Files.move(meta, dir.resolve(id + ".json"), StandardCopyOption.ATOMIC_MOVE); // listed once whole
                 return info;
@@ -68,11 +72,11 @@ public final class LocalFilesProvider implements FilesProvider {
     }
 
     @Override
-    public List<FileInfo> list(String purpose) {
+    public List<FileInfo> list(String tenant, String purpose) {
         List<FileInfo> out = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : files.filter(f -> f.getFileName().toString().matches("file-[0-9a-f]+\\.json")).toList()) {
-                read(p).filter(i -> purpose == null || i.purpose().equals(purpose)).ifPresent(out::add);
+                read(p, tenant).filter(i -> purpose == null || i.purpose().equals(purpose)).ifPresent(out::add);
             }
         } catch (IOException e) {
             throw new EngineException("cannot list the files: " + e.getMessage(), e);
@@ -81,9 +85,11 @@ public final class LocalFilesProvider implements FilesProvider {
         return out;
     }
 
-    private Optional<FileInfo> read(Path meta) {
+    /** The file's info when it is {@code tenant}'s. */
+    private Optional<FileInfo> read(Path meta, String tenant) {
         try {
-            return Optional.of(JSON.readValue(meta.toFile(), FileInfo.class));
+            Stored s = JSON.readValue(meta.toFile(), Stored.class);
+            return java.util.Objects.equals(s.tenant(), tenant) ? Optional.of(s.info()) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty(); // removed meanwhile
         }
@@ -94,13 +100,13 @@ public final class LocalFilesProvider implements FilesProvider {
     }
 
     @Override
-    public Optional<FileInfo> get(String id) {
-        return valid(id) ? read(dir.resolve(id + ".json")) : Optional.empty();
+    public Optional<FileInfo> get(String tenant, String id) {
+        return valid(id) ? read(dir.resolve(id + ".json"), tenant) : Optional.empty();
     }
 
     @Override
-    public Optional<InputStream> content(String id) {
-        if (get(id).isEmpty()) {
+    public Optional<InputStream> content(String tenant, String id) {
+        if (get(tenant, id).isEmpty()) {
             return Optional.empty();
         }
         try {
@@ -111,9 +117,9 @@ public final class LocalFilesProvider implements FilesProvider {
     }
 
     @Override
-    public boolean delete(String id) {
-        if (!valid(id)) {
-            return false;
+    public boolean delete(String tenant, String id) {
+        if (!valid(id) || get(tenant, id).isEmpty()) {
+            return false; // none, or another tenant's
         }
         try {
             boolean listed = Files.deleteIfExists(dir.resolve(id + ".json")); // unlisted first: never half there

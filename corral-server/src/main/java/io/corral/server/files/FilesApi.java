@@ -19,7 +19,8 @@ import java.util.Set;
  * OpenAI's Files API over a {@link FilesProvider}: {@code POST /v1/files} (multipart: {@code file} and
  * {@code purpose}), {@code GET /v1/files} (by {@code purpose}, {@code order}, cursor {@code after}, {@code limit}),
  * {@code GET /v1/files/{file_id}}, {@code GET /v1/files/{file_id}/content}, {@code DELETE /v1/files/{file_id}}.
- * An upload larger than the server's body limit is a 413 before it is read.
+ * An upload larger than the server's body limit is a 413 before it is read. A caller sees only its own files
+ * (its API key's tenant): another key's are 404.
  */
 public final class FilesApi implements Routes.Api {
 
@@ -53,7 +54,7 @@ public final class FilesApi implements Routes.Api {
         if (!PURPOSES.contains(purpose)) {
             throw ApiException.badRequest("purpose", "purpose must be one of " + new java.util.TreeSet<>(PURPOSES) + ", was '" + purpose + "'");
         }
-        res.json(200, json(files.upload(file.filename(), purpose, new ByteArrayInputStream(file.bytes()))));
+        res.json(200, json(files.upload(req.tenant(), file.filename(), purpose, new ByteArrayInputStream(file.bytes()))));
     }
 
     private void list(Request req, Response res) {
@@ -71,7 +72,7 @@ public final class FilesApi implements Routes.Api {
             throw ApiException.badRequest("limit", "limit must be a whole number from 1 to 10000");
         }
         String purpose = req.query("purpose");
-        List<FilesProvider.FileInfo> all = new java.util.ArrayList<>(files.list(purpose == null || purpose.isBlank() ? null : purpose));
+        List<FilesProvider.FileInfo> all = new java.util.ArrayList<>(files.list(req.tenant(), purpose == null || purpose.isBlank() ? null : purpose));
         if (order.equals("asc")) {
             java.util.Collections.reverse(all);
         }
@@ -100,19 +101,19 @@ public final class FilesApi implements Routes.Api {
 
     private FilesProvider.FileInfo find(Request req) {
         String id = req.param("file_id");
-        return files.get(id).orElseThrow(() -> ApiException.notFound("No such File object: " + id));
+        return files.get(req.tenant(), id).orElseThrow(() -> ApiException.notFound("No such File object: " + id));
     }
 
     private void content(Request req, Response res) throws Exception {
         FilesProvider.FileInfo f = find(req);
-        try (InputStream in = files.content(f.id()).orElseThrow(() -> ApiException.notFound("No such File object: " + f.id()))) {
+        try (InputStream in = files.content(req.tenant(), f.id()).orElseThrow(() -> ApiException.notFound("No such File object: " + f.id()))) {
             res.send(200, "application/octet-stream", in.readAllBytes());
         }
     }
 
     private void delete(Request req, Response res) {
         String id = req.param("file_id");
-        if (!files.delete(id)) {
+        if (!files.delete(req.tenant(), id)) {
             throw ApiException.notFound("No such File object: " + id);
         }
         res.json(200, Json.MAPPER.createObjectNode().put("id", id).put("object", "file").put("deleted", true));

@@ -13,10 +13,14 @@ public final class ApiKeys {
         this.keys = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
     }
 
-    /** Throws 401 unless {@code authorization} (the header, or null) carries a valid key. */
-    public void check(String authorization) {
+    /**
+     * Throws 401 unless {@code authorization} (the header, or null) carries a valid key; returns the tenant the
+     * key stands for (what it creates is its own: {@code key-} and 16 hex digits of the key's SHA-256, which
+     * tell nothing of the key), or null when the server has no keys (everything is shared).
+     */
+    public String check(String authorization) {
         if (keys.isEmpty()) {
-            return;
+            return null;
         }
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw ApiException.unauthorized("missing API key: send Authorization: Bearer <key>");
@@ -28,6 +32,11 @@ public final class ApiKeys {
         }
         if (!ok) {
             throw ApiException.unauthorized("invalid API key");
+        }
+        try {
+            return "key-" + java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(given), 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
         }
     }
 }

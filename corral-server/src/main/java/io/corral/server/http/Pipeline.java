@@ -72,7 +72,7 @@ public final class Pipeline {
         }
         try {
             if (!req.path().equals("/v1/health") && !req.path().equals("/health")) {
-                keys.check(req.header("Authorization"));
+                req.tenant(keys.check(req.header("Authorization")));
             }
             if (m.route() == null) {
                 if (!m.allowed().isEmpty()) {

@@ -27,6 +27,7 @@ public final class Request {
     private volatile long completionTokens = -1;
     private volatile long firstTokenNanos;
     private Span span = Span.NOOP;
+    private String tenant;
 
     public Request(String method, String uri, HttpHeaders headers, byte[] body) {
         this.method = method;
@@ -55,6 +56,15 @@ public final class Request {
             }
         }
         return null;
+    }
+
+    /** Whose request it is: the tenant its API key stands for, or null when the server has no keys (all shared). */
+    public String tenant() {
+        return tenant;
+    }
+
+    void tenant(String t) {
+        tenant = t;
     }
 
     /** A header's first value, or null. */
