@@ -8,7 +8,7 @@ import java.util.Optional;
  * Uploaded files ({@link Api#FILES}), as OpenAI's Files API and Llama Stack's files API keep them: the bytes
  * and what is known of them. Retrieval reads them into vector stores; agents cite them. Every call names its
  * {@code tenant}: whose files they are (a server's API key stands for one); a file is seen only by its own
- * tenant, and null is the one shared tenant of a server without keys.
+ * tenant, and null is the one shared tenant of a server without keys. An expired file is gone for every call.
  */
 public interface FilesProvider extends AutoCloseable {
 
@@ -19,12 +19,13 @@ public interface FilesProvider extends AutoCloseable {
      * @param bytes     its size
      * @param createdAt seconds since the epoch
      * @param purpose   what it was uploaded for ({@code assistants}, {@code batch}, {@code user_data}, ...)
+     * @param expiresAt seconds since the epoch after which the file is gone, or null for never
      */
-    record FileInfo(String id, String filename, String purpose, long bytes, long createdAt) {
+    record FileInfo(String id, String filename, String purpose, long bytes, long createdAt, Long expiresAt) {
     }
 
-    /** Stores {@code content} (read to its end) under a new id. */
-    FileInfo upload(String tenant, String filename, String purpose, InputStream content);
+    /** Stores {@code content} (read to its end) under a new id; it expires {@code expiresAfter} seconds after now (null: never). */
+    FileInfo upload(String tenant, String filename, String purpose, Long expiresAfter, InputStream content);
 
     /** The files, newest first; {@code purpose} null for all. */
     List<FileInfo> list(String tenant, String purpose);

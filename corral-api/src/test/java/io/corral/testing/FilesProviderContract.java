@@ -40,7 +40,7 @@ public abstract class FilesProviderContract {
 
     @Test
     void anUpload_isListedRetrievedReadAndDeleted() throws Exception {
-        var info = files.upload(TENANT, "notes.txt", "assistants", bytes("The cat sat on the mat."));
+        var info = files.upload(TENANT, "notes.txt", "assistants", null, bytes("The cat sat on the mat."));
         assertThat(info.id()).startsWith("file-");
         assertThat(info.bytes()).isEqualTo(23);
         assertThat(info.createdAt()).isEqualTo(clock.instant().getEpochSecond());
@@ -56,11 +56,11 @@ public abstract class FilesProviderContract {
 
     @Test
     void theList_isNewestFirst_andByPurpose() {
-        var a = files.upload(TENANT, "a.txt", "assistants", bytes("a"));
+        var a = files.upload(TENANT, "a.txt", "assistants", null, bytes("a"));
         clock.advance(Duration.ofSeconds(5));
-        var b = files.upload(TENANT, "b.jsonl", "batch", bytes("b"));
+        var b = files.upload(TENANT, "b.jsonl", "batch", null, bytes("b"));
         clock.advance(Duration.ofSeconds(5));
-        var c = files.upload(TENANT, "c.txt", "assistants", bytes("c"));
+        var c = files.upload(TENANT, "c.txt", "assistants", null, bytes("c"));
         assertThat(files.list(TENANT, null)).extracting(FilesProvider.FileInfo::id).containsExactly(c.id(), b.id(), a.id());
         assertThat(files.list(TENANT, "assistants")).extracting(FilesProvider.FileInfo::id).containsExactly(c.id(), a.id());
     }
@@ -71,14 +71,14 @@ public abstract class FilesProviderContract {
         assertThat(files.get(TENANT, "../../etc/passwd")).isEmpty();
         assertThat(files.content(TENANT, "../../etc/passwd")).isEmpty();
         assertThat(files.delete(TENANT, "../x")).isFalse();
-        assertThatThrownBy(() -> files.upload(TENANT, "", "assistants", bytes("x"))).isInstanceOf(InvalidRequestException.class);
-        assertThatThrownBy(() -> files.upload(TENANT, "x.txt", null, bytes("x"))).isInstanceOf(InvalidRequestException.class);
+        assertThatThrownBy(() -> files.upload(TENANT, "", "assistants", null, bytes("x"))).isInstanceOf(InvalidRequestException.class);
+        assertThatThrownBy(() -> files.upload(TENANT, "x.txt", null, null, bytes("x"))).isInstanceOf(InvalidRequestException.class);
     }
 
     @Test
     void aTenantSeesOnlyItsOwnFiles_andNoTenantIsItsOwnSharedOne() {
-        var mine = files.upload(TENANT, "mine.txt", "assistants", bytes("mine"));
-        var shared = files.upload(null, "shared.txt", "assistants", bytes("shared"));
+        var mine = files.upload(TENANT, "mine.txt", "assistants", null, bytes("mine"));
+        var shared = files.upload(null, "shared.txt", "assistants", null, bytes("shared"));
         String other = "key-fedcba9876543210";
         assertThat(files.list(other, null)).isEmpty();
         assertThat(files.get(other, mine.id())).isEmpty();
@@ -87,5 +87,18 @@ public abstract class FilesProviderContract {
         assertThat(files.get(TENANT, mine.id())).isPresent(); // still there for its own tenant
         assertThat(files.list(null, null)).extracting(FilesProvider.FileInfo::id).containsExactly(shared.id());
         assertThat(files.list(TENANT, null)).extracting(FilesProvider.FileInfo::id).containsExactly(mine.id());
+    }
+
+    @Test
+    void anExpiredFile_isGone() {
+        var brief = files.upload(TENANT, "brief.txt", "assistants", 3600L, bytes("soon gone"));
+        var kept = files.upload(TENANT, "kept.txt", "assistants", null, bytes("kept"));
+        assertThat(brief.expiresAt()).isEqualTo(brief.createdAt() + 3600);
+        clock.advance(Duration.ofSeconds(3599));
+        assertThat(files.get(TENANT, brief.id())).isPresent();
+        clock.advance(Duration.ofSeconds(2));
+        assertThat(files.get(TENANT, brief.id())).isEmpty();
+        assertThat(files.content(TENANT, brief.id())).isEmpty();
+        assertThat(files.list(TENANT, null)).extracting(FilesProvider.FileInfo::id).containsExactly(kept.id());
     }
 }

@@ -131,4 +131,22 @@ class FilesApiTest {
             assertThat(openai.files().list().data()).isEmpty(); // the keyless server beside it shares only keyless files
         }
     }
+
+    @Test
+    void expiresAfter_isKept_andAFileIsGoneOnceItPasses() {
+        FileObject f = openai.files().create(FileCreateParams.builder()
+                .file(com.openai.core.MultipartField.<java.io.InputStream>builder()
+                        .value(new java.io.ByteArrayInputStream("brief".getBytes(StandardCharsets.UTF_8))).filename("brief.txt").build())
+                .purpose(FilePurpose.ASSISTANTS)
+                .expiresAfter(FileCreateParams.ExpiresAfter.builder().seconds(3600).build()).build());
+        assertThat(f.expiresAt()).contains(f.createdAt() + 3600);
+        clock.advance(Duration.ofSeconds(3601));
+        assertThatThrownBy(() -> openai.files().retrieve(f.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> openai.files().create(FileCreateParams.builder()
+                .file(com.openai.core.MultipartField.<java.io.InputStream>builder()
+                        .value(new java.io.ByteArrayInputStream("x".getBytes(StandardCharsets.UTF_8))).filename("x.txt").build())
+                .purpose(FilePurpose.ASSISTANTS)
+                .expiresAfter(FileCreateParams.ExpiresAfter.builder().seconds(60).build()).build()))
+                .isInstanceOf(BadRequestException.class).hasMessageContaining("expires_after");
+    }
 }

@@ -45,7 +45,7 @@ public final class LocalFilesProvider implements FilesProvider {
     }
 
     @Override
-    public FileInfo upload(String tenant, String filename, String purpose, InputStream content) {
+    public FileInfo upload(String tenant, String filename, String purpose, Long expiresAfter, InputStream content) {
         if (filename == null || filename.isBlank()) {
             throw new InvalidRequestException("file", "a file needs a name");
         }
@@ -57,7 +57,8 @@ public final class LocalFilesProvider implements FilesProvider {
             Path tmp = Files.createTempFile(dir, ".upload-", ".part");
             try {
                 long bytes = Files.copy(content, tmp, StandardCopyOption.REPLACE_EXISTING);
-                FileInfo info = new FileInfo(id, filename, purpose, bytes, clock.millis() / 1000);
+                long now = clock.millis() / 1000;
+                FileInfo info = new FileInfo(id, filename, purpose, bytes, now, expiresAfter == null ? null : now + expiresAfter);
                 Path meta = Files.createTempFile(dir, ".upload-", ".json");
                 JSON.writeValue(meta.toFile(), new Stored(info, tenant));
                 Files.move(tmp, dir.resolve(id), StandardCopyOption.ATOMIC_MOVE);
@@ -89,6 +90,10 @@ public final class LocalFilesProvider implements FilesProvider {
     private Optional<FileInfo> read(Path meta, String tenant) {
         try {
             Stored s = JSON.readValue(meta.toFile(), Stored.class);
+            if (s.info().expiresAt() != null && s.info().expiresAt() <= clock.millis() / 1000) {
+                remove(s.info().id()); // expired: gone for everyone, and its bytes with it
+                return Optional.empty();
+            }
             return java.util.Objects.equals(s.tenant(), tenant) ? Optional.of(s.info()) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty(); // removed meanwhile
@@ -121,6 +126,10 @@ public final class LocalFilesProvider implements FilesProvider {
         if (!valid(id) || get(tenant, id).isEmpty()) {
             return false; // none, or another tenant's
         }
+        return remove(id);
+    }
+
+    private boolean remove(String id) {
         try {
             boolean listed = Files.deleteIfExists(dir.resolve(id + ".json")); // unlisted first: never half there
             return Files.deleteIfExists(dir.resolve(id)) || listed;

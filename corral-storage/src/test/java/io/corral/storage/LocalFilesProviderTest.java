@@ -26,7 +26,7 @@ class LocalFilesProviderTest extends FilesProviderContract {
 
     @Test
     void aFileIsListedOnlyOnceWhole_andTheFactoriesAreFound() throws Exception {
-        var info = files.upload(TENANT, "a.txt", "assistants", bytes("abc"));
+        var info = files.upload(TENANT, "a.txt", "assistants", null, bytes("abc"));
         try (var names = Files.list(dir.resolve("files"))) {
             assertThat(names.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(info.id(), info.id() + ".json");
         }

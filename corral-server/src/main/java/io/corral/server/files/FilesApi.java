@@ -54,7 +54,38 @@ public final class FilesApi implements Routes.Api {
         if (!PURPOSES.contains(purpose)) {
             throw ApiException.badRequest("purpose", "purpose must be one of " + new java.util.TreeSet<>(PURPOSES) + ", was '" + purpose + "'");
         }
-        res.json(200, json(files.upload(req.tenant(), file.filename(), purpose, new ByteArrayInputStream(file.bytes()))));
+        res.json(200, json(files.upload(req.tenant(), file.filename(), purpose, expiresAfter(parts), new ByteArrayInputStream(file.bytes()))));
+    }
+
+    /**
+     * {@code expires_after}: {@code anchor} {@code created_at} and {@code seconds} from an hour to 30 days, as
+     * OpenAI takes it (form fields {@code expires_after[anchor]} and {@code expires_after[seconds]}); null for never.
+     */
+    static Long expiresAfter(List<Multipart.Part> parts) {
+        String anchor = null;
+        String seconds = null;
+        for (Multipart.Part p : parts) {
+            if (p.name().equals("expires_after[anchor]")) {
+                anchor = p.text();
+            } else if (p.name().equals("expires_after[seconds]")) {
+                seconds = p.text();
+            }
+        }
+        if (anchor == null && seconds == null) {
+            return null;
+        }
+        if (!"created_at".equals(anchor)) {
+            throw ApiException.badRequest("expires_after", "expires_after.anchor must be created_at");
+        }
+        try {
+            long s = Long.parseLong(seconds == null ? "" : seconds.strip());
+            if (s >= 3600 && s <= 2_592_000) {
+                return s;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw ApiException.badRequest("expires_after", "expires_after.seconds must be a whole number from 3600 (an hour) to 2592000 (30 days)");
     }
 
     private void list(Request req, Response res) {
@@ -122,6 +153,6 @@ public final class FilesApi implements Routes.Api {
     static ObjectNode json(FilesProvider.FileInfo f) {
         return Json.MAPPER.createObjectNode().put("id", f.id()).put("object", "file").put("bytes", f.bytes())
                 .put("created_at", f.createdAt()).put("filename", f.filename()).put("purpose", f.purpose())
-                .put("status", "processed");
+                .put("status", "processed").put("expires_at", f.expiresAt());
     }
 }
