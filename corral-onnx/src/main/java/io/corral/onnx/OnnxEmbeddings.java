@@ -1,0 +1,237 @@
+package io.corral.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.corral.api.ChatRequest;
+import io.corral.api.CompletionRequest;
+import io.corral.api.EmbeddingRequest;
+import io.corral.api.EmbeddingResult;
+import io.corral.api.EngineException;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.ModelNotFoundException;
+import io.corral.api.TokenStream;
+import io.corral.spi.Capability;
+import io.corral.spi.InferenceProvider;
+import io.corral.spi.ModelInfo;
+import io.corral.spi.ModelType;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Sentence embeddings in-process ({@code inline::sentence-transformers}): all-MiniLM-L6-v2, int8, on ONNX
+ * Runtime, 384 dimensions, mean-pooled over the tokens and normalized, as sentence-transformers makes them.
+ * The model is loaded on the first request. Each input is evaluated alone, on one thread without spinning, as
+ * many at once as there are cores (a request's inputs side by side, and requests beside each other).
+ */
+public final class OnnxEmbeddings implements InferenceProvider {
+
+    public static final String MODEL = "all-MiniLM-L6-v2";
+    static final int DIMENSIONS = 384;
+    static final int MAX_TOKENS = 256;
+
+    private final String id;
+    private final Semaphore running = new Semaphore(Runtime.getRuntime().availableProcessors());
+    private volatile OrtSession session;
+    private volatile WordPiece tokenizer;
+    private volatile boolean closed;
+
+    public OnnxEmbeddings(String id) {
+        this.id = id;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String type() {
+        return "inline::sentence-transformers";
+    }
+
+    @Override
+    public String vendor() {
+        return "ONNX Runtime";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return EnumSet.of(Capability.EMBEDDINGS);
+    }
+
+    @Override
+    public List<ModelInfo> models() {
+        return List.of(new ModelInfo(MODEL, id, ModelType.EMBEDDING, MAX_TOKENS, DIMENSIONS, capabilities(),
+                Map.of("runtime", "ONNX Runtime (in-process)", "quantization", "int8")));
+    }
+
+    @Override
+    public TokenStream stream(ChatRequest request) {
+        throw new InvalidRequestException("model", MODEL + " is an embedding model: it does not chat");
+    }
+
+    @Override
+    public TokenStream stream(CompletionRequest request) {
+        throw new InvalidRequestException("model", MODEL + " is an embedding model: it does not complete text");
+    }
+
+    @Override
+    public EmbeddingResult embed(EmbeddingRequest request) {
+        if (request.model() != null && !request.model().isBlank() && !request.model().equals(MODEL)) {
+            throw new ModelNotFoundException("model '" + request.model() + "' not found; this provider serves '" + MODEL + "'");
+        }
+        int size = request.dimensions() == null ? DIMENSIONS : request.dimensions();
+        if (size > DIMENSIONS) {
+            throw new InvalidRequestException("dimensions", MODEL + " makes " + DIMENSIONS + "-dimensional vectors; dimensions must be at most " + DIMENSIONS);
+        }
+        load();
+        List<int[]> inputs = new ArrayList<>();
+        int tokens = 0;
+        for (String text : request.inputs()) {
+            int[] ids = tokenizer.encode(text, MAX_TOKENS);
+            inputs.add(ids);
+            tokens += ids.length;
+        }
+        // each input alone (the int8 model quantizes a whole batch's activations together, so a batch would change
+        // an input's vector), the inputs side by side on the cores
+        List<float[]> vectors = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<float[]>> done = new ArrayList<>();
+            for (int[] input : inputs) {
+                done.add(pool.submit(() -> run(List.of(input)).getFirst()));
+            }
+            for (var f : done) {
+                float[] v = f.get();
+                vectors.add(normalize(size == DIMENSIONS ? v : java.util.Arrays.copyOf(v, size)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.corral.api.CancelledException("interrupted while embedding");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new EngineException("embedding failed: " + e.getCause(), e.getCause());
+        }
+        return new EmbeddingResult(MODEL, vectors, tokens);
+    }
+
+    /** Inputs through the model together, padded to the longest, each mean-pooled over its own tokens. */
+    private List<float[]> run(List<int[]> batch) {
+        int longest = batch.stream().mapToInt(a -> a.length).max().orElse(0);
+        long[][] ids = new long[batch.size()][longest];
+        long[][] mask = new long[batch.size()][longest];
+        long[][] types = new long[batch.size()][longest];
+        for (int i = 0; i < batch.size(); i++) {
+            for (int j = 0; j < batch.get(i).length; j++) {
+                ids[i][j] = batch.get(i)[j];
+                mask[i][j] = 1;
+            }
+        }
+        try {
+            running.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.corral.api.CancelledException("interrupted while waiting to embed");
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OnnxTensor a = OnnxTensor.createTensor(env, ids); OnnxTensor b = OnnxTensor.createTensor(env, mask);
+             OnnxTensor c = OnnxTensor.createTensor(env, types)) {
+            Map<String, OnnxTensor> feed = new HashMap<>();
+            for (String name : session.getInputNames()) {
+                feed.put(name, switch (name) {
+                    case "input_ids" -> a;
+                    case "attention_mask" -> b;
+                    case "token_type_ids" -> c;
+                    default -> throw new EngineException("the embedding model asks for an unknown input '" + name + "'");
+                });
+            }
+            try (OrtSession.Result r = session.run(feed)) {
+                float[][][] hidden = (float[][][]) r.get(0).getValue();
+                List<float[]> out = new ArrayList<>();
+                for (int i = 0; i < batch.size(); i++) {
+                    float[] pooled = new float[DIMENSIONS];
+                    int n = batch.get(i).length;
+                    for (int t = 0; t < n; t++) {
+                        for (int d = 0; d < DIMENSIONS; d++) {
+                            pooled[d] += hidden[i][t][d];
+                        }
+                    }
+                    for (int d = 0; d < DIMENSIONS; d++) {
+                        pooled[d] /= n;
+                    }
+                    out.add(pooled);
+                }
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new EngineException("embedding failed: " + e.getMessage(), e);
+        } finally {
+            running.release();
+        }
+    }
+
+    private static float[] normalize(float[] v) {
+        double norm = 0;
+        for (float x : v) {
+            norm += x * x;
+        }
+        norm = Math.sqrt(norm);
+        for (int i = 0; norm > 0 && i < v.length; i++) {
+            v[i] /= (float) norm;
+        }
+        return v;
+    }
+
+    /** Loads the model and its tokenizer from the class path, once. */
+    private void load() {
+        if (closed) {
+            throw new io.corral.api.UnavailableException("embeddings provider " + id + " is closed");
+        }
+        if (session != null) {
+            return;
+        }
+        synchronized (this) {
+            if (session != null) {
+                return;
+            }
+            try (InputStream model = resource("/all-minilm-l6-v2-q.onnx"); InputStream tok = resource("/all-minilm-l6-v2-q-tokenizer.json")) {
+                tokenizer = WordPiece.read(tok);
+                OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+                options.setIntraOpNumThreads(1); // requests run side by side instead, without spinning threads
+                options.setInterOpNumThreads(1);
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
+                session = OrtEnvironment.getEnvironment().createSession(model.readAllBytes(), options);
+            } catch (IOException | OrtException e) {
+                throw new EngineException("cannot load " + MODEL + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static InputStream resource(String name) throws IOException {
+        InputStream in = OnnxEmbeddings.class.getResourceAsStream(name);
+        if (in == null) {
+            throw new IOException(name + " is not on the class path");
+        }
+        return in;
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (session != null) {
+            try {
+                session.close();
+            } catch (OrtException ignored) {
+                // closing anyway
+            }
+        }
+    }
+}
