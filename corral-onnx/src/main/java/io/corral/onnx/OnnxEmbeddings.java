@@ -39,6 +39,14 @@ public final class OnnxEmbeddings implements InferenceProvider {
     static final int DIMENSIONS = 384;
     static final int MAX_TOKENS = 256;
 
+    /**
+     * The threads the model runs on: platform threads with a large stack, one a core (ONNX Runtime's kernels run
+     * on the calling thread's native stack, which a virtual thread's carrier keeps small).
+     */
+    private static final java.util.concurrent.ExecutorService RUNNERS = java.util.concurrent.Executors.newFixedThreadPool(
+            Runtime.getRuntime().availableProcessors(),
+            Thread.ofPlatform().name("corral-embeddings-", 0).daemon().stackSize(16L << 20).factory());
+
     private final String id;
     private final Semaphore running = new Semaphore(Runtime.getRuntime().availableProcessors());
     private volatile OrtSession session;
@@ -105,10 +113,10 @@ public final class OnnxEmbeddings implements InferenceProvider {
         // each input alone (the int8 model quantizes a whole batch's activations together, so a batch would change
         // an input's vector), the inputs side by side on the cores
         List<float[]> vectors = new ArrayList<>();
-        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        try {
             List<java.util.concurrent.Future<float[]>> done = new ArrayList<>();
             for (int[] input : inputs) {
-                done.add(pool.submit(() -> run(List.of(input)).getFirst()));
+                done.add(RUNNERS.submit(() -> run(List.of(input)).getFirst()));
             }
             for (var f : done) {
                 float[] v = f.get();
