@@ -39,6 +39,34 @@ public interface ProviderFactory<C extends Record, P> {
     /** Makes provider {@code id} of {@code type} (one {@link #supports} accepts) from its configuration. */
     P create(String id, String type, C config, Context context);
 
+    /** A factory that only says how to make its provider: its API, type and config record are given once. */
+    abstract class Base<C extends Record, P> implements ProviderFactory<C, P> {
+        private final Api api;
+        private final String type;
+        private final Class<C> configType;
+
+        protected Base(Api api, String type, Class<C> configType) {
+            this.api = api;
+            this.type = type;
+            this.configType = configType;
+        }
+
+        @Override
+        public Api api() {
+            return api;
+        }
+
+        @Override
+        public String type() {
+            return type;
+        }
+
+        @Override
+        public Class<C> configType() {
+            return configType;
+        }
+    }
+
     /** What a provider may read besides its own section. */
     record Context(Map<String, String> environment, Path cacheDir) {
         public static Context system() {

@@ -7,7 +7,7 @@ import io.corral.spi.ProviderFactory;
 import java.nio.file.Path;
 
 /** {@code inline::llamacpp}: a GGUF model run in-process (the bundled model when none is named). */
-public final class LlamaCppProviderFactory implements ProviderFactory<LlamaCppProviderFactory.Config, InferenceProvider> {
+public final class LlamaCppProviderFactory extends ProviderFactory.Base<LlamaCppProviderFactory.Config, InferenceProvider> {
 
     /**
      * Its {@code config:} section.
@@ -34,19 +34,8 @@ public final class LlamaCppProviderFactory implements ProviderFactory<LlamaCppPr
         }
     }
 
-    @Override
-    public io.corral.spi.Api api() {
-        return Api.INFERENCE;
-    }
-
-    @Override
-    public String type() {
-        return "inline::llamacpp";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
+    public LlamaCppProviderFactory() {
+        super(Api.INFERENCE, "inline::llamacpp", Config.class);
     }
 
     @Override

@@ -5,25 +5,14 @@ import io.corral.spi.InferenceProvider;
 import io.corral.spi.ProviderFactory;
 
 /** {@code inference: inline::sentence-transformers} (Llama Stack's name): all-MiniLM-L6-v2 in-process. */
-public final class SentenceTransformersFactory implements ProviderFactory<SentenceTransformersFactory.Config, InferenceProvider> {
+public final class SentenceTransformersFactory extends ProviderFactory.Base<SentenceTransformersFactory.Config, InferenceProvider> {
 
     /** No settings yet: the model is the bundled all-MiniLM-L6-v2. */
     public record Config() {
     }
 
-    @Override
-    public Api api() {
-        return Api.INFERENCE;
-    }
-
-    @Override
-    public String type() {
-        return "inline::sentence-transformers";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
+    public SentenceTransformersFactory() {
+        super(Api.INFERENCE, "inline::sentence-transformers", Config.class);
     }
 
     @Override

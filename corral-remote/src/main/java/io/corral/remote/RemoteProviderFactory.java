@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** {@code remote::llamacpp}, {@code remote::ollama}, {@code remote::lmstudio}, {@code remote::mlx}, {@code remote::vllm}, {@code remote::llamastack}, {@code remote::openai}. */
-public final class RemoteProviderFactory implements ProviderFactory<RemoteProviderFactory.Config, InferenceProvider> {
+public final class RemoteProviderFactory extends ProviderFactory.Base<RemoteProviderFactory.Config, InferenceProvider> {
 
     /**
      * Its {@code config:} section.
@@ -61,14 +61,8 @@ public final class RemoteProviderFactory implements ProviderFactory<RemoteProvid
         }
     }
 
-    @Override
-    public Api api() {
-        return Api.INFERENCE;
-    }
-
-    @Override
-    public String type() {
-        return "remote::openai";
+    public RemoteProviderFactory() {
+        super(Api.INFERENCE, "remote::openai", Config.class);
     }
 
     @Override
@@ -79,11 +73,6 @@ public final class RemoteProviderFactory implements ProviderFactory<RemoteProvid
     @Override
     public List<String> types() {
         return Arrays.stream(Preset.values()).map(Preset::type).toList();
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     @Override

@@ -20,20 +20,12 @@ public final class StorageFactories {
     }
 
     /** {@code storage: inline::sqlite} with {@code db_path} (default: {@code kvstore.db} in the cache folder). */
-    public static final class Sqlite implements ProviderFactory<Sqlite.Config, KeyValueStore> {
+    public static final class Sqlite extends ProviderFactory.Base<Sqlite.Config, KeyValueStore> {
         public record Config(String dbPath) {
         }
 
-        public Api api() {
-            return Api.STORAGE;
-        }
-
-        public String type() {
-            return "inline::sqlite";
-        }
-
-        public Class<Config> configType() {
-            return Config.class;
+        public Sqlite() {
+            super(Api.STORAGE, "inline::sqlite", Config.class);
         }
 
         public KeyValueStore create(String id, String type, Config config, Context context) {
@@ -42,20 +34,12 @@ public final class StorageFactories {
     }
 
     /** {@code files: inline::localfs} with {@code storage_dir} (default: {@code files/} in the cache folder). */
-    public static final class LocalFs implements ProviderFactory<LocalFs.Config, FilesProvider> {
+    public static final class LocalFs extends ProviderFactory.Base<LocalFs.Config, FilesProvider> {
         public record Config(String storageDir) {
         }
 
-        public Api api() {
-            return Api.FILES;
-        }
-
-        public String type() {
-            return "inline::localfs";
-        }
-
-        public Class<Config> configType() {
-            return Config.class;
+        public LocalFs() {
+            super(Api.FILES, "inline::localfs", Config.class);
         }
 
         public FilesProvider create(String id, String type, Config config, Context context) {

@@ -12,7 +12,7 @@ import java.util.Map;
  * {@code OTEL_*} variables and the embedded default (the SQLite store) say. Makes a {@link TelemetryConfig},
  * which {@link Telemetry#start} runs.
  */
-public final class TelemetryProviderFactory implements ProviderFactory<TelemetryProviderFactory.Config, TelemetryConfig> {
+public final class TelemetryProviderFactory extends ProviderFactory.Base<TelemetryProviderFactory.Config, TelemetryConfig> {
 
     /**
      * Its {@code config:} section, Llama Stack's keys and Corral's.
@@ -49,14 +49,8 @@ public final class TelemetryProviderFactory implements ProviderFactory<Telemetry
         }
     }
 
-    @Override
-    public Api api() {
-        return Api.TELEMETRY;
-    }
-
-    @Override
-    public String type() {
-        return "inline::meta-reference";
+    public TelemetryProviderFactory() {
+        super(Api.TELEMETRY, "inline::meta-reference", Config.class);
     }
 
     @Override
@@ -67,11 +61,6 @@ public final class TelemetryProviderFactory implements ProviderFactory<Telemetry
     @Override
     public List<String> types() {
         return List.of("inline::meta-reference", "inline::otel");
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     @Override
