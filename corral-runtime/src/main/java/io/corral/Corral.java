@@ -233,6 +233,8 @@ public final class Corral implements AutoCloseable {
                 if (local) {
                     Path file = model != null ? model : BundledModel.path();
                     engines.add(LlamaCppEngine.open(new LlamaCppConfig(file, modelId, contextSize, threads, 512, parallel, true)));
+                    // the default embedding model, loaded on its first request
+                    engines.add(new io.corral.onnx.OnnxEmbeddings("sentence-transformers"));
                 }
                 List<OpenAiRemoteProvider> hosts = new ArrayList<>(remotes);
                 hosts.addAll(EngineRegistry.hostsFrom(environment));

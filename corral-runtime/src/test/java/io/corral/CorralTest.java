@@ -44,7 +44,8 @@ class CorralTest {
                     ", there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, "
                             + "red ball. She wanted to play with it, but it was too high.\nLily's mom said");
             assertThat(corral.contextSize()).isEqualTo(256);
-            assertThat(corral.models()).singleElement().satisfies(m -> assertThat(m.id()).isEqualTo("stories260K"));
+            assertThat(corral.models()).extracting(m -> m.id() + " " + m.type().wire())
+                    .containsExactlyInAnyOrder("stories260K llm", "all-MiniLM-L6-v2 embedding"); // the default embeddings beside it
         }
     }
 

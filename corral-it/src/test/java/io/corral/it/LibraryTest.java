@@ -70,7 +70,7 @@ class LibraryTest {
                      .environment(Map.of("VLLM_HOSTS", host.baseUrl())).build()) {
             assertThat(corral.engines().models().get("stories260K").runners()).extracting(r -> r.provider().type())
                     .containsExactlyInAnyOrder("inline::llamacpp", "remote::vllm");
-            assertThat(corral.models()).extracting(m -> m.id()).containsExactly("stories260K"); // one model, two runners
+            assertThat(corral.models()).extracting(m -> m.id()).containsExactlyInAnyOrder("stories260K", "all-MiniLM-L6-v2"); // stories260K once, with two runners
         }
     }
 

@@ -109,7 +109,7 @@ class ConfigLoaderTest {
                 new Case(GOOD.replace("threads: 1", "parallel: 0"), 13, "providers.inference[0].config.parallel", "parallel must be at least 1"),
                 new Case(GOOD.replace("connect_timeout: 0.5", "connect_timeout: soon"), 18, "providers.inference[1].config.connect_timeout", "must be a number"),
                 new Case(GOOD.replace("remote::ollama", "remote::nonsense"), 15, "providers.inference[1].provider_type",
-                        "unknown inference provider type 'remote::nonsense' (known: inline::llamacpp, remote::llamacpp"),
+                        "unknown inference provider type 'remote::nonsense' (known: inline::llamacpp, inline::sentence-transformers, remote::llamacpp"),
                 new Case(GOOD.replace("inference:", "inferense:"), 8, "providers.inferense", "unknown key"),
                 new Case(GOOD.replace("models:\n", "  safety:\n    - provider_id: guard\n      provider_type: inline::llama-guard\nmodels:\n"),
                         21, "providers.safety[0].provider_type", "unknown safety provider type 'inline::llama-guard' (known: none in this version)"),
