@@ -24,6 +24,32 @@ public record EmbeddingRequest(String model, List<String> inputs, Integer dimens
         this(model, inputs, null);
     }
 
+    /**
+     * The size of the vectors to return for a model that makes {@code modelDimensions}-dimensional ones: the
+     * request's {@code dimensions}, or the model's own; more than the model's is refused, naming the model.
+     */
+    public int size(String modelId, int modelDimensions) {
+        if (dimensions != null && dimensions > modelDimensions) {
+            throw new InvalidRequestException("dimensions", "model " + modelId + " makes " + modelDimensions
+                    + "-dimensional vectors; dimensions must be at most " + modelDimensions);
+        }
+        return dimensions == null ? modelDimensions : dimensions;
+    }
+
+    /** {@code vector} cut to its first {@code size} values and scaled to length 1 (what a caller receives). */
+    public static float[] shaped(float[] vector, int size) {
+        float[] v = size == vector.length ? vector : java.util.Arrays.copyOf(vector, size);
+        double norm = 0;
+        for (float x : v) {
+            norm += x * x;
+        }
+        norm = Math.sqrt(norm);
+        for (int i = 0; norm > 0 && i < v.length; i++) {
+            v[i] /= (float) norm;
+        }
+        return v;
+    }
+
     /** The same request for another model id (a runner's own). */
     public EmbeddingRequest withModel(String id) {
         return new EmbeddingRequest(id, inputs, dimensions);

@@ -212,11 +212,7 @@ public final class LlamaCppEngine implements InferenceProvider {
     public EmbeddingResult embed(EmbeddingRequest request) {
         checkModel(request.model());
         int dims = model.embeddingSize();
-        int size = request.dimensions() == null ? dims : request.dimensions();
-        if (size > dims) {
-            throw new InvalidRequestException("dimensions", "model " + config.id() + " makes " + dims
-                    + "-dimensional vectors; dimensions must be at most " + dims);
-        }
+        int size = request.size(config.id(), dims);
         List<int[]> inputs = new ArrayList<>();
         for (int i = 0; i < request.inputs().size(); i++) {
             int[] input = model.tokenize(request.inputs().get(i), true, false);
@@ -243,7 +239,7 @@ public final class LlamaCppEngine implements InferenceProvider {
                 ctx.decodeSequences(batch);
                 for (int s = 0; s < batch.size(); s++) {
                     float[] v = ctx.pooledEmbedding(s, dims);
-                    vectors.add(normalize(size == dims ? v : java.util.Arrays.copyOf(v, size)));
+                    vectors.add(EmbeddingRequest.shaped(v, size));
                 }
                 tokens += total;
             }
@@ -283,20 +279,6 @@ public final class LlamaCppEngine implements InferenceProvider {
             embedders.release();
             throw e;
         }
-    }
-
-    private static float[] normalize(float[] v) {
-        double norm = 0;
-        for (float x : v) {
-            norm += x * x;
-        }
-        norm = Math.sqrt(norm);
-        if (norm > 0) {
-            for (int i = 0; i < v.length; i++) {
-                v[i] /= (float) norm;
-            }
-        }
-        return v;
     }
 
     /** Opens a conversation with its own context; {@code systemPrompt} may be null. */

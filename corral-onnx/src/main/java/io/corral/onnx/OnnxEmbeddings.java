@@ -25,7 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Semaphore;
 
 /**
  * Sentence embeddings in-process ({@code inline::sentence-transformers}): all-MiniLM-L6-v2, int8, on ONNX
@@ -48,7 +47,6 @@ public final class OnnxEmbeddings implements InferenceProvider {
             Thread.ofPlatform().name("corral-embeddings-", 0).daemon().stackSize(16L << 20).factory());
 
     private final String id;
-    private final Semaphore running = new Semaphore(Runtime.getRuntime().availableProcessors());
     private volatile OrtSession session;
     private volatile WordPiece tokenizer;
     private volatile boolean closed;
@@ -98,10 +96,7 @@ public final class OnnxEmbeddings implements InferenceProvider {
         if (request.model() != null && !request.model().isBlank() && !request.model().equals(MODEL)) {
             throw new ModelNotFoundException("model '" + request.model() + "' not found; this provider serves '" + MODEL + "'");
         }
-        int size = request.dimensions() == null ? DIMENSIONS : request.dimensions();
-        if (size > DIMENSIONS) {
-            throw new InvalidRequestException("dimensions", MODEL + " makes " + DIMENSIONS + "-dimensional vectors; dimensions must be at most " + DIMENSIONS);
-        }
+        int size = request.size(MODEL, DIMENSIONS);
         load();
         List<int[]> inputs = new ArrayList<>();
         int tokens = 0;
@@ -116,11 +111,11 @@ public final class OnnxEmbeddings implements InferenceProvider {
         try {
             List<java.util.concurrent.Future<float[]>> done = new ArrayList<>();
             for (int[] input : inputs) {
-                done.add(RUNNERS.submit(() -> run(List.of(input)).getFirst()));
+                done.add(RUNNERS.submit(() -> run(input)));
             }
             for (var f : done) {
                 float[] v = f.get();
-                vectors.add(normalize(size == DIMENSIONS ? v : java.util.Arrays.copyOf(v, size)));
+                vectors.add(EmbeddingRequest.shaped(v, size));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -131,23 +126,14 @@ public final class OnnxEmbeddings implements InferenceProvider {
         return new EmbeddingResult(MODEL, vectors, tokens);
     }
 
-    /** Inputs through the model together, padded to the longest, each mean-pooled over its own tokens. */
-    private List<float[]> run(List<int[]> batch) {
-        int longest = batch.stream().mapToInt(a -> a.length).max().orElse(0);
-        long[][] ids = new long[batch.size()][longest];
-        long[][] mask = new long[batch.size()][longest];
-        long[][] types = new long[batch.size()][longest];
-        for (int i = 0; i < batch.size(); i++) {
-            for (int j = 0; j < batch.get(i).length; j++) {
-                ids[i][j] = batch.get(i)[j];
-                mask[i][j] = 1;
-            }
-        }
-        try {
-            running.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new io.corral.api.CancelledException("interrupted while waiting to embed");
+    /** One input through the model, mean-pooled over its tokens (on one of {@link #RUNNERS}). */
+    private float[] run(int[] input) {
+        long[][] ids = new long[1][input.length];
+        long[][] mask = new long[1][input.length];
+        long[][] types = new long[1][input.length];
+        for (int j = 0; j < input.length; j++) {
+            ids[0][j] = input[j];
+            mask[0][j] = 1;
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OnnxTensor a = OnnxTensor.createTensor(env, ids); OnnxTensor b = OnnxTensor.createTensor(env, mask);
@@ -162,40 +148,18 @@ public final class OnnxEmbeddings implements InferenceProvider {
                 });
             }
             try (OrtSession.Result r = session.run(feed)) {
-                float[][][] hidden = (float[][][]) r.get(0).getValue();
-                List<float[]> out = new ArrayList<>();
-                for (int i = 0; i < batch.size(); i++) {
-                    float[] pooled = new float[DIMENSIONS];
-                    int n = batch.get(i).length;
-                    for (int t = 0; t < n; t++) {
-                        for (int d = 0; d < DIMENSIONS; d++) {
-                            pooled[d] += hidden[i][t][d];
-                        }
-                    }
+                float[][] hidden = ((float[][][]) r.get(0).getValue())[0];
+                float[] pooled = new float[DIMENSIONS];
+                for (float[] token : hidden) {
                     for (int d = 0; d < DIMENSIONS; d++) {
-                        pooled[d] /= n;
+                        pooled[d] += token[d] / hidden.length;
                     }
-                    out.add(pooled);
                 }
-                return out;
+                return pooled;
             }
         } catch (OrtException e) {
             throw new EngineException("embedding failed: " + e.getMessage(), e);
-        } finally {
-            running.release();
         }
-    }
-
-    private static float[] normalize(float[] v) {
-        double norm = 0;
-        for (float x : v) {
-            norm += x * x;
-        }
-        norm = Math.sqrt(norm);
-        for (int i = 0; norm > 0 && i < v.length; i++) {
-            v[i] /= (float) norm;
-        }
-        return v;
     }
 
     /** Loads the model and its tokenizer from the class path, once. */
