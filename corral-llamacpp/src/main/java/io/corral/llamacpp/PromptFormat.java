@@ -46,6 +46,8 @@ final class PromptFormat {
     private final Template toolUse;      // the tool_use variant, or null
     private final String builtin;        // llama.cpp's name for the fallback
     private final ToolCallFormat calls;
+    private final String bos;            // the special tokens' text, as templates write them
+    private final String eos;
 
     PromptFormat(NativeModel model) {
         this.model = model;
@@ -59,6 +61,8 @@ final class PromptFormat {
         }
         this.builtin = b;
         this.calls = ToolCallFormat.of(variant != null ? variant : template);
+        this.bos = template == null ? "" : model.bosText();
+        this.eos = template == null ? "" : model.eosText();
     }
 
     private static Template compile(String source, String key) {
@@ -119,9 +123,8 @@ final class PromptFormat {
             Map<String, Object> vars = new HashMap<>();
             vars.put("messages", messages(messages));
             vars.put("add_generation_prompt", addAssistant);
-            String bos = model.bosText();
             vars.put("bos_token", bos);
-            vars.put("eos_token", model.eosText());
+            vars.put("eos_token", eos);
             if (!tools.isEmpty()) {
                 vars.put("tools", tools(tools));
             }
