@@ -30,6 +30,7 @@ final class Builtins {
             if (step == 0) {
                 throw new TemplateException("range() step must not be zero");
             }
+            Values.checkSize((stop - start) / step);
             List<Object> out = new ArrayList<>();
             for (long i = start; step > 0 ? i < stop : i > stop; i += step) {
                 out.add(i);

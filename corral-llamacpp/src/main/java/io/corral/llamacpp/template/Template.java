@@ -72,6 +72,9 @@ public final class Template {
         variables.forEach((k, v) -> scope.vars.put(k, Values.from(v)));
         StringBuilder out = new StringBuilder();
         new Run(out).nodes(body, scope);
+        if (out.length() > Values.MAX_ITEMS * 8) {
+            throw new TemplateException("the template rendered " + out.length() + " characters, more than a prompt can be");
+        }
         return out.toString();
     }
 

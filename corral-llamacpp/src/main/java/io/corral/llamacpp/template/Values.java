@@ -25,6 +25,18 @@ final class Values {
         }
     };
 
+    /**
+     * The most items a template may make in one list or string ({@code range}, {@code *}): a template comes
+     * with a model file, and one that asks for more is refused rather than allowed to exhaust memory.
+     */
+    static final long MAX_ITEMS = 1_000_000;
+
+    static void checkSize(long n) {
+        if (n > MAX_ITEMS) {
+            throw new TemplateException("the template asks for " + n + " items; at most " + MAX_ITEMS + " are allowed");
+        }
+    }
+
     /** A callable: a builtin, a bound method, a macro. */
     @FunctionalInterface
     interface Fn {
@@ -399,6 +411,7 @@ final class Values {
             }
         }
         if (op.equals("*") && (a instanceof String || a instanceof List<?>) && b instanceof Long n) {
+            checkSize(n * (a instanceof String s ? s.length() : ((List<?>) a).size()));
             if (a instanceof String s) {
                 return s.repeat((int) Math.max(0, n));
             }

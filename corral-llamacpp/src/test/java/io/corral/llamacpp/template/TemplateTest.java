@@ -84,5 +84,10 @@ class TemplateTest {
         assertThatThrownBy(() -> Template.parse("a\nb\n{{ x | }}")).isInstanceOf(TemplateException.class).hasMessageStartingWith("line 3:");
         assertThatThrownBy(() -> render("{% for x in none %}{% endfor %}")).isInstanceOf(TemplateException.class)
                 .hasMessageContaining("NoneType");
+        // a template comes with a model file: one that would exhaust memory is refused
+        assertThatThrownBy(() -> render("{% for i in range(10000000000) %}{% endfor %}")).isInstanceOf(TemplateException.class)
+                .hasMessageContaining("at most 1000000");
+        assertThatThrownBy(() -> render("{{ 'x' * 100000000 }}")).isInstanceOf(TemplateException.class);
+        assertThatThrownBy(() -> render("{{ [1, 2] * 10000000 }}")).isInstanceOf(TemplateException.class);
     }
 }
