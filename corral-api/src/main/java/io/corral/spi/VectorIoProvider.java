@@ -1,16 +1,28 @@
 package io.corral.spi;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
- * Vector stores ({@link Api#VECTOR_IO}): chunks of text with their embeddings, searched by vector, by keyword
- * (BM25) or both (hybrid, fused by reciprocal rank), as Llama Stack's vector_io and OpenAI's vector stores do.
+ * Where vector stores keep their chunks ({@link Api#VECTOR_IO}): pieces of text with their embeddings and
+ * attributes, searched by vector, by keyword (BM25) or both (hybrid, fused by a {@link Ranker}), as Llama
+ * Stack's vector_io providers do. What a store is for (its files, their status, chunking, embedding) is the
+ * vector stores service's; a provider only keeps and finds chunks. Safe from any thread.
  */
 public interface VectorIoProvider extends AutoCloseable {
 
-    /** A piece of a document; {@code embedding} may be null where the store embeds it. */
+    /** A piece of a document: its text, its attributes (strings, numbers, booleans) and its embedding. */
     record Chunk(String id, String content, Map<String, Object> metadata, float[] embedding) {
+        public Chunk {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(content, "content");
+            metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+        }
     }
 
     record Hit(Chunk chunk, double score) {
@@ -18,16 +30,69 @@ public interface VectorIoProvider extends AutoCloseable {
 
     enum Mode { VECTOR, KEYWORD, HYBRID }
 
+    /**
+     * A search: the {@code k} best chunks matching {@code filter} (null: all) for {@code text} (keyword and
+     * hybrid) and {@code embedding} (vector and hybrid), hybrid results fused by {@code ranker}.
+     */
+    record Query(String text, float[] embedding, Mode mode, int k, Filter filter, Ranker ranker) {
+        public Query {
+            Objects.requireNonNull(mode, "mode");
+            ranker = ranker == null ? Ranker.DEFAULT : ranker;
+            if (mode != Mode.KEYWORD && embedding == null) {
+                throw new IllegalArgumentException(mode + " search needs the query's embedding");
+            }
+        }
+    }
+
+    /** Makes store {@code storeId} for vectors of {@code dimension}; nothing when it exists already. */
     void createStore(String storeId, int dimension);
 
+    /** Removes the store and its chunks; nothing when there is none. */
     void deleteStore(String storeId);
 
-    /** Adds chunks, replacing those with the same id. */
+    /** Adds chunks, replacing those with the same id. Searchable at once; durable after {@link #flush}. */
     void insert(String storeId, List<Chunk> chunks);
 
-    /** The {@code k} best chunks for {@code text} (and its {@code embedding}, for vector and hybrid search) matching {@code filters}. */
-    List<Hit> query(String storeId, String text, float[] embedding, Mode mode, int k, Map<String, Object> filters);
+    /** Removes the chunks matching {@code filter}. */
+    void delete(String storeId, Filter filter);
+
+    /** Makes every insert and delete before it durable: after a crash they are there. */
+    void flush(String storeId);
+
+    List<Hit> query(String storeId, Query query);
+
+    /** How many chunks the store holds. */
+    long count(String storeId);
 
     @Override
     void close();
+
+    /**
+     * Fuses a vector and a keyword result list (each best first) into the {@code k} best, as {@code ranker} says;
+     * for stores that search both ways separately.
+     */
+    static List<Hit> fuse(List<Hit> vector, List<Hit> keyword, Ranker ranker, int k) {
+        Map<String, Chunk> chunks = new LinkedHashMap<>();
+        Map<String, Double> scores = new HashMap<>();
+        List<List<Hit>> lists = List.of(vector, keyword);
+        for (int l = 0; l < 2; l++) {
+            List<Hit> hits = lists.get(l);
+            double min = hits.stream().mapToDouble(Hit::score).min().orElse(0);
+            double max = hits.stream().mapToDouble(Hit::score).max().orElse(0);
+            double weight = ranker.kind() == Ranker.Kind.WEIGHTED ? (l == 0 ? ranker.alpha() : 1 - ranker.alpha()) : 1;
+            for (int rank = 0; rank < hits.size(); rank++) {
+                Hit h = hits.get(rank);
+                chunks.putIfAbsent(h.chunk().id(), h.chunk());
+                double s = switch (ranker.kind()) {
+                    case RRF -> 1.0 / (ranker.impactFactor() + rank + 1);
+                    case WEIGHTED -> weight * (max > min ? (h.score() - min) / (max - min) : 1.0);
+                };
+                scores.merge(h.chunk().id(), s, Double::sum);
+            }
+        }
+        List<Hit> fused = new ArrayList<>(chunks.size());
+        chunks.forEach((id, c) -> fused.add(new Hit(c, scores.get(id))));
+        fused.sort(Comparator.comparingDouble(Hit::score).reversed());
+        return fused.size() > k ? List.copyOf(fused.subList(0, k)) : fused;
+    }
 }

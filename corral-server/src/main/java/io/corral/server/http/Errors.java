@@ -17,6 +17,7 @@ import io.corral.api.InferenceTimeoutException;
 import io.corral.api.InvalidModelException;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.ModelNotFoundException;
+import io.corral.api.NotFoundException;
 import io.corral.api.RateLimitedException;
 import io.corral.api.UnavailableException;
 
@@ -40,6 +41,7 @@ public final class Errors {
             case InvalidRequestException e -> new Mapped(400, "invalid_request_error", e.code(), e.param(), e.getMessage());
             case ContextOverflowException e -> new Mapped(400, "invalid_request_error", e.code(), "messages", e.getMessage());
             case ModelNotFoundException e -> new Mapped(404, "invalid_request_error", e.code(), "model", e.getMessage());
+            case NotFoundException e -> new Mapped(404, "invalid_request_error", e.code(), e.param(), e.getMessage());
             case ContentBlockedException e -> new Mapped(400, "invalid_request_error", e.code(), null, e.getMessage());
             case RateLimitedException e -> new Mapped(429, "rate_limit_error", e.code(), null, e.getMessage());
             case InferenceTimeoutException e -> new Mapped(504, "server_error", e.code(), null, e.getMessage());

@@ -1,0 +1,101 @@
+package io.corral.spi;
+
+import io.corral.api.InvalidRequestException;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A condition on a chunk's attributes, as OpenAI's vector store search takes it: a comparison of one key with
+ * a value ({@code eq}, {@code ne}, {@code gt}, {@code gte}, {@code lt}, {@code lte}, {@code in}, {@code nin}) or
+ * several joined by {@code and} / {@code or}. Values are strings, numbers or booleans (a list for {@code in}
+ * and {@code nin}). A store translates it into its own query; {@link #test} is what it must mean.
+ */
+public sealed interface Filter {
+
+    enum Op { EQ, NE, GT, GTE, LT, LTE, IN, NIN }
+
+    record Comparison(String key, Op op, Object value) implements Filter {
+        public Comparison {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(op, "op");
+            if ((op == Op.IN || op == Op.NIN) != value instanceof List<?>) {
+                throw new InvalidRequestException("filters", "filter " + op.name().toLowerCase(java.util.Locale.ROOT) + " on " + key
+                        + (value instanceof List<?> ? " takes one value, not a list" : " takes a list of values"));
+            }
+            if (value instanceof List<?> l) {
+                l.forEach(v -> scalar(key, v));
+                value = List.copyOf(l);
+            } else {
+                scalar(key, value);
+            }
+        }
+
+        private static void scalar(String key, Object v) {
+            if (!(v instanceof String || v instanceof Number || v instanceof Boolean)) {
+                throw new InvalidRequestException("filters", "filter value of " + key + " must be a string, number or boolean");
+            }
+        }
+    }
+
+    record Compound(boolean and, List<Filter> filters) implements Filter {
+        public Compound {
+            filters = List.copyOf(filters);
+        }
+    }
+
+    static Filter eq(String key, Object value) {
+        return new Comparison(key, Op.EQ, value);
+    }
+
+    static Filter and(Filter... filters) {
+        return new Compound(true, List.of(filters));
+    }
+
+    /** Whether {@code attributes} satisfy this filter (a missing key satisfies only {@code ne} and {@code nin}). */
+    default boolean test(Map<String, Object> attributes) {
+        return switch (this) {
+            case Compound c -> c.and()
+                    ? c.filters().stream().allMatch(f -> f.test(attributes))
+                    : c.filters().stream().anyMatch(f -> f.test(attributes));
+            case Comparison c -> {
+                Object actual = attributes.get(c.key());
+                yield switch (c.op()) {
+                    case EQ -> same(actual, c.value());
+                    case NE -> !same(actual, c.value());
+                    case IN -> ((List<?>) c.value()).stream().anyMatch(v -> same(actual, v));
+                    case NIN -> ((List<?>) c.value()).stream().noneMatch(v -> same(actual, v));
+                    case GT, GTE, LT, LTE -> {
+                        Integer cmp = compare(actual, c.value());
+                        yield cmp != null && switch (c.op()) {
+                            case GT -> cmp > 0;
+                            case GTE -> cmp >= 0;
+                            case LT -> cmp < 0;
+                            default -> cmp <= 0;
+                        };
+                    }
+                };
+            }
+        };
+    }
+
+    /** Equal as filter values: numbers by value, whatever their type. */
+    static boolean same(Object a, Object b) {
+        if (a instanceof Number x && b instanceof Number y) {
+            return x.doubleValue() == y.doubleValue();
+        }
+        return a != null && a.equals(b);
+    }
+
+    /** The order of two numbers or two strings; null when they cannot be compared. */
+    static Integer compare(Object a, Object b) {
+        if (a instanceof Number x && b instanceof Number y) {
+            return Double.compare(x.doubleValue(), y.doubleValue());
+        }
+        if (a instanceof String x && b instanceof String y) {
+            return Integer.signum(x.compareTo(y));
+        }
+        return null;
+    }
+}

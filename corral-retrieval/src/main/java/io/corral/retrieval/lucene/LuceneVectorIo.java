@@ -1,0 +1,401 @@
+package io.corral.retrieval.lucene;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.corral.api.EngineException;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.NotFoundException;
+import io.corral.spi.Filter;
+import io.corral.spi.VectorIoProvider;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.DoublePoint;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.StoredField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.BooleanClause.Occur;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.MatchAllDocsQuery;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TermRangeQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The embedded vector store ({@code vector_io: inline::lucene}, the default): one Lucene index per store in
+ * its own folder, chunks' text under BM25 with Lucene's English analyzer, their vectors in an HNSW graph
+ * (cosine; Lucene searches exactly where a filter leaves few chunks), attributes indexed for filters. Hybrid
+ * search fuses the top 100 of each by {@link VectorIoProvider#fuse}. Inserts are searchable at the next query
+ * (the reader is reopened when something changed) and durable at {@link #flush} (a Lucene commit).
+ */
+public final class LuceneVectorIo implements VectorIoProvider {
+
+    /** How many of each retriever's results hybrid search fuses. */
+    static final int FUSION_DEPTH = 100;
+    private static final Pattern STORE_ID = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ID = "id", CONTENT = "content", VECTOR = "vector", META = "meta";
+
+    private final Path root;
+    private final Analyzer analyzer = new EnglishAnalyzer();
+    private final Map<String, Index> open = new ConcurrentHashMap<>();
+
+    public LuceneVectorIo(Path root) {
+        this.root = root;
+        try {
+            Files.createDirectories(root);
+        } catch (IOException e) {
+            throw new EngineException("cannot make the vector store folder " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One store's index: its writer, a searcher reopened when the index changed, and its vectors' dimension. */
+    private final class Index implements AutoCloseable {
+        final Directory dir;
+        final IndexWriter writer;
+        final SearcherManager searchers;
+        final int dimension;
+        final AtomicBoolean dirty = new AtomicBoolean();
+
+        Index(Path path, int dimension) throws IOException {
+            this.dir = FSDirectory.open(path);
+            IndexWriterConfig config = new IndexWriterConfig(analyzer).setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
+            this.writer = new IndexWriter(dir, config);
+            String known = userData(writer, "dimension");
+            this.dimension = known != null ? Integer.parseInt(known) : dimension;
+            if (this.dimension <= 0) {
+                writer.close();
+                dir.close();
+                throw new IOException("the index at " + path + " records no dimension");
+            }
+            writer.setLiveCommitData(Map.of("dimension", Integer.toString(this.dimension)).entrySet());
+            if (known == null) {
+                writer.commit();
+            }
+            this.searchers = new SearcherManager(writer, null);
+        }
+
+        IndexSearcher acquire() throws IOException {
+            if (dirty.getAndSet(false)) {
+                searchers.maybeRefreshBlocking();
+            }
+            return searchers.acquire();
+        }
+
+        @Override
+        public void close() throws IOException {
+            searchers.close();
+            writer.close();
+            dir.close();
+        }
+    }
+
+    private static String userData(IndexWriter w, String key) {
+        Iterable<Map.Entry<String, String>> data = w.getLiveCommitData();
+        if (data != null) {
+            for (Map.Entry<String, String> e : data) {
+                if (e.getKey().equals(key)) {
+                    return e.getValue();
+                }
+            }
+        }
+        return null;
+    }
+
+    private Path path(String storeId) {
+        if (!STORE_ID.matcher(storeId).matches()) {
+            throw new InvalidRequestException("vector_store_id", "a vector store id is 1 to 128 letters, digits, '_', '-' or '.'");
+        }
+        return root.resolve(storeId);
+    }
+
+    private Index index(String storeId) {
+        Path path = path(storeId);
+        return open.computeIfAbsent(storeId, id -> {
+            if (!Files.isDirectory(path)) {
+                throw new NotFoundException("vector_store_id", "no vector store " + id);
+            }
+            try {
+                return new Index(path, 0);
+            } catch (IOException e) {
+                throw failed(id, e);
+            }
+        });
+    }
+
+    private static EngineException failed(String storeId, IOException e) {
+        return new EngineException("vector store " + storeId + ": " + e.getMessage(), e);
+    }
+
+    @Override
+    public void createStore(String storeId, int dimension) {
+        if (dimension <= 0) {
+            throw new InvalidRequestException("embedding_dimension", "the embedding dimension must be positive");
+        }
+        Path path = path(storeId);
+        open.computeIfAbsent(storeId, id -> {
+            try {
+                return new Index(path, dimension);
+            } catch (IOException e) {
+                throw failed(id, e);
+            }
+        });
+    }
+
+    @Override
+    public void deleteStore(String storeId) {
+        Path path = path(storeId);
+        open.compute(storeId, (id, index) -> {
+            try {
+                if (index != null) {
+                    index.close();
+                }
+                if (Files.isDirectory(path)) {
+                    try (Stream<Path> files = Files.walk(path)) {
+                        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                            Files.delete(p);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                throw failed(id, e);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void insert(String storeId, List<Chunk> chunks) {
+        Index index = index(storeId);
+        try {
+            for (Chunk c : chunks) {
+                index.writer.updateDocument(new Term(ID, c.id()), document(index, c));
+            }
+            index.dirty.set(true);
+        } catch (IOException e) {
+            throw failed(storeId, e);
+        }
+    }
+
+    private Document document(Index index, Chunk c) throws IOException {
+        Document d = new Document();
+        d.add(new StringField(ID, c.id(), Field.Store.YES));
+        d.add(new TextField(CONTENT, c.content(), Field.Store.YES));
+        if (c.embedding() != null) {
+            if (c.embedding().length != index.dimension) {
+                throw new InvalidRequestException("embedding", "chunk " + c.id() + " has " + c.embedding().length
+                        + " dimensions; the store holds " + index.dimension);
+            }
+            d.add(new KnnFloatVectorField(VECTOR, c.embedding(), VectorSimilarityFunction.COSINE));
+        }
+        d.add(new StoredField(META, JSON.writeValueAsString(c.metadata())));
+        c.metadata().forEach((k, v) -> {
+            switch (v) {
+                case String s -> d.add(new StringField("s." + k, s, Field.Store.NO));
+                case Boolean b -> d.add(new StringField("b." + k, b.toString(), Field.Store.NO));
+                case Number n -> d.add(new DoublePoint("n." + k, n.doubleValue()));
+                case null, default -> {
+                }
+            }
+        });
+        return d;
+    }
+
+    @Override
+    public void delete(String storeId, Filter filter) {
+        Index index = index(storeId);
+        try {
+            index.writer.deleteDocuments(query(filter));
+            index.dirty.set(true);
+        } catch (IOException e) {
+            throw failed(storeId, e);
+        }
+    }
+
+    @Override
+    public void flush(String storeId) {
+        try {
+            index(storeId).writer.commit();
+        } catch (IOException e) {
+            throw failed(storeId, e);
+        }
+    }
+
+    @Override
+    public long count(String storeId) {
+        Index index = index(storeId);
+        try {
+            IndexSearcher searcher = index.acquire();
+            try {
+                return searcher.getIndexReader().numDocs();
+            } finally {
+                index.searchers.release(searcher);
+            }
+        } catch (IOException e) {
+            throw failed(storeId, e);
+        }
+    }
+
+    @Override
+    public List<Hit> query(String storeId, VectorIoProvider.Query q) {
+        Index index = index(storeId);
+        org.apache.lucene.search.Query filter = q.filter() == null ? null : query(q.filter());
+        try {
+            IndexSearcher searcher = index.acquire();
+            try {
+                return switch (q.mode()) {
+                    case VECTOR -> vector(index, searcher, q.embedding(), q.k(), filter);
+                    case KEYWORD -> keyword(searcher, q.text(), q.k(), filter);
+                    case HYBRID -> VectorIoProvider.fuse(
+                            vector(index, searcher, q.embedding(), Math.max(q.k(), FUSION_DEPTH), filter),
+                            keyword(searcher, q.text(), Math.max(q.k(), FUSION_DEPTH), filter), q.ranker(), q.k());
+                };
+            } finally {
+                index.searchers.release(searcher);
+            }
+        } catch (IOException e) {
+            throw failed(storeId, e);
+        }
+    }
+
+    private List<Hit> vector(Index index, IndexSearcher searcher, float[] embedding, int k, org.apache.lucene.search.Query filter) throws IOException {
+        if (embedding.length != index.dimension) {
+            throw new InvalidRequestException("embedding", "the query has " + embedding.length
+                    + " dimensions; the store holds " + index.dimension);
+        }
+        return hits(searcher, searcher.search(new KnnFloatVectorQuery(VECTOR, embedding, k, filter), k));
+    }
+
+    private List<Hit> keyword(IndexSearcher searcher, String text, int k, org.apache.lucene.search.Query filter) throws IOException {
+        BooleanQuery.Builder terms = new BooleanQuery.Builder();
+        int n = 0;
+        try (TokenStream tokens = analyzer.tokenStream(CONTENT, text == null ? "" : text)) {
+            CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
+            tokens.reset();
+            while (tokens.incrementToken() && n < IndexSearcher.getMaxClauseCount() - 1) {
+                terms.add(new TermQuery(new Term(CONTENT, term.toString())), Occur.SHOULD);
+                n++;
+            }
+            tokens.end();
+        }
+        if (n == 0) {
+            return List.of();
+        }
+        BooleanQuery.Builder query = new BooleanQuery.Builder().add(terms.build(), Occur.MUST);
+        if (filter != null) {
+            query.add(filter, Occur.FILTER);
+        }
+        return hits(searcher, searcher.search(query.build(), k));
+    }
+
+    private static List<Hit> hits(IndexSearcher searcher, TopDocs top) throws IOException {
+        List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
+        var stored = searcher.storedFields();
+        for (ScoreDoc sd : top.scoreDocs) {
+            Document d = stored.document(sd.doc);
+            Map<String, Object> meta = JSON.readValue(d.get(META), new TypeReference<Map<String, Object>>() { });
+            hits.add(new Hit(new Chunk(d.get(ID), d.get(CONTENT), meta, null), sd.score));
+        }
+        return hits;
+    }
+
+    /** The Lucene query that matches what {@code f} accepts ({@link Filter#test}). */
+    static org.apache.lucene.search.Query query(Filter f) {
+        return switch (f) {
+            case Filter.Compound c -> {
+                BooleanQuery.Builder b = new BooleanQuery.Builder();
+                for (Filter each : c.filters()) {
+                    b.add(query(each), c.and() ? Occur.FILTER : Occur.SHOULD);
+                }
+                if (c.filters().isEmpty()) {
+                    yield c.and() ? new MatchAllDocsQuery() : new BooleanQuery.Builder().build();
+                }
+                yield b.build();
+            }
+            case Filter.Comparison c -> switch (c.op()) {
+                case EQ -> equal(c.key(), c.value());
+                case NE -> not(equal(c.key(), c.value()));
+                case IN -> anyOf(c.key(), (List<?>) c.value());
+                case NIN -> not(anyOf(c.key(), (List<?>) c.value()));
+                case GT, GTE, LT, LTE -> range(c);
+            };
+        };
+    }
+
+    private static org.apache.lucene.search.Query equal(String key, Object v) {
+        return switch (v) {
+            case String s -> new TermQuery(new Term("s." + key, s));
+            case Boolean b -> new TermQuery(new Term("b." + key, b.toString()));
+            case Number n -> DoublePoint.newExactQuery("n." + key, n.doubleValue());
+            default -> throw new IllegalArgumentException(String.valueOf(v));
+        };
+    }
+
+    private static org.apache.lucene.search.Query anyOf(String key, List<?> values) {
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        values.forEach(v -> b.add(equal(key, v), Occur.SHOULD));
+        return b.build();
+    }
+
+    private static org.apache.lucene.search.Query not(org.apache.lucene.search.Query q) {
+        return new BooleanQuery.Builder().add(new MatchAllDocsQuery(), Occur.FILTER).add(q, Occur.MUST_NOT).build();
+    }
+
+    private static org.apache.lucene.search.Query range(Filter.Comparison c) {
+        boolean lower = c.op() == Filter.Op.GT || c.op() == Filter.Op.GTE;
+        boolean inclusive = c.op() == Filter.Op.GTE || c.op() == Filter.Op.LTE;
+        return switch (c.value()) {
+            case Number n -> {
+                double v = n.doubleValue();
+                yield lower
+                        ? DoublePoint.newRangeQuery("n." + c.key(), inclusive ? v : Math.nextUp(v), Double.POSITIVE_INFINITY)
+                        : DoublePoint.newRangeQuery("n." + c.key(), Double.NEGATIVE_INFINITY, inclusive ? v : Math.nextDown(v));
+            }
+            case String s -> lower
+                    ? TermRangeQuery.newStringRange("s." + c.key(), s, null, inclusive, true)
+                    : TermRangeQuery.newStringRange("s." + c.key(), null, s, true, inclusive);
+            default -> new BooleanQuery.Builder().build(); // booleans have no order: nothing matches, as test() says
+        };
+    }
+
+    @Override
+    public void close() {
+        for (String id : List.copyOf(open.keySet())) {
+            Index index = open.remove(id);
+            if (index != null) {
+                try {
+                    index.close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+    }
+}
