@@ -21,6 +21,9 @@ public interface KeyValueStore extends AutoCloseable {
         set(key, value, null);
     }
 
+    /** Stores every entry (no expiry), all or none: after a crash either all are there or none is. */
+    void setAll(Map<String, String> entries);
+
     /** Removes {@code key}; false when it was not there. */
     boolean delete(String key);
 

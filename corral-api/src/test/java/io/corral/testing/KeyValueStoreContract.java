@@ -102,4 +102,20 @@ public abstract class KeyValueStoreContract {
         }
         assertThat(store.prefix("w:")).hasSize(200);
     }
+
+    @Test
+    void setAll_storesEveryEntry_replacingAndClearingExpiry() {
+        store.set("a", "old", clock.instant().plusSeconds(10));
+        store.setAll(new java.util.TreeMap<>(Map.of("a", "1", "b", "2", "c", "3")));
+        clock.advance(Duration.ofSeconds(20));
+        assertThat(store.prefix("")).extracting(Map.Entry::getKey, Map.Entry::getValue)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("a", "1"), org.assertj.core.groups.Tuple.tuple("b", "2"),
+                        org.assertj.core.groups.Tuple.tuple("c", "3"));
+        KeyValueStore again = reopen(clock);
+        if (again != null) {
+            store.close();
+            store = again;
+            assertThat(store.get("c")).contains("3");
+        }
+    }
 }

@@ -93,6 +93,30 @@ public final class SqliteKeyValueStore implements KeyValueStore {
     }
 
     @Override
+    public synchronized void setAll(Map<String, String> entries) {
+        try {
+            db.setAutoCommit(false);
+            try (PreparedStatement p = db.prepareStatement(
+                    "INSERT INTO kv (key, value, expires_at) VALUES (?, ?, NULL) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = NULL")) {
+                for (Map.Entry<String, String> e : entries.entrySet()) {
+                    p.setString(1, e.getKey());
+                    p.setString(2, e.getValue());
+                    p.addBatch();
+                }
+                p.executeBatch();
+                db.commit();
+            } catch (SQLException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw failed(e);
+        }
+    }
+
+    @Override
     public synchronized boolean delete(String key) {
         try (PreparedStatement p = db.prepareStatement("DELETE FROM kv WHERE key = ?")) {
             p.setString(1, key);

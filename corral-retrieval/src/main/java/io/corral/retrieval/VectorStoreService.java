@@ -1,0 +1,786 @@
+package io.corral.retrieval;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.NotFoundException;
+import io.corral.spi.FilesProvider;
+import io.corral.spi.Filter;
+import io.corral.spi.KeyValueStore;
+import io.corral.spi.VectorIoProvider;
+import io.corral.spi.VectorStores;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The vector stores service ({@link VectorStores}): stores and their files kept in a {@link KeyValueStore}
+ * (and in memory, so counts are exact at every moment), chunks in a {@link VectorIoProvider}, file bytes in a
+ * {@link FilesProvider}, vectors from an {@link Embedder}.
+ *
+ * <p>A file added to a store is recorded {@code in_progress} before the call returns, then read, chunked and
+ * embedded by one of the ingestion workers, its chunks replacing any of its earlier ones. A single committer
+ * makes the chunks of every file finished meanwhile durable with one {@link VectorIoProvider#flush} per store,
+ * then records them {@code completed} in one write: so a file reported completed survives a crash, and one
+ * that was in progress is ingested again at the next start. Search leaves out chunks of files that are not
+ * completed (in progress, removed, or left over from a crash).
+ */
+public final class VectorStoreService implements VectorStores {
+
+    private static final System.Logger LOG = System.getLogger("corral.retrieval");
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Chunk metadata keys of Corral's own, beside the file's attributes. */
+    static final String FILE_ID = "corral.file_id", FILENAME = "corral.filename", CHUNK = "corral.chunk",
+            GENERATION = "corral.generation";
+    private static final int EMBED_BATCH = 32;
+    private static final int MAX_ATTRIBUTES = 16;
+
+    /** What the service is configured with. */
+    public record Config(String defaultEmbeddingModel, int workers, long maxFileBytes) {
+        public static Config defaults() {
+            return new Config(null, Math.max(2, Runtime.getRuntime().availableProcessors() * 2), 512L << 20);
+        }
+    }
+
+    // What is persisted, as JSON under vs/store/{id}, vs/file/{store}/{file} and vs/batch/{store}/{batch}.
+    record StoreRecord(String id, String tenant, String name, long createdAt, Map<String, Object> metadata,
+                       Integer expiresAfterDays, long lastActiveAt, String embeddingModel, int dimension, String providerId) {
+    }
+
+    record FileRecord(String storeId, String fileId, String filename, long createdAt, String status, long usageBytes,
+                      Map<String, Object> attributes, Chunking chunking, LastError lastError, String batchId, int generation) {
+        FileRecord with(String newStatus, long usage, LastError error) {
+            return new FileRecord(storeId, fileId, filename, createdAt, newStatus, usage, attributes, chunking, error, batchId, generation);
+        }
+    }
+
+    record BatchRecord(String id, String storeId, long createdAt, boolean cancelled) {
+    }
+
+    /** A store in memory: its record, its files and batches, and the lock that orders changes to its chunks. */
+    private static final class State {
+        volatile StoreRecord record;
+        final Map<String, FileRecord> files = new ConcurrentHashMap<>();
+        final Map<String, BatchRecord> batches = new ConcurrentHashMap<>();
+        final ReentrantLock lock = new ReentrantLock();
+        volatile boolean deleted;
+
+        State(StoreRecord record) {
+            this.record = record;
+        }
+    }
+
+    private record Job(String storeId, String fileId, int generation) {
+    }
+
+    /** A file whose chunks are in the store, waiting for the commit that makes them durable. */
+    private record Indexed(String storeId, String fileId, int generation, long usageBytes) {
+    }
+
+    private final FilesProvider files;
+    private final KeyValueStore kv;
+    private final Map<String, VectorIoProvider> providers;
+    private final String defaultProvider;
+    private final Embedder embedder;
+    private final Clock clock;
+    private final Config config;
+    private final Map<String, State> stores = new ConcurrentHashMap<>();
+    private final BlockingQueue<Job> jobs = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Indexed> indexed = new LinkedBlockingQueue<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final Object progress = new Object();
+    private volatile boolean closed;
+
+    /**
+     * @param providers the vector_io providers by id, the first the default; the service closes them
+     */
+    public VectorStoreService(FilesProvider files, KeyValueStore kv, Map<String, VectorIoProvider> providers,
+                              Embedder embedder, Clock clock, Config config) {
+        if (providers.isEmpty()) {
+            throw new IllegalArgumentException("vector stores need a vector_io provider");
+        }
+        this.files = files;
+        this.kv = kv;
+        this.providers = new LinkedHashMap<>(providers);
+        this.defaultProvider = providers.keySet().iterator().next();
+        this.embedder = embedder;
+        this.clock = clock;
+        this.config = config;
+        load();
+        for (int i = 0; i < config.workers(); i++) {
+            threads.add(Thread.ofPlatform().daemon().name("corral-ingest-" + i).start(this::work));
+        }
+        threads.add(Thread.ofPlatform().daemon().name("corral-ingest-commit").start(this::commit));
+    }
+
+    // ---- persistence
+
+    private static String storeKey(String id) {
+        return "vs/store/" + id;
+    }
+
+    private static String fileKey(String storeId, String fileId) {
+        return "vs/file/" + storeId + "/" + fileId;
+    }
+
+    private static String batchKey(String storeId, String batchId) {
+        return "vs/batch/" + storeId + "/" + batchId;
+    }
+
+    private static String json(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static <T> T parse(String s, Class<T> type) {
+        try {
+            return JSON.readValue(s, type);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void load() {
+        for (var e : kv.prefix("vs/store/")) {
+            StoreRecord r = parse(e.getValue(), StoreRecord.class);
+            provider(r).createStore(r.id(), r.dimension());
+            stores.put(r.id(), new State(r));
+        }
+        for (var e : kv.prefix("vs/batch/")) {
+            BatchRecord b = parse(e.getValue(), BatchRecord.class);
+            State s = stores.get(b.storeId());
+            if (s != null) {
+                s.batches.put(b.id(), b);
+            }
+        }
+        int resumed = 0;
+        for (var e : kv.prefix("vs/file/")) {
+            FileRecord f = parse(e.getValue(), FileRecord.class);
+            State s = stores.get(f.storeId());
+            if (s == null) {
+                continue;
+            }
+            s.files.put(f.fileId(), f);
+            if (f.status().equals("in_progress")) {
+                jobs.add(new Job(f.storeId(), f.fileId(), f.generation()));
+                resumed++;
+            }
+        }
+        if (resumed > 0) {
+            LOG.log(System.Logger.Level.INFO, "resuming the ingestion of " + resumed + " file(s)");
+        }
+    }
+
+    private VectorIoProvider provider(StoreRecord r) {
+        VectorIoProvider p = providers.get(r.providerId());
+        if (p == null) {
+            throw new InvalidRequestException("provider_id", "no vector_io provider " + r.providerId() + "; known: " + providers.keySet());
+        }
+        return p;
+    }
+
+    private void put(FileRecord f) {
+        kv.set(fileKey(f.storeId(), f.fileId()), json(f));
+    }
+
+    private long now() {
+        return clock.instant().getEpochSecond();
+    }
+
+    private static String newId(String prefix) {
+        byte[] b = new byte[12];
+        RANDOM.nextBytes(b);
+        return prefix + HexFormat.of().formatHex(b);
+    }
+
+    // ---- stores
+
+    private State state(String tenant, String storeId) {
+        State s = storeId == null ? null : stores.get(storeId);
+        if (s == null || s.deleted || !Objects.equals(s.record.tenant(), tenant)) {
+            throw new NotFoundException("vector_store_id", "no vector store " + storeId);
+        }
+        return s;
+    }
+
+    private Store view(State s) {
+        StoreRecord r = s.record;
+        FileCounts counts = counts(s.files.values());
+        long usage = s.files.values().stream().filter(f -> f.status().equals("completed")).mapToLong(FileRecord::usageBytes).sum();
+        Long expiresAt = r.expiresAfterDays() == null ? null : r.lastActiveAt() + r.expiresAfterDays() * 86_400L;
+        String status = expiresAt != null && now() >= expiresAt ? "expired" : counts.inProgress() > 0 ? "in_progress" : "completed";
+        return new Store(r.id(), r.name(), r.createdAt(), r.metadata(), r.expiresAfterDays(), expiresAt, r.lastActiveAt(),
+                r.embeddingModel(), r.dimension(), r.providerId(), counts, usage, status);
+    }
+
+    private static FileCounts counts(java.util.Collection<FileRecord> fs) {
+        int inProgress = 0, completed = 0, failed = 0, cancelled = 0;
+        for (FileRecord f : fs) {
+            switch (f.status()) {
+                case "in_progress" -> inProgress++;
+                case "completed" -> completed++;
+                case "failed" -> failed++;
+                default -> cancelled++;
+            }
+        }
+        return new FileCounts(inProgress, completed, failed, cancelled);
+    }
+
+    private static Map<String, Object> checkedMetadata(String param, Map<String, Object> m) {
+        if (m == null) {
+            return Map.of();
+        }
+        if (m.size() > MAX_ATTRIBUTES) {
+            throw new InvalidRequestException(param, param + " takes at most " + MAX_ATTRIBUTES + " keys");
+        }
+        for (var e : m.entrySet()) {
+            if (e.getKey().length() > 64) {
+                throw new InvalidRequestException(param, param + " keys are at most 64 characters");
+            }
+            if (!(e.getValue() instanceof String || e.getValue() instanceof Number || e.getValue() instanceof Boolean)) {
+                throw new InvalidRequestException(param, param + "." + e.getKey() + " must be a string, number or boolean");
+            }
+            if (e.getValue() instanceof String v && v.length() > 512) {
+                throw new InvalidRequestException(param, param + "." + e.getKey() + " is longer than 512 characters");
+            }
+            if (e.getKey().startsWith("corral.")) {
+                throw new InvalidRequestException(param, "keys starting with 'corral.' are Corral's own");
+            }
+        }
+        return Map.copyOf(m);
+    }
+
+    @Override
+    public Store create(String tenant, NewStore request) {
+        String model = request.embeddingModel() != null ? request.embeddingModel() : defaultModel();
+        int dimension = embedder.dimension(model);
+        if (request.dimension() != null && request.dimension() != dimension) {
+            throw new InvalidRequestException("embedding_dimension", "model " + model + " makes " + dimension
+                    + "-dimensional vectors, not " + request.dimension());
+        }
+        String providerId = request.providerId() != null ? request.providerId() : defaultProvider;
+        if (request.expiresAfterDays() != null && (request.expiresAfterDays() < 1 || request.expiresAfterDays() > 365)) {
+            throw new InvalidRequestException("expires_after", "expires_after.days must be from 1 to 365");
+        }
+        long now = now();
+        StoreRecord r = new StoreRecord(newId("vs_"), tenant, request.name() == null ? "" : request.name(), now,
+                checkedMetadata("metadata", request.metadata()), request.expiresAfterDays(), now, model, dimension, providerId);
+        List<String> fileIds = request.fileIds() == null ? List.of() : request.fileIds();
+        fileIds.forEach(id -> fileInfo(tenant, id));
+        provider(r).createStore(r.id(), dimension);
+        kv.set(storeKey(r.id()), json(r));
+        State s = new State(r);
+        stores.put(r.id(), s);
+        for (String id : fileIds) {
+            addFile(tenant, r.id(), id, null, request.chunking(), null);
+        }
+        return view(s);
+    }
+
+    private String defaultModel() {
+        if (config.defaultEmbeddingModel() != null) {
+            return config.defaultEmbeddingModel();
+        }
+        return embedder.models().stream().findFirst()
+                .orElseThrow(() -> new InvalidRequestException("embedding_model", "no embedding model is served; name one"))
+                .id();
+    }
+
+    @Override
+    public List<Store> list(String tenant) {
+        return stores.values().stream().filter(s -> !s.deleted && Objects.equals(s.record.tenant(), tenant))
+                .sorted(Comparator.comparingLong((State s) -> s.record.createdAt()).reversed()
+                        .thenComparing(s -> s.record.id(), Comparator.reverseOrder()))
+                .map(this::view).toList();
+    }
+
+    @Override
+    public Store get(String tenant, String storeId) {
+        return view(state(tenant, storeId));
+    }
+
+    @Override
+    public Store update(String tenant, String storeId, String name, Map<String, Object> metadata, Integer expiresAfterDays) {
+        State s = state(tenant, storeId);
+        if (expiresAfterDays != null && (expiresAfterDays < 0 || expiresAfterDays > 365)) {
+            throw new InvalidRequestException("expires_after", "expires_after.days must be from 1 to 365");
+        }
+        s.lock.lock();
+        try {
+            StoreRecord r = s.record;
+            StoreRecord n = new StoreRecord(r.id(), r.tenant(), name != null ? name : r.name(), r.createdAt(),
+                    metadata != null ? checkedMetadata("metadata", metadata) : r.metadata(),
+                    expiresAfterDays == null ? r.expiresAfterDays() : expiresAfterDays == 0 ? null : expiresAfterDays,
+                    now(), r.embeddingModel(), r.dimension(), r.providerId());
+            kv.set(storeKey(r.id()), json(n));
+            s.record = n;
+        } finally {
+            s.lock.unlock();
+        }
+        return view(s);
+    }
+
+    @Override
+    public void delete(String tenant, String storeId) {
+        State s = state(tenant, storeId);
+        s.lock.lock();
+        try {
+            s.deleted = true;
+            for (String f : List.copyOf(s.files.keySet())) {
+                kv.delete(fileKey(storeId, f));
+            }
+            for (String b : List.copyOf(s.batches.keySet())) {
+                kv.delete(batchKey(storeId, b));
+            }
+            kv.delete(storeKey(storeId));
+            stores.remove(storeId);
+            provider(s.record).deleteStore(storeId);
+        } finally {
+            s.lock.unlock();
+            progressed();
+        }
+    }
+
+    // ---- files
+
+    private FilesProvider.FileInfo fileInfo(String tenant, String fileId) {
+        return files.get(tenant, fileId).orElseThrow(() -> new NotFoundException("file_id", "no file " + fileId));
+    }
+
+    @Override
+    public StoreFile addFile(String tenant, String storeId, String fileId, Map<String, Object> attributes, Chunking chunking) {
+        return addFile(tenant, storeId, fileId, attributes, chunking, null);
+    }
+
+    private StoreFile addFile(String tenant, String storeId, String fileId, Map<String, Object> attributes, Chunking chunking,
+                              String batchId) {
+        State s = state(tenant, storeId);
+        FilesProvider.FileInfo info = fileInfo(tenant, fileId);
+        Map<String, Object> attrs = checkedMetadata("attributes", attributes);
+        FileRecord f;
+        s.lock.lock();
+        try {
+            FileRecord old = s.files.get(fileId);
+            f = new FileRecord(storeId, fileId, info.filename(), old != null ? old.createdAt() : now(), "in_progress", 0, attrs,
+                    chunking != null ? chunking : Chunking.AUTO, null, batchId, old != null ? old.generation() + 1 : 1);
+            put(f);
+            s.files.put(fileId, f);
+        } finally {
+            s.lock.unlock();
+        }
+        jobs.add(new Job(storeId, fileId, f.generation()));
+        return view(f);
+    }
+
+    private static StoreFile view(FileRecord f) {
+        return new StoreFile(f.fileId(), f.storeId(), f.filename(), f.createdAt(), f.status(), f.usageBytes(), f.attributes(),
+                f.chunking(), f.lastError());
+    }
+
+    private static final Comparator<FileRecord> NEWEST_FIRST =
+            Comparator.comparingLong(FileRecord::createdAt).reversed().thenComparing(FileRecord::fileId, Comparator.reverseOrder());
+
+    @Override
+    public List<StoreFile> files(String tenant, String storeId, String status) {
+        return state(tenant, storeId).files.values().stream().filter(f -> status == null || f.status().equals(status))
+                .sorted(NEWEST_FIRST).map(VectorStoreService::view).toList();
+    }
+
+    private FileRecord fileRecord(State s, String fileId) {
+        FileRecord f = s.files.get(fileId);
+        if (f == null) {
+            throw new NotFoundException("file_id", "no file " + fileId + " in vector store " + s.record.id());
+        }
+        return f;
+    }
+
+    @Override
+    public StoreFile file(String tenant, String storeId, String fileId) {
+        return view(fileRecord(state(tenant, storeId), fileId));
+    }
+
+    @Override
+    public StoreFile updateFile(String tenant, String storeId, String fileId, Map<String, Object> attributes) {
+        State s = state(tenant, storeId);
+        FileRecord f = fileRecord(s, fileId);
+        // the attributes are in every chunk's metadata (filters read them there): the file is indexed again
+        return addFile(tenant, storeId, fileId, attributes, f.chunking(), f.batchId());
+    }
+
+    @Override
+    public void removeFile(String tenant, String storeId, String fileId) {
+        State s = state(tenant, storeId);
+        s.lock.lock();
+        try {
+            fileRecord(s, fileId);
+            s.files.remove(fileId);
+            kv.delete(fileKey(storeId, fileId));
+            VectorIoProvider io = provider(s.record);
+            io.delete(storeId, Filter.eq(FILE_ID, fileId));
+            io.flush(storeId);
+        } finally {
+            s.lock.unlock();
+            progressed();
+        }
+    }
+
+    @Override
+    public Content content(String tenant, String storeId, String fileId) {
+        State s = state(tenant, storeId);
+        FileRecord f = fileRecord(s, fileId);
+        try {
+            return new Content(fileId, f.filename(), f.attributes(), Chunker.chunks(text(tenant, f), f.chunking()));
+        } catch (DocumentReader.Unreadable e) {
+            throw new InvalidRequestException("file_id", "file " + fileId + " cannot be read: " + e.getMessage());
+        }
+    }
+
+    private String text(String tenant, FileRecord f) throws DocumentReader.Unreadable {
+        FilesProvider.FileInfo info = files.get(tenant, f.fileId())
+                .orElseThrow(() -> new DocumentReader.Unreadable("invalid_file", "the file " + f.fileId() + " was deleted"));
+        if (info.bytes() > config.maxFileBytes()) {
+            throw new DocumentReader.Unreadable("invalid_file", "the file is larger than " + config.maxFileBytes() + " bytes");
+        }
+        try (InputStream in = files.content(tenant, f.fileId())
+                .orElseThrow(() -> new DocumentReader.Unreadable("invalid_file", "the file " + f.fileId() + " was deleted"))) {
+            return DocumentReader.read(f.filename(), in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- batches
+
+    @Override
+    public Batch createBatch(String tenant, String storeId, List<String> fileIds, Map<String, Object> attributes, Chunking chunking) {
+        State s = state(tenant, storeId);
+        if (fileIds == null || fileIds.isEmpty() || fileIds.size() > 2000) {
+            throw new InvalidRequestException("file_ids", "file_ids must name 1 to 2000 files");
+        }
+        fileIds.forEach(id -> fileInfo(tenant, id));
+        checkedMetadata("attributes", attributes);
+        BatchRecord b = new BatchRecord(newId("vsfb_"), storeId, now(), false);
+        kv.set(batchKey(storeId, b.id()), json(b));
+        s.batches.put(b.id(), b);
+        for (String id : new java.util.LinkedHashSet<>(fileIds)) {
+            addFile(tenant, storeId, id, attributes, chunking, b.id());
+        }
+        return view(s, b);
+    }
+
+    private Batch view(State s, BatchRecord b) {
+        FileCounts counts = counts(s.files.values().stream().filter(f -> b.id().equals(f.batchId())).toList());
+        String status = b.cancelled() ? "cancelled" : counts.inProgress() > 0 ? "in_progress"
+                : counts.completed() == 0 && counts.failed() > 0 ? "failed" : "completed";
+        return new Batch(b.id(), b.storeId(), b.createdAt(), status, counts);
+    }
+
+    private BatchRecord batchRecord(State s, String batchId) {
+        BatchRecord b = s.batches.get(batchId);
+        if (b == null) {
+            throw new NotFoundException("batch_id", "no file batch " + batchId + " in vector store " + s.record.id());
+        }
+        return b;
+    }
+
+    @Override
+    public Batch batch(String tenant, String storeId, String batchId) {
+        State s = state(tenant, storeId);
+        return view(s, batchRecord(s, batchId));
+    }
+
+    @Override
+    public Batch cancelBatch(String tenant, String storeId, String batchId) {
+        State s = state(tenant, storeId);
+        BatchRecord b = batchRecord(s, batchId);
+        s.lock.lock();
+        try {
+            BatchRecord c = new BatchRecord(b.id(), b.storeId(), b.createdAt(), true);
+            kv.set(batchKey(storeId, batchId), json(c));
+            s.batches.put(batchId, c);
+            for (FileRecord f : List.copyOf(s.files.values())) {
+                if (batchId.equals(f.batchId()) && f.status().equals("in_progress")) {
+                    FileRecord cancelled = f.with("cancelled", 0, null);
+                    put(cancelled);
+                    s.files.put(f.fileId(), cancelled);
+                    provider(s.record).delete(storeId, Filter.eq(FILE_ID, f.fileId()));
+                }
+            }
+            return view(s, c);
+        } finally {
+            s.lock.unlock();
+            progressed();
+        }
+    }
+
+    @Override
+    public List<StoreFile> batchFiles(String tenant, String storeId, String batchId, String status) {
+        State s = state(tenant, storeId);
+        batchRecord(s, batchId);
+        return s.files.values().stream().filter(f -> batchId.equals(f.batchId()) && (status == null || f.status().equals(status)))
+                .sorted(NEWEST_FIRST).map(VectorStoreService::view).toList();
+    }
+
+    // ---- search
+
+    @Override
+    public List<Result> search(String tenant, String storeId, Search search) {
+        State s = state(tenant, storeId);
+        Store store = view(s);
+        if (store.status().equals("expired")) {
+            throw new InvalidRequestException("vector_store_id", "vector store " + storeId + " has expired");
+        }
+        String text = String.join(" ", search.queries()).strip();
+        if (text.isEmpty()) {
+            throw new InvalidRequestException("query", "query must not be empty");
+        }
+        float[] embedding = search.mode() == VectorIoProvider.Mode.KEYWORD ? null
+                : embedder.embed(store.embeddingModel(), List.of(text)).getFirst();
+        int k = search.maxResults();
+        // chunks of files that are not completed are left out below: ask for some more
+        int pending = store.fileCounts().total() - store.fileCounts().completed();
+        var hits = provider(s.record).query(storeId, new VectorIoProvider.Query(text, embedding, search.mode(),
+                k + Math.min(pending, 50), search.filter(), search.ranker()));
+        touch(s);
+        List<Result> results = new ArrayList<>(k);
+        for (var hit : hits) {
+            Map<String, Object> meta = hit.chunk().metadata();
+            FileRecord f = s.files.get(String.valueOf(meta.get(FILE_ID)));
+            if (f == null || !f.status().equals("completed") || !(meta.get(GENERATION) instanceof Number g && g.intValue() == f.generation())) {
+                continue;
+            }
+            if (hit.score() < search.scoreThreshold()) {
+                continue;
+            }
+            results.add(new Result(f.fileId(), f.filename(), hit.score(), f.attributes(), hit.chunk().content()));
+            if (results.size() == k) {
+                break;
+            }
+        }
+        return results;
+    }
+
+    /** Records activity (a store expires some days after its last), persisted at most once a minute. */
+    private void touch(State s) {
+        StoreRecord r = s.record;
+        long now = now();
+        if (r.expiresAfterDays() != null && now - r.lastActiveAt() >= 60) {
+            StoreRecord n = new StoreRecord(r.id(), r.tenant(), r.name(), r.createdAt(), r.metadata(), r.expiresAfterDays(), now,
+                    r.embeddingModel(), r.dimension(), r.providerId());
+            s.record = n;
+            kv.set(storeKey(r.id()), json(n));
+        }
+    }
+
+    // ---- ingestion
+
+    private void work() {
+        while (!closed) {
+            Job job;
+            try {
+                job = jobs.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                ingest(job);
+            } catch (RuntimeException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "ingesting " + job.fileId() + " into " + job.storeId() + " failed", e);
+                    finish(job, "failed", new LastError("server_error", e.getMessage() == null ? e.toString() : e.getMessage()));
+                }
+            }
+        }
+    }
+
+    /** The file's record, when the job is still what is wanted of it. */
+    private FileRecord current(State s, Job job) {
+        FileRecord f = s == null || s.deleted ? null : s.files.get(job.fileId());
+        return f != null && f.generation() == job.generation() && f.status().equals("in_progress") ? f : null;
+    }
+
+    private void ingest(Job job) {
+        State s = stores.get(job.storeId());
+        FileRecord f = current(s, job);
+        if (f == null) {
+            return;
+        }
+        List<String> chunks;
+        try {
+            chunks = Chunker.chunks(text(s.record.tenant(), f), f.chunking());
+            if (chunks.isEmpty()) {
+                throw new DocumentReader.Unreadable("invalid_file", "the file has no text");
+            }
+        } catch (DocumentReader.Unreadable e) {
+            finish(job, "failed", new LastError(e.code(), e.getMessage()));
+            return;
+        }
+        List<float[]> vectors = new ArrayList<>(chunks.size());
+        for (int i = 0; i < chunks.size() && current(s, job) != null; i += EMBED_BATCH) {
+            vectors.addAll(embedder.embed(s.record.embeddingModel(), chunks.subList(i, Math.min(chunks.size(), i + EMBED_BATCH))));
+        }
+        List<VectorIoProvider.Chunk> out = new ArrayList<>(chunks.size());
+        long bytes = 0;
+        for (int i = 0; i < vectors.size(); i++) {
+            Map<String, Object> meta = new HashMap<>(f.attributes());
+            meta.put(FILE_ID, f.fileId());
+            meta.put(FILENAME, f.filename());
+            meta.put(CHUNK, i);
+            meta.put(GENERATION, f.generation());
+            out.add(new VectorIoProvider.Chunk(f.fileId() + "#" + i, chunks.get(i), meta, vectors.get(i)));
+            bytes += chunks.get(i).getBytes(StandardCharsets.UTF_8).length;
+        }
+        s.lock.lock();
+        try {
+            if (current(s, job) == null) {
+                return;
+            }
+            VectorIoProvider io = provider(s.record);
+            io.delete(job.storeId(), Filter.eq(FILE_ID, f.fileId()));
+            io.insert(job.storeId(), out);
+        } finally {
+            s.lock.unlock();
+        }
+        indexed.add(new Indexed(job.storeId(), job.fileId(), job.generation(), bytes));
+    }
+
+    /** Records the end of a job (failed, or completed by the committer), unless the file changed meanwhile. */
+    private void finish(Job job, String status, LastError error) {
+        State s = stores.get(job.storeId());
+        if (s == null) {
+            return;
+        }
+        s.lock.lock();
+        try {
+            FileRecord f = current(s, job);
+            if (f != null) {
+                FileRecord done = f.with(status, 0, error);
+                put(done);
+                s.files.put(f.fileId(), done);
+            }
+        } finally {
+            s.lock.unlock();
+        }
+        progressed();
+    }
+
+    /** Makes finished files durable in groups: one flush per store, then one write recording them completed. */
+    private void commit() {
+        while (!closed) {
+            List<Indexed> group = new ArrayList<>();
+            try {
+                group.add(indexed.take());
+            } catch (InterruptedException e) {
+                return;
+            }
+            indexed.drainTo(group);
+            try {
+                commit(group);
+            } catch (RuntimeException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "committing " + group.size() + " ingested file(s) failed", e);
+                    group.forEach(i -> finish(new Job(i.storeId(), i.fileId(), i.generation()), "failed",
+                            new LastError("server_error", String.valueOf(e.getMessage()))));
+                }
+            }
+        }
+    }
+
+    private void commit(List<Indexed> group) {
+        Set<String> storeIds = new java.util.LinkedHashSet<>();
+        group.forEach(i -> storeIds.add(i.storeId()));
+        for (String id : storeIds) {
+            State s = stores.get(id);
+            if (s != null && !s.deleted) {
+                provider(s.record).flush(id);
+            }
+        }
+        Map<String, String> writes = new java.util.TreeMap<>();
+        List<Runnable> apply = new ArrayList<>();
+        List<State> locked = new ArrayList<>();
+        for (String id : storeIds) {
+            State s = stores.get(id);
+            if (s != null) {
+                s.lock.lock();
+                locked.add(s);
+            }
+        }
+        try {
+            for (Indexed i : group) {
+                State s = stores.get(i.storeId());
+                FileRecord f = current(s, new Job(i.storeId(), i.fileId(), i.generation()));
+                if (f != null) {
+                    FileRecord done = f.with("completed", i.usageBytes(), null);
+                    writes.put(fileKey(i.storeId(), i.fileId()), json(done));
+                    apply.add(() -> s.files.put(done.fileId(), done));
+                }
+            }
+            if (!writes.isEmpty()) {
+                kv.setAll(writes);
+                apply.forEach(Runnable::run);
+            }
+        } finally {
+            locked.forEach(s -> s.lock.unlock());
+        }
+        progressed();
+    }
+
+    /** Waits until no file of any store is in progress (tests, the command line's ingest). */
+    public void awaitIdle(java.time.Duration timeout) throws InterruptedException, java.util.concurrent.TimeoutException {
+        long end = System.nanoTime() + timeout.toNanos();
+        synchronized (progress) {
+            while (stores.values().stream().anyMatch(s -> s.files.values().stream().anyMatch(f -> f.status().equals("in_progress")))) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    throw new java.util.concurrent.TimeoutException("files are still in progress after " + timeout);
+                }
+                progress.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+    }
+
+    /** Wakes whoever waits for files to finish. */
+    private void progressed() {
+        synchronized (progress) {
+            progress.notifyAll();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        threads.forEach(Thread::interrupt);
+        for (Thread t : threads) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        providers.values().forEach(VectorIoProvider::close);
+    }
+}
