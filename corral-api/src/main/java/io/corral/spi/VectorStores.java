@@ -69,9 +69,13 @@ public interface VectorStores extends AutoCloseable {
     record Batch(String id, String storeId, long createdAt, String status, FileCounts fileCounts) {
     }
 
-    /** What creating a store takes; all but {@code name} may be null. */
-    record NewStore(String name, List<String> fileIds, Chunking chunking, Map<String, Object> metadata,
+    /** What creating a store takes; any may be null ({@code id}: a new one is made). */
+    record NewStore(String id, String name, List<String> fileIds, Chunking chunking, Map<String, Object> metadata,
                     Integer expiresAfterDays, String embeddingModel, Integer dimension, String providerId) {
+        public NewStore(String name, List<String> fileIds, Chunking chunking, Map<String, Object> metadata,
+                        Integer expiresAfterDays, String embeddingModel, Integer dimension, String providerId) {
+            this(null, name, fileIds, chunking, metadata, expiresAfterDays, embeddingModel, dimension, providerId);
+        }
     }
 
     /** A search: the queries (joined), a filter on attributes (or null), how many results, how they are ranked. */

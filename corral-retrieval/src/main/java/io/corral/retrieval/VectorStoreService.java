@@ -221,10 +221,25 @@ public final class VectorStoreService implements VectorStores {
 
     private State state(String tenant, String storeId) {
         State s = storeId == null ? null : stores.get(storeId);
-        if (s == null || s.deleted || !Objects.equals(s.record.tenant(), tenant)) {
+        if (s == null || s.deleted || !visible(s.record, tenant)) {
             throw new NotFoundException("vector_store_id", "no vector store " + storeId);
         }
         return s;
+    }
+
+    /** The store, to change: only its own tenant may (a knowledge folder's store is read-only to API keys). */
+    private State owned(String tenant, String storeId) {
+        State s = state(tenant, storeId);
+        if (!Objects.equals(s.record.tenant(), tenant)) {
+            throw new InvalidRequestException("vector_store_id", "vector store " + storeId
+                    + " is the server's own (a knowledge folder): it can be searched, not changed");
+        }
+        return s;
+    }
+
+    /** A store is its tenant's; one with no tenant (made by the server itself: a knowledge folder) is everyone's. */
+    private static boolean visible(StoreRecord r, String tenant) {
+        return r.tenant() == null || Objects.equals(r.tenant(), tenant);
     }
 
     private Store view(State s) {
@@ -287,16 +302,27 @@ public final class VectorStoreService implements VectorStores {
             throw new InvalidRequestException("expires_after", "expires_after.days must be from 1 to 365");
         }
         long now = now();
-        StoreRecord r = new StoreRecord(newId("vs_"), tenant, request.name() == null ? "" : request.name(), now,
+        String id = request.id() != null ? request.id() : newId("vs_");
+        if (!id.matches("[A-Za-z0-9_.-]{1,128}")) {
+            throw new InvalidRequestException("id", "a vector store id is 1 to 128 letters, digits, '_', '-' or '.'");
+        }
+        StoreRecord r = new StoreRecord(id, tenant, request.name() == null ? "" : request.name(), now,
                 checkedMetadata("metadata", request.metadata()), request.expiresAfterDays(), now, model, dimension, providerId);
         List<String> fileIds = request.fileIds() == null ? List.of() : request.fileIds();
-        fileIds.forEach(id -> fileInfo(tenant, id));
-        provider(r).createStore(r.id(), dimension);
-        kv.set(storeKey(r.id()), json(r));
+        fileIds.forEach(f -> fileInfo(tenant, f));
         State s = new State(r);
-        stores.put(r.id(), s);
-        for (String id : fileIds) {
-            addFile(tenant, r.id(), id, null, request.chunking(), null);
+        if (stores.putIfAbsent(id, s) != null) {
+            throw new InvalidRequestException("id", "vector store " + id + " exists already");
+        }
+        try {
+            provider(r).createStore(id, dimension);
+            kv.set(storeKey(id), json(r));
+        } catch (RuntimeException e) {
+            stores.remove(id);
+            throw e;
+        }
+        for (String f : fileIds) {
+            addFile(tenant, id, f, null, request.chunking(), null);
         }
         return view(s);
     }
@@ -312,7 +338,7 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public List<Store> list(String tenant) {
-        return stores.values().stream().filter(s -> !s.deleted && Objects.equals(s.record.tenant(), tenant))
+        return stores.values().stream().filter(s -> !s.deleted && visible(s.record, tenant))
                 .sorted(Comparator.comparingLong((State s) -> s.record.createdAt()).reversed()
                         .thenComparing(s -> s.record.id(), Comparator.reverseOrder()))
                 .map(this::view).toList();
@@ -325,7 +351,7 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public Store update(String tenant, String storeId, String name, Map<String, Object> metadata, Integer expiresAfterDays) {
-        State s = state(tenant, storeId);
+        State s = owned(tenant, storeId);
         if (expiresAfterDays != null && (expiresAfterDays < 0 || expiresAfterDays > 365)) {
             throw new InvalidRequestException("expires_after", "expires_after.days must be from 1 to 365");
         }
@@ -346,7 +372,7 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public void delete(String tenant, String storeId) {
-        State s = state(tenant, storeId);
+        State s = owned(tenant, storeId);
         s.lock.lock();
         try {
             s.deleted = true;
@@ -378,7 +404,7 @@ public final class VectorStoreService implements VectorStores {
 
     private StoreFile addFile(String tenant, String storeId, String fileId, Map<String, Object> attributes, Chunking chunking,
                               String batchId) {
-        State s = state(tenant, storeId);
+        State s = owned(tenant, storeId);
         FilesProvider.FileInfo info = fileInfo(tenant, fileId);
         Map<String, Object> attrs = checkedMetadata("attributes", attributes);
         FileRecord f;
@@ -425,7 +451,7 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public StoreFile updateFile(String tenant, String storeId, String fileId, Map<String, Object> attributes) {
-        State s = state(tenant, storeId);
+        State s = owned(tenant, storeId);
         FileRecord f = fileRecord(s, fileId);
         // the attributes are in every chunk's metadata (filters read them there): the file is indexed again
         return addFile(tenant, storeId, fileId, attributes, f.chunking(), f.batchId());
@@ -433,7 +459,7 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public void removeFile(String tenant, String storeId, String fileId) {
-        State s = state(tenant, storeId);
+        State s = owned(tenant, storeId);
         s.lock.lock();
         try {
             fileRecord(s, fileId);
@@ -453,7 +479,7 @@ public final class VectorStoreService implements VectorStores {
         State s = state(tenant, storeId);
         FileRecord f = fileRecord(s, fileId);
         try {
-            return new Content(fileId, f.filename(), f.attributes(), Chunker.chunks(text(tenant, f), f.chunking()));
+            return new Content(fileId, f.filename(), f.attributes(), Chunker.chunks(text(s.record.tenant(), f), f.chunking()));
         } catch (DocumentReader.Unreadable e) {
             throw new InvalidRequestException("file_id", "file " + fileId + " cannot be read: " + e.getMessage());
         }
@@ -477,7 +503,7 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public Batch createBatch(String tenant, String storeId, List<String> fileIds, Map<String, Object> attributes, Chunking chunking) {
-        State s = state(tenant, storeId);
+        State s = owned(tenant, storeId);
         if (fileIds == null || fileIds.isEmpty() || fileIds.size() > 2000) {
             throw new InvalidRequestException("file_ids", "file_ids must name 1 to 2000 files");
         }
@@ -515,7 +541,7 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public Batch cancelBatch(String tenant, String storeId, String batchId) {
-        State s = state(tenant, storeId);
+        State s = owned(tenant, storeId);
         BatchRecord b = batchRecord(s, batchId);
         s.lock.lock();
         try {

@@ -36,12 +36,12 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
 
     private static final Pattern ENV = Pattern.compile("\\$\\{env\\.([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:\\+|:)([^}]*))?}");
-    private static final Set<String> TOP = Set.of("server", "providers", "models");
+    private static final Set<String> TOP = Set.of("server", "providers", "models", "vector_stores");
     /** Keys of Llama Stack's run.yaml that Corral has no use for: accepted, with one warning that names them. */
     private static final Set<String> LLAMA_STACK_TOP = Set.of("version", "image_name", "apis", "distro_name",
             "container_image", "external_providers_dir", "metadata_store", "inference_store", "conversations_store",
             "storage", "logging", "telemetry", "benchmarks", "scoring_fns", "datasets", "tool_groups", "vector_dbs",
-            "vector_stores", "shields", "registered_resources", "connectors", "safety");
+            "shields", "registered_resources", "connectors", "safety");
     /** Provider sections of Llama Stack's APIs that Corral does not have: the same. */
     private static final Set<String> LLAMA_STACK_APIS = Set.of("eval", "datasetio", "scoring", "post_training", "batches",
             "inspect", "prompts", "conversations", "benchmarks");
@@ -92,7 +92,7 @@ public final class ConfigLoader {
         if (providers.getOrDefault("inference", List.of()).isEmpty()) {
             throw new ConfigException(file, line(root), "providers.inference", "at least one inference provider is needed");
         }
-        return new DistributionConfig(server, providers, models, List.copyOf(ignored));
+        return new DistributionConfig(server, providers, models, vectorStores(top.get("vector_stores")), List.copyOf(ignored));
     }
 
     private DistributionConfig.Server server(NodeTuple t) {
@@ -168,6 +168,68 @@ public final class ConfigLoader {
             all.put(api.section(), list);
         }
         return all;
+    }
+
+    private DistributionConfig.VectorStores vectorStores(NodeTuple t) {
+        if (t == null || t.getValueNode() instanceof org.yaml.snakeyaml.nodes.ScalarNode) {
+            return DistributionConfig.VectorStores.NONE;
+        }
+        Node folders = t.getValueNode();
+        String provider = null;
+        String model = null;
+        if (folders instanceof org.yaml.snakeyaml.nodes.MappingNode) {
+            Map<String, NodeTuple> m = mapping(folders, "vector_stores", Set.of("default_provider_id", "default_embedding_model",
+                    "stores", "default_reranker_model", "default_query_expansion_model", "file_search_params",
+                    "chunk_size_tokens", "chunk_overlap_tokens", "annotation_prompt_params", "file_ingestion_params",
+                    "chunk_retrieval_params", "file_batch_params", "context_prompt_params"));
+            provider = text(m, "default_provider_id", "vector_stores", null);
+            if (m.containsKey("default_embedding_model")) {
+                Node e = m.get("default_embedding_model").getValueNode();
+                model = e instanceof org.yaml.snakeyaml.nodes.ScalarNode ? scalar(e, "vector_stores.default_embedding_model")
+                        : required(mapping(e, "vector_stores.default_embedding_model", Set.of("provider_id", "model_id")),
+                        "model_id", "vector_stores.default_embedding_model", e);
+            }
+            m.keySet().stream().filter(k -> !Set.of("default_provider_id", "default_embedding_model", "stores").contains(k))
+                    .forEach(k -> ignored.add("vector_stores." + k));
+            folders = m.containsKey("stores") ? m.get("stores").getValueNode() : null;
+        }
+        List<DistributionConfig.Folder> stores = new ArrayList<>();
+        if (folders != null) {
+            int i = 0;
+            Set<String> ids = new java.util.HashSet<>();
+            for (Node n : sequence(folders, "vector_stores.stores")) {
+                String where = "vector_stores.stores[" + i++ + "]";
+                Map<String, NodeTuple> m = mapping(n, where, Set.of("id", "folder", "embedding_model", "chunking", "watch"));
+                String id = required(m, "id", where, n);
+                if (!id.matches("[A-Za-z0-9_.-]{1,128}")) {
+                    throw new ConfigException(file, line(m.get("id").getValueNode()), where + ".id",
+                            "must be 1 to 128 letters, digits, '_', '-' or '.', was '" + id + "'");
+                }
+                if (!ids.add(id)) {
+                    throw new ConfigException(file, line(m.get("id").getValueNode()), where + ".id", "'" + id + "' is named twice");
+                }
+                java.nio.file.Path folder = java.nio.file.Path.of(required(m, "folder", where, n)
+                        .replaceFirst("^~(?=/|$)", System.getProperty("user.home")));
+                io.corral.spi.VectorStores.Chunking chunking = null;
+                if (m.containsKey("chunking")) {
+                    Node c = m.get("chunking").getValueNode();
+                    if (c instanceof org.yaml.snakeyaml.nodes.ScalarNode && scalar(c, where + ".chunking").equals("auto")) {
+                        chunking = io.corral.spi.VectorStores.Chunking.AUTO;
+                    } else {
+                        Map<String, NodeTuple> cm = mapping(c, where + ".chunking", Set.of("max_chunk_size_tokens", "chunk_overlap_tokens"));
+                        try {
+                            chunking = io.corral.spi.VectorStores.Chunking.fixed(integer(cm, "max_chunk_size_tokens", where + ".chunking", 800),
+                                    integer(cm, "chunk_overlap_tokens", where + ".chunking", 400));
+                        } catch (io.corral.api.InvalidRequestException e) {
+                            throw new ConfigException(file, line(c), where + ".chunking", e.getMessage());
+                        }
+                    }
+                }
+                stores.add(new DistributionConfig.Folder(id, folder, text(m, "embedding_model", where, null), chunking,
+                        bool(m, "watch", where, false), line(n)));
+            }
+        }
+        return new DistributionConfig.VectorStores(provider, model, List.copyOf(stores));
     }
 
     private List<DistributionConfig.Model> models(NodeTuple t, Map<String, List<DistributionConfig.Provider>> providers) {

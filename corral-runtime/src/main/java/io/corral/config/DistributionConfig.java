@@ -11,7 +11,24 @@ import java.util.Map;
  * @param ignored   the keys of Llama Stack's run.yaml in the file that Corral has no use for
  */
 public record DistributionConfig(Server server, Map<String, List<Provider>> providers, List<Model> models,
-                                 List<String> ignored) {
+                                 VectorStores vectorStores, List<String> ignored) {
+
+    /**
+     * The {@code vector_stores:} section: Llama Stack's defaults for new stores ({@code default_provider_id},
+     * {@code default_embedding_model}), and the knowledge folders ingested at start-up ({@code stores:}, or the
+     * section itself as a list).
+     */
+    public record VectorStores(String defaultProviderId, String defaultEmbeddingModel, List<Folder> stores) {
+        public static final VectorStores NONE = new VectorStores(null, null, List.of());
+    }
+
+    /**
+     * A store kept in step with a folder: new and changed files ingested, removed ones taken out; {@code chunking}
+     * null for auto; {@code watch} to follow changes while serving.
+     */
+    public record Folder(String id, java.nio.file.Path folder, String embeddingModel,
+                         io.corral.spi.VectorStores.Chunking chunking, boolean watch, int line) {
+    }
 
     /** The {@code server:} section. */
     public record Server(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,

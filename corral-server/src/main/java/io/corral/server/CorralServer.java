@@ -54,7 +54,7 @@ public final class CorralServer implements AutoCloseable {
 
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
                          List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail,
-                         io.corral.spi.FilesProvider files) {
+                         io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -70,6 +70,9 @@ public final class CorralServer implements AutoCloseable {
         }
         if (files != null) {
             routes.add(new io.corral.server.files.FilesApi(files));
+        }
+        if (vectorStores != null) {
+            routes.add(new io.corral.server.vectorstores.VectorStoresApi(vectorStores));
         }
         ServerMetrics metrics = new ServerMetrics(models, registry);
         routes.add(new TelemetryApi(metrics)).add(new TracesApi(telemetry));
@@ -117,6 +120,7 @@ public final class CorralServer implements AutoCloseable {
         private Telemetry telemetry = Telemetry.off();
         private Guardrail guardrail = Guardrail.NONE;
         private io.corral.spi.FilesProvider files;
+        private io.corral.spi.VectorStores vectorStores;
 
         private Builder(ServerConfig config) {
             this.config = config;
@@ -157,13 +161,19 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve OpenAI's vector stores API over {@code v} (the caller closes it after the server). */
+        public Builder vectorStores(io.corral.spi.VectorStores v) {
+            vectorStores = java.util.Objects.requireNonNull(v, "vector stores");
+            return this;
+        }
+
         /** Starts serving; returns once the port is bound. */
         public CorralServer start() {
             if (providers == null && registry == null) {
                 throw new IllegalStateException("a server needs providers or an engine registry to serve");
             }
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers() : providers, registry,
-                    List.of(), telemetry, guardrail, files));
+                    List.of(), telemetry, guardrail, files, vectorStores));
         }
     }
 

@@ -1,10 +1,10 @@
 package io.corral.server.files;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.Json;
 import io.corral.server.http.Multipart;
+import io.corral.server.http.Page;
 import io.corral.server.http.Request;
 import io.corral.server.http.Response;
 import io.corral.server.http.Routes;
@@ -89,45 +89,9 @@ public final class FilesApi implements Routes.Api {
     }
 
     private void list(Request req, Response res) {
-        String order = req.query("order") == null ? "desc" : req.query("order");
-        if (!order.equals("asc") && !order.equals("desc")) {
-            throw ApiException.badRequest("order", "order must be asc or desc");
-        }
-        int limit;
-        try {
-            limit = req.query("limit") == null ? 10_000 : Integer.parseInt(req.query("limit"));
-        } catch (NumberFormatException e) {
-            limit = -1;
-        }
-        if (limit < 1 || limit > 10_000) {
-            throw ApiException.badRequest("limit", "limit must be a whole number from 1 to 10000");
-        }
         String purpose = req.query("purpose");
-        List<FilesProvider.FileInfo> all = new java.util.ArrayList<>(files.list(req.tenant(), purpose == null || purpose.isBlank() ? null : purpose));
-        if (order.equals("asc")) {
-            java.util.Collections.reverse(all);
-        }
-        String after = req.query("after");
-        int from = 0;
-        if (after != null && !after.isBlank()) {
-            from = -1;
-            for (int i = 0; i < all.size(); i++) {
-                if (all.get(i).id().equals(after)) {
-                    from = i + 1;
-                }
-            }
-            if (from < 0) {
-                throw ApiException.badRequest("after", "no file '" + after + "' to list after");
-            }
-        }
-        List<FilesProvider.FileInfo> page = all.subList(from, Math.min(all.size(), from + limit));
-        ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
-        ArrayNode data = o.putArray("data");
-        page.forEach(f -> data.add(json(f)));
-        o.put("first_id", page.isEmpty() ? null : page.getFirst().id());
-        o.put("last_id", page.isEmpty() ? null : page.getLast().id());
-        o.put("has_more", from + page.size() < all.size());
-        res.json(200, o);
+        res.json(200, Page.of(req, files.list(req.tenant(), purpose == null || purpose.isBlank() ? null : purpose),
+                FilesProvider.FileInfo::id, FilesApi::json, 10_000, 10_000));
     }
 
     private FilesProvider.FileInfo find(Request req) {

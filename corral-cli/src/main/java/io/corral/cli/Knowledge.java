@@ -1,0 +1,105 @@
+package io.corral.cli;
+
+import io.corral.Corral;
+import io.corral.config.Distribution;
+import io.corral.config.DistributionConfig;
+import io.corral.retrieval.Embedder;
+import io.corral.retrieval.VectorStoreService;
+import io.corral.retrieval.lucene.LuceneVectorIo;
+import io.corral.spi.Api;
+import io.corral.spi.FilesProvider;
+import io.corral.spi.KeyValueStore;
+import io.corral.spi.ProviderFactory;
+import io.corral.spi.VectorIoProvider;
+import io.corral.storage.SqliteKeyValueStore;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What retrieval runs on, assembled from a distribution config or the embedded defaults: uploaded files (the
+ * files provider, else the local disk), state (the storage provider, else SQLite), chunks (the vector_io
+ * providers, else Lucene), all under the cache folder unless configured; and the vector stores service over
+ * them, embedding with the models {@code corral} serves.
+ */
+final class Knowledge implements AutoCloseable {
+
+    final FilesProvider files;
+    final KeyValueStore state;
+    final VectorStoreService stores;
+
+    private Knowledge(FilesProvider files, KeyValueStore state, VectorStoreService stores) {
+        this.files = files;
+        this.state = state;
+        this.stores = stores;
+    }
+
+    static Knowledge open(Path configFile, DistributionConfig distribution, Corral corral) {
+        ProviderFactory.Context context = ProviderFactory.Context.system();
+        FilesProvider files = first(configFile, distribution, Api.FILES, context,
+                () -> new io.corral.storage.LocalFilesProvider(context.cacheDir().resolve("files"), Clock.systemUTC()));
+        KeyValueStore state = null;
+        Map<String, VectorIoProvider> vectorIo = new LinkedHashMap<>();
+        try {
+            state = first(configFile, distribution, Api.STORAGE, context,
+                    () -> SqliteKeyValueStore.open(context.cacheDir().resolve("kvstore.db"), Clock.systemUTC()));
+            for (DistributionConfig.Provider p : providers(distribution, Api.VECTOR_IO)) {
+                vectorIo.put(p.id(), (VectorIoProvider) Distribution.create(configFile, p, p.config(), "providers.vector_io", context));
+            }
+            if (vectorIo.isEmpty()) {
+                vectorIo.put("lucene", new LuceneVectorIo(context.cacheDir().resolve("vector_io")));
+            }
+            var defaults = distribution == null ? null : distribution.vectorStores();
+            VectorStoreService.Config config = VectorStoreService.Config.defaults();
+            if (defaults != null && defaults.defaultEmbeddingModel() != null) {
+                config = new VectorStoreService.Config(defaults.defaultEmbeddingModel(), config.workers(), config.maxFileBytes());
+            }
+            if (defaults != null && defaults.defaultProviderId() != null) {
+                VectorIoProvider first = vectorIo.remove(defaults.defaultProviderId());
+                if (first == null) {
+                    throw new IllegalArgumentException(configFile + ": vector_stores.default_provider_id names no vector_io provider '"
+                            + defaults.defaultProviderId() + "'; configured: " + vectorIo.keySet());
+                }
+                Map<String, VectorIoProvider> ordered = new LinkedHashMap<>();
+                ordered.put(defaults.defaultProviderId(), first);
+                ordered.putAll(vectorIo);
+                vectorIo = ordered;
+            }
+            VectorStoreService stores = new VectorStoreService(files, state, vectorIo,
+                    Embedder.of(corral::embed, corral::models), Clock.systemUTC(), config);
+            return new Knowledge(files, state, stores);
+        } catch (RuntimeException e) {
+            vectorIo.values().forEach(VectorIoProvider::close);
+            if (state != null) {
+                state.close();
+            }
+            files.close();
+            throw e;
+        }
+    }
+
+    private static List<DistributionConfig.Provider> providers(DistributionConfig d, Api api) {
+        return d == null ? List.of() : d.providers().getOrDefault(api.section(), List.of());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T first(Path configFile, DistributionConfig d, Api api, ProviderFactory.Context context,
+                               java.util.function.Supplier<T> fallback) {
+        List<DistributionConfig.Provider> ps = providers(d, api);
+        if (ps.isEmpty()) {
+            return fallback.get();
+        }
+        DistributionConfig.Provider p = ps.getFirst();
+        return (T) Distribution.create(configFile, p, p.config(), "providers." + api.section() + "[0]", context);
+    }
+
+    @Override
+    public void close() {
+        stores.close();
+        state.close();
+        files.close();
+    }
+}
