@@ -96,8 +96,45 @@ final class Knowledge implements AutoCloseable {
         return (T) Distribution.create(configFile, p, p.config(), "providers." + api.section() + "[0]", context);
     }
 
+    private final List<io.corral.retrieval.FolderWatch> watches = new java.util.ArrayList<>();
+
+    /**
+     * Brings each knowledge folder's store in step with its folder (the store is made the first time, shared by
+     * every caller), and watches those that ask for it.
+     */
+    void syncFolders(DistributionConfig distribution) {
+        if (distribution == null || distribution.vectorStores() == null) {
+            return;
+        }
+        System.Logger log = System.getLogger("corral");
+        for (DistributionConfig.Folder f : distribution.vectorStores().stores()) {
+            if (!java.nio.file.Files.isDirectory(f.folder())) {
+                throw new IllegalArgumentException("vector_stores: the folder " + f.folder() + " of store " + f.id() + " is not a folder");
+            }
+            boolean exists = stores.list(null).stream().anyMatch(s -> s.id().equals(f.id()));
+            if (!exists) {
+                stores.create(null, new io.corral.spi.VectorStores.NewStore(f.id(), f.id(), null, f.chunking(), null, null,
+                        f.embeddingModel(), null, null));
+            }
+            var target = io.corral.retrieval.FolderSync.direct(stores, files, null, f.id(), f.chunking());
+            java.util.concurrent.Callable<io.corral.retrieval.FolderSync.Summary> sync = () -> io.corral.retrieval.FolderSync.sync(f.folder(), target);
+            java.util.function.Consumer<io.corral.retrieval.FolderSync.Summary> report = s -> log.log(System.Logger.Level.INFO,
+                    "knowledge %s from %s: %d new, %d changed, %d removed, %d unchanged%s".formatted(f.id(), f.folder(), s.added(),
+                            s.changed(), s.removed(), s.unchanged(), s.skipped().isEmpty() ? "" : "; skipped " + s.skipped()));
+            try {
+                report.accept(sync.call());
+                if (f.watch()) {
+                    watches.add(new io.corral.retrieval.FolderWatch(f.folder(), 500, sync, report));
+                }
+            } catch (Exception e) {
+                throw new IllegalArgumentException("vector_stores: cannot read " + f.folder() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
     @Override
     public void close() {
+        watches.forEach(io.corral.retrieval.FolderWatch::close);
         stores.close();
         state.close();
         files.close();

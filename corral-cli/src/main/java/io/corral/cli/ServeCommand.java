@@ -10,7 +10,6 @@ import io.corral.server.CorralServer;
 import java.time.Duration;
 import io.corral.server.ServerConfig;
 import io.corral.spi.Api;
-import io.corral.spi.FilesProvider;
 import io.corral.spi.ProviderFactory;
 import io.corral.telemetry.Telemetry;
 import io.corral.telemetry.TelemetryConfig;
@@ -130,7 +129,8 @@ final class ServeCommand implements Callable<Integer> {
             engines.model(model).modelId(modelId).contextSize(contextSize).threads(threads).parallel(parallel)
                     .local(!noLocal).routing(RoutingMode.parse(routing));
         }
-        EngineRegistry registry = engines.build().engines();
+        Corral corral = engines.build();
+        EngineRegistry registry = corral.engines();
         Telemetry telemetry;
         try {
             telemetry = Telemetry.start(traces);
@@ -138,15 +138,17 @@ final class ServeCommand implements Callable<Integer> {
             registry.close();
             throw e;
         }
-        FilesProvider files;
+        Knowledge knowledge;
         try {
-            files = files(distribution);
+            knowledge = Knowledge.open(configFile, distribution, corral);
+            knowledge.syncFolders(distribution);
         } catch (RuntimeException e) {
             registry.close();
             telemetry.close();
             throw e;
         }
-        CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(files).start();
+        CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(knowledge.files)
+                .vectorStores(knowledge.stores).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -157,7 +159,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             server.close();
             telemetry.close();
-            files.close();
+            knowledge.close();
             for (var h : ACCESS.getHandlers()) {
                 h.flush();
             }
@@ -184,18 +186,6 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) { // an OTEL_* variable
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "telemetry: " + e.getMessage());
         }
-    }
-
-    /** Where uploaded files are kept: the config's files provider, or the local disk under the cache folder. */
-    private FilesProvider files(DistributionConfig distribution) {
-        ProviderFactory.Context context = ProviderFactory.Context.system();
-        List<DistributionConfig.Provider> providers = distribution == null ? List.of()
-                : distribution.providers().getOrDefault(Api.FILES.section(), List.of());
-        if (providers.isEmpty()) {
-            return new io.corral.storage.LocalFilesProvider(context.cacheDir().resolve("files"), java.time.Clock.systemUTC());
-        }
-        DistributionConfig.Provider p = providers.getFirst();
-        return (FilesProvider) Distribution.create(configFile, p, p.config(), "providers.files[0]", context);
     }
 
     /** Options that describe what the config file describes: given with --config, they are refused, not ignored. */
