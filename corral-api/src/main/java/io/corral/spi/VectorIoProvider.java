@@ -67,32 +67,34 @@ public interface VectorIoProvider extends AutoCloseable {
     @Override
     void close();
 
+    /** Something ranked with a score: a chunk, or a store's own handle for one. */
+    record Scored<T>(T item, double score) {
+    }
+
     /**
      * Fuses a vector and a keyword result list (each best first) into the {@code k} best, as {@code ranker} says;
-     * for stores that search both ways separately.
+     * for stores that search both ways separately. Items are the same when they are equal.
      */
-    static List<Hit> fuse(List<Hit> vector, List<Hit> keyword, Ranker ranker, int k) {
-        Map<String, Chunk> chunks = new LinkedHashMap<>();
-        Map<String, Double> scores = new HashMap<>();
-        List<List<Hit>> lists = List.of(vector, keyword);
+    static <T> List<Scored<T>> fuse(List<Scored<T>> vector, List<Scored<T>> keyword, Ranker ranker, int k) {
+        Map<T, Double> scores = new LinkedHashMap<>();
+        List<List<Scored<T>>> lists = List.of(vector, keyword);
         for (int l = 0; l < 2; l++) {
-            List<Hit> hits = lists.get(l);
-            double min = hits.stream().mapToDouble(Hit::score).min().orElse(0);
-            double max = hits.stream().mapToDouble(Hit::score).max().orElse(0);
+            List<Scored<T>> hits = lists.get(l);
+            double min = hits.stream().mapToDouble(Scored::score).min().orElse(0);
+            double max = hits.stream().mapToDouble(Scored::score).max().orElse(0);
             double weight = ranker.kind() == Ranker.Kind.WEIGHTED ? (l == 0 ? ranker.alpha() : 1 - ranker.alpha()) : 1;
             for (int rank = 0; rank < hits.size(); rank++) {
-                Hit h = hits.get(rank);
-                chunks.putIfAbsent(h.chunk().id(), h.chunk());
+                Scored<T> h = hits.get(rank);
                 double s = switch (ranker.kind()) {
                     case RRF -> 1.0 / (ranker.impactFactor() + rank + 1);
                     case WEIGHTED -> weight * (max > min ? (h.score() - min) / (max - min) : 1.0);
                 };
-                scores.merge(h.chunk().id(), s, Double::sum);
+                scores.merge(h.item(), s, Double::sum);
             }
         }
-        List<Hit> fused = new ArrayList<>(chunks.size());
-        chunks.forEach((id, c) -> fused.add(new Hit(c, scores.get(id))));
-        fused.sort(Comparator.comparingDouble(Hit::score).reversed());
+        List<Scored<T>> fused = new ArrayList<>(scores.size());
+        scores.forEach((item, score) -> fused.add(new Scored<>(item, score)));
+        fused.sort(Comparator.comparingDouble((Scored<T> h) -> h.score()).reversed());
         return fused.size() > k ? List.copyOf(fused.subList(0, k)) : fused;
     }
 }

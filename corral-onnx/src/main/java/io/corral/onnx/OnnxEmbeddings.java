@@ -197,6 +197,9 @@ public final class OnnxEmbeddings implements InferenceProvider {
 
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         if (session != null) {
             try {

@@ -17,6 +17,11 @@ public final class Chunker {
 
     /** Words in an {@code auto} chunk: about 256 tokens of MiniLM's WordPiece for English prose. */
     static final int AUTO_WORDS = 200;
+    /**
+     * A text of up to this many words is one passage and stays whole (an abstract, a page of notes): splitting
+     * passages this small lost retrieval quality on Cranfield (nDCG@10 0.400 against 0.408 kept whole).
+     */
+    static final int WHOLE_WORDS = 400;
     static final int AUTO_OVERLAP_WORDS = 30;
 
     private static final Pattern PARAGRAPH = Pattern.compile("\\n\\s*\\n");
@@ -30,6 +35,9 @@ public final class Chunker {
         String trimmed = text.strip();
         if (trimmed.isEmpty()) {
             return List.of();
+        }
+        if (chunking.auto() && words(trimmed).length <= WHOLE_WORDS) {
+            return List.of(String.join(" ", words(trimmed)));
         }
         return chunking.auto()
                 ? pack(units(trimmed, AUTO_WORDS), AUTO_WORDS, AUTO_OVERLAP_WORDS)

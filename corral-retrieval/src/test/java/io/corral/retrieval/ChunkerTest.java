@@ -17,7 +17,7 @@ class ChunkerTest {
 
     @Test
     void aSmallPassage_staysWhole() {
-        String text = IntStream.range(0, 150).mapToObj(i -> "w" + i).collect(Collectors.joining(" "));
+        String text = IntStream.range(0, 350).mapToObj(i -> "w" + i).collect(Collectors.joining(" "));
         assertThat(Chunker.chunks("  " + text + "\n", Chunking.AUTO)).containsExactly(text);
         assertThat(Chunker.chunks(" \n\n ", Chunking.AUTO)).isEmpty();
     }
