@@ -1,6 +1,5 @@
 package io.corral.cli;
 
-import io.corral.Corral;
 import io.corral.config.Distribution;
 import io.corral.config.DistributionConfig;
 import io.corral.retrieval.Embedder;
@@ -23,7 +22,7 @@ import java.util.Map;
  * What retrieval runs on, assembled from a distribution config or the embedded defaults: uploaded files (the
  * files provider, else the local disk), state (the storage provider, else SQLite), chunks (the vector_io
  * providers, else Lucene), all under the cache folder unless configured; and the vector stores service over
- * them, embedding with the models {@code corral} serves.
+ * them, embedding with the models the embedder serves.
  */
 final class Knowledge implements AutoCloseable {
 
@@ -37,7 +36,7 @@ final class Knowledge implements AutoCloseable {
         this.stores = stores;
     }
 
-    static Knowledge open(Path configFile, DistributionConfig distribution, Corral corral) {
+    static Knowledge open(Path configFile, DistributionConfig distribution, Embedder embedder) {
         ProviderFactory.Context context = ProviderFactory.Context.system();
         FilesProvider files = first(configFile, distribution, Api.FILES, context,
                 () -> new io.corral.storage.LocalFilesProvider(context.cacheDir().resolve("files"), Clock.systemUTC()));
@@ -69,7 +68,7 @@ final class Knowledge implements AutoCloseable {
                 vectorIo = ordered;
             }
             VectorStoreService stores = new VectorStoreService(files, state, vectorIo,
-                    Embedder.of(corral::embed, corral::models), Clock.systemUTC(), config);
+                    embedder, Clock.systemUTC(), config);
             return new Knowledge(files, state, stores);
         } catch (RuntimeException e) {
             vectorIo.values().forEach(VectorIoProvider::close);

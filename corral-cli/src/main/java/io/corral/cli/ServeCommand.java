@@ -140,7 +140,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         Knowledge knowledge;
         try {
-            knowledge = Knowledge.open(configFile, distribution, corral);
+            knowledge = Knowledge.open(configFile, distribution, io.corral.retrieval.Embedder.of(corral::embed, corral::models));
             knowledge.syncFolders(distribution);
         } catch (RuntimeException e) {
             registry.close();

@@ -82,7 +82,8 @@ public final class VectorStoresApi implements Routes.Api {
     private void create(Request req, Response res) {
         JsonNode body = Json.parse(req.body());
         Integer dimension = body.hasNonNull("embedding_dimension") ? whole(body, "embedding_dimension") : null;
-        var store = stores.create(req.tenant(), new VectorStores.NewStore(text(body, "name"), strings(body, "file_ids"),
+        // "id" is Corral's own: a store named by its caller (a knowledge folder's, `corral ingest --store`)
+        var store = stores.create(req.tenant(), new VectorStores.NewStore(text(body, "id"), text(body, "name"), strings(body, "file_ids"),
                 chunking(body.get("chunking_strategy")), map(body, "metadata"), expiresAfter(body.get("expires_after")),
                 text(body, "embedding_model"), dimension, text(body, "provider_id")));
         res.json(200, json(store));
