@@ -188,4 +188,32 @@ class CorralCliTest {
         assertThat(p.waitFor()).as(screen.toString()).isZero();
         assertThat(screen).contains("[stopped]").contains("Context: ");
     }
+
+    @Test
+    void ingest_direct_followsTheFolder_andExits1NamingAFileThatFailed(@TempDir Path dir) throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("kb"));
+        Files.writeString(folder.resolve("wing.txt"), "Swept wings lose lift at high angles of attack.");
+        Files.write(folder.resolve("photo.png"), new byte[]{(byte) 0x89, 'P', 'N', 'G', 0});
+        String before = System.getProperty("corral.cache");
+        System.setProperty("corral.cache", dir.resolve("cache").toString());
+        try {
+            Run first = corral("ingest", folder.toString(), "--store", "kb", "--direct");
+            assertThat(first.exit()).as(first.err()).isEqualTo(1);
+            assertThat(first.out()).contains("kb: 2 new, 0 changed, 0 removed, 0 unchanged; 2 files in the store, 1 failed")
+                    .contains("failed photo.png: cannot read .png files");
+            Files.delete(folder.resolve("photo.png"));
+            Run second = corral("ingest", folder.toString(), "--store", "kb", "--direct");
+            assertThat(second.exit()).as(second.err()).isZero();
+            assertThat(second.out()).contains("kb: 0 new, 0 changed, 1 removed, 1 unchanged; 1 files in the store, 0 failed");
+            Run missing = corral("ingest", dir.resolve("nope").toString(), "--store", "kb", "--direct");
+            assertThat(missing.exit()).isEqualTo(2);
+            assertThat(missing.err()).contains("is not a folder");
+        } finally {
+            if (before == null) {
+                System.clearProperty("corral.cache");
+            } else {
+                System.setProperty("corral.cache", before);
+            }
+        }
+    }
 }
