@@ -200,7 +200,13 @@ class ConfigLoaderTest {
         Path example = Path.of(System.getProperty("corral.root", ".")).toAbsolutePath().resolve("docs/run.example.yaml");
         DistributionConfig c = ConfigLoader.load(example, Map.<String, String>of()::get);
         assertThat(c.ignored()).isEmpty();
-        assertThat(c.inference()).hasSize(2);
+        assertThat(c.inference()).hasSize(3);
+        assertThat(c.vectorStores().defaultEmbeddingModel()).isEqualTo("all-MiniLM-L6-v2");
+        assertThat(c.vectorStores().stores()).singleElement().satisfies(f -> {
+            assertThat(f.id()).isEqualTo("knowledge");
+            assertThat(f.watch()).isTrue();
+            assertThat(f.chunking()).isEqualTo(io.corral.spi.VectorStores.Chunking.AUTO);
+        });
         assertThat(c.providers().get("telemetry")).singleElement().satisfies(p -> assertThat(p.type()).isEqualTo("inline::meta-reference"));
         assertThat(c.models()).extracting(DistributionConfig.Model::type).containsExactly(null, io.corral.spi.ModelType.EMBEDDING);
     }
