@@ -11,7 +11,7 @@ import io.corral.spi.Ranker;
 import io.corral.spi.VectorIoProvider;
 import io.corral.spi.VectorStores;
 import io.corral.storage.LocalFilesProvider;
-import io.corral.storage.SqliteKeyValueStore;
+import io.corral.storage.SqlKeyValueStore;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -91,7 +91,7 @@ public final class RetrievalBench {
                     chunks.size(), docs.size(), modelSeconds, modelRate, cores, (cpu() - cpu0) / 1e9);
 
             var files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
-            var kv = SqliteKeyValueStore.open(dir.resolve("kv.db"), Clock.systemUTC());
+            var kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
             var lucene = new LuceneVectorIo(dir.resolve("vectors"));
             var service = new VectorStoreService(files, kv, Map.of("lucene", lucene), Embedder.of(minilm::embed, minilm::models),
                     Clock.systemUTC(), VectorStoreService.Config.defaults());

@@ -10,7 +10,7 @@ import io.corral.spi.FilesProvider;
 import io.corral.spi.KeyValueStore;
 import io.corral.spi.ProviderFactory;
 import io.corral.spi.VectorIoProvider;
-import io.corral.storage.SqliteKeyValueStore;
+import io.corral.storage.SqlKeyValueStore;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -44,7 +44,7 @@ final class Knowledge implements AutoCloseable {
         Map<String, VectorIoProvider> vectorIo = new LinkedHashMap<>();
         try {
             state = first(configFile, distribution, Api.STORAGE, context,
-                    () -> SqliteKeyValueStore.open(context.cacheDir().resolve("kvstore.db"), Clock.systemUTC()));
+                    () -> SqlKeyValueStore.sqlite(context.cacheDir().resolve("kvstore.db"), Clock.systemUTC()));
             for (DistributionConfig.Provider p : providers(distribution, Api.VECTOR_IO)) {
                 vectorIo.put(p.id(), (VectorIoProvider) Distribution.create(configFile, p, p.config(), "providers.vector_io", context));
             }

@@ -7,7 +7,7 @@ import io.corral.spi.Ranker;
 import io.corral.spi.VectorIoProvider.Mode;
 import io.corral.spi.VectorStores;
 import io.corral.storage.LocalFilesProvider;
-import io.corral.storage.SqliteKeyValueStore;
+import io.corral.storage.SqlKeyValueStore;
 import io.corral.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +37,7 @@ class FolderSyncTest {
     @BeforeEach
     void open() throws Exception {
         files = new LocalFilesProvider(dir.resolve("files"), clock);
-        kv = SqliteKeyValueStore.open(dir.resolve("kv.db"), clock);
+        kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), clock);
         service = new VectorStoreService(files, kv, Map.of("lucene", new LuceneVectorIo(dir.resolve("vectors"))), embedder, clock,
                 new VectorStoreService.Config(null, 2, 1 << 20));
         service.create(null, new VectorStores.NewStore("knowledge", "knowledge", null, null, null, null, null, null, null));

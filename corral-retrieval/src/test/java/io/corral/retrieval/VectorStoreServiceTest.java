@@ -13,7 +13,7 @@ import io.corral.spi.VectorStores.NewStore;
 import io.corral.spi.VectorStores.Result;
 import io.corral.spi.VectorStores.Search;
 import io.corral.storage.LocalFilesProvider;
-import io.corral.storage.SqliteKeyValueStore;
+import io.corral.storage.SqlKeyValueStore;
 import io.corral.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,7 +47,7 @@ class VectorStoreServiceTest {
     @BeforeEach
     void open() {
         files = new LocalFilesProvider(dir.resolve("files"), clock);
-        kv = SqliteKeyValueStore.open(dir.resolve("kv.db"), clock);
+        kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), clock);
         service = start();
     }
 
@@ -60,7 +60,7 @@ class VectorStoreServiceTest {
     private void restart() {
         service.close();
         kv.close();
-        kv = SqliteKeyValueStore.open(dir.resolve("kv.db"), clock);
+        kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), clock);
         service = start();
     }
 

@@ -22,7 +22,7 @@ import io.corral.retrieval.VectorStoreService;
 import io.corral.retrieval.lucene.LuceneVectorIo;
 import io.corral.spi.InferenceProvider;
 import io.corral.storage.LocalFilesProvider;
-import io.corral.storage.SqliteKeyValueStore;
+import io.corral.storage.SqlKeyValueStore;
 import io.corral.testing.ScriptedProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -56,7 +56,7 @@ class VectorStoresApiTest {
     @TempDir
     Path dir;
     LocalFilesProvider files;
-    SqliteKeyValueStore kv;
+    SqlKeyValueStore kv;
     VectorStoreService stores;
     CorralServer server;
     OpenAIClient openai;
@@ -75,7 +75,7 @@ class VectorStoresApiTest {
 
     void start(List<String> keys) {
         files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
-        kv = SqliteKeyValueStore.open(dir.resolve("kv.db"), Clock.systemUTC());
+        kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
         stores = new VectorStoreService(files, kv, Map.of("lucene", new LuceneVectorIo(dir.resolve("vectors"))),
                 Embedder.of(minilm::embed, minilm::models), Clock.systemUTC(), VectorStoreService.Config.defaults());
         InferenceProvider chat = ScriptedProvider.chat("p", "m");

@@ -29,7 +29,34 @@ public final class StorageFactories {
         }
 
         public KeyValueStore create(String id, String type, Config config, Context context) {
-            return SqliteKeyValueStore.open(path(config.dbPath(), context.cacheDir().resolve("kvstore.db")), Clock.systemUTC());
+            return SqlKeyValueStore.sqlite(path(config.dbPath(), context.cacheDir().resolve("kvstore.db")), Clock.systemUTC());
+        }
+    }
+
+    /**
+     * {@code storage: remote::postgres} (Llama Stack's {@code kvstore} of type postgres): {@code host},
+     * {@code port} (5432), {@code db} (corral), {@code user}, {@code password}.
+     */
+    public static final class Postgres extends ProviderFactory.Base<Postgres.Config, KeyValueStore> {
+        public record Config(String host, Integer port, String db, String user, String password) {
+            public Config {
+                host = host == null || host.isBlank() ? "127.0.0.1" : host;
+                port = port == null ? 5432 : port;
+                db = db == null || db.isBlank() ? "corral" : db;
+                if (port < 1 || port > 65535) {
+                    throw new io.corral.api.InvalidRequestException("port", "port must be from 1 to 65535");
+                }
+            }
+        }
+
+        public Postgres() {
+            super(Api.STORAGE, "remote::postgres", Config.class);
+        }
+
+        public KeyValueStore create(String id, String type, Config config, Context context) {
+            String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+            return SqlKeyValueStore.postgres("jdbc:postgresql://" + host + ":" + config.port() + "/" + config.db(),
+                    config.user(), config.password(), Clock.systemUTC());
         }
     }
 

@@ -20,21 +20,23 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A {@link KeyValueStore} in one SQLite file (WAL, one connection, calls serialized): the embedded default for
- * agents' and conversations' state. Expired entries are invisible at once and removed as they are met.
+ * A {@link KeyValueStore} in SQL: one SQLite file (WAL; {@code storage: inline::sqlite}, the embedded default)
+ * or a PostgreSQL database ({@code storage: remote::postgres}), with the same statements and the same
+ * versioned {@link Schema}. One connection, calls serialized. Expired entries are invisible at once and removed
+ * as they are met.
  */
-public final class SqliteKeyValueStore implements KeyValueStore {
+public final class SqlKeyValueStore implements KeyValueStore {
 
     private final Connection db;
     private final Clock clock;
 
-    private SqliteKeyValueStore(Connection db, Clock clock) {
+    private SqlKeyValueStore(Connection db, Clock clock) {
         this.db = db;
         this.clock = clock;
     }
 
     /** Opens (creating) the store at {@code file}. */
-    public static SqliteKeyValueStore open(Path file, Clock clock) {
+    public static SqlKeyValueStore sqlite(Path file, Clock clock) {
         try {
             Path dir = file.toAbsolutePath().getParent();
             if (dir != null) {
@@ -43,11 +45,38 @@ public final class SqliteKeyValueStore implements KeyValueStore {
             Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
-                s.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER)");
             }
-            return new SqliteKeyValueStore(c, clock);
+            Schema.migrate(c, false);
+            return new SqlKeyValueStore(c, clock);
         } catch (SQLException | java.io.IOException e) {
             throw new EngineException("cannot open the key-value store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Connects to a PostgreSQL database ({@code jdbc:postgresql://host:port/db}), bringing its schema up to date. */
+    public static SqlKeyValueStore postgres(String url, String user, String password, Clock clock) {
+        try {
+            java.util.Properties props = new java.util.Properties();
+            if (user != null) {
+                props.setProperty("user", user);
+            }
+            if (password != null) {
+                props.setProperty("password", password);
+            }
+            props.setProperty("connectTimeout", "10");
+            Connection c = new org.postgresql.Driver().connect(url, props);
+            if (c == null) {
+                throw new SQLException("not a PostgreSQL URL: " + url);
+            }
+            try {
+                Schema.migrate(c, true);
+            } catch (SQLException e) {
+                c.close();
+                throw e;
+            }
+            return new SqlKeyValueStore(c, clock);
+        } catch (SQLException e) {
+            throw new EngineException("cannot open the key-value store at " + url + ": " + e.getMessage(), e);
         }
     }
 

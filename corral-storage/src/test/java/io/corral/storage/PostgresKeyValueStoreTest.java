@@ -1,0 +1,69 @@
+package io.corral.storage;
+
+import io.corral.spi.KeyValueStore;
+import io.corral.testing.KeyValueStoreContract;
+import io.corral.testing.TestClock;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The PostgreSQL store keeps the key-value contract, against a real PostgreSQL 17 the test starts. */
+class PostgresKeyValueStoreTest extends KeyValueStoreContract {
+
+    static TestPostgres pg;
+    static int databases;
+    String url;
+
+    @BeforeAll
+    static void startPostgres() throws Exception {
+        pg = TestPostgres.start();
+    }
+
+    @AfterAll
+    static void stopPostgres() throws Exception {
+        pg.close();
+    }
+
+    @Override
+    protected KeyValueStore open(TestClock clock) {
+        String db = "kv" + (++databases);
+        try (var c = DriverManager.getConnection(pg.url(), "corral", ""); var s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + db);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        url = "jdbc:postgresql://127.0.0.1:" + pg.port + "/" + db;
+        return SqlKeyValueStore.postgres(url, "corral", null, clock);
+    }
+
+    @Override
+    protected KeyValueStore reopen(TestClock clock) {
+        return SqlKeyValueStore.postgres(url, "corral", null, clock);
+    }
+
+    @Test
+    void theSchemaIsVersioned_andOpeningAgainMigratesNothing() throws Exception {
+        KeyValueStore again = reopen(clock);
+        again.close();
+        try (var c = DriverManager.getConnection(url, "corral", ""); var s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT version FROM schema_version")) {
+            assertThat(r.next()).isTrue();
+            assertThat(r.getInt(1)).isEqualTo(Schema.CURRENT);
+            assertThat(r.next()).as("one row").isFalse();
+        }
+    }
+
+    @Test
+    void aDatabaseOfANewerCorral_isRefused() throws Exception {
+        try (var c = DriverManager.getConnection(url, "corral", ""); var s = c.createStatement()) {
+            s.execute("UPDATE schema_version SET version = " + (Schema.CURRENT + 1));
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> reopen(clock))
+                .hasMessageContaining("newer than this Corral's");
+    }
+}
