@@ -39,6 +39,11 @@ public interface FilesProvider extends AutoCloseable {
     /** Removes the file; false when there was none. */
     boolean delete(String tenant, String id);
 
+    /** Copies every file and what is known of it into {@code dir} (an embedded provider; others refuse). */
+    default void backup(java.nio.file.Path dir) {
+        throw new io.corral.api.InvalidRequestException("path", getClass().getSimpleName() + " is backed up with its own tools");
+    }
+
     @Override
     void close();
 }

@@ -35,6 +35,14 @@ public interface KeyValueStore extends AutoCloseable {
         return range(prefix, prefix + Character.MAX_VALUE);
     }
 
+    /**
+     * Writes a consistent copy of the whole store to {@code file} while it is in use (an embedded store; others
+     * are backed up with their own tools and refuse).
+     */
+    default void backup(java.nio.file.Path file) {
+        throw new io.corral.api.InvalidRequestException("path", getClass().getSimpleName() + " is backed up with its own tools");
+    }
+
     @Override
     void close();
 }

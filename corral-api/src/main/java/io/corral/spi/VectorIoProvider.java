@@ -64,6 +64,14 @@ public interface VectorIoProvider extends AutoCloseable {
     /** How many chunks the store holds. */
     long count(String storeId);
 
+    /**
+     * Copies every store as of its last {@link #flush} into {@code dir} (an embedded provider; others refuse).
+     * The caller keeps flushes from running meanwhile.
+     */
+    default void backup(java.nio.file.Path dir) {
+        throw new io.corral.api.InvalidRequestException("path", getClass().getSimpleName() + " is backed up with its own tools");
+    }
+
     @Override
     void close();
 

@@ -135,6 +135,14 @@ public interface VectorStores extends AutoCloseable {
 
     List<Result> search(String tenant, String storeId, Search search);
 
+    /**
+     * Writes a consistent copy of the embedded state while serving into the new folder {@code dir}: the records
+     * ({@code kvstore.db}), the uploaded files ({@code files/}) and each vector_io provider's stores
+     * ({@code vector_io/} for the default one, {@code vector_io-ID/} for others), laid out as the cache folder is,
+     * so a server started on a copy of it finds every file completed at the time of the backup.
+     */
+    void backup(java.nio.file.Path dir);
+
     @Override
     void close();
 }

@@ -36,7 +36,18 @@ final class Knowledge implements AutoCloseable {
         this.stores = stores;
     }
 
-    static Knowledge open(Path configFile, DistributionConfig distribution, Embedder embedder) {
+    /** The providers retrieval runs on, from the config or the embedded defaults, the default vector_io first. */
+    record Parts(FilesProvider files, KeyValueStore state, Map<String, VectorIoProvider> vectorIo,
+                 VectorStoreService.Config config) implements AutoCloseable {
+        @Override
+        public void close() {
+            vectorIo.values().forEach(VectorIoProvider::close);
+            state.close();
+            files.close();
+        }
+    }
+
+    static Parts parts(Path configFile, DistributionConfig distribution) {
         ProviderFactory.Context context = ProviderFactory.Context.system();
         FilesProvider files = first(configFile, distribution, Api.FILES, context,
                 () -> new io.corral.storage.LocalFilesProvider(context.cacheDir().resolve("files"), Clock.systemUTC()));
@@ -67,15 +78,25 @@ final class Knowledge implements AutoCloseable {
                 ordered.putAll(vectorIo);
                 vectorIo = ordered;
             }
-            VectorStoreService stores = new VectorStoreService(files, state, vectorIo,
-                    embedder, Clock.systemUTC(), config);
-            return new Knowledge(files, state, stores);
+            return new Parts(files, state, vectorIo, config);
         } catch (RuntimeException e) {
             vectorIo.values().forEach(VectorIoProvider::close);
             if (state != null) {
                 state.close();
             }
             files.close();
+            throw e;
+        }
+    }
+
+    static Knowledge open(Path configFile, DistributionConfig distribution, Embedder embedder) {
+        Parts parts = parts(configFile, distribution);
+        try {
+            VectorStoreService stores = new VectorStoreService(parts.files(), parts.state(), parts.vectorIo(), embedder,
+                    Clock.systemUTC(), parts.config());
+            return new Knowledge(parts.files(), parts.state(), stores);
+        } catch (RuntimeException e) {
+            parts.close();
             throw e;
         }
     }

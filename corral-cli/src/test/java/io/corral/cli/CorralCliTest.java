@@ -205,6 +205,16 @@ class CorralCliTest {
             Run second = corral("ingest", folder.toString(), "--store", "kb", "--direct");
             assertThat(second.exit()).as(second.err()).isZero();
             assertThat(second.out()).contains("kb: 0 new, 0 changed, 1 removed, 1 unchanged; 1 files in the store, 0 failed");
+            Run backup = corral("backup", dir.resolve("backup").toString(), "--url", "http://127.0.0.1:1");
+            assertThat(backup.exit()).as(backup.err()).isZero();
+            assertThat(backup.out()).contains("backed up directly into");
+            Files.writeString(folder.resolve("later.txt"), "Added after the backup.");
+            assertThat(corral("ingest", folder.toString(), "--store", "kb", "--direct").out()).contains("kb: 1 new");
+            Run restore = corral("restore", dir.resolve("backup").toString(), "--url", "http://127.0.0.1:1");
+            assertThat(restore.exit()).as(restore.err()).isZero();
+            Run afterRestore = corral("ingest", folder.toString(), "--store", "kb", "--direct");
+            assertThat(afterRestore.out()).as("the restored store had wing.txt, not later.txt")
+                    .contains("kb: 1 new, 0 changed, 0 removed, 1 unchanged; 2 files in the store, 0 failed");
             Run missing = corral("ingest", dir.resolve("nope").toString(), "--store", "kb", "--direct");
             assertThat(missing.exit()).isEqualTo(2);
             assertThat(missing.err()).contains("is not a folder");

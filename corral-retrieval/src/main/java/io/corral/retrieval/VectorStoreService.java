@@ -115,6 +115,8 @@ public final class VectorStoreService implements VectorStores {
     private final BlockingQueue<Indexed> indexed = new LinkedBlockingQueue<>();
     private final List<Thread> threads = new ArrayList<>();
     private final Object progress = new Object();
+    /** Held shared by whatever changes chunks durably or records a file completed; exclusively by a backup. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock gate = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private volatile boolean closed;
 
     /**
@@ -319,12 +321,15 @@ public final class VectorStoreService implements VectorStores {
         if (stores.putIfAbsent(id, s) != null) {
             throw new InvalidRequestException("id", "vector store " + id + " exists already");
         }
+        gate.readLock().lock();
         try {
             provider(r).createStore(id, dimension);
             kv.set(storeKey(id), json(r));
         } catch (RuntimeException e) {
             stores.remove(id);
             throw e;
+        } finally {
+            gate.readLock().unlock();
         }
         if (!fileIds.isEmpty()) {
             addFiles(tenant, id, fileIds, null, request.chunking(), null);
@@ -378,6 +383,7 @@ public final class VectorStoreService implements VectorStores {
     @Override
     public void delete(String tenant, String storeId) {
         State s = owned(tenant, storeId);
+        gate.readLock().lock();
         s.lock.lock();
         try {
             s.deleted = true;
@@ -392,6 +398,7 @@ public final class VectorStoreService implements VectorStores {
             provider(s.record).deleteStore(storeId);
         } finally {
             s.lock.unlock();
+            gate.readLock().unlock();
             progressed();
         }
     }
@@ -477,6 +484,7 @@ public final class VectorStoreService implements VectorStores {
     @Override
     public void removeFile(String tenant, String storeId, String fileId) {
         State s = owned(tenant, storeId);
+        gate.readLock().lock();
         s.lock.lock();
         try {
             fileRecord(s, fileId);
@@ -487,6 +495,7 @@ public final class VectorStoreService implements VectorStores {
             io.flush(storeId);
         } finally {
             s.lock.unlock();
+            gate.readLock().unlock();
             progressed();
         }
     }
@@ -797,6 +806,7 @@ public final class VectorStoreService implements VectorStores {
                 return;
             }
             indexed.drainTo(group);
+            gate.readLock().lock();
             try {
                 commit(group);
             } catch (RuntimeException e) {
@@ -805,6 +815,8 @@ public final class VectorStoreService implements VectorStores {
                     group.forEach(i -> finish(new Job(i.storeId(), i.fileId(), i.generation()), "failed",
                             new LastError("server_error", String.valueOf(e.getMessage()))));
                 }
+            } finally {
+                gate.readLock().unlock();
             }
         }
     }
@@ -846,6 +858,37 @@ public final class VectorStoreService implements VectorStores {
             locked.forEach(s -> s.lock.unlock());
         }
         progressed();
+    }
+
+    @Override
+    public void backup(java.nio.file.Path dir) {
+        if (java.nio.file.Files.exists(dir)) {
+            throw new InvalidRequestException("path", dir + " exists; a backup goes into a new folder");
+        }
+        gate.writeLock().lock(); // no commit, removal or new store meanwhile: the records and the chunks agree
+        try {
+            copy(dir, kv, files, providers);
+        } finally {
+            gate.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Copies the state into the new folder {@code dir} in {@link #backup}'s layout (the first provider is the
+     * default): what a backup does, and all of it where nothing runs (no server holds the state).
+     */
+    public static void copy(java.nio.file.Path dir, KeyValueStore kv, FilesProvider files, Map<String, VectorIoProvider> providers) {
+        try {
+            java.nio.file.Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new io.corral.api.EngineException("cannot back up to " + dir + ": " + e.getMessage(), e);
+        }
+        kv.backup(dir.resolve("kvstore.db"));
+        files.backup(dir.resolve("files"));
+        String first = providers.keySet().iterator().next();
+        for (var e : providers.entrySet()) {
+            e.getValue().backup(dir.resolve(e.getKey().equals(first) ? "vector_io" : "vector_io-" + e.getKey()));
+        }
     }
 
     /** Waits until no file of any store is in progress (tests, the command line's ingest). */

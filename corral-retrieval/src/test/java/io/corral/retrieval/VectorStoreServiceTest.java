@@ -268,4 +268,34 @@ class VectorStoreServiceTest {
         assertThatThrownBy(() -> Chunking.fixed(50, 10)).isInstanceOf(InvalidRequestException.class);
         assertThatThrownBy(() -> Chunking.fixed(200, 150)).isInstanceOf(InvalidRequestException.class);
     }
+
+    @Test
+    void aBackupTakenWhileIngesting_isConsistent_andARestoreFromItIsSearchable() throws Exception {
+        String id = storeWith("durable text about rivers");
+        embedder.hold();
+        String late = upload(ME, "late.txt", "late arrival about mountains");
+        service.addFile(ME, id, late, null, null);
+        embedder.entered.await();
+        Path backup = dir.resolve("backup");
+        service.backup(backup);
+        assertThatThrownBy(() -> service.backup(backup)).hasMessageContaining("exists");
+        embedder.release();
+        idle();
+
+        // a server started on the copy
+        try (var files2 = new LocalFilesProvider(backup.resolve("files"), clock);
+             var kv2 = SqlKeyValueStore.sqlite(backup.resolve("kvstore.db"), clock)) {
+            var restored = new VectorStoreService(files2, kv2, Map.of("lucene", new LuceneVectorIo(backup.resolve("vector_io"))),
+                    embedder, clock, new VectorStoreService.Config(null, 2, 1 << 20));
+            try {
+                restored.awaitIdle(Duration.ofSeconds(30));
+                assertThat(restored.search(ME, id, search("rivers", Mode.KEYWORD))).hasSize(1);
+                assertThat(restored.search(ME, id, search("mountains", Mode.KEYWORD)))
+                        .as("the file in progress at the backup finishes after the restore").hasSize(1);
+                assertThat(restored.get(ME, id).fileCounts().completed()).isEqualTo(2);
+            } finally {
+                restored.close();
+            }
+        }
+    }
 }

@@ -73,6 +73,7 @@ public final class CorralServer implements AutoCloseable {
         }
         if (vectorStores != null) {
             routes.add(new io.corral.server.vectorstores.VectorStoresApi(vectorStores));
+            routes.add(new io.corral.server.admin.BackupApi(vectorStores));
         }
         ServerMetrics metrics = new ServerMetrics(models, registry);
         routes.add(new TelemetryApi(metrics)).add(new TracesApi(telemetry));

@@ -263,4 +263,30 @@ class VectorStoresApiTest {
                 .as("another key's file").isEqualTo(404);
         assertThat(ok(call("POST", "/v1/vector_stores/" + id + "/search", "{\"query\": \"mine\"}", KEY_A)).get("data")).hasSize(1);
     }
+
+    @Test
+    void aBackupThroughTheApi_copiesTheState_andIsRefusedWhereItCannotBeMade() throws Exception {
+        start(List.of());
+        String file = upload("a.txt", "Ablation of heat shields during reentry.");
+        String id = ok(call("POST", "/v1/vector_stores", "{\"name\": \"a\", \"file_ids\": [\"" + file + "\"]}", null)).get("id").asText();
+        idle();
+        Path target = dir.resolve("backup");
+        JsonNode done = ok(call("POST", "/v1/admin/backup", json.writeValueAsString(Map.of("path", target.toString())), null));
+        assertThat(done.get("path").asText()).isEqualTo(target.toString());
+        assertThat(target.resolve("kvstore.db")).isRegularFile();
+        assertThat(target.resolve("files").resolve(file)).isRegularFile();
+        assertThat(target.resolve("vector_io").resolve(id)).isDirectory();
+        HttpResponse<String> again = call("POST", "/v1/admin/backup", json.writeValueAsString(Map.of("path", target.toString())), null);
+        assertThat(again.statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/v1/admin/backup", "{\"path\": \"relative/dir\"}", null).statusCode()).isEqualTo(400);
+        // the copy serves: the store and its file, searchable
+        try (var files2 = new LocalFilesProvider(target.resolve("files"), Clock.systemUTC());
+             var kv2 = SqlKeyValueStore.sqlite(target.resolve("kvstore.db"), Clock.systemUTC());
+             var restored = new VectorStoreService(files2, kv2, Map.of("lucene", new LuceneVectorIo(target.resolve("vector_io"))),
+                     Embedder.of(minilm::embed, minilm::models), Clock.systemUTC(), VectorStoreService.Config.defaults())) {
+            var hits = restored.search(null, id, new io.corral.spi.VectorStores.Search(List.of("heat shield ablation"), null, 5,
+                    io.corral.spi.VectorIoProvider.Mode.HYBRID, io.corral.spi.Ranker.DEFAULT, 0));
+            assertThat(hits).extracting(io.corral.spi.VectorStores.Result::fileId).containsExactly(file);
+        }
+    }
 }

@@ -138,6 +138,27 @@ public final class LocalFilesProvider implements FilesProvider {
         }
     }
 
+    /** Copies each listed file, its bytes before what is known of it (an upload under way is left out). */
+    @Override
+    public void backup(Path target) {
+        try {
+            Files.createDirectories(target);
+            try (var files = Files.list(dir)) {
+                for (Path meta : files.filter(f -> f.getFileName().toString().matches("file-[0-9a-f]+\\.json")).toList()) {
+                    String id = meta.getFileName().toString().replace(".json", "");
+                    try {
+                        Files.copy(dir.resolve(id), target.resolve(id), StandardCopyOption.REPLACE_EXISTING);
+                        Files.copy(meta, target.resolve(id + ".json"), StandardCopyOption.REPLACE_EXISTING);
+                    } catch (java.nio.file.NoSuchFileException deleted) {
+                        Files.deleteIfExists(target.resolve(id)); // deleted meanwhile: not in the copy
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new io.corral.api.EngineException("cannot back up the files to " + target + ": " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void close() {
         // nothing held open

@@ -30,9 +30,12 @@ public final class SqlKeyValueStore implements KeyValueStore {
     private final Connection db;
     private final Clock clock;
 
-    private SqlKeyValueStore(Connection db, Clock clock) {
+    private final boolean postgres;
+
+    private SqlKeyValueStore(Connection db, Clock clock, boolean postgres) {
         this.db = db;
         this.clock = clock;
+        this.postgres = postgres;
     }
 
     /** Opens (creating) the store at {@code file}. */
@@ -47,7 +50,7 @@ public final class SqlKeyValueStore implements KeyValueStore {
                 s.execute("PRAGMA journal_mode=WAL");
             }
             Schema.migrate(c, false);
-            return new SqlKeyValueStore(c, clock);
+            return new SqlKeyValueStore(c, clock, false);
         } catch (SQLException | java.io.IOException e) {
             throw new EngineException("cannot open the key-value store " + file + ": " + e.getMessage(), e);
         }
@@ -74,7 +77,7 @@ public final class SqlKeyValueStore implements KeyValueStore {
                 c.close();
                 throw e;
             }
-            return new SqlKeyValueStore(c, clock);
+            return new SqlKeyValueStore(c, clock, true);
         } catch (SQLException e) {
             throw new EngineException("cannot open the key-value store at " + url + ": " + e.getMessage(), e);
         }
@@ -176,6 +179,20 @@ public final class SqlKeyValueStore implements KeyValueStore {
 
     private static EngineException failed(SQLException e) {
         return new EngineException("key-value store: " + e.getMessage(), e);
+    }
+
+    /** SQLite: {@code VACUUM INTO}, a consistent copy while the store is in use. PostgreSQL: {@code pg_dump}. */
+    @Override
+    public synchronized void backup(Path file) {
+        if (postgres) {
+            KeyValueStore.super.backup(file);
+        }
+        try (PreparedStatement p = db.prepareStatement("VACUUM INTO ?")) {
+            p.setString(1, file.toAbsolutePath().toString());
+            p.execute();
+        } catch (SQLException e) {
+            throw new EngineException("cannot back up the key-value store to " + file + ": " + e.getMessage(), e);
+        }
     }
 
     @Override

@@ -429,6 +429,23 @@ public final class LuceneVectorIo implements VectorIoProvider {
         };
     }
 
+    /** Copies each store's files as of its last commit (Lucene keeps them until the next one). */
+    @Override
+    public void backup(Path target) {
+        try (Stream<Path> stores = Files.list(root)) {
+            for (Path store : stores.filter(Files::isDirectory).toList()) {
+                Path to = Files.createDirectories(target.resolve(store.getFileName()));
+                try (Directory dir = FSDirectory.open(store)) {
+                    for (String file : org.apache.lucene.index.SegmentInfos.readLatestCommit(dir).files(true)) {
+                        Files.copy(store.resolve(file), to.resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new EngineException("cannot back up the vector stores to " + target + ": " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void close() {
         for (String id : List.copyOf(open.keySet())) {

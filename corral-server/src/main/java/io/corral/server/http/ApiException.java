@@ -42,6 +42,10 @@ public final class ApiException extends RuntimeException {
                 method + " is not allowed on " + path + "; allowed: " + allow, allow);
     }
 
+    public static ApiException forbidden(String message) {
+        return new ApiException(403, "permission_error", "forbidden", null, message);
+    }
+
     public static ApiException unauthorized(String message) {
         return new ApiException(401, "authentication_error", "invalid_api_key", null, message);
     }
