@@ -148,47 +148,16 @@ public final class RetrievalBench {
                     }
                 }
                 System.out.printf("ingestion's CPU by thread:%s the JVM's own (JIT, GC) %.1f s%n", where, (cpu() - icpu - javaThreads) / 1e9);
-                // 3. quality
-                String sweep = System.getProperty("sweep");
-                if (sweep != null) {
-                    for (String ranking : sweep.split(";")) {
-                        double sum = 0;
-                        int n = 0;
-                        for (var q : queries.entrySet()) {
-                            Map<String, Integer> rel = qrels.get(q.getKey());
-                            if (rel == null) {
-                                continue;
-                            }
-                            JsonNode page = post(url + "/v1/vector_stores/" + storeId + "/search", "{\"query\": "
-                                    + JSON.writeValueAsString(q.getValue()) + ", \"max_num_results\": 10, \"ranking_options\": " + ranking + "}");
-                            Set<String> ranked = new LinkedHashSet<>();
-                            for (JsonNode hit : page.get("data")) {
-                                ranked.add(docOfFile.get(hit.get("file_id").asText()));
-                            }
-                            sum += ndcg(new ArrayList<>(ranked), rel, 10);
-                            n++;
-                        }
-                        System.out.printf("nDCG@10 hybrid %s: %.3f%n", ranking, sum / n);
-                    }
-                }
+                // 3. quality: each mode with the default ranking, then any rankings given as -Dsweep=JSON;JSON
+                String search = url + "/v1/vector_stores/" + storeId + "/search";
                 for (String mode : List.of("hybrid", "vector", "keyword")) {
-                    double sum = 0;
-                    int n = 0;
-                    for (var q : queries.entrySet()) {
-                        Map<String, Integer> rel = qrels.get(q.getKey());
-                        if (rel == null) {
-                            continue;
-                        }
-                        JsonNode page = post(url + "/v1/vector_stores/" + storeId + "/search", JSON.writeValueAsString(
-                                Map.of("query", q.getValue(), "max_num_results", Integer.getInteger("depth", 10), "search_mode", mode)));
-                        Set<String> ranked = new LinkedHashSet<>();
-                        for (JsonNode hit : page.get("data")) {
-                            ranked.add(docOfFile.get(hit.get("file_id").asText()));
-                        }
-                        sum += ndcg(new ArrayList<>(ranked).subList(0, Math.min(10, ranked.size())), rel, 10);
-                        n++;
-                    }
-                    System.out.printf("nDCG@10 %-7s through the API: %.3f over %d queries%n", mode, sum / n, n);
+                    System.out.printf("nDCG@10 %-7s through the API: %.3f over %d queries%n", mode,
+                            meanNdcg(search, queries, qrels, docOfFile, ", \"search_mode\": \"" + mode + "\""), qrels.size());
+                }
+                String sweep = System.getProperty("sweep");
+                for (String ranking : sweep == null ? new String[0] : sweep.split(";")) {
+                    System.out.printf("nDCG@10 hybrid %s: %.3f%n", ranking,
+                            meanNdcg(search, queries, qrels, docOfFile, ", \"ranking_options\": " + ranking));
                 }
 
                 // 4. latency: the API against the same search made directly
@@ -294,6 +263,27 @@ public final class RetrievalBench {
 
     static double ms(long[] sorted, double q) {
         return sorted[Math.min(sorted.length - 1, (int) (q * sorted.length))] / 1e6;
+    }
+
+    /** The mean nDCG@10 of the judged queries, each searched with {@code extra} JSON fields, documents counted once. */
+    static double meanNdcg(String search, Map<String, String> queries, Map<String, Map<String, Integer>> qrels,
+                           Map<String, String> docOfFile, String extra) throws Exception {
+        double sum = 0;
+        int n = 0;
+        for (var q : queries.entrySet()) {
+            Map<String, Integer> rel = qrels.get(q.getKey());
+            if (rel == null) {
+                continue;
+            }
+            JsonNode page = post(search, "{\"query\": " + JSON.writeValueAsString(q.getValue()) + ", \"max_num_results\": 10" + extra + "}");
+            Set<String> ranked = new LinkedHashSet<>();
+            for (JsonNode hit : page.get("data")) {
+                ranked.add(docOfFile.get(hit.get("file_id").asText()));
+            }
+            sum += ndcg(new ArrayList<>(ranked), rel, 10);
+            n++;
+        }
+        return sum / n;
     }
 
     /** nDCG@k with linear gain: each ranked document's grade over log2(rank + 1), against the ideal order. */

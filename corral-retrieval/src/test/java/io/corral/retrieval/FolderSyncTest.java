@@ -1,54 +1,26 @@
 package io.corral.retrieval;
 
-import io.corral.retrieval.lucene.LuceneVectorIo;
-import io.corral.spi.FilesProvider;
-import io.corral.spi.KeyValueStore;
 import io.corral.spi.Ranker;
 import io.corral.spi.VectorIoProvider.Mode;
 import io.corral.spi.VectorStores;
-import io.corral.storage.LocalFilesProvider;
-import io.corral.storage.SqlKeyValueStore;
-import io.corral.testing.TestClock;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class FolderSyncTest {
+class FolderSyncTest extends EmbeddedStoresTest {
 
-    @TempDir
-    Path dir;
-    final TestClock clock = new TestClock(Instant.parse("2026-11-27T12:00:00Z"));
-    final HashingEmbedder embedder = new HashingEmbedder();
-    FilesProvider files;
-    KeyValueStore kv;
-    VectorStoreService service;
     Path folder;
 
     @BeforeEach
-    void open() throws Exception {
-        files = new LocalFilesProvider(dir.resolve("files"), clock);
-        kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), clock);
-        service = new VectorStoreService(files, kv, Map.of("lucene", new LuceneVectorIo(dir.resolve("vectors"))), embedder, clock,
-                new VectorStoreService.Config(null, 2, 1 << 20));
+    void makeStore() throws Exception {
         service.create(null, new VectorStores.NewStore("knowledge", "knowledge", null, null, null, null, null, null, null));
         folder = Files.createDirectories(dir.resolve("knowledge"));
-    }
-
-    @AfterEach
-    void close() {
-        service.close();
-        kv.close();
-        files.close();
     }
 
     private FolderSync.Summary sync() throws Exception {

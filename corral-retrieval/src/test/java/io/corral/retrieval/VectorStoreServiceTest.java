@@ -3,9 +3,7 @@ package io.corral.retrieval;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.NotFoundException;
 import io.corral.retrieval.lucene.LuceneVectorIo;
-import io.corral.spi.FilesProvider;
 import io.corral.spi.Filter;
-import io.corral.spi.KeyValueStore;
 import io.corral.spi.Ranker;
 import io.corral.spi.VectorIoProvider.Mode;
 import io.corral.spi.VectorStores.Chunking;
@@ -14,17 +12,12 @@ import io.corral.spi.VectorStores.Result;
 import io.corral.spi.VectorStores.Search;
 import io.corral.storage.LocalFilesProvider;
 import io.corral.storage.SqlKeyValueStore;
-import io.corral.testing.TestClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -32,45 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The vector stores service over the real embedded stores (SQLite, Lucene, files on disk) and a scripted embedder. */
-class VectorStoreServiceTest {
+class VectorStoreServiceTest extends EmbeddedStoresTest {
 
     static final String ME = "key-aaaaaaaaaaaaaaaa", OTHER = "key-bbbbbbbbbbbbbbbb";
-
-    @TempDir
-    Path dir;
-    final TestClock clock = new TestClock(Instant.parse("2026-11-27T12:00:00Z"));
-    final HashingEmbedder embedder = new HashingEmbedder();
-    FilesProvider files;
-    KeyValueStore kv;
-    VectorStoreService service;
-
-    @BeforeEach
-    void open() {
-        files = new LocalFilesProvider(dir.resolve("files"), clock);
-        kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), clock);
-        service = start();
-    }
-
-    private VectorStoreService start() {
-        return new VectorStoreService(files, kv, Map.of("lucene", new LuceneVectorIo(dir.resolve("vectors"))), embedder, clock,
-                new VectorStoreService.Config(null, 2, 1 << 20));
-    }
-
-    /** Closes and opens the service again over the same storage, as a restart does. */
-    private void restart() {
-        service.close();
-        kv.close();
-        kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), clock);
-        service = start();
-    }
-
-    @AfterEach
-    void close() {
-        embedder.release();
-        service.close();
-        kv.close();
-        files.close();
-    }
 
     private String upload(String tenant, String name, String text) {
         return upload(tenant, name, text.getBytes(StandardCharsets.UTF_8));
