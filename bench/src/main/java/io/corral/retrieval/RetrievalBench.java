@@ -92,7 +92,11 @@ public final class RetrievalBench {
 
             var files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
             var kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
-            var lucene = new LuceneVectorIo(dir.resolve("vectors"));
+            // -Dopensearch=http://host:9200: the same run on an OpenSearch node instead of the embedded store
+            String opensearch = System.getProperty("opensearch");
+            VectorIoProvider lucene = opensearch == null ? new LuceneVectorIo(dir.resolve("vectors"))
+                    : new io.corral.opensearch.OpenSearchVectorIo(opensearch, null, null, "corral-bench-" + System.nanoTime() + "-");
+            System.out.println("store: " + (opensearch == null ? "embedded (Lucene)" : "OpenSearch at " + opensearch));
             var service = new VectorStoreService(files, kv, Map.of("lucene", lucene), Embedder.of(minilm::embed, minilm::models),
                     Clock.systemUTC(), VectorStoreService.Config.defaults());
             try (CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0).withLimits(8 << 20, 64))
