@@ -134,11 +134,17 @@ public abstract class VectorIoProviderContract {
             if (random.nextInt(5) > 0) {
                 meta.put("new", random.nextBoolean());
             }
+            if (random.nextInt(3) > 0) {
+                meta.put("corral.tag", colours[random.nextInt(3)]); // a dotted key, as the service's own keys are
+                meta.put("corral.rank", random.nextInt(4));
+            }
             chunks.add(chunk("c" + i, "widget number " + i, meta, 1, i, 0, 0));
         }
         store.insert("vs_contract", chunks);
         List<Filter> filters = List.of(
                 Filter.eq("colour", "red"),
+                Filter.eq("corral.tag", "green"),
+                new Filter.Comparison("corral.rank", Filter.Op.GTE, 2),
                 new Filter.Comparison("colour", Filter.Op.NE, "red"),
                 new Filter.Comparison("size", Filter.Op.GT, 4),
                 new Filter.Comparison("size", Filter.Op.GTE, 4),

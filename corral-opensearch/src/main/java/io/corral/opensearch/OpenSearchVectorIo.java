@@ -174,7 +174,8 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
                     }
                     doc.set(VECTOR, JSON.valueToTree(c.embedding()));
                 }
-                c.metadata().forEach((k, v) -> {
+                c.metadata().forEach((key, v) -> {
+                    String k = escape(key);
                     switch (v) {
                         case String s -> doc.with("s").put(k, s);
                         case Boolean b -> doc.with("b").put(k, b);
@@ -323,10 +324,15 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
 
     private static String field(String key, Object v) {
         return switch (v) {
-            case String s -> "s." + key;
-            case Boolean b -> "b." + key;
-            default -> "n." + key;
+            case String s -> "s." + escape(key);
+            case Boolean b -> "b." + escape(key);
+            default -> "n." + escape(key);
         };
+    }
+
+    /** An attribute key as one field name: OpenSearch reads dots in a name as objects ({@code corral.file_id}). */
+    static String escape(String key) {
+        return key.replace("%", "%25").replace(".", "%2E");
     }
 
     private static Object equal(String key, Object v) {
