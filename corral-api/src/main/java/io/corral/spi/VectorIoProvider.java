@@ -82,6 +82,9 @@ public interface VectorIoProvider extends AutoCloseable {
     /** How many chunks the store holds. */
     long count(String storeId);
 
+    /** Hands every chunk of the store, with its embedding, to {@code each} in batches of at most {@code batch} (a migration's read). */
+    void scan(String storeId, int batch, java.util.function.Consumer<List<Chunk>> each);
+
     /**
      * Copies every store as of its last {@link #flush} into {@code dir} (an embedded provider; others refuse).
      * The caller keeps flushes from running meanwhile.

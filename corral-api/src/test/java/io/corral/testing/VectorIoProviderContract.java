@@ -200,4 +200,19 @@ public abstract class VectorIoProviderContract {
         assertThatThrownBy(() -> store.count("vs_other")).isInstanceOf(NotFoundException.class);
         assertThat(store.count("vs_contract")).isEqualTo(4);
     }
+
+    @Test
+    void scan_handsOverEveryChunk_withItsEmbedding_inBatches() {
+        animals();
+        store.delete("vs_contract", Filter.eq("kind", "wild"));
+        List<List<Chunk>> batches = new ArrayList<>();
+        store.scan("vs_contract", 1, batches::add);
+        assertThat(batches).hasSize(2).allSatisfy(b -> assertThat(b).hasSize(1));
+        List<Chunk> all = batches.stream().flatMap(List::stream).toList();
+        assertThat(all).extracting(Chunk::id).containsExactlyInAnyOrder("cat", "dog");
+        Chunk dog = all.stream().filter(c -> c.id().equals("dog")).findFirst().orElseThrow();
+        assertThat(dog.content()).isEqualTo("A dog barked at the postman.");
+        assertThat(dog.metadata()).containsEntry("legs", 4);
+        assertThat(dog.embedding()).containsExactly(0.9f, 0.1f, 0, 0);
+    }
 }

@@ -10,7 +10,8 @@ import java.util.logging.Logger;
 @Command(name = "corral", mixinStandardHelpOptions = true, version = "corral 0.1.0",
         description = "Run large language models: in-process llama.cpp, an OpenAI- and Llama Stack-compatible server.",
         subcommands = {RunCommand.class, ChatCommand.class, ServeCommand.class, EnginesCommand.class, ModelsCommand.class,
-                CheckCommand.class, IngestCommand.class, BackupCommand.class, RestoreCommand.class})
+                CheckCommand.class, IngestCommand.class, BackupCommand.class, RestoreCommand.class,
+                MigrateCommand.class})
 public final class CorralCli implements Runnable {
 
     @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,

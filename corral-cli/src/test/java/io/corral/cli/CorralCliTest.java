@@ -215,6 +215,23 @@ class CorralCliTest {
             Run afterRestore = corral("ingest", folder.toString(), "--store", "kb", "--direct");
             assertThat(afterRestore.out()).as("the restored store had wing.txt, not later.txt")
                     .contains("kb: 1 new, 0 changed, 0 removed, 1 unchanged; 2 files in the store, 0 failed");
+            Path to = Files.writeString(dir.resolve("to.yaml"), """
+                    providers:
+                      inference:
+                        - provider_id: st
+                          provider_type: inline::sentence-transformers
+                      vector_io:
+                        - provider_id: big
+                          provider_type: inline::lucene
+                          config: {path: '%s'}
+                      storage:
+                        - provider_id: state
+                          provider_type: inline::sqlite
+                          config: {db_path: '%s'}
+                    """.formatted(dir.resolve("moved/vector_io"), dir.resolve("moved/kvstore.db")));
+            Run migrate = corral("migrate", "--to", to.toString());
+            assertThat(migrate.exit()).as(migrate.err()).isZero();
+            assertThat(migrate.out()).contains("kb: 2 chunks -> 2, searches agree");
             Run missing = corral("ingest", dir.resolve("nope").toString(), "--store", "kb", "--direct");
             assertThat(missing.exit()).isEqualTo(2);
             assertThat(missing.err()).contains("is not a folder");

@@ -236,6 +236,41 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
     }
 
     @Override
+    public void scan(String storeId, int batch, java.util.function.Consumer<List<Chunk>> each) {
+        refresh(storeId);
+        Object after = null;
+        while (true) {
+            Map<String, Object> body = new java.util.HashMap<>(Map.of("size", batch, "sort", List.of(Map.of("id", "asc")),
+                    "query", Map.of("match_all", Map.of())));
+            if (after != null) {
+                body.put("search_after", List.of(after));
+            }
+            List<JsonNode> hits = search(storeId, body);
+            if (hits.isEmpty()) {
+                return;
+            }
+            List<Chunk> out = new ArrayList<>(hits.size());
+            for (JsonNode h : hits) {
+                Chunk c = hit(h, 0).chunk();
+                JsonNode v = h.path("_source").path(VECTOR);
+                float[] vector = null;
+                if (v.isArray()) {
+                    vector = new float[v.size()];
+                    for (int i = 0; i < vector.length; i++) {
+                        vector[i] = (float) v.get(i).asDouble();
+                    }
+                }
+                out.add(new Chunk(c.id(), c.content(), c.metadata(), vector));
+            }
+            each.accept(out);
+            after = hits.getLast().path("sort").get(0).asText();
+            if (hits.size() < batch) {
+                return;
+            }
+        }
+    }
+
+    @Override
     public List<Hit> query(String storeId, Query q) {
         refresh(storeId);
         Object filter = q.filter() == null ? null : query(q.filter());

@@ -891,6 +891,64 @@ public final class VectorStoreService implements VectorStores {
         }
     }
 
+    /** A store as a migration left it: its chunks on both sides, and whether a search on both found the same. */
+    public record Migrated(String storeId, long sourceChunks, long targetChunks, boolean sameResults) {
+    }
+
+    /**
+     * Copies the state (every record, the stores' now naming {@code toProviderId}) and each store's chunks with
+     * their embeddings from one set of providers to another, with nothing running on either; then checks each
+     * store by its counts and by a keyword search on both sides. The source is left as it was.
+     */
+    public static List<Migrated> migrate(KeyValueStore fromKv, Map<String, VectorIoProvider> from, KeyValueStore toKv,
+                                         String toProviderId, VectorIoProvider to) {
+        Map<String, String> batch = new java.util.TreeMap<>();
+        List<StoreRecord> records = new ArrayList<>();
+        for (var e : fromKv.prefix("")) {
+            String value = e.getValue();
+            if (e.getKey().startsWith("vs/store/")) {
+                StoreRecord r = parse(value, StoreRecord.class);
+                records.add(r);
+                value = json(new StoreRecord(r.id(), r.tenant(), r.name(), r.createdAt(), r.metadata(), r.expiresAfterDays(),
+                        r.lastActiveAt(), r.embeddingModel(), r.dimension(), toProviderId));
+            }
+            batch.put(e.getKey(), value);
+            if (batch.size() == 500) {
+                toKv.setAll(batch);
+                batch.clear();
+            }
+        }
+        if (!batch.isEmpty()) {
+            toKv.setAll(batch);
+        }
+        List<Migrated> out = new ArrayList<>();
+        for (StoreRecord r : records) {
+            VectorIoProvider source = from.get(r.providerId());
+            if (source == null) {
+                throw new InvalidRequestException("provider_id", "store " + r.id() + " is in vector_io provider " + r.providerId()
+                        + ", which the source does not configure");
+            }
+            to.createStore(r.id(), r.dimension());
+            List<String> probes = new ArrayList<>();
+            source.scan(r.id(), 500, chunks -> {
+                to.insert(r.id(), chunks);
+                if (probes.size() < 3 && !chunks.isEmpty()) {
+                    probes.add(chunks.getFirst().content());
+                }
+            });
+            to.flush(r.id());
+            boolean same = true;
+            for (String text : probes) {
+                String query = String.join(" ", java.util.Arrays.asList(text.split("\\s+")).subList(0, Math.min(12, text.split("\\s+").length)));
+                var q = new VectorIoProvider.Query(query, null, VectorIoProvider.Mode.KEYWORD, 5, null, null);
+                same &= source.query(r.id(), q).stream().map(h -> h.chunk().id()).toList()
+                        .equals(to.query(r.id(), q).stream().map(h -> h.chunk().id()).toList());
+            }
+            out.add(new Migrated(r.id(), source.count(r.id()), to.count(r.id()), same));
+        }
+        return out;
+    }
+
     /** Waits until no file of any store is in progress (tests, the command line's ingest). */
     public void awaitIdle(java.time.Duration timeout) throws InterruptedException, java.util.concurrent.TimeoutException {
         long end = System.nanoTime() + timeout.toNanos();

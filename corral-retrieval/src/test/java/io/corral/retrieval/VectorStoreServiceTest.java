@@ -255,4 +255,30 @@ class VectorStoreServiceTest extends EmbeddedStoresTest {
             }
         }
     }
+
+    @Test
+    void aMigration_copiesRecordsAndChunks_toOtherProviders_andTheCopyServes() throws Exception {
+        String id = storeWith("glacier ice flows slowly", "volcanic ash clouds", "coral reefs bleach");
+        service.close();
+        Path other = dir.resolve("other");
+        try (var toKv = SqlKeyValueStore.sqlite(other.resolve("kv.db"), clock);
+             var from = new LuceneVectorIo(dir.resolve("vectors"));
+             var to = new LuceneVectorIo(other.resolve("vectors"))) {
+            var report = VectorStoreService.migrate(kv, Map.of("lucene", from), toKv, "scaled", to);
+            assertThat(report).singleElement().satisfies(m -> {
+                assertThat(m.storeId()).isEqualTo(id);
+                assertThat(m.sourceChunks()).isEqualTo(3).isEqualTo(m.targetChunks());
+                assertThat(m.sameResults()).isTrue();
+            });
+        }
+        service = start(); // the source is left as it was
+        assertThat(service.search(ME, id, search("glacier", Mode.KEYWORD))).hasSize(1);
+        try (var toKv = SqlKeyValueStore.sqlite(other.resolve("kv.db"), clock);
+             var migrated = new VectorStoreService(files, toKv, Map.of("scaled", new LuceneVectorIo(other.resolve("vectors"))),
+                     embedder, clock, new VectorStoreService.Config(null, 2, 1 << 20))) {
+            assertThat(migrated.get(ME, id).providerId()).isEqualTo("scaled");
+            assertThat(migrated.get(ME, id).fileCounts().completed()).isEqualTo(3);
+            assertThat(migrated.search(ME, id, search("volcanic ash", Mode.HYBRID)).getFirst().text()).isEqualTo("volcanic ash clouds");
+        }
+    }
 }

@@ -283,6 +283,47 @@ public final class LuceneVectorIo implements VectorIoProvider {
     }
 
     @Override
+    public void scan(String storeId, int batch, java.util.function.Consumer<List<Chunk>> each) {
+        Index index = index(storeId);
+        try {
+            IndexSearcher searcher = index.acquire();
+            try {
+                List<Chunk> out = new ArrayList<>(batch);
+                for (var leaf : searcher.getIndexReader().leaves()) {
+                    var reader = leaf.reader();
+                    var live = reader.getLiveDocs();
+                    var stored = reader.storedFields();
+                    var vectors = reader.getFloatVectorValues(VECTOR);
+                    var docs = vectors == null ? null : vectors.iterator();
+                    for (int doc = 0; doc < reader.maxDoc(); doc++) {
+                        if (live != null && !live.get(doc)) {
+                            continue;
+                        }
+                        Document d = stored.document(doc);
+                        float[] vector = null;
+                        if (docs != null && (docs.docID() < doc ? docs.advance(doc) : docs.docID()) == doc) {
+                            vector = vectors.vectorValue(docs.index()).clone();
+                        }
+                        Map<String, Object> meta = JSON.readValue(d.get(META), new TypeReference<Map<String, Object>>() { });
+                        out.add(new Chunk(d.get(ID), d.get(CONTENT), meta, vector));
+                        if (out.size() == batch) {
+                            each.accept(List.copyOf(out));
+                            out.clear();
+                        }
+                    }
+                }
+                if (!out.isEmpty()) {
+                    each.accept(List.copyOf(out));
+                }
+            } finally {
+                index.searchers.release(searcher);
+            }
+        } catch (IOException e) {
+            throw failed(storeId, e);
+        }
+    }
+
+    @Override
     public List<Hit> query(String storeId, VectorIoProvider.Query q) {
         Index index = index(storeId);
         org.apache.lucene.search.Query filter = q.filter() == null ? null : query(q.filter());
