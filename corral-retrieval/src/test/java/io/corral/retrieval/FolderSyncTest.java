@@ -72,4 +72,24 @@ class FolderSyncTest extends EmbeddedStoresTest {
         assertThat(third.unchanged()).isEqualTo(3);
         assertThat(third.added() + third.changed() + third.removed()).isZero();
     }
+
+    @Test
+    void aWatchedFolder_isSyncedAgainAfterItChanges() throws Exception {
+        Files.writeString(folder.resolve("first.txt"), "first words");
+        sync();
+        var synced = new java.util.concurrent.LinkedBlockingQueue<FolderSync.Summary>();
+        try (var watch = new FolderWatch(folder, 100, () -> FolderSync.sync(folder, FolderSync.direct(service, files, null, "knowledge", null)),
+                synced::add)) {
+            Files.createDirectories(folder.resolve("later"));
+            Files.writeString(folder.resolve("later/second.txt"), "second thoughts");
+            FolderSync.Summary s;
+            do {
+                s = synced.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(s).as("a sync after the change").isNotNull();
+            } while (s.added() == 0);
+            assertThat(s.added()).isEqualTo(1);
+            service.awaitIdle(Duration.ofSeconds(30));
+            assertThat(found("thoughts")).containsExactly("later/second.txt");
+        }
+    }
 }
