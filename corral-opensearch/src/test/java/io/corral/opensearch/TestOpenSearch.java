@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
@@ -71,11 +70,7 @@ final class TestOpenSearch implements AutoCloseable {
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxrwxrwx" : "rw-rw-rw-"));
             }
         }
-        List<String> command = new ArrayList<>();
-        if ("root".equals(System.getProperty("user.name"))) {
-            command.addAll(List.of("runuser", "-u", "nobody", "--"));
-        }
-        command.addAll(List.of("env", "OPENSEARCH_JAVA_HOME=" + System.getProperty("java.home"), "OPENSEARCH_PATH_CONF=" + config,
+        List<String> command = io.corral.testing.TestServers.unprivileged(List.of("env", "OPENSEARCH_JAVA_HOME=" + System.getProperty("java.home"), "OPENSEARCH_PATH_CONF=" + config,
                 "OPENSEARCH_JAVA_OPTS=-Xms512m -Xmx512m", home.resolve("bin/opensearch").toString()));
         Process node = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile()).start();
         TestOpenSearch os = new TestOpenSearch(node, dir, "http://127.0.0.1:" + http);
@@ -159,24 +154,11 @@ final class TestOpenSearch implements AutoCloseable {
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
             }
         }
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            if (!Files.isDirectory(target.resolve("plugins/opensearch-knn"))) {
-                throw e;
-            }
-        }
-        return target;
+        return io.corral.testing.TestServers.moveIntoPlace(tmp, target, t -> Files.isDirectory(t.resolve("plugins/opensearch-knn")));
     }
 
     @Override
     public void close() throws Exception {
-        node.destroy();
-        if (!node.waitFor(60, TimeUnit.SECONDS)) {
-            node.destroyForcibly();
-        }
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        io.corral.testing.TestServers.stop(node, 60, dir);
     }
 }

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.DriverManager;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -44,14 +43,13 @@ final class TestPostgres implements AutoCloseable {
         Path dir = Files.createTempDirectory("corral-pg-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         Path data = dir.resolve("data");
-        boolean root = "root".equals(System.getProperty("user.name"));
-        run(as(root, List.of(bin.resolve("bin/initdb").toString(), "-D", data.toString(), "-U", "corral", "--auth=trust",
+        run(io.corral.testing.TestServers.unprivileged(List.of(bin.resolve("bin/initdb").toString(), "-D", data.toString(), "-U", "corral", "--auth=trust",
                 "-E", "UTF8", "--locale=C", "--no-sync")), dir);
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Process server = new ProcessBuilder(as(root, List.of(bin.resolve("bin/postgres").toString(), "-D", data.toString(),
+        Process server = new ProcessBuilder(io.corral.testing.TestServers.unprivileged(List.of(bin.resolve("bin/postgres").toString(), "-D", data.toString(),
                 "-p", Integer.toString(port), "-h", "127.0.0.1", "-k", dir.toString(), "-c", "fsync=off")))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("postgres.log").toFile()).start();
         TestPostgres pg = new TestPostgres(server, dir, port);
@@ -67,16 +65,6 @@ final class TestPostgres implements AutoCloseable {
                 Thread.sleep(50); // waiting for the server to accept connections
             }
         }
-    }
-
-    /** The command, run as {@code nobody} when this process is root. */
-    private static List<String> as(boolean root, List<String> command) {
-        if (!root) {
-            return command;
-        }
-        List<String> c = new ArrayList<>(List.of("runuser", "-u", "nobody", "--"));
-        c.addAll(command);
-        return c;
     }
 
     private static void run(List<String> command, Path dir) throws Exception {
@@ -122,24 +110,11 @@ final class TestPostgres implements AutoCloseable {
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
             }
         }
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            if (!Files.isExecutable(target.resolve("bin/postgres"))) {
-                throw e;
-            }
-        }
-        return target;
+        return io.corral.testing.TestServers.moveIntoPlace(tmp, target, t -> Files.isExecutable(t.resolve("bin/postgres")));
     }
 
     @Override
     public void close() throws Exception {
-        server.destroy(); // SIGTERM: PostgreSQL's smart shutdown
-        if (!server.waitFor(30, TimeUnit.SECONDS)) {
-            server.destroyForcibly();
-        }
-        try (var walk = Files.walk(data)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        io.corral.testing.TestServers.stop(server, 30, data); // SIGTERM: PostgreSQL's smart shutdown
     }
 }
