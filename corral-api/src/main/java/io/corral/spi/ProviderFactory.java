@@ -67,8 +67,19 @@ public interface ProviderFactory<C extends Record, P> {
         }
     }
 
-    /** What a provider may read besides its own section. */
-    record Context(Map<String, String> environment, Path cacheDir) {
+    /**
+     * What a provider may read besides its own section: the environment, the cache folder, and the state store
+     * (the {@code storage} provider, or null where none is made yet), where providers of other APIs keep records.
+     */
+    record Context(Map<String, String> environment, Path cacheDir, KeyValueStore state) {
+        public Context(Map<String, String> environment, Path cacheDir) {
+            this(environment, cacheDir, null);
+        }
+
+        public Context withState(KeyValueStore s) {
+            return new Context(environment, cacheDir, s);
+        }
+
         public static Context system() {
             return new Context(System.getenv(), Path.of(System.getProperty("corral.cache",
                     System.getProperty("user.home") + "/.cache/corral")));

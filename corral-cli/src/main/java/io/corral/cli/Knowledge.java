@@ -42,20 +42,21 @@ final class Knowledge implements AutoCloseable {
         @Override
         public void close() {
             vectorIo.values().forEach(VectorIoProvider::close);
-            state.close();
             files.close();
+            state.close();
         }
     }
 
     static Parts parts(Path configFile, DistributionConfig distribution) {
-        ProviderFactory.Context context = ProviderFactory.Context.system();
-        FilesProvider files = first(configFile, distribution, Api.FILES, context,
-                () -> new io.corral.storage.LocalFilesProvider(context.cacheDir().resolve("files"), Clock.systemUTC()));
-        KeyValueStore state = null;
+        ProviderFactory.Context system = ProviderFactory.Context.system();
+        KeyValueStore state = first(configFile, distribution, Api.STORAGE, system,
+                () -> SqlKeyValueStore.sqlite(system.cacheDir().resolve("kvstore.db"), Clock.systemUTC()));
+        ProviderFactory.Context context = system.withState(state); // the files' records go to the state store
+        FilesProvider files = null;
         Map<String, VectorIoProvider> vectorIo = new LinkedHashMap<>();
         try {
-            state = first(configFile, distribution, Api.STORAGE, context,
-                    () -> SqlKeyValueStore.sqlite(context.cacheDir().resolve("kvstore.db"), Clock.systemUTC()));
+            files = first(configFile, distribution, Api.FILES, context,
+                    () -> new io.corral.storage.LocalFilesProvider(context.cacheDir().resolve("files"), state, Clock.systemUTC()));
             for (DistributionConfig.Provider p : providers(distribution, Api.VECTOR_IO)) {
                 vectorIo.put(p.id(), (VectorIoProvider) Distribution.create(configFile, p, p.config(), "providers.vector_io", context));
             }
@@ -81,10 +82,10 @@ final class Knowledge implements AutoCloseable {
             return new Parts(files, state, vectorIo, config);
         } catch (RuntimeException e) {
             vectorIo.values().forEach(VectorIoProvider::close);
-            if (state != null) {
-                state.close();
+            if (files != null) {
+                files.close();
             }
-            files.close();
+            state.close();
             throw e;
         }
     }
@@ -156,7 +157,7 @@ final class Knowledge implements AutoCloseable {
     public void close() {
         watches.forEach(io.corral.retrieval.FolderWatch::close);
         stores.close();
-        state.close();
         files.close();
+        state.close();
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corral.api.EngineException;
 import io.corral.api.InvalidRequestException;
 import io.corral.spi.FilesProvider;
+import io.corral.spi.KeyValueStore;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,22 +20,34 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * Files on the local disk ({@code inline::localfs}, as Llama Stack names it): each upload is {@code <id>} (its
- * bytes) and {@code <id>.json} (what is known of it, and whose it is) in one folder. An upload is written to a temporary file
- * and moved into place, so a file is either whole or absent, even across a crash.
+ * Files on the local disk ({@code inline::localfs}, as Llama Stack names it): each upload's bytes are a file
+ * {@code <id>} in one folder, written to a temporary file and moved into place, so they are whole or absent even
+ * across a crash; what is known of it (name, purpose, size, expiry, whose it is) is a record in a
+ * {@link KeyValueStore} under {@code files/<id>}, written once the bytes are in place: the server's state store
+ * (SQLite, or PostgreSQL when configured), or, standing alone, a SQLite file {@code metadata.db} in the folder.
+ * Records of an older Corral ({@code <id>.json} beside the bytes) are taken into the store on opening.
  */
 public final class LocalFilesProvider implements FilesProvider {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREFIX = "files/";
 
-    /** What {@code <id>.json} holds. */
+    /** What a file's record holds. */
     record Stored(FileInfo info, String tenant) {
     }
 
     private final Path dir;
+    private final KeyValueStore records;
+    private final boolean ownsRecords;
     private final Clock clock;
 
+    /** Standing alone: records in {@code metadata.db} in the folder. */
     public LocalFilesProvider(Path dir, Clock clock) {
+        this(dir, null, clock);
+    }
+
+    /** Records in {@code records} (the caller closes it), or, when null, in {@code metadata.db} in the folder. */
+    public LocalFilesProvider(Path dir, KeyValueStore records, Clock clock) {
         this.dir = dir;
         this.clock = clock;
         try {
@@ -42,6 +55,27 @@ public final class LocalFilesProvider implements FilesProvider {
         } catch (IOException e) {
             throw new EngineException("cannot create the files folder " + dir + ": " + e.getMessage(), e);
         }
+        this.ownsRecords = records == null;
+        this.records = records != null ? records : SqlKeyValueStore.sqlite(dir.resolve("metadata.db"), clock);
+        adoptSidecars();
+    }
+
+    /** Takes records kept beside the bytes ({@code <id>.json}, before they were in the store) into the store. */
+    private void adoptSidecars() {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path meta : files.filter(f -> f.getFileName().toString().matches("file-[0-9a-f]+\\.json")).toList()) {
+                Stored s = JSON.readValue(meta.toFile(), Stored.class);
+                put(s);
+                Files.delete(meta);
+            }
+        } catch (IOException e) {
+            throw new EngineException("cannot read the files' records in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void put(Stored s) throws IOException {
+        Long expires = s.info().expiresAt();
+        records.set(PREFIX + s.info().id(), JSON.writeValueAsString(s), expires == null ? null : java.time.Instant.ofEpochSecond(expires));
     }
 
     @Override
@@ -59,10 +93,8 @@ public final class LocalFilesProvider implements FilesProvider {
                 long bytes = Files.copy(content, tmp, StandardCopyOption.REPLACE_EXISTING);
                 long now = clock.millis() / 1000;
                 FileInfo info = new FileInfo(id, filename, purpose, bytes, now, expiresAfter == null ? null : now + expiresAfter);
-                Path meta = Files.createTempFile(dir, ".upload-", ".json");
-                JSON.writeValue(meta.toFile(), new Stored(info, tenant));
                 Files.move(tmp, dir.resolve(id), StandardCopyOption.ATOMIC_MOVE);
-                Files.move(meta, dir.resolve(id + ".json"), StandardCopyOption.ATOMIC_MOVE); // listed once whole
+                put(new Stored(info, tenant)); // listed once whole
                 return info;
             } finally {
                 Files.deleteIfExists(tmp);
@@ -75,28 +107,24 @@ public final class LocalFilesProvider implements FilesProvider {
     @Override
     public List<FileInfo> list(String tenant, String purpose) {
         List<FileInfo> out = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.filter(f -> f.getFileName().toString().matches("file-[0-9a-f]+\\.json")).toList()) {
-                read(p, tenant).filter(i -> purpose == null || i.purpose().equals(purpose)).ifPresent(out::add);
-            }
-        } catch (IOException e) {
-            throw new EngineException("cannot list the files: " + e.getMessage(), e);
+        for (var e : records.prefix(PREFIX)) {
+            read(e.getValue(), tenant).filter(i -> purpose == null || i.purpose().equals(purpose)).ifPresent(out::add);
         }
         out.sort(Comparator.comparingLong(FileInfo::createdAt).reversed().thenComparing(FileInfo::id));
         return out;
     }
 
-    /** The file's info when it is {@code tenant}'s. */
-    private Optional<FileInfo> read(Path meta, String tenant) {
+    /** The file's info when it is {@code tenant}'s (an expired one's record is gone already). */
+    private Optional<FileInfo> read(String record, String tenant) {
         try {
-            Stored s = JSON.readValue(meta.toFile(), Stored.class);
+            Stored s = JSON.readValue(record, Stored.class);
             if (s.info().expiresAt() != null && s.info().expiresAt() <= clock.millis() / 1000) {
                 remove(s.info().id()); // expired: gone for everyone, and its bytes with it
                 return Optional.empty();
             }
             return java.util.Objects.equals(s.tenant(), tenant) ? Optional.of(s.info()) : Optional.empty();
         } catch (IOException e) {
-            return Optional.empty(); // removed meanwhile
+            throw new EngineException("a file's record is not readable: " + e.getMessage(), e);
         }
     }
 
@@ -106,7 +134,15 @@ public final class LocalFilesProvider implements FilesProvider {
 
     @Override
     public Optional<FileInfo> get(String tenant, String id) {
-        return valid(id) ? read(dir.resolve(id + ".json"), tenant) : Optional.empty();
+        if (!valid(id)) {
+            return Optional.empty();
+        }
+        Optional<String> record = records.get(PREFIX + id);
+        if (record.isEmpty()) {
+            deleteBytes(id); // expired (the store forgot it) or never recorded: its bytes go too
+            return Optional.empty();
+        }
+        return read(record.get(), tenant);
     }
 
     @Override
@@ -130,29 +166,36 @@ public final class LocalFilesProvider implements FilesProvider {
     }
 
     private boolean remove(String id) {
+        boolean listed = records.delete(PREFIX + id); // unlisted first: never half there
+        return deleteBytes(id) || listed;
+    }
+
+    private boolean deleteBytes(String id) {
         try {
-            boolean listed = Files.deleteIfExists(dir.resolve(id + ".json")); // unlisted first: never half there
-            return Files.deleteIfExists(dir.resolve(id)) || listed;
+            return Files.deleteIfExists(dir.resolve(id));
         } catch (IOException e) {
             throw new EngineException("cannot delete " + id + ": " + e.getMessage(), e);
         }
     }
 
-    /** Copies each listed file, its bytes before what is known of it (an upload under way is left out). */
+    /**
+     * Copies the bytes of every recorded file; standing alone, its records too ({@code metadata.db}); with the
+     * server's state store, the records are in that store's backup, taken before this copy.
+     */
     @Override
     public void backup(Path target) {
         try {
             Files.createDirectories(target);
-            try (var files = Files.list(dir)) {
-                for (Path meta : files.filter(f -> f.getFileName().toString().matches("file-[0-9a-f]+\\.json")).toList()) {
-                    String id = meta.getFileName().toString().replace(".json", "");
-                    try {
-                        Files.copy(dir.resolve(id), target.resolve(id), StandardCopyOption.REPLACE_EXISTING);
-                        Files.copy(meta, target.resolve(id + ".json"), StandardCopyOption.REPLACE_EXISTING);
-                    } catch (java.nio.file.NoSuchFileException deleted) {
-                        Files.deleteIfExists(target.resolve(id)); // deleted meanwhile: not in the copy
-                    }
+            for (var e : records.prefix(PREFIX)) {
+                String id = e.getKey().substring(PREFIX.length());
+                try {
+                    Files.copy(dir.resolve(id), target.resolve(id), StandardCopyOption.REPLACE_EXISTING);
+                } catch (java.nio.file.NoSuchFileException deleted) {
+                    // deleted meanwhile: not in the copy
                 }
+            }
+            if (ownsRecords) {
+                records.backup(target.resolve("metadata.db"));
             }
         } catch (IOException e) {
             throw new io.corral.api.EngineException("cannot back up the files to " + target + ": " + e.getMessage(), e);
@@ -161,6 +204,8 @@ public final class LocalFilesProvider implements FilesProvider {
 
     @Override
     public void close() {
-        // nothing held open
+        if (ownsRecords) {
+            records.close();
+        }
     }
 }

@@ -70,7 +70,8 @@ public final class StorageFactories {
         }
 
         public FilesProvider create(String id, String type, Config config, Context context) {
-            return new LocalFilesProvider(path(config.storageDir(), context.cacheDir().resolve("files")), Clock.systemUTC());
+            // the files' records in the server's state store when there is one, else beside the files
+            return new LocalFilesProvider(path(config.storageDir(), context.cacheDir().resolve("files")), context.state(), Clock.systemUTC());
         }
     }
 }

@@ -66,4 +66,16 @@ class PostgresKeyValueStoreTest extends KeyValueStoreContract {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> reopen(clock))
                 .hasMessageContaining("newer than this Corral's");
     }
+
+    @Test
+    void uploadedFilesRecords_liveInPostgres(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        try (var files = new LocalFilesProvider(dir, store, clock)) {
+            var info = files.upload("key-1", "notes.txt", "assistants", null, new java.io.ByteArrayInputStream("hello".getBytes()));
+            assertThat(store.get("files/" + info.id())).isPresent();
+            assertThat(files.list("key-1", null)).containsExactly(info);
+            assertThat(files.get("key-2", info.id())).as("another tenant's").isEmpty();
+            assertThat(files.delete("key-1", info.id())).isTrue();
+            assertThat(store.get("files/" + info.id())).isEmpty();
+        }
+    }
 }
