@@ -155,6 +155,21 @@ class ConfigLoaderTest {
                   service_name: "${env.OTEL_SERVICE_NAME:=\u200B}"
                   sinks: ${env.TELEMETRY_SINKS:=console,sqlite}
                   sqlite_db_path: ${env.SQLITE_STORE_DIR:=~/.llama/distributions/ollama}/trace_store.db
+              vector_io:
+              - provider_id: faiss
+                provider_type: inline::faiss
+                config:
+                  kvstore:
+                    type: sqlite
+                    db_path: ${env.SQLITE_STORE_DIR:=~/.llama/distributions/ollama}/faiss_store.db
+              files:
+              - provider_id: meta-reference-files
+                provider_type: inline::localfs
+                config:
+                  storage_dir: ${env.FILES_STORAGE_DIR:=~/.llama/distributions/ollama/files}
+                  metadata_store:
+                    type: sqlite
+                    db_path: ${env.SQLITE_STORE_DIR:=~/.llama/distributions/ollama}/files_metadata.db
               eval:
               - provider_id: meta-reference
                 provider_type: inline::meta-reference
@@ -184,7 +199,9 @@ class ConfigLoaderTest {
     void aLlamaStackRunYaml_loads_namingWhatCorralIgnores(@TempDir Path dir) throws Exception {
         DistributionConfig c = ConfigLoader.load(write(dir, LLAMA_STACK), Map.of("INFERENCE_MODEL", "llama3.2:3b")::get);
         assertThat(c.ignored()).containsExactly("version", "image_name", "apis", "metadata_store", "shields", "vector_dbs",
-                "providers.inference[0].config.refresh_models", "providers.eval");
+                "providers.inference[0].config.refresh_models", "providers.vector_io[0].config.kvstore",
+                "providers.files[0].config.metadata_store", "providers.eval");
+        assertThat(c.providers().get("vector_io")).singleElement().satisfies(p -> assertThat(p.type()).isEqualTo("inline::faiss"));
         var remote = (RemoteProviderFactory.Config) c.inference().getFirst().config();
         assertThat(remote.url()).isEqualTo("http://localhost:11434");
         var telemetry = (io.corral.telemetry.TelemetryProviderFactory.Config) c.providers().get("telemetry").getFirst().config();

@@ -63,6 +63,8 @@ public final class StorageFactories {
     /** {@code files: inline::localfs} with {@code storage_dir} (default: {@code files/} in the cache folder). */
     public static final class LocalFs extends ProviderFactory.Base<LocalFs.Config, FilesProvider> {
         public record Config(String storageDir) {
+            /** Llama Stack's localfs keys: Corral keeps the records in the {@code storage} provider and files until deleted. */
+            public static final java.util.Set<String> LLAMA_STACK_UNUSED = java.util.Set.of("metadata_store", "ttl_secs");
         }
 
         public LocalFs() {
