@@ -90,10 +90,38 @@ public final class VectorStoreService implements VectorStores {
         final Map<String, BatchRecord> batches = new ConcurrentHashMap<>();
         final ReentrantLock lock = new ReentrantLock();
         volatile boolean deleted;
+        /** Bumped on every change to {@link #files}, so the counts are summed again only after one. */
+        private final java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
+        private volatile Totals totals = new Totals(-1, new FileCounts(0, 0, 0, 0), 0);
 
         State(StoreRecord record) {
             this.record = record;
         }
+
+        void put(FileRecord f) {
+            files.put(f.fileId(), f);
+            version.incrementAndGet();
+        }
+
+        void remove(String fileId) {
+            files.remove(fileId);
+            version.incrementAndGet();
+        }
+
+        /** The file counts and the completed files' bytes, summed once per change (search reads them every time). */
+        Totals totals() {
+            Totals t = totals;
+            long v = version.get();
+            if (t.version() != v) {
+                t = new Totals(v, counts(files.values()), files.values().stream().filter(f -> f.status().equals("completed"))
+                        .mapToLong(FileRecord::usageBytes).sum());
+                totals = t;
+            }
+            return t;
+        }
+    }
+
+    private record Totals(long version, FileCounts counts, long usageBytes) {
     }
 
     private record Job(String storeId, String fileId, int generation) {
@@ -191,7 +219,7 @@ public final class VectorStoreService implements VectorStores {
             if (s == null) {
                 continue;
             }
-            s.files.put(f.fileId(), f);
+            s.put(f);
             if (f.status().equals("in_progress")) {
                 jobs.add(new Job(f.storeId(), f.fileId(), f.generation()));
                 resumed++;
@@ -251,8 +279,9 @@ public final class VectorStoreService implements VectorStores {
 
     private Store view(State s) {
         StoreRecord r = s.record;
-        FileCounts counts = counts(s.files.values());
-        long usage = s.files.values().stream().filter(f -> f.status().equals("completed")).mapToLong(FileRecord::usageBytes).sum();
+        Totals totals = s.totals();
+        FileCounts counts = totals.counts();
+        long usage = totals.usageBytes();
         Long expiresAt = r.expiresAfterDays() == null ? null : r.lastActiveAt() + r.expiresAfterDays() * 86_400L;
         String status = expiresAt != null && now() >= expiresAt ? "expired" : counts.inProgress() > 0 ? "in_progress" : "completed";
         return new Store(r.id(), r.name(), r.createdAt(), r.metadata(), r.expiresAfterDays(), expiresAt, r.lastActiveAt(),
@@ -438,7 +467,7 @@ public final class VectorStoreService implements VectorStores {
                 added.add(f);
             }
             kv.setAll(writes);
-            added.forEach(f -> s.files.put(f.fileId(), f));
+            added.forEach(s::put);
         } finally {
             s.lock.unlock();
         }
@@ -488,7 +517,7 @@ public final class VectorStoreService implements VectorStores {
         s.lock.lock();
         try {
             fileRecord(s, fileId);
-            s.files.remove(fileId);
+            s.remove(fileId);
             kv.delete(fileKey(storeId, fileId));
             VectorIoProvider io = provider(s.record);
             io.delete(storeId, Filter.eq(FILE_ID, fileId));
@@ -576,7 +605,7 @@ public final class VectorStoreService implements VectorStores {
                 if (batchId.equals(f.batchId()) && f.status().equals("in_progress")) {
                     FileRecord cancelled = f.with("cancelled", 0, null);
                     put(cancelled);
-                    s.files.put(f.fileId(), cancelled);
+                    s.put(cancelled);
                     provider(s.record).delete(storeId, Filter.eq(FILE_ID, f.fileId()));
                 }
             }
@@ -779,7 +808,7 @@ public final class VectorStoreService implements VectorStores {
             if (f != null) {
                 FileRecord done = f.with(status, 0, error);
                 put(done);
-                s.files.put(f.fileId(), done);
+                s.put(done);
             }
         } finally {
             s.lock.unlock();
@@ -847,7 +876,7 @@ public final class VectorStoreService implements VectorStores {
                 if (f != null) {
                     FileRecord done = f.with("completed", i.usageBytes(), null);
                     writes.put(fileKey(i.storeId(), i.fileId()), json(done));
-                    apply.add(() -> s.files.put(done.fileId(), done));
+                    apply.add(() -> s.put(done));
                 }
             }
             if (!writes.isEmpty()) {
