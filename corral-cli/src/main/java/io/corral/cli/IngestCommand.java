@@ -10,7 +10,6 @@ import io.corral.config.DistributionConfig;
 import io.corral.onnx.OnnxEmbeddings;
 import io.corral.retrieval.Embedder;
 import io.corral.retrieval.FolderSync;
-import io.corral.spi.ModelInfo;
 import io.corral.spi.VectorStores;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -90,29 +89,12 @@ final class IngestCommand implements Callable<Integer> {
             }
         }
         DistributionConfig distribution = configFile == null ? null : ConfigLoader.load(configFile);
-        Corral.Builder builder = Corral.builder().environment(System.getenv()).noLocal();
-        if (distribution != null) {
-            builder.distribution(configFile, distribution);
-        }
-        try (Corral corral = builder.build(); OnnxEmbeddings minilm = new OnnxEmbeddings("sentence-transformers")) {
-            // the models the config serves, and the default embedding model beside them
-            Embedder embedder = new Embedder() {
-                @Override
-                public List<float[]> embed(String model, List<String> texts) {
-                    var request = new io.corral.api.EmbeddingRequest(model, texts);
-                    return (OnnxEmbeddings.MODEL.equals(model) && corral.models().stream().noneMatch(m -> m.id().equals(model))
-                            ? minilm.embed(request) : corral.embed(request)).vectors();
-                }
-
-                @Override
-                public List<ModelInfo> models() {
-                    List<ModelInfo> all = new ArrayList<>(Embedder.of(corral::embed, corral::models).models());
-                    if (all.stream().noneMatch(m -> m.id().equals(OnnxEmbeddings.MODEL))) {
-                        all.addAll(minilm.models());
-                    }
-                    return all;
-                }
-            };
+        // what serve would embed with: the config's models, or the in-process default embedding model
+        try (AutoCloseable models = distribution != null
+                ? Corral.builder().environment(System.getenv()).distribution(configFile, distribution).build()
+                : new OnnxEmbeddings("sentence-transformers")) {
+            Embedder embedder = models instanceof Corral corral ? Embedder.of(corral::embed, corral::models)
+                    : Embedder.of(((OnnxEmbeddings) models)::embed, ((OnnxEmbeddings) models)::models);
             try (Knowledge knowledge = Knowledge.open(configFile, distribution, embedder)) {
                 err.println("ingesting directly into the embedded stores");
                 try {
