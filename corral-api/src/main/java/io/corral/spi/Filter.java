@@ -53,6 +53,51 @@ public sealed interface Filter {
         return new Compound(true, List.of(filters));
     }
 
+    /**
+     * A store's own query language for filters: what each kind of condition becomes. {@link #translate} walks a
+     * filter with one, so every store reads filters the same way and only says how each part is written.
+     */
+    interface Translator<T> {
+        /** The attribute equals the value (a string, number or boolean). */
+        T equal(String key, Object value);
+
+        /** The attribute is above or below the value ({@code op} one of gt, gte, lt, lte). */
+        T range(String key, Op op, Object value);
+
+        /** Everything but what {@code q} matches (a missing attribute included). */
+        T not(T q);
+
+        T and(List<T> all);
+
+        /** At least one of them. */
+        T or(List<T> any);
+
+        /** Nothing at all (an empty {@code or}). */
+        T none();
+
+        /** Everything (an empty {@code and}). */
+        T all();
+    }
+
+    /** This filter in a store's query language. */
+    default <T> T translate(Translator<T> t) {
+        return switch (this) {
+            case Compound c when c.filters().isEmpty() -> c.and() ? t.all() : t.none();
+            case Compound c -> {
+                List<T> parts = c.filters().stream().map(f -> f.translate(t)).toList();
+                yield c.and() ? t.and(parts) : t.or(parts);
+            }
+            case Comparison c -> switch (c.op()) {
+                case EQ -> t.equal(c.key(), c.value());
+                case NE -> t.not(t.equal(c.key(), c.value()));
+                case IN -> t.or(((List<?>) c.value()).stream().map(v -> t.equal(c.key(), v)).toList());
+                case NIN -> t.not(t.or(((List<?>) c.value()).stream().map(v -> t.equal(c.key(), v)).toList()));
+                // booleans have no order: nothing matches, as test() says
+                case GT, GTE, LT, LTE -> c.value() instanceof Boolean ? t.none() : t.range(c.key(), c.op(), c.value());
+            };
+        };
+    }
+
     /** Whether {@code attributes} satisfy this filter (a missing key satisfies only {@code ne} and {@code nin}). */
     default boolean test(Map<String, Object> attributes) {
         return switch (this) {

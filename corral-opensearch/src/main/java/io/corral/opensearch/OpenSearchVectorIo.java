@@ -342,19 +342,12 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
 
     /** The OpenSearch query that matches what {@code f} accepts ({@link Filter#test}). */
     static Object query(Filter f) {
-        return switch (f) {
-            case Filter.Compound c -> c.filters().isEmpty()
-                    ? (c.and() ? Map.of("match_all", Map.of()) : Map.of("match_none", Map.of()))
-                    : Map.of("bool", c.and() ? Map.of("filter", c.filters().stream().map(OpenSearchVectorIo::query).toList())
-                    : Map.of("should", c.filters().stream().map(OpenSearchVectorIo::query).toList(), "minimum_should_match", 1));
-            case Filter.Comparison c -> switch (c.op()) {
-                case EQ -> equal(c.key(), c.value());
-                case NE -> not(equal(c.key(), c.value()));
-                case IN -> anyOf(c.key(), (List<?>) c.value());
-                case NIN -> not(anyOf(c.key(), (List<?>) c.value()));
-                case GT, GTE, LT, LTE -> range(c);
-            };
-        };
+        return f.translate(FILTERS);
+    }
+
+    /** An attribute key as one field name: OpenSearch reads dots in a name as objects ({@code corral.file_id}). */
+    static String escape(String key) {
+        return key.replace("%", "%25").replace(".", "%2E");
     }
 
     private static String field(String key, Object v) {
@@ -365,30 +358,43 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
         };
     }
 
-    /** An attribute key as one field name: OpenSearch reads dots in a name as objects ({@code corral.file_id}). */
-    static String escape(String key) {
-        return key.replace("%", "%25").replace(".", "%2E");
-    }
-
-    private static Object equal(String key, Object v) {
-        return Map.of("term", Map.of(field(key, v), v instanceof Number n ? n.doubleValue() : v));
-    }
-
-    private static Object anyOf(String key, List<?> values) {
-        return Map.of("bool", Map.of("should", values.stream().map(v -> equal(key, v)).toList(), "minimum_should_match", 1));
-    }
-
-    private static Object not(Object q) {
-        return Map.of("bool", Map.of("must_not", List.of(q)));
-    }
-
-    private static Object range(Filter.Comparison c) {
-        if (c.value() instanceof Boolean) {
-            return Map.of("match_none", Map.of()); // booleans have no order, as test() says
+    /** Filters as OpenSearch query DSL over the attribute fields {@link #insert} indexes. */
+    private static final Filter.Translator<Object> FILTERS = new Filter.Translator<>() {
+        @Override
+        public Object equal(String key, Object v) {
+            return Map.of("term", Map.of(field(key, v), v instanceof Number n ? n.doubleValue() : v));
         }
-        String op = c.op().name().toLowerCase(Locale.ROOT);
-        return Map.of("range", Map.of(field(c.key(), c.value()), Map.of(op, c.value() instanceof Number n ? n.doubleValue() : c.value())));
-    }
+
+        @Override
+        public Object range(String key, Filter.Op op, Object v) {
+            return Map.of("range", Map.of(field(key, v), Map.of(op.name().toLowerCase(Locale.ROOT), v instanceof Number n ? n.doubleValue() : v)));
+        }
+
+        @Override
+        public Object not(Object q) {
+            return Map.of("bool", Map.of("must_not", List.of(q)));
+        }
+
+        @Override
+        public Object and(List<Object> all) {
+            return Map.of("bool", Map.of("filter", all));
+        }
+
+        @Override
+        public Object or(List<Object> any) {
+            return Map.of("bool", Map.of("should", any, "minimum_should_match", 1));
+        }
+
+        @Override
+        public Object none() {
+            return Map.of("match_none", Map.of());
+        }
+
+        @Override
+        public Object all() {
+            return Map.of("match_all", Map.of());
+        }
+    };
 
     @Override
     public void close() {

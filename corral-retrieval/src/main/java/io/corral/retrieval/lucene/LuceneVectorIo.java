@@ -400,62 +400,65 @@ public final class LuceneVectorIo implements VectorIoProvider {
 
     /** The Lucene query that matches what {@code f} accepts ({@link Filter#test}). */
     static org.apache.lucene.search.Query query(Filter f) {
-        return switch (f) {
-            case Filter.Compound c -> {
-                BooleanQuery.Builder b = new BooleanQuery.Builder();
-                for (Filter each : c.filters()) {
-                    b.add(query(each), c.and() ? Occur.FILTER : Occur.SHOULD);
-                }
-                if (c.filters().isEmpty()) {
-                    yield c.and() ? new MatchAllDocsQuery() : new BooleanQuery.Builder().build();
-                }
-                yield b.build();
-            }
-            case Filter.Comparison c -> switch (c.op()) {
-                case EQ -> equal(c.key(), c.value());
-                case NE -> not(equal(c.key(), c.value()));
-                case IN -> anyOf(c.key(), (List<?>) c.value());
-                case NIN -> not(anyOf(c.key(), (List<?>) c.value()));
-                case GT, GTE, LT, LTE -> range(c);
+        return f.translate(FILTERS);
+    }
+
+    /** Filters as Lucene queries over the attribute fields {@link #document} indexes. */
+    private static final Filter.Translator<org.apache.lucene.search.Query> FILTERS = new Filter.Translator<>() {
+        @Override
+        public org.apache.lucene.search.Query equal(String key, Object v) {
+            return switch (v) {
+                case String s -> new TermQuery(new Term("s." + key, s));
+                case Boolean b -> new TermQuery(new Term("b." + key, b.toString()));
+                case Number n -> DoublePoint.newExactQuery("n." + key, n.doubleValue());
+                default -> throw new IllegalArgumentException(String.valueOf(v));
             };
-        };
-    }
+        }
 
-    private static org.apache.lucene.search.Query equal(String key, Object v) {
-        return switch (v) {
-            case String s -> new TermQuery(new Term("s." + key, s));
-            case Boolean b -> new TermQuery(new Term("b." + key, b.toString()));
-            case Number n -> DoublePoint.newExactQuery("n." + key, n.doubleValue());
-            default -> throw new IllegalArgumentException(String.valueOf(v));
-        };
-    }
-
-    private static org.apache.lucene.search.Query anyOf(String key, List<?> values) {
-        BooleanQuery.Builder b = new BooleanQuery.Builder();
-        values.forEach(v -> b.add(equal(key, v), Occur.SHOULD));
-        return b.build();
-    }
-
-    private static org.apache.lucene.search.Query not(org.apache.lucene.search.Query q) {
-        return new BooleanQuery.Builder().add(new MatchAllDocsQuery(), Occur.FILTER).add(q, Occur.MUST_NOT).build();
-    }
-
-    private static org.apache.lucene.search.Query range(Filter.Comparison c) {
-        boolean lower = c.op() == Filter.Op.GT || c.op() == Filter.Op.GTE;
-        boolean inclusive = c.op() == Filter.Op.GTE || c.op() == Filter.Op.LTE;
-        return switch (c.value()) {
-            case Number n -> {
+        @Override
+        public org.apache.lucene.search.Query range(String key, Filter.Op op, Object value) {
+            boolean lower = op == Filter.Op.GT || op == Filter.Op.GTE;
+            boolean inclusive = op == Filter.Op.GTE || op == Filter.Op.LTE;
+            if (value instanceof Number n) {
                 double v = n.doubleValue();
-                yield lower
-                        ? DoublePoint.newRangeQuery("n." + c.key(), inclusive ? v : Math.nextUp(v), Double.POSITIVE_INFINITY)
-                        : DoublePoint.newRangeQuery("n." + c.key(), Double.NEGATIVE_INFINITY, inclusive ? v : Math.nextDown(v));
+                return lower
+                        ? DoublePoint.newRangeQuery("n." + key, inclusive ? v : Math.nextUp(v), Double.POSITIVE_INFINITY)
+                        : DoublePoint.newRangeQuery("n." + key, Double.NEGATIVE_INFINITY, inclusive ? v : Math.nextDown(v));
             }
-            case String s -> lower
-                    ? TermRangeQuery.newStringRange("s." + c.key(), s, null, inclusive, true)
-                    : TermRangeQuery.newStringRange("s." + c.key(), null, s, true, inclusive);
-            default -> new BooleanQuery.Builder().build(); // booleans have no order: nothing matches, as test() says
-        };
-    }
+            String s = (String) value;
+            return lower ? TermRangeQuery.newStringRange("s." + key, s, null, inclusive, true)
+                    : TermRangeQuery.newStringRange("s." + key, null, s, true, inclusive);
+        }
+
+        @Override
+        public org.apache.lucene.search.Query not(org.apache.lucene.search.Query q) {
+            return new BooleanQuery.Builder().add(new MatchAllDocsQuery(), Occur.FILTER).add(q, Occur.MUST_NOT).build();
+        }
+
+        @Override
+        public org.apache.lucene.search.Query and(List<org.apache.lucene.search.Query> all) {
+            BooleanQuery.Builder b = new BooleanQuery.Builder();
+            all.forEach(q -> b.add(q, Occur.FILTER));
+            return b.build();
+        }
+
+        @Override
+        public org.apache.lucene.search.Query or(List<org.apache.lucene.search.Query> any) {
+            BooleanQuery.Builder b = new BooleanQuery.Builder();
+            any.forEach(q -> b.add(q, Occur.SHOULD));
+            return b.build();
+        }
+
+        @Override
+        public org.apache.lucene.search.Query none() {
+            return new BooleanQuery.Builder().build();
+        }
+
+        @Override
+        public org.apache.lucene.search.Query all() {
+            return new MatchAllDocsQuery();
+        }
+    };
 
     /** Copies each store's files as of its last commit (Lucene keeps them until the next one). */
     @Override
