@@ -76,6 +76,10 @@ final class IngestCommand implements Callable<Integer> {
         if (!Files.isDirectory(folder)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), folder + " is not a folder");
         }
+        if (!store.matches("[A-Za-z0-9_.-]{1,128}")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--store: a vector store id is 1 to 128 letters, digits, '_', '-' or '.', was '" + store + "'");
+        }
         PrintWriter err = spec.commandLine().getErr();
         String key = apiKey != null ? apiKey : System.getenv("CORRAL_API_KEY");
         if (!direct) {

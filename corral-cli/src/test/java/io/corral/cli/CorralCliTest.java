@@ -235,6 +235,9 @@ class CorralCliTest {
             Run missing = corral("ingest", dir.resolve("nope").toString(), "--store", "kb", "--direct");
             assertThat(missing.exit()).isEqualTo(2);
             assertThat(missing.err()).contains("is not a folder");
+            Run badId = corral("ingest", folder.toString(), "--store", "no spaces!", "--direct");
+            assertThat(badId.exit()).isEqualTo(2);
+            assertThat(badId.err()).contains("--store: a vector store id is").doesNotContain("Exception");
         } finally {
             if (before == null) {
                 System.clearProperty("corral.cache");
