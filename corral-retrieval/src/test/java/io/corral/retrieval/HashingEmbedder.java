@@ -20,9 +20,12 @@ final class HashingEmbedder implements Embedder {
     static final String MODEL = "hashing-64";
     final AtomicInteger texts = new AtomicInteger();
     private volatile CountDownLatch gate = new CountDownLatch(0);
-    final CountDownLatch entered = new CountDownLatch(1);
+    /** Counted down by the first embedding asked for after {@link #hold()}. */
+    volatile CountDownLatch entered = new CountDownLatch(1);
 
+    /** Makes embedding wait until {@link #release()}; {@link #entered} then says when a call is waiting. */
     void hold() {
+        entered = new CountDownLatch(1);
         gate = new CountDownLatch(1);
     }
 

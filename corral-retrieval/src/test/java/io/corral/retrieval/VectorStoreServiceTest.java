@@ -159,11 +159,11 @@ class VectorStoreServiceTest extends EmbeddedStoresTest {
         embedder.hold();
         String late = upload(ME, "late.txt", "late arrival");
         service.addFile(ME, id, late, null, null);
-        embedder.entered.await();
+        embedder.entered.await(); // the file is being embedded when the server stops
         assertThat(service.file(ME, id, late).status()).isEqualTo("in_progress");
-        embedder.release();
         restart();
-        idle();
+        embedder.release();
+        idle(); // only a resumed ingestion completes it
         assertThat(service.search(ME, id, search("durable", Mode.KEYWORD))).hasSize(1);
         assertThat(service.search(ME, id, search("arrival", Mode.KEYWORD))).extracting(Result::fileId).containsExactly(late);
         assertThat(service.get(ME, id).fileCounts().completed()).isEqualTo(2);
