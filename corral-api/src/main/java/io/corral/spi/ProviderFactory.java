@@ -68,16 +68,22 @@ public interface ProviderFactory<C extends Record, P> {
     }
 
     /**
-     * What a provider may read besides its own section: the environment, the cache folder, and the state store
-     * (the {@code storage} provider, or null where none is made yet), where providers of other APIs keep records.
+     * What a provider may read besides its own section: the environment, the cache folder, the state store
+     * (the {@code storage} provider, or null where none is made yet), where providers of other APIs keep records,
+     * and the models Corral serves (by id; null where none are made yet), which a shield's guard model is.
      */
-    record Context(Map<String, String> environment, Path cacheDir, KeyValueStore state) {
+    record Context(Map<String, String> environment, Path cacheDir, KeyValueStore state,
+                   java.util.function.Function<String, InferenceProvider> models) {
         public Context(Map<String, String> environment, Path cacheDir) {
-            this(environment, cacheDir, null);
+            this(environment, cacheDir, null, null);
         }
 
         public Context withState(KeyValueStore s) {
-            return new Context(environment, cacheDir, s);
+            return new Context(environment, cacheDir, s, models);
+        }
+
+        public Context withModels(java.util.function.Function<String, InferenceProvider> m) {
+            return new Context(environment, cacheDir, state, m);
         }
 
         public static Context system() {

@@ -147,8 +147,17 @@ final class ServeCommand implements Callable<Integer> {
             telemetry.close();
             throw e;
         }
+        io.corral.safety.SafetyService safety;
+        try {
+            safety = Shields.open(configFile, distribution, registry::resolve, knowledge.state);
+        } catch (RuntimeException e) {
+            registry.close();
+            telemetry.close();
+            knowledge.close();
+            throw e;
+        }
         CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(knowledge.files)
-                .vectorStores(knowledge.stores).start();
+                .vectorStores(knowledge.stores).safety(safety).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -159,6 +168,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             server.close();
             telemetry.close();
+            safety.close();
             knowledge.close();
             for (var h : ACCESS.getHandlers()) {
                 h.flush();

@@ -99,8 +99,8 @@ class ServeFlagsTest {
         }
         for (Bad bad : List.of(
                 new Bad(good + "  vectorio:\n    - provider_id: v\n      provider_type: inline::faiss\n", ":7: providers.vectorio: unknown key"),
-                new Bad(good + "  safety:\n    - provider_id: guard\n      provider_type: inline::llama-guard\n",
-                        ":9: providers.safety[0].provider_type: unknown safety provider type 'inline::llama-guard'"),
+                new Bad(good + "  safety:\n    - provider_id: guard\n      provider_type: inline::prompt-guard\n",
+                        ":9: providers.safety[0].provider_type: unknown safety provider type 'inline::prompt-guard'"),
                 new Bad(good.replace("threads: 1", "threads: 1, thread: 2"), ":6: providers.inference[0].config.thread: unknown key"))) {
             Path file = Files.writeString(dir.resolve("run.yaml"), bad.yaml());
             Process corral = serve(dir, file);

@@ -11,13 +11,16 @@ import java.util.concurrent.Semaphore;
 
 /**
  * Up to {@code parallel} contexts over one model, created on demand. Each stateless request borrows
- * one for its whole generation, so that many run at once; a request beyond {@code parallel} waits.
+ * one for its whole generation, so that many run at once; a request beyond {@code parallel} waits. A shield's
+ * call ({@link io.corral.spi.SafetyProvider#GUARD_CALL} bound) has one more context of its own, so a guard model
+ * served here never waits behind the generations it checks, which wait for it.
  */
 final class ContextPool implements AutoCloseable {
 
     private final NativeModel model;
     private final LlamaCppConfig config;
     private final Semaphore permits;
+    private final Semaphore guardPermits = new Semaphore(1, true);
     private final ConcurrentLinkedDeque<KvCache> idle = new ConcurrentLinkedDeque<>();
     private final List<KvCache> all = new ArrayList<>();
     private final ThreadBudget threads;
@@ -30,11 +33,12 @@ final class ContextPool implements AutoCloseable {
         this.threads = new ThreadBudget(config.threads(), config.adaptiveThreads());
     }
 
-    /** Borrows an empty context; blocks while all are busy. */
-    KvCache acquire() {
+    /** Borrows an empty context; blocks while all are busy. Give it back with {@link Lease#release()}. */
+    Lease acquire() {
         if (closed) {
             throw new io.corral.api.UnavailableException("the engine is closed");
         }
+        Semaphore permits = io.corral.spi.SafetyProvider.GUARD_CALL.isBound() ? guardPermits : this.permits;
         try {
             permits.acquire();
         } catch (InterruptedException e) {
@@ -53,15 +57,26 @@ final class ContextPool implements AutoCloseable {
                 all.add(cache);
             }
         }
-        return cache;
+        return new Lease(cache, permits);
     }
 
-    void release(KvCache cache) {
-        if (!closed) {
-            cache.clear();
-            idle.addFirst(cache);
+    /** A borrowed context and the permit it holds. */
+    final class Lease {
+        final KvCache cache;
+        private final Semaphore permit;
+
+        private Lease(KvCache cache, Semaphore permit) {
+            this.cache = cache;
+            this.permit = permit;
         }
-        permits.release();
+
+        void release() {
+            if (!closed) {
+                cache.clear();
+                idle.addFirst(cache);
+            }
+            permit.release();
+        }
     }
 
     /** A context of its own (for a session) that shares the model's threads. */

@@ -181,14 +181,14 @@ public final class LlamaCppEngine implements InferenceProvider {
             throw new ContextOverflowException("prompt of " + prompt.length
                     + " tokens does not fit the context window of " + contextSize() + " tokens");
         }
-        KvCache cache;
+        ContextPool.Lease lease;
         try {
-            cache = pool.acquire();
+            lease = pool.acquire();
         } catch (RuntimeException e) {
             sampler.close();
             throw e;
         }
-        return new Generation(model, cache, sampler, prompt, sampling, stops(sampling, extraStops), config.id(),
+        return new Generation(model, lease.cache, sampler, prompt, sampling, stops(sampling, extraStops), config.id(),
                 providerId, new Generation.Owner() {
                     @Override
                     public boolean makeRoom(KvCache c) {
@@ -197,7 +197,7 @@ public final class LlamaCppEngine implements InferenceProvider {
 
                     @Override
                     public void finished(Generation g) {
-                        pool.release(cache);
+                        lease.release();
                     }
                 });
     }

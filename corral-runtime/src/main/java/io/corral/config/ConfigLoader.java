@@ -36,12 +36,13 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
 
     private static final Pattern ENV = Pattern.compile("\\$\\{env\\.([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:\\+|:)([^}]*))?}");
-    private static final Set<String> TOP = Set.of("server", "providers", "models", "vector_stores");
+    private static final Set<String> TOP = Set.of("server", "providers", "models", "vector_stores", "shields", "guardrails",
+            "registered_resources");
     /** Keys of Llama Stack's run.yaml that Corral has no use for: accepted, with one warning that names them. */
     private static final Set<String> LLAMA_STACK_TOP = Set.of("version", "image_name", "apis", "distro_name",
             "container_image", "external_providers_dir", "metadata_store", "inference_store", "conversations_store",
             "storage", "logging", "telemetry", "benchmarks", "scoring_fns", "datasets", "tool_groups", "vector_dbs",
-            "shields", "registered_resources", "connectors", "safety");
+            "connectors", "safety");
     /** Provider sections of Llama Stack's APIs that Corral does not have: the same. */
     private static final Set<String> LLAMA_STACK_APIS = Set.of("eval", "datasetio", "scoring", "post_training", "batches",
             "inspect", "prompts", "conversations", "benchmarks");
@@ -92,7 +93,19 @@ public final class ConfigLoader {
         if (providers.getOrDefault("inference", List.of()).isEmpty()) {
             throw new ConfigException(file, line(root), "providers.inference", "at least one inference provider is needed");
         }
-        return new DistributionConfig(server, providers, models, vectorStores(top.get("vector_stores")), List.copyOf(ignored));
+        List<DistributionConfig.Shield> shields = new ArrayList<>(shields(top.get("shields"), "shields", providers));
+        if (top.containsKey("registered_resources")) {
+            Map<String, NodeTuple> r = mapping(top.get("registered_resources").getValueNode(), "registered_resources", null);
+            for (String k : r.keySet()) {
+                if (k.equals("shields")) {
+                    shields.addAll(shields(r.get(k), "registered_resources.shields", providers));
+                } else {
+                    ignored.add("registered_resources." + k);
+                }
+            }
+        }
+        return new DistributionConfig(server, providers, models, vectorStores(top.get("vector_stores")), List.copyOf(shields),
+                guardrails(top.get("guardrails"), shields), List.copyOf(ignored));
     }
 
     private DistributionConfig.Server server(NodeTuple t) {
@@ -230,6 +243,112 @@ public final class ConfigLoader {
             }
         }
         return new DistributionConfig.VectorStores(provider, model, List.copyOf(stores));
+    }
+
+    /** Shields as Llama Stack lists them; each names a safety provider of the file (or none, when there is one). */
+    private List<DistributionConfig.Shield> shields(NodeTuple t, String section, Map<String, List<DistributionConfig.Provider>> providers) {
+        List<DistributionConfig.Shield> shields = new ArrayList<>();
+        if (t == null) {
+            return shields;
+        }
+        List<DistributionConfig.Provider> safety = providers.getOrDefault("safety", List.of());
+        int i = 0;
+        for (Node n : sequence(t.getValueNode(), section)) {
+            String where = section + "[" + i++ + "]";
+            Map<String, NodeTuple> m = mapping(n, where, Set.of("shield_id", "provider_id", "provider_shield_id", "params"));
+            String id = required(m, "shield_id", where, n);
+            String providerId = text(m, "provider_id", where, null);
+            if (providerId != null && safety.stream().noneMatch(p -> p.id().equals(providerId))) {
+                throw new ConfigException(file, line(m.get("provider_id").getValueNode()), where + ".provider_id",
+                        "no safety provider '" + providerId + "' is configured");
+            }
+            if (providerId == null && safety.size() > 1) {
+                throw new ConfigException(file, line(n), where + ".provider_id", "is required: there are " + safety.size()
+                        + " safety providers");
+            }
+            Object params = m.containsKey("params") ? plain(m.get("params").getValueNode(), where + ".params") : Map.of();
+            if (!(params instanceof Map<?, ?> map)) {
+                throw new ConfigException(file, line(m.get("params").getValueNode()), where + ".params", "must be a mapping");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> typed = (Map<String, Object>) map;
+            shields.add(new DistributionConfig.Shield(id, providerId, text(m, "provider_shield_id", where, null), typed, line(n)));
+        }
+        return shields;
+    }
+
+    /** {@code guardrails:}: window, mode and, per model, the shields on input and output (each a registered shield). */
+    private DistributionConfig.Guardrails guardrails(NodeTuple t, List<DistributionConfig.Shield> shields) {
+        if (t == null) {
+            return DistributionConfig.Guardrails.NONE;
+        }
+        Map<String, NodeTuple> m = mapping(t.getValueNode(), "guardrails", Set.of("window", "mode", "models"));
+        String mode = text(m, "mode", "guardrails", "hold");
+        if (!mode.equals("hold") && !mode.equals("stream")) {
+            throw new ConfigException(file, line(m.get("mode").getValueNode()), "guardrails.mode", "must be hold or stream, was '" + mode + "'");
+        }
+        Map<String, List<List<String>>> models = new LinkedHashMap<>();
+        if (m.containsKey("models")) {
+            for (var e : mapping(m.get("models").getValueNode(), "guardrails.models", null).entrySet()) {
+                String where = "guardrails.models." + e.getKey();
+                Map<String, NodeTuple> io = mapping(e.getValue().getValueNode(), where, Set.of("input", "output"));
+                List<List<String>> both = new ArrayList<>();
+                for (String side : List.of("input", "output")) {
+                    List<String> ids = new ArrayList<>();
+                    if (io.containsKey(side)) {
+                        for (Node n : sequence(io.get(side).getValueNode(), where + "." + side)) {
+                            String id = scalar(n, where + "." + side);
+                            boolean known = shields.stream().anyMatch(s -> s.id().equals(id)) || shields.isEmpty() && id.equals("rules");
+                            if (!known) {
+                                throw new ConfigException(file, line(n), where + "." + side, "names shield '" + id
+                                        + "', which the file does not register (shields: " + (shields.isEmpty() ? "the built-in 'rules'"
+                                        : String.join(", ", shields.stream().map(DistributionConfig.Shield::id).toList())) + ")");
+                            }
+                            ids.add(id);
+                        }
+                    }
+                    both.add(List.copyOf(ids));
+                }
+                models.put(e.getKey(), List.copyOf(both));
+            }
+        }
+        return new DistributionConfig.Guardrails(models, positive(m, "window", "guardrails", 200), mode.equals("hold"), line(t.getKeyNode()));
+    }
+
+    /** A YAML value as plain Java: maps, lists, strings, numbers, booleans (variables substituted). */
+    private Object plain(Node node, String where) {
+        return switch (node) {
+            case MappingNode mn -> {
+                Map<String, Object> out = new LinkedHashMap<>();
+                for (NodeTuple t : mn.getValue()) {
+                    String key = scalar(t.getKeyNode(), where);
+                    out.put(key, plain(t.getValueNode(), where + "." + key));
+                }
+                yield out;
+            }
+            case SequenceNode sn -> {
+                List<Object> out = new ArrayList<>();
+                for (Node n : sn.getValue()) {
+                    out.add(plain(n, where));
+                }
+                yield out;
+            }
+            default -> {
+                String v = scalar(node, where);
+                org.yaml.snakeyaml.nodes.Tag tag = node.getTag();
+                if (tag.equals(org.yaml.snakeyaml.nodes.Tag.BOOL)) {
+                    yield Boolean.parseBoolean(v.toLowerCase(java.util.Locale.ROOT));
+                } else if (tag.equals(org.yaml.snakeyaml.nodes.Tag.INT)) {
+                    yield Long.parseLong(v.replace("_", "")) <= Integer.MAX_VALUE ? (Object) Integer.parseInt(v.replace("_", ""))
+                            : (Object) Long.parseLong(v.replace("_", ""));
+                } else if (tag.equals(org.yaml.snakeyaml.nodes.Tag.FLOAT)) {
+                    yield Double.parseDouble(v);
+                } else if (tag.equals(org.yaml.snakeyaml.nodes.Tag.NULL)) {
+                    yield null;
+                }
+                yield v;
+            }
+        };
     }
 
     private List<DistributionConfig.Model> models(NodeTuple t, Map<String, List<DistributionConfig.Provider>> providers) {

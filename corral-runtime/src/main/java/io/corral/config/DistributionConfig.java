@@ -11,7 +11,24 @@ import java.util.Map;
  * @param ignored   the keys of Llama Stack's run.yaml in the file that Corral has no use for
  */
 public record DistributionConfig(Server server, Map<String, List<Provider>> providers, List<Model> models,
-                                 VectorStores vectorStores, List<String> ignored) {
+                                 VectorStores vectorStores, List<Shield> shields, Guardrails guardrails, List<String> ignored) {
+
+    /**
+     * A shield, as Llama Stack registers one ({@code shields:}, or {@code registered_resources.shields}): its id, the
+     * safety provider that runs it (null: the only one), what it runs there ({@code provider_shield_id}, e.g. a guard
+     * model) and its {@code params}.
+     */
+    public record Shield(String id, String providerId, String providerShieldId, Map<String, Object> params, int line) {
+    }
+
+    /**
+     * The {@code guardrails:} section: per model id ({@code "*"}: every model without its own entry) the shields on its
+     * input and output; {@code window}, the characters of a stream checked at a time; {@code holdBack} (mode
+     * {@code hold}, the default) or streaming first (mode {@code stream}).
+     */
+    public record Guardrails(Map<String, List<List<String>>> models, int window, boolean holdBack, int line) {
+        public static final Guardrails NONE = new Guardrails(Map.of(), 200, true, 0);
+    }
 
     /**
      * The {@code vector_stores:} section: Llama Stack's defaults for new stores ({@code default_provider_id},

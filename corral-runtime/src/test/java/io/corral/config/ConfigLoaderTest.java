@@ -111,8 +111,8 @@ class ConfigLoaderTest {
                 new Case(GOOD.replace("remote::ollama", "remote::nonsense"), 15, "providers.inference[1].provider_type",
                         "unknown inference provider type 'remote::nonsense' (known: inline::llamacpp, inline::sentence-transformers, remote::llamacpp"),
                 new Case(GOOD.replace("inference:", "inferense:"), 8, "providers.inferense", "unknown key"),
-                new Case(GOOD.replace("models:\n", "  safety:\n    - provider_id: guard\n      provider_type: inline::llama-guard\nmodels:\n"),
-                        21, "providers.safety[0].provider_type", "unknown safety provider type 'inline::llama-guard' (known: none in this version)"),
+                new Case(GOOD.replace("models:\n", "  safety:\n    - provider_id: guard\n      provider_type: inline::prompt-guard\nmodels:\n"),
+                        21, "providers.safety[0].provider_type", "unknown safety provider type 'inline::prompt-guard' (known: none in this version)"),
                 new Case(GOOD.replace("routing: local-only", "model_type: chatbot"), 23, "models[0].model_type", "must be llm or embedding"),
                 new Case(GOOD.replace("image_name: corral", "image_nam: corral"), 2, "image_nam", "unknown key"),
         }) {
@@ -198,7 +198,7 @@ class ConfigLoaderTest {
     @Test
     void aLlamaStackRunYaml_loads_namingWhatCorralIgnores(@TempDir Path dir) throws Exception {
         DistributionConfig c = ConfigLoader.load(write(dir, LLAMA_STACK), Map.of("INFERENCE_MODEL", "llama3.2:3b")::get);
-        assertThat(c.ignored()).containsExactly("version", "image_name", "apis", "metadata_store", "shields", "vector_dbs",
+        assertThat(c.ignored()).containsExactly("version", "image_name", "apis", "metadata_store", "vector_dbs",
                 "providers.inference[0].config.refresh_models", "providers.vector_io[0].config.kvstore",
                 "providers.files[0].config.metadata_store", "providers.eval");
         assertThat(c.providers().get("vector_io")).singleElement().satisfies(p -> assertThat(p.type()).isEqualTo("inline::faiss"));

@@ -53,7 +53,7 @@ public final class CorralServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
-                         List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail,
+                         List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail, io.corral.spi.Safety safety,
                          io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores) {
         this.config = config;
         this.registry = registry;
@@ -76,6 +76,10 @@ public final class CorralServer implements AutoCloseable {
             routes.add(new io.corral.server.admin.BackupApi(vectorStores));
         }
         ServerMetrics metrics = new ServerMetrics(models, registry);
+        if (safety != null) {
+            routes.add(new io.corral.server.safety.SafetyApi(safety));
+            safety.listen(metrics::shieldCheck);
+        }
         routes.add(new TelemetryApi(metrics)).add(new TracesApi(telemetry));
         List<RequestListener> all = new ArrayList<>(listeners);
         all.add(metrics);
@@ -120,6 +124,7 @@ public final class CorralServer implements AutoCloseable {
         private EngineRegistry registry;
         private Telemetry telemetry = Telemetry.off();
         private Guardrail guardrail = Guardrail.NONE;
+        private io.corral.spi.Safety safety;
         private io.corral.spi.FilesProvider files;
         private io.corral.spi.VectorStores vectorStores;
 
@@ -151,8 +156,19 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /** Guard requests with {@code g} (without the safety API: {@link #safety} gives both). */
         public Builder guardrail(Guardrail g) {
             guardrail = java.util.Objects.requireNonNull(g, "guardrail");
+            return this;
+        }
+
+        /**
+         * Serve the shields, {@code run-shield} and moderations of {@code s}, guard requests with its guardrails and
+         * count its checks in {@code /metrics} (the caller closes it after the server).
+         */
+        public Builder safety(io.corral.spi.Safety s) {
+            safety = java.util.Objects.requireNonNull(s, "safety");
+            guardrail = s.guardrail();
             return this;
         }
 
@@ -174,7 +190,7 @@ public final class CorralServer implements AutoCloseable {
                 throw new IllegalStateException("a server needs providers or an engine registry to serve");
             }
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers() : providers, registry,
-                    List.of(), telemetry, guardrail, files, vectorStores));
+                    List.of(), telemetry, guardrail, safety, files, vectorStores));
         }
     }
 

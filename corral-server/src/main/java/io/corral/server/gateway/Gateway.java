@@ -69,7 +69,8 @@ public final class Gateway implements Pipeline.Forwarder {
             return true;
         }
         try {
-            if (!(models.get(scan.model()).provider() instanceof Router r) || !forwardable(r) || decodeModel.test(scan.model())) {
+            if (!(models.get(scan.model()).provider() instanceof Router r) || !forwardable(r) || decodeModel.test(scan.model())
+                    || scan.guardrails()) {
                 return false;
             }
             router = r;

@@ -13,10 +13,11 @@ import java.io.IOException;
  * What routing needs from an OpenAI request, without building a tree: the model, whether it asks for a
  * stream and for usage on it ({@code stream_options.include_usage}), in one pass of the streaming parser
  * (other fields skipped), whether a message carries an image (an {@code "image_url"} part), and its
- * {@code metadata} pairs (for the request's trace, bounded as when decoded). Bad JSON is 400.
+ * {@code metadata} pairs (for the request's trace, bounded as when decoded), and whether it names guardrails of its
+ * own (then it is decoded, so its shields can read it). Bad JSON is 400.
  */
 record WireScan(String model, boolean stream, boolean images, boolean includeUsage, boolean streamOptions,
-                java.util.Map<String, String> metadata) {
+                java.util.Map<String, String> metadata, boolean guardrails) {
 
     private static final byte[] IMAGE = "\"image_url\"".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
@@ -29,6 +30,7 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
         boolean includeUsage = false;
         boolean streamOptions = false;
         java.util.Map<String, String> metadata = java.util.Map.of();
+        boolean guardrails = false;
         try (JsonParser p = Json.MAPPER.getFactory().createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw ApiException.badRequest(null, "request body must be a JSON object");
@@ -46,6 +48,8 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
                         throw ApiException.badRequest("stream", "stream must be true or false"); // as when decoded
                     }
                     stream = value == JsonToken.VALUE_TRUE;
+                } else if (name.equals("guardrails")) {
+                    guardrails = value != JsonToken.VALUE_NULL;
                 } else if (name.equals("metadata") && value != JsonToken.VALUE_NULL) {
                     metadata = metadata(p, value);
                     continue;
@@ -73,7 +77,7 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("model", "model is required (a model id from GET /v1/models)");
         }
-        return new WireScan(model, stream, contains(body, IMAGE), includeUsage, streamOptions, metadata);
+        return new WireScan(model, stream, contains(body, IMAGE), includeUsage, streamOptions, metadata, guardrails);
     }
 
     private static java.util.Map<String, String> metadata(JsonParser p, JsonToken start) throws IOException {

@@ -89,8 +89,9 @@ public final class OpenAiApi implements Routes.Api {
         OpenAiRequests.metadata(body).forEach((k, v) -> req.span().set(k, v)); // the client finds its trace by them
         String id = "chatcmpl-" + req.id();
         long now = System.currentTimeMillis() / 1000;
-        guard(req, request.model(), request.messages());
-        generate(req, res, body, request.model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
+        Guardrail.Checks checks = guardrail.checks(request.model(), OpenAiRequests.guardrails(body));
+        input(req, checks, request.messages());
+        generate(req, res, body, request.model(), checks, OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 List.of(new Call(provider -> provider.stream(request), provider -> provider.chat(request))),
                 r -> OpenAiResponses.chatCompletion(id, now, r.getFirst()), new ChatFrames(id, now));
     }
@@ -100,11 +101,12 @@ public final class OpenAiApi implements Routes.Api {
         List<CompletionRequest> prompts = OpenAiRequests.completions(body);
         String id = "cmpl-" + req.id();
         long now = System.currentTimeMillis() / 1000;
+        Guardrail.Checks checks = guardrail.checks(prompts.getFirst().model(), OpenAiRequests.guardrails(body));
         for (CompletionRequest p : prompts) {
-            guard(req, p.model(), List.of(ChatMessage.of(Role.USER, p.prompt())));
+            input(req, checks, List.of(ChatMessage.of(Role.USER, p.prompt() == null ? "" : p.prompt())));
         }
         List<Call> calls = prompts.stream().map(p -> new Call(provider -> provider.stream(p), provider -> provider.complete(p))).toList();
-        generate(req, res, body, prompts.getFirst().model(), OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
+        generate(req, res, body, prompts.getFirst().model(), checks, OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 calls, r -> OpenAiResponses.completion(id, now, r), new CompletionFrames(id, now));
     }
 
@@ -185,24 +187,20 @@ public final class OpenAiApi implements Routes.Api {
         return inputs;
     }
 
-    /** The input guardrail: before the request is admitted, so a blocked one never holds an engine slot. */
-    private void guard(Request req, String model, List<ChatMessage> messages) {
-        check(req, model, "corral.guardrail.input", () -> guardrail.input(model, messages));
-    }
-
-    /** The output guardrail on a finished answer. */
-    private void guard(Request req, String model, ChatResult r) {
-        check(req, model, "corral.guardrail.output", () -> guardrail.output(model, r));
-    }
-
-    /** Runs a guardrail's check for a guarded model, as a span of the request. */
-    private void check(Request req, String model, String step, Runnable check) {
-        if (!guardrail.guards(model)) {
+    /**
+     * The input guardrail, as a span holding one span per shield: before the request is admitted, so a blocked one
+     * never holds an engine slot. The output is checked by the provider {@link Guardrail.Checks#output} wraps.
+     */
+    private static void input(Request req, Guardrail.Checks checks, List<ChatMessage> messages) {
+        if (!checks.any()) {
             return;
         }
-        Span span = req.span().child(step);
+        Span span = req.span().child("corral.guardrail.input");
         try {
-            check.run();
+            io.corral.spi.Spans.within(span, () -> {
+                checks.input(messages);
+                return null;
+            });
         } catch (RuntimeException e) {
             span.fail(e);
             throw e;
@@ -275,17 +273,16 @@ public final class OpenAiApi implements Routes.Api {
         }
     }
 
-    private void generate(Request req, Response res, JsonNode body, String model, boolean stream, boolean includeUsage,
-                          List<Call> calls, Function<List<ChatResult>, ObjectNode> whole, Frames frames) throws Exception {
+    private void generate(Request req, Response res, JsonNode body, String model, Guardrail.Checks checks, boolean stream,
+                          boolean includeUsage, List<Call> calls, Function<List<ChatResult>, ObjectNode> whole, Frames frames)
+            throws Exception {
         req.model(model);
         try (AutoCloseable admitted = models.admit(model)) {
-            InferenceProvider provider = models.get(model).provider();
+            InferenceProvider provider = checks.output(models.get(model).provider());
             if (!stream) {
                 List<ChatResult> results = new ArrayList<>();
                 for (Call c : calls) {
-                    ChatResult r = c.ask().apply(provider);
-                    guard(req, model, r);
-                    results.add(r);
+                    results.add(c.ask().apply(provider));
                 }
                 Usage u = OpenAiResponses.sum(results);
                 req.tokens(u.promptTokens(), u.completionTokens());
@@ -339,7 +336,7 @@ public final class OpenAiApi implements Routes.Api {
                 ObjectNode frame = switch (tokens.next()) {
                     case StreamEvent.Text t -> frames.delta(model, index, t.text(), t.logprobs());
                     case StreamEvent.ToolCallDelta d -> frames.toolCall(model, d);
-                    case StreamEvent.Finish f -> null; // the last frame is written from the result, after the guardrail
+                    case StreamEvent.Finish f -> null; // the last frame is written from the result
                 };
                 if (frame != null) {
                     req.firstToken();
@@ -351,7 +348,6 @@ public final class OpenAiApi implements Routes.Api {
                 sse.fail(Errors.SHUTTING_DOWN);
                 return null;
             }
-            guard(req, model, r); // a stream's text is out already: a refusal ends it with an error event
             sse.data(frames.last(model, index, r));
             return r;
         } catch (EventStream.ClientGone gone) {

@@ -18,7 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** OpenAI request JSON to Corral requests; every problem is a 400 that names the field. */
-final class OpenAiRequests {
+public final class OpenAiRequests {
 
     private OpenAiRequests() {
     }
@@ -31,6 +31,29 @@ final class OpenAiRequests {
         return m.asText();
     }
 
+    /**
+     * The shields a request names for itself: Llama Stack's {@code guardrails} (on chat completions a top-level field,
+     * which OpenAI's SDKs send through {@code extra_body}), each a shield id or {@code {"type": id}}.
+     */
+    static List<String> guardrails(JsonNode body) {
+        JsonNode g = body.get("guardrails");
+        if (g == null || g.isNull()) {
+            return List.of();
+        }
+        if (!g.isArray()) {
+            throw ApiException.badRequest("guardrails", "guardrails must be a list of shield ids");
+        }
+        List<String> ids = new java.util.ArrayList<>();
+        for (JsonNode e : g) {
+            JsonNode id = e.isObject() ? e.get("type") : e;
+            if (id == null || !id.isTextual() || id.asText().isBlank()) {
+                throw ApiException.badRequest("guardrails", "each guardrail is a shield id, or an object whose type is one");
+            }
+            ids.add(id.asText());
+        }
+        return ids;
+    }
+
     static boolean stream(JsonNode body) {
         return bool(body, "stream", false);
     }
@@ -41,6 +64,18 @@ final class OpenAiRequests {
     }
 
     static ChatRequest chat(JsonNode body) {
+        List<ChatMessage> list = messages(body);
+        SamplingParams sampling = sampling(body);
+        if (bool(body, "logprobs", false)) {
+            sampling = sampling.toBuilder().logprobs(has(body, "top_logprobs") ? (int) integer(body, "top_logprobs") : 0).build();
+        } else if (has(body, "top_logprobs")) {
+            throw ApiException.badRequest("top_logprobs", "top_logprobs needs logprobs: true");
+        }
+        return new ChatRequest(model(body), list, sampling, format(body), tools(body), toolChoice(body));
+    }
+
+    /** A body's {@code messages}: OpenAI's message params (the safety API's {@code run-shield} takes them too). */
+    public static List<ChatMessage> messages(JsonNode body) {
         JsonNode messages = body.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             throw ApiException.badRequest("messages", "messages must be a non-empty array");
@@ -49,13 +84,7 @@ final class OpenAiRequests {
         for (int i = 0; i < messages.size(); i++) {
             list.add(message(messages.get(i), "messages[" + i + "]"));
         }
-        SamplingParams sampling = sampling(body);
-        if (bool(body, "logprobs", false)) {
-            sampling = sampling.toBuilder().logprobs(has(body, "top_logprobs") ? (int) integer(body, "top_logprobs") : 0).build();
-        } else if (has(body, "top_logprobs")) {
-            throw ApiException.badRequest("top_logprobs", "top_logprobs needs logprobs: true");
-        }
-        return new ChatRequest(model(body), list, sampling, format(body), tools(body), toolChoice(body));
+        return list;
     }
 
     static List<ToolSpec> tools(JsonNode body) {

@@ -24,6 +24,12 @@ public final class ServerMetrics implements RequestListener {
     private final MetricRegistry.Counter tokens = registry.counter("corral_tokens_total",
             "Tokens read (input) and generated (output), by model.", "model", "type");
 
+    private final MetricRegistry.Counter shieldChecks = registry.counter("corral_shield_checks_total",
+            "Shield checks, by shield, stage (input, output, run, moderation) and outcome (passed, blocked, error).",
+            "shield", "stage", "outcome");
+    private final MetricRegistry.Histogram shieldLatency = registry.histogram("corral_shield_check_duration_seconds",
+            "Time one shield check took, by shield and stage.", MetricRegistry.LATENCY_BUCKETS, "shield", "stage");
+
     public ServerMetrics(ModelDirectory models, EngineRegistry engines) {
         registry.gauge("corral_queue_depth", "Requests running or waiting for an engine slot, by model.",
                 sink -> models.inFlight().forEach((model, n) -> sink.set(n, model)), "model");
@@ -56,6 +62,12 @@ public final class ServerMetrics implements RequestListener {
             tokens.add(r.promptTokens(), model, "input");
             tokens.add(Math.max(0, r.completionTokens()), model, "output");
         }
+    }
+
+    /** Counts one shield check (shield ids are registered ones: a bounded set). */
+    public void shieldCheck(io.corral.spi.Safety.Check c) {
+        shieldChecks.inc(c.shieldId(), c.stage(), c.outcome());
+        shieldLatency.observe(c.nanos() / 1e9, c.shieldId(), c.stage());
     }
 
     /** The Prometheus text format. */

@@ -1,0 +1,158 @@
+package io.corral.safety.rules;
+
+import java.text.Normalizer;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Prompt-injection and jailbreak patterns: instruction overrides ("ignore all previous instructions"), jailbreaks
+ * and role-play overrides ("you are now DAN", "pretend you have no restrictions"), system-prompt extraction
+ * ("repeat the text above"), chat-template delimiters smuggled into text, and instructions hidden in documents
+ * for a model that reads them. Matched on a normalized copy of the text (compatibility forms folded, zero-width
+ * characters dropped, lower case, every run of non-letters one space, letters spelled out one by one joined), so
+ * spacing and punctuation tricks do not hide a phrase. Each rule names its category.
+ */
+final class Injection {
+
+    static final String INJECTION = "prompt_injection";
+    static final String JAILBREAK = "jailbreak";
+    static final String EXTRACTION = "prompt_extraction";
+
+    record Rule(String category, Pattern pattern) {
+    }
+
+    // what an override does to instructions, and what it names: an override needs a verb, a qualifier that points
+    // at instructions the model was given (not the user's own: "ignore my previous instructions" is benign) and a noun
+    private static final String OVERRIDE = "(?:ignore|ignoring|disregard|forget|override|overriding|bypass|skip|neglect|"
+            + "discard|abandon|nullify|dismiss|set aside|pay no attention to|do not follow|don t follow|dont follow|"
+            + "stop following|no longer follow|stop obeying|do not obey|don t obey|drop|lift|remove|disable|turn off)";
+    private static final String POINTER = "(?:all|any|every|previous|prior|above|earlier|preceding|foregoing|initial|"
+            + "original|your|system|developer|safety|default|existing|former|built in|the instructions in your)";
+    private static final String RULES = "(?:instructions?|rules?|directives?|guidelines?|prompts?|context|constraints?|"
+            + "programming|restrictions?|commands?|guidance|polic(?:y|ies)|training|filters?|safeguards?|guardrails?|"
+            + "limitations?|boundaries|principles|protocols?|moderation|limits)";
+    private static final String W = "(?: [a-z0-9]+)";
+
+    static final List<Rule> RULES_ = List.of(
+            // instruction overrides
+            rule(INJECTION, "\\b" + OVERRIDE + "(?!(?: [a-z]+){0,2}? (?:my|our) )" + W + "{0,3}? " + POINTER + W + "{0,3}? " + RULES + "\\b"),
+            rule(INJECTION, "\\b" + OVERRIDE + " (?:everything|anything|all) (?:above|before|prior|previously|you were told|you ve been told)\\b"),
+            rule(INJECTION, "\\b(?:previous|prior|above|earlier|original|system) (?:instructions|rules|directives|prompt) (?:are|were|is) "
+                    + "(?:void|outdated|cancelled|canceled|no longer valid|a test|fake|wrong|obsolete|overridden)\\b"),
+            rule(INJECTION, "\\b(?:instructions|rules|directives) (?:above|before this|given before) (?:are|were) (?:void|outdated|cancelled|"
+                    + "canceled|no longer valid|a test|fake|wrong|obsolete|overridden)\\b"),
+            rule(INJECTION, "\\b(?:your|the) (?:new|real|actual|true) (?:task|instructions?|role|objective|goal|purpose|job) (?:is|are)\\b"),
+            rule(INJECTION, "\\b(?:the )?(?:real|actual|new|updated) instructions (?:are )?(?:below|follow|as follows)\\b"),
+            rule(INJECTION, "(?:^| )new instructions (?:disregard|ignore|forget|you|the assistant|for the assistant|for the ai)\\b"),
+            rule(INJECTION, "\\b(?:system|admin|administrator|developer|root) override\\b"),
+            rule(INJECTION, "\\boverride (?:all |your |the )?(?:safety|security|content) (?:protocols?|filters?|rules|guidelines|settings)\\b"),
+            rule(INJECTION, "\\b(?:note|message|instructions?|attention|important|hidden message|reminder) (?:to|for) (?:the |any )?"
+                    + "(?:ai|assistant|ai assistant|llm|language model|large language model|chatbot|model|gpt|chatgpt|bot)\\b"),
+            rule(INJECTION, "\\bif you are an? (?:ai|llm|language model|large language model|ai model|ai assistant|assistant|chatbot|"
+                    + "bot|gpt|model)(?: [a-z]+){0,3}? (?:you must|you should|you will|please|ignore|disregard|reading this|do not)\\b"),
+            rule(INJECTION, "\\b(?:ai|assistant|ai assistant|chatbot|attention ai) (?:please )?(?:ignore|disregard|forget)\\b"),
+            rule(INJECTION, "\\b(?:do not|don t|never) (?:tell|inform|mention|reveal|let) (?:this )?(?:to )?the user\\b"),
+            rule(INJECTION, "\\b(?:i am|this is|as) (?:your|the|an?) (?:creator|developer|openai employee|anthropic employee|admin|administrator)"
+                    + "(?: [a-z]+){0,8}? (?:ignore|disregard|bypass|override|obey|permission|authorized|order you)\\b"),
+            rule(INJECTION, "\\byou have permission to (?:bypass|ignore|override|break)\\b"),
+            // jailbreaks and role-play overrides
+            rule(JAILBREAK, "\\bdo anything now\\b"),
+            rule(JAILBREAK, "\\b(?:you are|you re|act as|be|become|pretend to be) (?:now )?(?:dan|aim|stan|dude|evil confidant)\\b"),
+            rule(JAILBREAK, "\\b(?:developer|jailbreak|jailbroken|god|sudo|dan|unrestricted|unfiltered|uncensored|debug|opposite) mode\\b"),
+            rule(JAILBREAK, "\\b(?:you are|you ve been|you have been|been) (?:now )?jailbroken\\b|\\bjailbroken (?:version|ai|model|assistant|chatbot)\\b"),
+            rule(JAILBREAK, "\\b(?:unfiltered|uncensored|unrestricted|unaligned|amoral|unlocked|jailbroken|unethical)(?: and [a-z]+)? "
+                    + "(?:mode|version|ai|assistant|model|ai model|chatbot|response|responses|answers?|persona|character|bot|llm)\\b"),
+            rule(JAILBREAK, "\\byou are (?:now )?(?:unrestricted|unfiltered|uncensored|unaligned|free from|free of)\\b"),
+            rule(JAILBREAK, "\\byou are no longer (?:bound|restricted|limited|an ai|an assistant|chatgpt|required|subject)\\b"),
+            rule(JAILBREAK, "\\b(?:no|without|free of|free from|freed from|ignoring|not bound by|with its|turned off|lifted|disabled)"
+                    + "(?: [a-z]+){0,2} (?:ethical|moral|safety|content|policy) (?:guidelines|restrictions|constraints|filters|limits|"
+                    + "limitations|considerations|boundaries|policies|rules|protocols)\\b"),
+            rule(JAILBREAK, "\\b(?:ethical or moral|moral or ethical) (?:limitations|guidelines|considerations|restrictions)\\b"),
+            rule(JAILBREAK, "\\b(?:has|have|with|without|had) (?:no|any) (?:restrictions|rules|filters|limits|guidelines|morals|ethics|"
+                    + "boundaries|censorship|content filters|safety constraints|moral guidelines|limitations)(?: whatsoever)?\\b"),
+            rule(JAILBREAK, "\\b(?:don t|doesn t|does not|do not) have any (?:restrictions|rules|filters|limits|content filters|guidelines|limitations)\\b"),
+            rule(JAILBREAK, "\\b(?:never|doesn t|does not|won t|will not|can t|cannot|can not|must not|don t) refuses?\\b(?! to (?:help|answer) (?:kids|children))"),
+            rule(JAILBREAK, "\\byou (?:cannot|can t|can not|must not|may not) refuse\\b"),
+            rule(JAILBREAK, "\\bfreed from (?:all |any )?(?:its |your )?(?:limitations|restrictions|rules|constraints)\\b"),
+            rule(JAILBREAK, "\\bstay in character no matter what\\b"),
+            rule(JAILBREAK, "\\b(?:safety|content) (?:rules|filters|guidelines|policies|protocols) (?:don t|do not|doesn t|no longer) (?:exist|apply)\\b"),
+            rule(JAILBREAK, "\\b(?:normal|usual|your) (?:policies|rules|guidelines|restrictions) (?:don t|do not|no longer) apply\\b"),
+            rule(JAILBREAK, "\\bsafety (?:protocols|filters|rules) (?:are )?(?:disabled|off|turned off|lifted)\\b"),
+            rule(JAILBREAK, "\\byou (?:have|now have|ve got) no (?:guidelines|rules|restrictions|limits|filters|boundaries|limitations)\\b"),
+            rule(JAILBREAK, "\\b(?:restrictions|limits|rules) (?:are )?(?:lifted|removed|disabled)\\b"),
+            // system-prompt extraction
+            rule(EXTRACTION, "\\b(?:what is|what s|what are|what were|what was|reveal|show|print|repeat|output|display|tell me|give me|leak|"
+                    + "dump|expose|write out|spell out|recite|disclose|share|provide|paste|echo|translate|summarize|list)"
+                    + "(?: [a-z]+){0,4}? (?:your|the exact|the full|the hidden|the secret|the original|the initial|the first [0-9]+ words of your)"
+                    + "(?: [a-z]+){0,3}? (?:system prompt|system message|system instructions|initial prompt|initial instructions|"
+                    + "original instructions|original prompt|hidden instructions|hidden prompt|secret instructions|secret prompt|"
+                    + "developer message|developer prompt|developer instructions|pre prompt|preprompt|configuration prompt|"
+                    + "base prompt|meta prompt|prompt|instructions|configuration)\\b"),
+            rule(EXTRACTION, "\\b(?:prompt|instructions) you (?:were|have been|ve been|are) (?:given|running with|told|provided)\\b"),
+            rule(EXTRACTION, "\\b(?:the |your )?system prompt you (?:are|were)\\b"),
+            rule(EXTRACTION, "\\b(?:repeat|print|output|write|copy|echo|recite|reproduce|return)(?: all| back)?(?: of)? (?:everything|the text|"
+                    + "all text|the words|the content|all the text|your instructions|all of your instructions|the instructions)"
+                    + " (?:above|before this|prior to this|preceding|from the (?:start|beginning)|back to me|verbatim|starting)\\b"),
+            rule(EXTRACTION, "\\brepeat everything above\\b"),
+            rule(EXTRACTION, "\\b(?:reveal|show|print|output|display|dump|leak|repeat|give me|tell me) (?:me |us )?the (?:system prompt|"
+                    + "system message|developer message|developer prompt|hidden instructions|hidden prompt|initial prompt|secret instructions)"
+                    + " (?:that|which|you|of yours|in full|verbatim|word for word)\\b"),
+            rule(EXTRACTION, "\\bwhat (?:were|have) you (?:been )?told (?:before|at the start|to never|not to)\\b"),
+            rule(EXTRACTION, "\\bwhat your (?:developer|creator|system prompt) told you\\b"),
+            rule(EXTRACTION, "\\bread me the system prompt\\b|\\bsystem prompt to fall asleep\\b"));
+
+    // chat-template delimiters and role headers smuggled into text: matched on the raw text
+    static final Pattern DELIMITERS = Pattern.compile("<\\|(?:im_start|im_end|system|start_header_id|end_header_id|begin_of_text|"
+            + "eot_id|endoftext|header_start)\\|>|\\[/?INST]|<</?SYS>>|</?system>|(?m)^\\s*#{2,}\\s*(?:system|new instructions)\\b|"
+            + "(?im)^\\s*\\[(?:system|sys)]|(?i)\\b(?:send|post|forward|upload|transmit|exfiltrate)\\b[^.\\n]{0,60}\\bhttps?://",
+            Pattern.CASE_INSENSITIVE);
+
+    private static Rule rule(String category, String regex) {
+        return new Rule(category, Pattern.compile(regex));
+    }
+
+    private static final Pattern ZERO_WIDTH = Pattern.compile("[\\u200B-\\u200F\\u2060\\uFEFF\\u00AD]");
+    private static final Pattern NON_WORD = Pattern.compile("[^\\p{L}\\p{N}]+");
+    private static final Pattern SPELLED = Pattern.compile("(?<![\\p{L}\\p{N}])(?:\\p{L} ){3,}\\p{L}(?![\\p{L}\\p{N}])");
+
+    private Injection() {
+    }
+
+    /** The categories found, each once, in rule order. */
+    static void scan(String text, java.util.function.BiConsumer<String, String> found) {
+        Matcher d = DELIMITERS.matcher(text);
+        if (d.find()) {
+            found.accept(INJECTION, d.group().strip());
+        }
+        String n = normalize(text);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Rule r : RULES_) {
+            if (seen.contains(r.category())) {
+                continue;
+            }
+            Matcher m = r.pattern().matcher(n);
+            if (m.find()) {
+                seen.add(r.category());
+                found.accept(r.category(), m.group().strip());
+            }
+        }
+    }
+
+    /** Folded, lower case, one space between words, letters spelled out one by one joined; padded with spaces. */
+    static String normalize(String text) {
+        String s = Normalizer.normalize(text, Normalizer.Form.NFKC);
+        s = ZERO_WIDTH.matcher(s).replaceAll("").toLowerCase(java.util.Locale.ROOT);
+        s = NON_WORD.matcher(s).replaceAll(" ");
+        Matcher m = SPELLED.matcher(s);
+        if (m.find()) {
+            StringBuilder b = new StringBuilder();
+            do {
+                m.appendReplacement(b, m.group().replace(" ", ""));
+            } while (m.find());
+            m.appendTail(b);
+            s = b.toString();
+        }
+        return " " + s.strip() + " ";
+    }
+}
