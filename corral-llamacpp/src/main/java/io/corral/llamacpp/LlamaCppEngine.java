@@ -169,7 +169,7 @@ public final class LlamaCppEngine implements InferenceProvider {
                 throw new InvalidRequestException("prompt", "prompt has no tokens");
             }
         } else {
-            prompt = model.tokenize(request.prompt(), true, false);
+            prompt = model.tokenize(request.prompt(), true, true); // special tokens written out are tokens, as llama.cpp's server reads them
         }
         return start(prompt, request.sampling(), sampler(request.sampling(), request.format()), List.of());
     }
