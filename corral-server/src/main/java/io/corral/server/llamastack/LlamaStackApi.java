@@ -40,9 +40,12 @@ public final class LlamaStackApi implements Routes.Api {
     private final Supplier<List<InferenceProvider>> engines;
     private final AccessLog log;
     private final Streams streams;
+    private final io.corral.spi.Guardrail guardrail;
     private Routes routes;
 
-    public LlamaStackApi(ModelDirectory models, Supplier<List<InferenceProvider>> engines, AccessLog log, Streams streams) {
+    public LlamaStackApi(ModelDirectory models, Supplier<List<InferenceProvider>> engines, AccessLog log, Streams streams,
+                         io.corral.spi.Guardrail guardrail) {
+        this.guardrail = guardrail;
         this.models = models;
         this.engines = engines;
         this.log = log;
@@ -123,8 +126,12 @@ public final class LlamaStackApi implements Routes.Api {
         }
         ChatRequest request = new ChatRequest(model, messages, legacySampling(body.path("sampling_params")), null);
         req.model(model);
+        io.corral.spi.Guardrail.Checks checks = guardrail.checks(model, List.of()); // the config's, as on every generating route
+        if (checks.any()) {
+            checks.input(messages);
+        }
         try (AutoCloseable admitted = models.admit(model);
-             TokenStream tokens = models.get(model).provider().stream(request);
+             TokenStream tokens = checks.output(models.get(model).provider()).stream(request);
              AutoCloseable tracked = streams.track(tokens)) {
             if (!body.path("stream").asBoolean(false)) {
                 ChatResult r = tokens.result();
