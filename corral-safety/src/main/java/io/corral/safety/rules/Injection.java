@@ -19,7 +19,11 @@ final class Injection {
     static final String JAILBREAK = "jailbreak";
     static final String EXTRACTION = "prompt_extraction";
 
-    record Rule(String category, Pattern pattern) {
+    /**
+     * A rule: its category, its pattern, and the words it can begin with (its triggers): it is tried only where one
+     * of them stands in the text, so a message is read once for its words, not once per rule.
+     */
+    record Rule(String category, Pattern pattern, java.util.Set<String> triggers) {
     }
 
     // what an override does to instructions, and what it names: an override needs a verb, a qualifier that points
@@ -43,8 +47,8 @@ final class Injection {
             rule(INJECTION, "\\b(?:instructions|rules|directives) (?:above|before this|given before) (?:are|were) (?:void|outdated|cancelled|"
                     + "canceled|no longer valid|a test|fake|wrong|obsolete|overridden)\\b"),
             rule(INJECTION, "\\b(?:your|the) (?:new|real|actual|true) (?:task|instructions?|role|objective|goal|purpose|job) (?:is|are)\\b"),
-            rule(INJECTION, "\\b(?:the )?(?:real|actual|new|updated) instructions (?:are )?(?:below|follow|as follows)\\b"),
-            rule(INJECTION, "(?:^| )new instructions (?:disregard|ignore|forget|you|the assistant|for the assistant|for the ai)\\b"),
+            rule(INJECTION, "\\b(?:real|actual|new|updated) instructions (?:are )?(?:below|follow|as follows)\\b"),
+            rule(INJECTION, "\\bnew instructions (?:disregard|ignore|forget|you|the assistant|for the assistant|for the ai)\\b"),
             rule(INJECTION, "\\b(?:system|admin|administrator|developer|root) override\\b"),
             rule(INJECTION, "\\boverride (?:all |your |the )?(?:safety|security|content) (?:protocols?|filters?|rules|guidelines|settings)\\b"),
             rule(INJECTION, "\\b(?:note|message|instructions?|attention|important|hidden message|reminder) (?:to|for) (?:the |any )?"
@@ -60,7 +64,8 @@ final class Injection {
             rule(JAILBREAK, "\\bdo anything now\\b"),
             rule(JAILBREAK, "\\b(?:you are|you re|act as|be|become|pretend to be) (?:now )?(?:dan|aim|stan|dude|evil confidant)\\b"),
             rule(JAILBREAK, "\\b(?:developer|jailbreak|jailbroken|god|sudo|dan|unrestricted|unfiltered|uncensored|debug|opposite) mode\\b"),
-            rule(JAILBREAK, "\\b(?:you are|you ve been|you have been|been) (?:now )?jailbroken\\b|\\bjailbroken (?:version|ai|model|assistant|chatbot)\\b"),
+            rule(JAILBREAK, "\\b(?:you are|you ve been|you have been|been) (?:now )?jailbroken\\b"),
+            rule(JAILBREAK, "\\bjailbroken (?:version|ai|model|assistant|chatbot)\\b"),
             rule(JAILBREAK, "\\b(?:unfiltered|uncensored|unrestricted|unaligned|amoral|unlocked|jailbroken|unethical)(?: and [a-z]+)? "
                     + "(?:mode|version|ai|assistant|model|ai model|chatbot|response|responses|answers?|persona|character|bot|llm)\\b"),
             rule(JAILBREAK, "\\byou are (?:now )?(?:unrestricted|unfiltered|uncensored|unaligned|free from|free of)\\b"),
@@ -90,7 +95,7 @@ final class Injection {
                     + "developer message|developer prompt|developer instructions|pre prompt|preprompt|configuration prompt|"
                     + "base prompt|meta prompt|prompt|instructions|configuration)\\b"),
             rule(EXTRACTION, "\\b(?:prompt|instructions) you (?:were|have been|ve been|are) (?:given|running with|told|provided)\\b"),
-            rule(EXTRACTION, "\\b(?:the |your )?system prompt you (?:are|were)\\b"),
+            rule(EXTRACTION, "\\bsystem prompt you (?:are|were)\\b"),
             rule(EXTRACTION, "\\b(?:repeat|print|output|write|copy|echo|recite|reproduce|return)(?: all| back)?(?: of)? (?:everything|the text|"
                     + "all text|the words|the content|all the text|your instructions|all of your instructions|the instructions)"
                     + " (?:above|before this|prior to this|preceding|from the (?:start|beginning)|back to me|verbatim|starting)\\b"),
@@ -100,7 +105,8 @@ final class Injection {
                     + " (?:that|which|you|of yours|in full|verbatim|word for word)\\b"),
             rule(EXTRACTION, "\\bwhat (?:were|have) you (?:been )?told (?:before|at the start|to never|not to)\\b"),
             rule(EXTRACTION, "\\bwhat your (?:developer|creator|system prompt) told you\\b"),
-            rule(EXTRACTION, "\\bread me the system prompt\\b|\\bsystem prompt to fall asleep\\b"));
+            rule(EXTRACTION, "\\bread me the system prompt\\b"),
+            rule(EXTRACTION, "\\bsystem prompt to fall asleep\\b"));
 
     // chat-template delimiters and role headers smuggled into text: matched on the raw text
     static final Pattern DELIMITERS = Pattern.compile("<\\|(?:im_start|im_end|system|start_header_id|end_header_id|begin_of_text|"
@@ -109,50 +115,190 @@ final class Injection {
             Pattern.CASE_INSENSITIVE);
 
     private static Rule rule(String category, String regex) {
-        return new Rule(category, Pattern.compile(regex));
+        return new Rule(category, Pattern.compile(regex), triggers(regex));
     }
 
-    private static final Pattern ZERO_WIDTH = Pattern.compile("[\\u200B-\\u200F\\u2060\\uFEFF\\u00AD]");
-    private static final Pattern NON_WORD = Pattern.compile("[^\\p{L}\\p{N}]+");
-    private static final Pattern SPELLED = Pattern.compile("(?<![\\p{L}\\p{N}])(?:\\p{L} ){3,}\\p{L}(?![\\p{L}\\p{N}])");
+    /**
+     * The first words a rule's regex can match: after its {@code \\b}, a word, or each branch of a group of words.
+     * Every rule starts so (a test holds it), so each is tried only at its triggers.
+     */
+    static java.util.Set<String> triggers(String regex) {
+        if (!regex.startsWith("\\b")) {
+            throw new IllegalArgumentException("a rule starts with \\b: " + regex);
+        }
+        String r = regex.substring(2);
+        java.util.Set<String> words = new java.util.LinkedHashSet<>();
+        if (r.startsWith("(?:")) {
+            int depth = 0;
+            int start = 3;
+            for (int i = 3; i < r.length(); i++) {
+                char c = r.charAt(i);
+                if (c == '(') {
+                    depth++;
+                } else if (c == ')' && depth-- == 0) {
+                    words.addAll(firstWord(r.substring(start, i), regex));
+                    break;
+                } else if (c == '|' && depth == 0) {
+                    words.addAll(firstWord(r.substring(start, i), regex));
+                    start = i + 1;
+                }
+            }
+        } else {
+            words.addAll(firstWord(r, regex));
+        }
+        return java.util.Set.copyOf(words);
+    }
+
+    /** A branch's first word (both forms of {@code word?}, its last letter optional). */
+    private static List<String> firstWord(String branch, String regex) {
+        int end = 0;
+        while (end < branch.length() && branch.charAt(end) >= 'a' && branch.charAt(end) <= 'z') {
+            end++;
+        }
+        char next = end < branch.length() ? branch.charAt(end) : ' ';
+        if (end == 0 || next != ' ' && next != '\\' && next != '(' && next != '?') {
+            throw new IllegalArgumentException("a rule's branch must begin with a plain word: '" + branch + "' in " + regex);
+        }
+        String word = branch.substring(0, end);
+        return next == '?' ? List.of(word, word.substring(0, end - 1)) : List.of(word);
+    }
+
+    private static final String ZERO_WIDTH = "\u2060\uFEFF\u00AD";
 
     private Injection() {
     }
 
     /** The categories found, each once, in rule order. */
     static void scan(String text, java.util.function.BiConsumer<String, String> found) {
-        Matcher d = DELIMITERS.matcher(text);
-        if (d.find()) {
-            found.accept(INJECTION, d.group().strip());
+        if (mayHoldDelimiters(text)) {
+            Matcher d = DELIMITERS.matcher(text);
+            if (d.find()) {
+                found.accept(INJECTION, d.group().strip());
+            }
         }
         String n = normalize(text);
+        java.util.Map<String, int[]> words = words(n);
         java.util.Set<String> seen = new java.util.HashSet<>();
+        Matcher m = null;
         for (Rule r : RULES_) {
             if (seen.contains(r.category())) {
                 continue;
             }
-            Matcher m = r.pattern().matcher(n);
-            if (m.find()) {
-                seen.add(r.category());
-                found.accept(r.category(), m.group().strip());
+            for (String t : r.triggers()) {
+                int[] at = words.get(t);
+                if (at == null) {
+                    continue;
+                }
+                m = m == null ? r.pattern().matcher(n) : m.usePattern(r.pattern());
+                m.useTransparentBounds(true).useAnchoringBounds(false);
+                String hit = null;
+                for (int i = 1; i <= at[0] && hit == null; i++) {
+                    if (m.region(at[i], n.length()).lookingAt()) {
+                        hit = m.group();
+                    }
+                }
+                if (hit != null) {
+                    seen.add(r.category());
+                    found.accept(r.category(), hit.strip());
+                    break;
+                }
             }
         }
     }
 
-    /** Folded, lower case, one space between words, letters spelled out one by one joined; padded with spaces. */
-    static String normalize(String text) {
-        String s = Normalizer.normalize(text, Normalizer.Form.NFKC);
-        s = ZERO_WIDTH.matcher(s).replaceAll("").toLowerCase(java.util.Locale.ROOT);
-        s = NON_WORD.matcher(s).replaceAll(" ");
-        Matcher m = SPELLED.matcher(s);
-        if (m.find()) {
-            StringBuilder b = new StringBuilder();
-            do {
-                m.appendReplacement(b, m.group().replace(" ", ""));
-            } while (m.find());
-            m.appendTail(b);
-            s = b.toString();
+    /** Each word of a normalized text to where it starts: {@code [count, offset...]}. */
+    private static java.util.Map<String, int[]> words(String n) {
+        java.util.Map<String, int[]> words = new java.util.HashMap<>();
+        int i = 1;
+        while (i < n.length()) {
+            int end = n.indexOf(' ', i);
+            if (end < 0) {
+                break;
+            }
+            if (end > i) {
+                int[] at = words.computeIfAbsent(n.substring(i, end), k -> new int[3]);
+                if (at[0] + 1 == at.length) {
+                    at = java.util.Arrays.copyOf(at, at.length * 2);
+                    words.put(n.substring(i, end), at);
+                }
+                at[++at[0]] = i;
+            }
+            i = end + 1;
         }
-        return " " + s.strip() + " ";
+        return words;
+    }
+
+    /** Whether the raw text has a character a smuggled delimiter or a URL needs. */
+    private static boolean mayHoldDelimiters(String text) {
+        return text.indexOf('<') >= 0 || text.indexOf('[') >= 0 || text.indexOf('#') >= 0 || text.contains("://");
+    }
+
+    /**
+     * Folded (NFKC, for text that is not all ASCII), lower case, zero-width characters dropped, every run of
+     * characters that are neither letters nor digits one space, letters spelled out one by one ("i g n o r e")
+     * joined; padded with spaces. One pass, by hand: a message is normalized once per check.
+     */
+    static String normalize(String text) {
+        String s = text;
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) > 0x7F) {
+                s = Normalizer.normalize(s, Normalizer.Form.NFKC);
+                break;
+            }
+        }
+        StringBuilder b = new StringBuilder(s.length() + 2).append(' ');
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i);
+            i += Character.charCount(cp);
+            if (ZERO_WIDTH.indexOf(cp) >= 0 || cp >= 0x200B && cp <= 0x200F) {
+                continue;
+            }
+            if (Character.isLetterOrDigit(cp)) {
+                b.appendCodePoint(Character.toLowerCase(cp));
+            } else if (b.charAt(b.length() - 1) != ' ') {
+                b.append(' ');
+            }
+        }
+        if (b.charAt(b.length() - 1) != ' ') {
+            b.append(' ');
+        }
+        String out = b.toString();
+        return joinSpelled(out);
+    }
+
+    /** Runs of four or more single letters ("i g n o r e") joined into one word. */
+    private static String joinSpelled(String n) {
+        StringBuilder b = null;
+        int i = 1;
+        int last = 0; // copied up to here
+        while (i < n.length()) {
+            int j = i;
+            int count = 0;
+            while (j + 1 < n.length() && n.charAt(j) != ' ' && n.charAt(j + 1) == ' ' && (j == 0 || n.charAt(j - 1) == ' ')
+                    && Character.isLetter(n.charAt(j))) {
+                count++;
+                j += 2;
+            }
+            if (count >= 4) {
+                if (b == null) {
+                    b = new StringBuilder(n.length());
+                }
+                b.append(n, last, i);
+                for (int k = i; k < j; k += 2) {
+                    b.append(n.charAt(k));
+                }
+                b.append(' ');
+                last = j;
+                i = j;
+            } else {
+                int next = n.indexOf(' ', i);
+                i = next < 0 ? n.length() : next + 1;
+            }
+        }
+        if (b == null) {
+            return n;
+        }
+        b.append(n, last, n.length());
+        return b.toString();
     }
 }

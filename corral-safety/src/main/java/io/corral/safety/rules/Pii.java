@@ -45,71 +45,112 @@ final class Pii {
     private Pii() {
     }
 
-    /** Reports each kind found (once) in {@code types}, with the match masked but for its last 4 characters. */
+    /**
+     * Reports each kind found (once) in {@code types}, with the match masked but for its last 4 characters. The text
+     * is read once for where data could be (an {@code @}; two capitals and two digits; a run of digits and separators
+     * with at least 9 digits); the patterns run only there.
+     */
     static void scan(String text, java.util.Set<String> types, java.util.function.BiConsumer<String, String> found) {
-        boolean digits = false;
-        boolean at = false;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            digits |= c >= '0' && c <= '9';
-            at |= c == '@';
-        }
-        if (at && types.contains(EMAIL)) {
-            Matcher m = EMAIL_P.matcher(text);
-            if (m.find()) {
-                found.accept(EMAIL, mask(m.group()));
+        if (types.contains(EMAIL)) {
+            for (int at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+                int from = Math.max(0, at - 64);
+                Matcher m = EMAIL_P.matcher(text).region(from, Math.min(text.length(), at + 256)).useTransparentBounds(true);
+                if (m.find() && m.start() <= at && m.end() > at) {
+                    found.accept(EMAIL, mask(m.group()));
+                    break;
+                }
             }
-        }
-        if (!digits) {
-            return;
         }
         java.util.List<int[]> taken = new java.util.ArrayList<>(); // spans found as one kind are not another
         if (types.contains(IBAN)) {
-            Matcher m = IBAN_P.matcher(text);
-            while (m.find()) {
-                String iban = m.group().replace(" ", "");
-                if (validIban(iban)) {
-                    taken.add(new int[]{m.start(), m.end()});
-                    found.accept(IBAN, mask(iban));
-                    break;
+            for (int i = 0; i + 3 < text.length(); i++) {
+                if (isUpper(text.charAt(i)) && isUpper(text.charAt(i + 1)) && isDigit(text.charAt(i + 2)) && isDigit(text.charAt(i + 3))) {
+                    Matcher m = IBAN_P.matcher(text).region(i, Math.min(text.length(), i + 48)).useTransparentBounds(true);
+                    if (m.lookingAt()) {
+                        String iban = m.group().replace(" ", "");
+                        if (validIban(iban)) {
+                            taken.add(new int[]{m.start(), m.end()});
+                            found.accept(IBAN, mask(iban));
+                            break;
+                        }
+                    }
                 }
             }
         }
-        if (types.contains(CARD)) {
-            Matcher m = CARD_P.matcher(text);
-            while (m.find()) {
-                String number = m.group().replaceAll("[ -]", "");
-                if (number.length() >= 13 && number.length() <= 19 && luhn(number) && !inside(taken, m.start())) {
-                    taken.add(new int[]{m.start(), m.end()});
-                    found.accept(CARD, mask(number));
+        boolean card = !types.contains(CARD);
+        boolean ssn = !types.contains(SSN);
+        boolean phone = !types.contains(PHONE);
+        int i = 0;
+        while (i < text.length() && !(card && ssn && phone)) {
+            // a run of digits and separators, from a digit (or '+' or '(' before one) to a digit
+            char c = text.charAt(i);
+            if (!isDigit(c) && !((c == '+' || c == '(') && i + 1 < text.length() && isDigit(text.charAt(i + 1)))) {
+                i++;
+                continue;
+            }
+            int start = i;
+            int end = i;
+            int digits = 0;
+            for (int j = i; j < text.length(); j++) {
+                char d = text.charAt(j);
+                if (isDigit(d)) {
+                    digits++;
+                    end = j + 1;
+                } else if ("+-. ()".indexOf(d) < 0) {
                     break;
                 }
             }
-        }
-        if (types.contains(SSN)) {
-            Matcher m = SSN_P.matcher(text);
-            while (m.find()) {
-                if (!inside(taken, m.start())) {
-                    taken.add(new int[]{m.start(), m.end()});
-                    found.accept(SSN, mask(m.group()));
-                    break;
+            i = Math.max(end, i + 1);
+            if (digits < 9) {
+                continue;
+            }
+            if (!card) {
+                Matcher m = CARD_P.matcher(text).region(start, end).useTransparentBounds(true);
+                while (m.find()) {
+                    String number = m.group().replaceAll("[ -]", "");
+                    if (number.length() >= 13 && number.length() <= 19 && luhn(number) && !inside(taken, m.start())) {
+                        taken.add(new int[]{m.start(), m.end()});
+                        found.accept(CARD, mask(number));
+                        card = true;
+                        break;
+                    }
+                }
+            }
+            if (!ssn) {
+                Matcher m = SSN_P.matcher(text).region(start, end).useTransparentBounds(true);
+                while (m.find()) {
+                    if (!inside(taken, m.start())) {
+                        taken.add(new int[]{m.start(), m.end()});
+                        found.accept(SSN, mask(m.group()));
+                        ssn = true;
+                        break;
+                    }
+                }
+            }
+            if (!phone) {
+                Matcher m = PHONE_P.matcher(text).region(start, end).useTransparentBounds(true);
+                while (m.find()) {
+                    String g = m.group();
+                    int n = 0;
+                    for (int k = 0; k < g.length(); k++) {
+                        n += Character.isDigit(g.charAt(k)) ? 1 : 0;
+                    }
+                    if (n >= 10 && n <= 15 && !inside(taken, m.start()) && !date(g)) {
+                        found.accept(PHONE, mask(g));
+                        phone = true;
+                        break;
+                    }
                 }
             }
         }
-        if (types.contains(PHONE)) {
-            Matcher m = PHONE_P.matcher(text);
-            while (m.find()) {
-                String g = m.group();
-                int n = 0;
-                for (int i = 0; i < g.length(); i++) {
-                    n += Character.isDigit(g.charAt(i)) ? 1 : 0;
-                }
-                if (n >= 10 && n <= 15 && !inside(taken, m.start()) && !date(g)) {
-                    found.accept(PHONE, mask(g));
-                    break;
-                }
-            }
-        }
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static boolean isUpper(char c) {
+        return c >= 'A' && c <= 'Z';
     }
 
     private static boolean inside(java.util.List<int[]> spans, int at) {
