@@ -112,7 +112,7 @@ class ConfigLoaderTest {
                         "unknown inference provider type 'remote::nonsense' (known: inline::llamacpp, inline::sentence-transformers, remote::llamacpp"),
                 new Case(GOOD.replace("inference:", "inferense:"), 8, "providers.inferense", "unknown key"),
                 new Case(GOOD.replace("models:\n", "  safety:\n    - provider_id: guard\n      provider_type: inline::prompt-guard\nmodels:\n"),
-                        21, "providers.safety[0].provider_type", "unknown safety provider type 'inline::prompt-guard' (known: none in this version)"),
+                        21, "providers.safety[0].provider_type", "unknown safety provider type 'inline::prompt-guard' (known: inline::llama-guard, inline::rules, remote::moderation)"),
                 new Case(GOOD.replace("routing: local-only", "model_type: chatbot"), 23, "models[0].model_type", "must be llm or embedding"),
                 new Case(GOOD.replace("image_name: corral", "image_nam: corral"), 2, "image_nam", "unknown key"),
         }) {
@@ -226,5 +226,11 @@ class ConfigLoaderTest {
         });
         assertThat(c.providers().get("telemetry")).singleElement().satisfies(p -> assertThat(p.type()).isEqualTo("inline::meta-reference"));
         assertThat(c.models()).extracting(DistributionConfig.Model::type).containsExactly(null, io.corral.spi.ModelType.EMBEDDING);
+        assertThat(c.providers().get("safety")).extracting(DistributionConfig.Provider::type).containsExactly("inline::rules", "inline::llama-guard");
+        assertThat(c.shields()).extracting(DistributionConfig.Shield::id).containsExactly("injection", "content_safety");
+        assertThat(c.shields().getFirst().params()).isEqualTo(Map.of("pii", java.util.List.of()));
+        assertThat(c.guardrails().window()).isEqualTo(200);
+        assertThat(c.guardrails().holdBack()).isTrue();
+        assertThat(c.guardrails().models().get("story")).containsExactly(java.util.List.of("injection"), java.util.List.of("injection"));
     }
 }

@@ -80,6 +80,20 @@ public final class SafetyService implements Safety, Guardrail {
         }
     }
 
+    /**
+     * The built-in safety a library user starts from: the {@code rules} shield ({@code inline::rules} with its
+     * defaults), guarding nothing until asked ({@link #guard}, {@link #check}).
+     */
+    public static SafetyService defaults() {
+        return new SafetyService(List.of(new io.corral.safety.rules.RulesShield("rules", null)),
+                List.of(new Shield("rules", "rules", null, Map.of())), GuardrailConfig.NONE, null);
+    }
+
+    /** Checks one user message with shield {@code shieldId}; empty when nothing is wrong. */
+    public Optional<Violation> check(String shieldId, String text) {
+        return run(shieldId, List.of(ChatMessage.user(text)), Map.of());
+    }
+
     /** The shields providers of the config make nothing of, with the provider that the shield's id names. */
     private Shield resolve(Shield s) {
         String providerId = s.providerId();
