@@ -55,6 +55,19 @@ public interface SafetyProvider extends AutoCloseable {
             metadata = metadata == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
         }
 
+        /** What a user is told when a check could not be made and its policy is to block. */
+        public static final String UNCHECKED = "I can't answer that: the content could not be checked for safety.";
+
+        /** The violation a check that could not be made stands for (fail closed): category {@code unchecked}. */
+        public static Violation unchecked(String why, Map<String, Object> details) {
+            Map<String, Object> metadata = new LinkedHashMap<>();
+            metadata.put("error", why);
+            if (details != null) {
+                metadata.putAll(details);
+            }
+            return new Violation(Level.ERROR, UNCHECKED, List.of("unchecked"), metadata);
+        }
+
         /** Whether it stops a request: an {@code error}; {@code info} and {@code warn} are reported only. */
         public boolean blocks() {
             return level == Level.ERROR;

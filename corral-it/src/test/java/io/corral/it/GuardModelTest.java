@@ -89,7 +89,7 @@ class GuardModelTest {
         InferenceProvider guarded = guard(null, heard).checks(id, List.of()).output(engine);
         ChatResult r = assertTimeoutPreemptively(Duration.ofSeconds(120), () -> guarded.chat(story()));
         assertThat(r.finishReason()).isEqualTo(FinishReason.CONTENT_FILTER);
-        assertThat(r.text()).isEqualTo(LlamaGuard.UNCHECKED);
+        assertThat(r.text()).isEqualTo(io.corral.spi.SafetyProvider.Violation.UNCHECKED);
         assertThat(heard).extracting(Safety.Check::outcome).containsExactly(Safety.Check.BLOCKED);
         var v = guard(null, heard).run("guard", story().messages(), Map.of()).orElseThrow();
         assertThat(v.metadata().get("error").toString()).contains("answered neither"); // the model was asked, and answered

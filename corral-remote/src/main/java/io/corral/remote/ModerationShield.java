@@ -102,9 +102,7 @@ public final class ModerationShield implements SafetyProvider {
         } catch (UnavailableException e) {
             LOG.log(System.Logger.Level.WARNING, "shield " + shield.id() + ": " + e.getMessage()
                     + (config.onError().equals("block") ? "; blocked" : "; let through"));
-            return config.onError().equals("allow") ? Optional.empty() : Optional.of(new Violation(Violation.Level.ERROR,
-                    "I can't answer that: the content could not be checked for safety.", List.of("unchecked"),
-                    Map.of("error", e.getMessage())));
+            return config.onError().equals("allow") ? Optional.empty() : Optional.of(Violation.unchecked(e.getMessage(), null));
         }
         return Optional.ofNullable(m.violation());
     }

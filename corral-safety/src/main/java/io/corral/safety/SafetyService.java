@@ -256,8 +256,7 @@ public final class SafetyService implements Safety, Guardrail {
                 throw e;
             }
             LOG.log(System.Logger.Level.WARNING, "shield " + s.id() + " failed (" + e + "); blocked");
-            return Optional.of(new Violation(Violation.Level.ERROR, "I can't answer that: the content could not be checked for safety.",
-                    List.of("unchecked"), Map.of("error", String.valueOf(e.getMessage()))));
+            return Optional.of(Violation.unchecked(String.valueOf(e.getMessage()), null));
         } finally {
             span.end();
         }

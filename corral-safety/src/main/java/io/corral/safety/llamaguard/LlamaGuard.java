@@ -31,8 +31,6 @@ public final class LlamaGuard implements SafetyProvider {
 
     /** What a user is told when Llama Guard finds a hazard (Llama Stack's words). */
     public static final String CANNED = "I can't answer that. Can I help with something else?";
-    /** What a user is told when the check could not be made and the policy is to block. */
-    public static final String UNCHECKED = "I can't answer that: the content could not be checked for safety.";
 
     /**
      * @param excludedCategories codes not offered and not acted on (e.g. {@code [S6, S8]})
@@ -142,12 +140,8 @@ public final class LlamaGuard implements SafetyProvider {
         if (config.onError().equals("allow")) {
             return Optional.empty();
         }
-        Map<String, Object> metadata = new LinkedHashMap<>();
-        metadata.put("error", why);
-        if (answer != null) {
-            metadata.put("answer", answer.length() > 200 ? answer.substring(0, 200) : answer);
-        }
-        return Optional.of(new Violation(Violation.Level.ERROR, UNCHECKED, List.of("unchecked"), metadata));
+        return Optional.of(Violation.unchecked(why, answer == null ? null
+                : Map.of("answer", answer.length() > 200 ? answer.substring(0, 200) : answer)));
     }
 
     /** A verdict read strictly: {@code safe} alone, or {@code unsafe} and one line of codes of the model's categories. */
