@@ -45,6 +45,42 @@ public sealed interface Filter {
         }
     }
 
+    /**
+     * OpenAI's filter JSON (as plain Java values: maps, lists, strings, numbers, booleans): comparisons ({@code type}
+     * eq, ne, gt, gte, lt, lte, in, nin; {@code key}; {@code value}) and compounds ({@code and}, {@code or} with
+     * {@code filters}). What is wrong is an {@link io.corral.api.InvalidRequestException} on {@code filters}, naming where.
+     */
+    static Filter parse(Object json, String where) {
+        if (!(json instanceof java.util.Map<?, ?> f) || f.get("type") == null) {
+            throw new io.corral.api.InvalidRequestException("filters", where + " must be an object with a type");
+        }
+        String type = String.valueOf(f.get("type")).toLowerCase(java.util.Locale.ROOT);
+        if (type.equals("and") || type.equals("or")) {
+            if (!(f.get("filters") instanceof List<?> list)) {
+                throw new io.corral.api.InvalidRequestException("filters", where + ".filters must be a list");
+            }
+            List<Filter> parts = new java.util.ArrayList<>();
+            for (int i = 0; i < list.size(); i++) {
+                parts.add(parse(list.get(i), where + ".filters[" + i + "]"));
+            }
+            return new Compound(type.equals("and"), parts);
+        }
+        Op op;
+        try {
+            op = Op.valueOf(type.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new io.corral.api.InvalidRequestException("filters", where + ".type must be eq, ne, gt, gte, lt, lte, in, nin, and or or; was '" + type + "'");
+        }
+        if (!(f.get("key") instanceof String key)) {
+            throw new io.corral.api.InvalidRequestException("filters", where + ".key is required");
+        }
+        Object v = f.get("value");
+        if (!(v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof List<?>)) {
+            throw new io.corral.api.InvalidRequestException("filters", where + ".value must be a string, number or boolean");
+        }
+        return new Comparison(key, op, v);
+    }
+
     static Filter eq(String key, Object value) {
         return new Comparison(key, Op.EQ, value);
     }

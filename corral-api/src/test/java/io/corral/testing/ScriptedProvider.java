@@ -35,7 +35,16 @@ import java.util.concurrent.TimeUnit;
 public final class ScriptedProvider implements InferenceProvider {
 
     /** One call's behaviour. */
-    public sealed interface Step permits Answer, Fail, Cut {
+    public sealed interface Step permits Answer, Fail, Cut, Calls {
+    }
+
+    /** Streams {@code text} (may be empty), then asks for {@code calls}, each as one tool-call piece; finishes with TOOL_CALLS. */
+    public record Calls(String text, List<io.corral.api.ToolCall> calls) implements Step {
+    }
+
+    /** Asks for one tool call: {@code name} with {@code arguments} (JSON). */
+    public static Step call(String name, String arguments) {
+        return new Calls("", List.of(new io.corral.api.ToolCall("call_" + Integer.toHexString((name + arguments).hashCode()), name, arguments)));
     }
 
     /** Streams {@code tokens}, each after {@code gate} opens (null: at once), then finishes with STOP. */
@@ -173,10 +182,13 @@ public final class ScriptedProvider implements InferenceProvider {
         if (step instanceof Fail f) {
             throw f.error();
         }
+        if (step instanceof Calls c) {
+            return new Scripted(model, c.text().isEmpty() ? List.of() : List.of(c.text()), null, null, c.calls());
+        }
         List<String> tokens = step instanceof Answer a ? a.tokens() : ((Cut) step).tokens();
         CountDownLatch gate = step instanceof Answer a ? a.gate() : null;
         RuntimeException error = step instanceof Cut c ? c.error() : null;
-        return new Scripted(model, tokens, gate, error);
+        return new Scripted(model, tokens, gate, error, List.of());
     }
 
     private final class Scripted implements TokenStream {
@@ -185,20 +197,23 @@ public final class ScriptedProvider implements InferenceProvider {
         private final CountDownLatch gate;
         private final RuntimeException error;
         private final StringBuilder text = new StringBuilder();
+        private final List<io.corral.api.ToolCall> calls;
         private int index;
+        private int callIndex;
         private boolean finishSent;
         private volatile boolean cancelled;
 
-        Scripted(String model, List<String> tokens, CountDownLatch gate, RuntimeException error) {
+        Scripted(String model, List<String> tokens, CountDownLatch gate, RuntimeException error, List<io.corral.api.ToolCall> calls) {
             this.model = model;
             this.tokens = tokens;
             this.gate = gate;
             this.error = error;
+            this.calls = calls;
         }
 
         @Override
         public boolean hasNext() {
-            return tokenNext() || !finishSent;
+            return tokenNext() || !cancelled && callIndex < calls.size() || !finishSent;
         }
 
         /** Whether a token is next (waiting for the gate); throws the scripted error at the cut. */
@@ -231,6 +246,10 @@ public final class ScriptedProvider implements InferenceProvider {
                 text.append(t);
                 return new StreamEvent.Text(t);
             }
+            if (!cancelled && callIndex < calls.size()) {
+                io.corral.api.ToolCall c = calls.get(callIndex);
+                return new StreamEvent.ToolCallDelta(callIndex++, c.id(), c.name(), c.arguments());
+            }
             if (finishSent) {
                 throw new NoSuchElementException();
             }
@@ -239,7 +258,7 @@ public final class ScriptedProvider implements InferenceProvider {
         }
 
         private FinishReason reason() {
-            return cancelled ? FinishReason.CANCELLED : FinishReason.STOP;
+            return cancelled ? FinishReason.CANCELLED : calls.isEmpty() ? FinishReason.STOP : FinishReason.TOOL_CALLS;
         }
 
         private Usage usage() {
@@ -256,7 +275,7 @@ public final class ScriptedProvider implements InferenceProvider {
             while (hasNext()) {
                 next();
             }
-            return new ChatResult(text.toString(), List.of(), reason(),
+            return new ChatResult(text.toString(), cancelled ? List.of() : calls, reason(),
                     usage(), new Metrics(model, id, Duration.ZERO, Duration.ZERO, 0));
         }
 

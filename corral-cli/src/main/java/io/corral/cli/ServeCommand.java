@@ -157,7 +157,9 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(knowledge.files)
-                .vectorStores(knowledge.stores).safety(safety).start();
+                .vectorStores(knowledge.stores).safety(safety)
+                .responses(new io.corral.agents.ResponsesService(registry::resolve, knowledge.stores, safety.guardrail(),
+                        knowledge.state, java.time.Clock.systemUTC())).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

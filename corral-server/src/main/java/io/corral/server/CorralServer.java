@@ -54,7 +54,7 @@ public final class CorralServer implements AutoCloseable {
 
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
                          List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail, io.corral.spi.Safety safety,
-                         io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores) {
+                         io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -74,6 +74,9 @@ public final class CorralServer implements AutoCloseable {
         if (vectorStores != null) {
             routes.add(new io.corral.server.vectorstores.VectorStoresApi(vectorStores));
             routes.add(new io.corral.server.admin.BackupApi(vectorStores));
+        }
+        if (responses != null) {
+            routes.add(new io.corral.server.responses.ResponsesApi(responses));
         }
         ServerMetrics metrics = new ServerMetrics(models, registry);
         if (safety != null) {
@@ -125,6 +128,7 @@ public final class CorralServer implements AutoCloseable {
         private Telemetry telemetry = Telemetry.off();
         private Guardrail guardrail = Guardrail.NONE;
         private io.corral.spi.Safety safety;
+        private io.corral.spi.Responses responses;
         private io.corral.spi.FilesProvider files;
         private io.corral.spi.VectorStores vectorStores;
 
@@ -184,13 +188,19 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve OpenAI's Responses and Conversations APIs over {@code r} (the caller closes it after the server). */
+        public Builder responses(io.corral.spi.Responses r) {
+            responses = java.util.Objects.requireNonNull(r, "responses");
+            return this;
+        }
+
         /** Starts serving; returns once the port is bound. */
         public CorralServer start() {
             if (providers == null && registry == null) {
                 throw new IllegalStateException("a server needs providers or an engine registry to serve");
             }
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers() : providers, registry,
-                    List.of(), telemetry, guardrail, safety, files, vectorStores));
+                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses));
         }
     }
 

@@ -220,42 +220,9 @@ public final class VectorStoresApi implements Routes.Api {
         };
     }
 
-    /** OpenAI's comparison ({@code type} eq, ne, gt, gte, lt, lte, in, nin; {@code key}; {@code value}) and compound ({@code and}, {@code or}) filters. */
+    /** OpenAI's comparison and compound filters ({@link Filter#parse}). */
     static Filter filter(JsonNode f, String where) {
-        if (!f.isObject() || !f.hasNonNull("type")) {
-            throw ApiException.badRequest("filters", where + " must be an object with a type");
-        }
-        String type = f.get("type").asText().toLowerCase(Locale.ROOT);
-        if (type.equals("and") || type.equals("or")) {
-            JsonNode list = f.get("filters");
-            if (list == null || !list.isArray()) {
-                throw ApiException.badRequest("filters", where + ".filters must be a list");
-            }
-            List<Filter> parts = new ArrayList<>();
-            for (int i = 0; i < list.size(); i++) {
-                parts.add(filter(list.get(i), where + ".filters[" + i + "]"));
-            }
-            return new Filter.Compound(type.equals("and"), parts);
-        }
-        Filter.Op op;
-        try {
-            op = Filter.Op.valueOf(type.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("filters", where + ".type must be eq, ne, gt, gte, lt, lte, in, nin, and or or; was '" + type + "'");
-        }
-        if (!f.hasNonNull("key") || !f.get("key").isTextual()) {
-            throw ApiException.badRequest("filters", where + ".key is required");
-        }
-        JsonNode v = f.get("value");
-        Object value = v == null ? null : v.isArray() ? Json.MAPPER.convertValue(v, List.class) : scalar(v);
-        if (value == null) {
-            throw ApiException.badRequest("filters", where + ".value must be a string, number or boolean");
-        }
-        return new Filter.Comparison(f.get("key").asText(), op, value);
-    }
-
-    private static Object scalar(JsonNode v) {
-        return v.isTextual() ? v.asText() : v.isBoolean() ? Boolean.valueOf(v.asBoolean()) : v.isNumber() ? v.numberValue() : null;
+        return Filter.parse(Json.MAPPER.convertValue(f, Object.class), where);
     }
 
     static Chunking chunking(JsonNode c) {

@@ -1,0 +1,588 @@
+package io.corral.agents;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.api.ChatMessage;
+import io.corral.api.ChatRequest;
+import io.corral.api.ChatResult;
+import io.corral.api.ContentBlockedException;
+import io.corral.api.FinishReason;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.NotFoundException;
+import io.corral.api.ResponseFormat;
+import io.corral.api.SamplingParams;
+import io.corral.api.StreamEvent;
+import io.corral.api.ToolCall;
+import io.corral.api.ToolChoice;
+import io.corral.api.TokenStream;
+import io.corral.spi.Guardrail;
+import io.corral.spi.InferenceProvider;
+import io.corral.spi.KeyValueStore;
+import io.corral.spi.Responses;
+import io.corral.spi.Span;
+import io.corral.spi.Spans;
+import io.corral.spi.VectorStores;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * {@link Responses} over the models Corral serves, the vector stores ({@code file_search}), the guardrails and the
+ * state store. A response runs the agent loop: the model, then the server-side tools it called, then the model
+ * again, until an answer, a client tool call ({@code function}: the response ends with its {@code function_call}
+ * items), {@code max_tool_calls}, {@code max_infer_iters} or a guardrail stops it; each step is a span. Stored
+ * responses keep their input, so {@code previous_response_id} continues them; a response with {@code conversation}
+ * appends its input and output to it. Records live in the state store under {@code responses/} and
+ * {@code conversations/}, keyed by tenant.
+ */
+public final class ResponsesService implements Responses {
+
+    /** The most model calls of one response unless {@code max_infer_iters} says otherwise (Llama Stack's default). */
+    static final int MAX_INFER_ITERS = 10;
+
+    private final Function<String, InferenceProvider> models;
+    private final VectorStores stores;
+    private final Guardrail guardrail;
+    private final KeyValueStore state;
+    private final Clock clock;
+
+    /**
+     * @param models    the provider of a model id (throws {@link io.corral.api.ModelNotFoundException})
+     * @param stores    the vector stores {@code file_search} reads, or null for none
+     * @param guardrail the guardrails (the config's per model, and each request's {@code guardrails})
+     * @param state     where responses and conversations are kept
+     */
+    public ResponsesService(Function<String, InferenceProvider> models, VectorStores stores, Guardrail guardrail,
+                            KeyValueStore state, Clock clock) {
+        this.models = models;
+        this.stores = stores;
+        this.guardrail = guardrail == null ? Guardrail.NONE : guardrail;
+        this.state = state;
+        this.clock = clock;
+    }
+
+    // ---- responses ----
+
+    @Override
+    public Map<String, Object> create(String tenant, Map<String, Object> request, Events events) {
+        JsonNode req = Json.tree(request);
+        String model = req.path("model").asText("");
+        if (model.isBlank()) {
+            throw new InvalidRequestException("model", "model is required");
+        }
+        if (req.hasNonNull("previous_response_id") && req.hasNonNull("conversation")) {
+            throw new InvalidRequestException("conversation", "give previous_response_id or conversation, not both");
+        }
+        List<ObjectNode> input = Items.input(req.get("input"), "input");
+        List<JsonNode> history = new ArrayList<>();
+        String previous = req.hasNonNull("previous_response_id") ? req.get("previous_response_id").asText() : null;
+        if (previous != null) {
+            ObjectNode stored = stored(tenant, previous);
+            stored.path("history").forEach(history::add);
+            stored.path("input").forEach(history::add);
+            stored.path("response").path("output").forEach(history::add);
+        }
+        String conversation = conversationId(req.get("conversation"));
+        if (conversation != null) {
+            conversationRecord(tenant, conversation); // it must be there
+            conversationItems(tenant, conversation).forEach(history::add);
+        }
+        Tools tools = Tools.of(req.get("tools"), req.get("tool_choice"));
+        int maxIters = req.path("max_infer_iters").asInt(MAX_INFER_ITERS);
+        int maxToolCalls = req.hasNonNull("max_tool_calls") ? req.get("max_tool_calls").asInt() : Integer.MAX_VALUE;
+        List<String> shields = new ArrayList<>();
+        req.path("guardrails").forEach(g -> shields.add(g.isObject() ? g.path("type").asText() : g.asText()));
+        Guardrail.Checks checks = guardrail.checks(model, shields);
+        Set<String> include = new LinkedHashSet<>();
+        req.path("include").forEach(i -> include.add(i.asText()));
+
+        ObjectNode response = skeleton(req, model, previous, conversation);
+        Emitter out = new Emitter(events);
+        out.emit("response.created", Json.object().set("response", response.deepCopy()));
+        out.emit("response.in_progress", Json.object().set("response", response.deepCopy()));
+
+        List<ChatMessage> messages = new ArrayList<>();
+        if (req.hasNonNull("instructions")) {
+            messages.add(ChatMessage.system(req.get("instructions").asText()));
+        }
+        messages.addAll(Items.chat(history));
+        messages.addAll(Items.chat(input));
+        ArrayNode output = response.putArray("output");
+        int inputTokens = 0;
+        int outputTokens = 0;
+        int cached = 0;
+        String status = "completed";
+        String incomplete = null;
+        try {
+            checks.input(messages);
+            InferenceProvider provider = checks.output(models.apply(model));
+            int toolCalls = 0;
+            Set<String> cited = new LinkedHashSet<>();
+            ArrayNode citations = Json.array();
+            for (int step = 0; ; step++) {
+                if (step == maxIters) {
+                    status = "incomplete";
+                    incomplete = "max_infer_iters";
+                    break;
+                }
+                ToolChoice choice = step == 0 || tools.choice() instanceof ToolChoice.None ? tools.choice() : ToolChoice.AUTO;
+                ChatRequest ask = new ChatRequest(model, messages, sampling(req), format(req.path("text").path("format")),
+                        tools.specs(), tools.specs().isEmpty() ? ToolChoice.AUTO : choice);
+                Span span = Spans.current().child("corral.agent.step");
+                span.set("corral.agent.step", step);
+                ChatResult r;
+                try {
+                    r = Spans.within(span, () -> infer(provider, ask, out, output, citations));
+                } catch (RuntimeException e) {
+                    span.fail(e);
+                    throw e;
+                } finally {
+                    span.end();
+                }
+                inputTokens += r.usage().promptTokens();
+                outputTokens += r.usage().completionTokens();
+                cached += r.usage().cachedTokens();
+                if (r.finishReason() == FinishReason.CONTENT_FILTER) {
+                    status = "incomplete";
+                    incomplete = "content_filter";
+                    break;
+                }
+                if (r.finishReason() == FinishReason.LENGTH) {
+                    status = "incomplete";
+                    incomplete = "max_output_tokens";
+                    break;
+                }
+                if (r.toolCalls().isEmpty()) {
+                    break;
+                }
+                boolean clientCall = false;
+                List<ChatMessage> results = new ArrayList<>();
+                for (ToolCall call : r.toolCalls()) {
+                    if (toolCalls++ >= maxToolCalls) {
+                        break;
+                    }
+                    if (call.name().equals(Tools.FILE_SEARCH) && tools.fileSearch() != null) {
+                        ObjectNode item = fileSearch(tenant, tools, call, out, output, include);
+                        item.path("results").forEach(res -> {
+                            if (cited.add(res.path("file_id").asText())) {
+                                citations.addObject().put("type", "file_citation").put("file_id", res.path("file_id").asText())
+                                        .put("filename", res.path("filename").asText());
+                            }
+                        });
+                        results.add(ChatMessage.tool(call.id(), Tools.results(item.path("results"))));
+                    } else {
+                        clientCall = true;
+                        ObjectNode item = Json.object().put("type", "function_call").put("id", Items.id("fc_"))
+                                .put("call_id", call.id() == null ? Items.id("call_") : call.id()).put("name", call.name())
+                                .put("arguments", call.arguments()).put("status", "completed");
+                        int index = out.add(output, item);
+                        out.emit("response.function_call_arguments.done", Json.object().put("item_id", item.get("id").asText())
+                                .put("output_index", index).put("name", call.name()).put("arguments", call.arguments()));
+                        out.done(index, item);
+                    }
+                }
+                if (clientCall || toolCalls >= maxToolCalls) {
+                    break;
+                }
+                messages.add(new ChatMessage(io.corral.api.Role.ASSISTANT, r.text().isEmpty() ? List.of()
+                        : List.of(io.corral.api.ContentPart.text(r.text())), r.toolCalls(), null));
+                messages.addAll(results);
+            }
+        } catch (ContentBlockedException e) { // the input guardrail: the answer is a refusal
+            ObjectNode item = Json.object().put("type", "message").put("id", Items.id("msg_")).put("status", "completed")
+                    .put("role", "assistant");
+            item.putArray("content").addObject().put("type", "refusal").put("refusal", e.getMessage());
+            int index = out.add(output, item);
+            out.done(index, item);
+            status = "incomplete";
+            incomplete = "content_filter";
+        }
+        response.put("status", status);
+        if (incomplete != null) {
+            response.putObject("incomplete_details").put("reason", incomplete);
+        }
+        ObjectNode usage = response.putObject("usage");
+        usage.put("input_tokens", inputTokens);
+        usage.putObject("input_tokens_details").put("cached_tokens", cached);
+        usage.put("output_tokens", outputTokens);
+        usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
+        usage.put("total_tokens", inputTokens + outputTokens);
+        if (response.path("store").asBoolean(true)) {
+            save(tenant, response, input, history, previous);
+        }
+        if (conversation != null) {
+            List<JsonNode> added = new ArrayList<>(input);
+            output.forEach(added::add);
+            append(tenant, conversation, added);
+        }
+        out.emit(status.equals("completed") ? "response.completed" : "response.incomplete", Json.object().set("response", response.deepCopy()));
+        return Json.plain(response);
+    }
+
+    /** One model call, streamed into a message item (created at its first text); the result. */
+    private ChatResult infer(InferenceProvider provider, ChatRequest ask, Emitter out, ArrayNode output, ArrayNode citations) {
+        ObjectNode message = null;
+        int index = -1;
+        StringBuilder text = new StringBuilder();
+        ChatResult r;
+        try (TokenStream s = provider.stream(ask)) {
+            while (s.hasNext()) {
+                if (s.next() instanceof StreamEvent.Text t && !t.text().isEmpty()) {
+                    if (message == null) {
+                        message = Json.object().put("type", "message").put("id", Items.id("msg_")).put("status", "in_progress")
+                                .put("role", "assistant");
+                        message.putArray("content");
+                        index = out.add(output, message);
+                        out.emit("response.content_part.added", Json.object().put("item_id", message.get("id").asText())
+                                .put("output_index", index).put("content_index", 0).set("part", part("")));
+                    }
+                    text.append(t.text());
+                    out.emit("response.output_text.delta", Json.object().put("item_id", message.get("id").asText())
+                            .put("output_index", index).put("content_index", 0).put("delta", t.text())
+                            .set("logprobs", Json.array()));
+                }
+            }
+            r = s.result();
+        }
+        if (message != null) {
+            String id = message.get("id").asText();
+            ObjectNode part = part(text.toString());
+            if (r.toolCalls().isEmpty()) {
+                citations.forEach(c -> ((ObjectNode) c).put("index", text.length()));
+                ((ArrayNode) part.get("annotations")).addAll(citations);
+            }
+            out.emit("response.output_text.done", Json.object().put("item_id", id).put("output_index", index)
+                    .put("content_index", 0).put("text", text.toString()).set("logprobs", Json.array()));
+            out.emit("response.content_part.done", Json.object().put("item_id", id).put("output_index", index)
+                    .put("content_index", 0).set("part", part.deepCopy()));
+            message.withArray("content").add(part);
+            message.put("status", "completed");
+            out.done(index, message);
+        }
+        return r;
+    }
+
+    private static ObjectNode part(String text) {
+        ObjectNode p = Json.object().put("type", "output_text").put("text", text);
+        p.putArray("annotations");
+        p.putArray("logprobs");
+        return p;
+    }
+
+    /** A {@code file_search} call: searched here, recorded as its item (results kept when {@code include} asks). */
+    private ObjectNode fileSearch(String tenant, Tools tools, ToolCall call, Emitter out, ArrayNode output, Set<String> include) {
+        String query;
+        try {
+            query = Json.MAPPER.readTree(call.arguments()).path("query").asText("");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            query = call.arguments();
+        }
+        ObjectNode item = Json.object().put("type", "file_search_call").put("id", Items.id("fs_")).put("status", "in_progress");
+        item.putArray("queries").add(query);
+        item.putNull("results");
+        int index = out.add(output, item);
+        String id = item.get("id").asText();
+        out.emit("response.file_search_call.in_progress", Json.object().put("item_id", id).put("output_index", index));
+        out.emit("response.file_search_call.searching", Json.object().put("item_id", id).put("output_index", index));
+        Span span = Spans.current().child("corral.tool.file_search");
+        ArrayNode results;
+        try {
+            results = tools.search(stores, tenant, query);
+            span.set("corral.tool.results", results.size());
+        } catch (RuntimeException e) {
+            span.fail(e);
+            throw e;
+        } finally {
+            span.end();
+        }
+        out.emit("response.file_search_call.completed", Json.object().put("item_id", id).put("output_index", index));
+        item.put("status", "completed");
+        ObjectNode kept = item.deepCopy();
+        if (include.contains("file_search_call.results")) {
+            item.set("results", results);
+        }
+        kept.set("results", results); // what the model read, kept for the turns that follow
+        out.done(index, item);
+        return kept;
+    }
+
+    /** Emits a streamed response's events, numbered, and adds output items with their events. */
+    private static final class Emitter {
+        private final Events events;
+        private int sequence;
+
+        Emitter(Events events) {
+            this.events = events;
+        }
+
+        void emit(String type, ObjectNode event) {
+            if (events == null) {
+                return;
+            }
+            ObjectNode e = Json.object().put("type", type).put("sequence_number", sequence++);
+            e.setAll(event);
+            events.event(type, Json.plain(e));
+        }
+
+        int add(ArrayNode output, ObjectNode item) {
+            output.add(item);
+            int index = output.size() - 1;
+            emit("response.output_item.added", Json.object().put("output_index", index).set("item", item.deepCopy()));
+            return index;
+        }
+
+        void done(int index, ObjectNode item) {
+            emit("response.output_item.done", Json.object().put("output_index", index).set("item", item.deepCopy()));
+        }
+    }
+
+    /** The response object before it runs: what the request set, echoed as OpenAI echoes it. */
+    private ObjectNode skeleton(JsonNode req, String model, String previous, String conversation) {
+        ObjectNode r = Json.object().put("id", Items.id("resp_")).put("object", "response")
+                .put("created_at", clock.millis() / 1000).put("status", "in_progress").put("model", model);
+        r.putNull("error");
+        r.putNull("incomplete_details");
+        r.set("instructions", req.hasNonNull("instructions") ? req.get("instructions") : null);
+        r.set("max_output_tokens", req.get("max_output_tokens"));
+        r.set("metadata", req.hasNonNull("metadata") ? req.get("metadata") : Json.object());
+        r.putArray("output");
+        r.put("parallel_tool_calls", req.path("parallel_tool_calls").asBoolean(true));
+        r.put("previous_response_id", previous);
+        r.put("store", req.path("store").asBoolean(true));
+        r.set("temperature", req.hasNonNull("temperature") ? req.get("temperature") : Json.MAPPER.getNodeFactory().numberNode(1.0));
+        r.set("top_p", req.hasNonNull("top_p") ? req.get("top_p") : Json.MAPPER.getNodeFactory().numberNode(1.0));
+        ObjectNode text = r.putObject("text");
+        text.set("format", req.path("text").hasNonNull("format") ? req.path("text").get("format") : Json.object().put("type", "text"));
+        r.set("tool_choice", req.hasNonNull("tool_choice") ? req.get("tool_choice") : Json.MAPPER.getNodeFactory().textNode("auto"));
+        r.set("tools", req.hasNonNull("tools") ? req.get("tools") : Json.array());
+        r.put("truncation", "disabled");
+        r.put("background", false);
+        r.putNull("usage");
+        r.putNull("user");
+        if (conversation != null) {
+            r.putObject("conversation").put("id", conversation);
+        }
+        return r;
+    }
+
+    private static SamplingParams sampling(JsonNode req) {
+        SamplingParams.Builder b = SamplingParams.builder();
+        if (req.hasNonNull("temperature")) {
+            b.temperature(req.get("temperature").asDouble());
+        }
+        if (req.hasNonNull("top_p")) {
+            b.topP(req.get("top_p").asDouble());
+        }
+        if (req.hasNonNull("max_output_tokens")) {
+            int n = req.get("max_output_tokens").asInt();
+            if (n < 1) {
+                throw new InvalidRequestException("max_output_tokens", "max_output_tokens must be at least 1");
+            }
+            b.maxTokens(n);
+        }
+        return b.build();
+    }
+
+    private static ResponseFormat format(JsonNode f) {
+        if (f == null || f.isMissingNode() || f.isNull()) {
+            return null;
+        }
+        return switch (f.path("type").asText("text")) {
+            case "text" -> null;
+            case "json_object" -> ResponseFormat.JSON_OBJECT;
+            case "json_schema" -> {
+                if (!f.hasNonNull("schema")) {
+                    throw new InvalidRequestException("text.format", "a json_schema format needs its schema");
+                }
+                yield new ResponseFormat.JsonSchema(f.path("name").asText("response"), Json.text(f.get("schema")));
+            }
+            default -> throw new InvalidRequestException("text.format", "text.format.type must be text, json_object or json_schema");
+        };
+    }
+
+    // ---- stored responses ----
+
+    private static String key(String kind, String tenant, String id) {
+        return kind + "/" + (tenant == null ? "-" : tenant) + "/" + id;
+    }
+
+    private void save(String tenant, ObjectNode response, List<ObjectNode> input, List<JsonNode> history, String previous) {
+        ObjectNode record = Json.object();
+        record.set("response", response);
+        ArrayNode in = record.putArray("input");
+        input.forEach(in::add);
+        ArrayNode h = record.putArray("history"); // what came before, so a chain is read from its last link
+        history.forEach(h::add);
+        state.set(key("responses", tenant, response.get("id").asText()), Json.text(record));
+    }
+
+    private ObjectNode stored(String tenant, String id) {
+        return (ObjectNode) state.get(key("responses", tenant, id)).map(Json::parse)
+                .orElseThrow(() -> new NotFoundException("response_id", "no response '" + id + "'"));
+    }
+
+    @Override
+    public Map<String, Object> get(String tenant, String id) {
+        return Json.plain(stored(tenant, id).get("response"));
+    }
+
+    @Override
+    public Map<String, Object> delete(String tenant, String id) {
+        stored(tenant, id);
+        state.delete(key("responses", tenant, id));
+        return Json.plain(Json.object().put("id", id).put("object", "response").put("deleted", true));
+    }
+
+    @Override
+    public List<Map<String, Object>> inputItems(String tenant, String id) {
+        List<JsonNode> items = new ArrayList<>();
+        stored(tenant, id).path("input").forEach(items::add);
+        return newestFirst(items);
+    }
+
+    @Override
+    public List<Map<String, Object>> list(String tenant, String model) {
+        List<JsonNode> all = new ArrayList<>();
+        for (var e : state.prefix(key("responses", tenant, ""))) {
+            JsonNode r = Json.parse(e.getValue()).get("response");
+            if (model == null || model.equals(r.path("model").asText())) {
+                all.add(r);
+            }
+        }
+        return newestFirst(all);
+    }
+
+    private static List<Map<String, Object>> newestFirst(List<JsonNode> oldestFirst) {
+        List<Map<String, Object>> out = new ArrayList<>(Json.plain(oldestFirst));
+        java.util.Collections.reverse(out);
+        return out;
+    }
+
+    // ---- conversations ----
+
+    private static String conversationId(JsonNode c) {
+        if (c == null || c.isNull()) {
+            return null;
+        }
+        String id = c.isObject() ? c.path("id").asText("") : c.asText("");
+        if (id.isBlank()) {
+            throw new InvalidRequestException("conversation", "conversation must be an id or {\"id\": ...}");
+        }
+        return id;
+    }
+
+    private ObjectNode conversationRecord(String tenant, String id) {
+        return (ObjectNode) state.get(key("conversations", tenant, id)).map(Json::parse)
+                .orElseThrow(() -> new NotFoundException("conversation_id", "no conversation '" + id + "'"));
+    }
+
+    @Override
+    public Map<String, Object> createConversation(String tenant, List<Map<String, Object>> items, Map<String, String> metadata) {
+        ObjectNode c = Json.object().put("id", Items.id("conv_")).put("object", "conversation").put("created_at", clock.millis() / 1000);
+        c.set("metadata", Json.tree(metadata == null ? Map.of() : metadata));
+        List<JsonNode> parsed = new ArrayList<>();
+        for (int i = 0; items != null && i < items.size(); i++) {
+            parsed.add(Items.item(Json.tree(items.get(i)), "items[" + i + "]"));
+        }
+        state.set(key("conversations", tenant, c.get("id").asText()), Json.text(c));
+        append(tenant, c.get("id").asText(), parsed);
+        return Json.plain(c);
+    }
+
+    @Override
+    public Map<String, Object> conversation(String tenant, String id) {
+        return Json.plain(conversationRecord(tenant, id));
+    }
+
+    @Override
+    public Map<String, Object> updateConversation(String tenant, String id, Map<String, String> metadata) {
+        ObjectNode c = conversationRecord(tenant, id);
+        c.set("metadata", Json.tree(metadata == null ? Map.of() : metadata));
+        state.set(key("conversations", tenant, id), Json.text(c));
+        return Json.plain(c);
+    }
+
+    @Override
+    public Map<String, Object> deleteConversation(String tenant, String id) {
+        conversationRecord(tenant, id);
+        for (var e : state.prefix(key("conversation_items", tenant, id + "/"))) {
+            state.delete(e.getKey());
+        }
+        state.delete(key("conversations", tenant, id));
+        return Json.plain(Json.object().put("id", id).put("object", "conversation.deleted").put("deleted", true));
+    }
+
+    private List<JsonNode> conversationItems(String tenant, String conversation) {
+        List<JsonNode> items = new ArrayList<>();
+        for (var e : state.prefix(key("conversation_items", tenant, conversation + "/"))) {
+            items.add(Json.parse(e.getValue()));
+        }
+        return items;
+    }
+
+    /** Appends items under keys that sort in the order they came (a time-ordered sequence). */
+    private synchronized void append(String tenant, String conversation, List<? extends JsonNode> items) {
+        Map<String, String> entries = new java.util.LinkedHashMap<>();
+        long base = System.nanoTime();
+        for (JsonNode item : items) {
+            entries.put(key("conversation_items", tenant, conversation + "/" + String.format("%016x", clock.millis())
+                    + String.format("%08x", entries.size()) + String.format("%08x", base & 0xffffffffL)), Json.text(item));
+        }
+        if (!entries.isEmpty()) {
+            state.setAll(entries);
+        }
+    }
+
+    @Override
+    public List<Map<String, Object>> items(String tenant, String conversationId) {
+        conversationRecord(tenant, conversationId);
+        return newestFirst(conversationItems(tenant, conversationId));
+    }
+
+    @Override
+    public List<Map<String, Object>> addItems(String tenant, String conversationId, List<Map<String, Object>> items) {
+        conversationRecord(tenant, conversationId);
+        if (items == null || items.isEmpty() || items.size() > 20) {
+            throw new InvalidRequestException("items", "items must be a list of 1 to 20 items");
+        }
+        List<JsonNode> parsed = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            parsed.add(Items.item(Json.tree(items.get(i)), "items[" + i + "]"));
+        }
+        append(tenant, conversationId, parsed);
+        return Json.plain(parsed);
+    }
+
+    @Override
+    public Map<String, Object> item(String tenant, String conversationId, String itemId) {
+        conversationRecord(tenant, conversationId);
+        for (JsonNode i : conversationItems(tenant, conversationId)) {
+            if (itemId.equals(i.path("id").asText())) {
+                return Json.plain(i);
+            }
+        }
+        throw new NotFoundException("item_id", "no item '" + itemId + "' in conversation '" + conversationId + "'");
+    }
+
+    @Override
+    public Map<String, Object> deleteItem(String tenant, String conversationId, String itemId) {
+        conversationRecord(tenant, conversationId);
+        for (var e : state.prefix(key("conversation_items", tenant, conversationId + "/"))) {
+            if (itemId.equals(Json.parse(e.getValue()).path("id").asText())) {
+                state.delete(e.getKey());
+                return conversation(tenant, conversationId);
+            }
+        }
+        throw new NotFoundException("item_id", "no item '" + itemId + "' in conversation '" + conversationId + "'");
+    }
+
+    @Override
+    public void close() {
+    }
+}
