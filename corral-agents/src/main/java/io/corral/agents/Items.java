@@ -108,13 +108,21 @@ final class Items {
                 }
                 o.put("status", "completed");
             }
-            case "file_search_call" -> {
+            case "file_search_call", "mcp_call", "mcp_list_tools", "mcp_approval_request" -> {
                 if (!o.hasNonNull("id")) {
-                    o.put("id", id("fs_"));
+                    o.put("id", id(type.equals("file_search_call") ? "fs_" : "mcp_"));
                 }
             }
-            default -> throw new InvalidRequestException(where, where + ".type '" + type
-                    + "' is not supported here (message, function_call, function_call_output, file_search_call)");
+            case "mcp_approval_response" -> {
+                if (!in.path("approval_request_id").isTextual() || !in.path("approve").isBoolean()) {
+                    throw new InvalidRequestException(where, where + " needs approval_request_id and approve (true or false)");
+                }
+                if (!o.hasNonNull("id")) {
+                    o.put("id", id("mcpa_"));
+                }
+            }
+            default -> throw new InvalidRequestException(where, where + ".type '" + type + "' is not supported here (message, "
+                    + "function_call, function_call_output, file_search_call, mcp_call, mcp_list_tools, mcp_approval_request, mcp_approval_response)");
         }
         return o;
     }
@@ -155,8 +163,13 @@ final class Items {
                     call(out, new ToolCall(callId, Tools.FILE_SEARCH, Json.text(Json.object().put("query", query))));
                     out.add(ChatMessage.tool(callId, Tools.results(i.path("results"))));
                 }
+                case "mcp_call" -> {
+                    String callId = i.path("id").asText();
+                    call(out, new ToolCall(callId, i.path("name").asText(), i.path("arguments").asText("{}")));
+                    out.add(ChatMessage.tool(callId, i.hasNonNull("error") ? "error: " + i.get("error").asText() : i.path("output").asText("")));
+                }
                 default -> {
-                    // other items carry nothing a model reads
+                    // tool lists, pending approval requests and their answers carry nothing a model reads
                 }
             }
         }

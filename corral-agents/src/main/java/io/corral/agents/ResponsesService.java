@@ -51,6 +51,7 @@ public final class ResponsesService implements Responses {
     private final Guardrail guardrail;
     private final KeyValueStore state;
     private final Clock clock;
+    private final UrlPolicy urls;
 
     /**
      * @param models    the provider of a model id (throws {@link io.corral.api.ModelNotFoundException})
@@ -60,6 +61,13 @@ public final class ResponsesService implements Responses {
      */
     public ResponsesService(Function<String, InferenceProvider> models, VectorStores stores, Guardrail guardrail,
                             KeyValueStore state, Clock clock) {
+        this(models, stores, guardrail, state, clock, UrlPolicy.PUBLIC_ONLY);
+    }
+
+    /** @param urls where URLs a request brings (MCP servers) may lead */
+    public ResponsesService(Function<String, InferenceProvider> models, VectorStores stores, Guardrail guardrail,
+                            KeyValueStore state, Clock clock, UrlPolicy urls) {
+        this.urls = urls;
         this.models = models;
         this.stores = stores;
         this.guardrail = guardrail == null ? Guardrail.NONE : guardrail;
@@ -93,7 +101,7 @@ public final class ResponsesService implements Responses {
             conversationRecord(tenant, conversation); // it must be there
             conversationItems(tenant, conversation).forEach(history::add);
         }
-        Tools tools = Tools.of(req.get("tools"), req.get("tool_choice"));
+        Tools tools = Tools.of(req.get("tools"), req.get("tool_choice"), urls);
         int maxIters = req.path("max_infer_iters").asInt(MAX_INFER_ITERS);
         int maxToolCalls = req.hasNonNull("max_tool_calls") ? req.get("max_tool_calls").asInt() : Integer.MAX_VALUE;
         List<String> shields = new ArrayList<>();
@@ -119,9 +127,20 @@ public final class ResponsesService implements Responses {
         int cached = 0;
         String status = "completed";
         String incomplete = null;
+        Map<String, Mcp.Connection> connections = new java.util.LinkedHashMap<>();
+        Map<String, Mcp.Tool> mcpTools = new java.util.LinkedHashMap<>();
+        List<io.corral.api.ToolSpec> specs = new ArrayList<>(tools.specs());
         try {
             checks.input(messages);
             InferenceProvider provider = checks.output(models.apply(model));
+            for (Mcp.Server server : tools.mcp()) {
+                listTools(server, connections, mcpTools, specs, out, output);
+            }
+            for (ObjectNode item : input) {
+                if (item.path("type").asText().equals("mcp_approval_response")) {
+                    approved(item, history, connections, messages, out, output);
+                }
+            }
             int toolCalls = 0;
             Set<String> cited = new LinkedHashSet<>();
             ArrayNode citations = Json.array();
@@ -133,7 +152,7 @@ public final class ResponsesService implements Responses {
                 }
                 ToolChoice choice = step == 0 || tools.choice() instanceof ToolChoice.None ? tools.choice() : ToolChoice.AUTO;
                 ChatRequest ask = new ChatRequest(model, messages, sampling(req), format(req.path("text").path("format")),
-                        tools.specs(), tools.specs().isEmpty() ? ToolChoice.AUTO : choice);
+                        specs, specs.isEmpty() ? ToolChoice.AUTO : choice);
                 Span span = Spans.current().child("corral.agent.step");
                 span.set("corral.agent.step", step);
                 ChatResult r;
@@ -176,6 +195,19 @@ public final class ResponsesService implements Responses {
                             }
                         });
                         results.add(ChatMessage.tool(call.id(), Tools.results(item.path("results"))));
+                    } else if (mcpTools.containsKey(call.name())) {
+                        Mcp.Tool t = mcpTools.get(call.name());
+                        if (t.server().needsApproval(t.name())) { // the response ends with the question; the answer continues it
+                            clientCall = true;
+                            ObjectNode item = Json.object().put("type", "mcp_approval_request").put("id", Items.id("mcpr_"))
+                                    .put("server_label", t.server().label()).put("name", t.name()).put("arguments", call.arguments());
+                            out.done(out.add(output, item), item);
+                        } else {
+                            ObjectNode item = mcpCall(connections.get(t.server().label()), t.server().label(), t.name(),
+                                    call.arguments(), out, output);
+                            results.add(ChatMessage.tool(call.id(), item.hasNonNull("error") ? "error: " + item.get("error").asText()
+                                    : item.path("output").asText()));
+                        }
                     } else {
                         clientCall = true;
                         ObjectNode item = Json.object().put("type", "function_call").put("id", Items.id("fc_"))
@@ -202,6 +234,8 @@ public final class ResponsesService implements Responses {
             out.done(index, item);
             status = "incomplete";
             incomplete = "content_filter";
+        } finally {
+            connections.values().forEach(Mcp.Connection::close);
         }
         response.put("status", status);
         if (incomplete != null) {
@@ -223,6 +257,95 @@ public final class ResponsesService implements Responses {
         }
         out.emit(status.equals("completed") ? "response.completed" : "response.incomplete", Json.object().set("response", response.deepCopy()));
         return Json.plain(response);
+    }
+
+    /** Connects to an MCP server and lists its tools: a {@code mcp_list_tools} item (with the error, when it cannot). */
+    private void listTools(Mcp.Server server, Map<String, Mcp.Connection> connections, Map<String, Mcp.Tool> mcpTools,
+                           List<io.corral.api.ToolSpec> specs, Emitter out, ArrayNode output) {
+        Span span = Spans.current().child("corral.tool.mcp_list_tools");
+        span.set("corral.mcp.server", server.label());
+        ObjectNode item;
+        try {
+            Mcp.Connection c = new Mcp.Connection(server);
+            connections.put(server.label(), c);
+            List<Mcp.Tool> listed = c.tools(server);
+            for (Mcp.Tool t : listed) {
+                if (mcpTools.putIfAbsent(t.name(), t) != null || specs.stream().anyMatch(x -> x.name().equals(t.name()))) {
+                    throw new InvalidRequestException("tools", "tool '" + t.name() + "' of MCP server " + server.label()
+                            + " has the name of another tool of the request");
+                }
+                specs.add(new io.corral.api.ToolSpec(t.name(), t.description(), Json.text(Json.tree(t.inputSchema()))));
+            }
+            item = Mcp.listItem(server, listed, null);
+            span.set("corral.tool.results", listed.size());
+        } catch (InvalidRequestException e) {
+            span.fail(e);
+            throw e;
+        } catch (RuntimeException e) {
+            span.fail(e);
+            item = Mcp.listItem(server, List.of(), e.getMessage());
+        } finally {
+            span.end();
+        }
+        int index = out.add(output, item);
+        out.emit("response.mcp_list_tools.completed", Json.object().put("item_id", item.get("id").asText()).put("output_index", index));
+        out.done(index, item);
+    }
+
+    /** Calls an MCP tool as a span: a {@code mcp_call} item with its output or error. */
+    private ObjectNode mcpCall(Mcp.Connection c, String label, String name, String arguments, Emitter out, ArrayNode output) {
+        ObjectNode item = Json.object().put("type", "mcp_call").put("id", Items.id("mcp_")).put("server_label", label)
+                .put("name", name).put("arguments", arguments);
+        item.putNull("output");
+        item.putNull("error");
+        int index = out.add(output, item);
+        String id = item.get("id").asText();
+        out.emit("response.mcp_call.in_progress", Json.object().put("item_id", id).put("output_index", index));
+        Span span = Spans.current().child("corral.tool.mcp_call");
+        span.set("corral.mcp.server", label).set("corral.mcp.tool", name);
+        try {
+            if (c == null) {
+                throw new io.corral.api.UnavailableException("MCP server " + label + " is not connected");
+            }
+            Mcp.Result r = c.call(name, arguments);
+            if (r.error()) {
+                item.put("error", r.text());
+            } else {
+                item.put("output", r.text());
+            }
+        } catch (RuntimeException e) {
+            span.fail(e);
+            item.put("error", String.valueOf(e.getMessage()));
+        } finally {
+            span.end();
+        }
+        out.emit(item.hasNonNull("error") ? "response.mcp_call.failed" : "response.mcp_call.completed",
+                Json.object().put("item_id", id).put("output_index", index));
+        out.done(index, item);
+        return item;
+    }
+
+    /**
+     * An {@code mcp_approval_response} to a request of an earlier response: approved, the call is made now (its
+     * {@code mcp_call} item in this response); refused, the model reads that it was not.
+     */
+    private void approved(ObjectNode answer, List<JsonNode> history, Map<String, Mcp.Connection> connections,
+                          List<ChatMessage> messages, Emitter out, ArrayNode output) {
+        String requestId = answer.get("approval_request_id").asText();
+        JsonNode asked = history.stream().filter(h -> h.path("type").asText().equals("mcp_approval_request")
+                && h.path("id").asText().equals(requestId)).findFirst()
+                .orElseThrow(() -> new InvalidRequestException("input", "no mcp_approval_request '" + requestId + "' came before"));
+        String name = asked.path("name").asText();
+        String arguments = asked.path("arguments").asText("{}");
+        messages.add(new ChatMessage(io.corral.api.Role.ASSISTANT, List.of(), List.of(new ToolCall(requestId, name, arguments)), null));
+        if (!answer.get("approve").asBoolean()) {
+            messages.add(ChatMessage.tool(requestId, "The user did not approve this call."));
+            return;
+        }
+        String label = asked.path("server_label").asText();
+        ObjectNode item = mcpCall(connections.get(label), label, name, arguments, out, output);
+        messages.add(ChatMessage.tool(requestId, item.hasNonNull("error") ? "error: " + item.get("error").asText()
+                : item.path("output").asText()));
     }
 
     /** One model call, streamed into a message item (created at its first text); the result. */

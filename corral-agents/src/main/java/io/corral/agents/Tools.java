@@ -21,7 +21,7 @@ import java.util.Map;
  * {@code file_search} over vector stores (run here, as the model's {@value #FILE_SEARCH} function), with the
  * request's {@code tool_choice}.
  */
-record Tools(List<ToolSpec> specs, Map<String, ObjectNode> functions, FileSearch fileSearch, ToolChoice choice) {
+record Tools(List<ToolSpec> specs, Map<String, ObjectNode> functions, FileSearch fileSearch, List<Mcp.Server> mcp, ToolChoice choice) {
 
     static final String FILE_SEARCH = "file_search";
 
@@ -32,8 +32,9 @@ record Tools(List<ToolSpec> specs, Map<String, ObjectNode> functions, FileSearch
     record FileSearch(List<String> storeIds, Filter filter, int maxResults, Ranker ranker, double scoreThreshold) {
     }
 
-    static Tools of(JsonNode tools, JsonNode choice) {
+    static Tools of(JsonNode tools, JsonNode choice, UrlPolicy policy) {
         List<ToolSpec> specs = new ArrayList<>();
+        List<Mcp.Server> mcp = new ArrayList<>();
         Map<String, ObjectNode> functions = new LinkedHashMap<>();
         FileSearch fileSearch = null;
         if (tools != null && !tools.isNull()) {
@@ -70,13 +71,14 @@ record Tools(List<ToolSpec> specs, Map<String, ObjectNode> functions, FileSearch
                         specs.add(new ToolSpec(FILE_SEARCH, "Search the knowledge in the attached vector stores for passages about a query.",
                                 FILE_SEARCH_PARAMETERS));
                     }
-                    case "mcp", "web_search", "web_search_preview" -> throw new InvalidRequestException("tools", where + ".type '"
-                            + t.path("type").asText() + "' is not served yet (function and file_search are)");
-                    default -> throw new InvalidRequestException("tools", where + ".type must be function or file_search");
+                    case "mcp" -> mcp.add(Mcp.parse(t, where, policy));
+                    case "web_search", "web_search_preview" -> throw new InvalidRequestException("tools", where + ".type '"
+                            + t.path("type").asText() + "' is not served yet (function, file_search and mcp are)");
+                    default -> throw new InvalidRequestException("tools", where + ".type must be function, file_search or mcp");
                 }
             }
         }
-        return new Tools(specs, functions, fileSearch, choice(choice, functions, fileSearch));
+        return new Tools(specs, functions, fileSearch, List.copyOf(mcp), choice(choice, functions, fileSearch));
     }
 
     private static ToolChoice choice(JsonNode c, Map<String, ObjectNode> functions, FileSearch fileSearch) {

@@ -159,7 +159,8 @@ final class ServeCommand implements Callable<Integer> {
         CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(knowledge.files)
                 .vectorStores(knowledge.stores).safety(safety)
                 .responses(new io.corral.agents.ResponsesService(registry::resolve, knowledge.stores, safety.guardrail(),
-                        knowledge.state, java.time.Clock.systemUTC())).start();
+                        knowledge.state, java.time.Clock.systemUTC(), new io.corral.agents.UrlPolicy(
+                        distribution != null && distribution.agents().allowPrivateUrls()))).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -37,7 +37,7 @@ public final class ConfigLoader {
 
     private static final Pattern ENV = Pattern.compile("\\$\\{env\\.([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:\\+|:)([^}]*))?}");
     private static final Set<String> TOP = Set.of("server", "providers", "models", "vector_stores", "shields", "guardrails",
-            "registered_resources");
+            "registered_resources", "agents");
     /** Keys of Llama Stack's run.yaml that Corral has no use for: accepted, with one warning that names them. */
     private static final Set<String> LLAMA_STACK_TOP = Set.of("version", "image_name", "apis", "distro_name",
             "container_image", "external_providers_dir", "metadata_store", "inference_store", "conversations_store",
@@ -105,7 +105,7 @@ public final class ConfigLoader {
             }
         }
         return new DistributionConfig(server, providers, models, vectorStores(top.get("vector_stores")), List.copyOf(shields),
-                guardrails(top.get("guardrails"), shields), List.copyOf(ignored));
+                guardrails(top.get("guardrails"), shields), agents(top.get("agents")), List.copyOf(ignored));
     }
 
     private DistributionConfig.Server server(NodeTuple t) {
@@ -313,6 +313,14 @@ public final class ConfigLoader {
             }
         }
         return new DistributionConfig.Guardrails(models, positive(m, "window", "guardrails", 200), mode.equals("hold"), line(t.getKeyNode()));
+    }
+
+    private DistributionConfig.Agents agents(NodeTuple t) {
+        if (t == null) {
+            return DistributionConfig.Agents.DEFAULTS;
+        }
+        Map<String, NodeTuple> m = mapping(t.getValueNode(), "agents", Set.of("allow_private_urls"));
+        return new DistributionConfig.Agents(bool(m, "allow_private_urls", "agents", false));
     }
 
     /** A YAML value as plain Java: maps, lists, strings, numbers, booleans (variables substituted). */
