@@ -108,7 +108,7 @@ final class Items {
                 }
                 o.put("status", "completed");
             }
-            case "file_search_call", "mcp_call", "mcp_list_tools", "mcp_approval_request" -> {
+            case "file_search_call", "web_search_call", "mcp_call", "mcp_list_tools", "mcp_approval_request" -> {
                 if (!o.hasNonNull("id")) {
                     o.put("id", id(type.equals("file_search_call") ? "fs_" : "mcp_"));
                 }
@@ -162,6 +162,11 @@ final class Items {
                     String query = i.path("queries").path(0).asText("");
                     call(out, new ToolCall(callId, Tools.FILE_SEARCH, Json.text(Json.object().put("query", query))));
                     out.add(ChatMessage.tool(callId, Tools.results(i.path("results"))));
+                }
+                case "web_search_call" -> {
+                    String callId = i.path("id").asText();
+                    call(out, new ToolCall(callId, Tools.WEB_SEARCH, Json.text(Json.object().put("query", i.path("action").path("query").asText("")))));
+                    out.add(ChatMessage.tool(callId, i.path("results").isMissingNode() ? "" : Json.text(i.get("results"))));
                 }
                 case "mcp_call" -> {
                     String callId = i.path("id").asText();

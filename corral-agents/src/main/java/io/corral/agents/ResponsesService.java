@@ -52,6 +52,7 @@ public final class ResponsesService implements Responses {
     private final KeyValueStore state;
     private final Clock clock;
     private final UrlPolicy urls;
+    private final io.corral.spi.ToolRuntimeProvider webSearch;
 
     /**
      * @param models    the provider of a model id (throws {@link io.corral.api.ModelNotFoundException})
@@ -67,6 +68,13 @@ public final class ResponsesService implements Responses {
     /** @param urls where URLs a request brings (MCP servers) may lead */
     public ResponsesService(Function<String, InferenceProvider> models, VectorStores stores, Guardrail guardrail,
                             KeyValueStore state, Clock clock, UrlPolicy urls) {
+        this(models, stores, guardrail, state, clock, urls, null);
+    }
+
+    /** @param webSearch the tool runtime {@code web_search} calls (Brave, Tavily, SearXNG), or null for none */
+    public ResponsesService(Function<String, InferenceProvider> models, VectorStores stores, Guardrail guardrail,
+                            KeyValueStore state, Clock clock, UrlPolicy urls, io.corral.spi.ToolRuntimeProvider webSearch) {
+        this.webSearch = webSearch;
         this.urls = urls;
         this.models = models;
         this.stores = stores;
@@ -101,7 +109,7 @@ public final class ResponsesService implements Responses {
             conversationRecord(tenant, conversation); // it must be there
             conversationItems(tenant, conversation).forEach(history::add);
         }
-        Tools tools = Tools.of(req.get("tools"), req.get("tool_choice"), urls);
+        Tools tools = Tools.of(req.get("tools"), req.get("tool_choice"), urls, webSearch != null);
         int maxIters = req.path("max_infer_iters").asInt(MAX_INFER_ITERS);
         int maxToolCalls = req.hasNonNull("max_tool_calls") ? req.get("max_tool_calls").asInt() : Integer.MAX_VALUE;
         List<String> shields = new ArrayList<>();
@@ -195,6 +203,16 @@ public final class ResponsesService implements Responses {
                             }
                         });
                         results.add(ChatMessage.tool(call.id(), Tools.results(item.path("results"))));
+                    } else if (call.name().equals(Tools.WEB_SEARCH) && tools.webSearch()) {
+                        ObjectNode item = webSearch(call, out, output);
+                        item.path("results").forEach(hit -> {
+                            if (cited.add(hit.path("url").asText())) {
+                                citations.addObject().put("type", "url_citation").put("url", hit.path("url").asText())
+                                        .put("title", hit.path("title").asText());
+                            }
+                        });
+                        results.add(ChatMessage.tool(call.id(), item.hasNonNull("error") ? "error: " + item.get("error").asText()
+                                : Json.text(item.path("results"))));
                     } else if (mcpTools.containsKey(call.name())) {
                         Mcp.Tool t = mcpTools.get(call.name());
                         if (t.server().needsApproval(t.name())) { // the response ends with the question; the answer continues it
@@ -257,6 +275,39 @@ public final class ResponsesService implements Responses {
         }
         out.emit(status.equals("completed") ? "response.completed" : "response.incomplete", Json.object().set("response", response.deepCopy()));
         return Json.plain(response);
+    }
+
+    /** A {@code web_search} call through the tool runtime: a {@code web_search_call} item (hits kept for later turns). */
+    private ObjectNode webSearch(ToolCall call, Emitter out, ArrayNode output) {
+        String query;
+        try {
+            query = Json.MAPPER.readTree(call.arguments()).path("query").asText("");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            query = call.arguments();
+        }
+        ObjectNode item = Json.object().put("type", "web_search_call").put("id", Items.id("ws_")).put("status", "in_progress");
+        item.putObject("action").put("type", "search").put("query", query);
+        int index = out.add(output, item);
+        String id = item.get("id").asText();
+        out.emit("response.web_search_call.in_progress", Json.object().put("item_id", id).put("output_index", index));
+        out.emit("response.web_search_call.searching", Json.object().put("item_id", id).put("output_index", index));
+        Span span = Spans.current().child("corral.tool.web_search");
+        try {
+            var r = webSearch.invoke(Tools.WEB_SEARCH, Map.of("query", query));
+            if (r.errorMessage() != null) {
+                item.put("error", r.errorMessage());
+                span.set("corral.tool.error", r.errorMessage());
+            } else {
+                item.set("results", Json.tree(r.metadata().getOrDefault("results", List.of())));
+                span.set("corral.tool.results", item.get("results").size());
+            }
+        } finally {
+            span.end();
+        }
+        item.put("status", item.hasNonNull("error") ? "failed" : "completed");
+        out.emit("response.web_search_call.completed", Json.object().put("item_id", id).put("output_index", index));
+        out.done(index, item);
+        return item;
     }
 
     /** Connects to an MCP server and lists its tools: a {@code mcp_list_tools} item (with the error, when it cannot). */
@@ -377,7 +428,14 @@ public final class ResponsesService implements Responses {
             String id = message.get("id").asText();
             ObjectNode part = part(text.toString());
             if (r.toolCalls().isEmpty()) {
-                citations.forEach(c -> ((ObjectNode) c).put("index", text.length()));
+                citations.forEach(c -> {
+                    ObjectNode a = (ObjectNode) c;
+                    if (a.path("type").asText().equals("url_citation")) {
+                        a.put("start_index", text.length()).put("end_index", text.length());
+                    } else {
+                        a.put("index", text.length());
+                    }
+                });
                 ((ArrayNode) part.get("annotations")).addAll(citations);
             }
             out.emit("response.output_text.done", Json.object().put("item_id", id).put("output_index", index)

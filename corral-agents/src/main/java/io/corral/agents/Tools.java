@@ -21,9 +21,11 @@ import java.util.Map;
  * {@code file_search} over vector stores (run here, as the model's {@value #FILE_SEARCH} function), with the
  * request's {@code tool_choice}.
  */
-record Tools(List<ToolSpec> specs, Map<String, ObjectNode> functions, FileSearch fileSearch, List<Mcp.Server> mcp, ToolChoice choice) {
+record Tools(List<ToolSpec> specs, Map<String, ObjectNode> functions, FileSearch fileSearch, List<Mcp.Server> mcp, boolean webSearch,
+             ToolChoice choice) {
 
     static final String FILE_SEARCH = "file_search";
+    static final String WEB_SEARCH = "web_search";
 
     private static final String FILE_SEARCH_PARAMETERS = """
             {"type":"object","properties":{"query":{"type":"string","description":"what to look for"}},"required":["query"]}""";
@@ -32,7 +34,8 @@ record Tools(List<ToolSpec> specs, Map<String, ObjectNode> functions, FileSearch
     record FileSearch(List<String> storeIds, Filter filter, int maxResults, Ranker ranker, double scoreThreshold) {
     }
 
-    static Tools of(JsonNode tools, JsonNode choice, UrlPolicy policy) {
+    static Tools of(JsonNode tools, JsonNode choice, UrlPolicy policy, boolean webSearchServed) {
+        boolean webSearch = false;
         List<ToolSpec> specs = new ArrayList<>();
         List<Mcp.Server> mcp = new ArrayList<>();
         Map<String, ObjectNode> functions = new LinkedHashMap<>();
@@ -72,13 +75,20 @@ record Tools(List<ToolSpec> specs, Map<String, ObjectNode> functions, FileSearch
                                 FILE_SEARCH_PARAMETERS));
                     }
                     case "mcp" -> mcp.add(Mcp.parse(t, where, policy));
-                    case "web_search", "web_search_preview" -> throw new InvalidRequestException("tools", where + ".type '"
-                            + t.path("type").asText() + "' is not served yet (function, file_search and mcp are)");
+                    case "web_search", "web_search_preview" -> {
+                        if (!webSearchServed) {
+                            throw new InvalidRequestException("tools", where + ": web search needs a tool_runtime web search provider "
+                                    + "(remote::brave-search, remote::tavily-search or remote::searxng) in the config");
+                        }
+                        webSearch = true;
+                        specs.add(new ToolSpec(WEB_SEARCH, "Search the web; gives the top pages' titles, URLs and text.",
+                                FILE_SEARCH_PARAMETERS));
+                    }
                     default -> throw new InvalidRequestException("tools", where + ".type must be function, file_search or mcp");
                 }
             }
         }
-        return new Tools(specs, functions, fileSearch, List.copyOf(mcp), choice(choice, functions, fileSearch));
+        return new Tools(specs, functions, fileSearch, List.copyOf(mcp), webSearch, choice(choice, functions, fileSearch));
     }
 
     private static ToolChoice choice(JsonNode c, Map<String, ObjectNode> functions, FileSearch fileSearch) {

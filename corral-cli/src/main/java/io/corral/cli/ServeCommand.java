@@ -160,7 +160,7 @@ final class ServeCommand implements Callable<Integer> {
                 .vectorStores(knowledge.stores).safety(safety)
                 .responses(new io.corral.agents.ResponsesService(registry::resolve, knowledge.stores, safety.guardrail(),
                         knowledge.state, java.time.Clock.systemUTC(), new io.corral.agents.UrlPolicy(
-                        distribution != null && distribution.agents().allowPrivateUrls()))).start();
+                        distribution != null && distribution.agents().allowPrivateUrls()), webSearch(distribution))).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -199,6 +199,22 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) { // an OTEL_* variable
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "telemetry: " + e.getMessage());
         }
+    }
+
+    /** The config's first tool_runtime provider with a {@code web_search} tool (Brave, Tavily, SearXNG), or null. */
+    private io.corral.spi.ToolRuntimeProvider webSearch(DistributionConfig distribution) {
+        if (distribution == null) {
+            return null;
+        }
+        int i = 0;
+        for (DistributionConfig.Provider p : distribution.providers().getOrDefault(Api.TOOL_RUNTIME.section(), List.of())) {
+            var made = (io.corral.spi.ToolRuntimeProvider) Distribution.create(configFile, p, p.config(), "providers.tool_runtime[" + i++ + "]",
+                    ProviderFactory.Context.system());
+            if (made.tools(null).stream().anyMatch(t -> t.name().equals("web_search"))) {
+                return made;
+            }
+        }
+        return null;
     }
 
     /** Options that describe what the config file describes: given with --config, they are refused, not ignored. */

@@ -117,7 +117,7 @@ final class NettyTransport implements Transport {
             URI uri = request.uri();
             String path = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
             byte[] headBytes = RequestHead.of(request.method(), path, uri.getHost() + ":" + endpoint.port(),
-                    request.authorization(), request.body() == null ? -1 : request.body().length);
+                    request.authorization(), request.body() == null ? -1 : request.body().length, request.headers());
             ByteBuf out = request.body() == null ? Unpooled.wrappedBuffer(headBytes)
                     : Unpooled.wrappedBuffer(headBytes, request.body());
             l.channel().writeAndFlush(out);

@@ -18,11 +18,23 @@ public final class RequestHead {
      * @param jsonLength    the length of a JSON body, or -1 for none
      */
     public static byte[] of(String method, String path, String hostPort, String authorization, int jsonLength) {
+        return of(method, path, hostPort, authorization, jsonLength, java.util.Map.of());
+    }
+
+    /** The same with more headers (a service's own key header); a name or value with a line break is refused. */
+    public static byte[] of(String method, String path, String hostPort, String authorization, int jsonLength,
+                            java.util.Map<String, String> headers) {
         StringBuilder h = new StringBuilder(200).append(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ")
                 .append(hostPort).append("\r\nAccept: ").append(Transport.ACCEPT).append("\r\n");
         if (authorization != null) {
             h.append("Authorization: ").append(authorization).append("\r\n");
         }
+        headers.forEach((k, v) -> {
+            if (k.indexOf('\r') >= 0 || k.indexOf('\n') >= 0 || v.indexOf('\r') >= 0 || v.indexOf('\n') >= 0) {
+                throw new IllegalArgumentException("a header must not hold a line break: " + k);
+            }
+            h.append(k).append(": ").append(v).append("\r\n");
+        });
         if (jsonLength >= 0) {
             h.append("Content-Type: application/json\r\nContent-Length: ").append(jsonLength).append("\r\n");
         }

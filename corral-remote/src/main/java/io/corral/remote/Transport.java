@@ -24,7 +24,15 @@ interface Transport {
      * @param idleTimeout     the longest silence while the body is read
      */
     record Request(String method, URI uri, String authorization, byte[] body,
-                   Duration connectTimeout, Duration responseTimeout, Duration idleTimeout) {
+                   Duration connectTimeout, Duration responseTimeout, Duration idleTimeout, java.util.Map<String, String> headers) {
+        public Request {
+            headers = headers == null ? java.util.Map.of() : java.util.Map.copyOf(headers);
+        }
+
+        Request(String method, URI uri, String authorization, byte[] body, Duration connectTimeout, Duration responseTimeout,
+                Duration idleTimeout) {
+            this(method, uri, authorization, body, connectTimeout, responseTimeout, idleTimeout, null);
+        }
     }
 
     /** An answer; closing the body gives a fully read connection back to the pool. */
