@@ -53,6 +53,8 @@ public final class ResponsesService implements Responses {
     private final Clock clock;
     private final UrlPolicy urls;
     private final io.corral.spi.ToolRuntimeProvider webSearch;
+    private final Map<String, Run> running = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     /**
      * @param models    the provider of a model id (throws {@link io.corral.api.ModelNotFoundException})
@@ -81,6 +83,62 @@ public final class ResponsesService implements Responses {
         this.guardrail = guardrail == null ? Guardrail.NONE : guardrail;
         this.state = state;
         this.clock = clock;
+        recover();
+    }
+
+    /**
+     * Background responses that were queued or running when Corral last stopped end as failed, with the reason:
+     * none is left to look as if it still ran.
+     */
+    private void recover() {
+        for (var e : state.prefix("responses/")) {
+            ObjectNode record = (ObjectNode) Json.parse(e.getValue());
+            ObjectNode r = (ObjectNode) record.get("response");
+            String status = r.path("status").asText();
+            if (status.equals("queued") || status.equals("in_progress")) {
+                r.put("status", "failed");
+                r.putObject("error").put("code", "server_error")
+                        .put("message", "Corral stopped while this background response was " + status.replace('_', ' ') + "; it was not finished");
+                state.set(e.getKey(), Json.text(record));
+            }
+        }
+    }
+
+    @Override
+    public Map<String, Object> cancel(String tenant, String id) {
+        ObjectNode stored = stored(tenant, id);
+        Run run = running.get(id);
+        if (run == null) {
+            if (!stored.path("response").path("background").asBoolean(false)) {
+                throw new InvalidRequestException("response_id", "only a background response can be cancelled");
+            }
+            return Json.plain(stored.get("response")); // it has ended already
+        }
+        run.cancelled = true;
+        TokenStream s = run.stream;
+        if (s != null) {
+            s.cancel();
+        }
+        await(id, java.time.Duration.ofSeconds(30));
+        return get(tenant, id);
+    }
+
+    /** Waits for a background response to end (tests, shutdown). */
+    public void await(String id, java.time.Duration timeout) {
+        Run run = running.get(id);
+        java.util.concurrent.Future<?> f = run == null ? null : run.done;
+        if (f == null) {
+            return;
+        }
+        try {
+            f.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+            // it ended
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new io.corral.api.InferenceTimeoutException("background response " + id + " did not end within " + timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // ---- responses ----
@@ -119,6 +177,49 @@ public final class ResponsesService implements Responses {
         req.path("include").forEach(i -> include.add(i.asText()));
 
         ObjectNode response = skeleton(req, model, previous, conversation);
+        if (req.path("background").asBoolean(false)) {
+            if (req.path("stream").asBoolean(false)) {
+                throw new InvalidRequestException("stream", "a background response is not streamed here: poll it with GET /v1/responses/{id}");
+            }
+            if (!req.path("store").asBoolean(true)) {
+                throw new InvalidRequestException("store", "a background response must be stored");
+            }
+            response.put("background", true).put("status", "queued");
+            save(tenant, response, input, history, previous);
+            Run run = new Run();
+            String id = response.get("id").asText();
+            running.put(id, run);
+            ObjectNode queued = response.deepCopy();
+            run.done = background.submit(() -> {
+                try {
+                    response.put("status", "in_progress");
+                    execute(tenant, req, model, input, history, previous, conversation, tools, maxIters, maxToolCalls, checks, include,
+                            response, null, run);
+                } catch (RuntimeException e) {
+                    response.put("status", "failed");
+                    response.putObject("error").put("code", "server_error").put("message", String.valueOf(e.getMessage()));
+                    save(tenant, response, input, history, previous);
+                } finally {
+                    running.remove(id);
+                }
+            });
+            return Json.plain(queued);
+        }
+        return execute(tenant, req, model, input, history, previous, conversation, tools, maxIters, maxToolCalls, checks, include,
+                response, events, new Run());
+    }
+
+    /** A response running: whether it was cancelled, the stream under way, and (in the background) its task. */
+    private static final class Run {
+        volatile boolean cancelled;
+        volatile TokenStream stream;
+        volatile java.util.concurrent.Future<?> done;
+    }
+
+    /** Runs the loop of a response made by {@link #create}; stores it at the end. */
+    private Map<String, Object> execute(String tenant, JsonNode req, String model, List<ObjectNode> input, List<JsonNode> history,
+                                        String previous, String conversation, Tools tools, int maxIters, int maxToolCalls,
+                                        Guardrail.Checks checks, Set<String> include, ObjectNode response, Events events, Run run) {
         Emitter out = new Emitter(events);
         out.emit("response.created", Json.object().set("response", response.deepCopy()));
         out.emit("response.in_progress", Json.object().set("response", response.deepCopy()));
@@ -153,6 +254,10 @@ public final class ResponsesService implements Responses {
             Set<String> cited = new LinkedHashSet<>();
             ArrayNode citations = Json.array();
             for (int step = 0; ; step++) {
+                if (run.cancelled) {
+                    status = "cancelled";
+                    break;
+                }
                 if (step == maxIters) {
                     status = "incomplete";
                     incomplete = "max_infer_iters";
@@ -165,7 +270,7 @@ public final class ResponsesService implements Responses {
                 span.set("corral.agent.step", step);
                 ChatResult r;
                 try {
-                    r = Spans.within(span, () -> infer(provider, ask, out, output, citations));
+                    r = Spans.within(span, () -> infer(provider, ask, out, output, citations, run));
                 } catch (RuntimeException e) {
                     span.fail(e);
                     throw e;
@@ -175,6 +280,10 @@ public final class ResponsesService implements Responses {
                 inputTokens += r.usage().promptTokens();
                 outputTokens += r.usage().completionTokens();
                 cached += r.usage().cachedTokens();
+                if (run.cancelled) {
+                    status = "cancelled";
+                    break;
+                }
                 if (r.finishReason() == FinishReason.CONTENT_FILTER) {
                     status = "incomplete";
                     incomplete = "content_filter";
@@ -273,7 +382,8 @@ public final class ResponsesService implements Responses {
             output.forEach(added::add);
             append(tenant, conversation, added);
         }
-        out.emit(status.equals("completed") ? "response.completed" : "response.incomplete", Json.object().set("response", response.deepCopy()));
+        out.emit(status.equals("completed") ? "response.completed" : status.equals("cancelled") ? "response.cancelled" : "response.incomplete",
+                Json.object().set("response", response.deepCopy()));
         return Json.plain(response);
     }
 
@@ -400,12 +510,16 @@ public final class ResponsesService implements Responses {
     }
 
     /** One model call, streamed into a message item (created at its first text); the result. */
-    private ChatResult infer(InferenceProvider provider, ChatRequest ask, Emitter out, ArrayNode output, ArrayNode citations) {
+    private ChatResult infer(InferenceProvider provider, ChatRequest ask, Emitter out, ArrayNode output, ArrayNode citations, Run run) {
         ObjectNode message = null;
         int index = -1;
         StringBuilder text = new StringBuilder();
         ChatResult r;
         try (TokenStream s = provider.stream(ask)) {
+            run.stream = s;
+            if (run.cancelled) {
+                s.cancel();
+            }
             while (s.hasNext()) {
                 if (s.next() instanceof StreamEvent.Text t && !t.text().isEmpty()) {
                     if (message == null) {
@@ -765,5 +879,18 @@ public final class ResponsesService implements Responses {
 
     @Override
     public void close() {
+        running.values().forEach(r -> {
+            r.cancelled = true;
+            TokenStream s = r.stream;
+            if (s != null) {
+                s.cancel();
+            }
+        });
+        background.shutdown();
+        try {
+            background.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

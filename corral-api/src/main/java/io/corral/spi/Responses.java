@@ -23,6 +23,9 @@ public interface Responses extends AutoCloseable {
 
     Map<String, Object> get(String tenant, String id);
 
+    /** Cancels a background response that is queued or running; returns it (status {@code cancelled}). */
+    Map<String, Object> cancel(String tenant, String id);
+
     /** Deletes a stored response; returns OpenAI's deletion object. */
     Map<String, Object> delete(String tenant, String id);
 

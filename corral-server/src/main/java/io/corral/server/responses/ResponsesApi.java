@@ -43,6 +43,7 @@ public final class ResponsesApi implements Routes.Api {
                 .get("/v1/responses", (req, res) -> res.json(200, page(req, responses.list(req.tenant(), req.query("model")))))
                 .get(one, (req, res) -> res.json(200, responses.get(req.tenant(), req.param("response_id"))))
                 .delete(one, (req, res) -> res.json(200, responses.delete(req.tenant(), req.param("response_id"))))
+                .post(one + "/cancel", (req, res) -> res.json(200, responses.cancel(req.tenant(), req.param("response_id"))))
                 .get(one + "/input_items", (req, res) -> res.json(200, page(req, responses.inputItems(req.tenant(), req.param("response_id")))))
                 .post("/v1/conversations", this::createConversation)
                 .get(conv, (req, res) -> res.json(200, responses.conversation(req.tenant(), req.param("conversation_id"))))
