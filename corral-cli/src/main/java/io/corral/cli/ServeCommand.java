@@ -156,11 +156,13 @@ final class ServeCommand implements Callable<Integer> {
             knowledge.close();
             throw e;
         }
+        io.corral.agents.ResponsesService responses = new io.corral.agents.ResponsesService(registry::resolve, knowledge.stores,
+                safety.guardrail(), knowledge.state, java.time.Clock.systemUTC(), new io.corral.agents.UrlPolicy(
+                distribution != null && distribution.agents().allowPrivateUrls()), webSearch(distribution));
         CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(knowledge.files)
                 .vectorStores(knowledge.stores).safety(safety)
-                .responses(new io.corral.agents.ResponsesService(registry::resolve, knowledge.stores, safety.guardrail(),
-                        knowledge.state, java.time.Clock.systemUTC(), new io.corral.agents.UrlPolicy(
-                        distribution != null && distribution.agents().allowPrivateUrls()), webSearch(distribution))).start();
+                .responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
+                        java.time.Clock.systemUTC())).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -170,6 +172,7 @@ final class ServeCommand implements Callable<Integer> {
                 // stopping anyway
             }
             server.close();
+            responses.close();
             telemetry.close();
             safety.close();
             knowledge.close();

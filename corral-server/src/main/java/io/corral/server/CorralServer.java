@@ -54,7 +54,8 @@ public final class CorralServer implements AutoCloseable {
 
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
                          List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail, io.corral.spi.Safety safety,
-                         io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses) {
+                         io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses,
+                         io.corral.spi.LegacyAgents legacyAgents) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -77,6 +78,9 @@ public final class CorralServer implements AutoCloseable {
         }
         if (responses != null) {
             routes.add(new io.corral.server.responses.ResponsesApi(responses));
+        }
+        if (legacyAgents != null) {
+            routes.add(new io.corral.server.agents.AgentsApi(legacyAgents));
         }
         ServerMetrics metrics = new ServerMetrics(models, registry);
         if (safety != null) {
@@ -129,6 +133,7 @@ public final class CorralServer implements AutoCloseable {
         private Guardrail guardrail = Guardrail.NONE;
         private io.corral.spi.Safety safety;
         private io.corral.spi.Responses responses;
+        private io.corral.spi.LegacyAgents legacyAgents;
         private io.corral.spi.FilesProvider files;
         private io.corral.spi.VectorStores vectorStores;
 
@@ -194,13 +199,19 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve Llama Stack 0.2.x's agents API over {@code a}. */
+        public Builder legacyAgents(io.corral.spi.LegacyAgents a) {
+            legacyAgents = java.util.Objects.requireNonNull(a, "agents");
+            return this;
+        }
+
         /** Starts serving; returns once the port is bound. */
         public CorralServer start() {
             if (providers == null && registry == null) {
                 throw new IllegalStateException("a server needs providers or an engine registry to serve");
             }
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers() : providers, registry,
-                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses));
+                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents));
         }
     }
 
