@@ -109,6 +109,18 @@ public final class LegacyAgentsService implements LegacyAgents {
     }
 
     @Override
+    public List<Map<String, Object>> sessions(String tenant, String agentId) {
+        agentRecord(tenant, agentId);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (var e : state.prefix(key("agent_sessions", tenant, agentId + "/"))) {
+            ObjectNode s = (ObjectNode) Json.parse(e.getValue());
+            s.remove("last_response_id");
+            out.add(Json.plain(s));
+        }
+        return out;
+    }
+
+    @Override
     public void deleteSession(String tenant, String agentId, String sessionId) {
         sessionRecord(tenant, agentId, sessionId);
         state.delete(key("agent_sessions", tenant, agentId + "/" + sessionId));

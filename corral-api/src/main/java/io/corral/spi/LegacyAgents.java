@@ -22,6 +22,8 @@ public interface LegacyAgents {
 
     Map<String, Object> session(String tenant, String agentId, String sessionId);
 
+    List<Map<String, Object>> sessions(String tenant, String agentId);
+
     void deleteSession(String tenant, String agentId, String sessionId);
 
     /** Runs a turn ({@code messages}); its events (Llama Stack's turn and step events) to {@code events} when streamed. */

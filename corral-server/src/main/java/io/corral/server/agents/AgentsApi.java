@@ -55,6 +55,12 @@ public final class AgentsApi implements Routes.Api {
                     JsonNode body = req.body().length == 0 ? Json.MAPPER.createObjectNode() : Json.parse(req.body());
                     res.json(200, agents.createSession(req.tenant(), req.param("agent_id"), body.path("session_name").asText(null)));
                 })
+                .get(agent + "/sessions", (req, res) -> {
+                    ObjectNode o = Json.MAPPER.createObjectNode();
+                    o.set("data", Json.MAPPER.valueToTree(agents.sessions(req.tenant(), req.param("agent_id"))));
+                    o.put("has_more", false);
+                    res.json(200, o);
+                })
                 .get(session, (req, res) -> res.json(200, agents.session(req.tenant(), req.param("agent_id"), req.param("session_id"))))
                 .delete(session, (req, res) -> {
                     agents.deleteSession(req.tenant(), req.param("agent_id"), req.param("session_id"));

@@ -1,0 +1,73 @@
+package io.corral.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.corral.agents.LegacyAgentsService;
+import io.corral.agents.ResponsesService;
+import io.corral.server.CorralServer;
+import io.corral.server.ServerConfig;
+import io.corral.storage.SqlKeyValueStore;
+import io.corral.testing.ScriptedProvider;
+import io.corral.testing.TestServers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.corral.testing.ScriptedProvider.answer;
+import static io.corral.testing.ScriptedProvider.call;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Llama Stack 0.2.x's agent routes driven by its official TypeScript client (llama-stack-client 0.2.23 from npm, run by node). */
+class LlamaStackClientTest {
+
+    static final String VERSION = "0.2.23";
+
+    static Path client() throws Exception {
+        Path home = Path.of(System.getProperty("java.io.tmpdir"), "corral-test-llama-stack-client-" + VERSION);
+        if (!Files.exists(home.resolve("node_modules/llama-stack-client/index.js"))) {
+            Path tmp = Files.createTempDirectory("corral-test-lsc");
+            Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp.toString(),
+                    "llama-stack-client@" + VERSION).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
+                throw new IllegalStateException("npm could not install llama-stack-client@" + VERSION);
+            }
+            TestServers.moveIntoPlace(tmp, home, h -> Files.exists(h.resolve("node_modules/llama-stack-client/index.js")));
+        }
+        return home;
+    }
+
+    @Test
+    void theOfficialClient_runsAnAgentTurn_awaitsItsTool_andResumesIt(@TempDir Path dir) throws Exception {
+        Path home = client();
+        Path script = dir.resolve("agent.cjs");
+        try (var in = LlamaStackClientTest.class.getResourceAsStream("/llama-stack-client-agent.cjs")) {
+            Files.write(script, in.readAllBytes());
+        }
+        ScriptedProvider model = ScriptedProvider.chat("p", "m").then(call("get_weather", "{\"city\":\"Paris\"}"), answer("It is ", "sunny."));
+        try (SqlKeyValueStore kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
+             ResponsesService responses = new ResponsesService(id -> model, null, null, kv, Clock.systemUTC());
+             CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(model))
+                     .responses(responses).legacyAgents(new LegacyAgentsService(responses, kv, Clock.systemUTC())).start()) {
+            ProcessBuilder pb = new ProcessBuilder("node", script.toString(), server.url()).redirectErrorStream(true);
+            pb.environment().put("NODE_PATH", home.resolve("node_modules").toString());
+            Process node = pb.start();
+            String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(node.exitValue()).as(out).isZero();
+            JsonNode seen = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElseThrow());
+            assertThat(seen.path("tool").asText()).isEqualTo("get_weather");
+            assertThat(seen.path("city").asText()).isEqualTo("Paris");
+            assertThat(seen.path("answer").asText()).isEqualTo("It is sunny.");
+            assertThat(seen.path("types").toString()).isEqualTo(
+                    "[\"turn_start\",\"step_start\",\"step_progress\",\"step_progress\",\"step_complete\",\"turn_complete\"]");
+            assertThat(seen.path("sessions").asInt()).isEqualTo(1);
+            assertThat(seen.path("steps").toString()).isEqualTo("[\"inference\",\"inference\"]");
+        }
+    }
+}
