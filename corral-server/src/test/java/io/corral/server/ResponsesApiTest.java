@@ -158,6 +158,35 @@ class ResponsesApiTest {
     }
 
     @Test
+    void aStreamedResponse_withToolSteps_isReadByTheSdk_eventByEvent() throws Exception {
+        String file = files.upload(tenantA(), "notes.md", "assistants", null,
+                new ByteArrayInputStream("The launch of Project Falcon moved to March.".getBytes(StandardCharsets.UTF_8))).id();
+        VectorStores.Store store = stores.create(tenantA(), new VectorStores.NewStore("notes", List.of(file), null, Map.of(),
+                null, "words", null, null));
+        stores.awaitIdle(Duration.ofSeconds(60));
+        model.then(call("file_search", "{\"query\":\"Falcon launch\"}"), call("get_weather", "{\"city\":\"Paris\"}"));
+        FunctionTool weather = FunctionTool.builder().name("get_weather").parameters(FunctionTool.Parameters.builder()
+                .putAdditionalProperty("type", JsonValue.from("object")).build()).strict(false).build();
+        List<String> types = new ArrayList<>();
+        Response[] done = new Response[1];
+        try (StreamResponse<ResponseStreamEvent> s = openai.responses().createStreaming(ResponseCreateParams.builder().model("m")
+                .input("Falcon, and the weather?").addTool(FileSearchTool.builder().addVectorStoreId(store.id()).build())
+                .addTool(weather).build())) {
+            s.stream().forEach(e -> {
+                types.add(e.isFileSearchCallInProgress() ? "fs_in_progress" : e.isFileSearchCallSearching() ? "fs_searching"
+                        : e.isFileSearchCallCompleted() ? "fs_completed" : e.isFunctionCallArgumentsDone() ? "args_done"
+                        : e.isOutputItemAdded() ? "item_added" : e.isOutputItemDone() ? "item_done" : e.isCreated() ? "created"
+                        : e.isInProgress() ? "in_progress" : e.isCompleted() ? "completed" : "other");
+                e.completed().ifPresent(c -> done[0] = c.response());
+            });
+        }
+        assertThat(types).containsExactly("created", "in_progress", "item_added", "fs_in_progress", "fs_searching", "fs_completed",
+                "item_done", "item_added", "args_done", "item_done", "completed");
+        assertThat(done[0].output()).hasSize(2);
+        assertThat(done[0].output().get(1).functionCall().orElseThrow().name()).isEqualTo("get_weather");
+    }
+
+    @Test
     void previousResponseId_continuesTheConversation() {
         model.then(answer("Paris."), answer("About 2 million."));
         Response first = openai.responses().create(ResponseCreateParams.builder().model("m").input("Capital of France?").build());
