@@ -299,7 +299,8 @@ public final class ResponsesService implements Responses {
                 }
                 boolean clientCall = false;
                 List<ChatMessage> results = new ArrayList<>();
-                for (ToolCall call : r.toolCalls()) {
+                List<ToolCall> asked = req.path("parallel_tool_calls").asBoolean(true) ? r.toolCalls() : r.toolCalls().subList(0, 1);
+                for (ToolCall call : asked) {
                     if (toolCalls++ >= maxToolCalls) {
                         break;
                     }
@@ -350,7 +351,7 @@ public final class ResponsesService implements Responses {
                     break;
                 }
                 messages.add(new ChatMessage(io.corral.api.Role.ASSISTANT, r.text().isEmpty() ? List.of()
-                        : List.of(io.corral.api.ContentPart.text(r.text())), r.toolCalls(), null));
+                        : List.of(io.corral.api.ContentPart.text(r.text())), asked, null));
                 messages.addAll(results);
             }
         } catch (ContentBlockedException e) { // the input guardrail: the answer is a refusal

@@ -29,11 +29,12 @@ final class Injection {
     // what an override does to instructions, and what it names: an override needs a verb, a qualifier that points
     // at instructions the model was given (not the user's own: "ignore my previous instructions" is benign) and a noun
     private static final String OVERRIDE = "(?:ignore|ignoring|disregard|forget|override|overriding|bypass|skip|neglect|"
-            + "discard|abandon|nullify|dismiss|set aside|pay no attention to|do not follow|don t follow|dont follow|"
-            + "stop following|no longer follow|stop obeying|do not obey|don t obey|drop|lift|remove|disable|turn off)";
-    private static final String POINTER = "(?:all|any|every|previous|prior|above|earlier|preceding|foregoing|initial|"
+            + "discard|abandon|nullify|dismiss|set aside|put aside|throw away|throw out|get rid of|cancel|forget about|"
+            + "pay no attention to|do not follow|don t follow|dont follow|"
+            + "stop following|no longer follow|stop obeying|do not obey|don t obey|drop|lift|remove|disable|turn off|switch off|deactivate)";
+    private static final String POINTER = "(?:all|any|every|whatever|previous|prior|above|earlier|preceding|foregoing|initial|"
             + "original|your|system|developer|safety|default|existing|former|built in|the instructions in your)";
-    private static final String RULES = "(?:instructions?|rules?|directives?|guidelines?|prompts?|context|constraints?|"
+    private static final String RULES = "(?:instructions?|rules?|directives?|directions|guidelines?|prompts?|context|constraints?|"
             + "programming|restrictions?|commands?|guidance|polic(?:y|ies)|training|filters?|safeguards?|guardrails?|"
             + "limitations?|boundaries|principles|protocols?|moderation|limits)";
     private static final String W = "(?: [a-z0-9]+)";
@@ -60,6 +61,17 @@ final class Injection {
             rule(INJECTION, "\\b(?:i am|this is|as) (?:your|the|an?) (?:creator|developer|openai employee|anthropic employee|admin|administrator)"
                     + "(?: [a-z]+){0,8}? (?:ignore|disregard|bypass|override|obey|permission|authorized|order you)\\b"),
             rule(INJECTION, "\\byou have permission to (?:bypass|ignore|override|break)\\b"),
+            rule(INJECTION, "\\bset (?:all |the |your |any |my )?(?:previous |prior |earlier |above |existing |original |initial )?"
+                    + "(?:guidance|instructions|rules|directives|guidelines|constraints|programming|policies) aside\\b"),
+            rule(INJECTION, "\\b(?:don t|do not|dont|no longer) (?:need|have) to (?:follow|obey|respect|adhere to|stick to) (?:your|the|any)"
+                    + "(?: [a-z]+)? (?:policies|policy|rules|guidelines|instructions|restrictions|directives|programming|training)\\b"),
+            rule(INJECTION, "\\b" + OVERRIDE + "(?: [a-z]+){0,2} (?:rules|guidelines|instructions|policies|training|directives|directions)"
+                    + " you (?:were|ve been|have been|got) (?:trained|given|taught|told|programmed|instructed)\\b"),
+            rule(INJECTION, "\\b" + OVERRIDE + " (?:everything|anything|all|what) you (?:were|ve been|have been) (?:told|instructed|given|taught)\\b"),
+            rule(INJECTION, "\\bif you (?:are|re) an? (?:ai|llm|language model|large language model|ai model|ai assistant|assistant|chatbot|"
+                    + "bot|gpt|model)(?: [a-z]+){0,3}? (?:you must|you should|you will|please|ignore|disregard|reading|summarizing|do not|say|tell)\\b"),
+            rule(INJECTION, "\\b(?:note|message|instructions?|attention) (?:for|to) any (?:ai|assistant|model|llm|bot|chatbot)\\b"),
+            rule(INJECTION, "\\b(?:this|the following) (?:message|text|instruction) (?:overrides|supersedes|replaces) (?:your|all|any|the)\\b"),
             // jailbreaks and role-play overrides
             rule(JAILBREAK, "\\bdo anything now\\b"),
             rule(JAILBREAK, "\\b(?:you are|you re|act as|be|become|pretend to be) (?:now )?(?:dan|aim|stan|dude|evil confidant)\\b"),
@@ -86,9 +98,22 @@ final class Injection {
             rule(JAILBREAK, "\\bsafety (?:protocols|filters|rules) (?:are )?(?:disabled|off|turned off|lifted)\\b"),
             rule(JAILBREAK, "\\byou (?:have|now have|ve got) no (?:guidelines|rules|restrictions|limits|filters|boundaries|limitations)\\b"),
             rule(JAILBREAK, "\\b(?:restrictions|limits|rules) (?:are )?(?:lifted|removed|disabled)\\b"),
+            rule(JAILBREAK, "\\b(?:content |safety )?(?:filters?|restrictions|limits|guardrails|safeguards|rules|policies|limitations) "
+                    + "(?:have|has) (?:now )?been (?:disabled|removed|turned off|lifted|deactivated|switched off)\\b"),
+            rule(JAILBREAK, "\\b(?:safety |content )?(?:filters?|checks|guardrails) (?:are )?(?:now )?(?:off|disabled|deactivated)\\b"),
+            rule(JAILBREAK, "\\b(?:ai|assistant|model|chatbot|bot|version of yourself|persona|llm) (?:without|with no|free of|free from|"
+                    + "that has broken free of|that has no|which has no|who has no) (?:any |its |all )?(?:restrictions|rules|filters|limits|"
+                    + "guidelines|limitations|boundaries|censorship|ethical limits|ethics|morals)\\b"),
+            rule(JAILBREAK, "\\b(?:be|become|stay|remain|totally|completely|fully|now) (?:unrestricted|unfiltered|uncensored|unaligned|unlimited)\\b"),
+            rule(JAILBREAK, "\\b(?:without|no|with no) (?:any )?(?:content |safety )?(?:policy|filter|filters|censorship|limits)\\b(?= (?:for|on|in) this)"),
+            rule(JAILBREAK, "\\bnever (?:says?|saying) no\\b"),
+            rule(JAILBREAK, "\\b(?:you|it) (?:must|will|shall|can) (?:now )?(?:answer|do) (?:anything|everything|all questions|every question)\\b"),
+            rule(JAILBREAK, "\\b(?:pretend|imagine|assume) (?:that )?(?:your|the) (?:content |safety )?(?:policy|policies|rules|guidelines|filters|restrictions)"
+                    + " (?:do not|don t|does not|doesn t) (?:exist|apply)\\b"),
             // system-prompt extraction
             rule(EXTRACTION, "\\b(?:what is|what s|what are|what were|what was|reveal|show|print|repeat|output|display|tell me|give me|leak|"
-                    + "dump|expose|write out|spell out|recite|disclose|share|provide|paste|echo|translate|summarize|list)"
+                    + "dump|expose|write out|spell out|recite|disclose|share|provide|paste|echo|translate|summarize|list|copy|quote|"
+                    + "paraphrase|describe)"
                     + "(?: [a-z]+){0,4}? (?:your|the exact|the full|the hidden|the secret|the original|the initial|the first [0-9]+ words of your)"
                     + "(?: [a-z]+){0,3}? (?:system prompt|system message|system instructions|initial prompt|initial instructions|"
                     + "original instructions|original prompt|hidden instructions|hidden prompt|secret instructions|secret prompt|"
@@ -100,6 +125,13 @@ final class Injection {
                     + "all text|the words|the content|all the text|your instructions|all of your instructions|the instructions)"
                     + " (?:above|before this|prior to this|preceding|from the (?:start|beginning)|back to me|verbatim|starting)\\b"),
             rule(EXTRACTION, "\\brepeat everything above\\b"),
+            rule(EXTRACTION, "\\bwhat (?:instructions|rules|directives|prompt|orders) (?:were|was|have|did) you (?:been )?(?:given|told|provided|get|receive)\\b"),
+            rule(EXTRACTION, "\\b(?:print|repeat|output|show|write|copy|echo|display) (?:me )?(?:everything|all|the text|all text|the words|whatever is)"
+                    + " (?:before|above|prior to|preceding) (?:my|this|the) (?:first )?(?:message|prompt|question|line)\\b"),
+            rule(EXTRACTION, "\\b(?:instructions|prompt|message|rules|text) (?:at the top|above|at the start|at the beginning) of (?:this|the)"
+                    + " (?:conversation|chat|context|thread)\\b"),
+            rule(EXTRACTION, "\\bwhat does your (?:system prompt|initial prompt|system message|developer message|hidden prompt) (?:say|contain)\\b"),
+            rule(EXTRACTION, "\\binstructions you were (?:initialized|initialised|configured|set up|started|launched) with\\b"),
             rule(EXTRACTION, "\\b(?:reveal|show|print|output|display|dump|leak|repeat|give me|tell me) (?:me |us )?the (?:system prompt|"
                     + "system message|developer message|developer prompt|hidden instructions|hidden prompt|initial prompt|secret instructions)"
                     + " (?:that|which|you|of yours|in full|verbatim|word for word)\\b"),

@@ -42,12 +42,17 @@ class InjectionSetTest {
         return rules.check(text).keySet().stream().anyMatch(INJECTION::contains);
     }
 
-    /** The set the rules were written against, and one written after them (not tuned on), together. */
+    /**
+     * The set the rules were written against, a second written after them (the rules were revised on its misses), a
+     * third written before that revision and never tuned on: each measured, and held to the targets together.
+     */
     @Test
     void injectionDetection_recallAtLeast90Percent_falsePositivesAtMost5Percent() throws IOException {
         measure("held-out", examples("/injection-heldout.tsv"), 0, 1);
+        measure("second held-out", examples("/injection-heldout-2.tsv"), 0, 1);
         List<Example> set = new ArrayList<>(examples("/injection-set.tsv"));
         set.addAll(examples("/injection-heldout.tsv"));
+        set.addAll(examples("/injection-heldout-2.tsv"));
         measure("whole", set, 0.9, 0.05);
     }
 
