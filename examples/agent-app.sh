@@ -3,12 +3,12 @@
 # into a store at start-up, an agent turn that searches it, a client tool answered by this script, the rules shield
 # on input and output, and the run's trace found again by its run_id. The bundled model is tiny: tool calls are
 # forced by tool_choice (a grammar), and its prose is a children's story.
-#   examples/agent-app.sh [port]
+#   examples/agent-app.sh [port]        (CORRAL_CMD: the command that runs corral; ./corral by default)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 port=${1:-8399}
 work=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/knowledge"
 echo "Project Falcon launches in March. Its lead is Ann Lee." > "$work/knowledge/falcon.md"
 cat > "$work/run.yaml" <<YAML
@@ -26,12 +26,16 @@ guardrails:
   models:
     "*": {input: [rules], output: [rules]}     # the built-in rules shield
 YAML
-CORRAL_JAVA_OPTS="-Dcorral.cache=$work/cache" ./corral serve --config "$work/run.yaml" --port "$port" 2>"$work/serve.log" &
+CORRAL_JAVA_OPTS="-Dcorral.cache=$work/cache" ${CORRAL_CMD:-./corral} serve --config "$work/run.yaml" --port "$port" 2>"$work/serve.log" &
 pid=$!
 url=http://127.0.0.1:$port
 for _ in $(seq 1 120); do curl -sf "$url/v1/health" >/dev/null && break; sleep 0.5; done
 post() { curl -sf "$url$1" -H 'Content-Type: application/json' -H 'baggage: run_id=demo-run-1' -d "$2"; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
+
+for _ in $(seq 1 120); do  # the folder is ingested in the background: wait until the store is complete
+  [[ $(curl -sf "$url/v1/vector_stores/knowledge" | field '["status"]' 2>/dev/null) == completed ]] && break; sleep 0.5
+done
 
 echo "== 1. a turn that searches the knowledge store"
 first=$(post /v1/responses '{"model":"stories260K","input":"When does Project Falcon launch?",
