@@ -34,19 +34,19 @@ post() { curl -sf "$url$1" -H 'Content-Type: application/json' -H 'baggage: run_
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
 
 for _ in $(seq 1 120); do  # the folder is ingested in the background: wait until the store is complete
-  [[ $(curl -sf "$url/v1/vector_stores/knowledge" | field '["status"]' 2>/dev/null) == completed ]] && break; sleep 0.5
+  [[ $(curl -sf "$url/v1/vector_stores/knowledge" | field '["file_counts"]["completed"]' 2>/dev/null) == 1 ]] && break; sleep 0.5
 done
 
 echo "== 1. a turn that searches the knowledge store"
 first=$(post /v1/responses '{"model":"stories260K","input":"When does Project Falcon launch?",
   "tools":[{"type":"file_search","vector_store_ids":["knowledge"]}],"tool_choice":{"type":"file_search"},
-  "include":["file_search_call.results"],"max_output_tokens":200}')
+  "include":["file_search_call.results"],"max_output_tokens":200,"temperature":0}')
 echo "$first" | field '["output"][0]["results"][0]["text"]'
 
 echo "== 2. a client tool: the model asks, this script answers"
 asked=$(post /v1/responses '{"model":"stories260K","input":"Who leads it?","previous_response_id":"'"$(echo "$first" | field '["id"]')"'",
   "tools":[{"type":"function","name":"lookup_person","parameters":{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}}],
-  "tool_choice":{"type":"function","name":"lookup_person"},"max_output_tokens":200}')
+  "tool_choice":{"type":"function","name":"lookup_person"},"max_output_tokens":200,"temperature":0}')
 call=$(echo "$asked" | field '["output"][-1]["call_id"]')
 echo "the model called $(echo "$asked" | field '["output"][-1]["name"]') with $(echo "$asked" | field '["output"][-1]["arguments"]')"
 post /v1/responses '{"model":"stories260K","previous_response_id":"'"$(echo "$asked" | field '["id"]')"'",
