@@ -179,6 +179,10 @@ public final class SafetyService implements Safety, Guardrail {
     @Override
     public Moderations moderate(String model, List<String> inputs) {
         Shield s = moderator(model);
+        String label; // metrics name registered shields only; a guard model named by a request counts under its provider
+        synchronized (this) {
+            label = shields.containsKey(s.id()) ? s.id() : s.providerId();
+        }
         long start = System.nanoTime();
         Span span = Spans.current().child("corral.shield");
         span.set("corral.shield.id", s.id()).set("corral.shield.stage", "moderation");
@@ -186,11 +190,11 @@ public final class SafetyService implements Safety, Guardrail {
             List<SafetyProvider.Moderation> results = providers.get(s.providerId()).moderate(s, inputs);
             boolean flagged = results.stream().anyMatch(SafetyProvider.Moderation::flagged);
             span.set("corral.shield.outcome", flagged ? Check.BLOCKED : Check.PASSED);
-            notify(new Check(s.id(), "moderation", flagged ? Check.BLOCKED : Check.PASSED, System.nanoTime() - start));
+            notify(new Check(label, "moderation", flagged ? Check.BLOCKED : Check.PASSED, System.nanoTime() - start));
             return new Moderations(model == null ? s.id() : model, results);
         } catch (RuntimeException e) {
             span.fail(e);
-            notify(new Check(s.id(), "moderation", Check.FAILED, System.nanoTime() - start));
+            notify(new Check(label, "moderation", Check.FAILED, System.nanoTime() - start));
             throw e;
         } finally {
             span.end();
