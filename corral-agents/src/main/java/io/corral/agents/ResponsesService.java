@@ -388,14 +388,18 @@ public final class ResponsesService implements Responses {
         return Json.plain(response);
     }
 
+    /** The {@code query} a search tool was called with (the arguments as they are when they are not JSON). */
+    private static String query(ToolCall call) {
+        try {
+            return Json.MAPPER.readTree(call.arguments()).path("query").asText("");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return call.arguments();
+        }
+    }
+
     /** A {@code web_search} call through the tool runtime: a {@code web_search_call} item (hits kept for later turns). */
     private ObjectNode webSearch(ToolCall call, Emitter out, ArrayNode output) {
-        String query;
-        try {
-            query = Json.MAPPER.readTree(call.arguments()).path("query").asText("");
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            query = call.arguments();
-        }
+        String query = query(call);
         ObjectNode item = Json.object().put("type", "web_search_call").put("id", Items.id("ws_")).put("status", "in_progress");
         item.putObject("action").put("type", "search").put("query", query);
         int index = out.add(output, item);
@@ -573,12 +577,7 @@ public final class ResponsesService implements Responses {
 
     /** A {@code file_search} call: searched here, recorded as its item (results kept when {@code include} asks). */
     private ObjectNode fileSearch(String tenant, Tools tools, ToolCall call, Emitter out, ArrayNode output, Set<String> include) {
-        String query;
-        try {
-            query = Json.MAPPER.readTree(call.arguments()).path("query").asText("");
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            query = call.arguments();
-        }
+        String query = query(call);
         ObjectNode item = Json.object().put("type", "file_search_call").put("id", Items.id("fs_")).put("status", "in_progress");
         item.putArray("queries").add(query);
         item.putNull("results");

@@ -96,12 +96,11 @@ record Tools(List<ToolSpec> specs, Map<String, ObjectNode> functions, FileSearch
             return ToolChoice.AUTO;
         }
         if (c.isTextual()) {
-            return switch (c.asText()) {
-                case "auto" -> ToolChoice.AUTO;
-                case "none" -> ToolChoice.NONE;
-                case "required" -> ToolChoice.REQUIRED;
-                default -> throw new InvalidRequestException("tool_choice", "tool_choice must be auto, none, required or a tool");
-            };
+            ToolChoice word = ToolChoice.ofWord(c.asText());
+            if (word == null) {
+                throw new InvalidRequestException("tool_choice", "tool_choice must be auto, none, required or a tool");
+            }
+            return word;
         }
         String type = c.path("type").asText("");
         if (type.equals("function") && functions.containsKey(c.path("name").asText())) {

@@ -22,4 +22,14 @@ public sealed interface ToolChoice {
     ToolChoice AUTO = new Auto();
     ToolChoice NONE = new None();
     ToolChoice REQUIRED = new Required();
+
+    /** OpenAI's words for a choice ({@code auto}, {@code none}, {@code required}); null for any other. */
+    static ToolChoice ofWord(String word) {
+        return switch (word) {
+            case "auto" -> AUTO;
+            case "none" -> NONE;
+            case "required" -> REQUIRED;
+            default -> null;
+        };
+    }
 }

@@ -114,12 +114,11 @@ public final class OpenAiRequests {
             return ToolChoice.AUTO;
         }
         if (c.isTextual()) {
-            return switch (c.asText()) {
-                case "auto" -> ToolChoice.AUTO;
-                case "none" -> ToolChoice.NONE;
-                case "required" -> ToolChoice.REQUIRED;
-                default -> throw ApiException.badRequest("tool_choice", "tool_choice must be auto, none, required or a named function");
-            };
+            ToolChoice word = ToolChoice.ofWord(c.asText());
+            if (word == null) {
+                throw ApiException.badRequest("tool_choice", "tool_choice must be auto, none, required or a named function");
+            }
+            return word;
         }
         String name = c.path("function").path("name").asText("");
         if (name.isEmpty()) {
