@@ -65,7 +65,8 @@ public final class CorralServer implements AutoCloseable {
         AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys());
         Routes routes = new Routes()
                 .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail))
-                .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail));
+                .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail))
+                .add(new io.corral.server.ollama.OllamaApi(models, streams, guardrail));
         if (registry != null) {
             routes.add(new EnginesApi(registry, models));
         }

@@ -3,8 +3,8 @@ package io.corral.server.http;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Writes Server-Sent Events frames ({@code data: ...\n\n}), each flushed, so a client sees every token
- * as it is made. A write to a client that has gone fails with {@link ClientGone}.
+ * Writes Server-Sent Events frames ({@code data: ...\n\n}), or JSON lines (NDJSON, Ollama's streams), each flushed,
+ * so a client sees every token as it is made. A write to a client that has gone fails with {@link ClientGone}.
  */
 public final class EventStream {
 
@@ -20,10 +20,14 @@ public final class EventStream {
     /** The stream's last frame (shared: never write into it). */
     public static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
 
-    private final Response response;
+    private static final byte[] NEWLINE = "\n".getBytes(StandardCharsets.UTF_8);
 
-    EventStream(Response response) {
+    private final Response response;
+    private final boolean lines;
+
+    EventStream(Response response, boolean lines) {
         this.response = response;
+        this.lines = lines;
     }
 
     /** One frame: {@code data: <json>} and a blank line, in one array (one write, one chunk on the wire). */
@@ -37,13 +41,24 @@ public final class EventStream {
     }
 
     public void data(Object json) {
-        response.chunk(frame(json));
+        if (lines) {
+            byte[] body = Json.bytes(json);
+            byte[] line = java.util.Arrays.copyOf(body, body.length + 1);
+            line[body.length] = NEWLINE[0];
+            response.chunk(line);
+        } else {
+            response.chunk(frame(json));
+        }
     }
 
     /** Ends a stream that has begun with an error event and {@code [DONE]}, if anyone still listens. */
     public void fail(Errors.Mapped error) {
         response.failedWith(error.status());
         try {
+            if (lines) { // Ollama's error line
+                data(java.util.Map.of("error", error.message()));
+                return;
+            }
             data(Errors.body(error));
             done();
         } catch (ClientGone ignored) {
@@ -51,7 +66,10 @@ public final class EventStream {
         }
     }
 
+    /** Ends an SSE stream with {@code [DONE]}; JSON lines end with their last object. */
     public void done() {
-        response.chunk(DONE);
+        if (!lines) {
+            response.chunk(DONE);
+        }
     }
 }

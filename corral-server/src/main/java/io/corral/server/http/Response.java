@@ -76,6 +76,15 @@ public final class Response {
 
     /** Begins a 200 {@code text/event-stream} answer. */
     public EventStream events() {
+        return stream(HttpHeaderValues.TEXT_EVENT_STREAM, false);
+    }
+
+    /** Begins a 200 {@code application/x-ndjson} answer: one JSON object a line (Ollama's streams). */
+    public EventStream jsonLines() {
+        return stream("application/x-ndjson", true);
+    }
+
+    private EventStream stream(CharSequence contentType, boolean lines) {
         if (sent) {
             throw new IllegalStateException("the answer was already sent");
         }
@@ -83,11 +92,11 @@ public final class Response {
         status = 200;
         HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head(res.headers());
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_EVENT_STREAM);
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         res.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
         HttpUtil.setTransferEncodingChunked(res, true);
         connection.write(res);
-        events = new EventStream(this);
+        events = new EventStream(this, lines);
         return events;
     }
 

@@ -1,0 +1,63 @@
+package io.corral.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.corral.llamacpp.LlamaCppConfig;
+import io.corral.llamacpp.LlamaCppEngine;
+import io.corral.server.CorralServer;
+import io.corral.server.ServerConfig;
+import io.corral.testing.TestServers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Ollama's API on Corral's port, driven by the official {@code ollama} JavaScript client from npm, over the real in-process model. */
+class OllamaClientTest {
+
+    static final String VERSION = "0.6.4";
+
+    @Test
+    void theOfficialOllamaClient_listsChatsGeneratesAndEmbeds(@TempDir Path dir) throws Exception {
+        Path home = Path.of(System.getProperty("java.io.tmpdir"), "corral-test-ollama-js-" + VERSION);
+        if (!Files.exists(home.resolve("node_modules/ollama/dist/index.cjs"))) {
+            Path tmp = Files.createTempDirectory("corral-test-ollama");
+            Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp.toString(),
+                    "ollama@" + VERSION).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
+                throw new IllegalStateException("npm could not install ollama@" + VERSION);
+            }
+            TestServers.moveIntoPlace(tmp, home, h -> Files.exists(h.resolve("node_modules/ollama/dist/index.cjs")));
+        }
+        Path script = dir.resolve("ollama.cjs");
+        try (var in = OllamaClientTest.class.getResourceAsStream("/ollama-client.cjs")) {
+            Files.write(script, in.readAllBytes());
+        }
+        LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(OpenAiRemoteProviderTest.stories()).withThreads(1));
+        try (CorralServer server = CorralServer.start(ServerConfig.defaults().withPort(0), List.of(engine))) {
+            ProcessBuilder pb = new ProcessBuilder("node", script.toString(), server.url(), "stories260K").redirectErrorStream(true);
+            pb.environment().put("NODE_PATH", home.resolve("node_modules").toString());
+            Process node = pb.start();
+            String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(node.exitValue()).as(out).isZero();
+            JsonNode seen = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElseThrow());
+            assertThat(seen.path("models").toString()).contains("stories260K");
+            assertThat(seen.path("capabilities").toString()).contains("completion");
+            assertThat(seen.path("whole").asText()).isNotEmpty();
+            assertThat(seen.path("streamed").asText()).isEqualTo(seen.path("whole").asText()); // greedy: the same text, streamed
+            assertThat(seen.path("lastDone").asBoolean()).isTrue();
+            assertThat(seen.path("reason").asText()).isEqualTo("length");
+            assertThat(seen.path("evalCount").asInt()).isEqualTo(8);
+            assertThat(seen.path("generated").asText()).isNotEmpty();
+            assertThat(seen.path("embeddings").asInt()).isEqualTo(2);
+            assertThat(seen.path("dims").asInt()).isGreaterThan(0);
+        }
+    }
+}

@@ -1,0 +1,416 @@
+package io.corral.server.ollama;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.api.ChatMessage;
+import io.corral.api.ChatRequest;
+import io.corral.api.ChatResult;
+import io.corral.api.CompletionRequest;
+import io.corral.api.ContentPart;
+import io.corral.api.EmbeddingRequest;
+import io.corral.api.EmbeddingResult;
+import io.corral.api.FinishReason;
+import io.corral.api.ResponseFormat;
+import io.corral.api.Role;
+import io.corral.api.SamplingParams;
+import io.corral.api.StreamEvent;
+import io.corral.api.ToolCall;
+import io.corral.api.ToolChoice;
+import io.corral.api.ToolSpec;
+import io.corral.api.TokenStream;
+import io.corral.server.http.ApiException;
+import io.corral.server.http.Errors;
+import io.corral.server.http.EventStream;
+import io.corral.server.http.Json;
+import io.corral.server.http.ModelDirectory;
+import io.corral.server.http.Request;
+import io.corral.server.http.Response;
+import io.corral.server.http.Routes;
+import io.corral.server.http.Streams;
+import io.corral.spi.Capability;
+import io.corral.spi.Guardrail;
+import io.corral.spi.InferenceProvider;
+import io.corral.spi.ModelInfo;
+import io.corral.spi.ModelType;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Ollama's own API on the same port, so apps that speak it point at Corral unchanged: {@code /api/chat} and
+ * {@code /api/generate} (streamed as JSON lines by default, as Ollama does; {@code options}, {@code format} "json" or a
+ * schema, {@code tools}, {@code images}, {@code raw}, {@code system}), {@code /api/embed} and {@code /api/embeddings},
+ * {@code /api/tags}, {@code /api/show}, {@code /api/ps}, {@code /api/version}, and {@code GET /} ("Ollama is running",
+ * which clients probe). Every engine Corral serves answers; the config's guardrails apply as on the other routes.
+ */
+public final class OllamaApi implements Routes.Api {
+
+    /** The Ollama version this API follows (clients read it to know what they may send). */
+    static final String VERSION = "0.12.0";
+
+    private final ModelDirectory models;
+    private final Streams streams;
+    private final Guardrail guardrail;
+
+    public OllamaApi(ModelDirectory models, Streams streams, Guardrail guardrail) {
+        this.models = models;
+        this.streams = streams;
+        this.guardrail = guardrail;
+    }
+
+    @Override
+    public void routes(Routes r) {
+        r.get("/", (req, res) -> res.send(200, "text/plain; charset=utf-8", "Ollama is running".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .get("/api/version", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("version", VERSION)))
+                .get("/api/tags", (req, res) -> res.json(200, tags(false)))
+                .get("/api/ps", (req, res) -> res.json(200, tags(true)))
+                .post("/api/show", this::show)
+                .post("/api/chat", this::chat)
+                .post("/api/generate", this::generate)
+                .post("/api/embed", this::embed)
+                .post("/api/embeddings", this::embeddings);
+    }
+
+    private ObjectNode tags(boolean running) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        ArrayNode list = o.putArray("models");
+        String now = Instant.now().toString();
+        for (ModelInfo m : models.list()) {
+            ObjectNode e = list.addObject().put("name", m.id()).put("model", m.id()).put("modified_at", now).put("size", 0)
+                    .put("digest", Integer.toHexString(m.id().hashCode()));
+            e.set("details", details(m));
+            if (running) {
+                e.put("expires_at", "2318-06-12T00:00:00Z").put("size_vram", 0); // loaded until Corral stops
+            }
+        }
+        return o;
+    }
+
+    private static ObjectNode details(ModelInfo m) {
+        ObjectNode d = Json.MAPPER.createObjectNode().put("parent_model", "").put("format", "gguf");
+        Object family = m.metadata().get("general.architecture");
+        d.put("family", family == null ? "" : family.toString());
+        d.putArray("families").add(family == null ? "" : family.toString());
+        d.put("parameter_size", "").put("quantization_level", "");
+        return d;
+    }
+
+    private void show(Request req, Response res) {
+        JsonNode body = Json.parse(req.body());
+        String name = name(body);
+        ModelInfo m = models.get(name).info();
+        ObjectNode o = Json.MAPPER.createObjectNode().put("modelfile", "FROM " + m.id()).put("parameters", "").put("template", "");
+        o.set("details", details(m));
+        ObjectNode info = o.putObject("model_info");
+        m.metadata().forEach((k, v) -> info.set(k, Json.MAPPER.valueToTree(v)));
+        if (m.contextLength() > 0) {
+            info.put("context_length", m.contextLength());
+        }
+        ArrayNode caps = o.putArray("capabilities");
+        if (m.type() == ModelType.EMBEDDING) {
+            caps.add("embedding");
+        } else {
+            caps.add("completion");
+            if (m.capabilities().contains(Capability.TOOLS)) {
+                caps.add("tools");
+            }
+            if (m.capabilities().contains(Capability.VISION)) {
+                caps.add("vision");
+            }
+        }
+        res.json(200, o);
+    }
+
+    private static String name(JsonNode body) {
+        String n = body.path("model").asText(body.path("name").asText(""));
+        if (n.isBlank()) {
+            throw ApiException.badRequest("model", "model is required");
+        }
+        return n;
+    }
+
+    // ---- generation ----
+
+    private void chat(Request req, Response res) throws Exception {
+        JsonNode body = Json.parse(req.body());
+        String model = name(body);
+        JsonNode ms = body.get("messages");
+        List<ChatMessage> messages = new ArrayList<>();
+        if (ms != null && ms.isArray()) {
+            for (int i = 0; i < ms.size(); i++) {
+                messages.add(message(ms.get(i), "messages[" + i + "]"));
+            }
+        }
+        if (messages.isEmpty()) { // Ollama's way of loading a model: an empty chat
+            res.json(200, last(model, null, "load", true).set("message", Json.MAPPER.createObjectNode().put("role", "assistant").put("content", "")));
+            return;
+        }
+        List<ToolSpec> tools = tools(body.get("tools"));
+        ChatRequest ask = new ChatRequest(model, messages, sampling(body.path("options")), format(body.get("format")), tools,
+                ToolChoice.AUTO);
+        run(req, res, body, model, messages, p -> p.stream(ask), true);
+    }
+
+    private void generate(Request req, Response res) throws Exception {
+        JsonNode body = Json.parse(req.body());
+        String model = name(body);
+        String prompt = body.path("prompt").asText("");
+        if (prompt.isEmpty()) { // loading (or unloading) a model: nothing to generate
+            res.json(200, last(model, null, "load", false).put("response", ""));
+            return;
+        }
+        SamplingParams sampling = sampling(body.path("options"));
+        ResponseFormat format = format(body.get("format"));
+        List<ChatMessage> messages = new ArrayList<>();
+        if (body.hasNonNull("system")) {
+            messages.add(ChatMessage.system(body.get("system").asText()));
+        }
+        messages.add(images(ChatMessage.user(prompt), body.get("images")));
+        if (body.path("raw").asBoolean(false)) {
+            CompletionRequest ask = new CompletionRequest(model, prompt, sampling, format);
+            run(req, res, body, model, messages, p -> p.stream(ask), false);
+        } else {
+            ChatRequest ask = new ChatRequest(model, messages, sampling, format);
+            run(req, res, body, model, messages, p -> p.stream(ask), false);
+        }
+    }
+
+    /** Runs one generation: guarded, admitted, then one JSON answer or (by default) its JSON lines. */
+    private void run(Request req, Response res, JsonNode body, String model, List<ChatMessage> messages,
+                     java.util.function.Function<InferenceProvider, TokenStream> start, boolean chat) throws Exception {
+        req.model(model);
+        Guardrail.Checks checks = guardrail.checks(model, List.of());
+        if (checks.any()) {
+            checks.input(messages);
+        }
+        long begin = System.nanoTime();
+        try (AutoCloseable admitted = models.admit(model)) {
+            InferenceProvider provider = checks.output(models.get(model).provider());
+            boolean stream = body.path("stream").asBoolean(true);
+            try (TokenStream tokens = start.apply(provider); AutoCloseable tracked = streams.track(tokens)) {
+                if (!stream) {
+                    ChatResult r = tokens.result();
+                    req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
+                    ObjectNode o = last(model, r, reason(r.finishReason()), chat);
+                    stats(o, r, begin);
+                    put(o, chat, r.text(), r.toolCalls());
+                    res.json(200, o);
+                    return;
+                }
+                EventStream lines = res.jsonLines();
+                try {
+                    while (tokens.hasNext()) {
+                        if (tokens.next() instanceof StreamEvent.Text t && !t.text().isEmpty()) {
+                            req.firstToken();
+                            ObjectNode o = Json.MAPPER.createObjectNode().put("model", model).put("created_at", Instant.now().toString());
+                            put(o, chat, t.text(), List.of());
+                            o.put("done", false);
+                            lines.data(o);
+                        }
+                    }
+                    ChatResult r = tokens.result();
+                    req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
+                    ObjectNode o = last(model, r, reason(r.finishReason()), chat);
+                    put(o, chat, "", r.toolCalls());
+                    stats(o, r, begin);
+                    lines.data(o);
+                } catch (EventStream.ClientGone gone) {
+                    tokens.cancel();
+                    throw gone;
+                } catch (RuntimeException e) {
+                    lines.fail(Errors.map(e));
+                }
+            }
+        }
+    }
+
+    private static ObjectNode last(String model, ChatResult r, String reason, boolean chat) {
+        return Json.MAPPER.createObjectNode().put("model", model).put("created_at", Instant.now().toString())
+                .put("done", true).put("done_reason", reason);
+    }
+
+    private static void put(ObjectNode o, boolean chat, String text, List<ToolCall> calls) {
+        if (chat) {
+            ObjectNode m = o.putObject("message").put("role", "assistant").put("content", text);
+            if (!calls.isEmpty()) {
+                ArrayNode tc = m.putArray("tool_calls");
+                for (ToolCall c : calls) {
+                    ObjectNode f = tc.addObject().putObject("function").put("name", c.name());
+                    try {
+                        f.set("arguments", Json.MAPPER.readTree(c.arguments()));
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                        f.put("arguments", c.arguments());
+                    }
+                }
+            }
+            // the order Ollama writes: message before done
+            JsonNode done = o.remove("done");
+            JsonNode reason = o.remove("done_reason");
+            if (done != null) {
+                o.set("done", done);
+            }
+            if (reason != null) {
+                o.set("done_reason", reason);
+            }
+        } else {
+            o.put("response", text);
+        }
+    }
+
+    private static void stats(ObjectNode o, ChatResult r, long begin) {
+        long total = System.nanoTime() - begin;
+        o.put("total_duration", total).put("load_duration", 0)
+                .put("prompt_eval_count", r.usage().promptTokens())
+                .put("prompt_eval_duration", r.metrics().timeToFirstToken().toNanos())
+                .put("eval_count", r.usage().completionTokens())
+                .put("eval_duration", Math.max(0, total - r.metrics().timeToFirstToken().toNanos()));
+    }
+
+    private static String reason(FinishReason f) {
+        return f == FinishReason.LENGTH ? "length" : "stop";
+    }
+
+    /** Ollama's message: role, content, images (base64), tool calls, a tool's result. */
+    private static ChatMessage message(JsonNode m, String where) {
+        Role role = switch (m.path("role").asText("")) {
+            case "system" -> Role.SYSTEM;
+            case "user" -> Role.USER;
+            case "assistant" -> Role.ASSISTANT;
+            case "tool" -> Role.TOOL;
+            default -> throw ApiException.badRequest("messages", where + ".role must be system, user, assistant or tool");
+        };
+        String content = m.path("content").asText("");
+        List<ToolCall> calls = new ArrayList<>();
+        int n = 0;
+        for (JsonNode c : m.path("tool_calls")) {
+            JsonNode f = c.path("function");
+            calls.add(new ToolCall("call_" + n++, f.path("name").asText(), f.path("arguments").isTextual()
+                    ? f.path("arguments").asText() : Json.text(f.path("arguments"))));
+        }
+        ChatMessage msg = new ChatMessage(role, List.of(ContentPart.text(content)), calls,
+                role == Role.TOOL ? m.path("tool_name").asText(m.path("tool_call_id").asText("call_0")) : null);
+        return images(msg, m.get("images"));
+    }
+
+    private static ChatMessage images(ChatMessage m, JsonNode images) {
+        if (images == null || !images.isArray() || images.isEmpty()) {
+            return m;
+        }
+        List<ContentPart> parts = new ArrayList<>(m.content());
+        for (JsonNode i : images) {
+            parts.add(ContentPart.image("data:image/png;base64," + i.asText()));
+        }
+        return new ChatMessage(m.role(), parts, m.toolCalls(), m.toolCallId());
+    }
+
+    private static List<ToolSpec> tools(JsonNode tools) {
+        List<ToolSpec> out = new ArrayList<>();
+        if (tools == null || !tools.isArray()) {
+            return out;
+        }
+        for (JsonNode t : tools) {
+            JsonNode f = t.path("function");
+            out.add(new ToolSpec(f.path("name").asText(), f.path("description").asText(null),
+                    f.hasNonNull("parameters") ? Json.text(f.get("parameters")) : null));
+        }
+        return out;
+    }
+
+    /** Ollama's {@code options}: temperature, top_p, top_k, min_p, num_predict, stop, seed, repeat_penalty, ... */
+    static SamplingParams sampling(JsonNode o) {
+        SamplingParams.Builder b = SamplingParams.builder();
+        if (o.hasNonNull("temperature")) {
+            b.temperature(o.get("temperature").asDouble());
+        }
+        if (o.hasNonNull("top_p")) {
+            b.topP(o.get("top_p").asDouble());
+        }
+        if (o.hasNonNull("top_k")) {
+            b.topK(o.get("top_k").asInt());
+        }
+        if (o.hasNonNull("min_p")) {
+            b.minP(o.get("min_p").asDouble());
+        }
+        if (o.hasNonNull("num_predict") && o.get("num_predict").asInt() > 0) {
+            b.maxTokens(o.get("num_predict").asInt());
+        }
+        if (o.hasNonNull("seed")) {
+            b.seed(o.get("seed").asLong());
+        }
+        if (o.hasNonNull("repeat_penalty")) {
+            b.repeatPenalty(o.get("repeat_penalty").asDouble());
+        }
+        if (o.hasNonNull("repeat_last_n")) {
+            b.repeatLastN(o.get("repeat_last_n").asInt());
+        }
+        if (o.hasNonNull("presence_penalty")) {
+            b.presencePenalty(o.get("presence_penalty").asDouble());
+        }
+        if (o.hasNonNull("frequency_penalty")) {
+            b.frequencyPenalty(o.get("frequency_penalty").asDouble());
+        }
+        if (o.path("stop").isArray()) {
+            List<String> stop = new ArrayList<>();
+            o.get("stop").forEach(s -> stop.add(s.asText()));
+            b.stop(stop);
+        }
+        return b.build();
+    }
+
+    /** {@code format}: "json", or a JSON schema. */
+    private static ResponseFormat format(JsonNode f) {
+        if (f == null || f.isNull() || f.isTextual() && f.asText().isEmpty()) {
+            return null;
+        }
+        if (f.isTextual()) {
+            if (!f.asText().equals("json")) {
+                throw ApiException.badRequest("format", "format must be \"json\" or a JSON schema");
+            }
+            return ResponseFormat.JSON_OBJECT;
+        }
+        return new ResponseFormat.JsonSchema("format", Json.text(f));
+    }
+
+    // ---- embeddings ----
+
+    private void embed(Request req, Response res) throws Exception {
+        JsonNode body = Json.parse(req.body());
+        String model = name(body);
+        JsonNode input = body.get("input");
+        List<String> inputs = new ArrayList<>();
+        if (input != null && input.isTextual()) {
+            inputs.add(input.asText());
+        } else if (input != null && input.isArray() && !input.isEmpty()) {
+            input.forEach(i -> inputs.add(i.asText()));
+        } else {
+            throw ApiException.badRequest("input", "input must be a string or a non-empty list of strings");
+        }
+        long begin = System.nanoTime();
+        EmbeddingResult r = embedWith(req, model, inputs, body.hasNonNull("dimensions") ? body.get("dimensions").asInt() : null);
+        ObjectNode o = Json.MAPPER.createObjectNode().put("model", model);
+        o.set("embeddings", Json.MAPPER.valueToTree(r.vectors()));
+        o.put("total_duration", System.nanoTime() - begin).put("load_duration", 0).put("prompt_eval_count", r.promptTokens());
+        res.json(200, o);
+    }
+
+    private void embeddings(Request req, Response res) throws Exception {
+        JsonNode body = Json.parse(req.body());
+        String model = name(body);
+        String prompt = body.path("prompt").asText("");
+        EmbeddingResult r = embedWith(req, model, List.of(prompt.isEmpty() ? " " : prompt), null);
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.set("embedding", Json.MAPPER.valueToTree(r.vectors().getFirst()));
+        res.json(200, o);
+    }
+
+    private EmbeddingResult embedWith(Request req, String model, List<String> inputs, Integer dimensions) throws Exception {
+        req.model(model);
+        try (AutoCloseable admitted = models.admit(model)) {
+            EmbeddingResult r = models.get(model).provider().embed(new EmbeddingRequest(model, inputs, dimensions));
+            req.tokens(r.promptTokens(), 0);
+            return r;
+        }
+    }
+}
