@@ -9,7 +9,7 @@ import java.nio.file.Path;
 /** Which model to load and how: {@code --model}, {@code --threads}, {@code --ctx-size}. */
 final class ModelOptions {
 
-    @Option(names = {"-m", "--model"}, description = "GGUF model file (default: the bundled stories260K).")
+    @Option(names = {"-m", "--model"}, description = "GGUF model file, or a pulled model's name (default: the bundled stories260K).")
     Path model;
 
     @Option(names = {"-t", "--threads"}, description = "CPU threads; 0 = all cores (default ${DEFAULT-VALUE}).", defaultValue = "0")
@@ -19,7 +19,7 @@ final class ModelOptions {
     int contextSize;
 
     Corral open(SamplingParams sampling) {
-        return Corral.builder().model(model).threads(threads).contextSize(contextSize).parallel(1)
+        return Corral.builder().model(PullCommand.resolve(model)).threads(threads).contextSize(contextSize).parallel(1)
                 .sampling(sampling).build();
     }
 }

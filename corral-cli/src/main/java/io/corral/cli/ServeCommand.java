@@ -126,7 +126,8 @@ final class ServeCommand implements Callable<Integer> {
         if (distribution != null) {
             engines.distribution(configFile, distribution);
         } else {
-            engines.model(model).modelId(modelId).contextSize(contextSize).threads(threads).parallel(parallel)
+            engines.model(PullCommand.resolve(model)).modelId(modelId == null && model != null && PullCommand.resolve(model) != model
+                    ? model.toString() : modelId).contextSize(contextSize).threads(threads).parallel(parallel)
                     .local(!noLocal).routing(RoutingMode.parse(routing));
         }
         Corral corral = engines.build();

@@ -246,4 +246,40 @@ class CorralCliTest {
             }
         }
     }
+
+    @Test
+    void pull_keepsAModelUnderAName_thatRunAccepts_andRmRemoves(@TempDir Path dir) throws Exception {
+        byte[] gguf = Files.readAllBytes(stories());
+        com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        http.createContext("/models/stories.gguf", ex -> {
+            ex.sendResponseHeaders(200, gguf.length);
+            ex.getResponseBody().write(gguf);
+            ex.close();
+        });
+        http.start();
+        String before = System.getProperty("corral.cache");
+        System.setProperty("corral.cache", dir.resolve("cache").toString());
+        try {
+            String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(gguf));
+            Run pulled = corral("pull", "http://127.0.0.1:" + http.getAddress().getPort() + "/models/stories.gguf", "--name", "tiny",
+                    "--sha256", sha);
+            assertThat(pulled.exit()).as(pulled.err()).isZero();
+            assertThat(pulled.out()).contains("pulled tiny").contains(sha.substring(0, 12)).contains("100%");
+            assertThat(corral("list").out()).contains("tiny").contains(sha.substring(0, 12));
+            Run run = corral("run", "-m", "tiny", "--threads", "1", "--temperature", "0", "-n", "8", "Once upon a time");
+            assertThat(run.exit()).as(run.err()).isZero();
+            assertThat(run.out()).isNotBlank();
+            assertThat(corral("rm", "tiny").exit()).isZero();
+            assertThat(corral("list").out()).doesNotContain("tiny");
+            Run gone = corral("run", "-m", "tiny", "--threads", "1", "Once");
+            assertThat(gone.exit()).isNotZero();
+        } finally {
+            http.stop(0);
+            if (before == null) {
+                System.clearProperty("corral.cache");
+            } else {
+                System.setProperty("corral.cache", before);
+            }
+        }
+    }
 }

@@ -1,0 +1,122 @@
+package io.corral.models;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.NotFoundException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The models pulled to this machine: each file once under {@code blobs/sha256-<digest>}, and a manifest per name
+ * under {@code manifests/} recording where it came from, its digest, size and when. A file lands whole or not at all
+ * (it is written beside its final name and moved into place), so no half file is ever seen as a model.
+ */
+public final class ModelStore {
+
+    /** A pulled model: its name, where it came from, its file, digest and size. */
+    public record Model(String name, String source, Path file, String sha256, long size, String pulledAt) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dir;
+
+    public ModelStore(Path dir) {
+        this.dir = dir;
+    }
+
+    /** The store under Corral's cache folder ({@code models/}). */
+    public static ModelStore inCache(Path cacheDir) {
+        return new ModelStore(cacheDir.resolve("models"));
+    }
+
+    Path blobs() throws IOException {
+        return Files.createDirectories(dir.resolve("blobs"));
+    }
+
+    private Path manifest(String name) {
+        if (name.isBlank() || name.contains("..") || name.startsWith("/")) {
+            throw new InvalidRequestException("model", "'" + name + "' is not a model name");
+        }
+        return dir.resolve("manifests").resolve(name.replace(':', '@') + ".json");
+    }
+
+    public List<Model> list() {
+        Path manifests = dir.resolve("manifests");
+        if (!Files.isDirectory(manifests)) {
+            return List.of();
+        }
+        List<Model> out = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(manifests)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                out.add(read(f));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    public Optional<Model> find(String name) {
+        Path m = manifest(name);
+        return Files.exists(m) ? Optional.of(read(m)) : Optional.empty();
+    }
+
+    /** Removes a model's name; its file too when no other name uses it. */
+    public void remove(String name) {
+        Model m = find(name).orElseThrow(() -> new NotFoundException("model", "no pulled model '" + name + "'"));
+        try {
+            Files.delete(manifest(name));
+            if (list().stream().noneMatch(o -> o.file().equals(m.file()))) {
+                Files.deleteIfExists(m.file());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Records {@code name} for a file now in place. */
+    Model record(String name, String source, Path file, String sha256, long size) {
+        Model m = new Model(name, source, file, sha256, size, java.time.Instant.now().toString());
+        ObjectNode o = JSON.createObjectNode().put("name", name).put("source", source).put("file", file.toString())
+                .put("sha256", sha256).put("size", size).put("pulled_at", m.pulledAt());
+        Path target = manifest(name);
+        try {
+            Files.createDirectories(target.getParent());
+            Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+            Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
+            move(tmp, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return m;
+    }
+
+    static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static Model read(Path f) {
+        try {
+            var o = JSON.readTree(f.toFile());
+            return new Model(o.path("name").asText(), o.path("source").asText(), Path.of(o.path("file").asText()),
+                    o.path("sha256").asText(), o.path("size").asLong(), o.path("pulled_at").asText());
+        } catch (IOException e) {
+            throw new UncheckedIOException("the manifest " + f + " cannot be read", e);
+        }
+    }
+}

@@ -1,0 +1,303 @@
+package io.corral.models;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.NotFoundException;
+import io.corral.api.UnavailableException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Pulls a GGUF model into a {@link ModelStore}: from Hugging Face ({@code hf://owner/repo/file.gguf}, or
+ * {@code owner/repo:QUANT} picking the file of that quantization from the repo's file list; {@code HF_ENDPOINT} names a
+ * mirror), from the Ollama registry ({@code ollama://name:tag}: its manifest, then the model layer; the registry URL is
+ * configurable), or from any http(s) URL. A download resumes where an interrupted one stopped (HTTP Range), is checked
+ * against its sha256 (the source's, or one given) and the free disk space, and lands whole. Downloads use the JDK's
+ * {@code HttpClient}: they follow the redirects Hugging Face answers with (to its CDN), which the engines' client does
+ * not.
+ */
+public final class Puller {
+
+    /** How far a pull has come: bytes done of total (0 when unknown), and the speed so far. */
+    public record Progress(String name, long done, long total, double bytesPerSecond) {
+    }
+
+    /** Where a model's file is: its URL, its sha256 and size when the source says, and the name it is kept under. */
+    record Source(String name, URI url, String sha256, long size) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int ATTEMPTS = 5;
+
+    private final ModelStore store;
+    private final String huggingFace;
+    private final String ollama;
+    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+            .connectTimeout(Duration.ofSeconds(20)).build();
+
+    /**
+     * @param huggingFace Hugging Face's base URL ({@code HF_ENDPOINT}, default https://huggingface.co)
+     * @param ollama      the Ollama registry's base URL (default https://registry.ollama.ai)
+     */
+    public Puller(ModelStore store, String huggingFace, String ollama) {
+        this.store = store;
+        this.huggingFace = trim(huggingFace == null || huggingFace.isBlank() ? "https://huggingface.co" : huggingFace);
+        this.ollama = trim(ollama == null || ollama.isBlank() ? "https://registry.ollama.ai" : ollama);
+    }
+
+    /** A puller as the environment says: {@code HF_ENDPOINT}, {@code CORRAL_OLLAMA_REGISTRY}. */
+    public static Puller of(ModelStore store, Map<String, String> env) {
+        return new Puller(store, env.get("HF_ENDPOINT"), env.get("CORRAL_OLLAMA_REGISTRY"));
+    }
+
+    private static String trim(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+
+    /**
+     * Pulls {@code ref}; {@code sha256} (or null) checks a URL's file; {@code name} (or null) is what it is kept
+     * under. Returns the model as recorded.
+     */
+    public ModelStore.Model pull(String ref, String sha256, String name, Consumer<Progress> progress) {
+        Source s = source(ref.strip());
+        if (sha256 != null && !sha256.isBlank()) {
+            if (s.sha256() != null && !s.sha256().equalsIgnoreCase(sha256)) {
+                throw new InvalidRequestException("sha256", "the source says " + s.sha256() + ", not " + sha256);
+            }
+            s = new Source(s.name(), s.url(), sha256.toLowerCase(Locale.ROOT), s.size());
+        }
+        String kept = name == null || name.isBlank() ? s.name() : name;
+        try {
+            Path blobs = store.blobs();
+            if (s.sha256() != null) {
+                Path done = blobs.resolve("sha256-" + s.sha256());
+                if (Files.exists(done)) { // the same file under another name: only the name is new
+                    return store.record(kept, ref, done, s.sha256(), Files.size(done));
+                }
+            }
+            Path partial = blobs.resolve("partial-" + (s.sha256() != null ? s.sha256()
+                    : HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.url().toString().getBytes())).substring(0, 32)));
+            long size = download(s, partial, kept, progress);
+            String digest = sha256(partial);
+            if (s.sha256() != null && !digest.equals(s.sha256())) {
+                Files.deleteIfExists(partial);
+                throw new InvalidRequestException("sha256", "the file of " + ref + " has sha256 " + digest + ", not " + s.sha256()
+                        + " as its source says; it was removed");
+            }
+            Path target = blobs.resolve("sha256-" + digest);
+            ModelStore.move(partial, target);
+            return store.record(kept, ref, target, digest, size);
+        } catch (IOException e) {
+            throw new UnavailableException("pulling " + ref + " failed: " + e.getMessage(), e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Downloads into {@code partial}, resuming what is there; returns the file's size. */
+    private long download(Source s, Path partial, String name, Consumer<Progress> progress) throws IOException {
+        IOException last = null;
+        long start = System.nanoTime();
+        long startedAt = Files.exists(partial) ? Files.size(partial) : 0;
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            long have = Files.exists(partial) ? Files.size(partial) : 0;
+            if (s.size() > 0 && have == s.size()) {
+                return have;
+            }
+            HttpRequest.Builder b = HttpRequest.newBuilder(s.url()).timeout(Duration.ofMinutes(30)).GET();
+            if (have > 0) {
+                b.header("Range", "bytes=" + have + "-");
+            }
+            HttpResponse<InputStream> r;
+            try {
+                r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+            try (InputStream in = r.body()) {
+                if (r.statusCode() == 416 && have > 0) {
+                    return have; // nothing left to fetch
+                }
+                if (r.statusCode() == 404) {
+                    throw new NotFoundException("model", s.url() + " is not there (404)");
+                }
+                if (r.statusCode() != 200 && r.statusCode() != 206) {
+                    throw new UnavailableException(s.url() + " answered " + r.statusCode());
+                }
+                boolean append = r.statusCode() == 206;
+                long total = s.size() > 0 ? s.size() : r.headers().firstValueAsLong("Content-Length").orElse(-1) + (append ? have : 0);
+                long need = Math.max(0, total - (append ? have : 0));
+                long free = Files.getFileStore(partial.getParent()).getUsableSpace();
+                if (total > 0 && need > free) {
+                    throw new InvalidRequestException("model", "pulling " + name + " needs " + need + " bytes, and "
+                            + partial.getParent() + " has " + free + " free");
+                }
+                long done = append ? have : 0;
+                try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                    byte[] buf = new byte[1 << 16];
+                    long reported = 0;
+                    for (int n; (n = in.read(buf)) > 0; ) {
+                        out.write(buf, 0, n);
+                        done += n;
+                        if (done - reported >= (1 << 20) || done == total) {
+                            reported = done;
+                            double secs = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
+                            progress.accept(new Progress(name, done, Math.max(0, total), (done - startedAt) / secs));
+                        }
+                    }
+                }
+                if (total > 0 && done < total) {
+                    throw new IOException("the connection ended after " + done + " of " + total + " bytes");
+                }
+                progress.accept(new Progress(name, done, Math.max(done, total), (done - startedAt) / Math.max(1e-3, (System.nanoTime() - start) / 1e9)));
+                return done;
+            } catch (IOException e) {
+                last = e; // resume from what arrived
+            }
+        }
+        throw last;
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                d.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(d.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- where a reference leads ----
+
+    Source source(String ref) {
+        if (ref.startsWith("ollama://")) {
+            return ollama(ref.substring("ollama://".length()));
+        }
+        if (ref.startsWith("http://") || ref.startsWith("https://")) {
+            URI u = URI.create(ref);
+            String file = u.getPath().substring(u.getPath().lastIndexOf('/') + 1);
+            return new Source(file.endsWith(".gguf") ? file.substring(0, file.length() - 5) : file, u, null, 0);
+        }
+        String hf = ref.startsWith("hf://") ? ref.substring(5) : ref.startsWith("hf.co/") ? ref.substring(6)
+                : ref.startsWith("huggingface.co/") ? ref.substring(15) : ref;
+        String[] parts = hf.split("/", 3);
+        if (parts.length == 3 && parts[2].endsWith(".gguf")) {
+            return huggingFaceFile(parts[0] + "/" + parts[1], parts[2], "hf.co/" + hf);
+        }
+        if (parts.length == 2 && parts[1].contains(":")) {
+            String repo = parts[0] + "/" + parts[1].substring(0, parts[1].indexOf(':'));
+            String quant = parts[1].substring(parts[1].indexOf(':') + 1);
+            return huggingFaceQuant(repo, quant, "hf.co/" + hf);
+        }
+        throw new InvalidRequestException("model", "'" + ref + "' is none of hf://owner/repo/file.gguf, owner/repo:QUANT, "
+                + "ollama://name:tag or an http(s) URL");
+    }
+
+    private JsonNode getJson(URI u, String accept) {
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(u).header("Accept", accept).timeout(Duration.ofSeconds(60)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() == 404 || r.statusCode() == 401) {
+                throw new NotFoundException("model", u + " is not there (" + r.statusCode() + ")");
+            }
+            if (r.statusCode() != 200) {
+                throw new UnavailableException(u + " answered " + r.statusCode());
+            }
+            return JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new UnavailableException(u + " cannot be reached: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("interrupted");
+        }
+    }
+
+    /** The repo's files from Hugging Face's API: path to (sha256, size) for its LFS files. */
+    private List<JsonNode> tree(String repo) {
+        JsonNode t = getJson(URI.create(huggingFace + "/api/models/" + repo + "/tree/main?recursive=true"), "application/json");
+        List<JsonNode> files = new ArrayList<>();
+        t.forEach(files::add);
+        return files;
+    }
+
+    private Source huggingFaceFile(String repo, String file, String name) {
+        String sha = null;
+        long size = 0;
+        for (JsonNode f : tree(repo)) {
+            if (f.path("path").asText().equals(file)) {
+                sha = f.path("lfs").path("oid").asText(null);
+                size = f.path("lfs").path("size").asLong(f.path("size").asLong(0));
+            }
+        }
+        return new Source(name, URI.create(huggingFace + "/" + repo + "/resolve/main/" + file), sha, size);
+    }
+
+    private Source huggingFaceQuant(String repo, String quant, String name) {
+        List<JsonNode> matches = new ArrayList<>();
+        List<String> all = new ArrayList<>();
+        for (JsonNode f : tree(repo)) {
+            String path = f.path("path").asText();
+            if (path.endsWith(".gguf")) {
+                all.add(path);
+                if (path.toLowerCase(Locale.ROOT).contains(quant.toLowerCase(Locale.ROOT)) && !path.contains("mmproj")) {
+                    matches.add(f);
+                }
+            }
+        }
+        if (matches.size() != 1) {
+            throw new InvalidRequestException("model", repo + " has " + (matches.isEmpty() ? "no" : matches.size()) + " GGUF files of "
+                    + quant + " (its GGUF files: " + String.join(", ", all) + ")");
+        }
+        JsonNode f = matches.getFirst();
+        return new Source(name, URI.create(huggingFace + "/" + repo + "/resolve/main/" + f.path("path").asText()),
+                f.path("lfs").path("oid").asText(null), f.path("lfs").path("size").asLong(f.path("size").asLong(0)));
+    }
+
+    private Source ollama(String ref) {
+        String tag = "latest";
+        String repo = ref;
+        if (ref.contains(":")) {
+            tag = ref.substring(ref.lastIndexOf(':') + 1);
+            repo = ref.substring(0, ref.lastIndexOf(':'));
+        }
+        String path = repo.contains("/") ? repo : "library/" + repo;
+        JsonNode manifest = getJson(URI.create(ollama + "/v2/" + path + "/manifests/" + tag),
+                "application/vnd.docker.distribution.manifest.v2+json");
+        for (JsonNode layer : manifest.path("layers")) {
+            if (layer.path("mediaType").asText().equals("application/vnd.ollama.image.model")) {
+                String digest = layer.path("digest").asText();
+                if (!digest.startsWith("sha256:")) {
+                    throw new UnavailableException("the manifest of " + ref + " names its model by " + digest);
+                }
+                return new Source(repo + ":" + tag, URI.create(ollama + "/v2/" + path + "/blobs/" + digest),
+                        digest.substring(7), layer.path("size").asLong(0));
+            }
+        }
+        throw new NotFoundException("model", "the manifest of " + ref + " has no model layer");
+    }
+}
