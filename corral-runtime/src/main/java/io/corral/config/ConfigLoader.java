@@ -46,6 +46,12 @@ public final class ConfigLoader {
     /** Provider sections of Llama Stack's APIs that Corral does not have: the same. */
     private static final Set<String> LLAMA_STACK_APIS = Set.of("eval", "datasetio", "scoring", "post_training", "batches",
             "inspect", "prompts", "conversations", "benchmarks");
+    /**
+     * Llama Stack provider types whose work Corral does without a provider (RAG through file_search, MCP through the
+     * mcp tool): accepted and listed as ignored, so a Llama Stack run.yaml loads unchanged.
+     */
+    private static final Map<String, Set<String>> LLAMA_STACK_BUILT_IN = Map.of(
+            "tool_runtime", Set.of("inline::rag-runtime", "remote::model-context-protocol"));
     private static final Set<String> SERVER = Set.of("host", "port", "allow_remote", "api_keys", "max_body_bytes",
             "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens");
 
@@ -164,6 +170,10 @@ public final class ConfigLoader {
                             "'" + id + "' is used twice");
                 }
                 int at = line(m.get("provider_type").getValueNode());
+                if (LLAMA_STACK_BUILT_IN.getOrDefault(section.getKey(), Set.of()).contains(type)) {
+                    ignored.add(where + " (" + type + ")");
+                    continue;
+                }
                 ProviderFactory<?, ?> factory = ProviderFactory.find(api, type).orElseThrow(() -> {
                     List<String> known = ProviderFactory.known(api);
                     return new ConfigException(file, at, where + ".provider_type", "unknown " + api.section()

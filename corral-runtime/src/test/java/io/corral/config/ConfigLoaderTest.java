@@ -213,6 +213,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void llamaStacksBuiltInToolRuntimes_areAcceptedAndNamedAsIgnored(@TempDir Path dir) throws Exception {
+        String yaml = GOOD.replace("models:\n", "  tool_runtime:\n    - provider_id: rag-runtime\n      provider_type: inline::rag-runtime\n"
+                + "    - provider_id: model-context-protocol\n      provider_type: remote::model-context-protocol\nmodels:\n");
+        DistributionConfig c = ConfigLoader.load(write(dir, yaml), Map.of("MODEL", "/m.gguf")::get);
+        assertThat(c.ignored()).contains("providers.tool_runtime[0] (inline::rag-runtime)",
+                "providers.tool_runtime[1] (remote::model-context-protocol)");
+        assertThat(c.providers().get("tool_runtime")).isEmpty();
+    }
+
+    @Test
     void theDocumentedExample_loads() {
         Path example = Path.of(System.getProperty("corral.root", ".")).toAbsolutePath().resolve("docs/run.example.yaml");
         DistributionConfig c = ConfigLoader.load(example, Map.<String, String>of()::get);
