@@ -21,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 final class TestMcpServer implements AutoCloseable {
 
     static final String VERSION = "2026.8.31";
-    private static final Path HOME = Path.of(System.getProperty("java.io.tmpdir"), "corral-test-mcp-" + VERSION);
 
     private final Process process;
     final String url;
@@ -32,17 +31,9 @@ final class TestMcpServer implements AutoCloseable {
     }
 
     static TestMcpServer start() throws Exception {
-        Path script = HOME.resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-        if (!Files.exists(script)) {
-            Path tmp = Files.createTempDirectory("corral-test-mcp");
-            Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp.toString(),
-                    "@modelcontextprotocol/server-everything@" + VERSION).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-                throw new IllegalStateException("npm could not install @modelcontextprotocol/server-everything@" + VERSION);
-            }
-            TestServers.moveIntoPlace(tmp, HOME, h -> Files.exists(h.resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js")));
-        }
+        Path script = TestServers.npmPackage("@modelcontextprotocol/server-everything", VERSION,
+                "@modelcontextprotocol/server-everything/dist/index.js")
+                .resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();

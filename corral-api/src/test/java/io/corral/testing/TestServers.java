@@ -62,4 +62,22 @@ public final class TestServers {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
+
+    /**
+     * An npm package installed once into the temporary folder ({@code corral-test-npm-<name>-<version>}), found again
+     * by the file {@code marker} under its {@code node_modules}; returns the folder holding {@code node_modules}.
+     */
+    public static Path npmPackage(String name, String version, String marker) throws Exception {
+        Path home = Path.of(System.getProperty("java.io.tmpdir"), "corral-test-npm-" + name.replace('/', '-').replace("@", "") + "-" + version);
+        if (!java.nio.file.Files.exists(home.resolve("node_modules").resolve(marker))) {
+            Path tmp = java.nio.file.Files.createTempDirectory("corral-test-npm");
+            Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp.toString(),
+                    name + "@" + version).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!npm.waitFor(5, java.util.concurrent.TimeUnit.MINUTES) || npm.exitValue() != 0) {
+                throw new IllegalStateException("npm could not install " + name + "@" + version);
+            }
+            moveIntoPlace(tmp, home, h -> java.nio.file.Files.exists(h.resolve("node_modules").resolve(marker)));
+        }
+        return home;
+    }
 }

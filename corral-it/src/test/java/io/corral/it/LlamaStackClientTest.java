@@ -29,17 +29,7 @@ class LlamaStackClientTest {
     static final String VERSION = "0.2.23";
 
     static Path client() throws Exception {
-        Path home = Path.of(System.getProperty("java.io.tmpdir"), "corral-test-llama-stack-client-" + VERSION);
-        if (!Files.exists(home.resolve("node_modules/llama-stack-client/index.js"))) {
-            Path tmp = Files.createTempDirectory("corral-test-lsc");
-            Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp.toString(),
-                    "llama-stack-client@" + VERSION).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-                throw new IllegalStateException("npm could not install llama-stack-client@" + VERSION);
-            }
-            TestServers.moveIntoPlace(tmp, home, h -> Files.exists(h.resolve("node_modules/llama-stack-client/index.js")));
-        }
-        return home;
+        return TestServers.npmPackage("llama-stack-client", VERSION, "llama-stack-client/index.js");
     }
 
     @Test

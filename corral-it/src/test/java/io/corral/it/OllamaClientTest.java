@@ -25,16 +25,7 @@ class OllamaClientTest {
 
     @Test
     void theOfficialOllamaClient_listsChatsGeneratesAndEmbeds(@TempDir Path dir) throws Exception {
-        Path home = Path.of(System.getProperty("java.io.tmpdir"), "corral-test-ollama-js-" + VERSION);
-        if (!Files.exists(home.resolve("node_modules/ollama/dist/index.cjs"))) {
-            Path tmp = Files.createTempDirectory("corral-test-ollama");
-            Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp.toString(),
-                    "ollama@" + VERSION).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-                throw new IllegalStateException("npm could not install ollama@" + VERSION);
-            }
-            TestServers.moveIntoPlace(tmp, home, h -> Files.exists(h.resolve("node_modules/ollama/dist/index.cjs")));
-        }
+        Path home = TestServers.npmPackage("ollama", VERSION, "ollama/dist/index.cjs");
         Path script = dir.resolve("ollama.cjs");
         try (var in = OllamaClientTest.class.getResourceAsStream("/ollama-client.cjs")) {
             Files.write(script, in.readAllBytes());
