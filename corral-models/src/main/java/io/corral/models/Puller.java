@@ -96,8 +96,9 @@ public final class Puller {
             }
             Path partial = blobs.resolve("partial-" + (s.sha256() != null ? s.sha256()
                     : HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.url().toString().getBytes())).substring(0, 32)));
-            long size = download(s, partial, kept, progress);
-            String digest = sha256(partial);
+            MessageDigest hash = MessageDigest.getInstance("SHA-256");
+            long size = download(s, partial, kept, progress, hash);
+            String digest = HexFormat.of().formatHex(hash.digest());
             if (s.sha256() != null && !digest.equals(s.sha256())) {
                 Files.deleteIfExists(partial);
                 throw new InvalidRequestException("sha256", "the file of " + ref + " has sha256 " + digest + ", not " + s.sha256()
@@ -113,14 +114,18 @@ public final class Puller {
         }
     }
 
-    /** Downloads into {@code partial}, resuming what is there; returns the file's size. */
-    private long download(Source s, Path partial, String name, Consumer<Progress> progress) throws IOException {
+    /**
+     * Downloads into {@code partial}, resuming what is there; returns the file's size. {@code hash} ends holding the
+     * whole file's digest: bytes are hashed as they are written (what a resumed download had is read once more).
+     */
+    private long download(Source s, Path partial, String name, Consumer<Progress> progress, MessageDigest hash) throws IOException {
         IOException last = null;
         long start = System.nanoTime();
         long startedAt = Files.exists(partial) ? Files.size(partial) : 0;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             long have = Files.exists(partial) ? Files.size(partial) : 0;
             if (s.size() > 0 && have == s.size()) {
+                rehash(partial, hash);
                 return have;
             }
             HttpRequest.Builder b = HttpRequest.newBuilder(s.url()).timeout(Duration.ofMinutes(30)).GET();
@@ -136,6 +141,7 @@ public final class Puller {
             }
             try (InputStream in = r.body()) {
                 if (r.statusCode() == 416 && have > 0) {
+                    rehash(partial, hash);
                     return have; // nothing left to fetch
                 }
                 if (r.statusCode() == 404) {
@@ -153,12 +159,18 @@ public final class Puller {
                             + partial.getParent() + " has " + free + " free");
                 }
                 long done = append ? have : 0;
+                if (append) {
+                    rehash(partial, hash);
+                } else {
+                    hash.reset();
+                }
                 try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
-                    byte[] buf = new byte[1 << 16];
+                    byte[] buf = new byte[1 << 20];
                     long reported = 0;
                     for (int n; (n = in.read(buf)) > 0; ) {
                         out.write(buf, 0, n);
+                        hash.update(buf, 0, n);
                         done += n;
                         if (done - reported >= (1 << 20) || done == total) {
                             reported = done;
@@ -179,16 +191,14 @@ public final class Puller {
         throw last;
     }
 
-    static String sha256(Path file) throws IOException {
+    /** {@code hash} of the file as it is on disk (a download resumed hashes what it already had). */
+    private static void rehash(Path file, MessageDigest hash) throws IOException {
+        hash.reset();
         try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
+            byte[] buf = new byte[1 << 20];
             for (int n; (n = in.read(buf)) > 0; ) {
-                d.update(buf, 0, n);
+                hash.update(buf, 0, n);
             }
-            return HexFormat.of().formatHex(d.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

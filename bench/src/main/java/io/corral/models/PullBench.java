@@ -1,0 +1,40 @@
+package io.corral.models;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A pull from a local server against curl fetching the same file, alternated: the seconds of each, and the
+ * ratio of their throughputs. Corral's pull also writes the file whole and checks its sha256.
+ *
+ * <pre>bench/pull.sh</pre>
+ */
+public final class PullBench {
+
+    public static void main(String[] args) throws Exception {
+        String url = args[0];
+        int rounds = Integer.parseInt(args.length > 1 ? args[1] : "3");
+        long size = 0;
+        double pullSecs = 0;
+        double curlSecs = 0;
+        for (int i = 0; i < rounds; i++) {
+            Path dir = Files.createTempDirectory("pull-bench");
+            long t0 = System.nanoTime();
+            ModelStore.Model m = new Puller(new ModelStore(dir), null, null).pull(url, null, "bench", p -> { });
+            pullSecs += (System.nanoTime() - t0) / 1e9;
+            size = m.size();
+            Files.delete(m.file());
+            long t1 = System.nanoTime();
+            Process curl = new ProcessBuilder("curl", "-sf", "-o", dir.resolve("curl.bin").toString(), url).inheritIO().start();
+            if (curl.waitFor() != 0) {
+                throw new IllegalStateException("curl failed");
+            }
+            curlSecs += (System.nanoTime() - t1) / 1e9;
+            Files.delete(dir.resolve("curl.bin"));
+        }
+        double mib = size / (double) (1 << 20);
+        System.out.printf("pull of %.0f MiB from a local server, %d rounds alternated: corral pull %.2f s (%.0f MiB/s, sha256 and "
+                        + "the move into place included), curl %.2f s (%.0f MiB/s); corral/curl throughput %.2fx%n", mib, rounds,
+                pullSecs / rounds, mib * rounds / pullSecs, curlSecs / rounds, mib * rounds / curlSecs, curlSecs / pullSecs);
+    }
+}
