@@ -160,8 +160,19 @@ final class ServeCommand implements Callable<Integer> {
         io.corral.agents.ResponsesService responses = new io.corral.agents.ResponsesService(registry::resolve, knowledge.stores,
                 safety.guardrail(), knowledge.state, java.time.Clock.systemUTC(), new io.corral.agents.UrlPolicy(
                 distribution != null && distribution.agents().allowPrivateUrls()), webSearch(distribution));
+        io.corral.models.ModelStore pulled = PullCommand.store();
+        int engineThreads = distribution == null ? threads : 0;
+        io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(
+                name -> pulled.find(name).map(io.corral.models.ModelStore.Model::file),
+                (name, file) -> io.corral.llamacpp.LlamaCppEngine.open(io.corral.llamacpp.LlamaCppConfig.of(file).withId(name)
+                        .withThreads(engineThreads)),
+                Duration.ofMinutes(5), memoryBudget(), io.corral.routing.Ticker.system());
+        java.util.concurrent.ScheduledExecutorService sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().daemon().name("corral-unload").unstarted(r));
+        sweeper.scheduleWithFixedDelay(onDemand::sweep, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
         CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(knowledge.files)
                 .vectorStores(knowledge.stores).safety(safety)
+                .onDemand(onDemand::get, () -> pulled.list().stream().map(io.corral.models.ModelStore.Model::name).toList())
                 .responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
                         java.time.Clock.systemUTC())).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
@@ -173,6 +184,8 @@ final class ServeCommand implements Callable<Integer> {
                 // stopping anyway
             }
             server.close();
+            sweeper.shutdownNow();
+            onDemand.close();
             responses.close();
             telemetry.close();
             safety.close();
@@ -219,6 +232,14 @@ final class ServeCommand implements Callable<Integer> {
             }
         }
         return null;
+    }
+
+    /** Bytes of pulled models loaded at once: half the machine's memory. */
+    private static long memoryBudget() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize() / 2;
+        }
+        return 8L << 30;
     }
 
     /** Options that describe what the config file describes: given with --config, they are refused, not ignored. */

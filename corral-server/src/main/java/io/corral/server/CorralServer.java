@@ -55,12 +55,19 @@ public final class CorralServer implements AutoCloseable {
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
                          List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail, io.corral.spi.Safety safety,
                          io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses,
-                         io.corral.spi.LegacyAgents legacyAgents) {
+                         io.corral.spi.LegacyAgents legacyAgents, java.util.function.Function<String, InferenceProvider> onDemand,
+                         java.util.function.Supplier<List<String>> onDemandNames) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
-        if (registry != null) {
-            models.fallback(registry::resolve);
+        if (registry != null || onDemand != null) {
+            models.fallback(id -> {
+                InferenceProvider p = registry == null ? null : registry.resolve(id);
+                return p != null || onDemand == null ? p : onDemand.apply(id);
+            });
+        }
+        if (onDemandNames != null) {
+            models.unloaded(onDemandNames);
         }
         AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys());
         Routes routes = new Routes()
@@ -135,6 +142,8 @@ public final class CorralServer implements AutoCloseable {
         private io.corral.spi.Safety safety;
         private io.corral.spi.Responses responses;
         private io.corral.spi.LegacyAgents legacyAgents;
+        private java.util.function.Function<String, InferenceProvider> onDemand;
+        private java.util.function.Supplier<List<String>> onDemandNames;
         private io.corral.spi.FilesProvider files;
         private io.corral.spi.VectorStores vectorStores;
 
@@ -200,6 +209,17 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Serve models loaded on their first request ({@code load}: the provider of a name, or null for none), listed in
+         * {@code /v1/models} by {@code names} before they are loaded.
+         */
+        public Builder onDemand(java.util.function.Function<String, InferenceProvider> load,
+                                java.util.function.Supplier<List<String>> names) {
+            onDemand = java.util.Objects.requireNonNull(load, "load");
+            onDemandNames = names;
+            return this;
+        }
+
         /** Serve Llama Stack 0.2.x's agents API over {@code a}. */
         public Builder legacyAgents(io.corral.spi.LegacyAgents a) {
             legacyAgents = java.util.Objects.requireNonNull(a, "agents");
@@ -212,7 +232,7 @@ public final class CorralServer implements AutoCloseable {
                 throw new IllegalStateException("a server needs providers or an engine registry to serve");
             }
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers() : providers, registry,
-                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents));
+                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, onDemandNames));
         }
     }
 

@@ -54,8 +54,22 @@ public final class ModelDirectory {
 
     /** The models to list: every one but the engine-pinned aliases ({@code <engine>/<model>}). */
     public List<ModelInfo> list() {
-        return new ArrayList<>(models.values().stream().map(Entry::info)
+        List<ModelInfo> all = new ArrayList<>(models.values().stream().map(Entry::info)
                 .filter(m -> !m.metadata().containsKey("pinned_to")).toList());
+        for (String name : unloaded.get()) { // loaded on their first request
+            if (all.stream().noneMatch(m -> m.id().equals(name))) {
+                all.add(ModelInfo.llm(name, "on-demand", 0, java.util.Set.of(io.corral.spi.Capability.CHAT,
+                        io.corral.spi.Capability.COMPLETION), java.util.Map.of()));
+            }
+        }
+        return all;
+    }
+
+    private java.util.function.Supplier<List<String>> unloaded = List::of;
+
+    /** Names served on demand (pulled models), listed before they are loaded. */
+    public void unloaded(java.util.function.Supplier<List<String>> names) {
+        unloaded = names;
     }
 
     /** Where ids nobody lists go (a gateway's passthrough), or null for 404. */
