@@ -173,6 +173,7 @@ final class ServeCommand implements Callable<Integer> {
         CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(knowledge.files)
                 .vectorStores(knowledge.stores).safety(safety)
                 .onDemand(onDemand::get, () -> pulled.list().stream().map(io.corral.models.ModelStore.Model::name).toList())
+                .library(new io.corral.models.PulledModels(pulled, io.corral.models.Puller.of(pulled, System.getenv())))
                 .responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
                         java.time.Clock.systemUTC())).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));

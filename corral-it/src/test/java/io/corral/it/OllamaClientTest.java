@@ -51,4 +51,54 @@ class OllamaClientTest {
             assertThat(seen.path("dims").asInt()).isGreaterThan(0);
         }
     }
+
+    @Test
+    void theOfficialOllamaClient_pullsAModel_chatsWithIt_copiesAndDeletesIt(@TempDir Path dir) throws Exception {
+        Path home = TestServers.npmPackage("ollama", VERSION, "ollama/dist/index.cjs");
+        Path script = dir.resolve("pull.cjs");
+        try (var in = OllamaClientTest.class.getResourceAsStream("/ollama-pull.cjs")) {
+            Files.write(script, in.readAllBytes());
+        }
+        byte[] gguf = Files.readAllBytes(OpenAiRemoteProviderTest.stories());
+        String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(gguf));
+        com.sun.net.httpserver.HttpServer registry = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        registry.createContext("/v2/library/tiny/manifests/latest", ex -> {
+            byte[] b = ("{\"schemaVersion\":2,\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\",\"digest\":\"sha256:"
+                    + digest + "\",\"size\":" + gguf.length + "}]}").getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        registry.createContext("/v2/library/tiny/blobs/", ex -> {
+            ex.sendResponseHeaders(200, gguf.length);
+            ex.getResponseBody().write(gguf);
+            ex.close();
+        });
+        registry.start();
+        io.corral.models.ModelStore store = new io.corral.models.ModelStore(dir.resolve("models"));
+        io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(n -> store.find(n).map(io.corral.models.ModelStore.Model::file),
+                (name, file) -> LlamaCppEngine.open(LlamaCppConfig.of(file).withId(name).withThreads(1)),
+                java.time.Duration.ofMinutes(5), 1L << 30, System::nanoTime);
+        try (onDemand; CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0))
+                .providers(List.of(io.corral.testing.ScriptedProvider.chat("p", "other")))
+                .onDemand(onDemand::get, () -> store.list().stream().map(io.corral.models.ModelStore.Model::name).toList())
+                .library(new io.corral.models.PulledModels(store, new io.corral.models.Puller(store, null,
+                        "http://127.0.0.1:" + registry.getAddress().getPort()))).start()) {
+            ProcessBuilder pb = new ProcessBuilder("node", script.toString(), server.url()).redirectErrorStream(true);
+            pb.environment().put("NODE_PATH", home.resolve("node_modules").toString());
+            Process node = pb.start();
+            String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(node.exitValue()).as(out).isZero();
+            JsonNode seen = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElseThrow());
+            assertThat(seen.path("first").asText()).isEqualTo("pulling manifest");
+            assertThat(seen.path("last").asText()).isEqualTo("success");
+            assertThat(seen.path("listed").toString()).contains("\"tiny\"");
+            assertThat(seen.path("answered").asBoolean()).isTrue();
+            assertThat(seen.path("copied").toString()).contains("\"tiny-copy\"");
+            assertThat(seen.path("after").toString()).doesNotContain("tiny");
+        } finally {
+            registry.stop(0);
+        }
+    }
 }

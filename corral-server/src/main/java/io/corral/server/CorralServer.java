@@ -56,7 +56,7 @@ public final class CorralServer implements AutoCloseable {
                          List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail, io.corral.spi.Safety safety,
                          io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses,
                          io.corral.spi.LegacyAgents legacyAgents, java.util.function.Function<String, InferenceProvider> onDemand,
-                         java.util.function.Supplier<List<String>> onDemandNames) {
+                         java.util.function.Supplier<List<String>> onDemandNames, io.corral.spi.ModelLibrary library) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -73,7 +73,7 @@ public final class CorralServer implements AutoCloseable {
         Routes routes = new Routes()
                 .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail))
                 .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail))
-                .add(new io.corral.server.ollama.OllamaApi(models, streams, guardrail));
+                .add(new io.corral.server.ollama.OllamaApi(models, streams, guardrail, library));
         if (registry != null) {
             routes.add(new EnginesApi(registry, models));
         }
@@ -144,6 +144,7 @@ public final class CorralServer implements AutoCloseable {
         private io.corral.spi.LegacyAgents legacyAgents;
         private java.util.function.Function<String, InferenceProvider> onDemand;
         private java.util.function.Supplier<List<String>> onDemandNames;
+        private io.corral.spi.ModelLibrary library;
         private io.corral.spi.FilesProvider files;
         private io.corral.spi.VectorStores vectorStores;
 
@@ -220,6 +221,12 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve Ollama's model management ({@code /api/pull}, {@code /api/delete}, {@code /api/copy}) over {@code l}. */
+        public Builder library(io.corral.spi.ModelLibrary l) {
+            library = java.util.Objects.requireNonNull(l, "library");
+            return this;
+        }
+
         /** Serve Llama Stack 0.2.x's agents API over {@code a}. */
         public Builder legacyAgents(io.corral.spi.LegacyAgents a) {
             legacyAgents = java.util.Objects.requireNonNull(a, "agents");
@@ -232,7 +239,7 @@ public final class CorralServer implements AutoCloseable {
                 throw new IllegalStateException("a server needs providers or an engine registry to serve");
             }
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers() : providers, registry,
-                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, onDemandNames));
+                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, onDemandNames, library));
         }
     }
 

@@ -53,11 +53,14 @@ public final class OllamaApi implements Routes.Api {
     private final ModelDirectory models;
     private final Streams streams;
     private final Guardrail guardrail;
+    private final io.corral.spi.ModelLibrary library;
 
-    public OllamaApi(ModelDirectory models, Streams streams, Guardrail guardrail) {
+    /** @param library the pulled models ({@code /api/pull}, {@code /api/delete}, {@code /api/copy}), or null for none */
+    public OllamaApi(ModelDirectory models, Streams streams, Guardrail guardrail, io.corral.spi.ModelLibrary library) {
         this.models = models;
         this.streams = streams;
         this.guardrail = guardrail;
+        this.library = library;
     }
 
     @Override
@@ -71,6 +74,57 @@ public final class OllamaApi implements Routes.Api {
                 .post("/api/generate", this::generate)
                 .post("/api/embed", this::embed)
                 .post("/api/embeddings", this::embeddings);
+        if (library != null) {
+            r.post("/api/pull", this::pull)
+                    .delete("/api/delete", (req, res) -> {
+                        library.delete(name(Json.parse(req.body())));
+                        res.json(200, Json.MAPPER.createObjectNode());
+                    })
+                    .post("/api/copy", (req, res) -> {
+                        JsonNode body = Json.parse(req.body());
+                        String from = body.path("source").asText("");
+                        String to = body.path("destination").asText("");
+                        if (from.isBlank() || to.isBlank()) {
+                            throw ApiException.badRequest("source", "source and destination are required");
+                        }
+                        library.copy(from, to);
+                        res.json(200, Json.MAPPER.createObjectNode());
+                    });
+        }
+    }
+
+    /** {@code /api/pull}: Ollama's progress lines ({@code pulling manifest}, downloads, {@code success}), or one answer. */
+    private void pull(Request req, Response res) {
+        JsonNode body = Json.parse(req.body());
+        String ref = name(body);
+        if (!body.path("stream").asBoolean(true)) {
+            library.pull(ref, p -> { });
+            res.json(200, Json.MAPPER.createObjectNode().put("status", "success"));
+            return;
+        }
+        EventStream[] lines = new EventStream[1];
+        try {
+            library.pull(ref, p -> {
+                if (lines[0] == null) {
+                    lines[0] = res.jsonLines();
+                }
+                ObjectNode o = Json.MAPPER.createObjectNode().put("status", p.status());
+                if (p.digest() != null) {
+                    o.put("digest", p.digest());
+                }
+                if (p.total() > 0) {
+                    o.put("total", p.total()).put("completed", p.completed());
+                }
+                lines[0].data(o);
+            });
+        } catch (EventStream.ClientGone gone) {
+            throw gone;
+        } catch (RuntimeException e) {
+            if (lines[0] == null) {
+                throw e;
+            }
+            lines[0].fail(Errors.map(e));
+        }
     }
 
     private ObjectNode tags(boolean running) {
@@ -78,6 +132,9 @@ public final class OllamaApi implements Routes.Api {
         ArrayNode list = o.putArray("models");
         String now = Instant.now().toString();
         for (ModelInfo m : models.list()) {
+            if (running && m.provider().equals("on-demand")) {
+                continue; // pulled, not loaded
+            }
             ObjectNode e = list.addObject().put("name", m.id()).put("model", m.id()).put("modified_at", now).put("size", 0)
                     .put("digest", Integer.toHexString(m.id().hashCode()));
             e.set("details", details(m));
