@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
         description = "List the configured models with their metadata (read from each file's header).")
 final class ModelsCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, description = "A model file to list (repeatable; default: the bundled model).")
+    @Option(names = {"-m", "--model"}, description = "A model file or pulled model's name to list (repeatable; default: the bundled model).")
     List<Path> models = new ArrayList<>();
 
     @Option(names = "--json", description = "Print JSON.")
@@ -37,7 +37,7 @@ final class ModelsCommand implements Callable<Integer> {
         List<ModelMetadata> metadata = new ArrayList<>();
         List<Path> files = models.isEmpty() ? List.of(BundledModel.path()) : models;
         for (Path f : files) {
-            ModelMetadata m = ModelMetadata.read(f);
+            ModelMetadata m = ModelMetadata.read(PullCommand.resolve(f)); // a file, or a pulled model's name
             metadata.add(m);
             Map<String, Object> row = new LinkedHashMap<>();
             String name = f.getFileName().toString();
