@@ -34,23 +34,12 @@ class LlamaStackClientTest {
 
     @Test
     void theOfficialClient_runsAnAgentTurn_awaitsItsTool_andResumesIt(@TempDir Path dir) throws Exception {
-        Path home = client();
-        Path script = dir.resolve("agent.cjs");
-        try (var in = LlamaStackClientTest.class.getResourceAsStream("/llama-stack-client-agent.cjs")) {
-            Files.write(script, in.readAllBytes());
-        }
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(call("get_weather", "{\"city\":\"Paris\"}"), answer("It is ", "sunny."));
         try (SqlKeyValueStore kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
              ResponsesService responses = new ResponsesService(id -> model, null, null, kv, Clock.systemUTC());
              CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(model))
                      .responses(responses).legacyAgents(new LegacyAgentsService(responses, kv, Clock.systemUTC())).start()) {
-            ProcessBuilder pb = new ProcessBuilder("node", script.toString(), server.url()).redirectErrorStream(true);
-            pb.environment().put("NODE_PATH", home.resolve("node_modules").toString());
-            Process node = pb.start();
-            String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(node.exitValue()).as(out).isZero();
-            JsonNode seen = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElseThrow());
+            JsonNode seen = NodeScript.run(client(), "llama-stack-client-agent.cjs", dir, server.url());
             assertThat(seen.path("tool").asText()).isEqualTo("get_weather");
             assertThat(seen.path("city").asText()).isEqualTo("Paris");
             assertThat(seen.path("answer").asText()).isEqualTo("It is sunny.");

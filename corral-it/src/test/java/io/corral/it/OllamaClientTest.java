@@ -25,20 +25,9 @@ class OllamaClientTest {
 
     @Test
     void theOfficialOllamaClient_listsChatsGeneratesAndEmbeds(@TempDir Path dir) throws Exception {
-        Path home = TestServers.npmPackage("ollama", VERSION, "ollama/dist/index.cjs");
-        Path script = dir.resolve("ollama.cjs");
-        try (var in = OllamaClientTest.class.getResourceAsStream("/ollama-client.cjs")) {
-            Files.write(script, in.readAllBytes());
-        }
         LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(OpenAiRemoteProviderTest.stories()).withThreads(1));
         try (CorralServer server = CorralServer.start(ServerConfig.defaults().withPort(0), List.of(engine))) {
-            ProcessBuilder pb = new ProcessBuilder("node", script.toString(), server.url(), "stories260K").redirectErrorStream(true);
-            pb.environment().put("NODE_PATH", home.resolve("node_modules").toString());
-            Process node = pb.start();
-            String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(node.exitValue()).as(out).isZero();
-            JsonNode seen = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElseThrow());
+            JsonNode seen = NodeScript.run(NodeScript.ollama(), "ollama-client.cjs", dir, server.url(), "stories260K");
             assertThat(seen.path("models").toString()).contains("stories260K");
             assertThat(seen.path("capabilities").toString()).contains("completion");
             assertThat(seen.path("whole").asText()).isNotEmpty();
@@ -54,11 +43,6 @@ class OllamaClientTest {
 
     @Test
     void theOfficialOllamaClient_pullsAModel_chatsWithIt_copiesAndDeletesIt(@TempDir Path dir) throws Exception {
-        Path home = TestServers.npmPackage("ollama", VERSION, "ollama/dist/index.cjs");
-        Path script = dir.resolve("pull.cjs");
-        try (var in = OllamaClientTest.class.getResourceAsStream("/ollama-pull.cjs")) {
-            Files.write(script, in.readAllBytes());
-        }
         byte[] gguf = Files.readAllBytes(OpenAiRemoteProviderTest.stories());
         String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(gguf));
         com.sun.net.httpserver.HttpServer registry = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
@@ -84,13 +68,7 @@ class OllamaClientTest {
                 .onDemand(onDemand::get, () -> store.list().stream().map(io.corral.models.ModelStore.Model::name).toList())
                 .library(new io.corral.models.PulledModels(store, new io.corral.models.Puller(store, null,
                         "http://127.0.0.1:" + registry.getAddress().getPort()))).start()) {
-            ProcessBuilder pb = new ProcessBuilder("node", script.toString(), server.url()).redirectErrorStream(true);
-            pb.environment().put("NODE_PATH", home.resolve("node_modules").toString());
-            Process node = pb.start();
-            String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(node.exitValue()).as(out).isZero();
-            JsonNode seen = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElseThrow());
+            JsonNode seen = NodeScript.run(NodeScript.ollama(), "ollama-pull.cjs", dir, server.url());
             assertThat(seen.path("first").asText()).isEqualTo("pulling manifest");
             assertThat(seen.path("last").asText()).isEqualTo("success");
             assertThat(seen.path("listed").toString()).contains("\"tiny\"");
