@@ -1,7 +1,6 @@
 package io.corral.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corral.agents.LegacyAgentsService;
 import io.corral.agents.ResponsesService;
 import io.corral.server.CorralServer;
@@ -12,12 +11,9 @@ import io.corral.testing.TestServers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static io.corral.testing.ScriptedProvider.answer;
 import static io.corral.testing.ScriptedProvider.call;

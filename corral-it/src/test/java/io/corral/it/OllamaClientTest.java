@@ -1,12 +1,10 @@
 package io.corral.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corral.llamacpp.LlamaCppConfig;
 import io.corral.llamacpp.LlamaCppEngine;
 import io.corral.server.CorralServer;
 import io.corral.server.ServerConfig;
-import io.corral.testing.TestServers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
