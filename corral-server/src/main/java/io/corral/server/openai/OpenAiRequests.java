@@ -283,7 +283,8 @@ public final class OpenAiRequests {
      * {@code metadata}: at most 16 string pairs (keys up to 64 characters, values up to 512), as OpenAI
      * bounds it; they become attributes of the request's trace.
      */
-    static java.util.Map<String, String> metadata(JsonNode body) {
+    /** A body's {@code metadata}: OpenAI's string pairs, bounded by {@link RequestMetadata} (conversations use it too). */
+    public static java.util.Map<String, String> metadata(JsonNode body) {
         JsonNode m = body.get("metadata");
         java.util.Map<String, String> pairs = new java.util.LinkedHashMap<>();
         if (m == null || m.isNull()) {

@@ -11,6 +11,7 @@ import io.corral.server.http.Page;
 import io.corral.server.http.Request;
 import io.corral.server.http.Response;
 import io.corral.server.http.Routes;
+import io.corral.server.openai.OpenAiRequests;
 import io.corral.spi.Responses;
 
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ public final class ResponsesApi implements Routes.Api {
                 .post("/v1/conversations", this::createConversation)
                 .get(conv, (req, res) -> res.json(200, responses.conversation(req.tenant(), req.param("conversation_id"))))
                 .post(conv, (req, res) -> res.json(200, responses.updateConversation(req.tenant(), req.param("conversation_id"),
-                        metadata(Json.parse(req.body())))))
+                        OpenAiRequests.metadata(Json.parse(req.body())))))
                 .delete(conv, (req, res) -> res.json(200, responses.deleteConversation(req.tenant(), req.param("conversation_id"))))
                 .get(conv + "/items", (req, res) -> res.json(200, page(req, responses.items(req.tenant(), req.param("conversation_id")))))
                 .post(conv + "/items", this::addItems)
@@ -103,7 +104,7 @@ public final class ResponsesApi implements Routes.Api {
 
     private void createConversation(Request req, Response res) {
         JsonNode body = req.body().length == 0 ? Json.MAPPER.createObjectNode() : Json.parse(req.body());
-        res.json(200, responses.createConversation(req.tenant(), items(body, false), metadata(body)));
+        res.json(200, responses.createConversation(req.tenant(), items(body, false), OpenAiRequests.metadata(body)));
     }
 
     private void addItems(Request req, Response res) {
@@ -129,25 +130,6 @@ public final class ResponsesApi implements Routes.Api {
         }
         List<Map<String, Object>> out = new ArrayList<>();
         items.forEach(i -> out.add(Json.MAPPER.convertValue(i, MAP)));
-        return out;
-    }
-
-    /** OpenAI's metadata: up to 16 string pairs. */
-    private static Map<String, String> metadata(JsonNode body) {
-        JsonNode m = body.get("metadata");
-        if (m == null || m.isNull()) {
-            return Map.of();
-        }
-        if (!m.isObject() || m.size() > 16) {
-            throw ApiException.badRequest("metadata", "metadata must be an object of at most 16 string pairs");
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        m.properties().forEach(e -> {
-            if (!e.getValue().isTextual()) {
-                throw ApiException.badRequest("metadata", "metadata values must be strings");
-            }
-            out.put(e.getKey(), e.getValue().asText());
-        });
         return out;
     }
 
