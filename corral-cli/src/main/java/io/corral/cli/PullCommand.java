@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code corral pull}, {@code corral list} and {@code corral rm}: the models kept on this machine. */
+/** {@code corral pull}: a model downloaded into the store of pulled models ({@code list} and {@code rm} beside it). */
 @Command(name = "pull", mixinStandardHelpOptions = true,
         description = {"Download a GGUF model: hf://owner/repo/file.gguf, owner/repo:QUANT (Hugging Face; HF_ENDPOINT for a",
                 "mirror), ollama://name:tag (the Ollama registry; CORRAL_OLLAMA_REGISTRY for another), or an http(s) URL.",
@@ -82,37 +82,5 @@ final class PullCommand implements Callable<Integer> {
             return given;
         }
         return store().find(given.toString()).map(ModelStore.Model::file).orElse(given);
-    }
-
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the models pulled to this machine.")
-    static final class ListCommand implements Callable<Integer> {
-        @picocli.CommandLine.Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            for (ModelStore.Model m : store().list()) {
-                spec.commandLine().getOut().printf(Locale.ROOT, "%-40s %10s  %s  %s%n", m.name(), size(m.size()), m.sha256().substring(0, 12), m.source());
-            }
-            spec.commandLine().getOut().flush();
-            return 0;
-        }
-    }
-
-    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Remove a pulled model (its file, when no other name uses it).")
-    static final class RmCommand implements Callable<Integer> {
-        @Parameters(paramLabel = "MODEL", description = "The model's name, as `corral list` shows it.")
-        String name;
-
-        @picocli.CommandLine.Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            store().remove(name);
-            spec.commandLine().getOut().println("removed " + name);
-            spec.commandLine().getOut().flush();
-            return 0;
-        }
     }
 }
