@@ -201,7 +201,7 @@ public final class OllamaApi implements Routes.Api {
             }
         }
         if (messages.isEmpty()) { // Ollama's way of loading a model: an empty chat
-            res.json(200, last(model, null, "load", true).set("message", Json.MAPPER.createObjectNode().put("role", "assistant").put("content", "")));
+            res.json(200, line(model, true, "", List.of(), "load"));
             return;
         }
         List<ToolSpec> tools = tools(body.get("tools"));
@@ -215,7 +215,7 @@ public final class OllamaApi implements Routes.Api {
         String model = name(body);
         String prompt = body.path("prompt").asText("");
         if (prompt.isEmpty()) { // loading (or unloading) a model: nothing to generate
-            res.json(200, last(model, null, "load", false).put("response", ""));
+            res.json(200, line(model, false, "", List.of(), "load"));
             return;
         }
         SamplingParams sampling = sampling(body.path("options"));
@@ -250,9 +250,8 @@ public final class OllamaApi implements Routes.Api {
                 if (!stream) {
                     ChatResult r = tokens.result();
                     req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
-                    ObjectNode o = last(model, r, reason(r.finishReason()), chat);
+                    ObjectNode o = line(model, chat, r.text(), r.toolCalls(), reason(r.finishReason()));
                     stats(o, r, begin);
-                    put(o, chat, r.text(), r.toolCalls());
                     res.json(200, o);
                     return;
                 }
@@ -261,16 +260,12 @@ public final class OllamaApi implements Routes.Api {
                     while (tokens.hasNext()) {
                         if (tokens.next() instanceof StreamEvent.Text t && !t.text().isEmpty()) {
                             req.firstToken();
-                            ObjectNode o = Json.MAPPER.createObjectNode().put("model", model).put("created_at", Instant.now().toString());
-                            put(o, chat, t.text(), List.of());
-                            o.put("done", false);
-                            lines.data(o);
+                            lines.data(line(model, chat, t.text(), List.of(), null));
                         }
                     }
                     ChatResult r = tokens.result();
                     req.tokens(r.usage().promptTokens(), r.usage().completionTokens());
-                    ObjectNode o = last(model, r, reason(r.finishReason()), chat);
-                    put(o, chat, "", r.toolCalls());
+                    ObjectNode o = line(model, chat, "", r.toolCalls(), reason(r.finishReason()));
                     stats(o, r, begin);
                     lines.data(o);
                 } catch (EventStream.ClientGone gone) {
@@ -283,12 +278,12 @@ public final class OllamaApi implements Routes.Api {
         }
     }
 
-    private static ObjectNode last(String model, ChatResult r, String reason, boolean chat) {
-        return Json.MAPPER.createObjectNode().put("model", model).put("created_at", Instant.now().toString())
-                .put("done", true).put("done_reason", reason);
-    }
-
-    private static void put(ObjectNode o, boolean chat, String text, List<ToolCall> calls) {
+    /**
+     * One answer line in Ollama's order: model, time, the text (a chat's {@code message} with its tool calls, or a
+     * generation's {@code response}), then {@code done} and, on the last line, {@code done_reason}.
+     */
+    private static ObjectNode line(String model, boolean chat, String text, List<ToolCall> calls, String doneReason) {
+        ObjectNode o = Json.MAPPER.createObjectNode().put("model", model).put("created_at", Instant.now().toString());
         if (chat) {
             ObjectNode m = o.putObject("message").put("role", "assistant").put("content", text);
             if (!calls.isEmpty()) {
@@ -302,18 +297,14 @@ public final class OllamaApi implements Routes.Api {
                     }
                 }
             }
-            // the order Ollama writes: message before done
-            JsonNode done = o.remove("done");
-            JsonNode reason = o.remove("done_reason");
-            if (done != null) {
-                o.set("done", done);
-            }
-            if (reason != null) {
-                o.set("done_reason", reason);
-            }
         } else {
             o.put("response", text);
         }
+        o.put("done", doneReason != null);
+        if (doneReason != null) {
+            o.put("done_reason", doneReason);
+        }
+        return o;
     }
 
     private static void stats(ObjectNode o, ChatResult r, long begin) {
