@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-bench from the exact source of the engine's native libraries (the git bundle
+# Builds llama.cpp's llama-bench and llama-server from the exact source of the engine's native libraries (the git bundle
 # inside the npm package node-llama-cpp@3.22.1, llama.cpp 0.5.0), for the CPU it runs on, into
 # bench/.llama.cpp/build/bin. Put that folder on the PATH before bench/engine.sh.
 set -euo pipefail
@@ -13,6 +13,6 @@ if [[ ! -d src ]]; then
   git clone -q package/llama/gitRelease.bundle src
 fi
 cmake -S src -B build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
-  -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build build --target llama-bench -j"$(nproc)"
-echo "built: $dir/build/bin/llama-bench"
+  -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build --target llama-bench llama-server -j"$(nproc)"
+echo "built: $dir/build/bin/llama-bench $dir/build/bin/llama-server"

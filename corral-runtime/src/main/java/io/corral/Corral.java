@@ -232,7 +232,7 @@ public final class Corral implements AutoCloseable {
                 List<InferenceProvider> engines = new ArrayList<>();
                 if (local) {
                     Path file = model != null ? model : BundledModel.path();
-                    engines.add(LlamaCppEngine.open(new LlamaCppConfig(file, modelId, contextSize, threads, 512, parallel, true)));
+                    engines.add(LlamaCppEngine.open(new LlamaCppConfig(file, modelId, contextSize, threads, 512, parallel)));
                     // the default embedding model, loaded on its first request
                     engines.add(new io.corral.onnx.OnnxEmbeddings("sentence-transformers"));
                 }

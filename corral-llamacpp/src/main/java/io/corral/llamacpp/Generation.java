@@ -1,5 +1,6 @@
 package io.corral.llamacpp;
 
+import io.corral.api.CancelledException;
 import io.corral.api.ChatResult;
 import io.corral.api.FinishReason;
 import io.corral.api.Metrics;
@@ -12,58 +13,84 @@ import io.corral.llamacpp.ffi.NativeModel;
 import io.corral.llamacpp.ffi.NativeSampler;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One generation, driven by its reader: each {@link #hasNext()} evaluates and samples tokens on the
- * caller's thread until there is text to hand out, then the {@link StreamEvent.Finish}. The prompt is
- * evaluated on the first read.
- * {@link #cancel()} may come from any thread; the engine stops before its next token.
+ * One generation: a sequence the {@link Scheduler} evaluates and samples, a step at a time beside the
+ * others, and a {@link TokenStream} its caller reads, waiting for text as it comes. The scheduler's side
+ * ({@link #begin}, {@link #promptEvaluated}, {@link #accept}, {@link #end}) runs on its thread only.
+ * {@link #cancel()} and {@link #close()} may come from any thread; the scheduler ends the generation before
+ * its next step.
  */
 final class Generation implements TokenStream {
 
-    /** What happens to the context when the generation ends. */
+    /** What the generation's sequence does at its limits and at its end. */
     interface Owner {
-        /** Frees room in a full cache; returns false when the generation must end instead. */
+        /** Frees room in a full sequence; returns false when the generation must end instead. */
         boolean makeRoom(KvCache cache);
 
-        /** Called exactly once, when the generation has ended or was closed. */
+        /** Called exactly once, on the scheduler's thread, when the generation has ended. */
         void finished(Generation generation);
     }
 
+    static final Owner STATELESS = new Owner() {
+        @Override
+        public boolean makeRoom(KvCache cache) {
+            return false; // a stateless request ends when its window is full
+        }
+
+        @Override
+        public void finished(Generation generation) {
+        }
+    };
+
     private final NativeModel model;
-    private final KvCache cache;
-    private final NativeSampler sampler;
-    private final int[] prompt;
+    final NativeSampler sampler;
+    final int[] prompt;
     private final SamplingParams params;
     private final TextAssembler assembler;
     private final String modelId;
     private final String providerId;
-    private final Owner owner;
+    final Owner owner;
+    /** The sequence, chosen by the scheduler unless given (a session's). */
+    KvCache cache;
+    /** A shield's call, which has a lane of its own. */
+    final boolean guard;
     private final int limit; // max_tokens, or one window's worth when unset, so no answer runs forever
     private final long startNanos = System.nanoTime();
-    private final ReentrantLock lock = new ReentrantLock();
-    private final StringBuilder text = new StringBuilder();
-    private final List<TokenLogprob> logprobs = new java.util.ArrayList<>();
-    private int logprobsTaken;
 
+    // the scheduler's thread only
+    private int promptDone;
+    int pendingToken = -1; // sampled, not yet evaluated
+    long submittedStep;
+    long firstTokenStep = -1;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private final StringBuilder text = new StringBuilder();
+    private final java.util.ArrayDeque<StreamEvent.Text> unread = new java.util.ArrayDeque<>(); // a piece per token
+    private final List<TokenLogprob> logprobs = new ArrayList<>();
+    private int logprobsTaken;
+    private int handedOut; // characters of text the reader took
     private volatile boolean cancelled;
-    private boolean started;
     private int cachedTokens;
     private int generated;
     private int[] generatedIds = new int[32];
-    private int pendingToken = -1; // sampled, not yet evaluated
     private long firstTokenNanos;
     private long endNanos;
     private FinishReason finishReason;
-    private String nextPiece;
+    private RuntimeException failure;
     private boolean finishSent;
-    private boolean released;
 
     Generation(NativeModel model, KvCache cache, NativeSampler sampler, int[] prompt, SamplingParams params,
-               List<String> stops, String modelId, String providerId, Owner owner) {
+               List<String> stops, String modelId, String providerId, Owner owner, int window) {
         this.model = model;
         this.cache = cache;
         this.sampler = sampler;
@@ -73,24 +100,146 @@ final class Generation implements TokenStream {
         this.modelId = modelId;
         this.providerId = providerId;
         this.owner = owner;
-        this.limit = params.maxTokens() > 0 ? params.maxTokens() : cache.capacity();
+        this.guard = io.corral.spi.SafetyProvider.GUARD_CALL.isBound();
+        this.limit = params.maxTokens() > 0 ? params.maxTokens() : window;
     }
+
+    // ---- the scheduler's side
+
+    /** The generation has its sequence, holding the first {@code cached} prompt tokens already. */
+    void begin(KvCache assigned, int cached) {
+        cache = assigned;
+        promptDone = cached;
+        lock.lock();
+        try {
+            cachedTokens = cached;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Prompt tokens still to evaluate. */
+    int promptLeft() {
+        return prompt.length - promptDone;
+    }
+
+    /** Prompt tokens evaluated so far, cached ones included. */
+    int promptDone() {
+        return promptDone;
+    }
+
+    /** The next {@code n} prompt tokens were evaluated. */
+    void promptEvaluated(int n) {
+        cache.evaluated(prompt, promptDone, promptDone + n);
+        promptDone += n;
+    }
+
+    /** The pending token was evaluated. */
+    void pendingEvaluated() {
+        cache.evaluated(new int[]{pendingToken}, 0, 1);
+        pendingToken = -1;
+    }
+
+    boolean wantsLogits() {
+        return params.logprobs() >= 0;
+    }
+
+    boolean cancelled() {
+        return cancelled;
+    }
+
+    /** Takes a sampled token; returns null to go on, or why the generation is done (then call {@link #end}). */
+    FinishReason accept(int token, float[] logits, long step) {
+        lock.lock();
+        try {
+            if (generated == 0) {
+                firstTokenNanos = System.nanoTime();
+                firstTokenStep = step;
+            }
+            if (model.isEndOfGeneration(token)) {
+                return FinishReason.STOP;
+            }
+            if (generated == generatedIds.length) {
+                generatedIds = Arrays.copyOf(generatedIds, generated * 2);
+            }
+            generatedIds[generated++] = token;
+            pendingToken = token;
+            if (logits != null) {
+                logprobs.add(Logprobs.of(model, logits, token, params.logprobs()));
+            }
+            emit(assembler.append(model.piece(token)));
+            if (assembler.stopped()) {
+                return FinishReason.STOP;
+            }
+            if (generated >= limit) {
+                return FinishReason.LENGTH;
+            }
+            if (!unread.isEmpty()) {
+                changed.signalAll();
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends the generation: with {@code reason}, or with {@code error} when that is not null. The owner hears of it
+     * before the reader does, so what it records (a session's history) is there when the stream ends.
+     */
+    void end(FinishReason reason, RuntimeException error) {
+        lock.lock();
+        try {
+            if (finishReason != null) {
+                return;
+            }
+            if (reason != FinishReason.CANCELLED && error == null) {
+                emit(assembler.flush());
+            }
+            endNanos = System.nanoTime();
+            try {
+                owner.finished(this);
+            } finally {
+                failure = error;
+                finishReason = error != null ? FinishReason.STOP : reason;
+                sampler.close();
+                ended.countDown();
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void emit(String piece) {
+        if (!piece.isEmpty() && !cancelled) {
+            text.append(piece);
+            List<TokenLogprob> lp = logprobsTaken == logprobs.size() ? List.of()
+                    : List.copyOf(logprobs.subList(logprobsTaken, logprobs.size()));
+            logprobsTaken = logprobs.size();
+            unread.add(new StreamEvent.Text(piece, lp));
+        }
+    }
+
+    // ---- the reader's side
 
     @Override
     public boolean hasNext() {
         lock.lock();
         try {
-            while (nextPiece == null && finishReason == null) {
-                step();
+            while (unread.isEmpty() && finishReason == null) {
+                try {
+                    changed.await();
+                } catch (InterruptedException e) {
+                    cancel();
+                    Thread.currentThread().interrupt();
+                    throw new CancelledException("interrupted while waiting for the generation");
+                }
             }
-            if (nextPiece == null && finishSent) {
-                release(); // ended, and everything was handed out
+            if (unread.isEmpty() && failure != null) {
+                throw failure;
             }
-            return nextPiece != null || !finishSent;
-        } catch (RuntimeException e) {
-            finish(FinishReason.STOP);
-            release();
-            throw e;
+            return !unread.isEmpty() || !finishSent;
         } finally {
             lock.unlock();
         }
@@ -103,16 +252,12 @@ final class Generation implements TokenStream {
         }
         lock.lock();
         try {
-            if (nextPiece != null) {
-                String piece = nextPiece;
-                nextPiece = null;
-                List<TokenLogprob> lp = logprobsTaken == logprobs.size() ? List.of()
-                        : List.copyOf(logprobs.subList(logprobsTaken, logprobs.size()));
-                logprobsTaken = logprobs.size();
-                return new StreamEvent.Text(piece, lp);
+            if (!unread.isEmpty()) {
+                StreamEvent.Text piece = unread.poll();
+                handedOut += piece.text().length();
+                return piece;
             }
             finishSent = true;
-            release();
             return new StreamEvent.Finish(finishReason, usage());
         } finally {
             lock.unlock();
@@ -123,93 +268,19 @@ final class Generation implements TokenStream {
         return new Usage(prompt.length, cachedTokens, generated);
     }
 
-    /** Evaluates what is pending and samples one token. */
-    private void step() {
-        if (cancelled) {
-            finish(FinishReason.CANCELLED);
-            return;
-        }
-        if (!started) {
-            started = true;
-            cache.threads().join();
-            cachedTokens = cache.keepCommonPrefix(prompt);
-            cache.append(prompt, cachedTokens);
-        } else if (pendingToken >= 0) {
-            if (cache.size() >= cache.capacity() && !owner.makeRoom(cache)) {
-                finish(FinishReason.LENGTH);
-                return;
-            }
-            cache.appendOne(pendingToken);
-            pendingToken = -1;
-        }
-        if (cancelled) {
-            finish(FinishReason.CANCELLED);
-            return;
-        }
-        float[] logits = params.logprobs() >= 0 ? cache.context().lastLogits() : null;
-        int token = cache.context().sample(sampler);
-        if (generated == 0) {
-            firstTokenNanos = System.nanoTime();
-        }
-        if (model.isEndOfGeneration(token)) {
-            finish(FinishReason.STOP);
-            return;
-        }
-        if (generated == generatedIds.length) {
-            generatedIds = java.util.Arrays.copyOf(generatedIds, generated * 2);
-        }
-        generatedIds[generated++] = token;
-        pendingToken = token;
-        if (logits != null) {
-            logprobs.add(Logprobs.of(model, logits, token, params.logprobs()));
-        }
-        emit(assembler.append(model.piece(token)));
-        if (assembler.stopped()) {
-            finish(FinishReason.STOP);
-        } else if (generated >= limit) {
-            finish(FinishReason.LENGTH);
-        }
-    }
-
-    private void emit(String piece) {
-        if (!piece.isEmpty()) {
-            text.append(piece);
-            nextPiece = nextPiece == null ? piece : nextPiece + piece;
-        }
-    }
-
-    private void finish(FinishReason reason) {
-        if (finishReason != null) {
-            return;
-        }
-        if (reason != FinishReason.CANCELLED) {
-            emit(assembler.flush());
-        }
-        finishReason = reason;
-        endNanos = System.nanoTime();
-        if (nextPiece == null) {
-            release();
-        }
-    }
-
-    /** Gives the context back once; the last sampled token is not in the cache. */
-    private void release() {
-        if (!released) {
-            released = true;
-            if (started) {
-                cache.threads().leave();
-            }
-            try {
-                sampler.close();
-            } finally {
-                owner.finished(this);
-            }
-        }
-    }
-
+    /** Stops the generation: the answer is what the reader has taken; the scheduler ends it before its next step. */
     @Override
     public void cancel() {
-        cancelled = true;
+        lock.lock();
+        try {
+            if (!cancelled) {
+                cancelled = true;
+                unread.clear();
+                text.setLength(handedOut);
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
@@ -219,7 +290,6 @@ final class Generation implements TokenStream {
         }
         lock.lock();
         try {
-            release();
             long ttft = (generated == 0 ? endNanos : firstTokenNanos) - startNanos;
             double seconds = (endNanos - firstTokenNanos) / 1e9;
             double tps = generated > 1 && seconds > 0 ? (generated - 1) / seconds : 0;
@@ -233,27 +303,52 @@ final class Generation implements TokenStream {
 
     @Override
     public void close() {
-        cancelled = true;
+        cancel();
+    }
+
+    /** Waits until the scheduler has ended the generation (its sequence is free again). */
+    void awaitEnd() {
+        try {
+            ended.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancelledException("interrupted while waiting for the generation to end");
+        }
+    }
+
+    /** Whether the reader is done with the stream: it read the end, or closed or cancelled it. */
+    boolean readerDone() {
         lock.lock();
         try {
-            if (finishReason == null) {
-                finishReason = FinishReason.CANCELLED;
-                endNanos = System.nanoTime();
-            }
-            release();
+            return finishSent || cancelled;
         } finally {
             lock.unlock();
         }
     }
 
-    /** How the generation ended, or null while running. */
-    FinishReason finishReason() {
-        return finishReason;
+    /** Whether the generation has ended. */
+    boolean hasEnded() {
+        return ended.getCount() == 0;
     }
 
-    /** The whole text handed out so far. */
+    /** How the generation ended, or null while running. */
+    FinishReason finishReason() {
+        lock.lock();
+        try {
+            return finishReason;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The whole text so far. */
     String text() {
-        return text.toString();
+        lock.lock();
+        try {
+            return text.toString();
+        } finally {
+            lock.unlock();
+        }
     }
 
     int generatedTokens() {
@@ -262,11 +357,16 @@ final class Generation implements TokenStream {
 
     /** The generated tokens, in order (end-of-generation tokens are not included). */
     int[] generatedIds() {
-        return java.util.Arrays.copyOf(generatedIds, generated);
+        return Arrays.copyOf(generatedIds, generated);
     }
 
     /** How many of the generated tokens are in the KV cache (all but a sampled, unread last one). */
     int evaluatedGeneratedTokens() {
         return pendingToken >= 0 ? generated - 1 : generated;
+    }
+
+    /** Decode steps from the request's arrival to its first token (-1 before it), the scheduler's count. */
+    long stepsToFirstToken() {
+        return firstTokenStep < 0 ? -1 : firstTokenStep - submittedStep;
     }
 }

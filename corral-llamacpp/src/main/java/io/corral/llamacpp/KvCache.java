@@ -6,126 +6,203 @@ import io.corral.llamacpp.ffi.NativeContext;
 import java.util.Arrays;
 
 /**
- * A context's KV cache and the tokens in it, in position order: what has been evaluated, so what
- * need not be again. All edits go through llama.cpp's memory functions; nothing is rebuilt unless the
- * model's memory cannot shift positions.
+ * One sequence of the engine's shared KV cache: its tokens in position order, of which the first
+ * {@link #resident()} are in the cache's cells (the rest were evicted and are evaluated again when next used).
+ * A sequence holds a sequence id only while resident. Cells below {@link #sharedUpTo} may be shared with another
+ * sequence ({@link NativeContext#copy}), so they are never shifted: a shift moves a cell for every sequence in it.
+ * Only the {@link Scheduler}'s thread touches a cache.
  */
 final class KvCache {
 
     private final NativeContext context;
-    private final ThreadBudget threads;
+    private final int window;
     private int[] tokens = new int[64];
     private int size;
+    private int resident;
+    private int seq = -1;
+    private int sharedUpTo;
+    /** Busy while a generation runs on it; an idle cache is a prompt cache the scheduler may evict. */
+    boolean busy;
+    /** The scheduler's step when the cache was last used (least recently used goes first). */
+    long lastUsed;
+    /** Whether a session holds the cache (evicted after the stateless ones). */
+    final boolean session;
 
-    KvCache(NativeContext context, ThreadBudget threads) {
+    KvCache(NativeContext context, int window, boolean session) {
         this.context = context;
-        this.threads = threads;
-    }
-
-    ThreadBudget threads() {
-        return threads;
+        this.window = window;
+        this.session = session;
     }
 
     NativeContext context() {
         return context;
     }
 
+    /** Tokens in the sequence, resident or not. */
     int size() {
         return size;
     }
 
+    /** The most tokens one sequence holds: the context window of a request. */
     int capacity() {
-        return context.size();
+        return window;
+    }
+
+    /** How many of the first tokens are in the cache's cells. */
+    int resident() {
+        return resident;
+    }
+
+    int seq() {
+        return seq;
     }
 
     int[] tokens() {
         return Arrays.copyOf(tokens, size);
     }
 
+    /** Gives the cache a sequence id (it holds no cells yet). */
+    void assign(int seqId) {
+        seq = seqId;
+        resident = 0;
+        sharedUpTo = 0;
+    }
+
+    /** Frees the cells and gives the sequence id back (returned); the tokens are kept. */
+    int evict() {
+        int id = seq;
+        if (id >= 0) {
+            context.remove(id, -1, -1);
+        }
+        seq = -1;
+        resident = 0;
+        sharedUpTo = 0;
+        return id;
+    }
+
+    /** How many of the resident tokens {@code prompt} starts with, at most all but its last token. */
+    int commonPrefix(int[] prompt) {
+        int limit = Math.min(resident, prompt.length - 1);
+        int common = 0;
+        while (common < limit && tokens[common] == prompt[common]) {
+            common++;
+        }
+        return common;
+    }
+
+    /** Makes this (empty) sequence hold the first {@code count} tokens of {@code source}, sharing their cells. */
+    void shareFrom(KvCache source, int count) {
+        truncate(0);
+        context.copy(source.seq, seq, 0, count);
+        ensureCapacity(count);
+        System.arraycopy(source.tokens, 0, tokens, 0, count);
+        size = resident = count;
+        sharedUpTo = count;
+        source.sharedUpTo = Math.max(source.sharedUpTo, count);
+    }
+
     /**
-     * Keeps the longest prefix shared with {@code prompt} (but never all of it: the last prompt token
+     * Keeps the longest resident prefix shared with {@code prompt} (never all of it: the last prompt token
      * must be evaluated again for its logits), drops the rest, and returns how many tokens were kept.
      */
     int keepCommonPrefix(int[] prompt) {
-        int common = 0;
-        while (common < size && common < prompt.length && tokens[common] == prompt[common]) {
-            common++;
-        }
-        if (common == prompt.length) {
-            common--;
-        }
-        truncate(Math.max(common, 0));
+        truncate(commonPrefix(prompt));
         return size;
     }
 
-    /** Evaluates {@code input[from...]} after what is cached. */
-    void append(int[] input, int from) {
-        if (size + input.length - from > capacity()) {
-            throw new ContextOverflowException("prompt needs " + (size + input.length - from)
-                    + " tokens but the context window holds " + capacity());
+    /** Records that {@code input[from, to)} was just evaluated after the resident tokens. */
+    void evaluated(int[] input, int from, int to) {
+        if (resident != size) {
+            throw new IllegalStateException("tokens appended after evicted ones");
         }
-        context.setThreads(threads.share());
-        context.decode(input, from, input.length, size);
-        for (int i = from; i < input.length; i++) {
-            push(input[i]);
-        }
+        ensureCapacity(size + to - from);
+        System.arraycopy(input, from, tokens, size, to - from);
+        size += to - from;
+        resident = size;
     }
 
-    void appendOne(int token) {
-        context.setThreads(threads.share());
-        context.decodeOne(token, size);
-        push(token);
+    /** Evaluates the tokens that are not resident, alone (on the scheduler's thread, between steps). */
+    void restoreResident() {
+        if (resident < size) {
+            if (size > window) {
+                throw new ContextOverflowException(size + " tokens do not fit the context window of " + window);
+            }
+            context.remove(seq, resident, -1);
+            context.decode(seq, tokens, resident, size, resident);
+            resident = size;
+        }
     }
 
     /** Drops tokens after position {@code to}. */
     void truncate(int to) {
         if (to < size) {
-            context.remove(to, -1);
+            if (resident > to && seq >= 0) {
+                context.remove(seq, to, -1);
+            }
             size = to;
+            resident = Math.min(resident, to);
+            sharedUpTo = Math.min(sharedUpTo, to);
         }
     }
 
-    /** Removes {@code count} tokens starting at {@code start} and moves the later ones down. */
+    /**
+     * Removes {@code count} tokens starting at {@code start} and moves the later ones down: in place when their
+     * cells are this sequence's own and the model can shift positions; otherwise they are left to be evaluated again.
+     */
     void dropRange(int start, int count) {
         if (count <= 0) {
             return;
         }
         int end = start + count;
-        if (context.canShift()) {
-            context.remove(start, end);
-            context.shift(end, -1, -count);
-            System.arraycopy(tokens, end, tokens, start, size - end);
-            size -= count;
-        } else {
-            int[] kept = new int[size - count];
-            System.arraycopy(tokens, 0, kept, 0, start);
-            System.arraycopy(tokens, end, kept, start, size - end);
-            clear();
-            append(kept, 0);
+        boolean inPlace = seq >= 0 && resident == size && sharedUpTo <= end && context.canShift();
+        if (inPlace) {
+            context.remove(seq, start, end);
+            context.shift(seq, end, -1, -count);
+        } else if (seq >= 0 && resident > start) {
+            context.remove(seq, start, -1);
         }
+        System.arraycopy(tokens, end, tokens, start, size - end);
+        size -= count;
+        resident = inPlace ? size : Math.min(resident, start);
+        sharedUpTo = Math.min(sharedUpTo, start);
     }
 
+    /** Forgets every token. */
     void clear() {
-        context.clear();
-        size = 0;
+        truncate(0);
     }
 
-    /** Replaces the cache with a saved one; false if the engine refused the state. */
-    boolean restore(int[] savedTokens, byte[] state) {
+    /** Makes the sequence {@code newTokens}, none of them resident (evaluated when next used); returns this. */
+    KvCache set(int[] newTokens) {
         clear();
-        if (!context.restoreState(state) || context.maxPosition() != savedTokens.length - 1) {
-            clear();
+        ensureCapacity(newTokens.length);
+        System.arraycopy(newTokens, 0, tokens, 0, newTokens.length);
+        size = newTokens.length;
+        return this;
+    }
+
+    /** Replaces the sequence with a saved one; false if the engine refused the state. */
+    boolean restore(int[] savedTokens, byte[] state) {
+        set(savedTokens);
+        if (state.length == 0) {
+            return true; // saved while not resident: evaluated again when next used
+        }
+        if (!context.restoreState(seq, state) || context.maxPosition(seq) != savedTokens.length - 1) {
+            context.remove(seq, -1, -1);
             return false;
         }
-        tokens = Arrays.copyOf(savedTokens, Math.max(64, savedTokens.length));
-        size = savedTokens.length;
+        resident = size;
         return true;
     }
 
-    private void push(int token) {
-        if (size == tokens.length) {
-            tokens = Arrays.copyOf(tokens, size * 2);
+    /** The resident cells as bytes when all tokens are resident, else none (they are evaluated again on restore). */
+    byte[] state() {
+        return seq >= 0 && resident == size && size > 0 ? context.saveState(seq) : new byte[0];
+    }
+
+    private void ensureCapacity(int n) {
+        if (n > tokens.length) {
+            tokens = Arrays.copyOf(tokens, Math.max(n, tokens.length * 2));
         }
-        tokens[size++] = token;
     }
 }

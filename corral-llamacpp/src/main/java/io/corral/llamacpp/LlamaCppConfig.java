@@ -9,15 +9,13 @@ import java.nio.file.Path;
  *
  * @param model       the GGUF file
  * @param id          the model id requests use; null for the file name without {@code .gguf}
- * @param contextSize KV cache tokens per context; 0 for the model's trained context, capped at 8192
- * @param threads     CPU threads per generation; 0 for all cores
- * @param batchSize   prompt tokens evaluated per step
- * @param parallel    concurrent stateless generations (contexts in the pool)
- * @param adaptiveThreads whether concurrent generations share the threads (the default) instead of
- *                    each using all of them; see {@code ThreadBudget} and {@code docs/BENCHMARKS.md}
+ * @param contextSize the context window of each request or session in tokens; 0 for the model's trained context,
+ *                    capped at 8192. The shared KV cache holds {@code (parallel + 1) x contextSize} tokens
+ * @param threads     CPU threads for the decode; 0 for all cores
+ * @param batchSize   tokens evaluated per decode step (a token of each running generation, then prompt tokens)
+ * @param parallel    generations decoded together; more requests wait for a free lane
  */
-public record LlamaCppConfig(Path model, String id, int contextSize, int threads, int batchSize, int parallel,
-                             boolean adaptiveThreads) {
+public record LlamaCppConfig(Path model, String id, int contextSize, int threads, int batchSize, int parallel) {
 
     public LlamaCppConfig {
         if (model == null) {
@@ -48,27 +46,23 @@ public record LlamaCppConfig(Path model, String id, int contextSize, int threads
     }
 
     public static LlamaCppConfig of(Path model) {
-        return new LlamaCppConfig(model, null, 0, 0, 512, 2, true);
+        return new LlamaCppConfig(model, null, 0, 0, 512, 2);
     }
 
     public LlamaCppConfig withContextSize(int n) {
-        return new LlamaCppConfig(model, id, n, threads, batchSize, parallel, adaptiveThreads);
+        return new LlamaCppConfig(model, id, n, threads, batchSize, parallel);
     }
 
     public LlamaCppConfig withThreads(int n) {
-        return new LlamaCppConfig(model, id, contextSize, n, batchSize, parallel, adaptiveThreads);
+        return new LlamaCppConfig(model, id, contextSize, n, batchSize, parallel);
     }
 
     public LlamaCppConfig withParallel(int n) {
-        return new LlamaCppConfig(model, id, contextSize, threads, batchSize, n, adaptiveThreads);
-    }
-
-    public LlamaCppConfig withAdaptiveThreads(boolean on) {
-        return new LlamaCppConfig(model, id, contextSize, threads, batchSize, parallel, on);
+        return new LlamaCppConfig(model, id, contextSize, threads, batchSize, n);
     }
 
     public LlamaCppConfig withId(String modelId) {
-        return new LlamaCppConfig(model, modelId, contextSize, threads, batchSize, parallel, adaptiveThreads);
+        return new LlamaCppConfig(model, modelId, contextSize, threads, batchSize, parallel);
     }
 
 }

@@ -27,8 +27,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The in-process llama.cpp engine for one GGUF model. Stateless requests borrow a context from a
- * small pool (so several run at once); {@link #openSession} gives a conversation its own context.
+ * The in-process llama.cpp engine for one GGUF model. Every generation, stateless or a session's turn, is a
+ * sequence of one shared KV cache, decoded in batches with the others running ({@link Scheduler}: continuous
+ * batching, prompt caching across requests); {@link #openSession} gives a conversation a sequence of its own.
  */
 public final class LlamaCppEngine implements InferenceProvider {
 
@@ -42,7 +43,7 @@ public final class LlamaCppEngine implements InferenceProvider {
     private final ModelMetadata metadata;
     private final NativeModel model;
     private final PromptFormat format;
-    private final ContextPool pool;
+    private final Scheduler scheduler;
     // embeddings contexts, made on first use, at most parallel of them; a request holds one while it runs
     private final java.util.concurrent.ConcurrentLinkedDeque<NativeContext> idleEmbedders = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final List<NativeContext> allEmbedders = new ArrayList<>();
@@ -57,7 +58,7 @@ public final class LlamaCppEngine implements InferenceProvider {
         this.metadata = metadata;
         this.model = model;
         this.format = new PromptFormat(model);
-        this.pool = new ContextPool(model, config);
+        this.scheduler = new Scheduler(model, config, config.id());
     }
 
     /** Checks the file's header, then loads the model. */
@@ -175,31 +176,21 @@ public final class LlamaCppEngine implements InferenceProvider {
     }
 
     /** Starts generating from {@code prompt}; the generation owns {@code sampler} (closed here if it cannot start). */
-    private TokenStream start(int[] prompt, SamplingParams sampling, NativeSampler sampler, List<String> extraStops) {
+    Generation start(int[] prompt, SamplingParams sampling, NativeSampler sampler, List<String> extraStops) {
         if (prompt.length >= contextSize()) {
             sampler.close();
             throw new ContextOverflowException("prompt of " + prompt.length
                     + " tokens does not fit the context window of " + contextSize() + " tokens");
         }
-        ContextPool.Lease lease;
+        Generation g = new Generation(model, null, sampler, prompt, sampling, stops(sampling, extraStops), config.id(),
+                providerId, Generation.STATELESS, contextSize());
         try {
-            lease = pool.acquire();
+            scheduler.submit(g);
         } catch (RuntimeException e) {
             sampler.close();
             throw e;
         }
-        return new Generation(model, lease.cache, sampler, prompt, sampling, stops(sampling, extraStops), config.id(),
-                providerId, new Generation.Owner() {
-                    @Override
-                    public boolean makeRoom(KvCache c) {
-                        return false; // a stateless request ends when the window is full
-                    }
-
-                    @Override
-                    public void finished(Generation g) {
-                        lease.release();
-                    }
-                });
+        return g;
     }
 
     /**
@@ -309,8 +300,8 @@ public final class LlamaCppEngine implements InferenceProvider {
         return format;
     }
 
-    KvCache newCache() {
-        return pool.newCache();
+    Scheduler scheduler() {
+        return scheduler;
     }
 
     NativeSampler sampler(SamplingParams p, ResponseFormat responseFormat) {
@@ -354,7 +345,7 @@ public final class LlamaCppEngine implements InferenceProvider {
         synchronized (allEmbedders) {
             allEmbedders.forEach(NativeContext::close); // a request still embedding fails cleanly (closed context)
         }
-        pool.close();
+        scheduler.close();
         model.close();
     }
 }

@@ -14,14 +14,12 @@ public final class LlamaCppProviderFactory extends ProviderFactory.Base<LlamaCpp
      *
      * @param model           the GGUF file; empty for the bundled stories260K
      * @param modelId         the id requests use; the file name without {@code .gguf} when empty
-     * @param contextSize     KV cache tokens per context; 0 for the model's own, capped at 8192
-     * @param threads         CPU threads per generation; 0 for all cores
-     * @param batchSize       prompt tokens evaluated per step (512)
-     * @param parallel        concurrent generations (2)
-     * @param adaptiveThreads whether concurrent generations share the cores (true)
+     * @param contextSize     the context window of each request, in tokens; 0 for the model's own, capped at 8192
+     * @param threads         CPU threads for the decode; 0 for all cores
+     * @param batchSize       tokens evaluated per decode step (512)
+     * @param parallel        generations decoded together (2)
      */
-    public record Config(String model, String modelId, int contextSize, int threads, Integer batchSize, Integer parallel,
-                         Boolean adaptiveThreads) {
+    public record Config(String model, String modelId, int contextSize, int threads, Integer batchSize, Integer parallel) {
 
         public Config {
             LlamaCppConfig.check(contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel);
@@ -29,8 +27,7 @@ public final class LlamaCppProviderFactory extends ProviderFactory.Base<LlamaCpp
 
         LlamaCppConfig engine() {
             return new LlamaCppConfig(model == null || model.isBlank() ? BundledModel.path() : Path.of(model), modelId,
-                    contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel,
-                    adaptiveThreads == null || adaptiveThreads);
+                    contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel);
         }
     }
 

@@ -24,15 +24,19 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A conversation with its own llama.cpp context. Each turn evaluates only the text added since the
- * last one: the answer's tokens stay in the KV cache, up to the last one whose text is part of the
- * recorded answer (tokens of a stop sequence, or sampled but not yet read, are dropped).
+ * A conversation on its own sequence of the engine's KV cache. Each turn evaluates only the text added since the
+ * last one: the answer's tokens stay in the cache, up to the last one whose text is part of the recorded answer
+ * (tokens of a stop sequence, or sampled but not yet read, are dropped). A turn is a generation like any other,
+ * batched with the engine's other requests; between turns the sequence is an idle one the engine may evict when
+ * it needs the room (after stateless ones), and the session then evaluates its tokens again on its next turn.
  *
  * <p>Overflow policy: the system prompt (and BOS) are never dropped. When a turn would not fit with
  * room to answer (max_tokens, at most a quarter of the window), the oldest tokens after the system
  * prompt are dropped: at least half of them (llama.cpp's context-shift rule), more if needed. When the
  * window fills during an answer, half of the droppable tokens go the same way. The KV cache is edited
- * in place ({@code llama_memory_seq_rm} and {@code seq_add}), not rebuilt.
+ * in place ({@code llama_memory_seq_rm} and {@code seq_add}) when the cells are the session's own.
+ *
+ * <p>The sequence is touched on the engine's decode thread only ({@link Scheduler#call}).
  */
 public final class LlamaSession implements Session {
 
@@ -40,33 +44,35 @@ public final class LlamaSession implements Session {
     private static final int VERSION = 1;
 
     private final LlamaCppEngine engine;
+    private final Scheduler scheduler;
     private final KvCache cache;
     private final SamplingParams sampling;
-    private final List<ChatMessage> history = new ArrayList<>();
-    private String renderedText = "";
+    private final List<ChatMessage> history = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile String renderedText = "";
     private int protectedTokens;
     private Generation active;
     private boolean closed;
 
     LlamaSession(LlamaCppEngine engine, String systemPrompt, SamplingParams sampling) {
         this.engine = engine;
+        this.scheduler = engine.scheduler();
         this.sampling = sampling == null ? SamplingParams.DEFAULTS : sampling;
-        this.cache = engine.newCache();
+        this.cache = scheduler.newSessionCache();
         if (systemPrompt != null && !systemPrompt.isBlank()) {
             history.add(ChatMessage.system(systemPrompt));
         }
-        evaluateSystemPrompt();
+        resetToSystemPrompt();
     }
 
-    private void evaluateSystemPrompt() {
-        cache.clear();
+    /** Forgets all but the system prompt, which is evaluated with the first turn (or found in the cache). */
+    private void resetToSystemPrompt() {
         renderedText = history.isEmpty() ? "" : engine.format().render(history, false);
         int[] tokens = engine.model().tokenize(renderedText, true, !engine.format().plain());
         if (tokens.length >= cache.capacity()) {
             throw new ContextOverflowException("system prompt of " + tokens.length
                     + " tokens does not fit the context window of " + cache.capacity());
         }
-        cache.append(tokens, 0);
+        scheduler.call(() -> cache.set(tokens));
         protectedTokens = tokens.length;
     }
 
@@ -80,9 +86,7 @@ public final class LlamaSession implements Session {
     @Override
     public TokenStream stream(ChatMessage message) {
         checkOpen();
-        if (active != null && active.finishReason() == null) {
-            throw new IllegalStateException("the previous turn is still running; finish or close its stream first");
-        }
+        awaitTurn();
         if (message.role() == Role.SYSTEM) {
             throw new InvalidRequestException("messages", "a session's system prompt is set when it is opened");
         }
@@ -93,18 +97,19 @@ public final class LlamaSession implements Session {
         next.add(message);
         String render = engine.format().render(next, true);
         boolean plain = engine.format().plain();
-        int[] prompt;
-        if (render.startsWith(renderedText)) {
-            int[] added = engine.model().tokenize(render.substring(renderedText.length()), false, !plain);
-            prompt = concat(cache.tokens(), added);
-        } else {
-            // the template rewrote earlier text: keep the system prompt, re-read the rest
-            cache.truncate(protectedTokens);
-            prompt = engine.model().tokenize(render, true, !plain);
-        }
-        prompt = fit(prompt);
+        String before = renderedText;
+        int[] added = render.startsWith(before)
+                ? engine.model().tokenize(render.substring(before.length()), false, !plain)
+                : engine.model().tokenize(render, true, !plain);
+        int[] prompt = scheduler.call(() -> {
+            if (render.startsWith(before)) {
+                return fit(concat(cache.tokens(), added));
+            }
+            cache.truncate(protectedTokens); // the template rewrote earlier text: keep the system prompt, re-read the rest
+            return fit(added);
+        });
         var sampler = engine.sampler(sampling, ResponseFormat.TEXT);
-        active = new Generation(engine.model(), cache, sampler, prompt, sampling,
+        Generation turn = new Generation(engine.model(), cache, sampler, prompt, sampling,
                 LlamaCppEngine.stops(sampling, engine.format().stops()), engine.modelId(), engine.id(),
                 new Generation.Owner() {
                     @Override
@@ -123,8 +128,20 @@ public final class LlamaSession implements Session {
                         history.add(ChatMessage.assistant(g.text()));
                         renderedText = render + keepAnswerTokens(g);
                     }
-                });
-        return active;
+                }, cache.capacity());
+        scheduler.submit(turn);
+        active = turn;
+        return turn;
+    }
+
+    /** Waits for a turn its reader has closed or read to the end; refuses one still being read. */
+    private void awaitTurn() {
+        if (active != null && !active.hasEnded()) {
+            if (!active.readerDone()) {
+                throw new IllegalStateException("the previous turn is still running; finish or close its stream first");
+            }
+            active.awaitEnd();
+        }
     }
 
     /**
@@ -187,7 +204,7 @@ public final class LlamaSession implements Session {
 
     @Override
     public ContextUsage contextUsage() {
-        return new ContextUsage(cache.size(), cache.capacity());
+        return scheduler.call(() -> new ContextUsage(cache.size(), cache.capacity()));
     }
 
     /** Tokens of the system prompt (with BOS), never dropped. */
@@ -201,22 +218,31 @@ public final class LlamaSession implements Session {
         if (tokens < 0) {
             throw new InvalidRequestException("tokens", "trim needs a number of tokens >= 0");
         }
-        int droppable = cache.size() - protectedTokens;
-        if (droppable > tokens) {
-            cache.dropRange(protectedTokens, droppable - tokens);
-        }
+        awaitTurn();
+        scheduler.call(() -> {
+            int droppable = cache.size() - protectedTokens;
+            if (droppable > tokens) {
+                cache.dropRange(protectedTokens, droppable - tokens);
+            }
+            return null;
+        });
     }
 
     @Override
     public void clear() {
         checkOpen();
+        awaitTurn();
         history.removeIf(m -> m.role() != Role.SYSTEM);
-        evaluateSystemPrompt();
+        resetToSystemPrompt();
     }
 
     @Override
     public void save(Path file) {
         checkOpen();
+        awaitTurn();
+        record Saved(int[] tokens, byte[] state) {
+        }
+        Saved saved = scheduler.call(() -> new Saved(cache.tokens(), cache.state()));
         try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
             out.writeInt(MAGIC);
             out.writeInt(VERSION);
@@ -229,14 +255,12 @@ public final class LlamaSession implements Session {
             }
             writeString(out, renderedText);
             out.writeInt(protectedTokens);
-            int[] tokens = cache.tokens();
-            out.writeInt(tokens.length);
-            for (int t : tokens) {
+            out.writeInt(saved.tokens().length);
+            for (int t : saved.tokens()) {
                 out.writeInt(t);
             }
-            byte[] state = cache.context().saveState();
-            out.writeInt(state.length);
-            out.write(state);
+            out.writeInt(saved.state().length); // none when the cache had evicted the session: read again on its next turn
+            out.write(saved.state());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save session to " + file, e);
         }
@@ -265,7 +289,10 @@ public final class LlamaSession implements Session {
                 tokens[i] = in.readInt();
             }
             byte[] state = in.readNBytes(in.readInt());
-            if (!s.cache.restore(tokens, state)) {
+            if (!s.scheduler.call(() -> {
+                s.scheduler.makeResident(s.cache.set(new int[0]));
+                return s.cache.restore(tokens, state);
+            })) {
                 throw new InvalidModelException("llama.cpp refused the saved state in " + file);
             }
             return s;
@@ -308,11 +335,20 @@ public final class LlamaSession implements Session {
     public void close() {
         if (!closed) {
             closed = true;
-            if (active != null) {
-                active.close();
+            try {
+                if (active != null) {
+                    active.close();
+                    active.awaitEnd();
+                }
+                scheduler.call(() -> {
+                    scheduler.release(cache);
+                    return null;
+                });
+            } catch (io.corral.api.UnavailableException closedEngine) {
+                // the engine is closed: its cache is gone with it
+            } finally {
+                engine.closed(this);
             }
-            cache.context().close();
-            engine.closed(this);
         }
     }
 }

@@ -22,6 +22,8 @@ class EngineCloseTest {
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             TokenStream stream = engine.stream(CompletionRequest.of("Once upon a time", greedy(0)));
             assertThat(stream.hasNext()).isTrue();
+            var hold = TestModels.holdDecoding(engine); // the stream is mid-generation when the engine closes
+            assertThat(((Generation) stream).hasEnded()).isFalse();
             java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
             Future<Integer> reader = ex.submit(() -> {
                 int n = 0;
@@ -32,9 +34,12 @@ class EngineCloseTest {
                 }
                 return n;
             });
-            reading.await(); // the reader is mid-stream when the engine closes
-            engine.close();
-            assertThatThrownBy(reader::get).hasCauseInstanceOf(IllegalStateException.class);
+            reading.await();
+            Future<?> closing = ex.submit(engine::close);
+            hold.countDown();
+            closing.get();
+            assertThatThrownBy(reader::get).hasCauseInstanceOf(io.corral.api.UnavailableException.class)
+                    .rootCause().hasMessageContaining("closed");
         }
         assertThatThrownBy(() -> session.send("hello")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");

@@ -129,9 +129,9 @@ class GenerationTest {
         ChatResult r = s.result();
         s.close();
         assertThat(r.finishReason()).isEqualTo(FinishReason.CANCELLED);
-        assertThat(r.usage().completionTokens()).isBetween(5, 6);
-        assertThat(r.text()).isEqualTo(got.toString());
-        // the context went back: three more parallel streams can still start
+        assertThat(r.usage().completionTokens()).isGreaterThanOrEqualTo(5); // what the engine made, read or not
+        assertThat(r.text()).isEqualTo(got.toString()); // the answer is what the reader took
+        // the sequence went back: three more parallel streams can still start
         List<TokenStream> streams = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             streams.add(engine.stream(CompletionRequest.of(PROMPT, greedy(4))));
@@ -147,10 +147,13 @@ class GenerationTest {
         try (TokenStream s = engine.stream(CompletionRequest.of(PROMPT, greedy(0)));
              ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             assertThat(s.hasNext()).isTrue();
+            var hold = TestModels.holdDecoding(engine);
+            int made = ((Generation) s).generatedTokens();
             ex.submit(s::cancel).get();
+            hold.countDown();
             ChatResult r = s.result();
             assertThat(r.finishReason()).isEqualTo(FinishReason.CANCELLED);
-            assertThat(r.usage().completionTokens()).isLessThan(10);
+            assertThat(r.usage().completionTokens()).isEqualTo(made); // not one token after the cancel
         }
     }
 

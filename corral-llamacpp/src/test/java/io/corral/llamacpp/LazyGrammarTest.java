@@ -14,19 +14,8 @@ class LazyGrammarTest {
 
     static ChatResult generate(NativeSampler sampler) {
         LlamaCppEngine engine = TestModels.engine();
-        KvCache cache = engine.newCache();
         int[] prompt = engine.model().tokenize(TestModels.PROMPT, true, false);
-        Generation g = new Generation(engine.model(), cache, sampler, prompt, TestModels.greedy(40), List.of(), "m", "p",
-                new Generation.Owner() {
-                    public boolean makeRoom(KvCache c) {
-                        return false;
-                    }
-
-                    public void finished(Generation gen) {
-                        cache.context().close();
-                    }
-                });
-        try (g) {
+        try (Generation g = engine.start(prompt, TestModels.greedy(40), sampler, List.of())) {
             return g.result();
         }
     }

@@ -29,7 +29,8 @@ class SessionTest {
             ChatResult first = s.send("Tell me about a cat.");
             ChatResult second = s.send("What did the cat do next?");
 
-            assertThat(first.usage().cachedTokens()).isEqualTo(s.protectedTokens());
+            // the system prompt is read with the first turn, unless another sequence holds it already
+            assertThat(first.usage().cachedTokens()).isLessThanOrEqualTo(s.protectedTokens());
             assertThat(second.usage().promptTokens()).isGreaterThan(first.usage().promptTokens() + first.usage().completionTokens());
             // the first turn (its message and its answer) is not evaluated again, only the new message
             assertThat(second.usage().cachedTokens())

@@ -48,6 +48,26 @@ public final class TestModels {
         return shared().resolve("models/stories260K.gguf");
     }
 
+    /**
+     * Holds the engine's decode loop between two steps until the returned latch is counted down: what runs stays
+     * where it is, so a test can act on it (cancel, close) at a known point, without timing.
+     */
+    static java.util.concurrent.CountDownLatch holdDecoding(LlamaCppEngine engine) throws InterruptedException {
+        var inside = new java.util.concurrent.CountDownLatch(1);
+        var hold = new java.util.concurrent.CountDownLatch(1);
+        Thread.ofVirtual().start(() -> engine.scheduler().call(() -> {
+            inside.countDown();
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }));
+        inside.await();
+        return hold;
+    }
+
     public static SamplingParams greedy(int maxTokens) {
         return SamplingParams.builder().temperature(0).maxTokens(maxTokens).build();
     }

@@ -104,7 +104,7 @@ class ConfigLoaderTest {
                 new Case(GOOD.replace("${env.MODEL}", "${env.NOT_SET_ANYWHERE}"), 12, "providers.inference[0].config.model", "NOT_SET_ANYWHERE"),
                 new Case("server: [1, 2\n", 2, "(yaml)", ""),
                 new Case("providers:\n  inference: []\n", 1, "providers.inference", "at least one"),
-                new Case(GOOD.replace("threads: 1", "thread: 1"), 13, "providers.inference[0].config.thread", "unknown key (expected one of [adaptive_threads, batch_size"),
+                new Case(GOOD.replace("threads: 1", "thread: 1"), 13, "providers.inference[0].config.thread", "unknown key (expected one of [batch_size"),
                 new Case(GOOD.replace("threads: 1", "threads: many"), 13, "providers.inference[0].config.threads", "must be a whole number, was 'many'"),
                 new Case(GOOD.replace("threads: 1", "parallel: 0"), 13, "providers.inference[0].config.parallel", "parallel must be at least 1"),
                 new Case(GOOD.replace("connect_timeout: 0.5", "connect_timeout: soon"), 18, "providers.inference[1].config.connect_timeout", "must be a number"),

@@ -16,10 +16,11 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * A llama.cpp inference context: a KV cache of {@link #size()} tokens over one loaded model, used by
- * one generation or session at a time. Native calls are synchronized, so {@link #close()} from another
- * thread waits for a running one and later calls fail cleanly instead of touching freed memory.
- * Generation is on sequence 0; an embeddings context ({@link #forEmbeddings}) evaluates several inputs at once,
- * each its own sequence.
+ * one thread at a time. Native calls are synchronized, so {@link #close()} from another thread waits for a
+ * running one and later calls fail cleanly instead of touching freed memory. A plain context evaluates sequence 0;
+ * a context for sequences ({@link #forSequences}) holds many in one KV cache whose cells they share (llama.cpp's
+ * unified cache), evaluated together by {@link #decodeBatch}; an embeddings context ({@link #forEmbeddings})
+ * evaluates several inputs at once, each its own sequence.
  */
 public final class NativeContext implements AutoCloseable {
 
@@ -62,7 +63,15 @@ public final class NativeContext implements AutoCloseable {
      * @param threads     threads for generation and for prompt processing
      */
     public NativeContext(NativeModel model, int contextSize, int batchSize, int threads) {
-        this(model, contextSize, batchSize, threads, 0);
+        this(model, contextSize, batchSize, threads, 1, false);
+    }
+
+    /**
+     * A context of {@code cells} KV cells shared by up to {@code sequences} sequences (a unified cache: a cell
+     * may belong to several sequences, so a prefix copied with {@link #copy} is stored once).
+     */
+    public static NativeContext forSequences(NativeModel model, int cells, int batchSize, int threads, int sequences) {
+        return new NativeContext(model, cells, batchSize, threads, sequences, false);
     }
 
     /**
@@ -70,13 +79,12 @@ public final class NativeContext implements AutoCloseable {
      * {@code sequences} inputs of {@code contextSize} tokens in all per evaluation ({@link #decodeSequences}).
      */
     public static NativeContext forEmbeddings(NativeModel model, int contextSize, int threads, int sequences) {
-        return new NativeContext(model, contextSize, contextSize, threads, sequences);
+        return new NativeContext(model, contextSize, contextSize, threads, sequences, true);
     }
 
-    private NativeContext(NativeModel model, int contextSize, int batchSize, int threads, int embeddingSequences) {
+    private NativeContext(NativeModel model, int contextSize, int batchSize, int threads, int sequences, boolean embeddings) {
         this.model = model;
-        boolean embeddings = embeddingSequences > 0;
-        this.sequences = Math.max(1, embeddingSequences);
+        this.sequences = sequences;
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment params = (MemorySegment) Llama.context_default_params.invokeExact((SegmentAllocator) tmp);
             N_CTX.set(params, 0L, contextSize);
@@ -88,8 +96,10 @@ public final class NativeContext implements AutoCloseable {
             if (embeddings) {
                 EMBEDDINGS.set(params, 0L, true);
                 POOLING.set(params, 0L, POOLING_MEAN);
-                N_SEQ_MAX.set(params, 0L, embeddingSequences);
-                KV_UNIFIED.set(params, 0L, true); // the window is shared by the batch's inputs, not split among them
+            }
+            if (sequences > 1) {
+                N_SEQ_MAX.set(params, 0L, sequences);
+                KV_UNIFIED.set(params, 0L, true); // the cells are shared by the sequences, not split among them
             }
             LlamaLibrary.takeRecentErrors();
             ctx = (MemorySegment) Llama.init_from_model.invokeExact(model.pointer(), params);
@@ -137,7 +147,12 @@ public final class NativeContext implements AutoCloseable {
      * computing logits for the last one only. Throws {@link ContextOverflowException} when the KV cache
      * has no room left.
      */
-    public synchronized void decode(int[] input, int from, int to, int startPos) {
+    public void decode(int[] input, int from, int to, int startPos) {
+        decode(0, input, from, to, startPos);
+    }
+
+    /** {@link #decode(int[], int, int, int)} on sequence {@code seq}. */
+    public synchronized void decode(int seq, int[] input, int from, int to, int startPos) {
         if (startPos + (to - from) > size) {
             throw new ContextOverflowException("context window of " + size + " tokens is full ("
                     + startPos + " used, " + (to - from) + " more needed)");
@@ -147,6 +162,7 @@ public final class NativeContext implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 tokens.setAtIndex(JAVA_INT, i, input[chunk + i]);
                 positions.setAtIndex(JAVA_INT, i, startPos + (chunk - from) + i);
+                seqIds.setAtIndex(JAVA_INT, i, seq);
                 logitFlags.set(JAVA_BYTE, i, (byte) (chunk + i == to - 1 ? 1 : 0));
             }
             BATCH_N_TOKENS.set(batch, 0L, n);
@@ -163,6 +179,39 @@ public final class NativeContext implements AutoCloseable {
                 throw new EngineException("llama_decode failed with code " + rc + ": " + LlamaLibrary.takeRecentErrors());
             }
         }
+    }
+
+    /**
+     * Evaluates one batch of {@code n} tokens, token {@code i} at {@code pos[i]} of sequence {@code seq[i]}, with
+     * logits computed where {@code logits[i]}; read them with {@link #sample(NativeSampler, int)} and
+     * {@link #logits(int)} by batch index. Returns false, having evaluated nothing, when the KV cache has no room.
+     */
+    public synchronized boolean decodeBatch(int[] token, int[] pos, int[] seq, boolean[] logits, int n) {
+        if (n > batchSize) {
+            throw new IllegalArgumentException(n + " tokens do not fit a batch of " + batchSize);
+        }
+        for (int i = 0; i < n; i++) {
+            tokens.setAtIndex(JAVA_INT, i, token[i]);
+            positions.setAtIndex(JAVA_INT, i, pos[i]);
+            seqIds.setAtIndex(JAVA_INT, i, seq[i]);
+            logitFlags.set(JAVA_BYTE, i, (byte) (logits[i] ? 1 : 0));
+        }
+        BATCH_N_TOKENS.set(batch, 0L, n);
+        int rc;
+        try {
+            rc = (int) Llama.decode.invokeExact(pointer(), batch);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (rc != 0 && rc != 1) {
+            throw new EngineException("llama_decode failed with code " + rc + ": " + LlamaLibrary.takeRecentErrors());
+        }
+        return rc == 0;
+    }
+
+    /** Tokens one batch holds at most. */
+    public int batchSize() {
+        return batchSize;
     }
 
     /** Changes the threads evaluations use (cheap; takes effect at the next one). */
@@ -183,16 +232,21 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** The logits of the last evaluated token, one per vocabulary entry. */
-    public synchronized float[] lastLogits() {
+    public float[] lastLogits() {
+        return logits(-1);
+    }
+
+    /** The logits of the batch's token {@code index} (-1: the last one with logits). */
+    public synchronized float[] logits(int index) {
         try {
-            MemorySegment p = (MemorySegment) Llama.get_logits_ith.invokeExact(pointer(), -1);
+            MemorySegment p = (MemorySegment) Llama.get_logits_ith.invokeExact(pointer(), index);
             return p.reinterpret((long) model.vocabSize() * Float.BYTES).toArray(JAVA_FLOAT);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    /** How many inputs an embeddings context evaluates at once. */
+    /** How many sequences the context holds (inputs an embeddings context evaluates at once). */
     public int sequences() {
         return sequences;
     }
@@ -246,9 +300,14 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /** Samples the next token from the last evaluated position (and lets the sampler see it). */
-    public synchronized int sample(NativeSampler sampler) {
+    public int sample(NativeSampler sampler) {
+        return sample(sampler, -1);
+    }
+
+    /** Samples from the logits of the batch's token {@code index} (and lets the sampler see the token). */
+    public synchronized int sample(NativeSampler sampler, int index) {
         try {
-            return (int) Llama.sampler_sample.invokeExact(sampler.pointer(), pointer(), -1);
+            return (int) Llama.sampler_sample.invokeExact(sampler.pointer(), pointer(), index);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -263,19 +322,31 @@ public final class NativeContext implements AutoCloseable {
         }
     }
 
-    /** Removes positions {@code [p0, p1)} ({@code p1 < 0}: to the end). */
-    public synchronized boolean remove(int p0, int p1) {
+    /** Removes positions {@code [p0, p1)} ({@code p1 < 0}: to the end) of sequence {@code seq}. */
+    public synchronized boolean remove(int seq, int p0, int p1) {
         try {
-            return (boolean) Llama.memory_seq_rm.invokeExact(memory, 0, p0, p1);
+            return (boolean) Llama.memory_seq_rm.invokeExact(memory, seq, p0, p1);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    /** Adds {@code delta} to the positions in {@code [p0, p1)} (a KV shift: RoPE is re-applied). */
-    public synchronized void shift(int p0, int p1, int delta) {
+    /**
+     * Adds {@code delta} to sequence {@code seq}'s positions in {@code [p0, p1)} (a KV shift: RoPE is re-applied).
+     * The positions are the cells': a cell {@link #copy shared} with another sequence moves for both.
+     */
+    public synchronized void shift(int seq, int p0, int p1, int delta) {
         try {
-            Llama.memory_seq_add.invokeExact(memory, 0, p0, p1, delta);
+            Llama.memory_seq_add.invokeExact(memory, seq, p0, p1, delta);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Makes sequence {@code dst} hold {@code src}'s positions {@code [p0, p1)} too (the cells are shared, not copied). */
+    public synchronized void copy(int src, int dst, int p0, int p1) {
+        try {
+            Llama.memory_seq_cp.invokeExact(memory, src, dst, p0, p1);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -290,34 +361,34 @@ public final class NativeContext implements AutoCloseable {
         }
     }
 
-    /** The highest position in the cache, or -1 when empty. */
-    public synchronized int maxPosition() {
+    /** The highest position of sequence {@code seq}, or -1 when it is empty. */
+    public synchronized int maxPosition(int seq) {
         try {
-            return (int) Llama.memory_seq_pos_max.invokeExact(memory, 0);
+            return (int) Llama.memory_seq_pos_max.invokeExact(memory, seq);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    /** The KV cache (and related state) as bytes, for {@link #restoreState}. */
-    public synchronized byte[] saveState() {
+    /** Sequence {@code seq}'s KV cells as bytes, for {@link #restoreState}. */
+    public synchronized byte[] saveState(int seq) {
         try (Arena tmp = Arena.ofConfined()) {
-            long n = (long) Llama.state_seq_get_size.invokeExact(pointer(), 0);
+            long n = (long) Llama.state_seq_get_size.invokeExact(pointer(), seq);
             MemorySegment buf = tmp.allocate(Math.max(1, n));
-            long written = (long) Llama.state_seq_get_data.invokeExact(pointer(), buf, n, 0);
+            long written = (long) Llama.state_seq_get_data.invokeExact(pointer(), buf, n, seq);
             return buf.asSlice(0, written).toArray(JAVA_BYTE);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    /** Replaces the KV cache with a saved state; false if llama.cpp refused it. */
-    public synchronized boolean restoreState(byte[] state) {
+    /** Replaces sequence {@code seq}'s cells with a saved state; false if llama.cpp refused it. */
+    public synchronized boolean restoreState(int seq, byte[] state) {
         try (Arena tmp = Arena.ofConfined()) {
-            clear();
+            remove(seq, -1, -1);
             MemorySegment buf = tmp.allocate(Math.max(1, state.length));
             MemorySegment.copy(state, 0, buf, JAVA_BYTE, 0, state.length);
-            long read = (long) Llama.state_seq_set_data.invokeExact(pointer(), buf, (long) state.length, 0);
+            long read = (long) Llama.state_seq_set_data.invokeExact(pointer(), buf, (long) state.length, seq);
             return read > 0;
         } catch (Throwable t) {
             throw rethrow(t);
