@@ -68,8 +68,9 @@ final class Generation implements TokenStream {
     // the scheduler's thread only
     private int promptDone;
     int pendingToken = -1; // sampled, not yet evaluated
-    long submittedStep;
-    long firstTokenStep = -1;
+    volatile long submittedStep;
+    volatile long firstTokenStep = -1;
+    volatile long endStep = -1;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();

@@ -370,6 +370,7 @@ final class Scheduler implements AutoCloseable {
     private void end(Generation g, FinishReason reason, RuntimeException error) {
         running.remove(g);
         KvCache c = g.cache;
+        g.endStep = steps;
         try {
             g.end(reason, error);
         } finally {
