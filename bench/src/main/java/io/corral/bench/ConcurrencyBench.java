@@ -13,15 +13,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Aggregate generation speed of N concurrent requests on one model, for the ways the pool can share
- * the cores: adaptively (the default), all cores for every request, or a fixed split. Configurations
+ * Aggregate generation speed of N concurrent requests on one model, in-process: decoded together in one batch
+ * per step (lanes = N, the engine's continuous batching) against one lane (a request at a time). Configurations
  * alternate per round.
  *
  * <p>Usage: {@code ConcurrencyBench MODEL.gguf [streams] [tokens] [rounds]}
  */
 public final class ConcurrencyBench {
 
-    record Setup(String name, boolean adaptive, int threads) {
+    record Setup(String name, int lanes) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -31,16 +31,13 @@ public final class ConcurrencyBench {
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         int cores = Runtime.getRuntime().availableProcessors();
         List<Setup> setups = List.of(
-                new Setup("adaptive: " + cores + " threads shared by the active requests (default)", true, cores),
-                new Setup("fixed: " + cores + " threads each", false, cores),
-                new Setup("fixed: " + Math.max(1, cores / streams) + " thread(s) each", false, Math.max(1, cores / streams)),
-                new Setup("one request at a time, " + cores + " threads (baseline)", true, cores));
+                new Setup("batched: " + streams + " lanes, " + cores + " threads", streams),
+                new Setup("one lane: a request at a time, " + cores + " threads (baseline)", 1));
         double[][] speeds = new double[setups.size()][rounds];
         for (int r = 0; r < rounds; r++) {
             for (int s = 0; s < setups.size(); s++) {
                 Setup setup = setups.get(s);
-                boolean sequential = s == setups.size() - 1;
-                speeds[s][r] = run(model, setup, sequential ? 1 : streams, streams, tokens);
+                speeds[s][r] = run(model, setup.lanes(), streams, tokens);
                 System.err.printf("round %d  %-45s %.2f tok/s%n", r + 1, setup.name(), speeds[s][r]);
             }
         }
@@ -52,10 +49,9 @@ public final class ConcurrencyBench {
         }
     }
 
-    /** Runs {@code total} requests, {@code parallel} at a time; returns generated tokens per second. */
-    static double run(Path model, Setup setup, int parallel, int total, int tokens) throws Exception {
-        LlamaCppConfig config = LlamaCppConfig.of(model).withContextSize(256).withThreads(setup.threads())
-                .withParallel(parallel).withAdaptiveThreads(setup.adaptive());
+    /** Runs {@code total} requests at once on {@code lanes} lanes; returns generated tokens per second. */
+    static double run(Path model, int lanes, int total, int tokens) throws Exception {
+        LlamaCppConfig config = LlamaCppConfig.of(model).withContextSize(256).withParallel(lanes);
         try (LlamaCppEngine engine = LlamaCppEngine.open(config);
              ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(tokens).build();

@@ -26,7 +26,11 @@ import java.util.function.Supplier;
  * <p>Prompt caching: a finished sequence stays in the cache, idle, until its cells or its id are needed (least
  * recently used first, sessions last). A new request starts from the sequence sharing its longest prefix: it takes
  * that sequence over when all of it is a prefix of the prompt, or shares its cells otherwise. The cache has
- * {@code (parallel + 1) x window} cells, so the running sequences always fit once idle ones are evicted.
+ * {@code (parallel + 1) x window} cells, so the running sequences always fit once idle ones are evicted. Idle
+ * stateless sequences keep at most one window of cells between them: every cell in use widens each step's
+ * attention (llama.cpp's unified cache attends over the span of used cells, masked), so a cache that grew
+ * with every request would slow every step after it (measured: 0.8x llama-server's tokens/s after a few
+ * hundred requests, against parity with the bound).
  *
  * <p>One platform thread owns the context: it runs the steps and, between them, the tasks sessions hand it
  * ({@link #call}), so nothing else touches the cache.
@@ -366,7 +370,7 @@ final class Scheduler implements AutoCloseable {
         return n + 1;
     }
 
-    /** Ends a generation; its sequence stays as an idle prompt cache. */
+    /** Ends a generation; its sequence stays as an idle prompt cache, within the idle budget. */
     private void end(Generation g, FinishReason reason, RuntimeException error) {
         running.remove(g);
         KvCache c = g.cache;
@@ -377,7 +381,28 @@ final class Scheduler implements AutoCloseable {
             if (c != null) {
                 c.busy = false;
                 c.lastUsed = steps;
+                trimIdle();
             }
+        }
+    }
+
+    /** Evicts idle stateless sequences, least recently used first, until they hold at most a window of cells. */
+    private void trimIdle() {
+        int idle = 0;
+        for (KvCache c : resident) {
+            if (!c.busy && !c.session) {
+                idle += c.resident();
+            }
+        }
+        while (idle > window) {
+            KvCache victim = null;
+            for (KvCache c : resident) {
+                if (!c.busy && !c.session && (victim == null || c.lastUsed < victim.lastUsed)) {
+                    victim = c;
+                }
+            }
+            idle -= victim.resident();
+            release(victim);
         }
     }
 

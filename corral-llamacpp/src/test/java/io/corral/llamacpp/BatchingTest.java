@@ -194,6 +194,53 @@ class BatchingTest {
     }
 
     @Test
+    void idleRequests_keepAtMostAWindowOfCells_theLeastRecentlyUsedGoFirst() {
+        List<String> prompts = new ArrayList<>();
+        for (String who : List.of("Lily", "Ben")) {
+            prompts.add(who + " had a red ball and a blue kite. " + (who + " went to the park with mom. ").repeat(36));
+        }
+        ChatResult lily = alone.complete(CompletionRequest.of(prompts.get(0), greedy(16)));
+        ChatResult ben = alone.complete(CompletionRequest.of(prompts.get(1), greedy(16)));
+        assertThat(lily.usage().promptTokens()).isBetween(300, 480);
+        // both would make more than the 512-token window: Lily's, the older, went
+        ChatResult benAgain = alone.complete(CompletionRequest.of(prompts.get(1), greedy(16)));
+        assertThat(benAgain.usage().cachedTokens()).isEqualTo(ben.usage().promptTokens() - 1);
+        assertThat(benAgain.text()).isEqualTo(ben.text());
+        ChatResult lilyAgain = alone.complete(CompletionRequest.of(prompts.get(0), greedy(16)));
+        assertThat(lilyAgain.usage().cachedTokens()).isLessThanOrEqualTo(1);
+        assertThat(lilyAgain.text()).isEqualTo(lily.text());
+    }
+
+    @Test
+    void whenSessionsHoldTheCells_theLeastRecentlyUsedIsEvicted_andTheOthersKeepTheirs() {
+        // one lane of a 512-token window has 1024 cells: the third long session's turn needs the first one's cells
+        List<LlamaSession> sessions = new ArrayList<>();
+        try {
+            List<Integer> firstTurn = new ArrayList<>();
+            for (String who : List.of("Lily", "Ben", "Tom")) {
+                LlamaSession s = alone.openSession("Be kind.", greedy(16));
+                sessions.add(s);
+                ChatResult r = s.send(who + " had a red ball. " + (who + " went to the park with mom and dad. ").repeat(55));
+                firstTurn.add(r.usage().promptTokens() + r.usage().completionTokens());
+            }
+            assertThat(firstTurn).allMatch(n -> n > 400);
+            List<ChatResult> second = new ArrayList<>(List.of());
+            for (int i = 2; i >= 0; i--) { // the kept ones first: the evicted one, read again, takes cells again
+                second.addFirst(sessions.get(i).send("Go on."));
+            }
+            for (int i = 1; i < 3; i++) {
+                assertThat(second.get(i).usage().cachedTokens()).as("session " + i).isGreaterThanOrEqualTo(firstTurn.get(i) - 2);
+                assertThat(second.get(i).text()).isNotBlank();
+            }
+            assertThat(second.getFirst().usage().cachedTokens()).isLessThan(20); // read again after the system prompt
+            assertThat(second.getFirst().usage().promptTokens()).isGreaterThan(firstTurn.getFirst());
+            assertThat(second.getFirst().text()).isNotBlank();
+        } finally {
+            sessions.forEach(LlamaSession::close);
+        }
+    }
+
+    @Test
     void aPromptBeyondTheWindow_isRefusedWithAClearError() {
         String prompt = "Once upon a time there was a girl. ".repeat(80);
         assertThatThrownBy(() -> batched.complete(CompletionRequest.of(prompt, greedy(8))))
