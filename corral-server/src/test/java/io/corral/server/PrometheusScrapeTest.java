@@ -88,9 +88,11 @@ class PrometheusScrapeTest {
         while (System.nanoTime() < deadline) {
             try {
                 HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
-                JsonNode result = Json.parse(r.body().getBytes(StandardCharsets.UTF_8)).path("data").path("result");
-                if (r.statusCode() == 200 && !result.isEmpty()) {
-                    return result.get(0);
+                if (r.statusCode() == 200) { // while starting it answers 503 "Service Unavailable", not JSON
+                    JsonNode result = Json.parse(r.body().getBytes(StandardCharsets.UTF_8)).path("data").path("result");
+                    if (!result.isEmpty()) {
+                        return result.get(0);
+                    }
                 }
             } catch (java.io.IOException notUpYet) {
                 // Prometheus is still starting
