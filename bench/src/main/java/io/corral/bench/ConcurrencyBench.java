@@ -21,7 +21,9 @@ import java.util.concurrent.Future;
  */
 public final class ConcurrencyBench {
 
-    record Setup(String name, int lanes) {
+    static final int WINDOW = 1536;
+
+    record Setup(String name, int lanes, boolean idleWindow) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -31,13 +33,14 @@ public final class ConcurrencyBench {
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         int cores = Runtime.getRuntime().availableProcessors();
         List<Setup> setups = List.of(
-                new Setup("batched: " + streams + " lanes, " + cores + " threads", streams),
-                new Setup("one lane: a request at a time, " + cores + " threads (baseline)", 1));
+                new Setup("batched: " + streams + " lanes, " + cores + " threads", streams, false),
+                new Setup("batched, beside a window of idle cached cells", streams, true),
+                new Setup("one lane: a request at a time, " + cores + " threads (baseline)", 1, false));
         double[][] speeds = new double[setups.size()][rounds];
         for (int r = 0; r < rounds; r++) {
             for (int s = 0; s < setups.size(); s++) {
                 Setup setup = setups.get(s);
-                speeds[s][r] = run(model, setup.lanes(), streams, tokens);
+                speeds[s][r] = run(model, setup, streams, tokens);
                 System.err.printf("round %d  %-45s %.2f tok/s%n", r + 1, setup.name(), speeds[s][r]);
             }
         }
@@ -49,13 +52,17 @@ public final class ConcurrencyBench {
         }
     }
 
-    /** Runs {@code total} requests at once on {@code lanes} lanes; returns generated tokens per second. */
-    static double run(Path model, int lanes, int total, int tokens) throws Exception {
-        LlamaCppConfig config = LlamaCppConfig.of(model).withContextSize(256).withParallel(lanes);
+    /** Runs {@code total} requests at once on the setup's lanes; returns generated tokens per second. */
+    static double run(Path model, Setup setup, int total, int tokens) throws Exception {
+        LlamaCppConfig config = LlamaCppConfig.of(model).withContextSize(WINDOW).withParallel(setup.lanes());
         try (LlamaCppEngine engine = LlamaCppEngine.open(config);
              ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(tokens).build();
-            engine.complete(CompletionRequest.of("warm up", SamplingParams.builder().temperature(0).maxTokens(2).build()));
+            SamplingParams one = SamplingParams.builder().temperature(0).maxTokens(1).build();
+            engine.complete(CompletionRequest.of("warm up", one));
+            if (setup.idleWindow()) { // a long prompt's cells stay cached, idle, as the last request of a busy server's
+                engine.complete(CompletionRequest.of("a long document ".repeat(60), one));
+            }
             long t0 = System.nanoTime();
             List<Future<Integer>> futures = new ArrayList<>();
             for (int i = 0; i < total; i++) {
