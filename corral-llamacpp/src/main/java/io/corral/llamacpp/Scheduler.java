@@ -29,8 +29,9 @@ import java.util.function.Supplier;
  * {@code (parallel + 1) x window} cells, so the running sequences always fit once idle ones are evicted. Idle
  * stateless sequences keep at most one window of cells between them: every cell in use widens each step's
  * attention (llama.cpp's unified cache attends over the span of used cells, masked), so a cache that grew
- * with every request would slow every step after it (measured: 0.8x llama-server's tokens/s after a few
- * hundred requests, against parity with the bound).
+ * with every request slows every step after it (unbounded, Corral's tokens/s against llama-server's fell from
+ * about 1.0x to 0.80-0.90x over three rounds of {@code bench/load.sh}; a window of idle cells costs about 1.5 %
+ * in-process, {@code bench/concurrency.sh}).
  *
  * <p>One platform thread owns the context: it runs the steps and, between them, the tasks sessions hand it
  * ({@link #call}), so nothing else touches the cache.
