@@ -141,7 +141,14 @@ public final class LoadBench {
         HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/v1/completions")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
         long t0 = System.nanoTime();
-        HttpResponse<java.io.InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<java.io.InputStream> resp;
+        try {
+            resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (java.io.IOException closed) { // a kept-alive connection the server had closed: once more, on a new one
+            System.err.println(url + ": " + closed.getMessage() + "; sending again");
+            t0 = System.nanoTime();
+            resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        }
         if (resp.statusCode() != 200) {
             throw new IllegalStateException(url + " answered " + resp.statusCode() + ": " + new String(resp.body().readAllBytes()));
         }

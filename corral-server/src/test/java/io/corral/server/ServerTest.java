@@ -84,6 +84,40 @@ class ServerTest {
     }
 
     @Test
+    void concurrentStreams_decodedTogether_eachGiveTheirOwnText_andAResentChatReportsCachedTokens() throws Exception {
+        List<String> prompts = List.of("Once upon a time", "The dog ran to the park", "Lily and Ben", "One day, a little bird");
+        List<String> alone = new java.util.ArrayList<>();
+        for (String p : prompts) {
+            alone.add(openai.chat().completions().create(greedy(p, 40).build()).choices().getFirst().message().content().orElseThrow());
+        }
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<String>> streamed = new java.util.ArrayList<>();
+            for (String p : prompts) {
+                streamed.add(pool.submit(() -> {
+                    StringBuilder text = new StringBuilder();
+                    try (StreamResponse<ChatCompletionChunk> s = openai.chat().completions().createStreaming(greedy(p, 40).build())) {
+                        s.stream().forEach(c -> c.choices().forEach(ch -> ch.delta().content().ifPresent(text::append)));
+                    }
+                    return text.toString();
+                }));
+            }
+            for (int i = 0; i < prompts.size(); i++) {
+                assertThat(streamed.get(i).get()).isEqualTo(alone.get(i));
+            }
+        }
+        // a stateless client sends the chat again with its answer and a new message: the earlier turn is cached
+        // (with a system message: the bundled base model completes a lone user message as plain text)
+        ChatCompletion first = openai.chat().completions().create(greedy("Tell me about a frog.", 24)
+                .messages(List.of()).addSystemMessage("A story for children.").addUserMessage("Tell me about a frog.").build());
+        ChatCompletion second = openai.chat().completions().create(greedy("Tell me about a frog.", 24)
+                .messages(List.of()).addSystemMessage("A story for children.").addUserMessage("Tell me about a frog.")
+                .addAssistantMessage(first.choices().getFirst().message().content().orElseThrow())
+                .addUserMessage("What did the frog eat?").build());
+        long cached = second.usage().orElseThrow().promptTokensDetails().orElseThrow().cachedTokens().orElseThrow();
+        assertThat(cached).isGreaterThanOrEqualTo(first.usage().orElseThrow().promptTokens());
+    }
+
+    @Test
     void streaming_equalsTheNonStreamedText() {
         StringBuilder text = new StringBuilder();
         int chunks = 0;
