@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Aggregate speed of concurrent requests on one model, per pool strategy.
+# Aggregate speed of concurrent requests on one model, in-process: batched lanes against one lane.
 #   bench/concurrency.sh [streams] [tokens] [rounds]   (uses the Q4_0 model that bench/engine.sh writes)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
