@@ -165,18 +165,8 @@ public final class NativeContext implements AutoCloseable {
                 seqIds.setAtIndex(JAVA_INT, i, seq);
                 logitFlags.set(JAVA_BYTE, i, (byte) (chunk + i == to - 1 ? 1 : 0));
             }
-            BATCH_N_TOKENS.set(batch, 0L, n);
-            int rc;
-            try {
-                rc = (int) Llama.decode.invokeExact(pointer(), batch);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (rc == 1) {
+            if (!decodeFilled(n)) {
                 throw new ContextOverflowException("no room in the KV cache for " + n + " more tokens");
-            }
-            if (rc != 0) {
-                throw new EngineException("llama_decode failed with code " + rc + ": " + LlamaLibrary.takeRecentErrors());
             }
         }
     }
@@ -196,6 +186,11 @@ public final class NativeContext implements AutoCloseable {
             seqIds.setAtIndex(JAVA_INT, i, seq[i]);
             logitFlags.set(JAVA_BYTE, i, (byte) (logits[i] ? 1 : 0));
         }
+        return decodeFilled(n);
+    }
+
+    /** Decodes the first {@code n} tokens of the batch as filled; false when the KV cache has no room for them. */
+    private boolean decodeFilled(int n) {
         BATCH_N_TOKENS.set(batch, 0L, n);
         int rc;
         try {
