@@ -34,10 +34,6 @@ final class KvCache {
         this.session = session;
     }
 
-    NativeContext context() {
-        return context;
-    }
-
     /** Tokens in the sequence, resident or not. */
     int size() {
         return size;

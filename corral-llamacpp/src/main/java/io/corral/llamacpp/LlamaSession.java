@@ -290,7 +290,7 @@ public final class LlamaSession implements Session {
             }
             byte[] state = in.readNBytes(in.readInt());
             if (!s.scheduler.call(() -> {
-                s.scheduler.makeResident(s.cache.set(new int[0]));
+                s.scheduler.assignId(s.cache, null);
                 return s.cache.restore(tokens, state);
             })) {
                 throw new InvalidModelException("llama.cpp refused the saved state in " + file);

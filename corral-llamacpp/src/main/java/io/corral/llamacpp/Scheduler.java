@@ -78,11 +78,6 @@ final class Scheduler implements AutoCloseable {
         thread = Thread.ofPlatform().daemon().name("corral-decode-" + name).start(this::loop);
     }
 
-    /** The context window of one sequence. */
-    int window() {
-        return window;
-    }
-
     /** Decode steps run so far. */
     long steps() {
         return steps;
@@ -140,13 +135,12 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Gives a sequence an id and its resident tokens cells (on the scheduler's thread). */
-    void makeResident(KvCache cache) {
+    /** Gives a sequence that has none an id, evicting an idle one (never {@code keep}) if need be (on the scheduler's thread). */
+    void assignId(KvCache cache, KvCache keep) {
         if (cache.seq() < 0) {
-            cache.assign(takeId(null));
+            cache.assign(takeId(keep));
             resident.add(cache);
         }
-        cache.restoreResident();
     }
 
     /** Frees a sequence's cells and id for good (on the scheduler's thread). */
@@ -255,10 +249,7 @@ final class Scheduler implements AutoCloseable {
                 cache = new KvCache(context, window, false);
             }
         }
-        if (cache.seq() < 0) {
-            cache.assign(takeId(best));
-            resident.add(cache);
-        }
+        assignId(cache, best);
         if (best != null && best != cache && bestLength > cache.commonPrefix(prompt)) {
             cache.shareFrom(best, bestLength);
         }

@@ -204,11 +204,6 @@ public final class NativeContext implements AutoCloseable {
         return rc == 0;
     }
 
-    /** Tokens one batch holds at most. */
-    public int batchSize() {
-        return batchSize;
-    }
-
     /** Changes the threads evaluations use (cheap; takes effect at the next one). */
     public synchronized void setThreads(int n) {
         if (n != threads) {
