@@ -180,6 +180,7 @@ public final class Corral implements AutoCloseable {
         private int contextSize;
         private int threads;
         private int parallel = 2;
+        private io.corral.llamacpp.Offload offload = io.corral.llamacpp.Offload.AUTO;
         private boolean local = true;
         private SamplingParams sampling = SamplingParams.DEFAULTS;
         private final List<OpenAiRemoteProvider> remotes = new ArrayList<>();
@@ -196,6 +197,10 @@ public final class Corral implements AutoCloseable {
         public Builder threads(int n) { threads = n; return this; }
         /** How many stateless generations run at once (default 2). */
         public Builder parallel(int n) { parallel = n; return this; }
+        /** How much of the model goes to the GPU (default: as many layers as fit; {@code Offload.NONE}: the CPU only). */
+        public Builder offload(io.corral.llamacpp.Offload o) { offload = o == null ? io.corral.llamacpp.Offload.AUTO : o; return this; }
+        /** Layers offloaded to the GPU, the output layer counted (0: none). */
+        public Builder gpuLayers(int n) { offload = new io.corral.llamacpp.Offload(n, offload.mainGpu(), offload.splitMode(), false); return this; }
         public Builder sampling(SamplingParams p) { sampling = p; return this; }
         /** No in-process model: only remote engines serve. */
         public Builder noLocal() { local = false; return this; }
@@ -232,7 +237,7 @@ public final class Corral implements AutoCloseable {
                 List<InferenceProvider> engines = new ArrayList<>();
                 if (local) {
                     Path file = model != null ? model : BundledModel.path();
-                    engines.add(LlamaCppEngine.open(new LlamaCppConfig(file, modelId, contextSize, threads, 512, parallel)));
+                    engines.add(LlamaCppEngine.open(new LlamaCppConfig(file, modelId, contextSize, threads, 512, parallel, offload)));
                     // the default embedding model, loaded on its first request
                     engines.add(new io.corral.onnx.OnnxEmbeddings("sentence-transformers"));
                 }

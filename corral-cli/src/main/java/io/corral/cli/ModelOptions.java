@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-/** Which model to load and how: {@code --model}, {@code --threads}, {@code --ctx-size}. */
+/** Which model to load and how: {@code --model}, {@code --threads}, {@code --ctx-size} and the GPU options. */
 final class ModelOptions {
 
     @Option(names = {"-m", "--model"}, description = "GGUF model file, or a pulled model's name (default: the bundled stories260K).")
@@ -18,8 +18,11 @@ final class ModelOptions {
     @Option(names = {"-c", "--ctx-size"}, description = "Context window in tokens; 0 = the model's, up to 8192 (default ${DEFAULT-VALUE}).", defaultValue = "0")
     int contextSize;
 
+    @picocli.CommandLine.Mixin
+    GpuOptions gpu = new GpuOptions();
+
     Corral open(SamplingParams sampling) {
         return Corral.builder().model(PullCommand.resolve(model)).threads(threads).contextSize(contextSize).parallel(1)
-                .sampling(sampling).build();
+                .offload(gpu.offload()).sampling(sampling).build();
     }
 }

@@ -59,6 +59,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--parallel", description = "Requests generated at once per model (default ${DEFAULT-VALUE}).", defaultValue = "2")
     int parallel;
 
+    @picocli.CommandLine.Mixin
+    GpuOptions gpu = new GpuOptions();
+
     @Option(names = "--max-queued", description = "Requests per model running or waiting before 429 (default ${DEFAULT-VALUE}).", defaultValue = "32")
     int maxQueued;
 
@@ -128,7 +131,7 @@ final class ServeCommand implements Callable<Integer> {
         } else {
             engines.model(PullCommand.resolve(model)).modelId(modelId == null && model != null && PullCommand.resolve(model) != model
                     ? model.toString() : modelId).contextSize(contextSize).threads(threads).parallel(parallel)
-                    .local(!noLocal).routing(RoutingMode.parse(routing));
+                    .offload(gpu.offload()).local(!noLocal).routing(RoutingMode.parse(routing));
         }
         Corral corral = engines.build();
         EngineRegistry registry = corral.engines();
@@ -162,10 +165,11 @@ final class ServeCommand implements Callable<Integer> {
                 distribution != null && distribution.agents().allowPrivateUrls()), webSearch(distribution));
         io.corral.models.ModelStore pulled = PullCommand.store();
         int engineThreads = distribution == null ? threads : 0;
+        io.corral.llamacpp.Offload engineOffload = distribution == null ? gpu.offload() : io.corral.llamacpp.Offload.AUTO;
         io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(
                 name -> pulled.find(name).map(io.corral.models.ModelStore.Model::file),
                 (name, file) -> io.corral.llamacpp.LlamaCppEngine.open(io.corral.llamacpp.LlamaCppConfig.of(file).withId(name)
-                        .withThreads(engineThreads)),
+                        .withThreads(engineThreads).withOffload(engineOffload)),
                 Duration.ofMinutes(5), memoryBudget(), io.corral.routing.Ticker.system());
         java.util.concurrent.ScheduledExecutorService sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("corral-unload").unstarted(r));

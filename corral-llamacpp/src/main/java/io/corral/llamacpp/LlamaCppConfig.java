@@ -14,8 +14,10 @@ import java.nio.file.Path;
  * @param threads     CPU threads for the decode; 0 for all cores
  * @param batchSize   tokens evaluated per decode step (a token of each running generation, then prompt tokens)
  * @param parallel    generations decoded together; more requests wait for a free lane
+ * @param offload     how much of the model goes to the GPU; null for as many layers as fit
  */
-public record LlamaCppConfig(Path model, String id, int contextSize, int threads, int batchSize, int parallel) {
+public record LlamaCppConfig(Path model, String id, int contextSize, int threads, int batchSize, int parallel,
+                             Offload offload) {
 
     public LlamaCppConfig {
         if (model == null) {
@@ -25,6 +27,9 @@ public record LlamaCppConfig(Path model, String id, int contextSize, int threads
         if (id == null || id.isBlank()) {
             String file = model.getFileName().toString();
             id = file.endsWith(".gguf") ? file.substring(0, file.length() - 5) : file;
+        }
+        if (offload == null) {
+            offload = Offload.AUTO;
         }
         if (threads == 0) {
             threads = Runtime.getRuntime().availableProcessors();
@@ -46,23 +51,27 @@ public record LlamaCppConfig(Path model, String id, int contextSize, int threads
     }
 
     public static LlamaCppConfig of(Path model) {
-        return new LlamaCppConfig(model, null, 0, 0, 512, 2);
+        return new LlamaCppConfig(model, null, 0, 0, 512, 2, Offload.AUTO);
     }
 
     public LlamaCppConfig withContextSize(int n) {
-        return new LlamaCppConfig(model, id, n, threads, batchSize, parallel);
+        return new LlamaCppConfig(model, id, n, threads, batchSize, parallel, offload);
     }
 
     public LlamaCppConfig withThreads(int n) {
-        return new LlamaCppConfig(model, id, contextSize, n, batchSize, parallel);
+        return new LlamaCppConfig(model, id, contextSize, n, batchSize, parallel, offload);
     }
 
     public LlamaCppConfig withParallel(int n) {
-        return new LlamaCppConfig(model, id, contextSize, threads, batchSize, n);
+        return new LlamaCppConfig(model, id, contextSize, threads, batchSize, n, offload);
     }
 
     public LlamaCppConfig withId(String modelId) {
-        return new LlamaCppConfig(model, modelId, contextSize, threads, batchSize, parallel);
+        return new LlamaCppConfig(model, modelId, contextSize, threads, batchSize, parallel, offload);
+    }
+
+    public LlamaCppConfig withOffload(Offload o) {
+        return new LlamaCppConfig(model, id, contextSize, threads, batchSize, parallel, o);
     }
 
 }

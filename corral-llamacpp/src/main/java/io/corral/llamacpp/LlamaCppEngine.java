@@ -12,6 +12,7 @@ import io.corral.api.ResponseFormat;
 import io.corral.api.SamplingParams;
 import io.corral.api.TokenStream;
 import io.corral.gguf.ModelMetadata;
+import io.corral.llamacpp.ffi.LlamaLibrary;
 import io.corral.llamacpp.ffi.NativeContext;
 import io.corral.llamacpp.ffi.NativeModel;
 import io.corral.llamacpp.ffi.NativeSampler;
@@ -51,6 +52,21 @@ public final class LlamaCppEngine implements InferenceProvider {
     private volatile boolean closed;
     private final java.util.Set<LlamaSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    private volatile Placement placement;
+
+    /**
+     * Where a model runs.
+     *
+     * @param device      the GPU its offloaded layers are on ({@code "CUDA0 (NVIDIA H100 80GB HBM3)"}), or {@code "CPU"}
+     * @param backend     {@code cuda}, {@code vulkan}, {@code metal} or {@code cpu}
+     * @param gpuLayers   layers offloaded ({@code n_gpu_layers}), of {@code layers} (the blocks and the output layer)
+     * @param deviceBytes the GPU memory the model and its cache took when they loaded (its free memory before less
+     *                    after); 0 on the CPU
+     * @param fallback    why a GPU present is not used ("" when it is, or none is)
+     */
+    public record Placement(String device, String backend, int gpuLayers, int layers, long deviceBytes, String fallback) {
+    }
+
     private LlamaCppEngine(String providerId, LlamaCppConfig config, ModelMetadata metadata, NativeModel model) {
         this.providerId = providerId;
         this.config = config;
@@ -67,12 +83,55 @@ public final class LlamaCppEngine implements InferenceProvider {
     }
 
     public static LlamaCppEngine open(String providerId, LlamaCppConfig config) {
+        io.corral.gguf.GgufFile gguf = io.corral.gguf.GgufReader.read(config.model());
         ModelMetadata metadata = ModelMetadata.read(config.model());
-        NativeModel model = NativeModel.load(config.model());
-        int trained = model.trainedContextLength();
+        int trained = metadata.contextLength();
         int contextSize = config.contextSize() > 0 ? config.contextSize()
                 : Math.min(trained > 0 ? trained : MAX_DEFAULT_CONTEXT, MAX_DEFAULT_CONTEXT);
-        return new LlamaCppEngine(providerId, config.withContextSize(contextSize), metadata, model);
+        LlamaCppConfig sized = config.withContextSize(contextSize);
+        LlamaLibrary lib = LlamaLibrary.get();
+        Offload offload = sized.offload();
+        List<LlamaLibrary.Device> gpus = offload.noGpu() ? List.of() : lib.devices().stream().filter(LlamaLibrary.Device::gpu).toList();
+        LayerFit fit = LayerFit.of(gguf, contextSize * (sized.parallel() + 1), sized.batchSize());
+        LayerFit.Plan plan;
+        if (gpus.isEmpty()) {
+            plan = fit.take(0);
+        } else if (offload.gpuLayers() != null) {
+            plan = fit.take(offload.gpuLayers());
+        } else {
+            long free = offload.splitMode() == Offload.SplitMode.NONE
+                    ? gpus.get(Math.min(offload.mainGpu(), gpus.size() - 1)).freeBytes()
+                    : gpus.stream().mapToLong(LlamaLibrary.Device::freeBytes).sum();
+            plan = fit.fit(free);
+        }
+        long freeBefore = gpus.stream().mapToLong(LlamaLibrary.Device::freeBytes).sum();
+        NativeModel model = NativeModel.load(sized.model(), plan.gpuLayers(), offload.mainGpu(),
+                offload.splitMode().ordinal(), offload.noGpu() || gpus.isEmpty());
+        LlamaCppEngine engine;
+        try {
+            engine = new LlamaCppEngine(providerId, sized, metadata, model);
+        } catch (RuntimeException | Error e) {
+            model.close();
+            throw e;
+        }
+        long held = 0;
+        String device = "CPU";
+        if (!gpus.isEmpty() && plan.gpuLayers() > 0) {
+            long freeAfter = lib.devices().stream().filter(LlamaLibrary.Device::gpu).mapToLong(LlamaLibrary.Device::freeBytes).sum();
+            held = Math.max(0, freeBefore - freeAfter);
+            LlamaLibrary.Device main = offload.splitMode() == Offload.SplitMode.NONE
+                    ? gpus.get(Math.min(offload.mainGpu(), gpus.size() - 1)) : gpus.getFirst();
+            device = main.name() + " (" + main.description() + ")";
+        }
+        String fallback = offload.noGpu() ? "no_gpu" : lib.backends().fallback();
+        engine.placement = new Placement(device, device.equals("CPU") ? "cpu" : lib.backends().backend(),
+                plan.gpuLayers(), plan.offloadable(), held, fallback);
+        return engine;
+    }
+
+    /** Where the model runs: its device, offloaded layers and the device memory it holds. */
+    public Placement placement() {
+        return placement;
     }
 
     @Override
@@ -122,6 +181,17 @@ public final class LlamaCppEngine implements InferenceProvider {
     public List<ModelInfo> models() {
         var m = new java.util.LinkedHashMap<String, Object>(metadata.toMap());
         m.put("runtime", "llama.cpp (in-process)");
+        Placement p = placement;
+        if (p != null) {
+            m.put("device", p.device());
+            m.put("backend", p.backend());
+            m.put("gpu_layers", p.gpuLayers());
+            m.put("offloadable_layers", p.layers());
+            m.put("device_memory", p.deviceBytes());
+            if (!p.fallback().isEmpty()) {
+                m.put("gpu_fallback", p.fallback());
+            }
+        }
         m.put("loaded", true);
         // a generative model that also embeds (its own hidden states, mean-pooled)
         return List.of(new ModelInfo(config.id(), providerId, io.corral.spi.ModelType.LLM, metadata.contextLength(),

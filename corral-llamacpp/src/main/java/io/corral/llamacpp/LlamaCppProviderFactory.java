@@ -18,16 +18,23 @@ public final class LlamaCppProviderFactory extends ProviderFactory.Base<LlamaCpp
      * @param threads         CPU threads for the decode; 0 for all cores
      * @param batchSize       tokens evaluated per decode step (512)
      * @param parallel        generations decoded together (2)
+     * @param gpuLayers       layers offloaded to the GPU; as many as fit when left out, 0 for none
+     * @param mainGpu         the GPU for the whole model with {@code split_mode: none} (0)
+     * @param splitMode       {@code none}, {@code layer} (default) or {@code row}: how layers spread over several GPUs
+     * @param noGpu           true: no GPU at all, as if none were present
      */
-    public record Config(String model, String modelId, int contextSize, int threads, Integer batchSize, Integer parallel) {
+    public record Config(String model, String modelId, int contextSize, int threads, Integer batchSize, Integer parallel,
+                         Integer gpuLayers, Integer mainGpu, String splitMode, Boolean noGpu) {
 
         public Config {
             LlamaCppConfig.check(contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel);
+            Offload.of(gpuLayers, mainGpu, splitMode, noGpu);
         }
 
         LlamaCppConfig engine() {
             return new LlamaCppConfig(model == null || model.isBlank() ? BundledModel.path() : Path.of(model), modelId,
-                    contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel);
+                    contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel,
+                    Offload.of(gpuLayers, mainGpu, splitMode, noGpu));
         }
     }
 

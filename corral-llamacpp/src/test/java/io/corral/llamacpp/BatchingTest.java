@@ -102,7 +102,7 @@ class BatchingTest {
 
     @Test
     void aNewRequest_startsWithinABoundedNumberOfSteps_whileALongGenerationRuns() throws Exception {
-        try (LlamaCppEngine engine = LlamaCppEngine.open(new LlamaCppConfig(TestModels.stories(), null, 512, 2, 16, 2))) {
+        try (LlamaCppEngine engine = LlamaCppEngine.open(new LlamaCppConfig(TestModels.stories(), null, 512, 2, 16, 2, null))) {
             TokenStream longOne = engine.stream(CompletionRequest.of("Once upon a time", greedy(400)));
             assertThat(longOne.hasNext()).isTrue();
             CountDownLatch hold = TestModels.holdDecoding(engine);

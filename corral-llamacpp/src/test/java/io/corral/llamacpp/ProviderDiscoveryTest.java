@@ -17,7 +17,7 @@ class ProviderDiscoveryTest {
     void inlineLlamacpp_isFoundAndServes() {
         var factory = (LlamaCppProviderFactory) ProviderFactory.find(Api.INFERENCE, "inline::llamacpp").orElseThrow();
         try (InferenceProvider p = factory.create("local", "inline::llamacpp", new LlamaCppProviderFactory.Config(
-                TestModels.stories().toString(), null, 256, 1, null, null), ProviderFactory.Context.system())) {
+                TestModels.stories().toString(), null, 256, 1, null, null, null, null, null, null), ProviderFactory.Context.system())) {
             assertThat(p.id()).isEqualTo("local");
             assertThat(p.vendor()).isEqualTo("llama.cpp");
             assertThat(p.local()).isTrue();
@@ -27,6 +27,10 @@ class ProviderDiscoveryTest {
                 assertThat(m.provider()).isEqualTo("local");
                 assertThat(m.contextLength()).isEqualTo(512);
                 assertThat(m.metadata()).containsEntry("quantization", "F32").containsEntry("architecture", "llama");
+                // no GPU on the machines the tests run on: the model is on the CPU, all 5 blocks and the output layer
+                assertThat(m.metadata()).containsEntry("device", "CPU").containsEntry("backend", "cpu")
+                        .containsEntry("gpu_layers", 0).containsEntry("offloadable_layers", 6)
+                        .containsEntry("device_memory", 0L);
             });
             var r = p.chat(ChatRequest.builder().user(TestModels.PROMPT).sampling(TestModels.greedy(12)).build());
             assertThat(r.text()).isNotEmpty(); // an empty answer would be a prefix of anything
@@ -43,8 +47,17 @@ class ProviderDiscoveryTest {
     void badConfigValue_namesTheKey() {
         var factory = (LlamaCppProviderFactory) ProviderFactory.find(Api.INFERENCE, "inline::llamacpp").orElseThrow();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> factory.create("x", "inline::llamacpp",
-                        new LlamaCppProviderFactory.Config(null, null, 0, 0, null, 0), ProviderFactory.Context.system()))
+                        new LlamaCppProviderFactory.Config(null, null, 0, 0, null, 0, null, null, null, null),
+                        ProviderFactory.Context.system()))
                 .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,
                         e -> assertThat(e.param()).isEqualTo("parallel"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LlamaCppProviderFactory.Config(null, null, 0, 0, null,
+                        null, null, null, "columns", null))
+                .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,
+                        e -> assertThat(e.param()).isEqualTo("split_mode"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LlamaCppProviderFactory.Config(null, null, 0, 0, null,
+                        null, -2, null, null, null))
+                .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,
+                        e -> assertThat(e.param()).isEqualTo("gpu_layers"));
     }
 }

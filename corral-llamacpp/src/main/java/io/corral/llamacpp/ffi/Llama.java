@@ -2,11 +2,7 @@ package io.corral.llamacpp.ffi;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemoryLayout.PathElement;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
@@ -15,102 +11,15 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The downcall handles and struct layouts of llama.cpp 0.5.0's {@code llama.h} (the build inside
- * {@code @node-llama-cpp/*@3.22.1}). Layouts are written field by field with the C compiler's padding;
- * {@code LlamaLayoutTest} checks their sizes and offsets against figures printed by a C program
- * compiled against that header. Nothing here leaves the {@code ffi} package.
+ * The downcall handles of llama.cpp 0.5.0's {@code llama.h} (the build inside {@code @node-llama-cpp/*@3.22.1};
+ * 0.4.0's functions are the same), over the struct layouts of {@link Structs}. A function the loaded library lacks
+ * is an {@link io.corral.api.EngineException} naming it. Nothing here leaves the {@code ffi} package.
  */
 final class Llama {
 
-    private static final MemoryLayout PAD4 = MemoryLayout.paddingLayout(4);
-
-    static final StructLayout MODEL_PARAMS = MemoryLayout.structLayout(
-            ADDRESS.withName("devices"),
-            ADDRESS.withName("tensor_buft_overrides"),
-            JAVA_INT.withName("n_gpu_layers"),
-            JAVA_INT.withName("split_mode"),
-            JAVA_INT.withName("load_mode"),
-            JAVA_INT.withName("lazy_mode"),
-            JAVA_INT.withName("main_gpu"),
-            PAD4,
-            ADDRESS.withName("tensor_split"),
-            ADDRESS.withName("progress_callback"),
-            ADDRESS.withName("progress_callback_user_data"),
-            ADDRESS.withName("kv_overrides"),
-            JAVA_BOOLEAN.withName("vocab_only"),
-            JAVA_BOOLEAN.withName("check_tensors"),
-            JAVA_BOOLEAN.withName("use_extra_bufts"),
-            JAVA_BOOLEAN.withName("no_host"),
-            JAVA_BOOLEAN.withName("no_alloc"),
-            JAVA_BOOLEAN.withName("load_mtp"),
-            MemoryLayout.paddingLayout(2));
-
-    static final StructLayout CONTEXT_PARAMS = MemoryLayout.structLayout(
-            JAVA_INT.withName("n_ctx"),
-            JAVA_INT.withName("n_batch"),
-            JAVA_INT.withName("n_ubatch"),
-            JAVA_INT.withName("n_seq_max"),
-            JAVA_INT.withName("n_rs_seq"),
-            JAVA_INT.withName("n_outputs_max"),
-            JAVA_INT.withName("n_outputs_max_per_seq"),
-            JAVA_INT.withName("n_threads"),
-            JAVA_INT.withName("n_threads_batch"),
-            JAVA_INT.withName("ctx_type"),
-            JAVA_INT.withName("rope_scaling_type"),
-            JAVA_INT.withName("pooling_type"),
-            JAVA_INT.withName("attention_type"),
-            JAVA_INT.withName("flash_attn_type"),
-            JAVA_FLOAT.withName("rope_freq_base"),
-            JAVA_FLOAT.withName("rope_freq_scale"),
-            JAVA_FLOAT.withName("yarn_ext_factor"),
-            JAVA_FLOAT.withName("yarn_attn_factor"),
-            JAVA_FLOAT.withName("yarn_beta_fast"),
-            JAVA_FLOAT.withName("yarn_beta_slow"),
-            JAVA_INT.withName("yarn_orig_ctx"),
-            JAVA_FLOAT.withName("defrag_thold"),
-            ADDRESS.withName("cb_eval"),
-            ADDRESS.withName("cb_eval_user_data"),
-            JAVA_INT.withName("type_k"),
-            JAVA_INT.withName("type_v"),
-            ADDRESS.withName("abort_callback"),
-            ADDRESS.withName("abort_callback_data"),
-            JAVA_BOOLEAN.withName("embeddings"),
-            JAVA_BOOLEAN.withName("offload_kqv"),
-            JAVA_BOOLEAN.withName("no_perf"),
-            JAVA_BOOLEAN.withName("op_offload"),
-            JAVA_BOOLEAN.withName("swa_full"),
-            JAVA_BOOLEAN.withName("kv_unified"),
-            MemoryLayout.paddingLayout(2),
-            ADDRESS.withName("samplers"),
-            JAVA_LONG.withName("n_samplers"),
-            ADDRESS.withName("ctx_other"));
-
-    static final StructLayout BATCH = MemoryLayout.structLayout(
-            JAVA_INT.withName("n_tokens"),
-            PAD4,
-            ADDRESS.withName("token"),
-            ADDRESS.withName("embd"),
-            ADDRESS.withName("pos"),
-            ADDRESS.withName("n_seq_id"),
-            ADDRESS.withName("seq_id"),
-            ADDRESS.withName("logits"));
-
-    static final StructLayout CHAT_MESSAGE = MemoryLayout.structLayout(
-            ADDRESS.withName("role"), ADDRESS.withName("content"));
-
-    static final StructLayout SAMPLER_CHAIN_PARAMS = MemoryLayout.structLayout(JAVA_BOOLEAN.withName("no_perf"));
-
-    static VarHandle field(StructLayout layout, String name) {
-        return layout.varHandle(PathElement.groupElement(name));
-    }
-
-    static long offset(StructLayout layout, String name) {
-        return layout.byteOffset(PathElement.groupElement(name));
-    }
-
     // model
-    static final MethodHandle model_default_params = handle("llama_model_default_params", FunctionDescriptor.of(MODEL_PARAMS));
-    static final MethodHandle model_load_from_file = handle("llama_model_load_from_file", FunctionDescriptor.of(ADDRESS, ADDRESS, MODEL_PARAMS));
+    static final MethodHandle model_default_params = handle("llama_model_default_params", FunctionDescriptor.of(Structs.MODEL_PARAMS));
+    static final MethodHandle model_load_from_file = handle("llama_model_load_from_file", FunctionDescriptor.of(ADDRESS, ADDRESS, Structs.MODEL_PARAMS));
     static final MethodHandle model_free = handle("llama_model_free", FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle model_get_vocab = handle("llama_model_get_vocab", FunctionDescriptor.of(ADDRESS, ADDRESS));
     static final MethodHandle model_n_ctx_train = handle("llama_model_n_ctx_train", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -129,12 +38,12 @@ final class Llama {
     static final MethodHandle token_to_piece = handle("llama_token_to_piece", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_BOOLEAN));
     static final MethodHandle chat_apply_template = handle("llama_chat_apply_template", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_BOOLEAN, ADDRESS, JAVA_INT));
     // context
-    static final MethodHandle context_default_params = handle("llama_context_default_params", FunctionDescriptor.of(CONTEXT_PARAMS));
-    static final MethodHandle init_from_model = handle("llama_init_from_model", FunctionDescriptor.of(ADDRESS, ADDRESS, CONTEXT_PARAMS));
+    static final MethodHandle context_default_params = handle("llama_context_default_params", FunctionDescriptor.of(Structs.CONTEXT_PARAMS));
+    static final MethodHandle init_from_model = handle("llama_init_from_model", FunctionDescriptor.of(ADDRESS, ADDRESS, Structs.CONTEXT_PARAMS));
     static final MethodHandle free = handle("llama_free", FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle n_ctx = handle("llama_n_ctx", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle set_n_threads = handle("llama_set_n_threads", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT));
-    static final MethodHandle decode = handle("llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, BATCH));
+    static final MethodHandle decode = handle("llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, Structs.BATCH));
     static final MethodHandle get_embeddings_seq = handle("llama_get_embeddings_seq", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle get_logits_ith = handle("llama_get_logits_ith", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle get_memory = handle("llama_get_memory", FunctionDescriptor.of(ADDRESS, ADDRESS));
@@ -148,8 +57,8 @@ final class Llama {
     static final MethodHandle state_seq_get_data = handle("llama_state_seq_get_data", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
     static final MethodHandle state_seq_set_data = handle("llama_state_seq_set_data", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
     // sampling
-    static final MethodHandle sampler_chain_default_params = handle("llama_sampler_chain_default_params", FunctionDescriptor.of(SAMPLER_CHAIN_PARAMS));
-    static final MethodHandle sampler_chain_init = handle("llama_sampler_chain_init", FunctionDescriptor.of(ADDRESS, SAMPLER_CHAIN_PARAMS));
+    static final MethodHandle sampler_chain_default_params = handle("llama_sampler_chain_default_params", FunctionDescriptor.of(Structs.SAMPLER_CHAIN_PARAMS));
+    static final MethodHandle sampler_chain_init = handle("llama_sampler_chain_init", FunctionDescriptor.of(ADDRESS, Structs.SAMPLER_CHAIN_PARAMS));
     static final MethodHandle sampler_chain_add = handle("llama_sampler_chain_add", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
     static final MethodHandle sampler_init_greedy = handle("llama_sampler_init_greedy", FunctionDescriptor.of(ADDRESS));
     static final MethodHandle sampler_init_dist = handle("llama_sampler_init_dist", FunctionDescriptor.of(ADDRESS, JAVA_INT));
@@ -170,7 +79,10 @@ final class Llama {
 
     private static MethodHandle handle(String name, FunctionDescriptor descriptor) {
         LlamaLibrary lib = LlamaLibrary.get();
-        return Linker.nativeLinker().downcallHandle(lib.lookup.findOrThrow(name), descriptor);
+        return Linker.nativeLinker().downcallHandle(lib.lookup.find(name).orElseThrow(() -> new io.corral.api.EngineException(
+                "llama.cpp in " + lib.directory() + " has no function " + name + ": it is not a release this Corral binds"
+                        + " (llama.cpp " + String.join(" or ", LlamaLibrary.RELEASES.stream().sorted().toList()) + ")")),
+                descriptor);
     }
 
     /** Rethrows what a downcall threw; downcalls only throw runtime errors, never checked ones. */

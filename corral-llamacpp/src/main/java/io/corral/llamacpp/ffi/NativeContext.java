@@ -24,23 +24,23 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  */
 public final class NativeContext implements AutoCloseable {
 
-    private static final VarHandle N_CTX = Llama.field(Llama.CONTEXT_PARAMS, "n_ctx");
-    private static final VarHandle N_BATCH = Llama.field(Llama.CONTEXT_PARAMS, "n_batch");
-    private static final VarHandle N_UBATCH = Llama.field(Llama.CONTEXT_PARAMS, "n_ubatch");
-    private static final VarHandle N_THREADS = Llama.field(Llama.CONTEXT_PARAMS, "n_threads");
-    private static final VarHandle N_THREADS_BATCH = Llama.field(Llama.CONTEXT_PARAMS, "n_threads_batch");
-    private static final VarHandle NO_PERF = Llama.field(Llama.CONTEXT_PARAMS, "no_perf");
-    private static final VarHandle EMBEDDINGS = Llama.field(Llama.CONTEXT_PARAMS, "embeddings");
-    private static final VarHandle POOLING = Llama.field(Llama.CONTEXT_PARAMS, "pooling_type");
-    private static final VarHandle N_SEQ_MAX = Llama.field(Llama.CONTEXT_PARAMS, "n_seq_max");
-    private static final VarHandle KV_UNIFIED = Llama.field(Llama.CONTEXT_PARAMS, "kv_unified");
+    private static final VarHandle N_CTX = Structs.field(Structs.CONTEXT_PARAMS, "n_ctx");
+    private static final VarHandle N_BATCH = Structs.field(Structs.CONTEXT_PARAMS, "n_batch");
+    private static final VarHandle N_UBATCH = Structs.field(Structs.CONTEXT_PARAMS, "n_ubatch");
+    private static final VarHandle N_THREADS = Structs.field(Structs.CONTEXT_PARAMS, "n_threads");
+    private static final VarHandle N_THREADS_BATCH = Structs.field(Structs.CONTEXT_PARAMS, "n_threads_batch");
+    private static final VarHandle NO_PERF = Structs.field(Structs.CONTEXT_PARAMS, "no_perf");
+    private static final VarHandle EMBEDDINGS = Structs.field(Structs.CONTEXT_PARAMS, "embeddings");
+    private static final VarHandle POOLING = Structs.field(Structs.CONTEXT_PARAMS, "pooling_type");
+    private static final VarHandle N_SEQ_MAX = Structs.field(Structs.CONTEXT_PARAMS, "n_seq_max");
+    private static final VarHandle KV_UNIFIED = Structs.field(Structs.CONTEXT_PARAMS, "kv_unified");
     private static final int POOLING_MEAN = 1;
-    private static final VarHandle BATCH_N_TOKENS = Llama.field(Llama.BATCH, "n_tokens");
-    private static final VarHandle BATCH_TOKEN = Llama.field(Llama.BATCH, "token");
-    private static final VarHandle BATCH_POS = Llama.field(Llama.BATCH, "pos");
-    private static final VarHandle BATCH_N_SEQ_ID = Llama.field(Llama.BATCH, "n_seq_id");
-    private static final VarHandle BATCH_SEQ_ID = Llama.field(Llama.BATCH, "seq_id");
-    private static final VarHandle BATCH_LOGITS = Llama.field(Llama.BATCH, "logits");
+    private static final VarHandle BATCH_N_TOKENS = Structs.field(Structs.BATCH, "n_tokens");
+    private static final VarHandle BATCH_TOKEN = Structs.field(Structs.BATCH, "token");
+    private static final VarHandle BATCH_POS = Structs.field(Structs.BATCH, "pos");
+    private static final VarHandle BATCH_N_SEQ_ID = Structs.field(Structs.BATCH, "n_seq_id");
+    private static final VarHandle BATCH_SEQ_ID = Structs.field(Structs.BATCH, "seq_id");
+    private static final VarHandle BATCH_LOGITS = Structs.field(Structs.BATCH, "logits");
 
     private final NativeModel model;
     private final Arena arena = Arena.ofShared();
@@ -125,7 +125,7 @@ public final class NativeContext implements AutoCloseable {
             nSeqIds.setAtIndex(JAVA_INT, i, 1);
             seqIdPointers.setAtIndex(ADDRESS, i, seqIds.asSlice((long) i * Integer.BYTES, Integer.BYTES));
         }
-        batch = arena.allocate(Llama.BATCH);
+        batch = arena.allocate(Structs.BATCH);
         BATCH_TOKEN.set(batch, 0L, tokens);
         BATCH_POS.set(batch, 0L, positions);
         BATCH_N_SEQ_ID.set(batch, 0L, nSeqIds);

@@ -65,11 +65,30 @@ public final class NativeModel implements AutoCloseable {
         T run() throws Throwable;
     }
 
-    /** Loads the weights of a GGUF file (CPU only); a file llama.cpp refuses is an {@link InvalidModelException}. */
+    /** Loads the weights of a GGUF file with llama.cpp's defaults (every layer on the GPU, if there is one). */
     public static NativeModel load(Path file) {
+        return load(file, -1, 0, 1, false);
+    }
+
+    /**
+     * Loads the weights of a GGUF file; a file llama.cpp refuses is an {@link InvalidModelException}.
+     *
+     * @param gpuLayers layers offloaded ({@code n_gpu_layers}; negative for all)
+     * @param mainGpu   the device for the whole model when {@code splitMode} is 0
+     * @param splitMode {@code enum llama_split_mode}: 0 none, 1 layer, 2 row
+     * @param noGpu     offload to no device at all (an empty device list)
+     */
+    public static NativeModel load(Path file, int gpuLayers, int mainGpu, int splitMode, boolean noGpu) {
         LlamaLibrary.get(); // a missing library is a clear EngineException here, not a failed class init
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = (MemorySegment) Llama.model_default_params.invokeExact((SegmentAllocator) arena);
+            params.set(JAVA_INT, Structs.offset(Structs.MODEL_PARAMS, "n_gpu_layers"), gpuLayers);
+            params.set(JAVA_INT, Structs.offset(Structs.MODEL_PARAMS, "main_gpu"), mainGpu);
+            params.set(JAVA_INT, Structs.offset(Structs.MODEL_PARAMS, "split_mode"), splitMode);
+            if (noGpu) { // a NULL-terminated list with no device in it
+                params.set(ADDRESS, Structs.offset(Structs.MODEL_PARAMS, "devices"),
+                        arena.allocate(ADDRESS));
+            }
             MemorySegment path = arena.allocateFrom(file.toAbsolutePath().toString());
             LlamaLibrary.takeRecentErrors();
             MemorySegment model = (MemorySegment) Llama.model_load_from_file.invokeExact(path, params);
@@ -227,10 +246,10 @@ public final class NativeModel implements AutoCloseable {
     private static String applyTemplate0(String template, List<TemplateMessage> messages, boolean addAssistant)
             throws Throwable {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment chat = arena.allocate(Llama.CHAT_MESSAGE, Math.max(1, messages.size()));
+            MemorySegment chat = arena.allocate(Structs.CHAT_MESSAGE, Math.max(1, messages.size()));
             long total = 0;
             for (int i = 0; i < messages.size(); i++) {
-                MemorySegment m = chat.asSlice(i * Llama.CHAT_MESSAGE.byteSize(), Llama.CHAT_MESSAGE);
+                MemorySegment m = chat.asSlice(i * Structs.CHAT_MESSAGE.byteSize(), Structs.CHAT_MESSAGE);
                 m.set(ADDRESS, 0, arena.allocateFrom(messages.get(i).role()));
                 m.set(ADDRESS, ADDRESS.byteSize(), arena.allocateFrom(messages.get(i).content()));
                 total += messages.get(i).content().length() + messages.get(i).role().length();

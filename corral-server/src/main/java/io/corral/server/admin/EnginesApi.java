@@ -44,6 +44,9 @@ public final class EnginesApi implements Routes.Api {
         return o;
     }
 
+    private static final java.util.List<String> PLACEMENT =
+            java.util.List.of("device", "backend", "gpu_layers", "offloadable_layers", "device_memory", "gpu_fallback");
+
     static ObjectNode json(EngineStatus e) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("id", e.id());
@@ -59,6 +62,11 @@ public final class EnginesApi implements Routes.Api {
             m.capabilities().stream().map(c -> c.name().toLowerCase()).sorted().forEach(model.putArray("capabilities")::add);
             if (m.dimension() > 0) {
                 model.put("embedding_dimension", m.dimension());
+            }
+            for (String key : PLACEMENT) { // an in-process model's device, layers offloaded and device memory
+                if (m.metadata().get(key) != null) {
+                    model.set(key, Json.MAPPER.valueToTree(m.metadata().get(key)));
+                }
             }
         });
         return o;
