@@ -45,3 +45,13 @@ need_tools() { # installs Maven, npm and any package named as an argument (e.g. 
     fi
   fi
 }
+
+need_library() { # installs Debian package $1 when the shared library $2 is not found (root, Debian); else says so and goes on
+  ldconfig -p 2>/dev/null | grep -q "$2" && return 0
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "corral: installing $1 with apt-get" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >&2
+  else
+    echo "corral: $2 not found (package $1); the tests that need it take the path without it" >&2
+  fi
+}

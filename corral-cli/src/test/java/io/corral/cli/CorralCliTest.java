@@ -67,6 +67,19 @@ class CorralCliTest {
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("architecture:     llama").contains("context_length:   512")
                 .contains("parameters:       292800").contains("chat_template:    false").contains("ok: ");
+        // where it runs: this machine has no GPU, so the CPU, none of its 5 blocks and output layer offloaded
+        assertThat(r.out()).contains("llama_cpp:        0.5.0 (linux-x64)").contains("device:           CPU")
+                .contains("gpu_layers:       0/6").contains("device_memory:    0 bytes");
+    }
+
+    @Test
+    void check_gpuOptions_areCheckedAndNamed() {
+        Run bad = corral("check", "--model", stories().toString(), "--split-mode", "diagonal");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).isEqualTo("corral: split_mode must be none, layer or row, was 'diagonal'" + System.lineSeparator());
+        Run none = corral("check", "--model", stories().toString(), "--no-gpu", "--gpu-layers", "3");
+        assertThat(none.exit()).isZero();
+        assertThat(none.out()).contains("gpu_layers:       0/6").contains("gpu_fallback:     no_gpu");
     }
 
     @Test

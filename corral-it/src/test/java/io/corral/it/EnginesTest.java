@@ -72,6 +72,15 @@ class EnginesTest {
             assertThat(remote.get("latency_ms").asLong()).isNotNegative();
             assertThat(remote.get("models").get(0).get("id").asText()).isEqualTo("stories260K");
             assertThat(remote.get("models").get(0).get("model_type").asText()).isEqualTo("llm");
+            assertThat(remote.get("models").get(0).has("device")).as("a remote host does not say its device").isFalse();
+            // the in-process engine says where its model runs: no GPU here, so the CPU, with none of its 6 layers offloaded
+            JsonNode inProcess = java.util.stream.StreamSupport.stream(engines.get("data").spliterator(), false)
+                    .filter(e -> e.get("provider").asText().equals("inline::llamacpp")).findFirst().orElseThrow();
+            assertThat(inProcess.at("/models/0/device").asText()).isEqualTo("CPU");
+            assertThat(inProcess.at("/models/0/backend").asText()).isEqualTo("cpu");
+            assertThat(inProcess.at("/models/0/gpu_layers").asInt()).isZero();
+            assertThat(inProcess.at("/models/0/offloadable_layers").asInt()).isEqualTo(6);
+            assertThat(inProcess.at("/models/0/device_memory").asLong()).isZero();
             JsonNode dead = call("GET", base + "/v1/engines/vllm@127.0.0.1:1", null);
             assertThat(dead.get("status").asText()).isEqualTo("down");
             assertThat(dead.get("last_error").asText()).contains("cannot connect");

@@ -69,7 +69,7 @@ public final class CorralServer implements AutoCloseable {
         if (onDemandNames != null) {
             models.unloaded(onDemandNames);
         }
-        AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys());
+        AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys(), models::placement);
         Routes routes = new Routes()
                 .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail))
                 .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail))

@@ -36,7 +36,7 @@ class AccessLogTest {
     void byDefault_noPromptOrAnswer() throws Exception {
         List<String> lines = capture(false);
         assertThat(lines).singleElement().satisfies(l -> {
-            assertThat(l).matches("[0-9a-z]+ POST /v1/chat/completions 200 model=stories260K tokens=\\d+\\+4 [0-9.]+ms client=127\\.0\\.0\\.1");
+            assertThat(l).matches("[0-9a-z]+ POST /v1/chat/completions 200 model=stories260K device=CPU gpu_layers=0/6 tokens=\\d+\\+4 [0-9.]+ms client=127\\.0\\.0\\.1");
             assertThat(l).doesNotContain("Once upon").doesNotContain("topsecret");
         });
     }

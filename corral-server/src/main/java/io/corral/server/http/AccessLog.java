@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * One line per request, never the prompt or the answer: id, client, method, path, status, model, tokens,
- * time. With the debug switch on, a second line carries the request and answer, with API keys and
+ * One line per request, never the prompt or the answer: id, client, method, path, status, model (and, for an
+ * in-process model, its device and layers offloaded), tokens, time. With the debug switch on, a second line carries the request and answer, with API keys and
  * key-like strings redacted.
  */
 public final class AccessLog {
@@ -15,10 +15,17 @@ public final class AccessLog {
 
     private final boolean logContent;
     private final List<String> apiKeys;
+    private final java.util.function.Function<String, String> placement;
 
     public AccessLog(boolean logContent, List<String> apiKeys) {
+        this(logContent, apiKeys, model -> null);
+    }
+
+    /** With {@code placement}: a model's {@code device=... gpu_layers=n/N}, or null for none (a remote model). */
+    public AccessLog(boolean logContent, List<String> apiKeys, java.util.function.Function<String, String> placement) {
         this.logContent = logContent;
         this.apiKeys = List.copyOf(apiKeys);
+        this.placement = placement;
     }
 
     /**
@@ -50,8 +57,12 @@ public final class AccessLog {
         long tenths = (System.nanoTime() - req.startNanos()) / 100_000;
         StringBuilder line = new StringBuilder(112).append(req.id()).append(' ')
                 .append(req.method()).append(' ').append(req.path()).append(' ').append(status)
-                .append(" model=").append(req.model() == null ? "-" : req.model())
-                .append(" tokens=");
+                .append(" model=").append(req.model() == null ? "-" : req.model());
+        String where = req.model() == null ? null : placement.apply(req.model());
+        if (where != null) {
+            line.append(' ').append(where);
+        }
+        line.append(" tokens=");
         if (req.promptTokens() < 0) {
             line.append('-');
         } else {

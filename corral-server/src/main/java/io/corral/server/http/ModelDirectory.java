@@ -89,6 +89,19 @@ public final class ModelDirectory {
         return new Entry(p.models().getFirst(), p, passthrough);
     }
 
+    /**
+     * Where a listed in-process model runs, for the access log: {@code device=CPU gpu_layers=0/6}; null for a model
+     * that does not say (a remote one) or is not listed.
+     */
+    public String placement(String id) {
+        Entry e = models.get(id);
+        if (e == null || !(e.info().metadata().get("device") instanceof String device)) {
+            return null;
+        }
+        return "device=" + device.replace(' ', '_') + " gpu_layers=" + e.info().metadata().get("gpu_layers") + "/"
+                + e.info().metadata().get("offloadable_layers");
+    }
+
     /** Admits a request for {@code id} or refuses it with 429; close the result when done. */
     public AutoCloseable admit(String id) {
         Entry e = get(id);
