@@ -11,7 +11,7 @@ import java.util.logging.Logger;
         description = "Run large language models: in-process llama.cpp, an OpenAI- and Llama Stack-compatible server.",
         subcommands = {RunCommand.class, ChatCommand.class, ServeCommand.class, EnginesCommand.class, ModelsCommand.class,
                 CheckCommand.class, IngestCommand.class, BackupCommand.class, RestoreCommand.class,
-                MigrateCommand.class, PullCommand.class, ListCommand.class, RmCommand.class})
+                MigrateCommand.class, PullCommand.class, ListCommand.class, ShowCommand.class, RmCommand.class, PsCommand.class})
 public final class CorralCli implements Runnable {
 
     @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,

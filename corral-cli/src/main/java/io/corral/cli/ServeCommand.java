@@ -167,16 +167,18 @@ final class ServeCommand implements Callable<Integer> {
         int engineThreads = distribution == null ? threads : 0;
         io.corral.llamacpp.Offload engineOffload = distribution == null ? gpu.offload() : io.corral.llamacpp.Offload.AUTO;
         io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(
+                () -> pulled.list().stream().map(io.corral.models.ModelStore.Model::name).toList(),
                 name -> pulled.find(name).map(io.corral.models.ModelStore.Model::file),
                 (name, file) -> io.corral.llamacpp.LlamaCppEngine.open(io.corral.llamacpp.LlamaCppConfig.of(file).withId(name)
                         .withThreads(engineThreads).withOffload(engineOffload)),
-                Duration.ofMinutes(5), memoryBudget(), io.corral.routing.Ticker.system());
+                Duration.ofMinutes(5), memoryBudget(), Duration.ofMinutes(5), io.corral.routing.Ticker.system(),
+                java.time.Clock.systemUTC());
         java.util.concurrent.ScheduledExecutorService sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("corral-unload").unstarted(r));
         sweeper.scheduleWithFixedDelay(onDemand::sweep, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
         CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(knowledge.files)
                 .vectorStores(knowledge.stores).safety(safety)
-                .onDemand(onDemand::get, () -> pulled.list().stream().map(io.corral.models.ModelStore.Model::name).toList())
+                .onDemand(onDemand)
                 .library(new io.corral.models.PulledModels(pulled, io.corral.models.Puller.of(pulled, System.getenv())))
                 .responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
                         java.time.Clock.systemUTC())).start();

@@ -279,6 +279,16 @@ class CorralCliTest {
             assertThat(pulled.exit()).as(pulled.err()).isZero();
             assertThat(pulled.out()).contains("pulled tiny").contains(sha.substring(0, 12)).contains("100%");
             assertThat(corral("list").out()).contains("tiny").contains(sha.substring(0, 12));
+            Run show = corral("show", "tiny");
+            assertThat(show.exit()).as(show.err()).isZero();
+            assertThat(show.out()).contains("    architecture       llama").contains("    parameters         292.8K")
+                    .contains("    context length     512").contains("    quantization       F32")
+                    .contains("(none: a base model").contains("    sha256             " + sha)
+                    .contains("    source             http://127.0.0.1:");
+            Run noSuch = corral("show", "nothing");
+            assertThat(noSuch.exit()).isEqualTo(1);
+            assertThat(noSuch.err()).isEqualTo("corral: no pulled model or file 'nothing' (corral list shows the pulled ones)"
+                    + System.lineSeparator());
             Run run = corral("run", "-m", "tiny", "--threads", "1", "--temperature", "0", "-n", "8", "Once upon a time");
             assertThat(run.exit()).as(run.err()).isZero();
             assertThat(run.out()).isNotBlank();
@@ -294,5 +304,35 @@ class CorralCliTest {
                 System.setProperty("corral.cache", before);
             }
         }
+    }
+
+    @Test
+    void ps_listsWhatARunningServerHasLoaded_withProcessorAndUntilWhen() throws Exception {
+        io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(() -> java.util.List.of("tiny"),
+                n -> n.equals("tiny") ? java.util.Optional.of(stories()) : java.util.Optional.empty(),
+                (name, file) -> io.corral.llamacpp.LlamaCppEngine.open(io.corral.llamacpp.LlamaCppConfig.of(file).withId(name).withThreads(1)),
+                java.time.Duration.ofMinutes(5), 1L << 30, java.time.Duration.ZERO, System::nanoTime, java.time.Clock.systemUTC());
+        try (onDemand; io.corral.server.CorralServer server = io.corral.server.CorralServer.builder(
+                io.corral.server.ServerConfig.defaults().withPort(0)).onDemand(onDemand).start()) {
+            Run empty = corral("ps", "--url", server.url());
+            assertThat(empty.exit()).as(empty.err()).isZero();
+            assertThat(empty.out().lines()).singleElement().asString().startsWith("NAME");
+            onDemand.get("tiny");
+            Run ps = corral("ps", "--url", server.url());
+            assertThat(ps.out().lines()).hasSize(2);
+            assertThat(ps.out().lines().toList().get(1)).startsWith("tiny").contains("100% CPU")
+                    .containsPattern("[45] minutes from now");
+        }
+        Run down = corral("ps", "--url", "http://127.0.0.1:1");
+        assertThat(down.exit()).isEqualTo(1);
+        assertThat(down.err()).startsWith("corral: no Corral server at http://127.0.0.1:1");
+        assertThat(PsCommand.processor(1000, 0)).isEqualTo("100% CPU");
+        assertThat(PsCommand.processor(1000, 1000)).isEqualTo("100% GPU");
+        assertThat(PsCommand.processor(1000, 480)).isEqualTo("52%/48% CPU/GPU");
+        java.time.Instant now = java.time.Instant.parse("2026-11-28T00:00:00Z");
+        assertThat(PsCommand.until("2318-06-12T00:00:00Z", now)).isEqualTo("Forever");
+        assertThat(PsCommand.until("2026-11-28T00:00:42Z", now)).isEqualTo("42 seconds from now");
+        assertThat(PsCommand.until("2026-11-28T00:04:50Z", now)).isEqualTo("5 minutes from now");
+        assertThat(PsCommand.until("2026-11-28T05:00:00Z", now)).isEqualTo("5 hours from now");
     }
 }

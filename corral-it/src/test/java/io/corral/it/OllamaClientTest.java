@@ -57,12 +57,13 @@ class OllamaClientTest {
         });
         registry.start();
         io.corral.models.ModelStore store = new io.corral.models.ModelStore(dir.resolve("models"));
-        io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(n -> store.find(n).map(io.corral.models.ModelStore.Model::file),
+        io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(
+                () -> store.list().stream().map(io.corral.models.ModelStore.Model::name).toList(), n -> store.find(n).map(io.corral.models.ModelStore.Model::file),
                 (name, file) -> LlamaCppEngine.open(LlamaCppConfig.of(file).withId(name).withThreads(1)),
-                java.time.Duration.ofMinutes(5), 1L << 30, System::nanoTime);
+                java.time.Duration.ofMinutes(5), 1L << 30, java.time.Duration.ZERO, System::nanoTime, java.time.Clock.systemUTC());
         try (onDemand; CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0))
                 .providers(List.of(io.corral.testing.ScriptedProvider.chat("p", "other")))
-                .onDemand(onDemand::get, () -> store.list().stream().map(io.corral.models.ModelStore.Model::name).toList())
+                .onDemand(onDemand)
                 .library(new io.corral.models.PulledModels(store, new io.corral.models.Puller(store, null,
                         "http://127.0.0.1:" + registry.getAddress().getPort()))).start()) {
             JsonNode seen = NodeScript.run(NodeScript.ollama(), "ollama-pull.cjs", dir, server.url());

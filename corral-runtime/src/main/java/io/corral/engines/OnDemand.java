@@ -30,138 +30,287 @@ import java.util.function.Function;
 /**
  * Models loaded on their first request and unloaded when idle, as Ollama serves its models: a pulled model's file is
  * found by name ({@code files}), loaded by {@code loader} (an in-process engine), and kept while requests use it and
- * for {@code keepAlive} after the last one; within a byte budget (the files' sizes), the least recently used idle
- * model is unloaded to make room, and a model that cannot fit is refused with the reason. {@link #sweep()} unloads what
- * has been idle too long (the server calls it now and then; tests with their own ticker).
+ * for its keep-alive after the last one (the default, or what a request set: Ollama's {@code keep_alive}). Within a
+ * byte budget (the files' sizes) the least recently used idle model is unloaded to make room; when the models in the
+ * way are all answering, a request waits for one to finish, up to {@code loadTimeout}, then is refused with the
+ * reason; a model larger than the whole budget is refused at once. Models load side by side: a lock guards the
+ * table only, never a load. {@link #sweep()} unloads what has been idle too long (the server calls it now and then;
+ * tests with their own ticker).
  */
-public final class OnDemand implements AutoCloseable {
+public final class OnDemand implements io.corral.spi.OnDemandModels, AutoCloseable {
 
+    private final java.util.function.Supplier<List<String>> names;
     private final Function<String, Optional<Path>> files;
     private final BiFunction<String, Path, InferenceProvider> loader;
     private final Duration keepAlive;
     private final long budget;
+    private final Duration loadTimeout;
     private final Ticker ticker;
-    private final Map<String, Loaded> loaded = new LinkedHashMap<>();
+    private final java.time.Clock clock;
+    private final Object lock = new Object();
+    private final Map<String, Loaded> loaded = new LinkedHashMap<>(); // guarded by lock; loading ones too
 
-    /** A loaded model: its engine, its file's size, the requests using it and when it was last used. */
+    /** A model loading or loaded: its engine (once loaded), its file's size, the requests using it, when last used. */
     private final class Loaded {
-        final InferenceProvider engine;
+        final java.util.concurrent.CompletableFuture<InferenceProvider> engine = new java.util.concurrent.CompletableFuture<>();
         final long bytes;
         final AtomicInteger inFlight = new AtomicInteger();
         volatile long lastUsed;
+        volatile Duration keepAlive; // null: the default
 
-        Loaded(InferenceProvider engine, long bytes) {
-            this.engine = engine;
+        Loaded(long bytes) {
             this.bytes = bytes;
             this.lastUsed = ticker.nanos();
+        }
+
+        boolean idle() {
+            return engine.isDone() && inFlight.get() == 0;
+        }
+
+        Duration keep() {
+            return keepAlive != null ? keepAlive : OnDemand.this.keepAlive;
         }
     }
 
     /**
-     * @param files    the file of a pulled model's name, if there is one
-     * @param loader   loads a model (name, file) as an engine serving it under that name
-     * @param budget   the most bytes of model files loaded at once
+     * @param names       the names that can be loaded (listed before they are)
+     * @param files       the file of a pulled model's name, if there is one
+     * @param loader      loads a model (name, file) as an engine serving it under that name
+     * @param keepAlive   how long an idle model stays loaded unless a request says otherwise
+     * @param budget      the most bytes of model files loaded at once
+     * @param loadTimeout how long a request waits for room in the budget
      */
-    public OnDemand(Function<String, Optional<Path>> files, BiFunction<String, Path, InferenceProvider> loader, Duration keepAlive,
-                    long budget, Ticker ticker) {
+    public OnDemand(java.util.function.Supplier<List<String>> names, Function<String, Optional<Path>> files,
+                    BiFunction<String, Path, InferenceProvider> loader, Duration keepAlive, long budget, Duration loadTimeout,
+                    Ticker ticker, java.time.Clock clock) {
+        this.names = names;
         this.files = files;
         this.loader = loader;
         this.keepAlive = keepAlive;
         this.budget = budget;
+        this.loadTimeout = loadTimeout;
         this.ticker = ticker;
+        this.clock = clock;
+    }
+
+    @Override
+    public List<String> names() {
+        return names.get();
     }
 
     /** The provider of {@code name}, loading it first when it is a pulled model not loaded yet; null when it is none. */
-    public synchronized InferenceProvider get(String name) {
-        Loaded l = loaded.get(name);
-        if (l == null) {
-            Optional<Path> file = files.apply(name);
-            if (file.isEmpty()) {
-                return null;
+    @Override
+    public InferenceProvider get(String name) {
+        Loaded l;
+        boolean mine = false;
+        Path file = null;
+        synchronized (lock) {
+            l = loaded.get(name);
+            if (l == null) {
+                Optional<Path> found = files.apply(name);
+                if (found.isEmpty()) {
+                    return null;
+                }
+                file = found.get();
+                long bytes;
+                try {
+                    bytes = Files.size(file);
+                } catch (java.io.IOException e) {
+                    throw new UnavailableException("the file of " + name + " cannot be read: " + e.getMessage(), e);
+                }
+                if (bytes > budget) {
+                    throw new UnavailableException("model " + name + " needs " + bytes + " bytes, more than the "
+                            + budget + " the server may load at once");
+                }
+                long deadline = System.nanoTime() + loadTimeout.toNanos();
+                while (!makeRoom(bytes)) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        long used = loaded.values().stream().mapToLong(x -> x.bytes).sum();
+                        throw new UnavailableException("model " + name + " needs " + bytes + " bytes and " + (budget - used)
+                                + " of the " + budget + " budgeted are free while other models answer; retry later");
+                    }
+                    try {
+                        lock.wait(Math.max(1, left / 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new UnavailableException("interrupted while waiting to load " + name, e);
+                    }
+                    Loaded other = loaded.get(name); // someone else may have loaded it meanwhile
+                    if (other != null) {
+                        l = other;
+                        break;
+                    }
+                }
+                if (l == null) {
+                    l = new Loaded(bytes);
+                    loaded.put(name, l);
+                    mine = true;
+                }
             }
-            long bytes;
-            try {
-                bytes = Files.size(file.get());
-            } catch (java.io.IOException e) {
-                throw new UnavailableException("the file of " + name + " cannot be read: " + e.getMessage(), e);
-            }
-            makeRoom(name, bytes);
-            l = new Loaded(loader.apply(name, file.get()), bytes);
-            loaded.put(name, l);
+            l.inFlight.incrementAndGet(); // held until the engine is handed out: never unloaded in between
         }
-        l.lastUsed = ticker.nanos();
-        return new Counted(l);
+        try {
+            if (mine) {
+                try {
+                    l.engine.complete(loader.apply(name, file));
+                } catch (RuntimeException | Error e) {
+                    synchronized (lock) {
+                        loaded.remove(name);
+                        lock.notifyAll();
+                    }
+                    l.engine.completeExceptionally(e);
+                    throw e;
+                }
+            }
+            try {
+                l.engine.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+            l.lastUsed = ticker.nanos();
+            return new Counted(l, name);
+        } finally {
+            release(l, name);
+        }
     }
 
-    /** Unloads idle models, least recently used first, until {@code bytes} more fit the budget; refuses if they cannot. */
-    private void makeRoom(String name, long bytes) {
+    /** Ends a use of {@code l}: one whose keep-alive is zero is unloaded when its last use ends; waiters may go on. */
+    private void release(Loaded l, String name) {
+        if (l.inFlight.decrementAndGet() == 0) {
+            synchronized (lock) {
+                if (l.idle() && Duration.ZERO.equals(l.keepAlive) && loaded.get(name) == l) {
+                    drop(name);
+                }
+                lock.notifyAll();
+            }
+        }
+    }
+
+    /** Unloads idle models, least recently used first, until {@code bytes} more fit the budget; false if they cannot. */
+    private boolean makeRoom(long bytes) {
         long used = loaded.values().stream().mapToLong(x -> x.bytes).sum();
-        List<Map.Entry<String, Loaded>> idle = new ArrayList<>(loaded.entrySet().stream().filter(e -> e.getValue().inFlight.get() == 0).toList());
+        List<Map.Entry<String, Loaded>> idle = new ArrayList<>(loaded.entrySet().stream().filter(e -> e.getValue().idle()).toList());
         idle.sort(Comparator.comparingLong(e -> e.getValue().lastUsed));
         for (var e : idle) {
             if (used + bytes <= budget) {
                 break;
             }
-            unload(e.getKey());
+            drop(e.getKey());
             used -= e.getValue().bytes;
         }
-        if (used + bytes > budget) {
-            throw new UnavailableException("model " + name + " needs " + bytes + " bytes and " + (budget - used) + " of the "
-                    + budget + " budgeted are free while other models answer; retry later");
-        }
+        return used + bytes <= budget;
     }
 
-    private void unload(String name) {
+    private void drop(String name) {
         Loaded l = loaded.remove(name);
         if (l != null) {
-            l.engine.close();
+            l.engine.join().close();
         }
     }
 
-    /** Unloads the models idle for longer than {@code keepAlive}. */
-    public synchronized void sweep() {
-        long now = ticker.nanos();
-        for (String name : new ArrayList<>(loaded.keySet())) {
+    /** Unloads the models idle for longer than their keep-alive. */
+    public void sweep() {
+        synchronized (lock) {
+            long now = ticker.nanos();
+            for (String name : new ArrayList<>(loaded.keySet())) {
+                Loaded l = loaded.get(name);
+                Duration keep = l.keep();
+                if (l.idle() && !keep.isNegative() && now - l.lastUsed >= keep.toNanos()) {
+                    drop(name);
+                }
+            }
+            lock.notifyAll();
+        }
+    }
+
+    @Override
+    public List<io.corral.spi.OnDemandModels.Loaded> loaded() {
+        synchronized (lock) {
+            long now = ticker.nanos();
+            java.time.Instant wall = clock.instant();
+            List<io.corral.spi.OnDemandModels.Loaded> out = new ArrayList<>();
+            loaded.entrySet().stream().filter(e -> e.getValue().engine.isDone() && !e.getValue().engine.isCompletedExceptionally())
+                    .sorted(Comparator.comparingLong(e -> e.getValue().lastUsed)).forEach(e -> {
+                        Loaded l = e.getValue();
+                        Duration keep = l.keep();
+                        java.time.Instant expires = keep.isNegative() ? null
+                                : wall.plusNanos(Math.max(0, keep.toNanos() - (l.inFlight.get() > 0 ? 0 : now - l.lastUsed)));
+                        List<ModelInfo> models = l.engine.join().models();
+                        out.add(new io.corral.spi.OnDemandModels.Loaded(e.getKey(), l.bytes, expires, l.inFlight.get() > 0,
+                                models.isEmpty() ? Map.of() : models.getFirst().metadata()));
+                    });
+            return out;
+        }
+    }
+
+    @Override
+    public void keepAlive(String name, Duration keep) {
+        synchronized (lock) {
             Loaded l = loaded.get(name);
-            if (l.inFlight.get() == 0 && now - l.lastUsed >= keepAlive.toNanos()) {
-                unload(name);
+            if (l == null) {
+                return;
+            }
+            l.keepAlive = keep;
+            l.lastUsed = ticker.nanos();
+            if (Duration.ZERO.equals(keep) && l.idle()) {
+                drop(name);
+                lock.notifyAll();
             }
         }
     }
 
-    /** The models loaded now, with their sizes (Ollama's {@code ps}). */
-    public synchronized Map<String, Long> loaded() {
-        Map<String, Long> out = new LinkedHashMap<>();
-        loaded.forEach((k, v) -> out.put(k, v.bytes));
-        return out;
+    @Override
+    public boolean unload(String name) {
+        synchronized (lock) {
+            Loaded l = loaded.get(name);
+            if (l == null || !l.engine.isDone()) {
+                return false;
+            }
+            l.keepAlive = Duration.ZERO; // what runs finishes; the last to end unloads it
+            if (l.idle()) {
+                drop(name);
+                lock.notifyAll();
+            }
+            return true;
+        }
     }
 
     @Override
-    public synchronized void close() {
-        new ArrayList<>(loaded.keySet()).forEach(this::unload);
+    public void close() {
+        synchronized (lock) {
+            for (String name : new ArrayList<>(loaded.keySet())) {
+                Loaded l = loaded.get(name);
+                if (l.engine.isDone() && !l.engine.isCompletedExceptionally()) {
+                    drop(name);
+                }
+            }
+        }
     }
 
     /** A loaded engine whose calls count as in flight until they end (a model in use is never unloaded). */
     private final class Counted implements InferenceProvider {
         private final Loaded l;
+        private final String name;
 
-        Counted(Loaded l) {
+        Counted(Loaded l, String name) {
             this.l = l;
+            this.name = name;
         }
 
         private void done() {
-            l.inFlight.decrementAndGet();
             l.lastUsed = ticker.nanos();
+            release(l, name);
         }
 
         @Override
         public TokenStream stream(ChatRequest request) {
-            return counted(() -> l.engine.stream(request));
+            return counted(() -> l.engine.join().stream(request));
         }
 
         @Override
         public TokenStream stream(CompletionRequest request) {
-            return counted(() -> l.engine.stream(request));
+            return counted(() -> l.engine.join().stream(request));
         }
 
         private TokenStream counted(java.util.function.Supplier<TokenStream> start) {
@@ -206,30 +355,30 @@ public final class OnDemand implements AutoCloseable {
         public EmbeddingResult embed(EmbeddingRequest request) {
             l.inFlight.incrementAndGet();
             try {
-                return l.engine.embed(request);
+                return l.engine.join().embed(request);
             } finally {
                 done();
             }
         }
 
         public String id() {
-            return l.engine.id();
+            return l.engine.join().id();
         }
 
         public String type() {
-            return l.engine.type();
+            return l.engine.join().type();
         }
 
         public String vendor() {
-            return l.engine.vendor();
+            return l.engine.join().vendor();
         }
 
         public Set<Capability> capabilities() {
-            return l.engine.capabilities();
+            return l.engine.join().capabilities();
         }
 
         public List<ModelInfo> models() {
-            return l.engine.models();
+            return l.engine.join().models();
         }
 
         public void close() {

@@ -55,25 +55,28 @@ public final class CorralServer implements AutoCloseable {
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
                          List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail, io.corral.spi.Safety safety,
                          io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses,
-                         io.corral.spi.LegacyAgents legacyAgents, java.util.function.Function<String, InferenceProvider> onDemand,
-                         java.util.function.Supplier<List<String>> onDemandNames, io.corral.spi.ModelLibrary library) {
+                         io.corral.spi.LegacyAgents legacyAgents, io.corral.spi.OnDemandModels onDemand,
+                         io.corral.spi.ModelLibrary library) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
         if (registry != null || onDemand != null) {
             models.fallback(id -> {
                 InferenceProvider p = registry == null ? null : registry.resolve(id);
-                return p != null || onDemand == null ? p : onDemand.apply(id);
+                return p != null || onDemand == null ? p : onDemand.get(id);
             });
         }
-        if (onDemandNames != null) {
-            models.unloaded(onDemandNames);
+        if (onDemand != null) {
+            models.unloaded(onDemand::names);
         }
         AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys(), models::placement);
         Routes routes = new Routes()
                 .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail))
                 .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail))
-                .add(new io.corral.server.ollama.OllamaApi(models, streams, guardrail, library));
+                .add(new io.corral.server.ollama.OllamaApi(models, streams, guardrail, library, onDemand));
+        if (onDemand != null || library != null) {
+            routes.add(new io.corral.server.admin.ModelsAdminApi(onDemand, library));
+        }
         if (registry != null) {
             routes.add(new EnginesApi(registry, models));
         }
@@ -142,8 +145,7 @@ public final class CorralServer implements AutoCloseable {
         private io.corral.spi.Safety safety;
         private io.corral.spi.Responses responses;
         private io.corral.spi.LegacyAgents legacyAgents;
-        private java.util.function.Function<String, InferenceProvider> onDemand;
-        private java.util.function.Supplier<List<String>> onDemandNames;
+        private io.corral.spi.OnDemandModels onDemand;
         private io.corral.spi.ModelLibrary library;
         private io.corral.spi.FilesProvider files;
         private io.corral.spi.VectorStores vectorStores;
@@ -211,13 +213,11 @@ public final class CorralServer implements AutoCloseable {
         }
 
         /**
-         * Serve models loaded on their first request ({@code load}: the provider of a name, or null for none), listed in
-         * {@code /v1/models} by {@code names} before they are loaded.
+         * Serve models loaded on their first request, listed in {@code /v1/models} before they are loaded; Ollama's
+         * {@code keep_alive} and {@code /api/ps}, and the admin routes load and unload them.
          */
-        public Builder onDemand(java.util.function.Function<String, InferenceProvider> load,
-                                java.util.function.Supplier<List<String>> names) {
-            onDemand = java.util.Objects.requireNonNull(load, "load");
-            onDemandNames = names;
+        public Builder onDemand(io.corral.spi.OnDemandModels models) {
+            onDemand = java.util.Objects.requireNonNull(models, "models");
             return this;
         }
 
@@ -235,11 +235,12 @@ public final class CorralServer implements AutoCloseable {
 
         /** Starts serving; returns once the port is bound. */
         public CorralServer start() {
-            if (providers == null && registry == null) {
-                throw new IllegalStateException("a server needs providers or an engine registry to serve");
+            if (providers == null && registry == null && onDemand == null) {
+                throw new IllegalStateException("a server needs providers, an engine registry or models on demand to serve");
             }
-            return CorralServer.start(new CorralServer(config, registry != null ? registry.routers() : providers, registry,
-                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, onDemandNames, library));
+            return CorralServer.start(new CorralServer(config, registry != null ? registry.routers()
+                    : providers != null ? providers : List.of(), registry,
+                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, library));
         }
     }
 

@@ -54,21 +54,27 @@ public final class OllamaApi implements Routes.Api {
     private final Streams streams;
     private final Guardrail guardrail;
     private final io.corral.spi.ModelLibrary library;
+    private final io.corral.spi.OnDemandModels onDemand;
 
-    /** @param library the pulled models ({@code /api/pull}, {@code /api/delete}, {@code /api/copy}), or null for none */
-    public OllamaApi(ModelDirectory models, Streams streams, Guardrail guardrail, io.corral.spi.ModelLibrary library) {
+    /**
+     * @param library  the pulled models ({@code /api/pull}, {@code /api/delete}, {@code /api/copy}), or null for none
+     * @param onDemand the models loaded on demand ({@code keep_alive}, loading and unloading, {@code /api/ps}), or null
+     */
+    public OllamaApi(ModelDirectory models, Streams streams, Guardrail guardrail, io.corral.spi.ModelLibrary library,
+                     io.corral.spi.OnDemandModels onDemand) {
         this.models = models;
         this.streams = streams;
         this.guardrail = guardrail;
         this.library = library;
+        this.onDemand = onDemand;
     }
 
     @Override
     public void routes(Routes r) {
         r.get("/", (req, res) -> res.send(200, "text/plain; charset=utf-8", "Ollama is running".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
                 .get("/api/version", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("version", VERSION)))
-                .get("/api/tags", (req, res) -> res.json(200, tags(false)))
-                .get("/api/ps", (req, res) -> res.json(200, tags(true)))
+                .get("/api/tags", (req, res) -> res.json(200, tags()))
+                .get("/api/ps", (req, res) -> res.json(200, running()))
                 .post("/api/show", this::show)
                 .post("/api/chat", this::chat)
                 .post("/api/generate", this::generate)
@@ -127,22 +133,125 @@ public final class OllamaApi implements Routes.Api {
         }
     }
 
-    private ObjectNode tags(boolean running) {
+    private ObjectNode tags() {
         ObjectNode o = Json.MAPPER.createObjectNode();
         ArrayNode list = o.putArray("models");
         String now = Instant.now().toString();
         for (ModelInfo m : models.list()) {
-            if (running && m.provider().equals("on-demand")) {
-                continue; // pulled, not loaded
-            }
-            ObjectNode e = list.addObject().put("name", m.id()).put("model", m.id()).put("modified_at", now).put("size", 0)
-                    .put("digest", Integer.toHexString(m.id().hashCode()));
+            ObjectNode e = list.addObject().put("name", m.id()).put("model", m.id()).put("modified_at", now)
+                    .put("size", size(m.metadata())).put("digest", Integer.toHexString(m.id().hashCode()));
             e.set("details", details(m));
-            if (running) {
-                e.put("expires_at", "2318-06-12T00:00:00Z").put("size_vram", 0); // loaded until Corral stops
-            }
         }
         return o;
+    }
+
+    /**
+     * {@code /api/ps}: the models loaded now. Those loaded on demand with their size, when they unload
+     * ({@code expires_at}) and the GPU memory they took ({@code size_vram}); the others are loaded until Corral stops.
+     */
+    private ObjectNode running() {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        ArrayNode list = o.putArray("models");
+        java.util.Set<String> onDemandNames = new java.util.HashSet<>(onDemand == null ? List.of() : onDemand.names());
+        if (onDemand != null) {
+            for (io.corral.spi.OnDemandModels.Loaded l : onDemand.loaded()) {
+                ObjectNode e = list.addObject().put("name", l.name()).put("model", l.name()).put("size", l.bytes())
+                        .put("digest", Integer.toHexString(l.name().hashCode()));
+                e.set("details", details(ModelInfo.llm(l.name(), "on-demand", 0, java.util.Set.of(), l.details())));
+                e.put("expires_at", l.expiresAt() == null ? FOREVER : l.expiresAt().toString())
+                        .put("size_vram", vram(l.details()));
+            }
+        }
+        for (ModelInfo m : models.list()) {
+            if (m.provider().equals("on-demand") || onDemandNames.contains(m.id())) {
+                continue; // pulled: listed above when loaded
+            }
+            ObjectNode e = list.addObject().put("name", m.id()).put("model", m.id()).put("size", size(m.metadata()))
+                    .put("digest", Integer.toHexString(m.id().hashCode()));
+            e.set("details", details(m));
+            e.put("expires_at", FOREVER).put("size_vram", vram(m.metadata())); // loaded until Corral stops
+        }
+        return o;
+    }
+
+    private static final String FOREVER = "2318-06-12T00:00:00Z";
+
+    private static long size(java.util.Map<String, Object> metadata) {
+        return metadata.get("file_size") instanceof Number n ? n.longValue() : 0;
+    }
+
+    private static long vram(java.util.Map<String, Object> metadata) {
+        return metadata.get("device_memory") instanceof Number n ? n.longValue() : 0;
+    }
+
+    /**
+     * Ollama's {@code keep_alive}: a duration ({@code "5m"}, {@code "1h30m"}, {@code "10s"}), a number of seconds, a
+     * negative one for ever, 0 to unload after the request; null when the request has none.
+     */
+    public static java.time.Duration keepAlive(JsonNode body) {
+        JsonNode k = body.get("keep_alive");
+        if (k == null || k.isNull()) {
+            return null;
+        }
+        if (k.isNumber()) {
+            return java.time.Duration.ofMillis(Math.round(k.asDouble() * 1000));
+        }
+        String text = k.asText("").strip();
+        if (text.matches("-?\\d+(\\.\\d+)?")) {
+            return java.time.Duration.ofMillis(Math.round(Double.parseDouble(text) * 1000));
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)").matcher(text);
+        boolean negative = text.startsWith("-");
+        int at = negative ? 1 : 0;
+        double nanos = 0;
+        while (at < text.length() && m.find(at) && m.start() == at) {
+            double v = Double.parseDouble(m.group(1));
+            nanos += v * switch (m.group(2)) {
+                case "ns" -> 1;
+                case "us", "µs" -> 1e3;
+                case "ms" -> 1e6;
+                case "s" -> 1e9;
+                case "m" -> 60e9;
+                default -> 3600e9;
+            };
+            at = m.end();
+        }
+        if (text.isEmpty() || at != text.length() || at == (negative ? 1 : 0)) {
+            throw ApiException.badRequest("keep_alive", "keep_alive must be a duration such as \"5m\" or \"1h30m\", a number"
+                    + " of seconds, or negative to keep the model loaded; was " + k);
+        }
+        return java.time.Duration.ofNanos((long) (negative ? -nanos : nanos));
+    }
+
+    /** After a request to a model loaded on demand: keeps it for the request's {@code keep_alive}, or the default. */
+    private void keep(String model, java.time.Duration keepAlive) {
+        if (onDemand != null && onDemand.names().contains(model)) {
+            onDemand.keepAlive(model, keepAlive);
+        }
+    }
+
+    /**
+     * A request with nothing to generate: Ollama's way to load a model ({@code done_reason} "load") or, with
+     * {@code keep_alive} 0, to unload it ("unload").
+     */
+    private void loadOrUnload(Response res, String model, boolean chat, java.time.Duration keepAlive) {
+        boolean onDemandModel = onDemand != null && onDemand.names().contains(model);
+        if (java.time.Duration.ZERO.equals(keepAlive)) {
+            if (onDemandModel) {
+                onDemand.unload(model);
+            } else {
+                models.get(model); // 404 for a model nobody serves
+            }
+            res.json(200, line(model, chat, "", List.of(), "unload"));
+            return;
+        }
+        if (onDemandModel) {
+            onDemand.get(model);
+            onDemand.keepAlive(model, keepAlive);
+        } else {
+            models.get(model);
+        }
+        res.json(200, line(model, chat, "", List.of(), "load"));
     }
 
     private static ObjectNode details(ModelInfo m) {
@@ -200,8 +309,9 @@ public final class OllamaApi implements Routes.Api {
                 messages.add(message(ms.get(i), "messages[" + i + "]"));
             }
         }
-        if (messages.isEmpty()) { // Ollama's way of loading a model: an empty chat
-            res.json(200, line(model, true, "", List.of(), "load"));
+        java.time.Duration keepAlive = keepAlive(body);
+        if (messages.isEmpty()) { // Ollama's way of loading (or unloading) a model: an empty chat
+            loadOrUnload(res, model, true, keepAlive);
             return;
         }
         List<ToolSpec> tools = tools(body.get("tools"));
@@ -214,8 +324,9 @@ public final class OllamaApi implements Routes.Api {
         JsonNode body = Json.parse(req.body());
         String model = name(body);
         String prompt = body.path("prompt").asText("");
+        java.time.Duration keepAlive = keepAlive(body);
         if (prompt.isEmpty()) { // loading (or unloading) a model: nothing to generate
-            res.json(200, line(model, false, "", List.of(), "load"));
+            loadOrUnload(res, model, false, keepAlive);
             return;
         }
         SamplingParams sampling = sampling(body.path("options"));
@@ -243,7 +354,8 @@ public final class OllamaApi implements Routes.Api {
             checks.input(messages);
         }
         long begin = System.nanoTime();
-        try (AutoCloseable admitted = models.admit(model)) {
+        java.time.Duration keepAlive = keepAlive(body);
+        try (AutoCloseable admitted = models.admit(model); AutoCloseable kept = () -> keep(model, keepAlive)) {
             InferenceProvider provider = checks.output(models.get(model).provider());
             boolean stream = body.path("stream").asBoolean(true);
             try (TokenStream tokens = start.apply(provider); AutoCloseable tracked = streams.track(tokens)) {
@@ -436,7 +548,9 @@ public final class OllamaApi implements Routes.Api {
             throw ApiException.badRequest("input", "input must be a string or a non-empty list of strings");
         }
         long begin = System.nanoTime();
+        java.time.Duration keepAlive = keepAlive(body);
         EmbeddingResult r = embedWith(req, model, inputs, body.hasNonNull("dimensions") ? body.get("dimensions").asInt() : null);
+        keep(model, keepAlive);
         ObjectNode o = Json.MAPPER.createObjectNode().put("model", model);
         o.set("embeddings", Json.MAPPER.valueToTree(r.vectors()));
         o.put("total_duration", System.nanoTime() - begin).put("load_duration", 0).put("prompt_eval_count", r.promptTokens());

@@ -1,0 +1,79 @@
+package io.corral.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.corral.api.UnavailableException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+
+/** {@code corral ps}: the models a running server has loaded, their size, processor and when they unload. */
+@Command(name = "ps", mixinStandardHelpOptions = true,
+        description = "List the models a running `corral serve` has loaded: size, CPU or GPU, and until when.")
+final class PsCommand implements Callable<Integer> {
+
+    @Option(names = "--url", description = "The server (default ${DEFAULT-VALUE}).", defaultValue = "http://127.0.0.1:8321")
+    String url;
+
+    @Option(names = "--api-key", description = "Its API key, if it needs one (also CORRAL_API_KEY).")
+    String apiKey;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + "/api/ps")).timeout(Duration.ofSeconds(30));
+        String key = apiKey != null ? apiKey : System.getenv("CORRAL_API_KEY");
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        HttpResponse<String> r;
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
+            r = client.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UnavailableException("no Corral server at " + url + " (start one with `corral serve`)");
+        }
+        JsonNode body = new ObjectMapper().readTree(r.body());
+        if (r.statusCode() != 200) {
+            throw new UnavailableException(url + " answered " + r.statusCode() + ": " + body.at("/error/message").asText());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%-40s %10s  %-16s %s%n", "NAME", "SIZE", "PROCESSOR", "UNTIL");
+        Instant now = Instant.now();
+        for (JsonNode m : body.path("models")) {
+            out.printf("%-40s %10s  %-16s %s%n", m.path("name").asText(), PullCommand.size(m.path("size").asLong()),
+                    processor(m.path("size").asLong(), m.path("size_vram").asLong()), until(m.path("expires_at").asText(), now));
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** As {@code ollama ps} says it: {@code 100% CPU}, {@code 100% GPU}, or the split. */
+    static String processor(long size, long vram) {
+        if (vram <= 0 || size <= 0) {
+            return "100% CPU";
+        }
+        long gpu = Math.min(100, Math.round(100.0 * vram / size));
+        return gpu >= 100 ? "100% GPU" : (100 - gpu) + "%/" + gpu + "% CPU/GPU";
+    }
+
+    static String until(String expiresAt, Instant now) {
+        Instant at = Instant.parse(expiresAt);
+        if (at.isAfter(now.plus(Duration.ofDays(365 * 100)))) {
+            return "Forever";
+        }
+        long seconds = Math.max(0, Duration.between(now, at).toSeconds());
+        return seconds < 60 ? seconds + " seconds from now"
+                : seconds < 7200 ? (seconds + 30) / 60 + " minutes from now" : (seconds + 1800) / 3600 + " hours from now";
+    }
+}
