@@ -51,6 +51,21 @@ public final class Puller {
     private final ModelStore store;
     private final String huggingFace;
     private final String ollama;
+    /**
+     * The JDK client reads a body in 16 KB buffers unless told otherwise; 256 KB moves a download 1.5x faster here
+     * (bench/pull.sh: 0.26x curl's throughput to 0.39x). Read once, when the client's classes load: the CLI sets it
+     * first thing ({@link #tuneHttpClient()}), and this class does when it is the first to use the client.
+     */
+    public static void tuneHttpClient() {
+        if (System.getProperty("jdk.httpclient.bufsize") == null) {
+            System.setProperty("jdk.httpclient.bufsize", String.valueOf(256 * 1024));
+        }
+    }
+
+    static {
+        tuneHttpClient();
+    }
+
     private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
             .connectTimeout(Duration.ofSeconds(20)).build();
 
