@@ -77,6 +77,7 @@ public final class CorralServer implements AutoCloseable {
         if (onDemand != null || library != null) {
             routes.add(new io.corral.server.admin.ModelsAdminApi(onDemand, library));
         }
+        routes.add(new io.corral.server.playground.PlaygroundApi());
         if (registry != null) {
             routes.add(new EnginesApi(registry, models));
         }

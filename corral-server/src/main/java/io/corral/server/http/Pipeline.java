@@ -71,7 +71,8 @@ public final class Pipeline {
             guarded(l, () -> l.started(req));
         }
         try {
-            if (!req.path().equals("/v1/health") && !req.path().equals("/health")) {
+            if (!req.path().equals("/v1/health") && !req.path().equals("/health")
+                    && !io.corral.server.playground.PlaygroundApi.isPage(req.method(), req.path())) {
                 req.tenant(keys.check(req.header("Authorization")));
             }
             if (m.route() == null) {

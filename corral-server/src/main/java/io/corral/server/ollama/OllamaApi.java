@@ -42,8 +42,8 @@ import java.util.List;
  * Ollama's own API on the same port, so apps that speak it point at Corral unchanged: {@code /api/chat} and
  * {@code /api/generate} (streamed as JSON lines by default, as Ollama does; {@code options}, {@code format} "json" or a
  * schema, {@code tools}, {@code images}, {@code raw}, {@code system}), {@code /api/embed} and {@code /api/embeddings},
- * {@code /api/tags}, {@code /api/show}, {@code /api/ps}, {@code /api/version}, and {@code GET /} ("Ollama is running",
- * which clients probe). Every engine Corral serves answers; the config's guardrails apply as on the other routes.
+ * {@code /api/tags}, {@code /api/show}, {@code /api/ps}, {@code /api/version}; {@code GET /} ("Ollama is running",
+ * which clients probe) is the playground's route, which says so to anyone but a browser. Every engine Corral serves answers; the config's guardrails apply as on the other routes.
  */
 public final class OllamaApi implements Routes.Api {
 
@@ -71,8 +71,7 @@ public final class OllamaApi implements Routes.Api {
 
     @Override
     public void routes(Routes r) {
-        r.get("/", (req, res) -> res.send(200, "text/plain; charset=utf-8", "Ollama is running".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                .get("/api/version", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("version", VERSION)))
+        r.get("/api/version", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("version", VERSION)))
                 .get("/api/tags", (req, res) -> res.json(200, tags()))
                 .get("/api/ps", (req, res) -> res.json(200, running()))
                 .post("/api/show", this::show)
