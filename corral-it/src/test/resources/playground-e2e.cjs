@@ -82,6 +82,16 @@ async function axe(page) {
     seen.stoppedEnabled = await page.isEnabled('#chat-send');
     seen.stoppedStopDisabled = await page.isDisabled('#chat-stop');
     seen.conversationsKept = await page.evaluate(() => JSON.parse(localStorage.getItem('corral.conversations'))[0].messages.length);
+    // JSON-schema output: the answer is JSON of that shape, shown as a code block
+    await page.click('#chat-new');
+    await page.click('#chat summary >> text=JSON schema output');
+    await page.fill('#chat-schema', JSON.stringify({ type: 'object', properties: { name: { type: 'string', maxLength: 12 } }, required: ['name'] }));
+    await page.fill('#chat-max-tokens', '40');
+    await page.fill('#chat-input', 'Name a girl');
+    await page.click('#chat-send');
+    await page.waitForFunction(() => { const li = [...document.querySelectorAll('#chat-log li.assistant')].pop(); return li && !li.hasAttribute('aria-busy'); }, null, { timeout: 60000 });
+    seen.schemaAnswer = await page.evaluate(() => [...document.querySelectorAll('#chat-log li.assistant')].pop().querySelector('.body').textContent);
+    await page.fill('#chat-schema', '');
 
     // ---- knowledge: a store, a file chosen and one dropped, then search ----
     await page.click('#tab-knowledge');

@@ -1,21 +1,13 @@
 package io.corral.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.corral.api.UnavailableException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 
 @Command(name = "engines", mixinStandardHelpOptions = true,
@@ -43,23 +35,7 @@ final class EnginesCommand implements Callable<Integer> {
         if (action != null && !action.equals("reload")) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "unknown action '" + action + "' (reload?)");
         }
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + "/v1/engines" + (action == null ? "" : "/reload")))
-                .timeout(Duration.ofSeconds(30));
-        String key = apiKey != null ? apiKey : System.getenv("CORRAL_API_KEY");
-        if (key != null) {
-            b.header("Authorization", "Bearer " + key);
-        }
-        b = action == null ? b.GET() : b.POST(HttpRequest.BodyPublishers.noBody());
-        HttpResponse<String> r;
-        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
-            r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UnavailableException("no Corral server at " + url + " (start one with `corral serve`)");
-        }
-        JsonNode body = new ObjectMapper().readTree(r.body());
-        if (r.statusCode() != 200) {
-            throw new UnavailableException(url + " answered " + r.statusCode() + ": " + body.at("/error/message").asText());
-        }
+        JsonNode body = ServerCall.send(url, "/v1/engines" + (action == null ? "" : "/reload"), apiKey, action == null ? null : "");
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(body.toPrettyString());

@@ -1,17 +1,10 @@
 package io.corral.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.corral.api.UnavailableException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -32,21 +25,7 @@ final class PsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + "/api/ps")).timeout(Duration.ofSeconds(30));
-        String key = apiKey != null ? apiKey : System.getenv("CORRAL_API_KEY");
-        if (key != null) {
-            b.header("Authorization", "Bearer " + key);
-        }
-        HttpResponse<String> r;
-        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
-            r = client.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UnavailableException("no Corral server at " + url + " (start one with `corral serve`)");
-        }
-        JsonNode body = new ObjectMapper().readTree(r.body());
-        if (r.statusCode() != 200) {
-            throw new UnavailableException(url + " answered " + r.statusCode() + ": " + body.at("/error/message").asText());
-        }
+        JsonNode body = ServerCall.send(url, "/api/ps", apiKey, null);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%-40s %10s  %-16s %s%n", "NAME", "SIZE", "PROCESSOR", "UNTIL");
         Instant now = Instant.now();

@@ -80,6 +80,8 @@ class PlaygroundTest {
             assertThat(seen.get("stoppedEnabled").asBoolean()).isTrue();
             assertThat(seen.get("stoppedStopDisabled").asBoolean()).isTrue();
             assertThat(seen.get("conversationsKept").asInt()).isEqualTo(4);
+            JsonNode named = new ObjectMapper().readTree(seen.get("schemaAnswer").asText());
+            assertThat(named.get("name").isTextual()).as(seen.get("schemaAnswer").asText()).isTrue();
 
             assertThat(texts(seen.get("files"))).containsExactlyInAnyOrder("zebras.txtcompleted", "quokkas.mdcompleted");
             assertThat(texts(seen.get("search"))).singleElement().asString().startsWith("quokkas.md keyword score ")

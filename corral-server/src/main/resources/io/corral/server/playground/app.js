@@ -327,12 +327,20 @@ async function loadStores(select) {
   }
 }
 
+// Uploads still on their way: shown above the store's files until the store lists them done.
+const pending = new Set();
+let filesSeq = 0;
+
 async function loadFiles() {
+  const seq = ++filesSeq;
   const vs = $('kb-store').value;
-  if (!vs) { $('kb-file-list').replaceChildren(); return; }
+  if (!vs) { $('kb-file-list').replaceChildren(...pending); return; }
   const list = await api('/v1/vector_stores/' + vs + '/files?limit=100');
   const names = await Promise.all(list.data.map((f) => api('/v1/files/' + f.id).then((x) => x.filename).catch(() => f.id)));
-  $('kb-file-list').replaceChildren(...list.data.map((f, i) => fileItem(names[i], f.status, f.id)));
+  if (seq !== filesSeq) return; // a later listing is on its way
+  const shown = new Set([...pending].map((r) => r.dataset.file).filter(Boolean));
+  $('kb-file-list').replaceChildren(...pending,
+    ...list.data.filter((f) => !shown.has(f.id)).map((f) => fileItem(names[list.data.indexOf(f)], f.status, f.id)));
 }
 
 function fileItem(name, status, id) {
@@ -340,34 +348,37 @@ function fileItem(name, status, id) {
     el('span', { class: 'status-' + status, 'data-status': status, text: status }));
 }
 
+function setStatus(row, name, status, title) {
+  row.replaceChildren(...fileItem(name, status).childNodes);
+  if (title) row.title = title;
+}
+
 async function upload(files) {
   const vs = $('kb-store').value;
   if (!vs) { showError($('kb-file-list'), new Error('create or choose a store first')); return; }
-  for (const file of files) {
+  await Promise.all(files.map(async (file) => {
     const row = fileItem(file.name, 'uploading');
+    pending.add(row);
     $('kb-file-list').prepend(row);
-    const setStatus = (s) => row.replaceWith(Object.assign(fileItem(file.name, s), {}));
     try {
       const form = new FormData();
       form.append('purpose', 'assistants');
       form.append('file', file, file.name);
       const uploaded = await api('/v1/files', { method: 'POST', body: form });
+      row.dataset.file = uploaded.id;
       let f = await api('/v1/vector_stores/' + vs + '/files', { method: 'POST', body: { file_id: uploaded.id } });
       while (f.status === 'in_progress') {
-        const live = fileItem(file.name, f.status, uploaded.id);
-        row.replaceChildren(...live.childNodes);
+        setStatus(row, file.name, f.status);
         await new Promise((r) => setTimeout(r, 300));
         f = await api('/v1/vector_stores/' + vs + '/files/' + uploaded.id);
       }
-      const done = fileItem(file.name, f.status, uploaded.id);
-      if (f.last_error) done.title = f.last_error.message;
-      row.replaceChildren(...done.childNodes);
-      row.dataset.file = uploaded.id;
+      setStatus(row, file.name, f.status, f.last_error && f.last_error.message);
+      pending.delete(row); // the store lists it now
     } catch (err) {
-      setStatus('failed');
-      showError($('kb-file-list'), err);
+      setStatus(row, file.name, 'failed', err.message); // kept in view: the store never got it
     }
-  }
+  }));
+  await loadFiles().catch((err) => showError($('kb-file-list'), err));
 }
 
 $('kb-create').addEventListener('submit', async (e) => {
