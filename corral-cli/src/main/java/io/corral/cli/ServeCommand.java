@@ -81,6 +81,12 @@ final class ServeCommand implements Callable<Integer> {
             "--model, --model-id, --threads, --ctx-size, --parallel, --routing and --no-local are refused with it."})
     Path configFile;
 
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Serve HTTPS with this certificate (chain), with --tls-key.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "The certificate's private key (PKCS#8 PEM).")
+    Path tlsKey;
+
     @Option(names = "--log-content", description = "Debug: log prompts and answers (API keys redacted).")
     boolean logContent;
 
@@ -111,10 +117,11 @@ final class ServeCommand implements Callable<Integer> {
                 healthInterval = given("--health-interval") ? healthInterval : s.healthInterval();
                 config = new ServerConfig(given("--host") ? host : s.host(), given("--port") ? port : s.port(),
                         allowRemote || s.allowRemote(), keys, s.maxBodyBytes(), given("--max-queued") ? maxQueued : s.maxQueued(),
-                        logContent, Duration.ofSeconds(s.idleTimeout()), s.trustedProxies(), s.maxInputTokens());
+                        logContent, Duration.ofSeconds(s.idleTimeout()), s.trustedProxies(), s.maxInputTokens(),
+                        tlsCert != null || tlsKey != null ? ServerConfig.Tls.of(tlsCert, tlsKey) : ServerConfig.Tls.of(s.tlsCert(), s.tlsKey()));
             } else {
                 config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent,
-                        ServerConfig.DEFAULT_IDLE_TIMEOUT);
+                        ServerConfig.DEFAULT_IDLE_TIMEOUT).withTls(ServerConfig.Tls.of(tlsCert, tlsKey));
             }
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -73,6 +73,13 @@ class CorralCliTest {
     }
 
     @Test
+    void serve_aCertificateWithoutItsKey_isAUsageError() {
+        Run r = corral("serve", "--port", "0", "--tls-cert", stories().toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("TLS needs both a certificate (tls_cert) and its key (tls_key)");
+    }
+
+    @Test
     void check_gpuOptions_areCheckedAndNamed() {
         Run bad = corral("check", "--model", stories().toString(), "--split-mode", "diagonal");
         assertThat(bad.exit()).isEqualTo(1);

@@ -53,7 +53,7 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> LLAMA_STACK_BUILT_IN = Map.of(
             "tool_runtime", Set.of("inline::rag-runtime", "remote::model-context-protocol"));
     private static final Set<String> SERVER = Set.of("host", "port", "allow_remote", "api_keys", "max_body_bytes",
-            "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens");
+            "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens", "tls_cert", "tls_key");
 
     private final String file;
     private final Function<String, String> env;
@@ -121,7 +121,22 @@ public final class ConfigLoader {
                 integer(m, "max_body_bytes", "server", 8 << 20), integer(m, "max_queued", "server", 32),
                 text(m, "routing", "server", "local-first"), integer(m, "health_interval", "server", 15),
                 positive(m, "idle_timeout", "server", 300), strings(m, "trusted_proxies"),
-                positive(m, "max_input_tokens", "server", 300_000));
+                positive(m, "max_input_tokens", "server", 300_000), path(m, "tls_cert"), path(m, "tls_key"));
+    }
+
+    /** A file named under {@code server.<key>}, relative to the config file's folder; null when not given. */
+    private java.nio.file.Path path(Map<String, NodeTuple> m, String key) {
+        String v = text(m, key, "server", null);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        java.nio.file.Path p = java.nio.file.Path.of(v);
+        java.nio.file.Path dir = java.nio.file.Path.of(file).toAbsolutePath().getParent();
+        p = p.isAbsolute() || dir == null ? p : dir.resolve(p);
+        if (!java.nio.file.Files.isReadable(p)) {
+            throw new ConfigException(file, line(m.get(key).getValueNode()), "server." + key, p + " cannot be read");
+        }
+        return p;
     }
 
     /** A list of strings under {@code server.<key>}; blank entries (an unset variable) are left out. */

@@ -56,10 +56,10 @@ public record DistributionConfig(Server server, Map<String, List<Provider>> prov
                          io.corral.spi.VectorStores.Chunking chunking, boolean watch, int line) {
     }
 
-    /** The {@code server:} section. */
+    /** The {@code server:} section; {@code tlsCert} and {@code tlsKey} null when it serves plain HTTP. */
     public record Server(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                          int maxQueued, String routing, int healthInterval, int idleTimeout,
-                         List<String> trustedProxies, int maxInputTokens) {
+                         List<String> trustedProxies, int maxInputTokens, java.nio.file.Path tlsCert, java.nio.file.Path tlsKey) {
     }
 
     /**

@@ -57,6 +57,14 @@ class ConfigLoaderTest {
         assertThat(c.server().apiKeys()).containsExactly("k1");
         assertThat(c.server().routing()).isEqualTo("remote-first");
         assertThat(c.server().idleTimeout()).isEqualTo(300);
+        assertThat(c.server().tlsCert()).isNull();
+        // TLS files are found beside the config file
+        Files.writeString(dir.resolve("cert.pem"), "x");
+        Files.writeString(dir.resolve("key.pem"), "x");
+        DistributionConfig tls = ConfigLoader.load(write(dir, GOOD.replace("routing: remote-first",
+                "routing: remote-first\n  tls_cert: cert.pem\n  tls_key: key.pem")), Map.of("MODEL", "/m.gguf")::get);
+        assertThat(tls.server().tlsCert()).isEqualTo(dir.resolve("cert.pem").toAbsolutePath());
+        assertThat(tls.server().tlsKey()).isEqualTo(dir.resolve("key.pem").toAbsolutePath());
         assertThat(c.inference()).extracting(DistributionConfig.Provider::type)
                 .containsExactly("inline::llamacpp", "remote::ollama");
         assertThat(c.inference().getFirst().config()).isInstanceOfSatisfying(LlamaCppProviderFactory.Config.class, l -> {
@@ -115,6 +123,7 @@ class ConfigLoaderTest {
                         21, "providers.safety[0].provider_type", "unknown safety provider type 'inline::prompt-guard' (known: inline::llama-guard, inline::rules, remote::moderation)"),
                 new Case(GOOD.replace("routing: local-only", "model_type: chatbot"), 23, "models[0].model_type", "must be llm or embedding"),
                 new Case(GOOD.replace("image_name: corral", "image_nam: corral"), 2, "image_nam", "unknown key"),
+                new Case(GOOD.replace("routing: remote-first", "tls_cert: no-such.pem"), 6, "server.tls_cert", "no-such.pem cannot be read"),
         }) {
             Path f = write(dir, c.yaml());
             assertThatThrownBy(() -> ConfigLoader.load(f, env::get)).as(c.key())

@@ -110,7 +110,8 @@ public final class CorralServer implements AutoCloseable {
         this.gateway = forwarding ? new Gateway(models, pipeline, guardrail::guards, new Upstreams(loops)) : null;
         pipeline.forwarder(gateway);
         try {
-            this.http = HttpServer.start(config.host(), config.port(), pipeline, loops, config.maxBodyBytes(), config.idleTimeout());
+            this.http = HttpServer.start(config.host(), config.port(), pipeline, loops, config.maxBodyBytes(), config.idleTimeout(),
+                    tls(config.tls()));
         } catch (RuntimeException e) {
             loops.close();
             throw e;
@@ -260,8 +261,22 @@ public final class CorralServer implements AutoCloseable {
         return gateway != null;
     }
 
+    /** The server's TLS context from its PEM files; a file that is no certificate or key is a clear error. */
+    private static io.netty.handler.ssl.SslContext tls(ServerConfig.Tls tls) {
+        if (tls == null) {
+            return null;
+        }
+        try {
+            return io.netty.handler.ssl.SslContextBuilder.forServer(tls.cert().toFile(), tls.key().toFile()).build();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot serve HTTPS with tls_cert " + tls.cert() + " and tls_key " + tls.key()
+                    + ": " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage())
+                    + " (PEM files; the key in PKCS#8, BEGIN PRIVATE KEY)", e);
+        }
+    }
+
     public String url() {
-        return "http://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
+        return (config.tls() != null ? "https://" : "http://") + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
     }
 
     /** Stops listening, ends running streams with an error event, and closes the engines. */

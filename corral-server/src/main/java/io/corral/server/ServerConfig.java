@@ -19,7 +19,29 @@ import java.util.List;
  */
 public record ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                            int maxQueued, boolean logContent, Duration idleTimeout, List<String> trustedProxies,
-                           long maxInputTokens) {
+                           long maxInputTokens, Tls tls) {
+
+    /**
+     * HTTPS: the server's certificate chain and its private key, PEM files ({@code --tls-cert}, {@code --tls-key};
+     * {@code server.tls_cert}, {@code server.tls_key}); the key in PKCS#8 ({@code BEGIN PRIVATE KEY}).
+     */
+    public record Tls(java.nio.file.Path cert, java.nio.file.Path key) {
+        public Tls {
+            if (cert == null || key == null) {
+                throw new IllegalArgumentException("TLS needs both a certificate (tls_cert) and its key (tls_key)");
+            }
+            for (java.nio.file.Path p : List.of(cert, key)) {
+                if (!java.nio.file.Files.isReadable(p)) {
+                    throw new IllegalArgumentException((p == cert ? "tls_cert " : "tls_key ") + p + " cannot be read");
+                }
+            }
+        }
+
+        /** Both given, or neither (null); one without the other is refused. */
+        public static Tls of(java.nio.file.Path cert, java.nio.file.Path key) {
+            return cert == null && key == null ? null : new Tls(cert, key);
+        }
+    }
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
 
@@ -54,7 +76,7 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
     public ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                         int maxQueued, boolean logContent, Duration idleTimeout) {
         this(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout, List.of(),
-                DEFAULT_MAX_INPUT_TOKENS);
+                DEFAULT_MAX_INPUT_TOKENS, null);
     }
 
     public static ServerConfig defaults() {
@@ -63,38 +85,44 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
 
     public ServerConfig withPort(int p) {
         return new ServerConfig(host, p, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens);
+                trustedProxies, maxInputTokens, tls);
     }
 
     public ServerConfig withApiKeys(List<String> keys) {
         return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens);
+                trustedProxies, maxInputTokens, tls);
     }
 
     /** The debug switch: log prompts and answers (keys redacted). */
     public ServerConfig withContentLogging(boolean on) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, on, idleTimeout,
-                trustedProxies, maxInputTokens);
+                trustedProxies, maxInputTokens, tls);
     }
 
     public ServerConfig withLimits(long bodyBytes, int queued) {
         return new ServerConfig(host, port, allowRemote, apiKeys, bodyBytes, queued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens);
+                trustedProxies, maxInputTokens, tls);
     }
 
     public ServerConfig withIdleTimeout(Duration idle) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idle,
-                trustedProxies, maxInputTokens);
+                trustedProxies, maxInputTokens, tls);
     }
 
     public ServerConfig withTrustedProxies(List<String> proxies) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                proxies, maxInputTokens);
+                proxies, maxInputTokens, tls);
     }
 
     public ServerConfig withMaxInputTokens(long tokens) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, tokens);
+                trustedProxies, tokens, tls);
+    }
+
+    /** Serves HTTPS with this certificate and key (null: plain HTTP). */
+    public ServerConfig withTls(Tls t) {
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
+                trustedProxies, maxInputTokens, t);
     }
 
     static boolean loopback(String host) {

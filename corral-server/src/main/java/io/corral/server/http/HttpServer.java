@@ -35,8 +35,9 @@ public final class HttpServer implements AutoCloseable {
         this.answering = answering;
     }
 
+    /** @param tls HTTPS with this context (every connection's first handler), or null for plain HTTP */
     public static HttpServer start(String host, int port, Pipeline pipeline, EventLoops loops, long maxBodyBytes,
-                                   Duration idleTimeout) {
+                                   Duration idleTimeout, io.netty.handler.ssl.SslContext tls) {
         AtomicInteger answering = new AtomicInteger();
         ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         Channel listener = new ServerBootstrap().group(loops.group()).channel(loops.serverChannel())
@@ -46,6 +47,9 @@ public final class HttpServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new IdleStateHandler(idleTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS),
                                 new HttpServerCodec(), new HttpServerKeepAliveHandler(),
                                 new HttpServerExpectContinueHandler(),
