@@ -51,7 +51,7 @@ final class NettyTransport implements Transport {
     @Override
     public Response send(Request r) throws IOException {
         OpenAiWire.Endpoint endpoint = new OpenAiWire.Endpoint(r.uri(), r.authorization(), r.connectTimeout(),
-                r.responseTimeout(), r.idleTimeout());
+                r.responseTimeout(), r.idleTimeout(), r.caFile());
         boolean fresh = false;
         while (true) {
             Call call = new Call(r, endpoint);

@@ -56,7 +56,7 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
         this.transport = Transport.of(config.baseUrl());
         this.endpoint = new Endpoint(URI.create(config.baseUrl()),
                 config.apiKey() != null && !config.apiKey().isBlank() ? "Bearer " + config.apiKey() : null,
-                config.connectTimeout(), config.firstTokenTimeout(), config.idleTimeout());
+                config.connectTimeout(), config.firstTokenTimeout(), config.idleTimeout(), config.caFile());
     }
 
     public RemoteConfig config() {
@@ -262,7 +262,7 @@ public final class OpenAiRemoteProvider implements InferenceProvider, OpenAiWire
         Transport.Response response;
         try {
             response = transport.send(new Transport.Request(method, uri, endpoint.authorization(), body,
-                    config.connectTimeout(), timeout, config.idleTimeout()));
+                    config.connectTimeout(), timeout, config.idleTimeout(), null, config.caFile()));
         } catch (IOException e) {
             throw unreachable(e, timeout);
         }

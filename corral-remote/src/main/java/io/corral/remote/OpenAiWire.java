@@ -26,9 +26,15 @@ public interface OpenAiWire {
      * @param connectTimeout   to open a connection
      * @param firstByteTimeout from the request to the response headers
      * @param idleTimeout      the longest silence inside an answer
+     * @param caFile           a CA (PEM) trusted for this host besides the platform's, or null
      */
     record Endpoint(URI baseUrl, String authorization, Duration connectTimeout, Duration firstByteTimeout,
-                    Duration idleTimeout) {
+                    Duration idleTimeout, java.nio.file.Path caFile) {
+
+        /** An endpoint trusting the platform's CAs only. */
+        Endpoint(URI baseUrl, String authorization, Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout) {
+            this(baseUrl, authorization, connectTimeout, firstByteTimeout, idleTimeout, null);
+        }
 
         public boolean tls() {
             return baseUrl.getScheme().equals("https");

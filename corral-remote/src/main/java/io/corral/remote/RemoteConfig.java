@@ -14,10 +14,12 @@ import java.time.Duration;
  * @param firstTokenTimeout from the request to the response headers (engines answer them when they start)
  * @param idleTimeout       the longest silence inside a stream
  * @param passthrough       model ids nobody lists are sent to this host as they are (gateway use)
+ * @param caFile            an {@code https} host's certificate is trusted when this CA (PEM) signed it, besides the
+ *                          platform's CAs; null for the platform's only
  */
 public record RemoteConfig(String id, Preset preset, String baseUrl, String apiKey, int priority,
                            Duration connectTimeout, Duration firstTokenTimeout, Duration idleTimeout,
-                           boolean passthrough) {
+                           boolean passthrough, java.nio.file.Path caFile) {
 
     public RemoteConfig {
         if (baseUrl == null || baseUrl.isBlank()) {
@@ -35,6 +37,9 @@ public record RemoteConfig(String id, Preset preset, String baseUrl, String apiK
         if (apiKey != null && apiKey.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             throw new InvalidRequestException("api_key", "api_key must not contain control characters (a line break?)");
         }
+        if (caFile != null && !java.nio.file.Files.isReadable(caFile)) {
+            throw new InvalidRequestException("tls_verify", "tls_verify names " + caFile + ", which cannot be read");
+        }
         if (id == null || id.isBlank()) {
             URI u = URI.create(baseUrl);
             id = preset.name().toLowerCase() + "@" + u.getHost() + ":" + (u.getPort() < 0 ? (u.getScheme().equals("https") ? 443 : 80) : u.getPort());
@@ -43,18 +48,24 @@ public record RemoteConfig(String id, Preset preset, String baseUrl, String apiK
 
     public static RemoteConfig of(Preset preset, String baseUrl) {
         return new RemoteConfig(null, preset, baseUrl, null, 0, Duration.ofSeconds(2), Duration.ofSeconds(60),
-                Duration.ofSeconds(30), false);
+                Duration.ofSeconds(30), false, null);
     }
 
     public RemoteConfig withApiKey(String key) {
-        return new RemoteConfig(id, preset, baseUrl, key, priority, connectTimeout, firstTokenTimeout, idleTimeout, passthrough);
+        return new RemoteConfig(id, preset, baseUrl, key, priority, connectTimeout, firstTokenTimeout, idleTimeout, passthrough, caFile);
     }
 
     public RemoteConfig withPriority(int p) {
-        return new RemoteConfig(id, preset, baseUrl, apiKey, p, connectTimeout, firstTokenTimeout, idleTimeout, passthrough);
+        return new RemoteConfig(id, preset, baseUrl, apiKey, p, connectTimeout, firstTokenTimeout, idleTimeout, passthrough, caFile);
     }
 
     public RemoteConfig withTimeouts(Duration connect, Duration firstToken, Duration idle) {
-        return new RemoteConfig(id, preset, baseUrl, apiKey, priority, connect, firstToken, idle, passthrough);
+        return new RemoteConfig(id, preset, baseUrl, apiKey, priority, connect, firstToken, idle, passthrough, caFile);
+    }
+
+    /** Trusts {@code https} certificates this CA (a PEM file) signed, besides the platform's. */
+    public RemoteConfig withCaFile(java.nio.file.Path ca) {
+        return new RemoteConfig(id, preset, baseUrl, apiKey, priority, connectTimeout, firstTokenTimeout, idleTimeout,
+                passthrough, ca);
     }
 }

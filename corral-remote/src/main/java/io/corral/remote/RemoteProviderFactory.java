@@ -27,29 +27,44 @@ public final class RemoteProviderFactory extends ProviderFactory.Base<RemoteProv
      * @param readyPath         the path that answers 200 once it is ready ({@code /v1/models})
      * @param startupTimeout    seconds to wait for it (120)
      * @param allowRemote       whether it may listen beyond loopback
+     * @param tlsVerify         Llama Stack's key: {@code true} (the default) or the path of a CA certificate (PEM) that
+     *                          an {@code https} host's certificate may be signed by; {@code false} is refused, as
+     *                          Corral always verifies
      */
     public record Config(String baseUrl, String url, String apiKey, String apiToken, int priority, Double connectTimeout,
                          Double firstTokenTimeout, Double idleTimeout, boolean passthrough, String command, Integer port,
-                         String readyPath, Integer startupTimeout, boolean allowRemote) {
+                         String readyPath, Integer startupTimeout, boolean allowRemote, String tlsVerify) {
+
+        public Config {
+            if (tlsVerify != null && tlsVerify.strip().equalsIgnoreCase("false")) {
+                throw new io.corral.api.InvalidRequestException("tls_verify", "tls_verify: false is not supported: Corral"
+                        + " always verifies certificates; name the host's CA certificate (a PEM file) instead");
+            }
+        }
 
         /**
          * Keys of Llama Stack's remote inference providers that Corral does not read, accepted with a warning so
          * a Llama Stack run.yaml loads: a default {@code max_tokens} (Corral sends what the request asks),
-         * {@code tls_verify} (certificates are always verified), {@code refresh_models} (hosts are probed).
+         * {@code refresh_models} (hosts are probed).
          */
-        public static final java.util.Set<String> LLAMA_STACK_UNUSED = java.util.Set.of("max_tokens", "tls_verify", "refresh_models");
+        public static final java.util.Set<String> LLAMA_STACK_UNUSED = java.util.Set.of("max_tokens", "refresh_models");
 
         /** The same host at {@code base} (a managed engine's address, once it has started). */
         public Config withBaseUrl(String base) {
             return new Config(base, null, apiKey, apiToken, priority, connectTimeout, firstTokenTimeout, idleTimeout,
-                    passthrough, command, port, readyPath, startupTimeout, allowRemote);
+                    passthrough, command, port, readyPath, startupTimeout, allowRemote, tlsVerify);
+        }
+
+        private java.nio.file.Path caFile() {
+            return tlsVerify == null || tlsVerify.isBlank() || tlsVerify.strip().equalsIgnoreCase("true") ? null
+                    : java.nio.file.Path.of(tlsVerify.strip());
         }
 
         RemoteConfig remote(String id, Preset preset) {
             String base = baseUrl != null && !baseUrl.isBlank() ? baseUrl
                     : url != null && !url.isBlank() ? v1(url.strip().replaceAll("/+$", "")) : null;
             return new RemoteConfig(id, preset, base, apiKey != null ? apiKey : apiToken, priority,
-                    seconds(connectTimeout, 2), seconds(firstTokenTimeout, 60), seconds(idleTimeout, 30), passthrough);
+                    seconds(connectTimeout, 2), seconds(firstTokenTimeout, 60), seconds(idleTimeout, 30), passthrough, caFile());
         }
 
         private static String v1(String root) {

@@ -22,16 +22,23 @@ interface Transport {
      * @param connectTimeout  to open a connection
      * @param responseTimeout from the request to the status line
      * @param idleTimeout     the longest silence while the body is read
+     * @param caFile          a CA (PEM) an https host may be signed by, besides the platform's; null for none
      */
     record Request(String method, URI uri, String authorization, byte[] body,
-                   Duration connectTimeout, Duration responseTimeout, Duration idleTimeout, java.util.Map<String, String> headers) {
+                   Duration connectTimeout, Duration responseTimeout, Duration idleTimeout, java.util.Map<String, String> headers,
+                   java.nio.file.Path caFile) {
         public Request {
             headers = headers == null ? java.util.Map.of() : java.util.Map.copyOf(headers);
         }
 
         Request(String method, URI uri, String authorization, byte[] body, Duration connectTimeout, Duration responseTimeout,
+                Duration idleTimeout, java.util.Map<String, String> headers) {
+            this(method, uri, authorization, body, connectTimeout, responseTimeout, idleTimeout, headers, null);
+        }
+
+        Request(String method, URI uri, String authorization, byte[] body, Duration connectTimeout, Duration responseTimeout,
                 Duration idleTimeout) {
-            this(method, uri, authorization, body, connectTimeout, responseTimeout, idleTimeout, null);
+            this(method, uri, authorization, body, connectTimeout, responseTimeout, idleTimeout, null, null);
         }
     }
 

@@ -37,6 +37,7 @@ public final class Upstreams {
         }
     };
     private volatile SslContext tls;
+    private final Map<java.nio.file.Path, SslContext> withCa = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Upstreams(EventLoops loops) {
         this.loops = loops;
@@ -114,7 +115,8 @@ public final class Upstreams {
 
     /** Gives {@code owner} a connection to the endpoint's host, pooled or new, on {@code loop}. */
     public void acquire(EventLoop loop, OpenAiWire.Endpoint endpoint, Owner owner, boolean fresh) {
-        String key = endpoint.baseUrl().getScheme() + "://" + endpoint.baseUrl().getHost() + ":" + endpoint.port();
+        String key = endpoint.baseUrl().getScheme() + "://" + endpoint.baseUrl().getHost() + ":" + endpoint.port()
+                + (endpoint.caFile() == null ? "" : " " + endpoint.caFile()); // a connection trusts what its host's config says
         ArrayDeque<Link> pool = fresh ? null : idle.get().get(key);
         for (Link l; pool != null && (l = pool.pollFirst()) != null; ) {
             if (l.channel.isActive()) {
@@ -126,7 +128,7 @@ public final class Upstreams {
         }
         Link link = new Link(key);
         link.owner = owner;
-        SslContext ssl = endpoint.tls() ? tls() : null;
+        SslContext ssl = endpoint.tls() ? tls(endpoint.caFile()) : null;
         link.channel = new Bootstrap().group(loop).channel(loops.channel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, endpoint.connectTimeout().toMillis()))
@@ -168,7 +170,10 @@ public final class Upstreams {
         link.channel.close();
     }
 
-    private SslContext tls() {
+    private SslContext tls(java.nio.file.Path caFile) {
+        if (caFile != null) {
+            return withCa.computeIfAbsent(caFile, Upstreams::trusting);
+        }
         if (tls == null) {
             try {
                 tls = SslContextBuilder.forClient().build();
@@ -177,5 +182,37 @@ public final class Upstreams {
             }
         }
         return tls;
+    }
+
+    /** A client context trusting the platform's CAs and the one in {@code caFile}. */
+    private static SslContext trusting(java.nio.file.Path caFile) {
+        try {
+            java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            store.load(null, null);
+            javax.net.ssl.TrustManagerFactory platform = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            platform.init((java.security.KeyStore) null);
+            int n = 0;
+            for (javax.net.ssl.TrustManager tm : platform.getTrustManagers()) {
+                if (tm instanceof javax.net.ssl.X509TrustManager x) {
+                    for (java.security.cert.X509Certificate c : x.getAcceptedIssuers()) {
+                        store.setCertificateEntry("platform-" + n++, c);
+                    }
+                }
+            }
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(caFile)) {
+                for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificates(in)) {
+                    store.setCertificateEntry("ca-" + n++, c);
+                }
+            }
+            javax.net.ssl.TrustManagerFactory f = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            f.init(store);
+            return SslContextBuilder.forClient().trustManager(f).build();
+        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+            throw new io.corral.api.InvalidRequestException("tls_verify", "cannot read the CA certificate " + caFile + ": "
+                    + e.getMessage());
+        }
     }
 }

@@ -13,7 +13,7 @@ class RemoteConfigTest {
     @Test
     void anApiKeyWithALineBreak_isRefused_beforeItCanAddHeaders() {
         assertThatThrownBy(() -> new RemoteProviderFactory.Config("http://127.0.0.1:9/v1", null, "sk-1\r\nX-Injected: yes", null,
-                0, null, null, null, false, null, null, null, null, false).remote("cloud", Preset.OPENAI))
+                0, null, null, null, false, null, null, null, null, false, null).remote("cloud", Preset.OPENAI))
                 .isInstanceOf(InvalidRequestException.class)
                 .hasMessageContaining("api_key");
     }
@@ -29,7 +29,7 @@ class RemoteConfigTest {
     @Test
     void llamaStacksUrlSpelling_isTheHostsRoot() {
         var c = new RemoteProviderFactory.Config(null, "http://127.0.0.1:11434/", null, "tok", 0, null, null, 5.0, false,
-                null, null, null, null, false).remote("ollama", Preset.OLLAMA);
+                null, null, null, null, false, null).remote("ollama", Preset.OLLAMA);
         assertThat(c.baseUrl()).isEqualTo("http://127.0.0.1:11434/v1");
         assertThat(c.apiKey()).isEqualTo("tok");
         assertThat(c.idleTimeout()).hasSeconds(5);

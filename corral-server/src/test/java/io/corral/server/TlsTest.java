@@ -10,59 +10,35 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
-import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * HTTPS: a server certificate signed by a test CA (made with the JDK's keytool), served from PEM files; the official
+ * HTTPS: a server certificate signed by a test CA ({@code TestCertificates}, made with the JDK's keytool), served from PEM files; the official
  * OpenAI SDK, trusting that CA, chats over it; a client that does not trust it, or speaks plain HTTP, gets nothing.
  */
 class TlsTest {
 
     @TempDir
     static Path dir;
-    static Path caPem;
+    static io.corral.testing.TestCertificates certs;
     static Path certPem;
     static Path keyPem;
 
     @BeforeAll
     static void certificates() throws Exception {
-        keytool("-genkeypair", "-alias", "ca", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=Corral Test CA",
-                "-ext", "bc:c", "-validity", "2", "-keystore", dir.resolve("ca.p12").toString(), "-storepass", "secret");
-        keytool("-genkeypair", "-alias", "server", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=127.0.0.1",
-                "-validity", "2", "-keystore", dir.resolve("server.p12").toString(), "-storepass", "secret");
-        keytool("-certreq", "-alias", "server", "-keystore", dir.resolve("server.p12").toString(), "-storepass", "secret",
-                "-file", dir.resolve("server.csr").toString());
-        certPem = dir.resolve("server.pem");
-        keytool("-gencert", "-alias", "ca", "-keystore", dir.resolve("ca.p12").toString(), "-storepass", "secret",
-                "-infile", dir.resolve("server.csr").toString(), "-outfile", certPem.toString(), "-rfc",
-                "-ext", "san=ip:127.0.0.1,dns:localhost", "-validity", "2");
-        caPem = dir.resolve("ca.pem");
-        keytool("-exportcert", "-alias", "ca", "-keystore", dir.resolve("ca.p12").toString(), "-storepass", "secret",
-                "-rfc", "-file", caPem.toString());
-        KeyStore server = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(dir.resolve("server.p12"))) {
-            server.load(in, "secret".toCharArray());
-        }
-        byte[] pkcs8 = server.getKey("server", "secret".toCharArray()).getEncoded();
-        keyPem = Files.writeString(dir.resolve("server.key"), "-----BEGIN PRIVATE KEY-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pkcs8) + "\n-----END PRIVATE KEY-----\n");
+        certs = io.corral.testing.TestCertificates.make(dir);
+        certPem = certs.certPem();
+        keyPem = certs.keyPem();
     }
 
     @Test
@@ -71,7 +47,7 @@ class TlsTest {
         try (CorralServer server = CorralServer.start(ServerConfig.defaults().withPort(0)
                 .withTls(new ServerConfig.Tls(certPem, keyPem)), List.of(engine))) {
             assertThat(server.url()).startsWith("https://127.0.0.1:");
-            X509TrustManager trust = trusting(caPem);
+            X509TrustManager trust = certs.trust();
             SSLContext ssl = SSLContext.getInstance("TLS");
             ssl.init(null, new javax.net.ssl.TrustManager[] {trust}, null);
             OpenAIClient openai = OpenAIOkHttpClient.builder().baseUrl(server.url() + "/v1").apiKey("unused").maxRetries(0)
@@ -110,25 +86,5 @@ class TlsTest {
         assertThatThrownBy(() -> ServerConfig.Tls.of(certPem, null))
                 .hasMessage("TLS needs both a certificate (tls_cert) and its key (tls_key)");
         assertThat(ServerConfig.Tls.of(null, null)).isNull();
-    }
-
-    private static X509TrustManager trusting(Path ca) throws Exception {
-        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-        store.load(null, null);
-        try (InputStream in = Files.newInputStream(ca)) {
-            store.setCertificateEntry("ca", (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        f.init(store);
-        return (X509TrustManager) f.getTrustManagers()[0];
-    }
-
-    private static void keytool(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
     }
 }
