@@ -81,6 +81,12 @@ final class ServeCommand implements Callable<Integer> {
             "--model, --model-id, --threads, --ctx-size, --parallel, --routing and --no-local are refused with it."})
     Path configFile;
 
+    @Option(names = "--requests-per-minute", paramLabel = "N", description = "Requests a minute per API key; 0 = no limit (default ${DEFAULT-VALUE}).", defaultValue = "0")
+    int requestsPerMinute;
+
+    @Option(names = "--tokens-per-minute", paramLabel = "N", description = "Tokens (prompt and answer) a minute per API key; 0 = no limit (default ${DEFAULT-VALUE}).", defaultValue = "0")
+    long tokensPerMinute;
+
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "Serve HTTPS with this certificate (chain), with --tls-key.")
     Path tlsCert;
 
@@ -118,10 +124,12 @@ final class ServeCommand implements Callable<Integer> {
                 config = new ServerConfig(given("--host") ? host : s.host(), given("--port") ? port : s.port(),
                         allowRemote || s.allowRemote(), keys, s.maxBodyBytes(), given("--max-queued") ? maxQueued : s.maxQueued(),
                         logContent, Duration.ofSeconds(s.idleTimeout()), s.trustedProxies(), s.maxInputTokens(),
-                        tlsCert != null || tlsKey != null ? ServerConfig.Tls.of(tlsCert, tlsKey) : ServerConfig.Tls.of(s.tlsCert(), s.tlsKey()));
+                        tlsCert != null || tlsKey != null ? ServerConfig.Tls.of(tlsCert, tlsKey) : ServerConfig.Tls.of(s.tlsCert(), s.tlsKey()),
+                        limits(s.rateLimits()));
             } else {
                 config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent,
-                        ServerConfig.DEFAULT_IDLE_TIMEOUT).withTls(ServerConfig.Tls.of(tlsCert, tlsKey));
+                        ServerConfig.DEFAULT_IDLE_TIMEOUT).withTls(ServerConfig.Tls.of(tlsCert, tlsKey))
+                        .withRateLimits(limits(null));
             }
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -261,6 +269,18 @@ final class ServeCommand implements Callable<Integer> {
             "--routing", "--no-local");
 
     /** Whether the command line itself set {@code option} (then it wins over the config file). */
+    /** The config's rate limits, with --requests-per-minute and --tokens-per-minute over its defaults. */
+    private io.corral.server.http.RateLimits.Config limits(DistributionConfig.RateLimits section) {
+        java.util.Map<String, io.corral.server.http.RateLimits.Limit> keys = new java.util.LinkedHashMap<>();
+        if (section != null) {
+            section.keys().forEach((k, l) -> keys.put(k, new io.corral.server.http.RateLimits.Limit(l.requestsPerMinute(),
+                    l.tokensPerMinute())));
+        }
+        int requests = given("--requests-per-minute") || section == null ? requestsPerMinute : section.defaults().requestsPerMinute();
+        long tokens = given("--tokens-per-minute") || section == null ? tokensPerMinute : section.defaults().tokensPerMinute();
+        return new io.corral.server.http.RateLimits.Config(new io.corral.server.http.RateLimits.Limit(requests, tokens), keys);
+    }
+
     private boolean given(String option) {
         return spec.commandLine().getParseResult().hasMatchedOption(option);
     }

@@ -53,7 +53,8 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> LLAMA_STACK_BUILT_IN = Map.of(
             "tool_runtime", Set.of("inline::rag-runtime", "remote::model-context-protocol"));
     private static final Set<String> SERVER = Set.of("host", "port", "allow_remote", "api_keys", "max_body_bytes",
-            "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens", "tls_cert", "tls_key");
+            "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens", "tls_cert", "tls_key", "rate_limits");
+    private static final Set<String> LIMITS = Set.of("requests_per_minute", "tokens_per_minute");
 
     private final String file;
     private final Function<String, String> env;
@@ -121,7 +122,37 @@ public final class ConfigLoader {
                 integer(m, "max_body_bytes", "server", 8 << 20), integer(m, "max_queued", "server", 32),
                 text(m, "routing", "server", "local-first"), integer(m, "health_interval", "server", 15),
                 positive(m, "idle_timeout", "server", 300), strings(m, "trusted_proxies"),
-                positive(m, "max_input_tokens", "server", 300_000), path(m, "tls_cert"), path(m, "tls_key"));
+                positive(m, "max_input_tokens", "server", 300_000), path(m, "tls_cert"), path(m, "tls_key"),
+                limits(m.get("rate_limits")));
+    }
+
+    /** {@code server.rate_limits}: a default per key, and {@code keys:} some keys' own, each requests and tokens a minute. */
+    private DistributionConfig.RateLimits limits(NodeTuple t) {
+        if (t == null) {
+            return new DistributionConfig.RateLimits(new DistributionConfig.Limit(0, 0), Map.of());
+        }
+        Set<String> allowed = new java.util.HashSet<>(LIMITS);
+        allowed.add("keys");
+        Map<String, NodeTuple> m = mapping(t.getValueNode(), "server.rate_limits", allowed);
+        Map<String, DistributionConfig.Limit> keys = new LinkedHashMap<>();
+        if (m.containsKey("keys")) {
+            for (var e : mapping(m.get("keys").getValueNode(), "server.rate_limits.keys", null).entrySet()) {
+                String where = "server.rate_limits.keys." + (e.getKey().length() > 4 ? e.getKey().substring(0, 4) + "..." : e.getKey());
+                keys.put(e.getKey(), limit(mapping(e.getValue().getValueNode(), where, LIMITS), where));
+            }
+        }
+        return new DistributionConfig.RateLimits(limit(m, "server.rate_limits"), keys);
+    }
+
+    private DistributionConfig.Limit limit(Map<String, NodeTuple> m, String where) {
+        int requests = integer(m, "requests_per_minute", where, 0);
+        int tokens = integer(m, "tokens_per_minute", where, 0);
+        for (String k : LIMITS) {
+            if (m.containsKey(k) && integer(m, k, where, 0) < 0) {
+                throw new ConfigException(file, line(m.get(k).getValueNode()), where + "." + k, "must be 0 (no limit) or more");
+            }
+        }
+        return new DistributionConfig.Limit(requests, tokens);
     }
 
     /** A file named under {@code server.<key>}, relative to the config file's folder; null when not given. */

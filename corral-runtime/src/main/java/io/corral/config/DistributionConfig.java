@@ -59,7 +59,16 @@ public record DistributionConfig(Server server, Map<String, List<Provider>> prov
     /** The {@code server:} section; {@code tlsCert} and {@code tlsKey} null when it serves plain HTTP. */
     public record Server(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                          int maxQueued, String routing, int healthInterval, int idleTimeout,
-                         List<String> trustedProxies, int maxInputTokens, java.nio.file.Path tlsCert, java.nio.file.Path tlsKey) {
+                         List<String> trustedProxies, int maxInputTokens, java.nio.file.Path tlsCert, java.nio.file.Path tlsKey,
+                         RateLimits rateLimits) {
+    }
+
+    /** Requests and tokens a minute; 0 for no limit. */
+    public record Limit(int requestsPerMinute, long tokensPerMinute) {
+    }
+
+    /** {@code server.rate_limits}: every key's default, and some keys' own (by the key). */
+    public record RateLimits(Limit defaults, Map<String, Limit> keys) {
     }
 
     /**

@@ -58,6 +58,12 @@ class ConfigLoaderTest {
         assertThat(c.server().routing()).isEqualTo("remote-first");
         assertThat(c.server().idleTimeout()).isEqualTo(300);
         assertThat(c.server().tlsCert()).isNull();
+        assertThat(c.server().rateLimits().defaults()).isEqualTo(new DistributionConfig.Limit(0, 0));
+        DistributionConfig limited = ConfigLoader.load(write(dir, GOOD.replace("routing: remote-first",
+                "routing: remote-first\n  rate_limits:\n    requests_per_minute: 60\n    keys:\n      sk-gold: {requests_per_minute: 600, tokens_per_minute: 100000}")),
+                Map.of("MODEL", "/m.gguf")::get);
+        assertThat(limited.server().rateLimits().defaults()).isEqualTo(new DistributionConfig.Limit(60, 0));
+        assertThat(limited.server().rateLimits().keys()).containsEntry("sk-gold", new DistributionConfig.Limit(600, 100_000));
         // TLS files are found beside the config file
         Files.writeString(dir.resolve("cert.pem"), "x");
         Files.writeString(dir.resolve("key.pem"), "x");
@@ -124,6 +130,8 @@ class ConfigLoaderTest {
                 new Case(GOOD.replace("routing: local-only", "model_type: chatbot"), 23, "models[0].model_type", "must be llm or embedding"),
                 new Case(GOOD.replace("image_name: corral", "image_nam: corral"), 2, "image_nam", "unknown key"),
                 new Case(GOOD.replace("routing: remote-first", "tls_cert: no-such.pem"), 6, "server.tls_cert", "no-such.pem cannot be read"),
+                new Case(GOOD.replace("routing: remote-first", "rate_limits: {requests_per_minit: 5}"), 6, "server.rate_limits.requests_per_minit", "unknown key"),
+                new Case(GOOD.replace("routing: remote-first", "rate_limits: {tokens_per_minute: -5}"), 6, "server.rate_limits.tokens_per_minute", "0 (no limit) or more"),
         }) {
             Path f = write(dir, c.yaml());
             assertThatThrownBy(() -> ConfigLoader.load(f, env::get)).as(c.key())

@@ -11,6 +11,7 @@ import io.corral.remote.EventLoops;
 import io.corral.server.http.HttpServer;
 import io.corral.server.http.ModelDirectory;
 import io.corral.server.http.Pipeline;
+import io.corral.server.http.RateLimits;
 import io.corral.server.http.RequestListener;
 import io.corral.server.http.Routes;
 import io.corral.server.http.Streams;
@@ -104,6 +105,7 @@ public final class CorralServer implements AutoCloseable {
         all.add(metrics);
         Pipeline pipeline = new Pipeline(routes, new ApiKeys(config.apiKeys()), TrustedProxies.of(config.trustedProxies()),
                 accessLog, all, new Tracing(telemetry));
+        pipeline.rateLimits(new RateLimits(config.rateLimits(), ApiKeys::tenantOf, System::nanoTime));
         this.loops = EventLoops.start();
         boolean forwarding = !config.logContent()
                 && (registry != null ? registry.providers() : providers).stream().anyMatch(CorralServer::remote);

@@ -19,7 +19,7 @@ import java.util.List;
  */
 public record ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                            int maxQueued, boolean logContent, Duration idleTimeout, List<String> trustedProxies,
-                           long maxInputTokens, Tls tls) {
+                           long maxInputTokens, Tls tls, io.corral.server.http.RateLimits.Config rateLimits) {
 
     /**
      * HTTPS: the server's certificate chain and its private key, PEM files ({@code --tls-cert}, {@code --tls-key};
@@ -51,6 +51,7 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
     public static final long DEFAULT_MAX_INPUT_TOKENS = 300_000;
 
     public ServerConfig {
+        rateLimits = rateLimits == null ? io.corral.server.http.RateLimits.Config.NONE : rateLimits;
         apiKeys = List.copyOf(apiKeys);
         trustedProxies = List.copyOf(trustedProxies);
         if (!allowRemote && !loopback(host)) {
@@ -76,7 +77,7 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
     public ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                         int maxQueued, boolean logContent, Duration idleTimeout) {
         this(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout, List.of(),
-                DEFAULT_MAX_INPUT_TOKENS, null);
+                DEFAULT_MAX_INPUT_TOKENS, null, null);
     }
 
     public static ServerConfig defaults() {
@@ -85,44 +86,50 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
 
     public ServerConfig withPort(int p) {
         return new ServerConfig(host, p, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls);
+                trustedProxies, maxInputTokens, tls, rateLimits);
     }
 
     public ServerConfig withApiKeys(List<String> keys) {
         return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls);
+                trustedProxies, maxInputTokens, tls, rateLimits);
     }
 
     /** The debug switch: log prompts and answers (keys redacted). */
     public ServerConfig withContentLogging(boolean on) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, on, idleTimeout,
-                trustedProxies, maxInputTokens, tls);
+                trustedProxies, maxInputTokens, tls, rateLimits);
     }
 
     public ServerConfig withLimits(long bodyBytes, int queued) {
         return new ServerConfig(host, port, allowRemote, apiKeys, bodyBytes, queued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls);
+                trustedProxies, maxInputTokens, tls, rateLimits);
     }
 
     public ServerConfig withIdleTimeout(Duration idle) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idle,
-                trustedProxies, maxInputTokens, tls);
+                trustedProxies, maxInputTokens, tls, rateLimits);
     }
 
     public ServerConfig withTrustedProxies(List<String> proxies) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                proxies, maxInputTokens, tls);
+                proxies, maxInputTokens, tls, rateLimits);
     }
 
     public ServerConfig withMaxInputTokens(long tokens) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, tokens, tls);
+                trustedProxies, tokens, tls, rateLimits);
     }
 
     /** Serves HTTPS with this certificate and key (null: plain HTTP). */
     public ServerConfig withTls(Tls t) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, t);
+                trustedProxies, maxInputTokens, t, rateLimits);
+    }
+
+    /** Per key limits on requests and tokens a minute ({@code RateLimits.Config.NONE}: none). */
+    public ServerConfig withRateLimits(io.corral.server.http.RateLimits.Config limits) {
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
+                trustedProxies, maxInputTokens, tls, limits);
     }
 
     static boolean loopback(String host) {

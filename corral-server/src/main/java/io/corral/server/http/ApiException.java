@@ -10,18 +10,30 @@ public final class ApiException extends RuntimeException {
     final String code;
     final String param;
     final String allow; // for 405: the methods the path takes
+    final java.util.Map<String, String> headers; // for 429: Retry-After and the x-ratelimit-* headers
 
     ApiException(int status, String type, String code, String param, String message) {
         this(status, type, code, param, message, null);
     }
 
     private ApiException(int status, String type, String code, String param, String message, String allow) {
+        this(status, type, code, param, message, allow, java.util.Map.of());
+    }
+
+    private ApiException(int status, String type, String code, String param, String message, String allow,
+                         java.util.Map<String, String> headers) {
         super(message);
         this.status = status;
         this.type = type;
         this.code = code;
         this.param = param;
         this.allow = allow;
+        this.headers = headers;
+    }
+
+    /** OpenAI's 429: {@code type} is what ran out ({@code requests} or {@code tokens}); the headers go on the answer. */
+    public static ApiException rateLimited(String message, String type, java.util.Map<String, String> headers) {
+        return new ApiException(429, type, "rate_limit_exceeded", null, message, null, java.util.Map.copyOf(headers));
     }
 
     public int status() {

@@ -33,8 +33,17 @@ public final class ApiKeys {
         if (!ok) {
             throw ApiException.unauthorized("invalid API key");
         }
+        return tenant(given);
+    }
+
+    /** The tenant a configured key stands for. */
+    public static String tenantOf(String key) {
+        return tenant(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String tenant(byte[] key) {
         try {
-            return "key-" + java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(given), 0, 8);
+            return "key-" + java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key), 0, 8);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JDK", e);
         }

@@ -39,6 +39,7 @@ public final class Pipeline {
     private final Tracer tracer;
     private final ThreadFactory threads = Thread.ofVirtual().name("corral-request-", 0).factory();
     private volatile Forwarder forwarder;
+    private volatile RateLimits limits;
 
     public Pipeline(Routes routes, ApiKeys keys, TrustedProxies proxies, AccessLog accessLog, List<RequestListener> listeners,
                     Tracer tracer) {
@@ -52,6 +53,11 @@ public final class Pipeline {
 
     public void forwarder(Forwarder f) {
         this.forwarder = f;
+    }
+
+    /** Per key limits on requests and tokens a minute, checked after the key and the route (null: none). */
+    public void rateLimits(RateLimits l) {
+        this.limits = l != null && l.any() ? l : null;
     }
 
     /** Takes a request that has been read whole, on its connection's event loop. */
@@ -81,6 +87,11 @@ public final class Pipeline {
                 }
                 throw ApiException.notFound("no route " + req.method() + " " + req.path());
             }
+            RateLimits l = limits;
+            if (l != null && !req.path().equals("/v1/health") && !req.path().equals("/health")
+                    && !io.corral.server.playground.PlaygroundApi.isPage(req.method(), req.path())) {
+                req.rateLimitHeaders(l.admit(req.tenant()));
+            }
         } catch (ApiException e) {
             refuse(c, req, e);
             return;
@@ -98,6 +109,7 @@ public final class Pipeline {
         if (e.allow != null) {
             res.header("Allow", e.allow);
         }
+        e.headers.forEach(res::header);
         Errors.Mapped mapped = Errors.map(e);
         res.json(mapped.status(), Errors.body(mapped));
         finish(c, req, mapped.status());
@@ -105,6 +117,7 @@ public final class Pipeline {
 
     private void decode(Connection c, Request req, Handler h) {
         Response res = new Response(c, req.id());
+        req.rateLimitHeaders().forEach(res::header);
         int status;
         try {
             Spans.within(req.span(), () -> {
@@ -136,6 +149,10 @@ public final class Pipeline {
 
     /** The request is answered: access log, listeners, and the connection may take its next request. */
     public void finish(Connection c, Request req, int status) {
+        RateLimits rate = limits;
+        if (rate != null && req.promptTokens() >= 0) {
+            rate.record(req.tenant(), req.promptTokens() + Math.max(0, req.completionTokens()));
+        }
         accessLog.log(req, status);
         Span span = req.span();
         span.set("http.response.status_code", status);

@@ -59,6 +59,17 @@ public final class Request {
     }
 
     /** Whose request it is: the tenant its API key stands for, or null when the server has no keys (all shared). */
+    private java.util.Map<String, String> rateLimitHeaders = java.util.Map.of();
+
+    /** The {@code x-ratelimit-*} headers this request's answer carries (none without limits). */
+    public java.util.Map<String, String> rateLimitHeaders() {
+        return rateLimitHeaders;
+    }
+
+    void rateLimitHeaders(java.util.Map<String, String> h) {
+        rateLimitHeaders = h;
+    }
+
     public String tenant() {
         return tenant;
     }
