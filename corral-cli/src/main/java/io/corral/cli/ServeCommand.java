@@ -81,6 +81,9 @@ final class ServeCommand implements Callable<Integer> {
             "--model, --model-id, --threads, --ctx-size, --parallel, --routing and --no-local are refused with it."})
     Path configFile;
 
+    @Option(names = "--admin-key", description = "A key that may also use admin routes (repeatable; also CORRAL_ADMIN_KEYS). With none, every key may.")
+    List<String> adminKeys = new ArrayList<>();
+
     @Option(names = "--requests-per-minute", paramLabel = "N", description = "Requests a minute per API key; 0 = no limit (default ${DEFAULT-VALUE}).", defaultValue = "0")
     int requestsPerMinute;
 
@@ -125,11 +128,11 @@ final class ServeCommand implements Callable<Integer> {
                         allowRemote || s.allowRemote(), keys, s.maxBodyBytes(), given("--max-queued") ? maxQueued : s.maxQueued(),
                         logContent, Duration.ofSeconds(s.idleTimeout()), s.trustedProxies(), s.maxInputTokens(),
                         tlsCert != null || tlsKey != null ? ServerConfig.Tls.of(tlsCert, tlsKey) : ServerConfig.Tls.of(s.tlsCert(), s.tlsKey()),
-                        limits(s.rateLimits()));
+                        limits(s.rateLimits()), admins(s.adminKeys()));
             } else {
                 config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent,
                         ServerConfig.DEFAULT_IDLE_TIMEOUT).withTls(ServerConfig.Tls.of(tlsCert, tlsKey))
-                        .withRateLimits(limits(null));
+                        .withRateLimits(limits(null)).withAdminKeys(admins(List.of()));
             }
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
@@ -269,6 +272,17 @@ final class ServeCommand implements Callable<Integer> {
             "--routing", "--no-local");
 
     /** Whether the command line itself set {@code option} (then it wins over the config file). */
+    /** --admin-key, CORRAL_ADMIN_KEYS and the config's server.admin_keys. */
+    private List<String> admins(List<String> fromConfig) {
+        List<String> all = new ArrayList<>(adminKeys);
+        String env = System.getenv("CORRAL_ADMIN_KEYS");
+        if (env != null) {
+            Arrays.stream(env.split(",")).map(String::strip).filter(k -> !k.isEmpty()).forEach(all::add);
+        }
+        all.addAll(fromConfig);
+        return all;
+    }
+
     /** The config's rate limits, with --requests-per-minute and --tokens-per-minute over its defaults. */
     private io.corral.server.http.RateLimits.Config limits(DistributionConfig.RateLimits section) {
         java.util.Map<String, io.corral.server.http.RateLimits.Limit> keys = new java.util.LinkedHashMap<>();

@@ -103,7 +103,7 @@ public final class CorralServer implements AutoCloseable {
         routes.add(new TelemetryApi(metrics)).add(new TracesApi(telemetry));
         List<RequestListener> all = new ArrayList<>(listeners);
         all.add(metrics);
-        Pipeline pipeline = new Pipeline(routes, new ApiKeys(config.apiKeys()), TrustedProxies.of(config.trustedProxies()),
+        Pipeline pipeline = new Pipeline(routes, new ApiKeys(config.apiKeys(), config.adminKeys()), TrustedProxies.of(config.trustedProxies()),
                 accessLog, all, new Tracing(telemetry));
         pipeline.rateLimits(new RateLimits(config.rateLimits(), ApiKeys::tenantOf, System::nanoTime));
         this.loops = EventLoops.start();

@@ -19,7 +19,8 @@ import java.util.List;
  */
 public record ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                            int maxQueued, boolean logContent, Duration idleTimeout, List<String> trustedProxies,
-                           long maxInputTokens, Tls tls, io.corral.server.http.RateLimits.Config rateLimits) {
+                           long maxInputTokens, Tls tls, io.corral.server.http.RateLimits.Config rateLimits,
+                           List<String> adminKeys) {
 
     /**
      * HTTPS: the server's certificate chain and its private key, PEM files ({@code --tls-cert}, {@code --tls-key};
@@ -52,13 +53,14 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
 
     public ServerConfig {
         rateLimits = rateLimits == null ? io.corral.server.http.RateLimits.Config.NONE : rateLimits;
+        adminKeys = adminKeys == null ? List.of() : List.copyOf(adminKeys);
         apiKeys = List.copyOf(apiKeys);
         trustedProxies = List.copyOf(trustedProxies);
         if (!allowRemote && !loopback(host)) {
             throw new IllegalArgumentException("binding to " + host + " exposes the server beyond this machine; "
                     + "pass --allow-remote (and an API key) to do that");
         }
-        if (allowRemote && !loopback(host) && apiKeys.isEmpty()) {
+        if (allowRemote && !loopback(host) && apiKeys.isEmpty() && adminKeys.isEmpty()) {
             throw new IllegalArgumentException("a server reachable from other machines needs an API key "
                     + "(--api-key or CORRAL_API_KEYS)");
         }
@@ -77,7 +79,7 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
     public ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                         int maxQueued, boolean logContent, Duration idleTimeout) {
         this(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout, List.of(),
-                DEFAULT_MAX_INPUT_TOKENS, null, null);
+                DEFAULT_MAX_INPUT_TOKENS, null, null, null);
     }
 
     public static ServerConfig defaults() {
@@ -86,50 +88,56 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
 
     public ServerConfig withPort(int p) {
         return new ServerConfig(host, p, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls, rateLimits);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
     }
 
     public ServerConfig withApiKeys(List<String> keys) {
         return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls, rateLimits);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
     }
 
     /** The debug switch: log prompts and answers (keys redacted). */
     public ServerConfig withContentLogging(boolean on) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, on, idleTimeout,
-                trustedProxies, maxInputTokens, tls, rateLimits);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
     }
 
     public ServerConfig withLimits(long bodyBytes, int queued) {
         return new ServerConfig(host, port, allowRemote, apiKeys, bodyBytes, queued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls, rateLimits);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
     }
 
     public ServerConfig withIdleTimeout(Duration idle) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idle,
-                trustedProxies, maxInputTokens, tls, rateLimits);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
     }
 
     public ServerConfig withTrustedProxies(List<String> proxies) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                proxies, maxInputTokens, tls, rateLimits);
+                proxies, maxInputTokens, tls, rateLimits, adminKeys);
     }
 
     public ServerConfig withMaxInputTokens(long tokens) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, tokens, tls, rateLimits);
+                trustedProxies, tokens, tls, rateLimits, adminKeys);
     }
 
     /** Serves HTTPS with this certificate and key (null: plain HTTP). */
     public ServerConfig withTls(Tls t) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, t, rateLimits);
+                trustedProxies, maxInputTokens, t, rateLimits, adminKeys);
+    }
+
+    /** Keys that may use admin routes (and the API); none: every key may. */
+    public ServerConfig withAdminKeys(List<String> keys) {
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
+                trustedProxies, maxInputTokens, tls, rateLimits, keys);
     }
 
     /** Per key limits on requests and tokens a minute ({@code RateLimits.Config.NONE}: none). */
     public ServerConfig withRateLimits(io.corral.server.http.RateLimits.Config limits) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls, limits);
+                trustedProxies, maxInputTokens, tls, limits, adminKeys);
     }
 
     static boolean loopback(String host) {

@@ -8,9 +8,37 @@ import java.util.List;
 public final class ApiKeys {
 
     private final List<byte[]> keys;
+    private final java.util.Set<String> adminTenants;
 
     public ApiKeys(List<String> keys) {
-        this.keys = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+        this(keys, List.of());
+    }
+
+    /**
+     * @param admins the keys that may use admin routes (also valid API keys); empty: every key may (one role)
+     */
+    public ApiKeys(List<String> keys, List<String> admins) {
+        java.util.List<String> all = new java.util.ArrayList<>(keys);
+        admins.stream().filter(a -> !all.contains(a)).forEach(all::add);
+        this.keys = all.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+        this.adminTenants = admins.stream().map(ApiKeys::tenantOf).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * Throws 403 unless {@code tenant} (what {@link #check} returned) may use an admin route: any caller of a server
+     * without keys, any key when no key is named admin, else only the admin keys.
+     */
+    public void checkAdmin(String tenant, String method, String path) {
+        if (tenant != null && !adminTenants.isEmpty() && !adminTenants.contains(tenant)) {
+            throw ApiException.forbidden(method + " " + path + " is an admin route: it needs one of the server's admin keys");
+        }
+    }
+
+    /** Whether {@code method path} is an admin route: one that changes the server itself (models, shields, engines, state). */
+    public static boolean adminRoute(String method, String path) {
+        return path.startsWith("/v1/admin/") || (method.equals("POST") && path.equals("/v1/engines/reload"))
+                || path.equals("/api/pull") || path.equals("/api/delete") || path.equals("/api/copy")
+                || (path.startsWith("/v1/shields") && (method.equals("POST") || method.equals("DELETE")));
     }
 
     /**

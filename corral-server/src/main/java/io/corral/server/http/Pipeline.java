@@ -87,6 +87,9 @@ public final class Pipeline {
                 }
                 throw ApiException.notFound("no route " + req.method() + " " + req.path());
             }
+            if (ApiKeys.adminRoute(req.method(), req.path())) {
+                keys.checkAdmin(req.tenant(), req.method(), req.path());
+            }
             RateLimits l = limits;
             if (l != null && !req.path().equals("/v1/health") && !req.path().equals("/health")
                     && !io.corral.server.playground.PlaygroundApi.isPage(req.method(), req.path())) {
