@@ -81,6 +81,9 @@ final class ServeCommand implements Callable<Integer> {
             "--model, --model-id, --threads, --ctx-size, --parallel, --routing and --no-local are refused with it."})
     Path configFile;
 
+    @Option(names = "--shutdown-grace", paramLabel = "SECONDS", description = "On SIGTERM, how long running requests may finish before their streams end (default ${DEFAULT-VALUE}).", defaultValue = "10")
+    int shutdownGrace;
+
     @Option(names = "--admin-key", description = "A key that may also use admin routes (repeatable; also CORRAL_ADMIN_KEYS). With none, every key may.")
     List<String> adminKeys = new ArrayList<>();
 
@@ -128,11 +131,13 @@ final class ServeCommand implements Callable<Integer> {
                         allowRemote || s.allowRemote(), keys, s.maxBodyBytes(), given("--max-queued") ? maxQueued : s.maxQueued(),
                         logContent, Duration.ofSeconds(s.idleTimeout()), s.trustedProxies(), s.maxInputTokens(),
                         tlsCert != null || tlsKey != null ? ServerConfig.Tls.of(tlsCert, tlsKey) : ServerConfig.Tls.of(s.tlsCert(), s.tlsKey()),
-                        limits(s.rateLimits()), admins(s.adminKeys()));
+                        limits(s.rateLimits()), admins(s.adminKeys()),
+                        Duration.ofSeconds(given("--shutdown-grace") ? shutdownGrace : s.shutdownGrace()));
             } else {
                 config = new ServerConfig(host, port, allowRemote, keys, 8L << 20, maxQueued, logContent,
                         ServerConfig.DEFAULT_IDLE_TIMEOUT).withTls(ServerConfig.Tls.of(tlsCert, tlsKey))
-                        .withRateLimits(limits(null)).withAdminKeys(admins(List.of()));
+                        .withRateLimits(limits(null)).withAdminKeys(admins(List.of()))
+                        .withShutdownGrace(Duration.ofSeconds(shutdownGrace));
             }
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -53,7 +53,7 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> LLAMA_STACK_BUILT_IN = Map.of(
             "tool_runtime", Set.of("inline::rag-runtime", "remote::model-context-protocol"));
     private static final Set<String> SERVER = Set.of("host", "port", "allow_remote", "api_keys", "max_body_bytes",
-            "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens", "tls_cert", "tls_key", "rate_limits", "admin_keys");
+            "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens", "tls_cert", "tls_key", "rate_limits", "admin_keys", "shutdown_grace");
     private static final Set<String> LIMITS = Set.of("requests_per_minute", "tokens_per_minute");
 
     private final String file;
@@ -123,7 +123,15 @@ public final class ConfigLoader {
                 text(m, "routing", "server", "local-first"), integer(m, "health_interval", "server", 15),
                 positive(m, "idle_timeout", "server", 300), strings(m, "trusted_proxies"),
                 positive(m, "max_input_tokens", "server", 300_000), path(m, "tls_cert"), path(m, "tls_key"),
-                limits(m.get("rate_limits")), strings(m, "admin_keys"));
+                limits(m.get("rate_limits")), strings(m, "admin_keys"), nonNegative(m, "shutdown_grace", 10));
+    }
+
+    private int nonNegative(Map<String, NodeTuple> m, String key, int fallback) {
+        int v = integer(m, key, "server", fallback);
+        if (v < 0) {
+            throw new ConfigException(file, line(m.get(key).getValueNode()), "server." + key, "must be 0 or more, was " + v);
+        }
+        return v;
     }
 
     /** {@code server.rate_limits}: a default per key, and {@code keys:} some keys' own, each requests and tokens a minute. */

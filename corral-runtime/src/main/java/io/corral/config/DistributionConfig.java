@@ -60,7 +60,7 @@ public record DistributionConfig(Server server, Map<String, List<Provider>> prov
     public record Server(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                          int maxQueued, String routing, int healthInterval, int idleTimeout,
                          List<String> trustedProxies, int maxInputTokens, java.nio.file.Path tlsCert, java.nio.file.Path tlsKey,
-                         RateLimits rateLimits, List<String> adminKeys) {
+                         RateLimits rateLimits, List<String> adminKeys, int shutdownGrace) {
     }
 
     /** Requests and tokens a minute; 0 for no limit. */

@@ -49,6 +49,7 @@ public final class CorralServer implements AutoCloseable {
     private final Streams streams = new Streams();
     private final EventLoops loops;
     private final HttpServer http;
+    private final Pipeline pipeline;
     private final Gateway gateway; // null when no model can be forwarded
     private final EngineRegistry registry;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -103,7 +104,7 @@ public final class CorralServer implements AutoCloseable {
         routes.add(new TelemetryApi(metrics)).add(new TracesApi(telemetry));
         List<RequestListener> all = new ArrayList<>(listeners);
         all.add(metrics);
-        Pipeline pipeline = new Pipeline(routes, new ApiKeys(config.apiKeys(), config.adminKeys()), TrustedProxies.of(config.trustedProxies()),
+        this.pipeline = new Pipeline(routes, new ApiKeys(config.apiKeys(), config.adminKeys()), TrustedProxies.of(config.trustedProxies()),
                 accessLog, all, new Tracing(telemetry));
         pipeline.rateLimits(new RateLimits(config.rateLimits(), ApiKeys::tenantOf, System::nanoTime));
         this.loops = EventLoops.start();
@@ -281,13 +282,19 @@ public final class CorralServer implements AutoCloseable {
         return (config.tls() != null ? "https://" : "http://") + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
     }
 
-    /** Stops listening, ends running streams with an error event, and closes the engines. */
+    /**
+     * Stops: no new connection, and a new request on an open one is refused (503 {@code server_shutting_down}); the
+     * requests running may finish within the shutdown grace; then the streams still running end with an error event,
+     * and the engines close.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         http.stopListening();
+        pipeline.drain();
+        http.awaitAnswered(config.shutdownGrace());
         streams.shutdown();
         if (gateway != null) {
             gateway.shutdown();

@@ -20,7 +20,10 @@ import java.util.List;
 public record ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                            int maxQueued, boolean logContent, Duration idleTimeout, List<String> trustedProxies,
                            long maxInputTokens, Tls tls, io.corral.server.http.RateLimits.Config rateLimits,
-                           List<String> adminKeys) {
+                           List<String> adminKeys, Duration shutdownGrace) {
+
+    /** How long running requests may finish when the server stops, before their streams end with an error event. */
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
     /**
      * HTTPS: the server's certificate chain and its private key, PEM files ({@code --tls-cert}, {@code --tls-key};
@@ -54,6 +57,10 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
     public ServerConfig {
         rateLimits = rateLimits == null ? io.corral.server.http.RateLimits.Config.NONE : rateLimits;
         adminKeys = adminKeys == null ? List.of() : List.copyOf(adminKeys);
+        shutdownGrace = shutdownGrace == null ? DEFAULT_SHUTDOWN_GRACE : shutdownGrace;
+        if (shutdownGrace.isNegative()) {
+            throw new IllegalArgumentException("shutdown_grace must be 0 or more seconds, was " + shutdownGrace.toSeconds());
+        }
         apiKeys = List.copyOf(apiKeys);
         trustedProxies = List.copyOf(trustedProxies);
         if (!allowRemote && !loopback(host)) {
@@ -79,7 +86,7 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
     public ServerConfig(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                         int maxQueued, boolean logContent, Duration idleTimeout) {
         this(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout, List.of(),
-                DEFAULT_MAX_INPUT_TOKENS, null, null, null);
+                DEFAULT_MAX_INPUT_TOKENS, null, null, null, null);
     }
 
     public static ServerConfig defaults() {
@@ -88,56 +95,62 @@ public record ServerConfig(String host, int port, boolean allowRemote, List<Stri
 
     public ServerConfig withPort(int p) {
         return new ServerConfig(host, p, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys, shutdownGrace);
     }
 
     public ServerConfig withApiKeys(List<String> keys) {
         return new ServerConfig(host, port, allowRemote, keys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys, shutdownGrace);
     }
 
     /** The debug switch: log prompts and answers (keys redacted). */
     public ServerConfig withContentLogging(boolean on) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, on, idleTimeout,
-                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys, shutdownGrace);
     }
 
     public ServerConfig withLimits(long bodyBytes, int queued) {
         return new ServerConfig(host, port, allowRemote, apiKeys, bodyBytes, queued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys, shutdownGrace);
     }
 
     public ServerConfig withIdleTimeout(Duration idle) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idle,
-                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys);
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys, shutdownGrace);
     }
 
     public ServerConfig withTrustedProxies(List<String> proxies) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                proxies, maxInputTokens, tls, rateLimits, adminKeys);
+                proxies, maxInputTokens, tls, rateLimits, adminKeys, shutdownGrace);
     }
 
     public ServerConfig withMaxInputTokens(long tokens) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, tokens, tls, rateLimits, adminKeys);
+                trustedProxies, tokens, tls, rateLimits, adminKeys, shutdownGrace);
     }
 
     /** Serves HTTPS with this certificate and key (null: plain HTTP). */
     public ServerConfig withTls(Tls t) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, t, rateLimits, adminKeys);
+                trustedProxies, maxInputTokens, t, rateLimits, adminKeys, shutdownGrace);
+    }
+
+    /** How long running requests may finish when the server stops (0: their streams end at once). */
+    public ServerConfig withShutdownGrace(Duration grace) {
+        return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
+                trustedProxies, maxInputTokens, tls, rateLimits, adminKeys, grace);
     }
 
     /** Keys that may use admin routes (and the API); none: every key may. */
     public ServerConfig withAdminKeys(List<String> keys) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls, rateLimits, keys);
+                trustedProxies, maxInputTokens, tls, rateLimits, keys, shutdownGrace);
     }
 
     /** Per key limits on requests and tokens a minute ({@code RateLimits.Config.NONE}: none). */
     public ServerConfig withRateLimits(io.corral.server.http.RateLimits.Config limits) {
         return new ServerConfig(host, port, allowRemote, apiKeys, maxBodyBytes, maxQueued, logContent, idleTimeout,
-                trustedProxies, maxInputTokens, tls, limits, adminKeys);
+                trustedProxies, maxInputTokens, tls, limits, adminKeys, shutdownGrace);
     }
 
     static boolean loopback(String host) {

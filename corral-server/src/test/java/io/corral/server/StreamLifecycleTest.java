@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * What happens to a generation when its client leaves or the server stops. The real engine is paced
@@ -101,9 +102,10 @@ class StreamLifecycleTest {
     }
 
     @Test
-    void shutdown_endsRunningStreamsWithAnErrorEvent() throws Exception {
+    void shutdown_endsRunningStreamsWithAnErrorEvent_onceTheGraceIsOver() throws Exception {
         Paced provider = paced();
-        CorralServer server = CorralServer.start(ServerConfig.defaults().withPort(0), List.of(provider));
+        CorralServer server = CorralServer.start(ServerConfig.defaults().withPort(0).withShutdownGrace(java.time.Duration.ofMillis(300)),
+                List.of(provider));
         try (Socket socket = openStream(server)) {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             for (String line; (line = in.readLine()) != null; ) {
@@ -123,5 +125,64 @@ class StreamLifecycleTest {
             closing.get(10, TimeUnit.SECONDS);
             assertThat(provider.ended().get(1, TimeUnit.SECONDS).finishReason()).isEqualTo(FinishReason.CANCELLED);
         }
+    }
+
+    @Test
+    void shutdown_letsRunningAnswersFinishWithinTheGrace_andRefusesNewOnes() throws Exception {
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        io.corral.testing.ScriptedProvider provider = io.corral.testing.ScriptedProvider.chat("p", "m")
+                .then(io.corral.testing.ScriptedProvider.gated(gate, "a", "b", "c"));
+        CorralServer server = CorralServer.start(ServerConfig.defaults().withPort(0).withShutdownGrace(java.time.Duration.ofMinutes(1)),
+                List.of(provider));
+        int port = server.port();
+        try (Socket kept = new Socket("127.0.0.1", port); Socket streaming = new Socket("127.0.0.1", port)) {
+            // a keep-alive connection that has answered once, and a stream waiting on its first token
+            assertThat(exchange(kept, "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200");
+            String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}";
+            streaming.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
+            // the server takes no new connection, and refuses a new request on an open one
+            String refused = null;
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); System.nanoTime() < deadline; ) {
+                String answer = exchange(kept, "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
+                if (answer.startsWith("HTTP/1.1 503")) {
+                    refused = answer;
+                    break;
+                }
+            }
+            assertThat(refused).as("a request after shutdown began").contains("server_shutting_down");
+            assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(java.io.IOException.class);
+            assertThat(closing).as("the running answer holds the shutdown").isNotDone();
+            gate.countDown(); // the answer goes on, whole
+            BufferedReader in = new BufferedReader(new InputStreamReader(streaming.getInputStream(), StandardCharsets.UTF_8));
+            StringBuilder all = new StringBuilder();
+            for (String line; (line = in.readLine()) != null; ) {
+                all.append(line).append('\n');
+                if (line.equals("data: [DONE]")) {
+                    break;
+                }
+            }
+            assertThat(all.toString()).contains("\"content\":\"a\"").contains("\"content\":\"c\"")
+                    .doesNotContain("server_shutting_down").endsWith("data: [DONE]\n");
+            closing.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** One request on a keep-alive connection; its status line and body (read by Content-Length). */
+    private static String exchange(Socket socket, String request) throws Exception {
+        socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+        java.io.InputStream in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                return head.toString();
+            }
+            head.append((char) b);
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+        int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
+        return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
     }
 }

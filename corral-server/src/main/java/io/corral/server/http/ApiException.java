@@ -31,6 +31,12 @@ public final class ApiException extends RuntimeException {
         this.headers = headers;
     }
 
+    /** 503: the server is stopping and takes no new request. */
+    public static ApiException shuttingDown() {
+        return new ApiException(503, "server_error", "server_shutting_down", null,
+                "the server is shutting down; retry against another one or after it restarts");
+    }
+
     /** OpenAI's 429: {@code type} is what ran out ({@code requests} or {@code tokens}); the headers go on the answer. */
     public static ApiException rateLimited(String message, String type, java.util.Map<String, String> headers) {
         return new ApiException(429, type, "rate_limit_exceeded", null, message, null, java.util.Map.copyOf(headers));

@@ -72,16 +72,22 @@ public final class HttpServer implements AutoCloseable {
     /** Lets answers under way finish (at most {@code grace}), then closes every connection. */
     public void close(Duration grace) {
         stopListening();
+        awaitAnswered(grace);
+        connections.close().awaitUninterruptibly();
+    }
+
+    /** Waits until no answer is under way, at most {@code grace}; whether none is. */
+    public boolean awaitAnswered(Duration grace) {
         long deadline = System.nanoTime() + grace.toNanos();
         while (answering.get() > 0 && System.nanoTime() < deadline) {
             try {
-                Thread.sleep(10);
+                Thread.sleep(10); // the count has no event to wait on; a shutdown polls it briefly
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
         }
-        connections.close().awaitUninterruptibly();
+        return answering.get() == 0;
     }
 
     @Override

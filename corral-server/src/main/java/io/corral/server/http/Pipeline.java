@@ -40,6 +40,7 @@ public final class Pipeline {
     private final ThreadFactory threads = Thread.ofVirtual().name("corral-request-", 0).factory();
     private volatile Forwarder forwarder;
     private volatile RateLimits limits;
+    private volatile boolean draining;
 
     public Pipeline(Routes routes, ApiKeys keys, TrustedProxies proxies, AccessLog accessLog, List<RequestListener> listeners,
                     Tracer tracer) {
@@ -53,6 +54,11 @@ public final class Pipeline {
 
     public void forwarder(Forwarder f) {
         this.forwarder = f;
+    }
+
+    /** From now on, requests are refused with 503 {@code server_shutting_down} (those running go on). */
+    public void drain() {
+        draining = true;
     }
 
     /** Per key limits on requests and tokens a minute, checked after the key and the route (null: none). */
@@ -77,6 +83,9 @@ public final class Pipeline {
             guarded(l, () -> l.started(req));
         }
         try {
+            if (draining) {
+                throw ApiException.shuttingDown();
+            }
             if (!req.path().equals("/v1/health") && !req.path().equals("/health")
                     && !io.corral.server.playground.PlaygroundApi.isPage(req.method(), req.path())) {
                 req.tenant(keys.check(req.header("Authorization")));
