@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
 # Aggregate speed of concurrent requests on one model, in-process: batched lanes against one lane.
-#   bench/concurrency.sh [streams] [tokens] [rounds]   (uses the Q4_0 model that bench/engine.sh writes)
+#   bench/concurrency.sh [streams] [tokens] [rounds]   (the Q4_0 model that bench/engine.sh writes)
 set -euo pipefail
-root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
-source "$root/scripts/env.sh"
-"$root/build" package
-cp="$root/bench/target/classes:$root/corral-cli/target/corral.jar"
-model="$root/bench/.models/llama-3.2-1b-shape-q4_0.gguf"
-[[ -f "$model" ]] || java -cp "$cp" io.corral.bench.SyntheticModel "$model" q4_0
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+cp="$(corral_classpath)"
+model="$(synthetic_model q4_0 "$cp")"
 java --enable-native-access=ALL-UNNAMED -cp "$cp" io.corral.bench.ConcurrencyBench "$model" "${1:-4}" "${2:-32}" "${3:-3}"

@@ -8,3 +8,21 @@ bench_classpath() {
     && mvn -q -B -pl bench dependency:build-classpath -Dmdep.outputFile="$root/bench/target/classpath.txt") >&2
   echo "$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 }
+
+# The bench classes and the CLI jar (which carries the engine), built by ./build; prints the class path.
+corral_classpath() {
+  "$root/build" package >&2
+  echo "$root/bench/target/classes:$root/corral-cli/target/corral.jar"
+}
+
+# The Llama-3.2-1B-shaped model with random weights of type $1 (q4_0 or q8_0), written on first use with class path
+# $2; prints its path.
+synthetic_model() {
+  local model="$root/bench/.models/llama-3.2-1b-shape-$1.gguf"
+  if [[ ! -f "$model" ]]; then
+    mkdir -p "$(dirname "$model")"
+    echo "writing $model" >&2
+    java -cp "$2" io.corral.bench.SyntheticModel "$model" "$1" >&2
+  fi
+  echo "$model"
+}

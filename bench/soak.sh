@@ -3,10 +3,8 @@
 # SECONDS, reporting errors, p99 latency, RSS, file descriptors and threads every 30 s, heap after GC at the ends.
 #   bench/soak.sh [clients=200] [seconds=600] [warmup=60]
 set -euo pipefail
-root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
-source "$root/scripts/env.sh"
-"$root/build" package
-cp="$root/bench/target/classes:$root/corral-cli/target/corral.jar"
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+cp="$(corral_classpath)"
 clients=${1:-200}; seconds=${2:-600}; warmup=${3:-60}
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
