@@ -301,6 +301,26 @@ class GatewayRelayTest {
     }
 
     @Test
+    void rateLimits_countAndLabelForwardedRequests_too() throws Exception {
+        String key = "sk-gateway-limited-0123456789";
+        try (CorralServer limited = CorralServer.start(ServerConfig.defaults().withPort(0).withApiKeys(List.of(key))
+                .withRateLimits(new io.corral.server.http.RateLimits.Config(new io.corral.server.http.RateLimits.Limit(1, 0),
+                        java.util.Map.of())), registry())) {
+            HttpRequest ask = HttpRequest.newBuilder(URI.create(limited.url() + "/v1/chat/completions"))
+                    .header("Authorization", "Bearer " + key)
+                    .POST(HttpRequest.BodyPublishers.ofString(chat(goodId + "/stories260K", false))).build();
+            HttpResponse<String> first = HTTP.send(ask, HttpResponse.BodyHandlers.ofString());
+            assertThat(first.statusCode()).isEqualTo(200);
+            assertThat(first.headers().firstValue("X-Corral-Runner")).hasValue(goodId); // forwarded, not decoded
+            assertThat(first.headers().firstValue("x-ratelimit-limit-requests")).hasValue("1");
+            assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
+            HttpResponse<String> second = HTTP.send(ask, HttpResponse.BodyHandlers.ofString());
+            assertThat(second.statusCode()).isEqualTo(429);
+            assertThat(second.headers().firstValue("retry-after")).hasValue("60");
+        }
+    }
+
+    @Test
     void apiKeys_guardTheForwardedPath_too() throws Exception {
         String key = "sk-gateway-test-0123456789";
         try (CorralServer keyed = CorralServer.start(ServerConfig.defaults().withPort(0).withApiKeys(List.of(key)), registry())) {

@@ -376,6 +376,7 @@ final class Exchange implements Upstreams.Owner, Connection.Forwarded {
 
     private void stamp(HttpHeaders h) {
         h.set(Response.REQUEST_ID, request.id());
+        request.rateLimitHeaders().forEach(h::set); // the key's limits, as on a decoded answer
     }
 
     /** One timer per request: the first-byte deadline, then the idle one, checked against the last read. */
