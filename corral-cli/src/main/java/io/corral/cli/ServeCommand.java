@@ -107,17 +107,13 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        List<String> keys = new ArrayList<>(apiKeys);
-        String env = System.getenv("CORRAL_API_KEYS");
-        if (env != null) {
-            Arrays.stream(env.split(",")).map(String::strip).filter(k -> !k.isEmpty()).forEach(keys::add);
-        }
+        List<String> keys = withEnvironment(apiKeys, "CORRAL_API_KEYS");
         ServerConfig config;
         if (configFile != null) {
             List<String> clash = FILE_ONLY.stream().filter(this::given).toList();
             if (!clash.isEmpty()) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), String.join(", ", clash)
-                        + " cannot be combined with --config: set the model, its threads, context and parallelism in the "
+                        + " cannot be combined with --config: set the model, its threads, context, parallelism and GPU use in the "
                         + "file's inline::llamacpp provider, and routing as server.routing (or per model)");
             }
         }
@@ -274,16 +270,21 @@ final class ServeCommand implements Callable<Integer> {
 
     /** Options that describe what the config file describes: given with --config, they are refused, not ignored. */
     private static final List<String> FILE_ONLY = List.of("--model", "--model-id", "--threads", "--ctx-size", "--parallel",
-            "--routing", "--no-local");
+            "--routing", "--no-local", "--gpu-layers", "--main-gpu", "--split-mode", "--no-gpu");
 
-    /** Whether the command line itself set {@code option} (then it wins over the config file). */
-    /** --admin-key, CORRAL_ADMIN_KEYS and the config's server.admin_keys. */
-    private List<String> admins(List<String> fromConfig) {
-        List<String> all = new ArrayList<>(adminKeys);
-        String env = System.getenv("CORRAL_ADMIN_KEYS");
+    /** Keys given as options, then those of the comma-separated environment variable {@code variable}. */
+    private static List<String> withEnvironment(List<String> given, String variable) {
+        List<String> all = new ArrayList<>(given);
+        String env = System.getenv(variable);
         if (env != null) {
             Arrays.stream(env.split(",")).map(String::strip).filter(k -> !k.isEmpty()).forEach(all::add);
         }
+        return all;
+    }
+
+    /** --admin-key, CORRAL_ADMIN_KEYS and the config's server.admin_keys. */
+    private List<String> admins(List<String> fromConfig) {
+        List<String> all = withEnvironment(adminKeys, "CORRAL_ADMIN_KEYS");
         all.addAll(fromConfig);
         return all;
     }
@@ -300,6 +301,7 @@ final class ServeCommand implements Callable<Integer> {
         return new io.corral.server.http.RateLimits.Config(new io.corral.server.http.RateLimits.Limit(requests, tokens), keys);
     }
 
+    /** Whether the command line itself set {@code option} (then it wins over the config file). */
     private boolean given(String option) {
         return spec.commandLine().getParseResult().hasMatchedOption(option);
     }

@@ -65,16 +65,16 @@ class ServeFlagsTest {
     }
 
     @Test
-    void modelAndRoutingFlags_besideAConfigFile_areRefused_notIgnored(@TempDir Path dir) throws Exception {
+    void modelRoutingAndGpuFlags_besideAConfigFile_areRefused_notIgnored(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("run.yaml"), "server: {port: 0}\n");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process corral = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), "io.corral.cli.CorralCli", "serve", "--config", file.toString(),
-                "-m", "other.gguf", "--routing", "remote-only")).redirectErrorStream(true)
+                "-m", "other.gguf", "--routing", "remote-only", "--gpu-layers", "3")).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("serve.log").toFile()).start();
         assertThat(corral.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(corral.exitValue()).isNotZero();
-        assertThat(read(dir.resolve("serve.log"))).contains("--model, --routing cannot be combined with --config")
+        assertThat(read(dir.resolve("serve.log"))).contains("--model, --routing, --gpu-layers cannot be combined with --config")
                 .doesNotContain("Exception");
     }
 
