@@ -34,7 +34,8 @@ public record ModelMetadata(
         return of(file, GgufReader.read(file));
     }
 
-    static ModelMetadata of(Path file, GgufFile gguf) {
+    /** What a header already read says ({@link GgufReader#read}), without reading the file again. */
+    public static ModelMetadata of(Path file, GgufFile gguf) {
         String arch = gguf.string("general.architecture");
         if (arch == null) {
             throw new io.corral.api.InvalidModelException("GGUF file has no general.architecture: " + file);

@@ -84,7 +84,7 @@ public final class LlamaCppEngine implements InferenceProvider {
 
     public static LlamaCppEngine open(String providerId, LlamaCppConfig config) {
         io.corral.gguf.GgufFile gguf = io.corral.gguf.GgufReader.read(config.model());
-        ModelMetadata metadata = ModelMetadata.read(config.model());
+        ModelMetadata metadata = ModelMetadata.of(config.model(), gguf);
         int trained = metadata.contextLength();
         int contextSize = config.contextSize() > 0 ? config.contextSize()
                 : Math.min(trained > 0 ? trained : MAX_DEFAULT_CONTEXT, MAX_DEFAULT_CONTEXT);

@@ -8,7 +8,6 @@ import io.corral.server.http.Response;
 import io.corral.server.http.Routes;
 import io.corral.spi.VectorStores;
 
-import java.net.InetAddress;
 import java.nio.file.Path;
 
 /**
@@ -31,9 +30,7 @@ public final class BackupApi implements Routes.Api {
     }
 
     private void backup(Request req, Response res) throws Exception {
-        if (!InetAddress.getByName(req.client()).isLoopbackAddress()) {
-            throw ApiException.forbidden("a backup writes to the server's disk: ask from the server's own machine");
-        }
+        LocalCallers.require(req, "a backup writes to the server's disk: ask from the server's own machine");
         JsonNode body = Json.parse(req.body());
         JsonNode path = body.get("path");
         if (path == null || !path.isTextual() || !Path.of(path.asText()).isAbsolute()) {

@@ -13,7 +13,6 @@ import io.corral.server.http.Routes;
 import io.corral.spi.ModelLibrary;
 import io.corral.spi.OnDemandModels;
 
-import java.net.InetAddress;
 import java.time.Duration;
 
 /**
@@ -50,9 +49,7 @@ public final class ModelsAdminApi implements Routes.Api {
     }
 
     private static void local(Request req) throws java.net.UnknownHostException {
-        if (!InetAddress.getByName(req.client()).isLoopbackAddress()) {
-            throw ApiException.forbidden("model management acts on the server's disk and memory: ask from its own machine");
-        }
+        LocalCallers.require(req, "model management acts on the server's disk and memory: ask from its own machine");
     }
 
     private ObjectNode list() {
@@ -89,7 +86,7 @@ public final class ModelsAdminApi implements Routes.Api {
         local(req);
         JsonNode body = Json.parse(req.body());
         String name = model(body);
-        Duration keepAlive = io.corral.server.ollama.OllamaApi.keepAlive(body);
+        Duration keepAlive = io.corral.server.http.KeepAlive.of(body);
         if (!onDemand.names().contains(name)) {
             throw ApiException.notFound("no pulled model '" + name + "'; GET /v1/admin/models lists them");
         }

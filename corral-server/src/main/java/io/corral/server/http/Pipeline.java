@@ -86,8 +86,10 @@ public final class Pipeline {
             if (draining) {
                 throw ApiException.shuttingDown();
             }
-            if (!req.path().equals("/v1/health") && !req.path().equals("/health")
-                    && !io.corral.server.playground.PlaygroundApi.isPage(req.method(), req.path())) {
+            // health probes and the playground's own files are open to all: no key, no rate limit
+            boolean open = req.path().equals("/v1/health") || req.path().equals("/health")
+                    || io.corral.server.playground.PlaygroundApi.isPage(req.method(), req.path());
+            if (!open) {
                 req.tenant(keys.check(req.header("Authorization")));
             }
             if (m.route() == null) {
@@ -100,8 +102,7 @@ public final class Pipeline {
                 keys.checkAdmin(req.tenant(), req.method(), req.path());
             }
             RateLimits l = limits;
-            if (l != null && !req.path().equals("/v1/health") && !req.path().equals("/health")
-                    && !io.corral.server.playground.PlaygroundApi.isPage(req.method(), req.path())) {
+            if (l != null && !open) {
                 req.rateLimitHeaders(l.admit(req.tenant()));
             }
         } catch (ApiException e) {

@@ -23,6 +23,7 @@ import io.corral.server.http.ApiException;
 import io.corral.server.http.Errors;
 import io.corral.server.http.EventStream;
 import io.corral.server.http.Json;
+import io.corral.server.http.KeepAlive;
 import io.corral.server.http.ModelDirectory;
 import io.corral.server.http.Request;
 import io.corral.server.http.Response;
@@ -184,47 +185,11 @@ public final class OllamaApi implements Routes.Api {
     }
 
     /**
-     * Ollama's {@code keep_alive}: a duration ({@code "5m"}, {@code "1h30m"}, {@code "10s"}), a number of seconds, a
-     * negative one for ever, 0 to unload after the request; null when the request has none.
+     * After a request: a model loaded on demand is kept for the request's {@code keep_alive}, or the default (a model
+     * that is not one is left alone by {@code keepAlive}).
      */
-    public static java.time.Duration keepAlive(JsonNode body) {
-        JsonNode k = body.get("keep_alive");
-        if (k == null || k.isNull()) {
-            return null;
-        }
-        if (k.isNumber()) {
-            return java.time.Duration.ofMillis(Math.round(k.asDouble() * 1000));
-        }
-        String text = k.asText("").strip();
-        if (text.matches("-?\\d+(\\.\\d+)?")) {
-            return java.time.Duration.ofMillis(Math.round(Double.parseDouble(text) * 1000));
-        }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)").matcher(text);
-        boolean negative = text.startsWith("-");
-        int at = negative ? 1 : 0;
-        double nanos = 0;
-        while (at < text.length() && m.find(at) && m.start() == at) {
-            double v = Double.parseDouble(m.group(1));
-            nanos += v * switch (m.group(2)) {
-                case "ns" -> 1;
-                case "us", "µs" -> 1e3;
-                case "ms" -> 1e6;
-                case "s" -> 1e9;
-                case "m" -> 60e9;
-                default -> 3600e9;
-            };
-            at = m.end();
-        }
-        if (text.isEmpty() || at != text.length() || at == (negative ? 1 : 0)) {
-            throw ApiException.badRequest("keep_alive", "keep_alive must be a duration such as \"5m\" or \"1h30m\", a number"
-                    + " of seconds, or negative to keep the model loaded; was " + k);
-        }
-        return java.time.Duration.ofNanos((long) (negative ? -nanos : nanos));
-    }
-
-    /** After a request to a model loaded on demand: keeps it for the request's {@code keep_alive}, or the default. */
     private void keep(String model, java.time.Duration keepAlive) {
-        if (onDemand != null && onDemand.names().contains(model)) {
+        if (onDemand != null) {
             onDemand.keepAlive(model, keepAlive);
         }
     }
@@ -308,7 +273,7 @@ public final class OllamaApi implements Routes.Api {
                 messages.add(message(ms.get(i), "messages[" + i + "]"));
             }
         }
-        java.time.Duration keepAlive = keepAlive(body);
+        java.time.Duration keepAlive = KeepAlive.of(body);
         if (messages.isEmpty()) { // Ollama's way of loading (or unloading) a model: an empty chat
             loadOrUnload(res, model, true, keepAlive);
             return;
@@ -323,7 +288,7 @@ public final class OllamaApi implements Routes.Api {
         JsonNode body = Json.parse(req.body());
         String model = name(body);
         String prompt = body.path("prompt").asText("");
-        java.time.Duration keepAlive = keepAlive(body);
+        java.time.Duration keepAlive = KeepAlive.of(body);
         if (prompt.isEmpty()) { // loading (or unloading) a model: nothing to generate
             loadOrUnload(res, model, false, keepAlive);
             return;
@@ -353,7 +318,7 @@ public final class OllamaApi implements Routes.Api {
             checks.input(messages);
         }
         long begin = System.nanoTime();
-        java.time.Duration keepAlive = keepAlive(body);
+        java.time.Duration keepAlive = KeepAlive.of(body);
         try (AutoCloseable admitted = models.admit(model); AutoCloseable kept = () -> keep(model, keepAlive)) {
             InferenceProvider provider = checks.output(models.get(model).provider());
             boolean stream = body.path("stream").asBoolean(true);
@@ -547,7 +512,7 @@ public final class OllamaApi implements Routes.Api {
             throw ApiException.badRequest("input", "input must be a string or a non-empty list of strings");
         }
         long begin = System.nanoTime();
-        java.time.Duration keepAlive = keepAlive(body);
+        java.time.Duration keepAlive = KeepAlive.of(body);
         EmbeddingResult r = embedWith(req, model, inputs, body.hasNonNull("dimensions") ? body.get("dimensions").asInt() : null);
         keep(model, keepAlive);
         ObjectNode o = Json.MAPPER.createObjectNode().put("model", model);
