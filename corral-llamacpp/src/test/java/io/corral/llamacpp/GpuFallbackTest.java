@@ -41,7 +41,7 @@ class GpuFallbackTest {
 
     @Test
     void everyVariantPresent_noDevice_runsOnTheCpuWithOneLogLine() throws Exception {
-        Run run = probe(List.of(), Map.of());
+        Run run = probe(List.of());
         assertThat(run.out()).containsEntry("backend", "cpu").containsEntry("gpus", "0").containsEntry("release", "0.5.0")
                 .containsEntry("device", "CPU").containsEntry("gpu_layers", "0");
         assertThat(run.out().get("fallback")).contains("cuda: lib").contains("vulkan: ");
@@ -52,7 +52,7 @@ class GpuFallbackTest {
 
     @Test
     void cudaNatives_withoutTheCudaRuntime_runOnTheCpu() throws Exception {
-        Run run = probe(List.of("-Dcorral.natives=linux-x64-cuda"), Map.of());
+        Run run = probe(List.of("-Dcorral.natives=linux-x64-cuda"));
         assertThat(run.out()).containsEntry("variant", "linux-x64-cuda").containsEntry("backend", "cpu")
                 .containsEntry("device", "CPU");
         // libggml-cuda.so needs libcudart/libcublas 13 and the driver's libcuda.so.1: the loader's own message names one
@@ -63,7 +63,7 @@ class GpuFallbackTest {
 
     @Test
     void vulkanNatives_withNoDevice_runOnTheCpu() throws Exception {
-        Run run = probe(List.of("-Dcorral.natives=linux-x64-vulkan"), Map.of());
+        Run run = probe(List.of("-Dcorral.natives=linux-x64-vulkan"));
         assertThat(run.out()).containsEntry("variant", "linux-x64-vulkan").containsEntry("backend", "cpu");
         // with the Vulkan loader installed (./build test installs libvulkan1) the backend loads and finds no device
         assertThat(run.out().get("fallback")).isEqualTo(Files.exists(VULKAN_LOADER) ? "vulkan: no device"
@@ -80,7 +80,7 @@ class GpuFallbackTest {
             }
         }
         Files.writeString(dir.resolve("build.json"), "{\"buildOptions\":{\"llamaCpp\":{\"release\":\"v0.9.0\"}}}");
-        Run run = probe(List.of("-Dcorral.llama.lib.dir=" + dir), Map.of());
+        Run run = probe(List.of("-Dcorral.llama.lib.dir=" + dir));
         assertThat(run.out().get("error")).isEqualTo("llama.cpp 0.9.0 in " + dir + " is not a release this Corral binds"
                 + " (its C API is llama.cpp's 0.4.0 or 0.5.0); use the corral-natives artifact of this Corral version");
     }
@@ -96,14 +96,14 @@ class GpuFallbackTest {
             out.putNextEntry(new JarEntry("natives/linux-x64/libggml-base.so"));
             out.write(Files.readAllBytes(real.resolve("libggml-base.so")));
         }
-        Run run = probe(List.of("-Dcorral.natives=linux-x64"), Map.of(), jar + java.io.File.pathSeparator);
+        Run run = probe(List.of("-Dcorral.natives=linux-x64"), jar + java.io.File.pathSeparator);
         assertThat(run.out().get("error")).startsWith("natives linux-x64: libggml-base.so has sha256 ")
                 .endsWith(", not the " + "0".repeat(64) + " its artifact lists");
     }
 
     /** The CPU variant as the loader unpacks it (in this JVM's cache). */
     private static Path unpacked(String variant) throws Exception {
-        Run run = probe(List.of("-Dcorral.natives=" + variant), Map.of());
+        Run run = probe(List.of("-Dcorral.natives=" + variant));
         assertThat(run.out()).containsEntry("variant", variant);
         try (var dirs = Files.list(cache.resolve("natives"))) {
             return dirs.filter(d -> d.getFileName().toString().startsWith(variant + "-")).findFirst().orElseThrow();
@@ -113,11 +113,12 @@ class GpuFallbackTest {
     record Run(Map<String, String> out, String err) {
     }
 
-    private static Run probe(List<String> properties, Map<String, String> env) throws Exception {
-        return probe(properties, env, "");
+    private static Run probe(List<String> properties) throws Exception {
+        return probe(properties, "");
     }
 
-    private static Run probe(List<String> properties, Map<String, String> env, String classPathFirst) throws Exception {
+    /** Runs {@link GpuProbeMain} in a JVM of its own with {@code properties}, {@code classPathFirst} ahead of this class path. */
+    private static Run probe(List<String> properties, String classPathFirst) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Dcorral.cache=" + cache,
                 "-Dcorral.root=" + System.getProperty("corral.root", "")));
@@ -126,7 +127,6 @@ class GpuFallbackTest {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().remove("CORRAL_LLAMA_LIB_DIR");
         pb.environment().remove("CORRAL_NATIVES");
-        pb.environment().putAll(env);
         Path err = Files.createTempFile(cache, "err", ".txt");
         pb.redirectError(err.toFile());
         Process p = pb.start();

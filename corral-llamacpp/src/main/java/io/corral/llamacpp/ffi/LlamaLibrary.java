@@ -137,7 +137,7 @@ public final class LlamaLibrary {
         }
     }
 
-    /** A folder of natives: its variant name, the GPU backend it carries (or null) and the release it says. */
+    /** A folder of natives: its variant name and the GPU backend it carries (null for the CPU only). */
     record Variant(String name, Path dir, String gpu) {
     }
 
