@@ -20,7 +20,7 @@ public final class PullBench {
         for (int i = 0; i < rounds; i++) {
             Path dir = Files.createTempDirectory("pull-bench");
             long t0 = System.nanoTime();
-            ModelStore.Model m = new Puller(new ModelStore(dir), null, null).pull(url, null, "bench", p -> { });
+            ModelStore.Model m = new Puller(new ModelStore(dir), null, null, io.corral.api.UrlPolicy.ANY).pull(url, null, "bench", p -> { });
             pullSecs += (System.nanoTime() - t0) / 1e9;
             size = m.size();
             Files.delete(m.file());

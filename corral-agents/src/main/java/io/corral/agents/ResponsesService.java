@@ -1,5 +1,6 @@
 package io.corral.agents;
 
+import io.corral.api.UrlPolicy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -67,7 +68,7 @@ public final class ResponsesService implements Responses {
         this(models, stores, guardrail, state, clock, UrlPolicy.PUBLIC_ONLY);
     }
 
-    /** @param urls where URLs a request brings (MCP servers) may lead */
+    /** @param urls where URLs a request brings (MCP servers, images) may lead */
     public ResponsesService(Function<String, InferenceProvider> models, VectorStores stores, Guardrail guardrail,
                             KeyValueStore state, Clock clock, UrlPolicy urls) {
         this(models, stores, guardrail, state, clock, urls, null);
@@ -154,6 +155,14 @@ public final class ResponsesService implements Responses {
             throw new InvalidRequestException("conversation", "give previous_response_id or conversation, not both");
         }
         List<ObjectNode> input = Items.input(req.get("input"), "input");
+        for (int i = 0; i < input.size(); i++) {
+            JsonNode content = input.get(i).path("content");
+            for (int j = 0; j < content.size(); j++) {
+                if (content.get(j).path("type").asText().equals("input_image")) {
+                    urls.checkImage(content.get(j).path("image_url").asText(), "input[" + i + "].content[" + j + "].image_url");
+                }
+            }
+        }
         List<JsonNode> history = new ArrayList<>();
         String previous = req.hasNonNull("previous_response_id") ? req.get("previous_response_id").asText() : null;
         if (previous != null) {

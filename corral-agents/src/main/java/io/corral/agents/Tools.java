@@ -1,5 +1,6 @@
 package io.corral.agents;
 
+import io.corral.api.UrlPolicy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

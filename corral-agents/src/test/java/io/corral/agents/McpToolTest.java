@@ -1,5 +1,6 @@
 package io.corral.agents;
 
+import io.corral.api.UrlPolicy;
 import io.corral.api.ChatMessage;
 import io.corral.api.ChatRequest;
 import io.corral.api.InvalidRequestException;
@@ -34,7 +35,7 @@ class McpToolTest {
     }
 
     private static ResponsesService service(ScriptedProvider model) {
-        return new ResponsesService(m -> model, null, null, new MemoryState(), Clock.systemUTC(), new UrlPolicy(true));
+        return new ResponsesService(m -> model, null, null, new MemoryState(), Clock.systemUTC(), UrlPolicy.ANY);
     }
 
     private static Map<String, Object> tool(Object requireApproval, Object allowed) {
@@ -97,6 +98,14 @@ class McpToolTest {
                     List.of(Map.of("type", "mcp", "server_label", "s", "server_url", url))), null))
                     .as(url).isInstanceOf(InvalidRequestException.class).hasMessageContaining("private address");
         }
+        assertThatThrownBy(() -> publicOnly.create("t", Map.of("model", "m", "input", List.of(Map.of("role", "user", "content", List.of(
+                Map.of("type", "input_text", "text", "what is it?"),
+                Map.of("type", "input_image", "image_url", "http://169.254.169.254/latest/meta-data/"))))), null))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+                    assertThat(e.param()).isEqualTo("input[0].content[1].image_url");
+                    assertThat(e.getMessage()).contains("private address (169.254.169.254)");
+                });
+        assertThat(model.requests()).isEmpty();
         Map<String, Object> r = service(model).create("t", Map.of("model", "m", "input", "x", "tools",
                 List.of(Map.of("type", "mcp", "server_label", "down", "server_url", "http://127.0.0.1:1/mcp"))), null);
         assertThat(output(r).getFirst()).containsEntry("type", "mcp_list_tools").containsKey("error");

@@ -1,5 +1,6 @@
 package io.corral.agents;
 
+import io.corral.api.UrlPolicy;
 import com.sun.net.httpserver.HttpServer;
 import io.corral.api.ChatRequest;
 import io.corral.api.InvalidRequestException;

@@ -36,7 +36,7 @@ final class PullCommand implements Callable<Integer> {
         java.io.PrintWriter out = spec.commandLine().getOut();
         boolean terminal = System.console() != null;
         long[] lastLine = {-1};
-        ModelStore.Model m = Puller.of(store(), System.getenv()).pull(ref, sha256, name, p -> {
+        ModelStore.Model m = Puller.of(store(), System.getenv(), io.corral.api.UrlPolicy.ANY).pull(ref, sha256, name, p -> {
             if (terminal) {
                 out.print("\r" + bar(p));
                 out.flush();

@@ -180,8 +180,7 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         io.corral.agents.ResponsesService responses = new io.corral.agents.ResponsesService(registry::resolve, knowledge.stores,
-                safety.guardrail(), knowledge.state, java.time.Clock.systemUTC(), new io.corral.agents.UrlPolicy(
-                distribution != null && distribution.agents().allowPrivateUrls()), webSearch(distribution));
+                safety.guardrail(), knowledge.state, java.time.Clock.systemUTC(), urls(distribution), webSearch(distribution));
         io.corral.models.ModelStore pulled = PullCommand.store();
         int engineThreads = distribution == null ? threads : 0;
         io.corral.llamacpp.Offload engineOffload = distribution == null ? gpu.offload() : io.corral.llamacpp.Offload.AUTO;
@@ -198,8 +197,8 @@ final class ServeCommand implements Callable<Integer> {
         CorralServer server = CorralServer.builder(config).registry(registry).telemetry(telemetry).files(knowledge.files)
                 .vectorStores(knowledge.stores).safety(safety)
                 .onDemand(onDemand)
-                .library(new io.corral.models.PulledModels(pulled, io.corral.models.Puller.of(pulled, System.getenv())))
-                .responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
+                .library(new io.corral.models.PulledModels(pulled, io.corral.models.Puller.of(pulled, System.getenv(), urls(distribution))))
+                .urls(urls(distribution)).responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
                         java.time.Clock.systemUTC())).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         CountDownLatch stopped = new CountDownLatch(1);
@@ -242,6 +241,11 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) { // an OTEL_* variable
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "telemetry: " + e.getMessage());
         }
+    }
+
+    /** Where URLs that requests carry may lead: the config's {@code urls:} section, public addresses only without one. */
+    private static io.corral.api.UrlPolicy urls(DistributionConfig distribution) {
+        return distribution == null ? io.corral.api.UrlPolicy.PUBLIC_ONLY : distribution.urls();
     }
 
     /** The config's first tool_runtime provider with a {@code web_search} tool (Brave, Tavily, SearXNG), or null. */

@@ -97,6 +97,20 @@ class GatewayRelayTest {
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}";
     }
 
+    /** An image's URL is checked before anything is forwarded: a private address never reaches an upstream. */
+    @Test
+    void anImageUrlLeadingToAPrivateAddressIsRefusedBeforeAnyUpstreamSeesIt() throws Exception {
+        int before = faulty.chats.get();
+        HttpResponse<String> r = post("""
+                {"model":"stories260K","messages":[{"role":"user","content":[
+                 {"type":"image_url","image_url":{"url":"http://10.0.0.1/cat.png"}},{"type":"text","text":"what is it?"}]}]}""");
+        assertThat(r.statusCode()).isEqualTo(400);
+        JsonNode error = new ObjectMapper().readTree(r.body()).path("error");
+        assertThat(error.path("param").asText()).isEqualTo("messages[0].content[0].image_url");
+        assertThat(error.path("message").asText()).contains("private address (10.0.0.1)");
+        assertThat(faulty.chats.get()).isEqualTo(before);
+    }
+
     @Test
     void theOfficialSdk_getsTheUpstreamsAnswer_wholeAndStreamed_throughTheFailingHost() throws Exception {
         faulty.mode = FaultyUpstream.Mode.STATUS_500; // preferred, fails before answering: the next runner serves

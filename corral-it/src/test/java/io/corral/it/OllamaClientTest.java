@@ -65,7 +65,7 @@ class OllamaClientTest {
                 .providers(List.of(io.corral.testing.ScriptedProvider.chat("p", "other")))
                 .onDemand(onDemand)
                 .library(new io.corral.models.PulledModels(store, new io.corral.models.Puller(store, null,
-                        "http://127.0.0.1:" + registry.getAddress().getPort()))).start()) {
+                        "http://127.0.0.1:" + registry.getAddress().getPort(), io.corral.api.UrlPolicy.PUBLIC_ONLY))).start()) {
             JsonNode seen = NodeScript.run(NodeScript.ollama(), "ollama-pull.cjs", dir, server.url());
             assertThat(seen.path("first").asText()).isEqualTo("pulling manifest");
             assertThat(seen.path("last").asText()).isEqualTo("success");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.NotFoundException;
 import io.corral.api.UnavailableException;
+import io.corral.api.UrlPolicy;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,8 +33,10 @@ import java.util.function.Consumer;
  * mirror), from the Ollama registry ({@code ollama://name:tag}: its manifest, then the model layer; the registry URL is
  * configurable), or from any http(s) URL. A download resumes where an interrupted one stopped (HTTP Range), is checked
  * against its sha256 (the source's, or one given) and the free disk space, and lands whole. Downloads use the JDK's
- * {@code HttpClient}: they follow the redirects Hugging Face answers with (to its CDN), which the engines' client does
- * not.
+ * {@code HttpClient}; redirects (Hugging Face's to its CDN, a registry's to its blob store) are followed here, one hop at
+ * a time, each URL passing the {@link UrlPolicy} first (the configured Hugging Face and registry hosts are allowed as
+ * they are), so a URL that is public at first cannot lead a server's pull to a private address; https never turns to
+ * http.
  */
 public final class Puller {
 
@@ -47,6 +50,7 @@ public final class Puller {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ATTEMPTS = 5;
+    private static final int MAX_REDIRECTS = 10;
 
     private final ModelStore store;
     private final String huggingFace;
@@ -66,22 +70,26 @@ public final class Puller {
         tuneHttpClient();
     }
 
-    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(20)).build();
+    private final UrlPolicy urls;
 
     /**
      * @param huggingFace Hugging Face's base URL ({@code HF_ENDPOINT}, default https://huggingface.co)
      * @param ollama      the Ollama registry's base URL (default https://registry.ollama.ai)
+     * @param urls        where a pull's URLs and redirects may lead ({@link UrlPolicy#ANY} for the CLI's own pulls);
+     *                    the two bases' hosts are allowed beside it
      */
-    public Puller(ModelStore store, String huggingFace, String ollama) {
+    public Puller(ModelStore store, String huggingFace, String ollama, UrlPolicy urls) {
         this.store = store;
         this.huggingFace = trim(huggingFace == null || huggingFace.isBlank() ? "https://huggingface.co" : huggingFace);
         this.ollama = trim(ollama == null || ollama.isBlank() ? "https://registry.ollama.ai" : ollama);
+        this.urls = urls.allowing(List.of(URI.create(this.huggingFace).getHost(), URI.create(this.ollama).getHost()));
     }
 
     /** A puller as the environment says: {@code HF_ENDPOINT}, {@code CORRAL_OLLAMA_REGISTRY}. */
-    public static Puller of(ModelStore store, Map<String, String> env) {
-        return new Puller(store, env.get("HF_ENDPOINT"), env.get("CORRAL_OLLAMA_REGISTRY"));
+    public static Puller of(ModelStore store, Map<String, String> env, UrlPolicy urls) {
+        return new Puller(store, env.get("HF_ENDPOINT"), env.get("CORRAL_OLLAMA_REGISTRY"), urls);
     }
 
     private static String trim(String url) {
@@ -143,13 +151,12 @@ public final class Puller {
                 rehash(partial, hash);
                 return have;
             }
-            HttpRequest.Builder b = HttpRequest.newBuilder(s.url()).timeout(Duration.ofMinutes(30)).GET();
-            if (have > 0) {
-                b.header("Range", "bytes=" + have + "-");
-            }
             HttpResponse<InputStream> r;
             try {
-                r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+                r = send(s.url(), at -> {
+                    HttpRequest.Builder b = HttpRequest.newBuilder(at).timeout(Duration.ofMinutes(30)).GET();
+                    return (have > 0 ? b.header("Range", "bytes=" + have + "-") : b).build();
+                }, HttpResponse.BodyHandlers.ofInputStream());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted");
@@ -206,6 +213,34 @@ public final class Puller {
         throw last;
     }
 
+    /**
+     * {@code url}'s answer, following redirects one hop at a time: every URL on the way passes the policy before it is
+     * connected to (a 400 naming {@code model} otherwise); a redirect from https to http is not followed.
+     */
+    private <T> HttpResponse<T> send(URI url, java.util.function.Function<URI, HttpRequest> request, HttpResponse.BodyHandler<T> body)
+            throws IOException, InterruptedException {
+        URI at = url;
+        for (int hop = 0; ; hop++) {
+            urls.check(at, "model");
+            HttpResponse<T> r = http.send(request.apply(at), body);
+            String location = r.headers().firstValue("Location").orElse(null);
+            if (r.statusCode() / 100 != 3 || location == null) {
+                return r;
+            }
+            if (r.body() instanceof InputStream in) {
+                in.close();
+            }
+            URI next = at.resolve(location);
+            if (hop == MAX_REDIRECTS) {
+                throw new UnavailableException(url + " redirects more than " + MAX_REDIRECTS + " times");
+            }
+            if ("https".equals(at.getScheme()) && !"https".equals(next.getScheme())) {
+                throw new UnavailableException(at + " redirects from https to " + next + "; not followed");
+            }
+            at = next;
+        }
+    }
+
     /** {@code hash} of the file as it is on disk (a download resumed hashes what it already had). */
     private static void rehash(Path file, MessageDigest hash) throws IOException {
         hash.reset();
@@ -245,7 +280,7 @@ public final class Puller {
 
     private JsonNode getJson(URI u, String accept) {
         try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(u).header("Accept", accept).timeout(Duration.ofSeconds(60)).build(),
+            HttpResponse<byte[]> r = send(u, at -> HttpRequest.newBuilder(at).header("Accept", accept).timeout(Duration.ofSeconds(60)).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             if (r.statusCode() == 404 || r.statusCode() == 401) {
                 throw new NotFoundException("model", u + " is not there (" + r.statusCode() + ")");

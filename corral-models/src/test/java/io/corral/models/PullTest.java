@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.NotFoundException;
+import io.corral.api.UrlPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -118,7 +119,47 @@ class PullTest {
     }
 
     Puller puller() {
-        return new Puller(new ModelStore(dir), base, base);
+        return new Puller(new ModelStore(dir), base, base, UrlPolicy.PUBLIC_ONLY);
+    }
+
+    /** A server's pull by URL: a private address is refused before anything is asked of it, and so is a redirect to one. */
+    @Test
+    void aUrlOrARedirectToAPrivateAddressIsRefusedUnlessAllowed() throws Exception {
+        Puller strict = new Puller(new ModelStore(dir), "https://hf.example", "https://registry.example", UrlPolicy.PUBLIC_ONLY);
+        assertThatThrownBy(() -> strict.pull(base + "/files/plain.gguf", null, null, p -> { }))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+                    assertThat(e.param()).isEqualTo("model");
+                    assertThat(e.getMessage()).contains("private address (127.0.0.1)");
+                });
+        assertThat(ranges).isEmpty(); // nothing was asked of it
+
+        HttpServer hop = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0); // allowed by name; redirects to localhost
+        List<String> hops = new CopyOnWriteArrayList<>();
+        hop.createContext("/", ex -> {
+            hops.add(ex.getRequestURI().getPath());
+            ex.getResponseHeaders().set("Location", "http://localhost:" + server.getAddress().getPort() + "/files/plain.gguf");
+            ex.sendResponseHeaders(302, -1);
+            ex.close();
+        });
+        hop.start();
+        try {
+            String url = "http://127.0.0.1:" + hop.getAddress().getPort() + "/model.gguf";
+            Puller oneHost = new Puller(new ModelStore(dir), "https://hf.example", "https://registry.example",
+                    new UrlPolicy(false, java.util.Set.of("127.0.0.1")));
+            assertThatThrownBy(() -> oneHost.pull(url, null, null, p -> { }))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.getMessage()).contains("private address"));
+            assertThat(hops).containsExactly("/model.gguf");
+            assertThat(ranges).isEmpty(); // the redirect's target was never reached
+
+            Puller both = new Puller(new ModelStore(dir), "https://hf.example", "https://registry.example",
+                    new UrlPolicy(false, java.util.Set.of("127.0.0.1", "localhost")));
+            cuts.set(0);
+            ModelStore.Model m = both.pull(url, null, "plain", p -> { });
+            assertThat(Files.readAllBytes(m.file())).isEqualTo(q8);
+            assertThat(ranges).containsExactly("-");
+        } finally {
+            hop.stop(0);
+        }
     }
 
     @Test

@@ -37,7 +37,7 @@ public final class ConfigLoader {
 
     private static final Pattern ENV = Pattern.compile("\\$\\{env\\.([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:\\+|:)([^}]*))?}");
     private static final Set<String> TOP = Set.of("server", "providers", "models", "vector_stores", "shields", "guardrails",
-            "registered_resources", "agents");
+            "registered_resources", "urls");
     /** Keys of Llama Stack's run.yaml that Corral has no use for: accepted, with one warning that names them. */
     private static final Set<String> LLAMA_STACK_TOP = Set.of("version", "image_name", "apis", "distro_name",
             "container_image", "external_providers_dir", "metadata_store", "inference_store", "conversations_store",
@@ -112,18 +112,18 @@ public final class ConfigLoader {
             }
         }
         return new DistributionConfig(server, providers, models, vectorStores(top.get("vector_stores")), List.copyOf(shields),
-                guardrails(top.get("guardrails"), shields), agents(top.get("agents")), List.copyOf(ignored));
+                guardrails(top.get("guardrails"), shields), urls(top.get("urls")), List.copyOf(ignored));
     }
 
     private DistributionConfig.Server server(NodeTuple t) {
         Map<String, NodeTuple> m = t == null ? Map.of() : mapping(t.getValueNode(), "server", SERVER);
         return new DistributionConfig.Server(text(m, "host", "server", "127.0.0.1"),
-                integer(m, "port", "server", 8321), bool(m, "allow_remote", "server", false), strings(m, "api_keys"),
+                integer(m, "port", "server", 8321), bool(m, "allow_remote", "server", false), strings(m, "server", "api_keys"),
                 integer(m, "max_body_bytes", "server", 8 << 20), integer(m, "max_queued", "server", 32),
                 text(m, "routing", "server", "local-first"), integer(m, "health_interval", "server", 15),
-                positive(m, "idle_timeout", "server", 300), strings(m, "trusted_proxies"),
+                positive(m, "idle_timeout", "server", 300), strings(m, "server", "trusted_proxies"),
                 positive(m, "max_input_tokens", "server", 300_000), path(m, "tls_cert"), path(m, "tls_key"),
-                limits(m.get("rate_limits")), strings(m, "admin_keys"), nonNegative(m, "shutdown_grace", 10));
+                limits(m.get("rate_limits")), strings(m, "server", "admin_keys"), nonNegative(m, "shutdown_grace", 10));
     }
 
     private int nonNegative(Map<String, NodeTuple> m, String key, int fallback) {
@@ -178,12 +178,12 @@ public final class ConfigLoader {
         return p;
     }
 
-    /** A list of strings under {@code server.<key>}; blank entries (an unset variable) are left out. */
-    private List<String> strings(Map<String, NodeTuple> m, String key) {
+    /** A list of strings under {@code <section>.<key>}; blank entries (an unset variable) are left out. */
+    private List<String> strings(Map<String, NodeTuple> m, String section, String key) {
         List<String> values = new ArrayList<>();
         if (m.containsKey(key)) {
-            for (Node k : sequence(m.get(key).getValueNode(), "server." + key)) {
-                String v = scalar(k, "server." + key);
+            for (Node k : sequence(m.get(key).getValueNode(), section + "." + key)) {
+                String v = scalar(k, section + "." + key);
                 if (!v.isBlank()) {
                     values.add(v);
                 }
@@ -379,12 +379,12 @@ public final class ConfigLoader {
         return new DistributionConfig.Guardrails(models, positive(m, "window", "guardrails", 200), mode.equals("hold"), line(t.getKeyNode()));
     }
 
-    private DistributionConfig.Agents agents(NodeTuple t) {
+    private io.corral.api.UrlPolicy urls(NodeTuple t) {
         if (t == null) {
-            return DistributionConfig.Agents.DEFAULTS;
+            return io.corral.api.UrlPolicy.PUBLIC_ONLY;
         }
-        Map<String, NodeTuple> m = mapping(t.getValueNode(), "agents", Set.of("allow_private_urls"));
-        return new DistributionConfig.Agents(bool(m, "allow_private_urls", "agents", false));
+        Map<String, NodeTuple> m = mapping(t.getValueNode(), "urls", Set.of("allow_private", "allow_hosts"));
+        return new io.corral.api.UrlPolicy(bool(m, "allow_private", "urls", false), Set.copyOf(strings(m, "urls", "allow_hosts")));
     }
 
     /** A YAML value as plain Java: maps, lists, strings, numbers, booleans (variables substituted). */

@@ -8,19 +8,13 @@ import java.util.Map;
  * and registered models.
  *
  * @param providers per API ({@code inference}, ...), in file order
+ * @param urls      the {@code urls:} section: where URLs that requests carry may lead (public addresses only, unless
+ *                  {@code allow_private} or {@code allow_hosts} says)
  * @param ignored   the keys of Llama Stack's run.yaml in the file that Corral has no use for
  */
 public record DistributionConfig(Server server, Map<String, List<Provider>> providers, List<Model> models,
-                                 VectorStores vectorStores, List<Shield> shields, Guardrails guardrails, Agents agents,
+                                 VectorStores vectorStores, List<Shield> shields, Guardrails guardrails, io.corral.api.UrlPolicy urls,
                                  List<String> ignored) {
-
-    /**
-     * The {@code agents:} section: whether URLs a request brings (MCP servers) may lead to private addresses
-     * (loopback, link-local, private networks); off by default.
-     */
-    public record Agents(boolean allowPrivateUrls) {
-        public static final Agents DEFAULTS = new Agents(false);
-    }
 
     /**
      * A shield, as Llama Stack registers one ({@code shields:}, or {@code registered_resources.shields}): its id, the

@@ -87,6 +87,12 @@ class ConfigLoaderTest {
         });
         DistributionConfig noKey = ConfigLoader.load(write(dir, GOOD), Map.of("MODEL", "/m.gguf")::get);
         assertThat(noKey.server().apiKeys()).isEmpty();
+        assertThat(noKey.urls()).isEqualTo(io.corral.api.UrlPolicy.PUBLIC_ONLY);
+        DistributionConfig urls = ConfigLoader.load(write(dir, GOOD + "urls:\n  allow_hosts: [MCP.internal, 10.0.0.7]\n"),
+                Map.of("MODEL", "/m.gguf")::get);
+        assertThat(urls.urls()).isEqualTo(new io.corral.api.UrlPolicy(false, java.util.Set.of("mcp.internal", "10.0.0.7")));
+        assertThat(ConfigLoader.load(write(dir, GOOD + "urls: {allow_private: true}\n"), Map.of("MODEL", "/m.gguf")::get).urls()
+                .allowPrivate()).isTrue();
     }
 
     @Test
@@ -132,6 +138,7 @@ class ConfigLoaderTest {
                 new Case(GOOD.replace("routing: remote-first", "tls_cert: no-such.pem"), 6, "server.tls_cert", "no-such.pem cannot be read"),
                 new Case(GOOD.replace("routing: remote-first", "rate_limits: {requests_per_minit: 5}"), 6, "server.rate_limits.requests_per_minit", "unknown key"),
                 new Case(GOOD.replace("routing: remote-first", "rate_limits: {tokens_per_minute: -5}"), 6, "server.rate_limits.tokens_per_minute", "0 (no limit) or more"),
+                new Case(GOOD + "urls:\n  allow_private_urls: true\n", GOOD.split("\n").length + 2, "urls.allow_private_urls", "unknown key"),
         }) {
             Path f = write(dir, c.yaml());
             assertThatThrownBy(() -> ConfigLoader.load(f, env::get)).as(c.key())

@@ -58,7 +58,7 @@ public final class CorralServer implements AutoCloseable {
                          List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail, io.corral.spi.Safety safety,
                          io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses,
                          io.corral.spi.LegacyAgents legacyAgents, io.corral.spi.OnDemandModels onDemand,
-                         io.corral.spi.ModelLibrary library) {
+                         io.corral.spi.ModelLibrary library, io.corral.api.UrlPolicy urls) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -73,7 +73,7 @@ public final class CorralServer implements AutoCloseable {
         }
         AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys(), models::placement);
         Routes routes = new Routes()
-                .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail))
+                .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail, urls))
                 .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail))
                 .add(new io.corral.server.ollama.OllamaApi(models, streams, guardrail, library, onDemand));
         if (onDemand != null || library != null) {
@@ -154,6 +154,7 @@ public final class CorralServer implements AutoCloseable {
         private io.corral.spi.ModelLibrary library;
         private io.corral.spi.FilesProvider files;
         private io.corral.spi.VectorStores vectorStores;
+        private io.corral.api.UrlPolicy urls = io.corral.api.UrlPolicy.PUBLIC_ONLY;
 
         private Builder(ServerConfig config) {
             this.config = config;
@@ -232,6 +233,12 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /** Where URLs that requests carry (images) may lead; public addresses only unless this says. */
+        public Builder urls(io.corral.api.UrlPolicy u) {
+            urls = java.util.Objects.requireNonNull(u, "urls");
+            return this;
+        }
+
         /** Serve Llama Stack 0.2.x's agents API over {@code a}. */
         public Builder legacyAgents(io.corral.spi.LegacyAgents a) {
             legacyAgents = java.util.Objects.requireNonNull(a, "agents");
@@ -245,7 +252,7 @@ public final class CorralServer implements AutoCloseable {
             }
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers()
                     : providers != null ? providers : List.of(), registry,
-                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, library));
+                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, library, urls));
         }
     }
 

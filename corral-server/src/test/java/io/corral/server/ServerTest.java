@@ -398,6 +398,13 @@ class ServerTest {
         assertThat(image.statusCode()).isEqualTo(400);
         assertThat(json(image).at("/error/message").asText()).contains("images");
 
+        HttpResponse<String> metadata = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":[{"type":"text","text":"what?"},
+                 {"type":"image_url","image_url":{"url":"http://169.254.169.254/latest/meta-data/"}}]}]}""");
+        assertThat(metadata.statusCode()).isEqualTo(400);
+        assertThat(json(metadata).at("/error/param").asText()).isEqualTo("messages[0].content[1].image_url");
+        assertThat(json(metadata).at("/error/message").asText()).contains("private address (169.254.169.254)");
+
         HttpResponse<String> route = HTTP.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/nothing")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(route.statusCode()).isEqualTo(404);

@@ -70,7 +70,7 @@ public final class Gateway implements Pipeline.Forwarder {
         }
         try {
             if (!(models.get(scan.model()).provider() instanceof Router r) || !forwardable(r) || decodeModel.test(scan.model())
-                    || scan.guardrails()) {
+                    || scan.guardrails() || scan.images()) { // an image's URL is checked where the request is decoded
                 return false;
             }
             router = r;
@@ -80,7 +80,7 @@ public final class Gateway implements Pipeline.Forwarder {
         req.model(scan.model());
         scan.metadata().forEach((k, v) -> req.span().set(k, v)); // the client finds its trace by them, as when decoded
         boolean chat = req.path().equals("/v1/chat/completions");
-        Capability needs = !chat ? Capability.COMPLETION : scan.images() ? Capability.VISION : Capability.CHAT;
+        Capability needs = chat ? Capability.CHAT : Capability.COMPLETION;
         Exchange x = new Exchange(this, client, req, upstreamPath, scan);
         running.add(x);
         client.begin(x);

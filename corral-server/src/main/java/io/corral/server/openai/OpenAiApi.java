@@ -52,13 +52,17 @@ public final class OpenAiApi implements Routes.Api {
     private final Streams streams;
     private final long maxInputTokens;
     private final Guardrail guardrail;
+    private final io.corral.api.UrlPolicy urls;
     private final long created = System.currentTimeMillis() / 1000;
 
     /**
      * @param maxInputTokens the most tokens one embeddings request may carry, estimated before any
      *                       model sees them (4 bytes of UTF-8 a token, OpenAI's rule of thumb)
+     * @param urls           where an image's URL may lead (checked before any model sees it)
      */
-    public OpenAiApi(ModelDirectory models, AccessLog log, Streams streams, long maxInputTokens, Guardrail guardrail) {
+    public OpenAiApi(ModelDirectory models, AccessLog log, Streams streams, long maxInputTokens, Guardrail guardrail,
+                     io.corral.api.UrlPolicy urls) {
+        this.urls = urls;
         this.guardrail = guardrail;
         this.models = models;
         this.log = log;
@@ -86,6 +90,7 @@ public final class OpenAiApi implements Routes.Api {
     private void chat(Request req, Response res) throws Exception {
         JsonNode body = Json.parse(req.body());
         ChatRequest request = OpenAiRequests.chat(body);
+        urls.checkImages(request.messages());
         OpenAiRequests.metadata(body).forEach((k, v) -> req.span().set(k, v)); // the client finds its trace by them
         String id = "chatcmpl-" + req.id();
         long now = System.currentTimeMillis() / 1000;
