@@ -88,20 +88,42 @@ public final class ResponsesService implements Responses {
     }
 
     /**
-     * Background responses that were queued or running when Corral last stopped end as failed, with the reason:
-     * none is left to look as if it still ran.
+     * Background responses that were queued or running when Corral last stopped (killed, or stopped with them under
+     * way) run again from their start, under the same id: their request is kept with them until they end. One whose
+     * request cannot run any more (a model or a tool's server no longer allowed) ends as failed with the reason, and so
+     * does one an older Corral left without its request.
      */
     private void recover() {
         for (var e : state.prefix("responses/")) {
             ObjectNode record = (ObjectNode) Json.parse(e.getValue());
             ObjectNode r = (ObjectNode) record.get("response");
             String status = r.path("status").asText();
-            if (status.equals("queued") || status.equals("in_progress")) {
-                r.put("status", "failed");
-                r.putObject("error").put("code", "server_error")
-                        .put("message", "Corral stopped while this background response was " + status.replace('_', ' ') + "; it was not finished");
-                state.set(e.getKey(), Json.text(record));
+            if (!status.equals("queued") && !status.equals("in_progress")) {
+                continue;
             }
+            String[] key = e.getKey().split("/", 3);
+            String tenant = key[1].equals("-") ? null : key[1];
+            JsonNode req = record.get("request");
+            List<ObjectNode> input = new ArrayList<>();
+            record.path("input").forEach(i -> input.add((ObjectNode) i));
+            List<JsonNode> history = new ArrayList<>();
+            record.path("history").forEach(history::add);
+            String reason = "Corral stopped while this background response was " + status.replace('_', ' ') + "; it was not finished";
+            if (req != null) {
+                try {
+                    String model = r.path("model").asText();
+                    r.put("status", "queued").putNull("error");
+                    r.putArray("output");
+                    inBackground(tenant, req, model, input, history, r.path("previous_response_id").asText(null),
+                            r.path("conversation").path("id").asText(null), options(req, model), r);
+                    continue;
+                } catch (RuntimeException ex) {
+                    reason = "Corral stopped while this background response ran, and it could not run again: " + ex.getMessage();
+                }
+            }
+            r.put("status", "failed");
+            r.putObject("error").put("code", "server_error").put("message", reason);
+            save(tenant, r, input, history, null);
         }
     }
 
@@ -176,15 +198,7 @@ public final class ResponsesService implements Responses {
             conversationRecord(tenant, conversation); // it must be there
             conversationItems(tenant, conversation).forEach(history::add);
         }
-        Tools tools = Tools.of(req.get("tools"), req.get("tool_choice"), urls, webSearch != null);
-        int maxIters = req.path("max_infer_iters").asInt(MAX_INFER_ITERS);
-        int maxToolCalls = req.hasNonNull("max_tool_calls") ? req.get("max_tool_calls").asInt() : Integer.MAX_VALUE;
-        List<String> shields = new ArrayList<>();
-        req.path("guardrails").forEach(g -> shields.add(g.isObject() ? g.path("type").asText() : g.asText()));
-        Guardrail.Checks checks = guardrail.checks(model, shields);
-        Set<String> include = new LinkedHashSet<>();
-        req.path("include").forEach(i -> include.add(i.asText()));
-
+        Options options = options(req, model);
         ObjectNode response = skeleton(req, model, previous, conversation);
         if (req.path("background").asBoolean(false)) {
             if (req.path("stream").asBoolean(false)) {
@@ -194,41 +208,72 @@ public final class ResponsesService implements Responses {
                 throw new InvalidRequestException("store", "a background response must be stored");
             }
             response.put("background", true).put("status", "queued");
-            save(tenant, response, input, history, previous);
-            Run run = new Run();
-            String id = response.get("id").asText();
-            running.put(id, run);
-            ObjectNode queued = response.deepCopy();
-            run.done = background.submit(() -> {
-                try {
-                    response.put("status", "in_progress");
-                    execute(tenant, req, model, input, history, previous, conversation, tools, maxIters, maxToolCalls, checks, include,
-                            response, null, run);
-                } catch (RuntimeException e) {
+            return Json.plain(inBackground(tenant, req, model, input, history, previous, conversation, options, response));
+        }
+        return execute(tenant, req, model, input, history, previous, conversation, options, response, events, new Run());
+    }
+
+    /** What a request asks of the loop besides its input: its tools, limits, guardrails and what to include. */
+    private record Options(Tools tools, int maxIters, int maxToolCalls, Guardrail.Checks checks, Set<String> include) {
+    }
+
+    private Options options(JsonNode req, String model) {
+        Tools tools = Tools.of(req.get("tools"), req.get("tool_choice"), urls, webSearch != null);
+        int maxIters = req.path("max_infer_iters").asInt(MAX_INFER_ITERS);
+        int maxToolCalls = req.hasNonNull("max_tool_calls") ? req.get("max_tool_calls").asInt() : Integer.MAX_VALUE;
+        List<String> shields = new ArrayList<>();
+        req.path("guardrails").forEach(g -> shields.add(g.isObject() ? g.path("type").asText() : g.asText()));
+        Guardrail.Checks checks = guardrail.checks(model, shields);
+        Set<String> include = new LinkedHashSet<>();
+        req.path("include").forEach(i -> include.add(i.asText()));
+        return new Options(tools, maxIters, maxToolCalls, checks, include);
+    }
+
+    /**
+     * Stores {@code response} queued, with its request (so a restart runs it again), and runs it apart; returns it as
+     * queued. Once it ends it is stored without the request; stopped by {@link #close()}, it is left queued.
+     */
+    private ObjectNode inBackground(String tenant, JsonNode req, String model, List<ObjectNode> input, List<JsonNode> history,
+                                    String previous, String conversation, Options options, ObjectNode response) {
+        save(tenant, response, input, history, req);
+        Run run = new Run();
+        String id = response.get("id").asText();
+        running.put(id, run);
+        ObjectNode queued = response.deepCopy();
+        run.done = background.submit(() -> {
+            try {
+                response.put("status", "in_progress");
+                execute(tenant, req, model, input, history, previous, conversation, options, response, null, run);
+            } catch (RuntimeException e) {
+                if (!run.stopping) {
                     response.put("status", "failed");
                     response.putObject("error").put("code", "server_error").put("message", String.valueOf(e.getMessage()));
-                    save(tenant, response, input, history, previous);
-                } finally {
-                    running.remove(id);
+                    save(tenant, response, input, history, null);
                 }
-            });
-            return Json.plain(queued);
-        }
-        return execute(tenant, req, model, input, history, previous, conversation, tools, maxIters, maxToolCalls, checks, include,
-                response, events, new Run());
+            } finally {
+                running.remove(id);
+            }
+        });
+        return queued;
     }
 
     /** A response running: whether it was cancelled, the stream under way, and (in the background) its task. */
     private static final class Run {
         volatile boolean cancelled;
+        volatile boolean stopping; // Corral stops: the response is left queued, to run again at the next start
         volatile TokenStream stream;
         volatile java.util.concurrent.Future<?> done;
     }
 
     /** Runs the loop of a response made by {@link #create}; stores it at the end. */
     private Map<String, Object> execute(String tenant, JsonNode req, String model, List<ObjectNode> input, List<JsonNode> history,
-                                        String previous, String conversation, Tools tools, int maxIters, int maxToolCalls,
-                                        Guardrail.Checks checks, Set<String> include, ObjectNode response, Events events, Run run) {
+                                        String previous, String conversation, Options options, ObjectNode response, Events events,
+                                        Run run) {
+        Tools tools = options.tools();
+        int maxIters = options.maxIters();
+        int maxToolCalls = options.maxToolCalls();
+        Guardrail.Checks checks = options.checks();
+        Set<String> include = options.include();
         Emitter out = new Emitter(events);
         out.emit("response.created", Json.object().set("response", response.deepCopy()));
         out.emit("response.in_progress", Json.object().set("response", response.deepCopy()));
@@ -384,8 +429,11 @@ public final class ResponsesService implements Responses {
         usage.put("output_tokens", outputTokens);
         usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
         usage.put("total_tokens", inputTokens + outputTokens);
+        if (run.stopping) {
+            return Json.plain(response); // left queued in the store: it runs again at the next start
+        }
         if (response.path("store").asBoolean(true)) {
-            save(tenant, response, input, history, previous);
+            save(tenant, response, input, history, null);
         }
         if (conversation != null) {
             List<JsonNode> added = new ArrayList<>(input);
@@ -664,7 +712,14 @@ public final class ResponsesService implements Responses {
         ObjectNode text = r.putObject("text");
         text.set("format", req.path("text").hasNonNull("format") ? req.path("text").get("format") : Json.object().put("type", "text"));
         r.set("tool_choice", req.hasNonNull("tool_choice") ? req.get("tool_choice") : Json.MAPPER.getNodeFactory().textNode("auto"));
-        r.set("tools", req.hasNonNull("tools") ? req.get("tools") : Json.array());
+        ArrayNode tools = r.putArray("tools"); // as asked, less an MCP server's credentials: never echoed, never kept past the run
+        req.path("tools").forEach(t -> {
+            JsonNode copy = t.deepCopy();
+            if (copy instanceof ObjectNode o && o.path("type").asText().equals("mcp")) {
+                o.remove(List.of("authorization", "headers"));
+            }
+            tools.add(copy);
+        });
         r.put("truncation", "disabled");
         r.put("background", false);
         r.putNull("usage");
@@ -716,9 +771,13 @@ public final class ResponsesService implements Responses {
         return kind + "/" + (tenant == null ? "-" : tenant) + "/" + id;
     }
 
-    private void save(String tenant, ObjectNode response, List<ObjectNode> input, List<JsonNode> history, String previous) {
+    /** Stores a response with its input and history; {@code request} (or null) kept while it waits to run in the background. */
+    private void save(String tenant, ObjectNode response, List<ObjectNode> input, List<JsonNode> history, JsonNode request) {
         ObjectNode record = Json.object();
         record.set("response", response);
+        if (request != null) {
+            record.set("request", request);
+        }
         ArrayNode in = record.putArray("input");
         input.forEach(in::add);
         ArrayNode h = record.putArray("history"); // what came before, so a chain is read from its last link
@@ -889,6 +948,7 @@ public final class ResponsesService implements Responses {
     @Override
     public void close() {
         running.values().forEach(r -> {
+            r.stopping = true;
             r.cancelled = true;
             TokenStream s = r.stream;
             if (s != null) {

@@ -12,7 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Background responses: queued at once, run apart, cancelled, and ended as failed (with the reason) by a restart. */
+/** Background responses: queued at once, run apart, cancelled, and run again after a restart (or failed, with the reason). */
 class BackgroundTest {
 
     @Test
@@ -48,17 +48,114 @@ class BackgroundTest {
         s.close();
     }
 
+    /** A state store a process writes through until it is killed: from then on its writes reach nothing. */
+    static final class Killable implements io.corral.spi.KeyValueStore {
+        final io.corral.spi.KeyValueStore disk;
+        volatile boolean killed;
+
+        Killable(io.corral.spi.KeyValueStore disk) {
+            this.disk = disk;
+        }
+
+        @Override
+        public java.util.Optional<String> get(String key) {
+            return disk.get(key);
+        }
+
+        @Override
+        public void set(String key, String value, java.time.Instant expiresAt) {
+            if (!killed) {
+                disk.set(key, value, expiresAt);
+            }
+        }
+
+        @Override
+        public void setAll(Map<String, String> entries) {
+            if (!killed) {
+                disk.setAll(entries);
+            }
+        }
+
+        @Override
+        public boolean delete(String key) {
+            return !killed && disk.delete(key);
+        }
+
+        @Override
+        public List<Map.Entry<String, String>> range(String start, String end) {
+            return disk.range(start, end);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     @Test
-    void aRestart_endsWhatWasRunning_asFailed_withTheReason() {
+    void aResponseRunningWhenTheProcessDied_runsAgainUnderItsIdAtTheNextStart_andItsRequestIsDroppedOnceDone() {
         CountDownLatch never = new CountDownLatch(1);
-        ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "x"));
-        MemoryState state = new MemoryState();
-        ResponsesService before = new ResponsesService(m -> model, null, null, state, Clock.systemUTC());
-        String id = String.valueOf(before.create("t", Map.of("model", "m", "input", "x", "background", true), null).get("id"));
-        ResponsesService after = new ResponsesService(m -> model, null, null, state, Clock.systemUTC()); // what a restart reads
+        MemoryState disk = new MemoryState();
+        Killable process = new Killable(disk);
+        ScriptedProvider stuck = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "lost"));
+        ResponsesService before = new ResponsesService(m -> stuck, null, null, process, Clock.systemUTC());
+        String id = String.valueOf(before.create("t", Map.of("model", "m", "input", "Say it again", "instructions", "Be brief",
+                "background", true), null).get("id"));
+        process.killed = true; // kill -9: nothing it does from here reaches the disk
+        assertThat(disk.get("responses/t/" + id).orElseThrow()).contains("\"request\"");
+
+        ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.answer("Again", "."));
+        ResponsesService after = new ResponsesService(m -> model, null, null, disk, Clock.systemUTC()); // the restart
+        after.await(id, Duration.ofSeconds(30));
         Map<String, Object> r = after.get("t", id);
-        assertThat(r.get("status")).isEqualTo("failed");
-        assertThat(((Map<?, ?>) r.get("error")).get("message").toString()).contains("stopped while this background response");
+        assertThat(r.get("status")).isEqualTo("completed");
+        assertThat(r.get("output").toString()).contains("Again.").doesNotContain("lost");
+        assertThat(model.requests()).singleElement().asString().contains("Be brief").contains("Say it again");
+        assertThat(disk.get("responses/t/" + id).orElseThrow()).doesNotContain("\"request\"");
+        never.countDown();
         before.close();
+        after.close();
+    }
+
+    @Test
+    void aResponseUnderWayWhenCorralStops_isLeftQueued_andRunsAtTheNextStart() {
+        CountDownLatch never = new CountDownLatch(1);
+        MemoryState state = new MemoryState();
+        ScriptedProvider stuck = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "x"));
+        ResponsesService before = new ResponsesService(m -> stuck, null, null, state, Clock.systemUTC());
+        String id = String.valueOf(before.create("t", Map.of("model", "m", "input", "x", "background", true), null).get("id"));
+        before.close(); // a graceful stop: the run is stopped, not ended
+        assertThat(before.get("t", id).get("status")).isEqualTo("queued");
+        ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.answer("Done"));
+        ResponsesService after = new ResponsesService(m -> model, null, null, state, Clock.systemUTC());
+        after.await(id, Duration.ofSeconds(30));
+        assertThat(after.get("t", id).get("status")).isEqualTo("completed");
+        after.close();
+    }
+
+    @Test
+    void aResponseThatCannotRunAgain_orWasLeftWithoutItsRequest_endsFailedWithTheReason() {
+        CountDownLatch never = new CountDownLatch(1);
+        MemoryState disk = new MemoryState();
+        Killable process = new Killable(disk);
+        ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "x"), ScriptedProvider.gated(never, "y"));
+        ResponsesService before = new ResponsesService(m -> model, null, null, process, Clock.systemUTC(), io.corral.api.UrlPolicy.ANY);
+        String withMcp = String.valueOf(before.create("t", Map.of("model", "m", "input", "x", "background", true, "tools",
+                List.of(Map.of("type", "mcp", "server_label", "s", "server_url", "http://127.0.0.1:1/mcp"))), null).get("id"));
+        String old = String.valueOf(before.create("t", Map.of("model", "m", "input", "x", "background", true), null).get("id"));
+        process.killed = true;
+        var record = (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse(disk.get("responses/t/" + old).orElseThrow());
+        record.remove("request"); // as an older Corral stored it
+        disk.set("responses/t/" + old, Json.text(record));
+        assertThat(disk.get("responses/t/" + old).orElseThrow()).doesNotContain("\"request\"");
+        ResponsesService after = new ResponsesService(m -> model, null, null, disk, Clock.systemUTC()); // private URLs refused now
+        Map<String, Object> r = after.get("t", withMcp);
+        assertThat(r.get("status")).isEqualTo("failed");
+        assertThat(((Map<?, ?>) r.get("error")).get("message").toString()).contains("could not run again").contains("private address");
+        Map<String, Object> o = after.get("t", old);
+        assertThat(o.get("status")).isEqualTo("failed");
+        assertThat(((Map<?, ?>) o.get("error")).get("message").toString()).contains("stopped while this background response");
+        never.countDown();
+        before.close();
+        after.close();
     }
 }

@@ -57,8 +57,14 @@ class McpToolTest {
     @Test
     void theServersTools_areListed_offered_andCalled_withinTheResponse() {
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(call("echo", "{\"message\":\"hello\"}"), answer("It said hello."));
-        Map<String, Object> r = service(model).create("t", Map.of("model", "m", "input", "Echo hello",
-                "tools", List.of(tool("never", null))), null);
+        Map<String, Object> withSecrets = new java.util.LinkedHashMap<>(tool("never", null));
+        withSecrets.put("authorization", "sk-mcp-secret");
+        withSecrets.put("headers", Map.of("X-Api-Key", "hdr-secret"));
+        ResponsesService s = service(model);
+        Map<String, Object> r = s.create("t", Map.of("model", "m", "input", "Echo hello", "tools", List.of(withSecrets)), null);
+        for (Object shown : List.of(r, s.get("t", String.valueOf(r.get("id"))))) { // the credentials are used, never echoed or kept
+            assertThat(shown.toString()).contains("everything").doesNotContain("sk-mcp-secret").doesNotContain("hdr-secret");
+        }
         List<Map<String, Object>> out = output(r);
         assertThat(out).extracting(i -> i.get("type")).containsExactly("mcp_list_tools", "mcp_call", "message");
         @SuppressWarnings("unchecked")
