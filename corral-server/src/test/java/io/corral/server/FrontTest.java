@@ -172,4 +172,50 @@ class FrontTest {
             assertThat(in.read()).isEqualTo(-1); // then nothing more is said: closed within the 20 s read timeout
         }
     }
+
+    @ParameterizedTest(name = "front: {0}")
+    @ValueSource(booleans = {true, false})
+    void aHugeHeader_is431_andTheNextConnectionIsServed(boolean front) throws Exception {
+        try (Socket s = connect(front)) {
+            s.getOutputStream().write(("GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(64 * 1024) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            String[] r = readResponse(s.getInputStream());
+            assertThat(r[0]).startsWith("HTTP/1.1 431");
+            assertThat(r[1]).contains("\"code\":\"headers_too_large\"");
+        }
+        try (Socket s = connect(front)) {
+            s.getOutputStream().write("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.UTF_8));
+            assertThat(readResponse(s.getInputStream())[0]).startsWith("HTTP/1.1 200");
+        }
+    }
+
+    /**
+     * Slowloris: a client that sends its head a byte at a time, never silent for the idle timeout (2 s here), is hung up
+     * on once the request has taken the deadline (the idle timeout, here) since its first byte, while it is still
+     * sending: its writes fail; left alone, it would send for 60 s.
+     */
+    @ParameterizedTest(name = "front: {0}")
+    @ValueSource(booleans = {true, false})
+    void aClientTricklingItsRequest_isHungUpOnAtTheDeadline(boolean front) throws Exception {
+        try (Socket s = connect(front)) {
+            java.io.OutputStream out = s.getOutputStream();
+            out.write("GET /v1/health HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.UTF_8));
+            java.util.concurrent.CompletableFuture<String> trickle = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    for (int i = 0; i < 300; i++) { // 60 s of one header byte every 200 ms
+                        out.write('a');
+                        out.flush();
+                        Thread.sleep(200); // the attack's pace, not an ordering: the test waits on the socket
+                    }
+                    return "sent it all";
+                } catch (IOException e) {
+                    return "cut off";
+                } catch (InterruptedException e) {
+                    return "interrupted";
+                }
+            });
+            assertThat(s.getInputStream().read()).isEqualTo(-1); // closed within the 20 s read timeout
+            assertThat(trickle.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("cut off");
+        }
+    }
 }

@@ -50,8 +50,9 @@ public final class HttpServer implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
+                        RequestDeadline deadline = new RequestDeadline(RequestDeadline.of(idleTimeout));
                         ch.pipeline().addLast(new IdleStateHandler(idleTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS),
-                                new HttpServerCodec(), new HttpServerKeepAliveHandler(),
+                                deadline.bytes(), new HttpServerCodec(), deadline.requests(), new HttpServerKeepAliveHandler(),
                                 new HttpServerExpectContinueHandler(),
                                 new Connection(pipeline, maxBodyBytes, answering));
                     }
