@@ -169,9 +169,15 @@ public final class ResponsesService implements Responses {
     @Override
     public Map<String, Object> create(String tenant, Map<String, Object> request, Events events) {
         JsonNode req = Json.tree(request);
+        if (req.hasNonNull("model") && !req.get("model").isTextual()) {
+            throw new InvalidRequestException("model", "model must be a model id (a string)");
+        }
         String model = req.path("model").asText("");
         if (model.isBlank()) {
             throw new InvalidRequestException("model", "model is required");
+        }
+        if (models.apply(model) == null) {
+            throw new io.corral.api.ModelNotFoundException("model '" + model + "' not found (GET /v1/models lists them)");
         }
         if (req.hasNonNull("previous_response_id") && req.hasNonNull("conversation")) {
             throw new InvalidRequestException("conversation", "give previous_response_id or conversation, not both");

@@ -107,6 +107,30 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        Served served = start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            served.close();
+            stopped.countDown();
+        }, "corral-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    /** A server started by {@link #start()}: {@link #close()} stops it and everything it serves, in order. */
+    record Served(CorralServer server, AutoCloseable stop) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                stop.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** Builds and starts what the options and the config name; returns once the port is bound. */
+    Served start() {
         List<String> keys = withEnvironment(apiKeys, "CORRAL_API_KEYS");
         ServerConfig config;
         if (configFile != null) {
@@ -201,8 +225,7 @@ final class ServeCommand implements Callable<Integer> {
                 .urls(urls(distribution)).responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
                         java.time.Clock.systemUTC())).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        return new Served(server, () -> {
             try {
                 health.close();
             } catch (Exception ignored) {
@@ -218,10 +241,7 @@ final class ServeCommand implements Callable<Integer> {
             for (var h : ACCESS.getHandlers()) {
                 h.flush();
             }
-            stopped.countDown();
-        }, "corral-shutdown"));
-        stopped.await();
-        return 0;
+        });
     }
 
     /**

@@ -45,10 +45,16 @@ public final class ModelStore {
     }
 
     private Path manifest(String name) {
-        if (name.isBlank() || name.contains("..") || name.startsWith("/")) {
+        if (!named(name)) {
             throw new InvalidRequestException("model", "'" + name + "' is not a model name");
         }
         return dir.resolve("manifests").resolve(name.replace(':', '@') + ".json");
+    }
+
+    /** Whether {@code name} can name a pulled model: not blank, no way out of the store, no control characters. */
+    private static boolean named(String name) {
+        return !name.isBlank() && !name.contains("..") && !name.startsWith("/") && name.indexOf('\\') < 0
+                && name.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
     }
 
     public List<Model> list() {
@@ -68,6 +74,9 @@ public final class ModelStore {
     }
 
     public Optional<Model> find(String name) {
+        if (!named(name)) {
+            return Optional.empty(); // no model can have such a name
+        }
         Path m = manifest(name);
         return Files.exists(m) ? Optional.of(read(m)) : Optional.empty();
     }

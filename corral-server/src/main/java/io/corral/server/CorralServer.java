@@ -101,7 +101,8 @@ public final class CorralServer implements AutoCloseable {
             routes.add(new io.corral.server.safety.SafetyApi(safety));
             safety.listen(metrics::shieldCheck);
         }
-        routes.add(new TelemetryApi(metrics)).add(new TracesApi(telemetry));
+        routes.add(new TelemetryApi(metrics)).add(new TracesApi(telemetry))
+                .add(new io.corral.server.http.OpenApi(io.corral.server.llamastack.LlamaStackApi.VERSION));
         List<RequestListener> all = new ArrayList<>(listeners);
         all.add(metrics);
         this.pipeline = new Pipeline(routes, new ApiKeys(config.apiKeys(), config.adminKeys()), TrustedProxies.of(config.trustedProxies()),

@@ -129,7 +129,12 @@ public final class ResponsesApi implements Routes.Api {
             throw ApiException.badRequest("items", "items must be a list");
         }
         List<Map<String, Object>> out = new ArrayList<>();
-        items.forEach(i -> out.add(Json.MAPPER.convertValue(i, MAP)));
+        for (int i = 0; i < items.size(); i++) {
+            if (!items.get(i).isObject()) {
+                throw ApiException.badRequest("items[" + i + "]", "items[" + i + "] must be an item (an object with its type)");
+            }
+            out.add(Json.MAPPER.convertValue(items.get(i), MAP));
+        }
         return out;
     }
 
