@@ -74,7 +74,7 @@ class TracingTest {
                 new Router.Runner(down, "m", new CircuitBreaker(3, Duration.ofSeconds(30), () -> 0)),
                 new Router.Runner(up, "m", new CircuitBreaker(3, Duration.ofSeconds(30), () -> 0))),
                 new Router.Policy(RoutingMode.LOCAL_FIRST, 3, Duration.ZERO), p -> true);
-        server = CorralServer.builder(ServerConfig.defaults().withPort(0).withApiKeys(List.of("sk-tracing-secret-1")))
+        server = CorralServer.builder(ServerConfig.defaults().withPort(0).withApiKeys(List.of("sk-tracing-secret-1", "sk-tracing-other-2")))
                 .providers(List.of(router)).telemetry(telemetry).start();
     }
 
@@ -224,5 +224,32 @@ class TracingTest {
         HttpResponse<String> bad = post("/v1/telemetry/traces", "{\"attribute_filters\":[{\"key\":\"run_id\",\"op\":\"like\",\"value\":\"r\"}]}");
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(bad.body()).contains("attribute_filters");
+    }
+
+    /** Traces have an owner: another key finds none of them, by query or by id. */
+    @Test
+    void anotherKey_neverSeesATrace() throws Exception {
+        post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "baggage", "run_id=mine");
+        String query = "{\"attribute_filters\":[{\"key\":\"run_id\",\"op\":\"eq\",\"value\":\"mine\"}]}";
+        JsonNode mine = json(post("/v1/telemetry/traces", query)).path("data");
+        assertThat(mine).hasSize(1);
+        String traceId = mine.get(0).path("trace_id").asText();
+        String root = mine.get(0).path("root_span_id").asText();
+        java.util.function.BiFunction<String, String, HttpResponse<String>> other = (path, body) -> {
+            try {
+                HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path)).header("Authorization", "Bearer sk-tracing-other-2");
+                return HTTP.send((body == null ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofString(body))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertThat(json(other.apply("/v1/telemetry/traces", query)).path("data")).isEmpty();
+        assertThat(json(other.apply("/v1/telemetry/traces", "{}")).path("data").toString()).doesNotContain(traceId);
+        assertThat(json(other.apply("/v1/telemetry/spans", query)).path("data")).isEmpty();
+        assertThat(other.apply("/v1/telemetry/traces/" + traceId, null).statusCode()).isEqualTo(404);
+        assertThat(other.apply("/v1/telemetry/traces/" + traceId + "/spans/" + root, null).statusCode()).isEqualTo(404);
+        assertThat(other.apply("/v1/telemetry/spans/" + root + "/tree", "{}").statusCode()).isEqualTo(404);
+        assertThat(json(post("/v1/telemetry/spans", query)).path("data")).hasSize(1); // its owner still does
     }
 }

@@ -236,10 +236,20 @@ public final class TraceStore {
         }
     }
 
-    /** Traces with a span matching every condition, ordered by {@code orderBy} ({@code start_time}, {@code -end_time}, ...). */
-    public synchronized List<Trace> queryTraces(List<Condition> conditions, int limit, int offset, List<String> orderBy) {
+    /** The attribute a request's root span carries: whose request it was (the API key's tenant), when keys are used. */
+    public static final String OWNER = "corral.owner";
+
+    /**
+     * Traces with a span matching every condition, ordered by {@code orderBy} ({@code start_time}, {@code -end_time}, ...);
+     * with an {@code owner}, only the traces whose root names it.
+     */
+    public synchronized List<Trace> queryTraces(String owner, List<Condition> conditions, int limit, int offset, List<String> orderBy) {
         StringBuilder sql = new StringBuilder("SELECT trace_id, span_id, start_ns, end_ns FROM spans r WHERE is_root = 1");
         List<Object> args = new ArrayList<>();
+        if (owner != null) {
+            sql.append(" AND ");
+            condition(sql, args, new Condition(OWNER, "eq", owner), "r");
+        }
         for (Condition c : conditions) {
             sql.append(" AND EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = r.trace_id AND ");
             condition(sql, args, c, "s");
@@ -251,6 +261,19 @@ public final class TraceStore {
         List<Trace> traces = new ArrayList<>();
         query(sql.toString(), args, r -> traces.add(new Trace(r.getString(1), r.getString(2), r.getLong(3), r.getLong(4))));
         return traces;
+    }
+
+    /** Whether the trace's root names {@code owner} (null: anyone's). */
+    public synchronized boolean ownedBy(String traceId, String owner) {
+        if (owner == null) {
+            return true;
+        }
+        StringBuilder sql = new StringBuilder("SELECT 1 FROM spans o WHERE o.trace_id = ? AND o.is_root = 1 AND ");
+        List<Object> args = new ArrayList<>(List.of(traceId));
+        condition(sql, args, new Condition(OWNER, "eq", owner), "o");
+        List<Boolean> found = new ArrayList<>();
+        query(sql.toString(), args, r -> found.add(true));
+        return !found.isEmpty();
     }
 
     public synchronized Trace trace(String traceId) {
@@ -280,10 +303,18 @@ public final class TraceStore {
         return spans;
     }
 
-    /** Spans whose own attributes match every condition, each with its descendants to {@code maxDepth} (negative: none). */
-    public synchronized List<StoredSpan> querySpans(List<Condition> conditions, int maxDepth, int limit) {
+    /**
+     * Spans whose own attributes match every condition, each with its descendants to {@code maxDepth} (negative: none);
+     * with an {@code owner}, only spans of the traces whose root names it.
+     */
+    public synchronized List<StoredSpan> querySpans(String owner, List<Condition> conditions, int maxDepth, int limit) {
         StringBuilder sql = new StringBuilder("SELECT * FROM spans r WHERE 1 = 1");
         List<Object> args = new ArrayList<>();
+        if (owner != null) {
+            sql.append(" AND EXISTS (SELECT 1 FROM spans o WHERE o.trace_id = r.trace_id AND o.is_root = 1 AND ");
+            condition(sql, args, new Condition(OWNER, "eq", owner), "o");
+            sql.append(')');
+        }
         for (Condition c : conditions) {
             sql.append(" AND ");
             condition(sql, args, c, "r");

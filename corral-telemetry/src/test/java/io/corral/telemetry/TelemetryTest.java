@@ -19,7 +19,7 @@ class TelemetryTest {
 
     static List<TraceStore.Trace> traces(Telemetry t) {
         t.flush();
-        return t.store().queryTraces(List.of(), 100, 0, List.of());
+        return t.store().queryTraces(null, List.of(), 100, 0, List.of());
     }
 
     @Test
@@ -48,8 +48,8 @@ class TelemetryTest {
             }
             List<TraceStore.Trace> kept = traces(t);
             assertThat(kept.size()).isBetween(10, 11); // pruned a tenth of the bound at a time
-            assertThat(t.store().querySpans(List.of(new TraceStore.Condition("n", "eq", "39")), 0, 10)).hasSize(1);
-            assertThat(t.store().querySpans(List.of(new TraceStore.Condition("n", "eq", "0")), 0, 10)).isEmpty();
+            assertThat(t.store().querySpans(null, List.of(new TraceStore.Condition("n", "eq", "39")), 0, 10)).hasSize(1);
+            assertThat(t.store().querySpans(null, List.of(new TraceStore.Condition("n", "eq", "0")), 0, 10)).isEmpty();
         }
     }
 

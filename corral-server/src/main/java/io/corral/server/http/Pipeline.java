@@ -91,6 +91,9 @@ public final class Pipeline {
                     || io.corral.server.playground.PlaygroundApi.isPage(req.method(), req.path());
             if (!open) {
                 req.tenant(keys.check(req.header("Authorization")));
+                if (req.tenant() != null) {
+                    req.span().set(io.corral.telemetry.TraceStore.OWNER, req.tenant()); // whose trace it is
+                }
             }
             if (m.route() == null) {
                 if (!m.allowed().isEmpty()) {

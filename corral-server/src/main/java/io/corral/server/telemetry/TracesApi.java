@@ -19,7 +19,8 @@ import java.util.Map;
  * as llama-stack-client 0.2.23 sends and reads them): {@code POST /v1/telemetry/traces} (query_traces),
  * {@code GET /v1/telemetry/traces/{trace_id}}, {@code GET /v1/telemetry/traces/{trace_id}/spans/{span_id}},
  * {@code POST /v1/telemetry/spans/{span_id}/tree}, {@code POST /v1/telemetry/spans} (query_spans). Lists
- * come wrapped in {@code {"data": ...}}, as Llama Stack wraps them.
+ * come wrapped in {@code {"data": ...}}, as Llama Stack wraps them. With API keys, each key sees only its own requests'
+ * traces (their root span's {@code corral.owner}); another's are not found.
  */
 public final class TracesApi implements Routes.Api {
 
@@ -44,7 +45,7 @@ public final class TracesApi implements Routes.Api {
                     body.path("order_by").forEach(o -> order.add(o.asText()));
                     List<TraceStore.Trace> traces;
                     try {
-                        traces = store().queryTraces(conditions(body), limit, offset, order);
+                        traces = store().queryTraces(req.tenant(), conditions(body), limit, offset, order);
                     } catch (IllegalArgumentException e) {
                         throw ApiException.badRequest("order_by", e.getMessage());
                     }
@@ -54,15 +55,17 @@ public final class TracesApi implements Routes.Api {
                     res.json(200, o);
                 })
                 .get("/v1/telemetry/traces/{trace_id}", (req, res) -> {
-                    TraceStore.Trace t = store().trace(req.param("trace_id"));
-                    if (t == null) {
+                    TraceStore store = store();
+                    TraceStore.Trace t = store.trace(req.param("trace_id"));
+                    if (t == null || !store.ownedBy(t.traceId(), req.tenant())) {
                         throw ApiException.notFound("trace '" + req.param("trace_id") + "' not found");
                     }
                     res.json(200, trace(t));
                 })
                 .get("/v1/telemetry/traces/{trace_id}/spans/{span_id}", (req, res) -> {
-                    TraceStore.StoredSpan s = store().span(req.param("trace_id"), req.param("span_id"));
-                    if (s == null) {
+                    TraceStore store = store();
+                    TraceStore.StoredSpan s = store.span(req.param("trace_id"), req.param("span_id"));
+                    if (s == null || !store.ownedBy(s.traceId(), req.tenant())) {
                         throw ApiException.notFound("span '" + req.param("span_id") + "' not found in trace '"
                                 + req.param("trace_id") + "'");
                     }
@@ -71,8 +74,9 @@ public final class TracesApi implements Routes.Api {
                 .post("/v1/telemetry/spans/{span_id}/tree", (req, res) -> {
                     JsonNode body = req.body().length == 0 ? Json.MAPPER.createObjectNode() : Json.parse(req.body());
                     List<String> keep = attributes(body, "attributes_to_return");
-                    List<TraceStore.StoredSpan> tree = store().tree(req.param("span_id"), body.path("max_depth").asInt(-1));
-                    if (tree.isEmpty()) {
+                    TraceStore store = store();
+                    List<TraceStore.StoredSpan> tree = store.tree(req.param("span_id"), body.path("max_depth").asInt(-1));
+                    if (tree.isEmpty() || !store.ownedBy(tree.getFirst().traceId(), req.tenant())) {
                         throw ApiException.notFound("span '" + req.param("span_id") + "' not found");
                     }
                     ObjectNode o = Json.MAPPER.createObjectNode();
@@ -85,7 +89,7 @@ public final class TracesApi implements Routes.Api {
                     List<String> keep = attributes(body, "attributes_to_return");
                     ObjectNode o = Json.MAPPER.createObjectNode();
                     ArrayNode data = o.putArray("data");
-                    store().querySpans(conditions(body), body.path("max_depth").asInt(0), MAX_LIMIT)
+                    store().querySpans(req.tenant(), conditions(body), body.path("max_depth").asInt(0), MAX_LIMIT)
                             .forEach(s -> data.add(span(s, keep, false)));
                     res.json(200, o);
                 });
