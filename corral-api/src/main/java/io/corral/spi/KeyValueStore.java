@@ -36,6 +36,14 @@ public interface KeyValueStore extends AutoCloseable {
     }
 
     /**
+     * Whether other processes may write this store while this one uses it (a database server several Corral nodes
+     * share): then what a service keeps in memory of it is read again before it is used.
+     */
+    default boolean shared() {
+        return false;
+    }
+
+    /**
      * Writes a consistent copy of the whole store to {@code file} while it is in use (an embedded store; others
      * are backed up with their own tools and refuse).
      */

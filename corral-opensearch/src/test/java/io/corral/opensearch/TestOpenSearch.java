@@ -22,12 +22,12 @@ import java.util.zip.ZipInputStream;
  * ports on loopback, and runs on this JVM's JDK. OpenSearch refuses to run as root, so as root it runs as
  * {@code nobody}.
  */
-final class TestOpenSearch implements AutoCloseable {
+public final class TestOpenSearch implements AutoCloseable {
 
     static final String VERSION = "3.5.0";
     private final Process node;
     private final Path dir;
-    final String url;
+    public final String url;
 
     private TestOpenSearch(Process node, Path dir, String url) {
         this.node = node;
@@ -35,7 +35,7 @@ final class TestOpenSearch implements AutoCloseable {
         this.url = url;
     }
 
-    static TestOpenSearch start() throws Exception {
+    public static TestOpenSearch start() throws Exception {
         Path home = distribution();
         Path dir = Files.createTempDirectory("corral-opensearch-");
         Files.createDirectories(dir.resolve("data"));

@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -255,9 +256,48 @@ public final class VectorStoreService implements VectorStores {
     // ---- stores
 
     private State state(String tenant, String storeId) {
-        State s = storeId == null ? null : stores.get(storeId);
+        State s = storeId == null ? null : kv.shared() ? reread(storeId) : stores.get(storeId);
         if (s == null || s.deleted || !visible(s.record, tenant)) {
             throw new NotFoundException("vector_store_id", "no vector store " + storeId);
+        }
+        return s;
+    }
+
+    /**
+     * A store as the shared state store has it now (several nodes write it): its record, files and batches read again
+     * into the state kept here; a store deleted elsewhere is gone. Files in progress elsewhere are not taken up here.
+     */
+    private State reread(String storeId) {
+        Optional<String> record = kv.get(storeKey(storeId));
+        if (record.isEmpty()) {
+            State gone = stores.remove(storeId);
+            if (gone != null) {
+                gone.deleted = true;
+            }
+            return null;
+        }
+        StoreRecord r = parse(record.get(), StoreRecord.class);
+        State s = stores.computeIfAbsent(storeId, id -> {
+            provider(r).createStore(r.id(), r.dimension());
+            return new State(r);
+        });
+        s.record = r;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (var e : kv.prefix("vs/file/" + storeId + "/")) {
+            FileRecord f = parse(e.getValue(), FileRecord.class);
+            seen.add(f.fileId());
+            if (!f.equals(s.files.get(f.fileId()))) {
+                s.put(f);
+            }
+        }
+        for (String fileId : List.copyOf(s.files.keySet())) {
+            if (!seen.contains(fileId)) {
+                s.remove(fileId);
+            }
+        }
+        for (var e : kv.prefix("vs/batch/" + storeId + "/")) {
+            BatchRecord b = parse(e.getValue(), BatchRecord.class);
+            s.batches.put(b.id(), b);
         }
         return s;
     }
@@ -377,6 +417,11 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public List<Store> list(String tenant) {
+        if (kv.shared()) {
+            java.util.Set<String> ids = new java.util.HashSet<>(stores.keySet());
+            kv.prefix("vs/store/").forEach(e -> ids.add(e.getKey().substring("vs/store/".length())));
+            ids.forEach(this::reread);
+        }
         return stores.values().stream().filter(s -> !s.deleted && visible(s.record, tenant))
                 .sorted(Comparator.comparingLong((State s) -> s.record.createdAt()).reversed()
                         .thenComparing(s -> s.record.id(), Comparator.reverseOrder()))

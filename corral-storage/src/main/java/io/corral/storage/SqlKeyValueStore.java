@@ -38,6 +38,12 @@ public final class SqlKeyValueStore implements KeyValueStore {
         this.postgres = postgres;
     }
 
+    /** A PostgreSQL database may be shared by several nodes; an SQLite file is this process's. */
+    @Override
+    public boolean shared() {
+        return postgres;
+    }
+
     /** Opens (creating) the store at {@code file}. */
     public static SqlKeyValueStore sqlite(Path file, Clock clock) {
         try {

@@ -21,12 +21,12 @@ import java.util.concurrent.TimeUnit;
  * {@code /tmp/corral-test-postgres-VERSION}, a fresh cluster in a folder of its own, listening on a free
  * loopback port. PostgreSQL refuses to run as root, so as root it runs as {@code nobody}.
  */
-final class TestPostgres implements AutoCloseable {
+public final class TestPostgres implements AutoCloseable {
 
     static final String VERSION = "17.11.0";
     private final Process server;
     private final Path data;
-    final int port;
+    public final int port;
 
     private TestPostgres(Process server, Path data, int port) {
         this.server = server;
@@ -34,11 +34,11 @@ final class TestPostgres implements AutoCloseable {
         this.port = port;
     }
 
-    String url() {
+    public String url() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
     }
 
-    static TestPostgres start() throws Exception {
+    public static TestPostgres start() throws Exception {
         Path bin = binaries();
         Path dir = Files.createTempDirectory("corral-pg-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));

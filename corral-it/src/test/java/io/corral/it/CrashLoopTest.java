@@ -1,0 +1,179 @@
+package io.corral.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.corral.storage.TestPostgres;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Crash safety of conversation writes and stored responses: a real {@code corral serve} is killed with SIGKILL at a random
+ * moment while a client writes (items added to a conversation, stored responses), again and again; after each restart
+ * every write the client saw acknowledged (a 200) is there, once, and the conversation's items are all whole. In SQLite
+ * and in PostgreSQL. The build kills 3 times per store; {@code -Dcorral.crash.kills=50} runs the long loop
+ * ({@code scripts/crash-loop.sh}).
+ */
+class CrashLoopTest {
+
+    static final int KILLS = Integer.getInteger("corral.crash.kills", 3);
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    final ObjectMapper json = new ObjectMapper();
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgres"})
+    void killedAgainAndAgain_losesNothingAcknowledged(String store, @TempDir Path dir) throws Exception {
+        TestPostgres pg = store.equals("postgres") ? TestPostgres.start() : null;
+        try {
+            int port = ServeFlagsTest.freePort();
+            String storage = pg == null
+                    ? "provider_type: inline::sqlite\n      config: {db_path: '" + dir.resolve("state.db") + "'}"
+                    : "provider_type: remote::postgres\n      config: {host: 127.0.0.1, port: " + pg.port + ", db: postgres, user: corral}";
+            Path config = Files.writeString(dir.resolve("run.yaml"), """
+                    server: {port: %d, health_interval: 0}
+                    providers:
+                      inference:
+                        - provider_id: local
+                          provider_type: inline::llamacpp
+                          config: {model: '%s', threads: 1}
+                      storage:
+                        - provider_id: state
+                          %s
+                    """.formatted(port, OpenAiRemoteProviderTest.stories(), storage));
+            Random random = new Random(42);
+            List<String> items = new CopyOnWriteArrayList<>(); // acknowledged item texts
+            List<String> responses = new CopyOnWriteArrayList<>(); // acknowledged responses: "id status"
+            String conversation = null;
+            for (int k = 0; k <= KILLS; k++) {
+                Process serve = serve(dir, config);
+                try {
+                    awaitUp(serve, port, dir);
+                    if (conversation == null) {
+                        conversation = post(port, "/v1/conversations", "{}").path("id").asText();
+                    }
+                    verify(port, conversation, items, responses, store + " after kill " + k);
+                    if (k == KILLS) {
+                        break;
+                    }
+                    String c = conversation;
+                    int round = k;
+                    Thread writer = Thread.ofPlatform().start(() -> write(port, c, round, items, responses));
+                    Thread.sleep(300 + random.nextInt(1200)); // a random moment: what is killed is mid-write
+                    serve.destroyForcibly(); // SIGKILL
+                    writer.join(30_000);
+                    assertThat(writer.isAlive()).isFalse();
+                } finally {
+                    serve.destroyForcibly();
+                    serve.waitFor(30, TimeUnit.SECONDS);
+                }
+            }
+            System.out.printf("CrashLoopTest %s: %d kills, %d items and %d responses acknowledged, all there after every restart%n",
+                    store, KILLS, items.size(), responses.size());
+            assertThat(items).as("writes acknowledged over %d kills", KILLS).hasSizeGreaterThan(KILLS);
+            assertThat(responses).isNotEmpty();
+        } finally {
+            if (pg != null) {
+                pg.close();
+            }
+        }
+    }
+
+    /** Writes until the server goes: an item, a stored response, an item, ...; records what was acknowledged. */
+    private void write(int port, String conversation, int round, List<String> items, List<String> responses) {
+        try {
+            for (int i = 0; ; i++) {
+                String text = "w" + round + "-" + i;
+                if (i % 3 != 2) {
+                    HttpResponse<String> r = send(port, "/v1/conversations/" + conversation + "/items",
+                            "{\"items\":[{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"" + text + "\"}]}]}");
+                    if (r.statusCode() == 200) {
+                        items.add(text);
+                    }
+                } else {
+                    HttpResponse<String> r = send(port, "/v1/responses",
+                            "{\"model\":\"stories260K\",\"input\":\"" + text + "\",\"max_output_tokens\":2,\"store\":true}");
+                    if (r.statusCode() == 200) {
+                        JsonNode answer = json.readTree(r.body());
+                        responses.add(answer.path("id").asText() + " " + answer.path("status").asText());
+                    }
+                }
+            }
+        } catch (Exception e) {
+            // the server was killed: what was acknowledged is recorded
+        }
+    }
+
+    private void verify(int port, String conversation, List<String> items, List<String> responses, String when) throws Exception {
+        List<String> texts = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        String after = null;
+        do {
+            JsonNode page = get(port, "/v1/conversations/" + conversation + "/items?limit=100&order=asc" + (after == null ? "" : "&after=" + after));
+            for (JsonNode item : page.path("data")) {
+                assertThat(ids.add(item.path("id").asText())).as("%s: item %s once", when, item.path("id")).isTrue();
+                texts.add(item.at("/content/0/text").asText());
+            }
+            after = page.path("has_more").asBoolean() ? page.path("last_id").asText() : null;
+        } while (after != null);
+        assertThat(texts).as(when).containsAll(items).doesNotHaveDuplicates();
+        for (String acknowledged : responses) { // "id status", as the client was answered
+            String id = acknowledged.substring(0, acknowledged.indexOf(' '));
+            JsonNode r = get(port, "/v1/responses/" + id);
+            assertThat(r.path("id").asText() + " " + r.path("status").asText()).as(when).isEqualTo(acknowledged);
+        }
+    }
+
+    Process serve(Path dir, Path config) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Dcorral.cache=" + dir.resolve("cache"),
+                "-cp", System.getProperty("java.class.path"), "io.corral.cli.CorralCli", "serve", "--config", config.toString()))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("serve.log").toFile())).start();
+    }
+
+    void awaitUp(Process p, int port, Path dir) throws Exception {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (p.isAlive() && System.nanoTime() < deadline) {
+            if (ServeFlagsTest.healthy(http, port)) {
+                return;
+            }
+            Thread.sleep(50); // polling for the server to answer
+        }
+        throw new AssertionError("no server: " + Files.readString(dir.resolve("serve.log")));
+    }
+
+    HttpResponse<String> send(int port, String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    JsonNode post(int port, String path, String body) throws Exception {
+        HttpResponse<String> r = send(port, path, body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return json.readTree(r.body());
+    }
+
+    JsonNode get(int port, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("%s: %s", path, r.body()).isEqualTo(200);
+        return json.readTree(r.body());
+    }
+}

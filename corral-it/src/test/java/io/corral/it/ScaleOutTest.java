@@ -1,0 +1,164 @@
+package io.corral.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.corral.opensearch.TestOpenSearch;
+import io.corral.storage.TestPostgres;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two {@code corral serve} nodes on one PostgreSQL (state), one OpenSearch (chunks) and one files folder behave as one:
+ * a file, a vector store, a conversation and a response made through one node are usable through the other; the
+ * first node killed with SIGKILL loses nothing it acknowledged, and the other keeps serving all of it.
+ */
+class ScaleOutTest {
+
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void twoNodes_shareEverything_andOneKilled_losesNothing(@TempDir Path dir) throws Exception {
+        try (TestPostgres pg = TestPostgres.start(); TestOpenSearch os = TestOpenSearch.start()) {
+            Path config = Files.writeString(dir.resolve("run.yaml"), """
+                    server: {health_interval: 0}
+                    providers:
+                      inference:
+                        - provider_id: local
+                          provider_type: inline::llamacpp
+                          config: {model: '%s', threads: 1}
+                        - provider_id: st
+                          provider_type: inline::sentence-transformers
+                      storage:
+                        - provider_id: state
+                          provider_type: remote::postgres
+                          config: {host: 127.0.0.1, port: %d, db: postgres, user: corral}
+                      vector_io:
+                        - provider_id: os
+                          provider_type: remote::opensearch
+                          config: {url: '%s'}
+                      files:
+                        - provider_id: files
+                          provider_type: inline::localfs
+                          config: {storage_dir: '%s'}
+                    """.formatted(OpenAiRemoteProviderTest.stories(), pg.port, os.url, dir.resolve("files")));
+            int a = ServeFlagsTest.freePort();
+            int b = ServeFlagsTest.freePort();
+            Process nodeA = serve(dir, "a", config, a);
+            Process nodeB = serve(dir, "b", config, b);
+            try {
+                awaitUp(nodeA, a, dir.resolve("a.log"));
+                awaitUp(nodeB, b, dir.resolve("b.log"));
+
+                // a file uploaded through A is read through B
+                String file = upload(a, "quokkas.md", "Quokkas are small wallabies that live on Rottnest Island.");
+                assertThat(get(b, "/v1/files/" + file).path("filename").asText()).isEqualTo("quokkas.md");
+                assertThat(text(b, "/v1/files/" + file + "/content")).contains("Rottnest Island");
+
+                // a store made through A, with that file, is searched through B once A has ingested it
+                String store = post(a, "/v1/vector_stores", "{\"name\":\"shared\",\"file_ids\":[\"" + file + "\"]}").path("id").asText();
+                long deadline = System.nanoTime() + 120_000_000_000L;
+                while (get(b, "/v1/vector_stores/" + store).at("/file_counts/completed").asInt() < 1) {
+                    assertThat(System.nanoTime()).as("the file is ingested").isLessThan(deadline);
+                    Thread.sleep(100); // polling the store's progress
+                }
+                JsonNode hits = post(b, "/v1/vector_stores/" + store + "/search",
+                        "{\"query\":\"Rottnest\",\"search_mode\":\"keyword\"}").path("data");
+                assertThat(hits).hasSize(1);
+                assertThat(hits.get(0).path("file_id").asText()).isEqualTo(file);
+
+                // a conversation made through A, added to through B, read through A
+                String conversation = post(a, "/v1/conversations", "{\"metadata\":{\"topic\":\"quokkas\"}}").path("id").asText();
+                post(b, "/v1/conversations/" + conversation + "/items",
+                        "{\"items\":[{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"through B\"}]}]}");
+                assertThat(get(a, "/v1/conversations/" + conversation + "/items").path("data").toString()).contains("through B");
+
+                // a response stored through A is read and continued through B
+                JsonNode response = post(a, "/v1/responses", "{\"model\":\"stories260K\",\"input\":\"Once upon a time\",\"max_output_tokens\":4}");
+                String id = response.path("id").asText();
+                assertThat(get(b, "/v1/responses/" + id).path("status").asText()).isEqualTo(response.path("status").asText());
+                JsonNode next = post(b, "/v1/responses", "{\"model\":\"stories260K\",\"input\":\"and then\",\"previous_response_id\":\""
+                        + id + "\",\"max_output_tokens\":4}");
+                assertThat(get(a, "/v1/responses/" + next.path("id").asText() + "/input_items").path("data").toString()).contains("and then");
+
+                // A dies; B serves all that A acknowledged
+                nodeA.destroyForcibly();
+                nodeA.waitFor(30, TimeUnit.SECONDS);
+                assertThat(get(b, "/v1/files/" + file).path("id").asText()).isEqualTo(file);
+                assertThat(post(b, "/v1/vector_stores/" + store + "/search", "{\"query\":\"wallabies\",\"search_mode\":\"hybrid\"}")
+                        .path("data")).isNotEmpty();
+                assertThat(get(b, "/v1/conversations/" + conversation).at("/metadata/topic").asText()).isEqualTo("quokkas");
+                assertThat(get(b, "/v1/responses/" + id).path("id").asText()).isEqualTo(id);
+                assertThat(post(b, "/v1/chat/completions", "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                        + "\"max_tokens\":4}").path("choices")).hasSize(1);
+            } finally {
+                for (Process p : List.of(nodeA, nodeB)) {
+                    p.destroyForcibly();
+                    p.waitFor(30, TimeUnit.SECONDS);
+                }
+            }
+        }
+    }
+
+    Process serve(Path dir, String name, Path config, int port) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Dcorral.cache=" + dir.resolve(name + "-cache"),
+                "-cp", System.getProperty("java.class.path"), "io.corral.cli.CorralCli", "serve", "--config", config.toString(),
+                "--port", Integer.toString(port)))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
+    }
+
+    void awaitUp(Process p, int port, Path log) throws Exception {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (p.isAlive() && System.nanoTime() < deadline) {
+            if (ServeFlagsTest.healthy(http, port)) {
+                return;
+            }
+            Thread.sleep(50); // polling for the node to answer
+        }
+        throw new AssertionError("no node on " + port + ": " + Files.readString(log));
+    }
+
+    String upload(int port, String name, String content) throws Exception {
+        String body = "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n--b\r\n"
+                + "Content-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\nContent-Type: text/markdown\r\n\r\n"
+                + content + "\r\n--b--\r\n";
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/files"))
+                .header("Content-Type", "multipart/form-data; boundary=b").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return json.readTree(r.body()).path("id").asText();
+    }
+
+    JsonNode post(int port, String path, String body) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("POST %s: %s", path, r.body()).isEqualTo(200);
+        return json.readTree(r.body());
+    }
+
+    JsonNode get(int port, String path) throws Exception {
+        return json.readTree(text(port, path));
+    }
+
+    String text(int port, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        assertThat(r.statusCode()).as("GET %s: %s", path, r.body()).isEqualTo(200);
+        return r.body();
+    }
+}
