@@ -1,10 +1,10 @@
 package io.corral.agents;
 
-import io.corral.api.UrlPolicy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.UnavailableException;
+import io.corral.api.UrlPolicy;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;

@@ -1,6 +1,5 @@
 package io.corral.agents;
 
-import io.corral.api.UrlPolicy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,6 +16,7 @@ import io.corral.api.StreamEvent;
 import io.corral.api.ToolCall;
 import io.corral.api.ToolChoice;
 import io.corral.api.TokenStream;
+import io.corral.api.UrlPolicy;
 import io.corral.spi.Guardrail;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.KeyValueStore;

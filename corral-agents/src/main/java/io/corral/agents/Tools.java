@@ -1,12 +1,12 @@
 package io.corral.agents;
 
-import io.corral.api.UrlPolicy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.ToolChoice;
 import io.corral.api.ToolSpec;
+import io.corral.api.UrlPolicy;
 import io.corral.spi.Filter;
 import io.corral.spi.Ranker;
 import io.corral.spi.VectorIoProvider;

@@ -1,10 +1,10 @@
 package io.corral.agents;
 
-import io.corral.api.UrlPolicy;
 import io.corral.api.ChatMessage;
 import io.corral.api.ChatRequest;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.Role;
+import io.corral.api.UrlPolicy;
 import io.corral.testing.ScriptedProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

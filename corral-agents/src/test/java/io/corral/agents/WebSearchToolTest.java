@@ -1,9 +1,9 @@
 package io.corral.agents;
 
-import io.corral.api.UrlPolicy;
 import com.sun.net.httpserver.HttpServer;
 import io.corral.api.ChatRequest;
 import io.corral.api.InvalidRequestException;
+import io.corral.api.UrlPolicy;
 import io.corral.remote.WebSearch;
 import io.corral.testing.ScriptedProvider;
 import org.junit.jupiter.api.Test;

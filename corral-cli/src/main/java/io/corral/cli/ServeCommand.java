@@ -222,7 +222,7 @@ final class ServeCommand implements Callable<Integer> {
                 .vectorStores(knowledge.stores).safety(safety)
                 .onDemand(onDemand)
                 .library(new io.corral.models.PulledModels(pulled, io.corral.models.Puller.of(pulled, System.getenv(), urls(distribution))))
-                .urls(urls(distribution)).responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
+                .urls(urls(distribution)).budgets(budgets(distribution), knowledge.state).responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
                         java.time.Clock.systemUTC())).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         return new Served(server, () -> {
@@ -261,6 +261,18 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) { // an OTEL_* variable
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "telemetry: " + e.getMessage());
         }
+    }
+
+    /** Per key budgets of requests and tokens a day or month: the config's {@code server.budgets}, none without one. */
+    private static io.corral.server.http.Budgets.Config budgets(DistributionConfig distribution) {
+        if (distribution == null) {
+            return io.corral.server.http.Budgets.Config.NONE;
+        }
+        DistributionConfig.Budgets b = distribution.server().budgets();
+        java.util.Map<String, io.corral.server.http.Budgets.Limit> keys = new java.util.LinkedHashMap<>();
+        b.keys().forEach((k, v) -> keys.put(k, new io.corral.server.http.Budgets.Limit(v.requests(), v.tokens())));
+        return new io.corral.server.http.Budgets.Config(b.period(),
+                new io.corral.server.http.Budgets.Limit(b.defaults().requests(), b.defaults().tokens()), keys);
     }
 
     /** Where URLs that requests carry may lead: the config's {@code urls:} section, public addresses only without one. */

@@ -62,9 +62,9 @@ class CrashLoopTest {
             List<String> responses = new CopyOnWriteArrayList<>(); // acknowledged responses: "id status"
             String conversation = null;
             for (int k = 0; k <= KILLS; k++) {
-                Process serve = serve(dir, config);
+                Process serve = ServeProcess.start(dir.resolve("cache"), dir.resolve("serve.log"), "--config", config.toString());
                 try {
-                    awaitUp(serve, port, dir);
+                    ServeProcess.awaitUp(http, serve, port, dir.resolve("serve.log"));
                     if (conversation == null) {
                         conversation = post(port, "/v1/conversations", "{}").path("id").asText();
                     }
@@ -138,24 +138,6 @@ class CrashLoopTest {
             JsonNode r = get(port, "/v1/responses/" + id);
             assertThat(r.path("id").asText() + " " + r.path("status").asText()).as(when).isEqualTo(acknowledged);
         }
-    }
-
-    Process serve(Path dir, Path config) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Dcorral.cache=" + dir.resolve("cache"),
-                "-cp", System.getProperty("java.class.path"), "io.corral.cli.CorralCli", "serve", "--config", config.toString()))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("serve.log").toFile())).start();
-    }
-
-    void awaitUp(Process p, int port, Path dir) throws Exception {
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (p.isAlive() && System.nanoTime() < deadline) {
-            if (ServeFlagsTest.healthy(http, port)) {
-                return;
-            }
-            Thread.sleep(50); // polling for the server to answer
-        }
-        throw new AssertionError("no server: " + Files.readString(dir.resolve("serve.log")));
     }
 
     HttpResponse<String> send(int port, String path, String body) throws Exception {

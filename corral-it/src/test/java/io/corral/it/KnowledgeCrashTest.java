@@ -29,13 +29,6 @@ class KnowledgeCrashTest {
     final HttpClient http = HttpClient.newHttpClient();
     final ObjectMapper json = new ObjectMapper();
 
-    Process serve(Path dir, Path config) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Dcorral.cache=" + dir.resolve("cache"),
-                "-cp", System.getProperty("java.class.path"), "io.corral.cli.CorralCli", "serve", "--config", config.toString()))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("serve.log").toFile())).start();
-    }
-
     JsonNode get(int port, String path) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -49,18 +42,6 @@ class KnowledgeCrashTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return json.readTree(r.body());
-    }
-
-    /** Waits (polling, bounded) until the server answers and its knowledge store exists. */
-    void awaitUp(Process p, int port, Path dir) throws Exception {
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (p.isAlive() && System.nanoTime() < deadline) {
-            if (ServeFlagsTest.healthy(http, port)) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("no server: " + Files.readString(dir.resolve("serve.log")));
     }
 
     Set<String> files(int port, String status) throws Exception {
@@ -96,10 +77,10 @@ class KnowledgeCrashTest {
                     - id: kb
                       folder: '%s'
                 """.formatted(port, folder));
-        Process first = serve(dir, config);
+        Process first = ServeProcess.start(dir.resolve("cache"), dir.resolve("serve.log"), "--config", config.toString());
         Set<String> completed;
         try {
-            awaitUp(first, port, dir);
+            ServeProcess.awaitUp(http, first, port, dir.resolve("serve.log"));
             JsonNode counts;
             do {
                 Thread.sleep(10); // polling the store's progress
@@ -113,9 +94,9 @@ class KnowledgeCrashTest {
         }
         assertThat(completed).hasSizeGreaterThanOrEqualTo(20);
 
-        Process second = serve(dir, config);
+        Process second = ServeProcess.start(dir.resolve("cache"), dir.resolve("serve.log"), "--config", config.toString());
         try {
-            awaitUp(second, port, dir);
+            ServeProcess.awaitUp(http, second, port, dir.resolve("serve.log"));
             long deadline = System.nanoTime() + 180_000_000_000L;
             JsonNode counts;
             do {

@@ -57,11 +57,11 @@ class ScaleOutTest {
                     """.formatted(OpenAiRemoteProviderTest.stories(), pg.port, os.url, dir.resolve("files")));
             int a = ServeFlagsTest.freePort();
             int b = ServeFlagsTest.freePort();
-            Process nodeA = serve(dir, "a", config, a);
-            Process nodeB = serve(dir, "b", config, b);
+            Process nodeA = ServeProcess.start(dir.resolve("a-cache"), dir.resolve("a.log"), "--config", config.toString(), "--port", Integer.toString(a));
+            Process nodeB = ServeProcess.start(dir.resolve("b-cache"), dir.resolve("b.log"), "--config", config.toString(), "--port", Integer.toString(b));
             try {
-                awaitUp(nodeA, a, dir.resolve("a.log"));
-                awaitUp(nodeB, b, dir.resolve("b.log"));
+                ServeProcess.awaitUp(http, nodeA, a, dir.resolve("a.log"));
+                ServeProcess.awaitUp(http, nodeB, b, dir.resolve("b.log"));
 
                 // a file uploaded through A is read through B
                 String file = upload(a, "quokkas.md", "Quokkas are small wallabies that live on Rottnest Island.");
@@ -111,25 +111,6 @@ class ScaleOutTest {
                 }
             }
         }
-    }
-
-    Process serve(Path dir, String name, Path config, int port) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Dcorral.cache=" + dir.resolve(name + "-cache"),
-                "-cp", System.getProperty("java.class.path"), "io.corral.cli.CorralCli", "serve", "--config", config.toString(),
-                "--port", Integer.toString(port)))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
-    }
-
-    void awaitUp(Process p, int port, Path log) throws Exception {
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (p.isAlive() && System.nanoTime() < deadline) {
-            if (ServeFlagsTest.healthy(http, port)) {
-                return;
-            }
-            Thread.sleep(50); // polling for the node to answer
-        }
-        throw new AssertionError("no node on " + port + ": " + Files.readString(log));
     }
 
     String upload(int port, String name, String content) throws Exception {

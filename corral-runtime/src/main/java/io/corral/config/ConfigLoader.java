@@ -53,7 +53,7 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> LLAMA_STACK_BUILT_IN = Map.of(
             "tool_runtime", Set.of("inline::rag-runtime", "remote::model-context-protocol"));
     private static final Set<String> SERVER = Set.of("host", "port", "allow_remote", "api_keys", "max_body_bytes",
-            "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens", "tls_cert", "tls_key", "rate_limits", "admin_keys", "shutdown_grace");
+            "max_queued", "routing", "health_interval", "idle_timeout", "trusted_proxies", "max_input_tokens", "tls_cert", "tls_key", "rate_limits", "admin_keys", "shutdown_grace", "budgets");
     private static final Set<String> LIMITS = Set.of("requests_per_minute", "tokens_per_minute");
 
     private final String file;
@@ -123,7 +123,49 @@ public final class ConfigLoader {
                 text(m, "routing", "server", "local-first"), integer(m, "health_interval", "server", 15),
                 positive(m, "idle_timeout", "server", 300), strings(m, "server", "trusted_proxies"),
                 positive(m, "max_input_tokens", "server", 300_000), path(m, "tls_cert"), path(m, "tls_key"),
-                limits(m.get("rate_limits")), strings(m, "server", "admin_keys"), nonNegative(m, "shutdown_grace", 10));
+                limits(m.get("rate_limits")), strings(m, "server", "admin_keys"), nonNegative(m, "shutdown_grace", 10),
+                budgets(m.get("budgets")));
+    }
+
+    private static final Set<String> BUDGET = Set.of("requests", "tokens");
+
+    /** {@code server.budgets}: a period (day or month), a default per key, and {@code keys:} some keys' own. */
+    private DistributionConfig.Budgets budgets(NodeTuple t) {
+        if (t == null) {
+            return new DistributionConfig.Budgets("month", new DistributionConfig.Budget(0, 0), Map.of());
+        }
+        Set<String> allowed = new java.util.HashSet<>(BUDGET);
+        allowed.addAll(Set.of("keys", "period"));
+        Map<String, NodeTuple> m = mapping(t.getValueNode(), "server.budgets", allowed);
+        String period = text(m, "period", "server.budgets", "month");
+        if (!period.equals("day") && !period.equals("month")) {
+            throw new ConfigException(file, line(m.get("period").getValueNode()), "server.budgets.period", "must be day or month, was '" + period + "'");
+        }
+        Map<String, DistributionConfig.Budget> keys = new LinkedHashMap<>();
+        if (m.containsKey("keys")) {
+            for (var e : mapping(m.get("keys").getValueNode(), "server.budgets.keys", null).entrySet()) {
+                String where = "server.budgets.keys." + (e.getKey().length() > 4 ? e.getKey().substring(0, 4) + "..." : e.getKey());
+                keys.put(e.getKey(), budget(mapping(e.getValue().getValueNode(), where, BUDGET), where));
+            }
+        }
+        return new DistributionConfig.Budgets(period, budget(m, "server.budgets"), keys);
+    }
+
+    private DistributionConfig.Budget budget(Map<String, NodeTuple> m, String where) {
+        long[] v = new long[2];
+        int i = 0;
+        for (String k : List.of("requests", "tokens")) {
+            String text = text(m, k, where, null);
+            try {
+                v[i] = text == null || text.isBlank() ? 0 : Long.parseLong(text.trim());
+            } catch (NumberFormatException e) {
+                throw new ConfigException(file, line(m.get(k).getValueNode()), where + "." + k, "must be a whole number, was '" + text + "'");
+            }
+            if (v[i++] < 0) {
+                throw new ConfigException(file, line(m.get(k).getValueNode()), where + "." + k, "must be 0 (no budget) or more");
+            }
+        }
+        return new DistributionConfig.Budget(v[0], v[1]);
     }
 
     private int nonNegative(Map<String, NodeTuple> m, String key, int fallback) {

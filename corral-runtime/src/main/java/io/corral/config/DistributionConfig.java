@@ -54,7 +54,15 @@ public record DistributionConfig(Server server, Map<String, List<Provider>> prov
     public record Server(String host, int port, boolean allowRemote, List<String> apiKeys, long maxBodyBytes,
                          int maxQueued, String routing, int healthInterval, int idleTimeout,
                          List<String> trustedProxies, int maxInputTokens, java.nio.file.Path tlsCert, java.nio.file.Path tlsKey,
-                         RateLimits rateLimits, List<String> adminKeys, int shutdownGrace) {
+                         RateLimits rateLimits, List<String> adminKeys, int shutdownGrace, Budgets budgets) {
+    }
+
+    /** Requests and tokens a period; 0 for no budget. */
+    public record Budget(long requests, long tokens) {
+    }
+
+    /** {@code server.budgets}: the period ({@code day} or {@code month}, UTC), every key's default, and some keys' own. */
+    public record Budgets(String period, Budget defaults, Map<String, Budget> keys) {
     }
 
     /** Requests and tokens a minute; 0 for no limit. */

@@ -64,6 +64,12 @@ class ConfigLoaderTest {
                 Map.of("MODEL", "/m.gguf")::get);
         assertThat(limited.server().rateLimits().defaults()).isEqualTo(new DistributionConfig.Limit(60, 0));
         assertThat(limited.server().rateLimits().keys()).containsEntry("sk-gold", new DistributionConfig.Limit(600, 100_000));
+        assertThat(c.server().budgets()).isEqualTo(new DistributionConfig.Budgets("month", new DistributionConfig.Budget(0, 0), Map.of()));
+        DistributionConfig budgets = ConfigLoader.load(write(dir, GOOD.replace("routing: remote-first",
+                "routing: remote-first\n  budgets:\n    period: day\n    tokens: 5000000000\n    keys:\n      sk-gold: {requests: 1000}")),
+                Map.of("MODEL", "/m.gguf")::get);
+        assertThat(budgets.server().budgets()).isEqualTo(new DistributionConfig.Budgets("day", new DistributionConfig.Budget(0, 5_000_000_000L),
+                Map.of("sk-gold", new DistributionConfig.Budget(1000, 0))));
         // TLS files are found beside the config file
         Files.writeString(dir.resolve("cert.pem"), "x");
         Files.writeString(dir.resolve("key.pem"), "x");
@@ -138,6 +144,8 @@ class ConfigLoaderTest {
                 new Case(GOOD.replace("routing: remote-first", "tls_cert: no-such.pem"), 6, "server.tls_cert", "no-such.pem cannot be read"),
                 new Case(GOOD.replace("routing: remote-first", "rate_limits: {requests_per_minit: 5}"), 6, "server.rate_limits.requests_per_minit", "unknown key"),
                 new Case(GOOD.replace("routing: remote-first", "rate_limits: {tokens_per_minute: -5}"), 6, "server.rate_limits.tokens_per_minute", "0 (no limit) or more"),
+                new Case(GOOD.replace("routing: remote-first", "budgets: {period: week}"), 6, "server.budgets.period", "day or month"),
+                new Case(GOOD.replace("routing: remote-first", "budgets: {tokens: -1}"), 6, "server.budgets.tokens", "0 (no budget) or more"),
                 new Case(GOOD + "urls:\n  allow_private_urls: true\n", GOOD.split("\n").length + 2, "urls.allow_private_urls", "unknown key"),
         }) {
             Path f = write(dir, c.yaml());

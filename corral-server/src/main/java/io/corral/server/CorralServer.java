@@ -53,12 +53,17 @@ public final class CorralServer implements AutoCloseable {
     private final Gateway gateway; // null when no model can be forwarded
     private final EngineRegistry registry;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final io.corral.server.http.Budgets budgets; // null: none
+    /** Writes what budgets counted to the state store every 2 s, off the request threads. */
+    private final java.util.concurrent.ScheduledExecutorService budgetFlush = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().daemon().name("corral-budgets").unstarted(r));
 
     private CorralServer(ServerConfig config, List<InferenceProvider> providers, EngineRegistry registry,
                          List<RequestListener> listeners, Telemetry telemetry, Guardrail guardrail, io.corral.spi.Safety safety,
                          io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses,
                          io.corral.spi.LegacyAgents legacyAgents, io.corral.spi.OnDemandModels onDemand,
-                         io.corral.spi.ModelLibrary library, io.corral.api.UrlPolicy urls) {
+                         io.corral.spi.ModelLibrary library, io.corral.api.UrlPolicy urls,
+                         io.corral.server.http.Budgets budgets) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -108,6 +113,11 @@ public final class CorralServer implements AutoCloseable {
         this.pipeline = new Pipeline(routes, new ApiKeys(config.apiKeys(), config.adminKeys()), TrustedProxies.of(config.trustedProxies()),
                 accessLog, all, new Tracing(telemetry));
         pipeline.rateLimits(new RateLimits(config.rateLimits(), ApiKeys::tenantOf, System::nanoTime));
+        pipeline.budgets(budgets);
+        this.budgets = budgets != null && budgets.any() ? budgets : null;
+        if (this.budgets != null) {
+            budgetFlush.scheduleWithFixedDelay(this.budgets::flush, 2, 2, java.util.concurrent.TimeUnit.SECONDS);
+        }
         this.loops = EventLoops.start();
         boolean forwarding = !config.logContent()
                 && (registry != null ? registry.providers() : providers).stream().anyMatch(CorralServer::remote);
@@ -156,6 +166,8 @@ public final class CorralServer implements AutoCloseable {
         private io.corral.spi.FilesProvider files;
         private io.corral.spi.VectorStores vectorStores;
         private io.corral.api.UrlPolicy urls = io.corral.api.UrlPolicy.PUBLIC_ONLY;
+        private io.corral.server.http.Budgets.Config budgets = io.corral.server.http.Budgets.Config.NONE;
+        private io.corral.spi.KeyValueStore budgetState;
 
         private Builder(ServerConfig config) {
             this.config = config;
@@ -240,6 +252,16 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Per key budgets of requests and tokens a period, their use kept in {@code state} (null: in memory only), so
+         * they outlive restarts and nodes sharing it share them.
+         */
+        public Builder budgets(io.corral.server.http.Budgets.Config b, io.corral.spi.KeyValueStore state) {
+            budgets = java.util.Objects.requireNonNull(b, "budgets");
+            budgetState = state;
+            return this;
+        }
+
         /** Serve Llama Stack 0.2.x's agents API over {@code a}. */
         public Builder legacyAgents(io.corral.spi.LegacyAgents a) {
             legacyAgents = java.util.Objects.requireNonNull(a, "agents");
@@ -253,7 +275,8 @@ public final class CorralServer implements AutoCloseable {
             }
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers()
                     : providers != null ? providers : List.of(), registry,
-                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, library, urls));
+                    List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, library, urls,
+                    new io.corral.server.http.Budgets(budgets, io.corral.server.http.ApiKeys::tenantOf, budgetState, java.time.Clock.systemUTC())));
         }
     }
 
@@ -309,6 +332,10 @@ public final class CorralServer implements AutoCloseable {
         }
         http.close();
         loops.close();
+        budgetFlush.shutdownNow();
+        if (budgets != null) {
+            budgets.flush();
+        }
         if (registry != null) {
             registry.close();
         } else {

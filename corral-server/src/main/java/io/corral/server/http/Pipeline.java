@@ -40,6 +40,7 @@ public final class Pipeline {
     private final ThreadFactory threads = Thread.ofVirtual().name("corral-request-", 0).factory();
     private volatile Forwarder forwarder;
     private volatile RateLimits limits;
+    private volatile Budgets budgets;
     private volatile boolean draining;
 
     public Pipeline(Routes routes, ApiKeys keys, TrustedProxies proxies, AccessLog accessLog, List<RequestListener> listeners,
@@ -64,6 +65,11 @@ public final class Pipeline {
     /** Per key limits on requests and tokens a minute, checked after the key and the route (null: none). */
     public void rateLimits(RateLimits l) {
         this.limits = l != null && l.any() ? l : null;
+    }
+
+    /** Per key budgets of requests and tokens a period, checked after the rate limits (null: none). */
+    public void budgets(Budgets b) {
+        this.budgets = b != null && b.any() ? b : null;
     }
 
     /** Takes a request that has been read whole, on its connection's event loop. */
@@ -107,6 +113,10 @@ public final class Pipeline {
             RateLimits l = limits;
             if (l != null && !open) {
                 req.rateLimitHeaders(l.admit(req.tenant()));
+            }
+            Budgets b = budgets;
+            if (b != null && !open) {
+                b.admit(req.tenant());
             }
         } catch (ApiException e) {
             refuse(c, req, e);
@@ -168,6 +178,10 @@ public final class Pipeline {
         RateLimits rate = limits;
         if (rate != null && req.promptTokens() >= 0) {
             rate.record(req.tenant(), req.promptTokens() + Math.max(0, req.completionTokens()));
+        }
+        Budgets b = budgets;
+        if (b != null && req.promptTokens() >= 0) {
+            b.record(req.tenant(), req.promptTokens() + Math.max(0, req.completionTokens()));
         }
         accessLog.log(req, status);
         Span span = req.span();
