@@ -49,8 +49,9 @@ class ResponsesInProcessTest {
     @SuppressWarnings("unchecked")
     private static void check(ResponsesService s) throws Exception {
         Map<String, Object> r = s.create(null, Map.of("model", id, "input", "Who leads Project Falcon?", "tools", List.of(LOOKUP),
-                "tool_choice", Map.of("type", "function", "name", "lookup_person"), "max_output_tokens", 200), null);
+                "tool_choice", Map.of("type", "function", "name", "lookup_person"), "max_output_tokens", 200, "temperature", 0), null);
         List<Map<String, Object>> output = (List<Map<String, Object>>) r.get("output");
+        assertThat(output).as(String.valueOf(r)).isNotEmpty();
         Map<String, Object> call = output.getLast();
         assertThat(call).containsEntry("type", "function_call").containsEntry("name", "lookup_person");
         JsonNode args = new ObjectMapper().readTree(String.valueOf(call.get("arguments")));
