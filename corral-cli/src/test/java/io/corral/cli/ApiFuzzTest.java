@@ -184,6 +184,10 @@ class ApiFuzzTest {
         HttpResponse<String> modelNotText = send("POST", "/v1/responses", "{\"model\":true,\"input\":\"x\"}");
         assertThat(modelNotText.statusCode()).isEqualTo(400);
         assertThat(JSON.readTree(modelNotText.body()).at("/error/param").asText()).isEqualTo("model");
+        HttpResponse<String> badKey = send("POST", "/v1/telemetry/spans",
+                "{\"attribute_filters\":[{\"key\":\"\\u0000\\u0000\",\"op\":\"eq\",\"value\":\"r1\"}],\"attributes_to_return\":[\"run_id\"]}");
+        assertThat(badKey.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(badKey.body()).at("/error/param").asText()).isEqualTo("attribute_filters");
         HttpResponse<String> noSuchModel = send("POST", "/v1/responses", "{\"model\":\"" + "x".repeat(5000) + "\",\"input\":\"x\"}");
         assertThat(noSuchModel.statusCode()).isEqualTo(404);
         assertThat(JSON.readTree(noSuchModel.body()).at("/error/param").asText()).isEqualTo("model");

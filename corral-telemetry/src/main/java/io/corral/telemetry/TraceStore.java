@@ -47,6 +47,10 @@ public final class TraceStore {
             if (key == null || key.isBlank()) {
                 throw new IllegalArgumentException("key is required");
             }
+            if (key.length() > 256 || key.chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == '"' || c == '\\')) {
+                throw new IllegalArgumentException("a key is an attribute's name: at most 256 characters, no control characters, "
+                        + "quotes or backslashes");
+            }
         }
     }
 
