@@ -56,7 +56,7 @@ public final class Agent {
 
     private Agent(Builder b) {
         this.responses = b.responses != null ? b.responses
-                : new ResponsesService(id -> b.provider, b.stores, b.guardrail, b.state != null ? b.state : new MemoryState(), Clock.systemUTC());
+                : new ResponsesService(id -> b.provider, b.stores, b.guardrail, b.state != null ? b.state : new io.corral.spi.MemoryKeyValueStore(), Clock.systemUTC());
         this.model = b.model;
         this.instructions = b.instructions;
         this.tools = new LinkedHashMap<>(b.tools);

@@ -19,7 +19,7 @@ class BackgroundTest {
     void aBackgroundResponse_returnsQueued_andIsFoundCompletedOnceItRan() {
         CountDownLatch go = new CountDownLatch(1);
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(go, "Done", "."));
-        ResponsesService s = new ResponsesService(m -> model, null, null, new MemoryState(), Clock.systemUTC());
+        ResponsesService s = new ResponsesService(m -> model, null, null, new io.corral.spi.MemoryKeyValueStore(), Clock.systemUTC());
         Map<String, Object> queued = s.create("t", Map.of("model", "m", "input", "x", "background", true), null);
         String id = String.valueOf(queued.get("id"));
         assertThat(queued).containsEntry("status", "queued").containsEntry("background", true);
@@ -38,7 +38,7 @@ class BackgroundTest {
     void cancel_stopsARunningBackgroundResponse() {
         CountDownLatch never = new CountDownLatch(1);
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "never", "sent"));
-        ResponsesService s = new ResponsesService(m -> model, null, null, new MemoryState(), Clock.systemUTC());
+        ResponsesService s = new ResponsesService(m -> model, null, null, new io.corral.spi.MemoryKeyValueStore(), Clock.systemUTC());
         String id = String.valueOf(s.create("t", Map.of("model", "m", "input", "x", "background", true), null).get("id"));
         Map<String, Object> cancelled = s.cancel("t", id);
         assertThat(cancelled.get("status")).isEqualTo("cancelled");
@@ -94,7 +94,7 @@ class BackgroundTest {
     @Test
     void aResponseRunningWhenTheProcessDied_runsAgainUnderItsIdAtTheNextStart_andItsRequestIsDroppedOnceDone() {
         CountDownLatch never = new CountDownLatch(1);
-        MemoryState disk = new MemoryState();
+        io.corral.spi.MemoryKeyValueStore disk = new io.corral.spi.MemoryKeyValueStore();
         Killable process = new Killable(disk);
         ScriptedProvider stuck = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "lost"));
         ResponsesService before = new ResponsesService(m -> stuck, null, null, process, Clock.systemUTC());
@@ -119,7 +119,7 @@ class BackgroundTest {
     @Test
     void aResponseUnderWayWhenCorralStops_isLeftQueued_andRunsAtTheNextStart() {
         CountDownLatch never = new CountDownLatch(1);
-        MemoryState state = new MemoryState();
+        io.corral.spi.MemoryKeyValueStore state = new io.corral.spi.MemoryKeyValueStore();
         ScriptedProvider stuck = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "x"));
         ResponsesService before = new ResponsesService(m -> stuck, null, null, state, Clock.systemUTC());
         String id = String.valueOf(before.create("t", Map.of("model", "m", "input", "x", "background", true), null).get("id"));
@@ -135,7 +135,7 @@ class BackgroundTest {
     @Test
     void aResponseThatCannotRunAgain_orWasLeftWithoutItsRequest_endsFailedWithTheReason() {
         CountDownLatch never = new CountDownLatch(1);
-        MemoryState disk = new MemoryState();
+        io.corral.spi.MemoryKeyValueStore disk = new io.corral.spi.MemoryKeyValueStore();
         Killable process = new Killable(disk);
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "x"), ScriptedProvider.gated(never, "y"));
         ResponsesService before = new ResponsesService(m -> model, null, null, process, Clock.systemUTC(), io.corral.api.UrlPolicy.ANY);

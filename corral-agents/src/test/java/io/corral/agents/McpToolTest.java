@@ -35,7 +35,7 @@ class McpToolTest {
     }
 
     private static ResponsesService service(ScriptedProvider model) {
-        return new ResponsesService(m -> model, null, null, new MemoryState(), Clock.systemUTC(), UrlPolicy.ANY);
+        return new ResponsesService(m -> model, null, null, new io.corral.spi.MemoryKeyValueStore(), Clock.systemUTC(), UrlPolicy.ANY);
     }
 
     private static Map<String, Object> tool(Object requireApproval, Object allowed) {
@@ -98,7 +98,7 @@ class McpToolTest {
     @Test
     void privateAddresses_areRefused_unlessTheConfigAllowsThem_andAServerThatIsDown_isAnItemsError() {
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(answer("ok"));
-        ResponsesService publicOnly = new ResponsesService(m -> model, null, null, new MemoryState(), Clock.systemUTC());
+        ResponsesService publicOnly = new ResponsesService(m -> model, null, null, new io.corral.spi.MemoryKeyValueStore(), Clock.systemUTC());
         for (String url : List.of(mcp.url, "http://localhost:1/mcp", "http://169.254.169.254/mcp", "http://10.0.0.1/mcp", "http://[::1]:1/mcp")) {
             assertThatThrownBy(() -> publicOnly.create("t", Map.of("model", "m", "input", "x", "tools",
                     List.of(Map.of("type", "mcp", "server_label", "s", "server_url", url))), null))

@@ -38,7 +38,7 @@ class WebSearchToolTest {
             WebSearch search = new WebSearch("remote::brave-search", new WebSearch.Config("k", "http://127.0.0.1:" + brave.getAddress().getPort(), 3));
             ScriptedProvider model = ScriptedProvider.chat("p", "m").then(call("web_search", "{\"query\":\"corral java\"}"),
                     answer("Corral is a Java runtime."));
-            ResponsesService s = new ResponsesService(m -> model, null, null, new MemoryState(), Clock.systemUTC(), UrlPolicy.PUBLIC_ONLY, search);
+            ResponsesService s = new ResponsesService(m -> model, null, null, new io.corral.spi.MemoryKeyValueStore(), Clock.systemUTC(), UrlPolicy.PUBLIC_ONLY, search);
             Map<String, Object> r = s.create("t", Map.of("model", "m", "input", "What is Corral?", "tools", List.of(Map.of("type", "web_search"))), null);
             List<Map<String, Object>> out = (List<Map<String, Object>>) r.get("output");
             assertThat(out).extracting(i -> i.get("type")).containsExactly("web_search_call", "message");
@@ -48,7 +48,7 @@ class WebSearchToolTest {
             assertThat(annotations).singleElement().satisfies(a -> assertThat(a).containsEntry("type", "url_citation")
                     .containsEntry("url", "https://corral.example/"));
             assertThat(((ChatRequest) model.requests().getLast()).messages().getLast().text()).contains("https://corral.example/");
-            ResponsesService none = new ResponsesService(m -> model, null, null, new MemoryState(), Clock.systemUTC());
+            ResponsesService none = new ResponsesService(m -> model, null, null, new io.corral.spi.MemoryKeyValueStore(), Clock.systemUTC());
             assertThatThrownBy(() -> none.create("t", Map.of("model", "m", "input", "x", "tools", List.of(Map.of("type", "web_search"))), null))
                     .isInstanceOf(InvalidRequestException.class).hasMessageContaining("tool_runtime");
         } finally {

@@ -6,7 +6,6 @@ import io.corral.llamacpp.LlamaCppEngine;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.ApiKeys;
 import io.corral.server.http.Budgets;
-import io.corral.spi.KeyValueStore;
 import io.corral.testing.TestClock;
 import org.junit.jupiter.api.Test;
 
@@ -16,51 +15,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentSkipListMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Budgets per key: requests and tokens a period, kept in the state store, shared by the nodes that share it. */
 class BudgetsTest {
-
-    /** A state store in memory, as two nodes sharing a database see it. */
-    static final class Shared implements KeyValueStore {
-        final ConcurrentSkipListMap<String, String> map = new ConcurrentSkipListMap<>();
-
-        @Override
-        public Optional<String> get(String key) {
-            return Optional.ofNullable(map.get(key));
-        }
-
-        @Override
-        public void set(String key, String value, Instant expiresAt) {
-            map.put(key, value);
-        }
-
-        @Override
-        public void setAll(Map<String, String> entries) {
-            map.putAll(entries);
-        }
-
-        @Override
-        public boolean delete(String key) {
-            return map.remove(key) != null;
-        }
-
-        @Override
-        public List<Map.Entry<String, String>> range(String start, String end) {
-            return new ArrayList<>(map.subMap(start, end).entrySet());
-        }
-
-        @Override
-        public void close() {
-        }
-    }
 
     final TestClock clock = new TestClock(Instant.parse("2026-11-28T10:00:00Z"));
     final String gold = ApiKeys.tenantOf("sk-gold");
@@ -91,7 +53,7 @@ class BudgetsTest {
 
     @Test
     void whatOneNodeCounted_isSpentForTheOther_andOutlivesARestart() {
-        Shared state = new Shared();
+        io.corral.spi.MemoryKeyValueStore state = new io.corral.spi.MemoryKeyValueStore(); // one database, two nodes
         Budgets a = new Budgets(config, ApiKeys::tenantOf, state, clock);
         a.admit(gold);
         a.admit(gold);
@@ -99,7 +61,7 @@ class BudgetsTest {
         Budgets b = new Budgets(config, ApiKeys::tenantOf, state, clock); // another node, or this one restarted
         b.admit(gold);
         assertThatThrownBy(() -> b.admit(gold)).hasMessageContaining("3 requests a day");
-        assertThat(state.map.keySet()).allMatch(k -> k.startsWith("budget/2026-11-28/" + gold + "/"));
+        assertThat(state.prefix("")).extracting(Map.Entry::getKey).allMatch(k -> k.startsWith("budget/2026-11-28/" + gold + "/"));
     }
 
     @Test

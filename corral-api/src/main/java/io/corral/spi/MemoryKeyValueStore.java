@@ -1,6 +1,4 @@
-package io.corral.agents;
-
-import io.corral.spi.KeyValueStore;
+package io.corral.spi;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -9,8 +7,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 
-/** A state store in memory, for an agent that keeps nothing past its process (the library's default). */
-final class MemoryState implements KeyValueStore {
+/**
+ * A state store in memory: for what keeps nothing past its process (the library's agents by default), and for tests of
+ * what several nodes sharing one store see. Expiry is not kept.
+ */
+public final class MemoryKeyValueStore implements KeyValueStore {
 
     private final ConcurrentSkipListMap<String, String> map = new ConcurrentSkipListMap<>();
 
