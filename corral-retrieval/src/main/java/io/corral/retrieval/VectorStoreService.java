@@ -91,6 +91,8 @@ public final class VectorStoreService implements VectorStores {
         final Map<String, BatchRecord> batches = new ConcurrentHashMap<>();
         final ReentrantLock lock = new ReentrantLock();
         volatile boolean deleted;
+        /** When the shared state store was last read for this store (System.nanoTime), over a shared store only. */
+        volatile long readAt;
         /** Bumped on every change to {@link #files}, so the counts are summed again only after one. */
         private final java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
         private volatile Totals totals = new Totals(-1, new FileCounts(0, 0, 0, 0), 0);
@@ -256,16 +258,27 @@ public final class VectorStoreService implements VectorStores {
     // ---- stores
 
     private State state(String tenant, String storeId) {
-        State s = storeId == null ? null : kv.shared() ? reread(storeId) : stores.get(storeId);
+        State s = storeId == null ? null : kv.shared() ? fresh(storeId) : stores.get(storeId);
         if (s == null || s.deleted || !visible(s.record, tenant)) {
             throw new NotFoundException("vector_store_id", "no vector store " + storeId);
         }
         return s;
     }
 
+    /** The store's state, read again from the shared state store when unknown here or older than a second. */
+    private State fresh(String storeId) {
+        State s = stores.get(storeId);
+        return s != null && System.nanoTime() - s.readAt <= REREAD_NANOS ? s : reread(storeId);
+    }
+
+    /** Over a shared state store, how stale a store's state may be before it is read again (a search reads it at most this often). */
+    private static final long REREAD_NANOS = 1_000_000_000L;
+
     /**
      * A store as the shared state store has it now (several nodes write it): its record, files and batches read again
      * into the state kept here; a store deleted elsewhere is gone. Files in progress elsewhere are not taken up here.
+     * A store unknown here is read at once; a known one at most every second ({@link #REREAD_NANOS}), so searches do not
+     * each scan its files.
      */
     private State reread(String storeId) {
         Optional<String> record = kv.get(storeKey(storeId));
@@ -282,6 +295,7 @@ public final class VectorStoreService implements VectorStores {
             return new State(r);
         });
         s.record = r;
+        s.readAt = System.nanoTime();
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (var e : kv.prefix("vs/file/" + storeId + "/")) {
             FileRecord f = parse(e.getValue(), FileRecord.class);
@@ -420,7 +434,7 @@ public final class VectorStoreService implements VectorStores {
         if (kv.shared()) {
             java.util.Set<String> ids = new java.util.HashSet<>(stores.keySet());
             kv.prefix("vs/store/").forEach(e -> ids.add(e.getKey().substring("vs/store/".length())));
-            ids.forEach(this::reread);
+            ids.forEach(this::fresh);
         }
         return stores.values().stream().filter(s -> !s.deleted && visible(s.record, tenant))
                 .sorted(Comparator.comparingLong((State s) -> s.record.createdAt()).reversed()
