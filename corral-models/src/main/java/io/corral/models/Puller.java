@@ -84,7 +84,21 @@ public final class Puller {
         this.store = store;
         this.huggingFace = trim(huggingFace == null || huggingFace.isBlank() ? "https://huggingface.co" : huggingFace);
         this.ollama = trim(ollama == null || ollama.isBlank() ? "https://registry.ollama.ai" : ollama);
-        this.urls = urls.allowing(List.of(URI.create(this.huggingFace).getHost(), URI.create(this.ollama).getHost()));
+        this.urls = urls.allowing(List.of(host(this.huggingFace, "HF_ENDPOINT"), host(this.ollama, "CORRAL_OLLAMA_REGISTRY")));
+    }
+
+    /** The host of a configured base URL, which must be an http(s) URL with one. */
+    private static String host(String base, String name) {
+        URI u;
+        try {
+            u = URI.create(base);
+        } catch (IllegalArgumentException e) {
+            u = null;
+        }
+        if (u == null || u.getHost() == null || !"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+            throw new IllegalArgumentException(name + " must be an http(s) URL with a host, was '" + base + "'");
+        }
+        return u.getHost();
     }
 
     /** A puller as the environment says: {@code HF_ENDPOINT}, {@code CORRAL_OLLAMA_REGISTRY}. */

@@ -132,6 +132,8 @@ class PullTest {
                     assertThat(e.getMessage()).contains("private address (127.0.0.1)");
                 });
         assertThat(ranges).isEmpty(); // nothing was asked of it
+        assertThatThrownBy(() -> new Puller(new ModelStore(dir), "localhost:8080", null, UrlPolicy.PUBLIC_ONLY))
+                .hasMessage("HF_ENDPOINT must be an http(s) URL with a host, was 'localhost:8080'");
 
         HttpServer hop = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0); // allowed by name; redirects to localhost
         List<String> hops = new CopyOnWriteArrayList<>();

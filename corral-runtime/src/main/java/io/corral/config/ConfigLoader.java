@@ -90,6 +90,14 @@ public final class ConfigLoader {
         if (root == null) {
             throw new ConfigException(file, 1, "(file)", "is empty");
         }
+        if (root instanceof MappingNode rm) {
+            for (NodeTuple t : rm.getValue()) {
+                if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals("agents")) {
+                    throw new ConfigException(file, line(t.getKeyNode()), "agents", "Corral's agents section is gone: "
+                            + "agents.allow_private_urls is now urls.allow_private (beside urls.allow_hosts), for every URL a request carries");
+                }
+            }
+        }
         Set<String> topKeys = new java.util.HashSet<>(TOP);
         topKeys.addAll(LLAMA_STACK_TOP);
         Map<String, NodeTuple> top = mapping(root, "(top level)", topKeys);

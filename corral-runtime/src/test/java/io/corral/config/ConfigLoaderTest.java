@@ -146,6 +146,7 @@ class ConfigLoaderTest {
                 new Case(GOOD.replace("routing: remote-first", "rate_limits: {tokens_per_minute: -5}"), 6, "server.rate_limits.tokens_per_minute", "0 (no limit) or more"),
                 new Case(GOOD.replace("routing: remote-first", "budgets: {period: week}"), 6, "server.budgets.period", "day or month"),
                 new Case(GOOD.replace("routing: remote-first", "budgets: {tokens: -1}"), 6, "server.budgets.tokens", "0 (no budget) or more"),
+                new Case(GOOD + "agents:\n  allow_private_urls: true\n", GOOD.split("\n").length + 1, "agents", "urls.allow_private"),
                 new Case(GOOD + "urls:\n  allow_private_urls: true\n", GOOD.split("\n").length + 2, "urls.allow_private_urls", "unknown key"),
         }) {
             Path f = write(dir, c.yaml());
