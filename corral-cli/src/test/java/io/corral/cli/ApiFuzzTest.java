@@ -36,8 +36,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * bytes. The rule, for every request: no 5xx, an answer within the client's timeout (no hang), a JSON error body on every
  * 4xx, and a 400 about a field of a JSON object names it ({@code param}). After the run, no thread is left behind.
  * <p>
- * {@code ./build test} replays the inputs kept under {@code src/test/resources/.../ApiFuzzTestInputs} (findings, fixed)
- * and runs the bounded fuzzing below ({@code JAZZER_FUZZ=1}, its own surefire execution); {@code routesLong} is the
+ * {@code ./build test} replays the inputs kept under {@code src/test/resources/.../ApiFuzzTestInputs/routes} (the first
+ * findings, fixed; an input's meaning follows the route table, so each is also spelled out in
+ * {@link #theFuzzersFindings_stayFixed}) and runs the bounded fuzzing below ({@code JAZZER_FUZZ=1}, its own surefire execution); {@code routesLong} is the
  * longer run on demand ({@code scripts/fuzz.sh}).
  */
 class ApiFuzzTest {
