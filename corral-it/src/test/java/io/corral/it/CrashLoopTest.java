@@ -7,9 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +64,7 @@ class CrashLoopTest {
                 try {
                     ServeProcess.awaitUp(http, serve, port, dir.resolve("serve.log"));
                     if (conversation == null) {
-                        conversation = post(port, "/v1/conversations", "{}").path("id").asText();
+                        conversation = ServeProcess.post(http, port, "/v1/conversations", "{}").path("id").asText();
                     }
                     verify(port, conversation, items, responses, store + " after kill " + k);
                     if (k == KILLS) {
@@ -101,13 +99,13 @@ class CrashLoopTest {
             for (int i = 0; ; i++) {
                 String text = "w" + round + "-" + i;
                 if (i % 3 != 2) {
-                    HttpResponse<String> r = send(port, "/v1/conversations/" + conversation + "/items",
+                    HttpResponse<String> r = ServeProcess.send(http, port, "/v1/conversations/" + conversation + "/items",
                             "{\"items\":[{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"" + text + "\"}]}]}");
                     if (r.statusCode() == 200) {
                         items.add(text);
                     }
                 } else {
-                    HttpResponse<String> r = send(port, "/v1/responses",
+                    HttpResponse<String> r = ServeProcess.send(http, port, "/v1/responses",
                             "{\"model\":\"stories260K\",\"input\":\"" + text + "\",\"max_output_tokens\":2,\"store\":true}");
                     if (r.statusCode() == 200) {
                         JsonNode answer = json.readTree(r.body());
@@ -125,7 +123,7 @@ class CrashLoopTest {
         Set<String> ids = new HashSet<>();
         String after = null;
         do {
-            JsonNode page = get(port, "/v1/conversations/" + conversation + "/items?limit=100&order=asc" + (after == null ? "" : "&after=" + after));
+            JsonNode page = ServeProcess.get(http, port, "/v1/conversations/" + conversation + "/items?limit=100&order=asc" + (after == null ? "" : "&after=" + after));
             for (JsonNode item : page.path("data")) {
                 assertThat(ids.add(item.path("id").asText())).as("%s: item %s once", when, item.path("id")).isTrue();
                 texts.add(item.at("/content/0/text").asText());
@@ -135,27 +133,8 @@ class CrashLoopTest {
         assertThat(texts).as(when).containsAll(items).doesNotHaveDuplicates();
         for (String acknowledged : responses) { // "id status", as the client was answered
             String id = acknowledged.substring(0, acknowledged.indexOf(' '));
-            JsonNode r = get(port, "/v1/responses/" + id);
+            JsonNode r = ServeProcess.get(http, port, "/v1/responses/" + id);
             assertThat(r.path("id").asText() + " " + r.path("status").asText()).as(when).isEqualTo(acknowledged);
         }
-    }
-
-    HttpResponse<String> send(int port, String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    JsonNode post(int port, String path, String body) throws Exception {
-        HttpResponse<String> r = send(port, path, body);
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return json.readTree(r.body());
-    }
-
-    JsonNode get(int port, String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as("%s: %s", path, r.body()).isEqualTo(200);
-        return json.readTree(r.body());
     }
 }

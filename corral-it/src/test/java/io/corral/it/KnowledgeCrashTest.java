@@ -1,14 +1,10 @@
 package io.corral.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -27,28 +23,12 @@ class KnowledgeCrashTest {
 
     static final int FILES = 400;
     final HttpClient http = HttpClient.newHttpClient();
-    final ObjectMapper json = new ObjectMapper();
-
-    JsonNode get(int port, String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return json.readTree(r.body());
-    }
-
-    JsonNode post(int port, String path, String body) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return json.readTree(r.body());
-    }
 
     Set<String> files(int port, String status) throws Exception {
         Set<String> ids = new HashSet<>();
         String after = null;
         do {
-            JsonNode page = get(port, "/v1/vector_stores/kb/files?limit=100&filter=" + status + (after == null ? "" : "&after=" + after));
+            JsonNode page = ServeProcess.get(http, port, "/v1/vector_stores/kb/files?limit=100&filter=" + status + (after == null ? "" : "&after=" + after));
             page.get("data").forEach(f -> ids.add(f.get("id").asText()));
             after = page.get("has_more").asBoolean() ? page.get("last_id").asText() : null;
         } while (after != null);
@@ -84,7 +64,7 @@ class KnowledgeCrashTest {
             JsonNode counts;
             do {
                 Thread.sleep(10); // polling the store's progress
-                counts = get(port, "/v1/vector_stores/kb").get("file_counts");
+                counts = ServeProcess.get(http, port, "/v1/vector_stores/kb").get("file_counts");
             } while (counts.get("completed").asInt() < 20 && counts.get("in_progress").asInt() > 0);
             completed = files(port, "completed");
             assertThat(counts.get("in_progress").asInt()).as("the kill must come while files are in progress").isPositive();
@@ -101,7 +81,7 @@ class KnowledgeCrashTest {
             JsonNode counts;
             do {
                 Thread.sleep(50); // polling the store's progress
-                counts = get(port, "/v1/vector_stores/kb").get("file_counts");
+                counts = ServeProcess.get(http, port, "/v1/vector_stores/kb").get("file_counts");
                 assertThat(System.nanoTime()).as("ingestion resumes and finishes").isLessThan(deadline);
             } while (counts.get("in_progress").asInt() > 0);
             assertThat(counts.get("total").asInt()).isEqualTo(FILES);
@@ -109,7 +89,7 @@ class KnowledgeCrashTest {
             assertThat(files(port, "completed")).containsAll(completed);
             // each file is searchable, once
             for (int i = 0; i < FILES; i += 7) {
-                JsonNode hits = post(port, "/v1/vector_stores/kb/search",
+                JsonNode hits = ServeProcess.post(http, port, "/v1/vector_stores/kb/search",
                         "{\"query\": \"marker" + i + "\", \"search_mode\": \"keyword\", \"max_num_results\": 5}").get("data");
                 assertThat(hits).as("marker" + i).hasSize(1);
                 assertThat(hits.get(0).get("filename").asText()).isEqualTo("doc" + i + ".txt");

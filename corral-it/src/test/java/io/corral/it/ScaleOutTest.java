@@ -11,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,44 +64,44 @@ class ScaleOutTest {
 
                 // a file uploaded through A is read through B
                 String file = upload(a, "quokkas.md", "Quokkas are small wallabies that live on Rottnest Island.");
-                assertThat(get(b, "/v1/files/" + file).path("filename").asText()).isEqualTo("quokkas.md");
-                assertThat(text(b, "/v1/files/" + file + "/content")).contains("Rottnest Island");
+                assertThat(ServeProcess.get(http, b, "/v1/files/" + file).path("filename").asText()).isEqualTo("quokkas.md");
+                assertThat(ServeProcess.text(http, b, "/v1/files/" + file + "/content")).contains("Rottnest Island");
 
                 // a store made through A, with that file, is searched through B once A has ingested it
-                String store = post(a, "/v1/vector_stores", "{\"name\":\"shared\",\"file_ids\":[\"" + file + "\"]}").path("id").asText();
+                String store = ServeProcess.post(http, a, "/v1/vector_stores", "{\"name\":\"shared\",\"file_ids\":[\"" + file + "\"]}").path("id").asText();
                 long deadline = System.nanoTime() + 120_000_000_000L;
-                while (get(b, "/v1/vector_stores/" + store).at("/file_counts/completed").asInt() < 1) {
+                while (ServeProcess.get(http, b, "/v1/vector_stores/" + store).at("/file_counts/completed").asInt() < 1) {
                     assertThat(System.nanoTime()).as("the file is ingested").isLessThan(deadline);
                     Thread.sleep(100); // polling the store's progress
                 }
-                JsonNode hits = post(b, "/v1/vector_stores/" + store + "/search",
+                JsonNode hits = ServeProcess.post(http, b, "/v1/vector_stores/" + store + "/search",
                         "{\"query\":\"Rottnest\",\"search_mode\":\"keyword\"}").path("data");
                 assertThat(hits).hasSize(1);
                 assertThat(hits.get(0).path("file_id").asText()).isEqualTo(file);
 
                 // a conversation made through A, added to through B, read through A
-                String conversation = post(a, "/v1/conversations", "{\"metadata\":{\"topic\":\"quokkas\"}}").path("id").asText();
-                post(b, "/v1/conversations/" + conversation + "/items",
+                String conversation = ServeProcess.post(http, a, "/v1/conversations", "{\"metadata\":{\"topic\":\"quokkas\"}}").path("id").asText();
+                ServeProcess.post(http, b, "/v1/conversations/" + conversation + "/items",
                         "{\"items\":[{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"through B\"}]}]}");
-                assertThat(get(a, "/v1/conversations/" + conversation + "/items").path("data").toString()).contains("through B");
+                assertThat(ServeProcess.get(http, a, "/v1/conversations/" + conversation + "/items").path("data").toString()).contains("through B");
 
                 // a response stored through A is read and continued through B
-                JsonNode response = post(a, "/v1/responses", "{\"model\":\"stories260K\",\"input\":\"Once upon a time\",\"max_output_tokens\":4}");
+                JsonNode response = ServeProcess.post(http, a, "/v1/responses", "{\"model\":\"stories260K\",\"input\":\"Once upon a time\",\"max_output_tokens\":4}");
                 String id = response.path("id").asText();
-                assertThat(get(b, "/v1/responses/" + id).path("status").asText()).isEqualTo(response.path("status").asText());
-                JsonNode next = post(b, "/v1/responses", "{\"model\":\"stories260K\",\"input\":\"and then\",\"previous_response_id\":\""
+                assertThat(ServeProcess.get(http, b, "/v1/responses/" + id).path("status").asText()).isEqualTo(response.path("status").asText());
+                JsonNode next = ServeProcess.post(http, b, "/v1/responses", "{\"model\":\"stories260K\",\"input\":\"and then\",\"previous_response_id\":\""
                         + id + "\",\"max_output_tokens\":4}");
-                assertThat(get(a, "/v1/responses/" + next.path("id").asText() + "/input_items").path("data").toString()).contains("and then");
+                assertThat(ServeProcess.get(http, a, "/v1/responses/" + next.path("id").asText() + "/input_items").path("data").toString()).contains("and then");
 
                 // A dies; B serves all that A acknowledged
                 nodeA.destroyForcibly();
                 nodeA.waitFor(30, TimeUnit.SECONDS);
-                assertThat(get(b, "/v1/files/" + file).path("id").asText()).isEqualTo(file);
-                assertThat(post(b, "/v1/vector_stores/" + store + "/search", "{\"query\":\"wallabies\",\"search_mode\":\"hybrid\"}")
+                assertThat(ServeProcess.get(http, b, "/v1/files/" + file).path("id").asText()).isEqualTo(file);
+                assertThat(ServeProcess.post(http, b, "/v1/vector_stores/" + store + "/search", "{\"query\":\"wallabies\",\"search_mode\":\"hybrid\"}")
                         .path("data")).isNotEmpty();
-                assertThat(get(b, "/v1/conversations/" + conversation).at("/metadata/topic").asText()).isEqualTo("quokkas");
-                assertThat(get(b, "/v1/responses/" + id).path("id").asText()).isEqualTo(id);
-                assertThat(post(b, "/v1/chat/completions", "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                assertThat(ServeProcess.get(http, b, "/v1/conversations/" + conversation).at("/metadata/topic").asText()).isEqualTo("quokkas");
+                assertThat(ServeProcess.get(http, b, "/v1/responses/" + id).path("id").asText()).isEqualTo(id);
+                assertThat(ServeProcess.post(http, b, "/v1/chat/completions", "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
                         + "\"max_tokens\":4}").path("choices")).hasSize(1);
             } finally {
                 for (Process p : List.of(nodeA, nodeB)) {
@@ -122,24 +121,5 @@ class ScaleOutTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return json.readTree(r.body()).path("id").asText();
-    }
-
-    JsonNode post(int port, String path, String body) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as("POST %s: %s", path, r.body()).isEqualTo(200);
-        return json.readTree(r.body());
-    }
-
-    JsonNode get(int port, String path) throws Exception {
-        return json.readTree(text(port, path));
-    }
-
-    String text(int port, String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        assertThat(r.statusCode()).as("GET %s: %s", path, r.body()).isEqualTo(200);
-        return r.body();
     }
 }

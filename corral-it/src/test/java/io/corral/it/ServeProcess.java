@@ -1,13 +1,26 @@
 package io.corral.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A real {@code corral serve} in a JVM of its own, as the crash and scale-out tests start it, and the wait for it. */
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real {@code corral serve} in a JVM of its own, as the crash and scale-out tests start it, the wait for it, and their
+ * calls to it on loopback.
+ */
 final class ServeProcess {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private ServeProcess() {
     }
@@ -31,5 +44,32 @@ final class ServeProcess {
             Thread.sleep(50); // polling for the server to answer
         }
         throw new AssertionError("no server on " + port + ": " + Files.readString(log));
+    }
+
+    /** POSTs a JSON body; the answer as it is. */
+    static HttpResponse<String> send(HttpClient http, int port, String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(java.time.Duration.ofSeconds(60))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** POSTs a JSON body; the answer must be a 200, its JSON returned. */
+    static JsonNode post(HttpClient http, int port, String path, String body) throws Exception {
+        HttpResponse<String> r = send(http, port, path, body);
+        assertThat(r.statusCode()).as("POST %s: %s", path, r.body()).isEqualTo(200);
+        return JSON.readTree(r.body());
+    }
+
+    /** GETs {@code path}; the answer must be a 200, its body returned. */
+    static String text(HttpClient http, int port, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("GET %s: %s", path, r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    /** GETs {@code path}; the answer must be a 200, its JSON returned. */
+    static JsonNode get(HttpClient http, int port, String path) throws Exception {
+        return JSON.readTree(text(http, port, path));
     }
 }
