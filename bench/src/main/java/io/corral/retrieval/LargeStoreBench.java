@@ -17,8 +17,10 @@ import java.util.Random;
 /**
  * The embedded store at scale: {@code n} synthetic chunks (random unit vectors of 384 dimensions, 40 words
  * each from a vocabulary of 50,000 with a Zipf-like spread), inserted in batches and flushed; then 1,000
- * searches per mode, timed one by one (p50, p99), through the store's own query (no embedding, no HTTP).
- *   java ... io.corral.retrieval.LargeStoreBench [chunks]
+ * searches per mode, timed one by one (p50, p99), through the store's own query (no embedding, no HTTP). Before
+ * searching, the store is merged down as it does itself when left alone ({@code -Duntidy=true} searches the
+ * segments as ingestion left them).
+ *   java ... [-Dkeep=DIR] io.corral.retrieval.LargeStoreBench [chunks]
  */
 public final class LargeStoreBench {
 
@@ -26,25 +28,18 @@ public final class LargeStoreBench {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         int dims = 384;
         Random random = new Random(7);
-        Path dir = Files.createTempDirectory("corral-large-store");
+        // -Dkeep=DIR: the store is built in DIR once and kept; a later run searches it again without building it
+        String keep = System.getProperty("keep");
+        Path dir = keep != null ? Files.createDirectories(Path.of(keep)) : Files.createTempDirectory("corral-large-store");
+        boolean built = keep != null && Files.isDirectory(dir.resolve("large"));
         try (LuceneVectorIo store = new LuceneVectorIo(dir)) {
-            store.createStore("large", dims);
-            long t0 = System.nanoTime();
-            List<Chunk> batch = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                batch.add(new Chunk("c" + i, text(random, 40), Map.of("corral.file_id", "file-" + (i / 4), "group", i % 10), vector(random, dims)));
-                if (batch.size() == 10_000) {
-                    store.insert("large", batch);
-                    batch.clear();
-                }
-                if ((i + 1) % 100_000 == 0) {
-                    System.out.printf("  %,d chunks inserted, %.0f s%n", i + 1, (System.nanoTime() - t0) / 1e9);
-                }
+            if (built) {
+                random = new Random(8); // queries other than the first run's
+                n = (int) store.count("large");
+                System.out.printf("%,d chunks kept in %s, %d segments%n", n, dir, store.segments("large"));
+            } else {
+                build(store, n, dims, random);
             }
-            store.insert("large", batch);
-            store.flush("large");
-            System.out.printf("%,d chunks inserted and flushed in %.0f s (%d cores)%n", store.count("large"),
-                    (System.nanoTime() - t0) / 1e9, Runtime.getRuntime().availableProcessors());
             for (Mode mode : Mode.values()) {
                 for (int round = 0; round < 2; round++) { // the first round warms up
                     long[] took = new long[1000];
@@ -62,9 +57,37 @@ public final class LargeStoreBench {
                 }
             }
         } finally {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            if (keep == null) {
+                try (var walk = Files.walk(dir)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
             }
+        }
+    }
+
+    /** Inserts {@code n} synthetic chunks in batches of 10,000, flushes, and merges the store down as it does when idle. */
+    static void build(LuceneVectorIo store, int n, int dims, Random random) {
+        store.createStore("large", dims);
+        long t0 = System.nanoTime();
+        List<Chunk> batch = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            batch.add(new Chunk("c" + i, text(random, 40), Map.of("corral.file_id", "file-" + (i / 4), "group", i % 10), vector(random, dims)));
+            if (batch.size() == 10_000) {
+                store.insert("large", batch);
+                batch.clear();
+            }
+            if ((i + 1) % 100_000 == 0) {
+                System.out.printf("  %,d chunks inserted, %.0f s%n", i + 1, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        store.insert("large", batch);
+        store.flush("large");
+        System.out.printf("%,d chunks inserted and flushed in %.0f s (%d cores), %d segments%n", store.count("large"),
+                (System.nanoTime() - t0) / 1e9, Runtime.getRuntime().availableProcessors(), store.segments("large"));
+        if (!Boolean.getBoolean("untidy")) {
+            long t1 = System.nanoTime();
+            store.tidy("large"); // what the store does itself once left alone for LuceneVectorIo.IDLE
+            System.out.printf("merged down (as when idle) in %.0f s: %d segments%n", (System.nanoTime() - t1) / 1e9, store.segments("large"));
         }
     }
 

@@ -54,6 +54,10 @@ import java.util.stream.Stream;
  * (cosine; Lucene searches exactly where a filter leaves few chunks), attributes indexed for filters. Hybrid
  * search fuses the top 100 of each by {@link VectorIoProvider#fuse}. Inserts are searchable at the next query
  * (the reader is reopened when something changed) and durable at {@link #flush} (a Lucene commit).
+ *
+ * <p>Search time grows with the number of segments (each has its own HNSW graph), and ingestion, which commits
+ * often, leaves many: a store that has not been written for a while ({@link #IDLE}) is merged down to
+ * {@link #TIDY_SEGMENTS} ({@link #tidy}), and a search covers its segments on all cores.
  */
 public final class LuceneVectorIo implements VectorIoProvider {
 
@@ -66,7 +70,38 @@ public final class LuceneVectorIo implements VectorIoProvider {
     private static final org.apache.lucene.index.TieredMergePolicy MERGES = new org.apache.lucene.index.TieredMergePolicy()
             .setSegmentsPerTier(30);
 
+    /** How long a store goes unwritten before it is merged down. */
+    static final java.time.Duration IDLE = java.time.Duration.ofSeconds(30);
+    /** The segments an idle store is merged down to: few graphs to search, and as many slices as cores search. */
+    static final int TIDY_SEGMENTS = 4;
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+    /** Searches one store's segments side by side (the searching thread takes a share too). */
+    private static final java.util.concurrent.ExecutorService SEARCHES = daemons("corral-search", CORES);
+    /** Builds a merged segment's HNSW graph on all cores. */
+    private static final java.util.concurrent.ExecutorService GRAPH_MERGES = daemons("corral-graph-merge", CORES);
+    private static final org.apache.lucene.codecs.Codec CODEC = new org.apache.lucene.codecs.lucene104.Lucene104Codec() {
+        private final org.apache.lucene.codecs.KnnVectorsFormat vectors = new org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat(
+                org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat.DEFAULT_MAX_CONN,
+                org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat.DEFAULT_BEAM_WIDTH, CORES, CORES > 1 ? GRAPH_MERGES : null);
+
+        @Override
+        public org.apache.lucene.codecs.KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+            return vectors;
+        }
+    };
+
+    private static java.util.concurrent.ExecutorService daemons(String name, int threads) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        return java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     private final Path root;
+    private final java.util.concurrent.ScheduledExecutorService tidier;
+    private final java.time.Duration idle;
     static final org.apache.lucene.analysis.CharArraySet STOP_WORDS =
             new org.apache.lucene.analysis.CharArraySet(VectorIoProvider.STOP_WORDS, false);
 
@@ -76,7 +111,27 @@ public final class LuceneVectorIo implements VectorIoProvider {
     private final Map<String, Index> open = new ConcurrentHashMap<>();
 
     public LuceneVectorIo(Path root) {
+        this(root, TIDIER, IDLE);
+    }
+
+    private static final java.util.concurrent.ScheduledExecutorService TIDIER = tidier();
+
+    /** One thread for every store's tidying; a tidy put off by a write leaves the queue at once. */
+    private static java.util.concurrent.ScheduledThreadPoolExecutor tidier() {
+        var tidier = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "corral-store-tidy");
+            t.setDaemon(true);
+            return t;
+        });
+        tidier.setRemoveOnCancelPolicy(true);
+        return tidier;
+    }
+
+    /** A store with {@code tidier} running its merges after {@code idle} without writes (tests pass their own). */
+    LuceneVectorIo(Path root, java.util.concurrent.ScheduledExecutorService tidier, java.time.Duration idle) {
         this.root = root;
+        this.tidier = tidier;
+        this.idle = idle;
         try {
             Files.createDirectories(root);
         } catch (IOException e) {
@@ -91,14 +146,18 @@ public final class LuceneVectorIo implements VectorIoProvider {
         final SearcherManager searchers;
         final int dimension;
         final AtomicBoolean dirty = new AtomicBoolean();
+        final String id;
+        private java.util.concurrent.ScheduledFuture<?> tidy;
 
-        Index(Path path, int dimension) throws IOException {
+        Index(String id, Path path, int dimension) throws IOException {
+            this.id = id;
             this.dir = FSDirectory.open(path);
             IndexWriterConfig config = new IndexWriterConfig(analyzer).setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
                     .setSimilarity(SIMILARITY)
                     // ingestion commits often (each group of finished files): merge larger sets of segments less
                     // often, since a merge rebuilds the vectors' HNSW graph (30 a tier, not 10: ingestion 0.85x -> 1.00x)
-                    .setMergePolicy(MERGES);
+                    .setMergePolicy(MERGES)
+                    .setCodec(CODEC);
             this.writer = new IndexWriter(dir, config);
             String known = userData(writer, "dimension");
             this.dimension = known != null ? Integer.parseInt(known) : dimension;
@@ -114,11 +173,33 @@ public final class LuceneVectorIo implements VectorIoProvider {
             this.searchers = new SearcherManager(writer, new org.apache.lucene.search.SearcherFactory() {
                 @Override
                 public IndexSearcher newSearcher(org.apache.lucene.index.IndexReader reader, org.apache.lucene.index.IndexReader previous) {
-                    IndexSearcher s = new IndexSearcher(reader);
+                    IndexSearcher s = new IndexSearcher(reader, SEARCHES);
                     s.setSimilarity(SIMILARITY);
                     return s;
                 }
             });
+        }
+
+        /** Something was written: the store is tidied once it has been left alone for {@link #idle}. */
+        synchronized void written() {
+            dirty.set(true);
+            if (tidy != null) {
+                tidy.cancel(false);
+            }
+            tidy = tidier.schedule(() -> {
+                try {
+                    tidy(this);
+                } catch (RuntimeException e) {
+                    // closed or deleted meanwhile, or a merge failed: the store stays as it was, searchable
+                    java.util.logging.Logger.getLogger(LuceneVectorIo.class.getName()).fine(() -> "tidy " + id + ": " + e);
+                }
+            }, idle.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+
+        synchronized void cancelTidy() {
+            if (tidy != null) {
+                tidy.cancel(false);
+            }
         }
 
         IndexSearcher acquire() throws IOException {
@@ -130,8 +211,14 @@ public final class LuceneVectorIo implements VectorIoProvider {
 
         @Override
         public void close() throws IOException {
+            cancelTidy();
             searchers.close();
-            writer.close();
+            // what was written is kept by the commit; the rollback then ends the writer without waiting for a
+            // merge under way (a tidy of a large store takes minutes)
+            if (writer.isOpen()) { // (a writer interrupted in its I/O has closed itself)
+                writer.commit();
+                writer.rollback();
+            }
             dir.close();
         }
     }
@@ -162,7 +249,7 @@ public final class LuceneVectorIo implements VectorIoProvider {
                 throw new NotFoundException("vector_store_id", "no vector store " + id);
             }
             try {
-                return new Index(path, 0);
+                return new Index(id, path, 0);
             } catch (IOException e) {
                 throw failed(id, e);
             }
@@ -181,7 +268,7 @@ public final class LuceneVectorIo implements VectorIoProvider {
         Path path = path(storeId);
         open.computeIfAbsent(storeId, id -> {
             try {
-                return new Index(path, dimension);
+                return new Index(id, path, dimension);
             } catch (IOException e) {
                 throw failed(id, e);
             }
@@ -217,7 +304,7 @@ public final class LuceneVectorIo implements VectorIoProvider {
             for (Chunk c : chunks) {
                 index.writer.updateDocument(new Term(ID, c.id()), document(index, c));
             }
-            index.dirty.set(true);
+            index.written();
         } catch (IOException e) {
             throw failed(storeId, e);
         }
@@ -252,7 +339,7 @@ public final class LuceneVectorIo implements VectorIoProvider {
         Index index = index(storeId);
         try {
             index.writer.deleteDocuments(query(filter));
-            index.dirty.set(true);
+            index.written();
         } catch (IOException e) {
             throw failed(storeId, e);
         }
@@ -264,6 +351,45 @@ public final class LuceneVectorIo implements VectorIoProvider {
             index(storeId).writer.commit();
         } catch (IOException e) {
             throw failed(storeId, e);
+        }
+    }
+
+    /**
+     * Merges the store down to {@link #TIDY_SEGMENTS} segments and commits, as happens when it has not been
+     * written for {@link #IDLE}: the smallest segments merge, and a merge starts from its largest segment's
+     * graph, so a store that grows by a little pays a little.
+     */
+    public void tidy(String storeId) {
+        tidy(index(storeId));
+    }
+
+    private static void tidy(Index index) {
+        try {
+            if (index.writer.getDocStats().maxDoc > 0 && segments(index) > TIDY_SEGMENTS) {
+                index.writer.forceMerge(TIDY_SEGMENTS);
+                index.writer.commit();
+                index.dirty.set(true);
+            }
+        } catch (IOException e) {
+            throw failed(index.id, e);
+        }
+    }
+
+    /** How many segments a search of the store covers now. */
+    public int segments(String storeId) {
+        return segments(index(storeId));
+    }
+
+    private static int segments(Index index) {
+        try {
+            IndexSearcher searcher = index.acquire();
+            try {
+                return searcher.getIndexReader().leaves().size();
+            } finally {
+                index.searchers.release(searcher);
+            }
+        } catch (IOException e) {
+            throw failed(index.id, e);
         }
     }
 
