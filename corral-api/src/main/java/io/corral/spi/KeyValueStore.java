@@ -27,6 +27,13 @@ public interface KeyValueStore extends AutoCloseable {
     /** Removes {@code key}; false when it was not there. */
     boolean delete(String key);
 
+    /**
+     * Stores {@code value} only if {@code key} holds {@code expected} now ({@code expected} null: only if it holds
+     * nothing, an expired entry counting as nothing); {@code value} null removes the entry. True when it did: of
+     * writers racing on one key with the same {@code expected}, one wins. What {@link Leases} are made of.
+     */
+    boolean compareAndSet(String key, String expected, String value, Instant expiresAt);
+
     /** The entries with {@code start <= key < end}, in key order (expired ones left out). */
     List<Map.Entry<String, String>> range(String start, String end);
 

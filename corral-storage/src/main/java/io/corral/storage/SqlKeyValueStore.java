@@ -164,6 +164,52 @@ public final class SqlKeyValueStore implements KeyValueStore {
         }
     }
 
+    /**
+     * One statement, so racing nodes on one database are ordered by it: an insert that may replace only an expired
+     * entry, an update or a delete that matches only the expected value still live.
+     */
+    @Override
+    public synchronized boolean compareAndSet(String key, String expected, String value, Instant expiresAt) {
+        long now = now();
+        String sql = expected == null && value == null ? null
+                : expected == null ? "INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                        + " expires_at = excluded.expires_at WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?"
+                : value == null ? "DELETE FROM kv WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)"
+                : "UPDATE kv SET value = ?, expires_at = ? WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)";
+        if (sql == null) {
+            return get(key).isEmpty(); // removing nothing where there is nothing
+        }
+        try (PreparedStatement p = db.prepareStatement(sql)) {
+            if (expected == null) {
+                p.setString(1, key);
+                p.setString(2, value);
+                expiry(p, 3, expiresAt);
+                p.setLong(4, now);
+            } else if (value == null) {
+                p.setString(1, key);
+                p.setString(2, expected);
+                p.setLong(3, now);
+            } else {
+                p.setString(1, value);
+                expiry(p, 2, expiresAt);
+                p.setString(3, key);
+                p.setString(4, expected);
+                p.setLong(5, now);
+            }
+            return p.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw failed(e);
+        }
+    }
+
+    private static void expiry(PreparedStatement p, int at, Instant expiresAt) throws SQLException {
+        if (expiresAt == null) {
+            p.setNull(at, java.sql.Types.BIGINT);
+        } else {
+            p.setLong(at, expiresAt.toEpochMilli());
+        }
+    }
+
     @Override
     public synchronized List<Map.Entry<String, String>> range(String start, String end) {
         List<Map.Entry<String, String>> out = new ArrayList<>();

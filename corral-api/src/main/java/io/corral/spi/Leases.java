@@ -1,0 +1,98 @@
+package io.corral.spi;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Who does a piece of work (a file's ingestion, a background response) when several nodes share one state store: a
+ * lease per piece ({@code lease/<work>} holding the node's id) taken by {@link KeyValueStore#compareAndSet}, renewed
+ * while the work runs ({@link #renewAll}, every third of {@link #ttl}), given up when it ends. A node that dies stops
+ * renewing, and once its leases expire another node takes the work over. Over a store only this process uses,
+ * every lease is granted at once: nobody else could hold one, and a restarted process must not wait on the leases
+ * of the process it replaces.
+ */
+public final class Leases {
+
+    /** How long a lease lasts unless renewed. */
+    public static final Duration TTL = Duration.ofSeconds(15);
+
+    private final KeyValueStore kv;
+    private final Clock clock;
+    private final Duration ttl;
+    private final String node = "node-" + UUID.randomUUID();
+    private final Map<String, Boolean> held = new ConcurrentHashMap<>();
+
+    public Leases(KeyValueStore kv, Clock clock) {
+        this(kv, clock, TTL);
+    }
+
+    public Leases(KeyValueStore kv, Clock clock, Duration ttl) {
+        this.kv = kv;
+        this.clock = clock;
+        this.ttl = ttl;
+    }
+
+    public Duration ttl() {
+        return ttl;
+    }
+
+    private static String key(String work) {
+        return "lease/" + work;
+    }
+
+    private Instant until() {
+        return clock.instant().plus(ttl);
+    }
+
+    /** Takes the lease on {@code work} (or renews it, when this node holds it); false when another node holds it. */
+    public boolean take(String work) {
+        if (!kv.shared()) {
+            held.put(work, true);
+            return true;
+        }
+        boolean mine = kv.compareAndSet(key(work), null, node, until()) || kv.compareAndSet(key(work), node, node, until());
+        if (mine) {
+            held.put(work, true);
+        }
+        return mine;
+    }
+
+    /** Gives the lease on {@code work} up (the work ended, or this node stops it). */
+    public void release(String work) {
+        if (held.remove(work) != null && kv.shared()) {
+            kv.compareAndSet(key(work), node, null, null);
+        }
+    }
+
+    /** Gives every lease this node holds up (it stops). */
+    public void releaseAll() {
+        java.util.List.copyOf(held.keySet()).forEach(this::release);
+    }
+
+    /** Whether this node holds the lease on {@code work}. */
+    public boolean holds(String work) {
+        return held.containsKey(work);
+    }
+
+    /**
+     * Renews every lease this node holds; one another node has taken meanwhile (this node was stalled past the lease)
+     * is dropped here, and returned so its work can stop.
+     */
+    public java.util.List<String> renewAll() {
+        if (!kv.shared()) {
+            return java.util.List.of();
+        }
+        java.util.List<String> lost = new java.util.ArrayList<>();
+        for (String work : held.keySet()) {
+            if (!kv.compareAndSet(key(work), node, node, until()) && !kv.compareAndSet(key(work), null, node, until())) {
+                held.remove(work);
+                lost.add(work);
+            }
+        }
+        return lost;
+    }
+}
