@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -56,6 +57,9 @@ public final class ResponsesService implements Responses {
     private final io.corral.spi.ToolRuntimeProvider webSearch;
     private final Map<String, Run> running = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    /** Over a shared state store, which node runs which background response (a node that dies, another takes over). */
+    private final io.corral.spi.Leases leases;
+    private volatile Thread keeper;
 
     /**
      * @param models    the provider of a model id (throws {@link io.corral.api.ModelNotFoundException})
@@ -84,7 +88,11 @@ public final class ResponsesService implements Responses {
         this.guardrail = guardrail == null ? Guardrail.NONE : guardrail;
         this.state = state;
         this.clock = clock;
+        this.leases = new io.corral.spi.Leases(state, clock);
         recover();
+        if (state.shared()) {
+            keeper = Thread.ofPlatform().daemon().name("corral-responses-leases").start(this::keepLeases);
+        }
     }
 
     /**
@@ -95,35 +103,89 @@ public final class ResponsesService implements Responses {
      */
     private void recover() {
         for (var e : state.prefix("responses/")) {
-            ObjectNode record = (ObjectNode) Json.parse(e.getValue());
-            ObjectNode r = (ObjectNode) record.get("response");
-            String status = r.path("status").asText();
-            if (!status.equals("queued") && !status.equals("in_progress")) {
-                continue;
+            resume(e.getKey(), e.getValue());
+        }
+    }
+
+    /**
+     * Runs a stored background response again if it is unfinished and no other node runs it (one that holds its
+     * lease); true when it was unfinished.
+     */
+    private synchronized boolean resume(String key, String value) {
+        ObjectNode record = (ObjectNode) Json.parse(value);
+        ObjectNode r = (ObjectNode) record.get("response");
+        String status = r.path("status").asText();
+        if (!status.equals("queued") && !status.equals("in_progress")) {
+            return false;
+        }
+        String id = r.path("id").asText();
+        if (running.containsKey(id) || !leases.take(lease(id))) {
+            return true; // running here, or on another node
+        }
+        String[] k = key.split("/", 3);
+        String tenant = k[1].equals("-") ? null : k[1];
+        JsonNode req = record.get("request");
+        List<ObjectNode> input = new ArrayList<>();
+        record.path("input").forEach(i -> input.add((ObjectNode) i));
+        List<JsonNode> history = new ArrayList<>();
+        record.path("history").forEach(history::add);
+        String reason = "Corral stopped while this background response was " + status.replace('_', ' ') + "; it was not finished";
+        if (req != null) {
+            try {
+                String model = r.path("model").asText();
+                r.put("status", "queued").putNull("error");
+                r.putArray("output");
+                inBackground(tenant, req, model, input, history, r.path("previous_response_id").asText(null),
+                        r.path("conversation").path("id").asText(null), options(req, model), r);
+                return true;
+            } catch (RuntimeException ex) {
+                reason = "Corral stopped while this background response ran, and it could not run again: " + ex.getMessage();
             }
-            String[] key = e.getKey().split("/", 3);
-            String tenant = key[1].equals("-") ? null : key[1];
-            JsonNode req = record.get("request");
-            List<ObjectNode> input = new ArrayList<>();
-            record.path("input").forEach(i -> input.add((ObjectNode) i));
-            List<JsonNode> history = new ArrayList<>();
-            record.path("history").forEach(history::add);
-            String reason = "Corral stopped while this background response was " + status.replace('_', ' ') + "; it was not finished";
-            if (req != null) {
-                try {
-                    String model = r.path("model").asText();
-                    r.put("status", "queued").putNull("error");
-                    r.putArray("output");
-                    inBackground(tenant, req, model, input, history, r.path("previous_response_id").asText(null),
-                            r.path("conversation").path("id").asText(null), options(req, model), r);
-                    continue;
-                } catch (RuntimeException ex) {
-                    reason = "Corral stopped while this background response ran, and it could not run again: " + ex.getMessage();
+        }
+        r.put("status", "failed");
+        r.putObject("error").put("code", "server_error").put("message", reason);
+        save(tenant, r, input, history, null);
+        leases.release(lease(id));
+        return true;
+    }
+
+    private static String lease(String responseId) {
+        return "response/" + responseId;
+    }
+
+    /**
+     * Over a shared state store: renews this node's leases every third of their life, and runs the unfinished
+     * background responses whose node stopped renewing (it died). They are found by their {@code background/} entry,
+     * kept while they wait or run.
+     */
+    private void keepLeases() {
+        long period = leases.ttl().toMillis() / 3;
+        while (!background.isShutdown()) {
+            try {
+                Thread.sleep(period); // a period, not an ordering: nothing waits on this
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                leases.renewAll();
+                takeOver();
+            } catch (RuntimeException e) {
+                if (!background.isShutdown()) {
+                    System.getLogger(ResponsesService.class.getName()).log(System.Logger.Level.WARNING,
+                            "keeping the background responses' leases failed; trying again", e);
                 }
             }
-            r.put("status", "failed");
-            r.putObject("error").put("code", "server_error").put("message", reason);
-            save(tenant, r, input, history, null);
+        }
+    }
+
+    /** Runs the unfinished background responses no node holds; an entry whose response has ended is dropped. */
+    void takeOver() {
+        for (var e : state.prefix("background/")) {
+            String responseKey = "responses/" + e.getKey().substring("background/".length());
+            Optional<String> record = state.get(responseKey);
+            if (record.isEmpty() || !resume(responseKey, record.get())) {
+                state.delete(e.getKey());
+            }
         }
     }
 
@@ -244,6 +306,7 @@ public final class ResponsesService implements Responses {
         save(tenant, response, input, history, req);
         Run run = new Run();
         String id = response.get("id").asText();
+        leases.take(lease(id));
         running.put(id, run);
         ObjectNode queued = response.deepCopy();
         run.done = background.submit(() -> {
@@ -258,6 +321,7 @@ public final class ResponsesService implements Responses {
                 }
             } finally {
                 running.remove(id);
+                leases.release(lease(id));
             }
         });
         return queued;
@@ -788,7 +852,15 @@ public final class ResponsesService implements Responses {
         input.forEach(in::add);
         ArrayNode h = record.putArray("history"); // what came before, so a chain is read from its last link
         history.forEach(h::add);
-        state.set(key("responses", tenant, response.get("id").asText()), Json.text(record));
+        String id = response.get("id").asText();
+        if (request != null) { // waiting or running in the background: found by a node taking over, until it ends
+            state.setAll(Map.of(key("responses", tenant, id), Json.text(record), key("background", tenant, id), ""));
+        } else {
+            state.set(key("responses", tenant, id), Json.text(record));
+            if (response.path("background").asBoolean(false)) {
+                state.delete(key("background", tenant, id));
+            }
+        }
     }
 
     private ObjectNode stored(String tenant, String id) {
@@ -962,10 +1034,15 @@ public final class ResponsesService implements Responses {
             }
         });
         background.shutdown();
+        Thread k = keeper;
+        if (k != null) {
+            k.interrupt();
+        }
         try {
             background.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        leases.releaseAll(); // another node may run what was left queued here at once
     }
 }

@@ -48,54 +48,11 @@ class BackgroundTest {
         s.close();
     }
 
-    /** A state store a process writes through until it is killed: from then on its writes reach nothing. */
-    static final class Killable implements io.corral.spi.KeyValueStore {
-        final io.corral.spi.KeyValueStore disk;
-        volatile boolean killed;
-
-        Killable(io.corral.spi.KeyValueStore disk) {
-            this.disk = disk;
-        }
-
-        @Override
-        public java.util.Optional<String> get(String key) {
-            return disk.get(key);
-        }
-
-        @Override
-        public void set(String key, String value, java.time.Instant expiresAt) {
-            if (!killed) {
-                disk.set(key, value, expiresAt);
-            }
-        }
-
-        @Override
-        public void setAll(Map<String, String> entries) {
-            if (!killed) {
-                disk.setAll(entries);
-            }
-        }
-
-        @Override
-        public boolean delete(String key) {
-            return !killed && disk.delete(key);
-        }
-
-        @Override
-        public List<Map.Entry<String, String>> range(String start, String end) {
-            return disk.range(start, end);
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Test
     void aResponseRunningWhenTheProcessDied_runsAgainUnderItsIdAtTheNextStart_andItsRequestIsDroppedOnceDone() {
         CountDownLatch never = new CountDownLatch(1);
         io.corral.spi.MemoryKeyValueStore disk = new io.corral.spi.MemoryKeyValueStore();
-        Killable process = new Killable(disk);
+        io.corral.testing.KillableKeyValueStore process = new io.corral.testing.KillableKeyValueStore(disk);
         ScriptedProvider stuck = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "lost"));
         ResponsesService before = new ResponsesService(m -> stuck, null, null, process, Clock.systemUTC());
         String id = String.valueOf(before.create("t", Map.of("model", "m", "input", "Say it again", "instructions", "Be brief",
@@ -114,6 +71,41 @@ class BackgroundTest {
         never.countDown();
         before.close();
         after.close();
+    }
+
+    @Test
+    void twoNodesOnOneStore_runABackgroundResponseOnce_andTheLiveOneTakesItOverWhenItsNodeDies() {
+        CountDownLatch never = new CountDownLatch(1);
+        io.corral.testing.TestClock clock = new io.corral.testing.TestClock(java.time.Instant.parse("2026-11-28T12:00:00Z"));
+        io.corral.spi.MemoryKeyValueStore database = io.corral.spi.MemoryKeyValueStore.shared(clock);
+        io.corral.testing.KillableKeyValueStore nodeA = new io.corral.testing.KillableKeyValueStore(database);
+        ScriptedProvider stuck = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "lost"));
+        ResponsesService a = new ResponsesService(m -> stuck, null, null, nodeA, clock);
+        String id = String.valueOf(a.create("t", Map.of("model", "m", "input", "Say it", "background", true), null).get("id"));
+
+        ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.answer("Taken", " over"));
+        ResponsesService b = new ResponsesService(m -> model, null, null, database, clock); // starts while A runs it
+        b.takeOver();
+        assertThat(model.requests()).isEmpty(); // A holds it: B leaves it alone
+        assertThat(database.prefix("background/")).hasSize(1);
+
+        nodeA.killed = true; // kill -9: A renews nothing from here
+        clock.advance(io.corral.spi.Leases.TTL.minusSeconds(1));
+        b.takeOver();
+        assertThat(model.requests()).isEmpty(); // A's lease has not run out yet
+        clock.advance(Duration.ofSeconds(2));
+        b.takeOver();
+        b.await(id, Duration.ofSeconds(30));
+        assertThat(b.get("t", id).get("status")).isEqualTo("completed");
+        assertThat(b.get("t", id).get("output").toString()).contains("Taken over").doesNotContain("lost");
+        assertThat(model.requests()).hasSize(1);
+        assertThat(database.prefix("background/")).isEmpty(); // ended: nobody takes it again
+        assertThat(database.prefix("lease/")).isEmpty();
+        b.takeOver();
+        assertThat(model.requests()).hasSize(1);
+        never.countDown();
+        a.close();
+        b.close();
     }
 
     @Test
@@ -136,7 +128,7 @@ class BackgroundTest {
     void aResponseThatCannotRunAgain_orWasLeftWithoutItsRequest_endsFailedWithTheReason() {
         CountDownLatch never = new CountDownLatch(1);
         io.corral.spi.MemoryKeyValueStore disk = new io.corral.spi.MemoryKeyValueStore();
-        Killable process = new Killable(disk);
+        io.corral.testing.KillableKeyValueStore process = new io.corral.testing.KillableKeyValueStore(disk);
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "x"), ScriptedProvider.gated(never, "y"));
         ResponsesService before = new ResponsesService(m -> model, null, null, process, Clock.systemUTC(), io.corral.api.UrlPolicy.ANY);
         String withMcp = String.valueOf(before.create("t", Map.of("model", "m", "input", "x", "background", true, "tools",

@@ -22,9 +22,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Two {@code corral serve} nodes on one PostgreSQL (state), one OpenSearch (chunks) and one files folder behave as one:
  * a file, a vector store, a conversation and a response made through one node are usable through the other; the
- * first node killed with SIGKILL loses nothing it acknowledged, and the other keeps serving all of it.
+ * first node killed with SIGKILL loses nothing it acknowledged, and the other keeps serving all of it, and takes over
+ * the files the first was ingesting once its leases run out.
  */
 class ScaleOutTest {
+
+    /** The files A is given to ingest before it is killed: more than it ingests in the moment before. */
+    static final int FILES = 300;
 
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     final ObjectMapper json = new ObjectMapper();
@@ -93,14 +97,33 @@ class ScaleOutTest {
                         + id + "\",\"max_output_tokens\":4}");
                 assertThat(ServeProcess.get(http, a, "/v1/responses/" + next.path("id").asText() + "/input_items").path("data").toString()).contains("and then");
 
+                // A is given a store of many files to ingest, and dies while ingesting them
+                StringBuilder ids = new StringBuilder();
+                for (int i = 0; i < FILES; i++) {
+                    ids.append(i == 0 ? "" : ",").append('"').append(upload(a, "note-" + i + ".md",
+                            "Note " + i + " is about the marsupial number " + i + (i == 7 ? ", the numbat." : ".")).toString()).append('"');
+                }
+                String many = ServeProcess.post(http, a, "/v1/vector_stores", "{\"name\":\"many\",\"file_ids\":[" + ids + "]}").path("id").asText();
+
                 // A dies; B serves all that A acknowledged
                 nodeA.destroyForcibly();
                 nodeA.waitFor(30, TimeUnit.SECONDS);
+                assertThat(ServeProcess.get(http, b, "/v1/vector_stores/" + many).at("/file_counts/in_progress").asInt())
+                        .as("A died with files in progress").isPositive();
                 assertThat(ServeProcess.get(http, b, "/v1/files/" + file).path("id").asText()).isEqualTo(file);
                 assertThat(ServeProcess.post(http, b, "/v1/vector_stores/" + store + "/search", "{\"query\":\"wallabies\",\"search_mode\":\"hybrid\"}")
                         .path("data")).isNotEmpty();
                 assertThat(ServeProcess.get(http, b, "/v1/conversations/" + conversation).at("/metadata/topic").asText()).isEqualTo("quokkas");
                 assertThat(ServeProcess.get(http, b, "/v1/responses/" + id).path("id").asText()).isEqualTo(id);
+                // B takes A's files over once A's leases run out, and ingests every one
+                long takeover = System.nanoTime() + 120_000_000_000L;
+                while (ServeProcess.get(http, b, "/v1/vector_stores/" + many).at("/file_counts/completed").asInt() < FILES) {
+                    assertThat(System.nanoTime()).as("B ingests the files A left").isLessThan(takeover);
+                    Thread.sleep(200); // polling the store's progress
+                }
+                assertThat(ServeProcess.get(http, b, "/v1/vector_stores/" + many).path("file_counts").path("failed").asInt()).isZero();
+                assertThat(ServeProcess.post(http, b, "/v1/vector_stores/" + many + "/search", "{\"query\":\"numbat\",\"search_mode\":\"keyword\"}")
+                        .path("data").get(0).path("content").get(0).path("text").asText()).contains("numbat");
                 assertThat(ServeProcess.post(http, b, "/v1/chat/completions", "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
                         + "\"max_tokens\":4}").path("choices")).hasSize(1);
             } finally {

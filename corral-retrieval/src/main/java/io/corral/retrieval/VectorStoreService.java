@@ -146,6 +146,8 @@ public final class VectorStoreService implements VectorStores {
     private final BlockingQueue<Indexed> indexed = new LinkedBlockingQueue<>();
     private final List<Thread> threads = new ArrayList<>();
     private final Object progress = new Object();
+    /** Over a shared state store, which node ingests which file in progress (a node that dies, another takes over). */
+    private final io.corral.spi.Leases leases;
     /** Held shared by whatever changes chunks durably or records a file completed; exclusively by a backup. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock gate = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private volatile boolean closed;
@@ -165,11 +167,15 @@ public final class VectorStoreService implements VectorStores {
         this.embedder = embedder;
         this.clock = clock;
         this.config = config;
+        this.leases = new io.corral.spi.Leases(kv, clock);
         load();
         for (int i = 0; i < config.workers(); i++) {
             threads.add(Thread.ofPlatform().daemon().name("corral-ingest-" + i).start(this::work));
         }
         threads.add(Thread.ofPlatform().daemon().name("corral-ingest-commit").start(this::commit));
+        if (kv.shared()) {
+            threads.add(Thread.ofPlatform().daemon().name("corral-ingest-leases").start(this::keepLeases));
+        }
     }
 
     // ---- persistence
@@ -223,7 +229,7 @@ public final class VectorStoreService implements VectorStores {
                 continue;
             }
             s.put(f);
-            if (f.status().equals("in_progress")) {
+            if (f.status().equals("in_progress") && leases.take(work(f.storeId(), f.fileId()))) { // not another node's
                 jobs.add(new Job(f.storeId(), f.fileId(), f.generation()));
                 resumed++;
             }
@@ -530,7 +536,10 @@ public final class VectorStoreService implements VectorStores {
         } finally {
             s.lock.unlock();
         }
-        added.forEach(f -> jobs.add(new Job(storeId, f.fileId(), f.generation())));
+        added.forEach(f -> {
+            leases.take(work(storeId, f.fileId()));
+            jobs.add(new Job(storeId, f.fileId(), f.generation()));
+        });
         return added.stream().map(VectorStoreService::view).toList();
     }
 
@@ -786,9 +795,24 @@ public final class VectorStoreService implements VectorStores {
 
     /** Reads and chunks the job's file; null when there is nothing to embed (the job is stale, or the file failed). */
     private Prepared prepare(Job job) {
+        String work = work(job.storeId(), job.fileId());
+        if (!leases.take(work)) {
+            return null; // another node ingests it
+        }
         State s = stores.get(job.storeId());
+        if (s != null && kv.shared()) { // what another node did to the file meanwhile (a node that held it finished it)
+            kv.get(fileKey(job.storeId(), job.fileId())).map(v -> parse(v, FileRecord.class)).ifPresent(r -> {
+                s.lock.lock();
+                try {
+                    s.put(r);
+                } finally {
+                    s.lock.unlock();
+                }
+            });
+        }
         FileRecord f = current(s, job);
         if (f == null) {
+            leases.release(work);
             return null;
         }
         try {
@@ -871,8 +895,58 @@ public final class VectorStoreService implements VectorStores {
             }
         } finally {
             s.lock.unlock();
+            leases.release(work(job.storeId(), job.fileId()));
         }
         progressed();
+    }
+
+    /** The lease name of a file's ingestion. */
+    private static String work(String storeId, String fileId) {
+        return "ingest/" + storeId + "/" + fileId;
+    }
+
+    /**
+     * Over a shared state store: renews this node's leases every third of their life, and takes over the files in
+     * progress whose node stopped renewing (it died): they are read again and queued here.
+     */
+    private void keepLeases() {
+        long period = leases.ttl().toMillis() / 3;
+        while (!closed) {
+            try {
+                Thread.sleep(period); // a period, not an ordering: nothing waits on this
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                leases.renewAll();
+                takeOver();
+            } catch (RuntimeException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "keeping the ingestion leases failed; trying again", e);
+                }
+            }
+        }
+    }
+
+    /** Queues the files in progress that no node holds (their node died); returns how many. */
+    synchronized int takeOver() {
+        int taken = 0;
+        for (var e : kv.prefix("vs/file/")) {
+            FileRecord f = parse(e.getValue(), FileRecord.class);
+            String work = work(f.storeId(), f.fileId());
+            if (!f.status().equals("in_progress") || leases.holds(work) || !leases.take(work)) {
+                continue;
+            }
+            State s = reread(f.storeId());
+            if (s == null) {
+                leases.release(work);
+                continue;
+            }
+            LOG.log(System.Logger.Level.INFO, "taking over the ingestion of " + f.fileId() + " in " + f.storeId());
+            jobs.add(new Job(f.storeId(), f.fileId(), f.generation()));
+            taken++;
+        }
+        return taken;
     }
 
     /** Makes finished files durable in groups: one flush per store, then one write recording them completed. */
@@ -944,6 +1018,7 @@ public final class VectorStoreService implements VectorStores {
             }
         } finally {
             locked.forEach(s -> s.lock.unlock());
+            group.forEach(i -> leases.release(work(i.storeId(), i.fileId())));
         }
         progressed();
     }
@@ -1069,6 +1144,7 @@ public final class VectorStoreService implements VectorStores {
                 Thread.currentThread().interrupt();
             }
         }
+        leases.releaseAll(); // another node may take the files left in progress here at once
         providers.values().forEach(VectorIoProvider::close);
     }
 }

@@ -1,0 +1,74 @@
+package io.corral.retrieval;
+
+import io.corral.retrieval.lucene.LuceneVectorIo;
+import io.corral.spi.Leases;
+import io.corral.spi.MemoryKeyValueStore;
+import io.corral.spi.Ranker;
+import io.corral.spi.VectorIoProvider.Mode;
+import io.corral.spi.VectorStores.NewStore;
+import io.corral.spi.VectorStores.Search;
+import io.corral.storage.LocalFilesProvider;
+import io.corral.testing.KillableKeyValueStore;
+import io.corral.testing.TestClock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two nodes on one shared state store: a file in progress on one is left to it while it lives, and taken over by
+ * the other once the first dies (its lease runs out).
+ */
+class TwoNodesIngestionTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFileInProgressOnANodeThatDies_isIngestedByTheOther() throws Exception {
+        TestClock clock = new TestClock(Instant.parse("2026-11-28T12:00:00Z"));
+        MemoryKeyValueStore database = MemoryKeyValueStore.shared(clock);
+        KillableKeyValueStore nodeA = new KillableKeyValueStore(database);
+        HashingEmbedder stuck = new HashingEmbedder();
+        HashingEmbedder embedder = new HashingEmbedder();
+        try (LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), clock);
+             VectorStoreService a = new VectorStoreService(files, nodeA, Map.of("lucene", new LuceneVectorIo(dir.resolve("a"))), stuck,
+                     clock, new VectorStoreService.Config(null, 1, 1 << 20))) {
+            stuck.hold();
+            String file = files.upload(null, "cats.txt", "assistants", null,
+                    new ByteArrayInputStream("Cats purr when they are content.".getBytes(StandardCharsets.UTF_8))).id();
+            String store = a.create(null, new NewStore("pets", List.of(file), null, Map.of(), null, null, null, null)).id();
+            stuck.entered.await(); // A is embedding the file
+
+            try (VectorStoreService b = new VectorStoreService(files, database, Map.of("lucene", new LuceneVectorIo(dir.resolve("b"))),
+                    embedder, clock, new VectorStoreService.Config(null, 1, 1 << 20))) {
+                assertThat(b.takeOver()).isZero(); // A holds the file's lease: B, started meanwhile, leaves it
+                assertThat(b.get(null, store).fileCounts().inProgress()).isEqualTo(1);
+
+                nodeA.killed = true; // kill -9: A renews nothing from here
+                clock.advance(Leases.TTL.minusSeconds(1));
+                assertThat(b.takeOver()).isZero();
+                clock.advance(Duration.ofSeconds(2)); // A's lease has run out
+                assertThat(b.takeOver()).isEqualTo(1);
+                b.awaitIdle(Duration.ofSeconds(30));
+
+                assertThat(b.get(null, store).fileCounts().completed()).isEqualTo(1);
+                assertThat(b.search(null, store, new Search(List.of("purr"), null, 10, Mode.KEYWORD, Ranker.DEFAULT, 0)))
+                        .singleElement().satisfies(r -> assertThat(r.fileId()).isEqualTo(file));
+                assertThat(embedder.texts.get()).isEqualTo(1);
+                assertThat(database.prefix("lease/")).isEmpty(); // done: B gave its lease up
+                assertThat(b.takeOver()).isZero();
+            } finally {
+                stuck.release();
+            }
+        }
+    }
+}
