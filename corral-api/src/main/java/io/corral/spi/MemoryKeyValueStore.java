@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 
@@ -69,16 +68,18 @@ public final class MemoryKeyValueStore implements KeyValueStore {
 
     @Override
     public boolean compareAndSet(String key, String expected, String value, Instant expiresAt) {
-        boolean[] done = {false};
-        map.compute(key, (k, e) -> {
-            String now = live(e) ? e.value() : null;
-            if (!Objects.equals(now, expected)) {
-                return e;
+        Entry next = value == null ? null : new Entry(value, expiresAt);
+        while (true) { // the map's own atomic steps, retried when another writer came between the read and the write
+            Entry e = map.get(key);
+            boolean present = live(e);
+            if (expected == null ? present : !present || !e.value().equals(expected)) {
+                return false;
             }
-            done[0] = true;
-            return value == null ? null : new Entry(value, expiresAt);
-        });
-        return done[0];
+            if (e == null ? next == null || map.putIfAbsent(key, next) == null
+                    : next == null ? map.remove(key, e) : map.replace(key, e, next)) {
+                return true;
+            }
+        }
     }
 
     @Override
