@@ -1,16 +1,12 @@
 package io.corral.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corral.opensearch.TestOpenSearch;
 import io.corral.storage.TestPostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +27,6 @@ class ScaleOutTest {
     static final int FILES = 300;
 
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    final ObjectMapper json = new ObjectMapper();
 
     @Test
     void twoNodes_shareEverything_andOneKilled_losesNothing(@TempDir Path dir) throws Exception {
@@ -67,7 +62,7 @@ class ScaleOutTest {
                 ServeProcess.awaitUp(http, nodeB, b, dir.resolve("b.log"));
 
                 // a file uploaded through A is read through B
-                String file = upload(a, "quokkas.md", "Quokkas are small wallabies that live on Rottnest Island.");
+                String file = ServeProcess.upload(http, a, "quokkas.md", "Quokkas are small wallabies that live on Rottnest Island.");
                 assertThat(ServeProcess.get(http, b, "/v1/files/" + file).path("filename").asText()).isEqualTo("quokkas.md");
                 assertThat(ServeProcess.text(http, b, "/v1/files/" + file + "/content")).contains("Rottnest Island");
 
@@ -100,8 +95,8 @@ class ScaleOutTest {
                 // A is given a store of many files to ingest, and dies while ingesting them
                 StringBuilder ids = new StringBuilder();
                 for (int i = 0; i < FILES; i++) {
-                    ids.append(i == 0 ? "" : ",").append('"').append(upload(a, "note-" + i + ".md",
-                            "Note " + i + " is about the marsupial number " + i + (i == 7 ? ", the numbat." : ".")).toString()).append('"');
+                    ids.append(i == 0 ? "" : ",").append('"').append(ServeProcess.upload(http, a, "note-" + i + ".md",
+                            "Note " + i + " is about the marsupial number " + i + (i == 7 ? ", the numbat." : "."))).append('"');
                 }
                 String many = ServeProcess.post(http, a, "/v1/vector_stores", "{\"name\":\"many\",\"file_ids\":[" + ids + "]}").path("id").asText();
 
@@ -133,16 +128,5 @@ class ScaleOutTest {
                 }
             }
         }
-    }
-
-    String upload(int port, String name, String content) throws Exception {
-        String body = "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n--b\r\n"
-                + "Content-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\nContent-Type: text/markdown\r\n\r\n"
-                + content + "\r\n--b--\r\n";
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/files"))
-                .header("Content-Type", "multipart/form-data; boundary=b").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return json.readTree(r.body()).path("id").asText();
     }
 }

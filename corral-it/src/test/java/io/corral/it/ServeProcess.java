@@ -53,6 +53,20 @@ final class ServeProcess {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Uploads a text file ({@code POST /v1/files}, purpose assistants); returns its id, or throws unless answered 200. */
+    static String upload(HttpClient http, int port, String name, String content) throws Exception {
+        String body = "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n--b\r\n"
+                + "Content-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\nContent-Type: text/plain\r\n\r\n"
+                + content + "\r\n--b--\r\n";
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/files"))
+                .timeout(java.time.Duration.ofSeconds(60)).header("Content-Type", "multipart/form-data; boundary=b")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("uploading " + name + " answered " + r.statusCode() + ": " + r.body());
+        }
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("id").asText();
+    }
+
     /** POSTs a JSON body; the answer must be a 200, its JSON returned. */
     static JsonNode post(HttpClient http, int port, String path, String body) throws Exception {
         HttpResponse<String> r = send(http, port, path, body);
