@@ -75,6 +75,8 @@ public final class LuceneVectorIo implements VectorIoProvider {
     /** The segments an idle store is merged down to: few graphs to search, and as many slices as cores search. */
     static final int TIDY_SEGMENTS = 4;
     private static final int CORES = Runtime.getRuntime().availableProcessors();
+    /** From how many chunks a store's segments are searched side by side. */
+    static final int CONCURRENT_FROM = 50_000;
     /** Searches one store's segments side by side (the searching thread takes a share too). */
     private static final java.util.concurrent.ExecutorService SEARCHES = daemons("corral-search", CORES);
     /** Builds a merged segment's HNSW graph on all cores. */
@@ -173,7 +175,8 @@ public final class LuceneVectorIo implements VectorIoProvider {
             this.searchers = new SearcherManager(writer, new org.apache.lucene.search.SearcherFactory() {
                 @Override
                 public IndexSearcher newSearcher(org.apache.lucene.index.IndexReader reader, org.apache.lucene.index.IndexReader previous) {
-                    IndexSearcher s = new IndexSearcher(reader, SEARCHES);
+                    // side by side only where the work dwarfs handing it over (a small store searches in well under a ms)
+                    IndexSearcher s = reader.maxDoc() >= CONCURRENT_FROM ? new IndexSearcher(reader, SEARCHES) : new IndexSearcher(reader);
                     s.setSimilarity(SIMILARITY);
                     return s;
                 }
