@@ -13,7 +13,8 @@ import java.util.List;
  * @param maxBodyBytes   largest request body; more is refused with 413
  * @param maxQueued      requests per model that may run or wait for a free slot; beyond that, 429
  * @param logContent     debug switch: the access log also carries prompts and answers, keys redacted
- * @param idleTimeout    a client connection silent this long, with no answer owed, is closed
+ * @param idleTimeout    a client connection silent this long, with no answer owed, is closed; one that reads nothing
+ *                       of a stream for this long is hung up on, and its generation stops
  * @param trustedProxies addresses or CIDR blocks whose {@code X-Forwarded-For} names the client
  * @param maxInputTokens the most tokens one embeddings request may carry (estimated: 4 bytes a token)
  */

@@ -33,8 +33,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class StreamLifecycleTest {
 
-    /** The real engine, pacing each token and recording how each stream ended. */
-    record Paced(LlamaCppEngine engine, CompletableFuture<ChatResult> ended) implements InferenceProvider {
+    /** A provider (the real engine), pacing each token by {@code millis} and recording how each stream ended. */
+    record Paced(InferenceProvider engine, CompletableFuture<ChatResult> ended, long millis) implements InferenceProvider {
         public String id() { return engine.id(); }
         public String type() { return engine.type(); }
         public String vendor() { return engine.vendor(); }
@@ -49,7 +49,7 @@ class StreamLifecycleTest {
                 public boolean hasNext() { return s.hasNext(); }
                 public StreamEvent next() {
                     try {
-                        Thread.sleep(5);
+                        Thread.sleep(millis); // the pace of generation, not an ordering
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
@@ -66,7 +66,7 @@ class StreamLifecycleTest {
     }
 
     static Paced paced() {
-        return new Paced(LlamaCppEngine.open(LlamaCppConfig.of(ServerTest.stories()).withThreads(1)), new CompletableFuture<>());
+        return new Paced(LlamaCppEngine.open(LlamaCppConfig.of(ServerTest.stories()).withThreads(1)), new CompletableFuture<>(), 5);
     }
 
     static Socket openStream(CorralServer server) throws Exception {
@@ -98,6 +98,33 @@ class StreamLifecycleTest {
             ChatResult r = provider.ended().get(10, TimeUnit.SECONDS);
             assertThat(r.finishReason()).isEqualTo(FinishReason.CANCELLED);
             assertThat(r.usage().completionTokens()).isLessThan(500); // of the ~507 the window holds: stopped, not finished
+        }
+    }
+
+    @Test
+    void aClientThatReadsNothing_isHungUpOnAfterTheIdleTimeout_andItsGenerationStops_whileOthersAreServed() throws Exception {
+        String[] tokens = new String[20_000]; // 20 MB of answer: far more than the sockets and the server's buffer hold
+        java.util.Arrays.fill(tokens, "x".repeat(1000));
+        Paced provider = new Paced(io.corral.testing.ScriptedProvider.chat("p", "m").then(io.corral.testing.ScriptedProvider.answer(tokens)),
+                new CompletableFuture<>(), 0);
+        try (CorralServer server = CorralServer.start(ServerConfig.defaults().withPort(0).withIdleTimeout(java.time.Duration.ofSeconds(1)),
+                List.of(provider)); Socket stalled = new Socket()) {
+            stalled.setReceiveBufferSize(4096);
+            stalled.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+            String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}";
+            stalled.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            // the client reads nothing: the server's writer waits on it, other clients are served meanwhile
+            try (Socket other = new Socket("127.0.0.1", server.port())) {
+                assertThat(exchange(other, "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 200").contains("\"m\"");
+            }
+            // a second past its last read, the server hangs up and the generation stops, far from its end
+            ChatResult ended = provider.ended().get(30, TimeUnit.SECONDS);
+            assertThat(ended.usage().completionTokens()).isLessThan(tokens.length);
+            stalled.setSoTimeout(30_000);
+            byte[] all = stalled.getInputStream().readAllBytes(); // what was under way, then the end of the connection
+            assertThat(all.length).isLessThan(tokens.length * 1000);
+            assertThat(new String(all, StandardCharsets.UTF_8)).startsWith("HTTP/1.1 200").doesNotContain("data: [DONE]");
         }
     }
 

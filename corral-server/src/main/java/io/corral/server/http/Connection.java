@@ -55,8 +55,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     private long answers;             // answers written to their end
     private Forwarded forwarded;      // the forwarded request being answered
 
-    Connection(Pipeline pipeline, long maxBodyBytes, AtomicInteger answering) {
+    /** How long a streaming writer waits on a client that reads nothing before hanging up on it. */
+    private final long stallNanos;
+
+    Connection(Pipeline pipeline, long maxBodyBytes, AtomicInteger answering, java.time.Duration stall) {
         this.pipeline = pipeline;
+        this.stallNanos = stall.toNanos();
         this.answering = answering;
         this.maxBodyBytes = maxBodyBytes;
     }
@@ -162,16 +166,26 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    /** Waits while the client is not reading; {@link EventStream.ClientGone} once it has left. */
+    /**
+     * Waits while the client is not reading; {@link EventStream.ClientGone} once it has left, or once it has read
+     * nothing for the idle timeout (it is hung up on: a reader that stalls must not hold a generation for ever).
+     */
     void awaitWritable() {
         Channel ch = ctx.channel();
         if (ch.isWritable()) {
             return;
         }
+        long deadline = System.nanoTime() + stallNanos;
         lock.lock();
         try {
             while (ch.isActive() && !ch.isWritable()) {
-                writable.await(1, TimeUnit.SECONDS); // signalled on change; the bound only guards a missed one
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    ch.close();
+                    throw new EventStream.ClientGone();
+                }
+                // signalled on change; the bound only guards a missed one
+                writable.awaitNanos(Math.min(left, TimeUnit.SECONDS.toNanos(1)));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -54,7 +54,7 @@ public final class HttpServer implements AutoCloseable {
                         ch.pipeline().addLast(new IdleStateHandler(idleTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS),
                                 deadline.bytes(), new HttpServerCodec(), deadline.requests(), new HttpServerKeepAliveHandler(),
                                 new HttpServerExpectContinueHandler(),
-                                new Connection(pipeline, maxBodyBytes, answering));
+                                new Connection(pipeline, maxBodyBytes, answering, idleTimeout));
                     }
                 })
                 .bind(host, port).syncUninterruptibly().channel();
