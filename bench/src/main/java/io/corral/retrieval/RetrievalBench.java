@@ -74,7 +74,7 @@ public final class RetrievalBench {
         }
         Path dir = Files.createTempDirectory("corral-retrieval-bench");
         int cores = Runtime.getRuntime().availableProcessors();
-        java.util.logging.Logger.getLogger("corral.access").setLevel(java.util.logging.Level.WARNING);
+        ACCESS_LOG.setLevel(java.util.logging.Level.WARNING);
         try (OnnxEmbeddings minilm = new OnnxEmbeddings("sentence-transformers")) {
             // 1. the model alone, on the chunks the store will hold
             List<String> chunks = new ArrayList<>();
@@ -236,6 +236,9 @@ public final class RetrievalBench {
             }
         }
     }
+
+    /** The access log, quiet for the run: held here, as java.util.logging keeps only weak references to its loggers. */
+    static final java.util.logging.Logger ACCESS_LOG = java.util.logging.Logger.getLogger("corral.access");
 
     /** HTTP/1.1 over one kept-alive socket, nothing more: what the server's path costs without a client library's. */
     static final class RawClient {
