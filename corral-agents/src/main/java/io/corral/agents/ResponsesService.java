@@ -267,6 +267,11 @@ public final class ResponsesService implements Responses {
             conversationItems(tenant, conversation).forEach(history::add);
         }
         Options options = options(req, model);
+        if (options.tools().fileSearch() != null && stores != null) {
+            for (String store : options.tools().fileSearch().storeIds()) {
+                stores.get(tenant, store); // a store the key cannot see is refused now (404), as OpenAI does, not when searched
+            }
+        }
         ObjectNode response = skeleton(req, model, previous, conversation);
         if (req.path("background").asBoolean(false)) {
             if (req.path("stream").asBoolean(false)) {
