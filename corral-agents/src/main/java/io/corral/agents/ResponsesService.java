@@ -59,7 +59,6 @@ public final class ResponsesService implements Responses {
     private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
     /** Over a shared state store, which node runs which background response (a node that dies, another takes over). */
     private final io.corral.spi.Leases leases;
-    private volatile Thread keeper;
 
     /**
      * @param models    the provider of a model id (throws {@link io.corral.api.ModelNotFoundException})
@@ -90,9 +89,7 @@ public final class ResponsesService implements Responses {
         this.clock = clock;
         this.leases = new io.corral.spi.Leases(state, clock);
         recover();
-        if (state.shared()) {
-            keeper = Thread.ofPlatform().daemon().name("corral-responses-leases").start(this::keepLeases);
-        }
+        leases.keep("corral-responses-leases", this::takeOver); // over a shared state store
     }
 
     /**
@@ -154,31 +151,10 @@ public final class ResponsesService implements Responses {
     }
 
     /**
-     * Over a shared state store: renews this node's leases every third of their life, and runs the unfinished
-     * background responses whose node stopped renewing (it died). They are found by their {@code background/} entry,
-     * kept while they wait or run.
+     * Runs the unfinished background responses no node holds (their node died; {@link io.corral.spi.Leases#keep} calls this over a
+     * shared state store); they are found by their {@code background/} entry, kept while they wait or run, and an
+     * entry whose response has ended is dropped.
      */
-    private void keepLeases() {
-        long period = leases.ttl().toMillis() / 3;
-        while (!background.isShutdown()) {
-            try {
-                Thread.sleep(period); // a period, not an ordering: nothing waits on this
-            } catch (InterruptedException e) {
-                return;
-            }
-            try {
-                leases.renewAll();
-                takeOver();
-            } catch (RuntimeException e) {
-                if (!background.isShutdown()) {
-                    System.getLogger(ResponsesService.class.getName()).log(System.Logger.Level.WARNING,
-                            "keeping the background responses' leases failed; trying again", e);
-                }
-            }
-        }
-    }
-
-    /** Runs the unfinished background responses no node holds; an entry whose response has ended is dropped. */
     void takeOver() {
         for (var e : state.prefix("background/")) {
             String responseKey = "responses/" + e.getKey().substring("background/".length());
@@ -1039,15 +1015,11 @@ public final class ResponsesService implements Responses {
             }
         });
         background.shutdown();
-        Thread k = keeper;
-        if (k != null) {
-            k.interrupt();
-        }
         try {
             background.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        leases.releaseAll(); // another node may run what was left queued here at once
+        leases.close(); // another node may run what was left queued here at once
     }
 }

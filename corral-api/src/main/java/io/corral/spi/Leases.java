@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * every lease is granted at once: nobody else could hold one, and a restarted process must not wait on the leases
  * of the process it replaces.
  */
-public final class Leases {
+public final class Leases implements AutoCloseable {
 
     /** How long a lease lasts unless renewed. */
     public static final Duration TTL = Duration.ofSeconds(15);
@@ -25,6 +25,8 @@ public final class Leases {
     private final Duration ttl;
     private final String node = "node-" + UUID.randomUUID();
     private final Map<String, Boolean> held = new ConcurrentHashMap<>();
+    private volatile Thread keeper;
+    private volatile boolean closed;
 
     public Leases(KeyValueStore kv, Clock clock) {
         this(kv, clock, TTL);
@@ -94,5 +96,45 @@ public final class Leases {
             }
         }
         return lost;
+    }
+
+    /**
+     * Over a shared store, starts a thread ({@code name}) that every third of a lease's life, until {@link #close},
+     * renews this node's leases and runs {@code takeOver}, which takes the work whose node stopped renewing (it died).
+     * Over a store nobody shares there is nothing to keep: it does nothing.
+     */
+    public void keep(String name, Runnable takeOver) {
+        if (!kv.shared()) {
+            return;
+        }
+        long period = ttl.toMillis() / 3;
+        keeper = Thread.ofPlatform().daemon().name(name).start(() -> {
+            while (!closed) {
+                try {
+                    Thread.sleep(period); // a period, not an ordering: nothing waits on this
+                } catch (InterruptedException e) {
+                    return;
+                }
+                try {
+                    renewAll();
+                    takeOver.run();
+                } catch (RuntimeException e) {
+                    if (!closed) {
+                        System.getLogger(Leases.class.getName()).log(System.Logger.Level.WARNING, name + " failed; trying again", e);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Stops keeping the leases and gives every one up: another node may take the work at once. */
+    @Override
+    public void close() {
+        closed = true;
+        Thread k = keeper;
+        if (k != null) {
+            k.interrupt();
+        }
+        releaseAll();
     }
 }

@@ -173,9 +173,7 @@ public final class VectorStoreService implements VectorStores {
             threads.add(Thread.ofPlatform().daemon().name("corral-ingest-" + i).start(this::work));
         }
         threads.add(Thread.ofPlatform().daemon().name("corral-ingest-commit").start(this::commit));
-        if (kv.shared()) {
-            threads.add(Thread.ofPlatform().daemon().name("corral-ingest-leases").start(this::keepLeases));
-        }
+        leases.keep("corral-ingest-leases", this::takeOver); // over a shared state store
     }
 
     // ---- persistence
@@ -905,29 +903,6 @@ public final class VectorStoreService implements VectorStores {
         return "ingest/" + storeId + "/" + fileId;
     }
 
-    /**
-     * Over a shared state store: renews this node's leases every third of their life, and takes over the files in
-     * progress whose node stopped renewing (it died): they are read again and queued here.
-     */
-    private void keepLeases() {
-        long period = leases.ttl().toMillis() / 3;
-        while (!closed) {
-            try {
-                Thread.sleep(period); // a period, not an ordering: nothing waits on this
-            } catch (InterruptedException e) {
-                return;
-            }
-            try {
-                leases.renewAll();
-                takeOver();
-            } catch (RuntimeException e) {
-                if (!closed) {
-                    LOG.log(System.Logger.Level.WARNING, "keeping the ingestion leases failed; trying again", e);
-                }
-            }
-        }
-    }
-
     /** Queues the files in progress that no node holds (their node died); returns how many. */
     synchronized int takeOver() {
         int taken = 0;
@@ -1144,7 +1119,7 @@ public final class VectorStoreService implements VectorStores {
                 Thread.currentThread().interrupt();
             }
         }
-        leases.releaseAll(); // another node may take the files left in progress here at once
+        leases.close(); // another node may take the files left in progress here at once
         providers.values().forEach(VectorIoProvider::close);
     }
 }

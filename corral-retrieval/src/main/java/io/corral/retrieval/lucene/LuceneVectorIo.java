@@ -102,6 +102,8 @@ public final class LuceneVectorIo implements VectorIoProvider {
     }
 
     private final Path root;
+    /** Held by a tidy's commit and by a backup: a commit deletes the files of the commit before it. */
+    private final Object commits = new Object();
     private final java.util.concurrent.ScheduledExecutorService tidier;
     private final java.time.Duration idle;
     static final org.apache.lucene.analysis.CharArraySet STOP_WORDS =
@@ -366,11 +368,13 @@ public final class LuceneVectorIo implements VectorIoProvider {
         tidy(index(storeId));
     }
 
-    private static void tidy(Index index) {
+    private void tidy(Index index) {
         try {
             if (index.writer.getDocStats().maxDoc > 0 && segments(index) > TIDY_SEGMENTS) {
                 index.writer.forceMerge(TIDY_SEGMENTS);
-                index.writer.commit();
+                synchronized (commits) { // not while a backup copies the last commit's files, which this one may delete
+                    index.writer.commit();
+                }
                 index.dirty.set(true);
             }
         } catch (IOException e) {
@@ -592,6 +596,12 @@ public final class LuceneVectorIo implements VectorIoProvider {
     /** Copies each store's files as of its last commit (Lucene keeps them until the next one). */
     @Override
     public void backup(Path target) {
+        synchronized (commits) { // (the caller holds ingestion's commits back; a store's own tidy waits here)
+            backupNow(target);
+        }
+    }
+
+    private void backupNow(Path target) {
         try (Stream<Path> stores = Files.list(root)) {
             for (Path store : stores.filter(Files::isDirectory).toList()) {
                 Path to = Files.createDirectories(target.resolve(store.getFileName()));
