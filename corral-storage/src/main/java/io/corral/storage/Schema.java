@@ -26,6 +26,9 @@ final class Schema {
 
     static final int CURRENT = MIGRATIONS.getLast().version();
 
+    /** The advisory lock key PostgreSQL migrations hold ("corral" in ASCII). */
+    private static final long LOCK = 0x636f7272616cL;
+
     private Schema() {
     }
 
@@ -34,10 +37,13 @@ final class Schema {
         boolean auto = db.getAutoCommit();
         db.setAutoCommit(false);
         try (Statement s = db.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
             if (postgres) {
-                s.execute("LOCK TABLE schema_version IN EXCLUSIVE MODE"); // two servers starting at once migrate once
+                // two servers starting at once on a new database migrate one after the other: the lock comes before
+                // the first CREATE (concurrent CREATE TABLE IF NOT EXISTS collide in PostgreSQL's catalog), and is
+                // held until this transaction ends
+                s.execute("SELECT pg_advisory_xact_lock(" + LOCK + ")");
             }
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
             int version = 0;
             boolean recorded;
             try (ResultSet r = s.executeQuery("SELECT version FROM schema_version")) {

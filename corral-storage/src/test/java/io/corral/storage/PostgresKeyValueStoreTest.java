@@ -47,6 +47,37 @@ class PostgresKeyValueStoreTest extends KeyValueStoreContract {
     }
 
     @Test
+    void serversStartingTogetherOnANewDatabase_allOpenIt() throws Exception {
+        String db = "race" + (++databases);
+        try (var c = DriverManager.getConnection(pg.url(), "corral", ""); var s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + db);
+        }
+        String fresh = "jdbc:postgresql://127.0.0.1:" + pg.port + "/" + db;
+        int nodes = 6;
+        java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(nodes);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(nodes)) {
+            java.util.List<java.util.concurrent.Future<KeyValueStore>> opened = new java.util.ArrayList<>();
+            for (int i = 0; i < nodes; i++) {
+                opened.add(pool.submit(() -> {
+                    ready.countDown();
+                    ready.await(); // all at once, as nodes started together
+                    return SqlKeyValueStore.postgres(fresh, "corral", null, clock);
+                }));
+            }
+            for (var f : opened) {
+                try (KeyValueStore kv = f.get()) { // each one opened, none refused by the others' migration
+                    kv.set("k", "v");
+                }
+            }
+        }
+        try (var c = DriverManager.getConnection(fresh, "corral", ""); var s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT count(*) FROM schema_version")) {
+            assertThat(r.next()).isTrue();
+            assertThat(r.getInt(1)).as("the schema recorded once").isEqualTo(1);
+        }
+    }
+
+    @Test
     void theSchemaIsVersioned_andOpeningAgainMigratesNothing() throws Exception {
         KeyValueStore again = reopen(clock);
         again.close();
