@@ -48,16 +48,10 @@ class CrashLoopTest {
             Path config = Files.writeString(dir.resolve("run.yaml"), """
                     server: {port: %d, health_interval: 0}
                     providers:
-                      inference:
-                        - provider_id: local
-                          provider_type: inline::llamacpp
-                          config: {model: '%s', threads: 1}
-                        - provider_id: st
-                          provider_type: inline::sentence-transformers
-                      storage:
+                    %s  storage:
                         - provider_id: state
                           %s
-                    """.formatted(port, OpenAiRemoteProviderTest.stories(), storage));
+                    """.formatted(port, ServeProcess.modelsSection(), storage));
             Random random = new Random(42);
             List<String> items = new CopyOnWriteArrayList<>(); // acknowledged item texts
             List<String> responses = new CopyOnWriteArrayList<>(); // acknowledged responses: "id status"

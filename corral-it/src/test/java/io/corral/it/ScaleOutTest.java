@@ -34,13 +34,7 @@ class ScaleOutTest {
             Path config = Files.writeString(dir.resolve("run.yaml"), """
                     server: {health_interval: 0}
                     providers:
-                      inference:
-                        - provider_id: local
-                          provider_type: inline::llamacpp
-                          config: {model: '%s', threads: 1}
-                        - provider_id: st
-                          provider_type: inline::sentence-transformers
-                      storage:
+                    %s  storage:
                         - provider_id: state
                           provider_type: remote::postgres
                           config: {host: 127.0.0.1, port: %d, db: postgres, user: corral}
@@ -52,7 +46,7 @@ class ScaleOutTest {
                         - provider_id: files
                           provider_type: inline::localfs
                           config: {storage_dir: '%s'}
-                    """.formatted(OpenAiRemoteProviderTest.stories(), pg.port, os.url, dir.resolve("files")));
+                    """.formatted(ServeProcess.modelsSection(), pg.port, os.url, dir.resolve("files")));
             int a = ServeFlagsTest.freePort();
             int b = ServeFlagsTest.freePort();
             Process nodeA = ServeProcess.start(dir.resolve("a-cache"), dir.resolve("a.log"), "--config", config.toString(), "--port", Integer.toString(a));

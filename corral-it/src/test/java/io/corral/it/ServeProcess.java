@@ -53,6 +53,21 @@ final class ServeProcess {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * A config's {@code inference:} section (under {@code providers:}) with the bundled model in-process and the
+     * in-process MiniLM for embeddings: what the tests that ingest files give serve.
+     */
+    static String modelsSection() {
+        return """
+                  inference:
+                    - provider_id: local
+                      provider_type: inline::llamacpp
+                      config: {model: '%s', threads: 1}
+                    - provider_id: st
+                      provider_type: inline::sentence-transformers
+                """.formatted(OpenAiRemoteProviderTest.stories());
+    }
+
     /** Uploads a text file ({@code POST /v1/files}, purpose assistants); returns its id, or throws unless answered 200. */
     static String upload(HttpClient http, int port, String name, String content) throws Exception {
         String body = "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n--b\r\n"
