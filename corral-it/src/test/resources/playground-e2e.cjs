@@ -161,6 +161,8 @@ async function axe(page) {
     await page.fill('#ag-functions', JSON.stringify([{ type: 'function', name: 'lookup', description: 'Looks a word up',
       parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } }]));
     await page.selectOption('#ag-tool-choice', 'required');
+    // greedy: a sampled argument of the tiny model may run past the output limit and leave no whole call
+    await page.fill('#ag-temperature', '0');
     await page.click('#ag-form button[type=submit]');
     await page.waitForSelector('#ag-steps .step-your-turn textarea', { timeout: 60000 });
     await page.fill('#ag-steps .step-your-turn textarea', 'forty-two');

@@ -447,6 +447,8 @@ function code(text) {
 async function runAgent(input, previous) {
   const body = { model: $('ag-model').value, input, stream: true, tools: [] };
   if (previous) body.previous_response_id = previous;
+  const temperature = $('ag-temperature').value.trim();
+  if (temperature !== '') body.temperature = +temperature;
   const instructions = $('ag-instructions').value.trim();
   if (instructions) body.instructions = instructions;
   if ($('ag-file-search').checked && $('kb-store').value) body.tools.push({ type: 'file_search', vector_store_ids: [$('kb-store').value] });
