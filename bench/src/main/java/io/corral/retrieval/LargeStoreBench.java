@@ -20,9 +20,12 @@ import java.util.Random;
  * searches per mode, timed one by one (p50, p99), through the store's own query (no embedding, no HTTP). Before
  * searching, the store is merged down as it does itself when left alone ({@code -Duntidy=true} searches the
  * segments as ingestion left them).
- *   java ... [-Dkeep=DIR] io.corral.retrieval.LargeStoreBench [chunks]
+ *   java ... [-Dkeep=DIR] [-Dslow=MS] io.corral.retrieval.LargeStoreBench [chunks]
  */
 public final class LargeStoreBench {
+
+    /** -Dslow=MS: each timed query slower than this is printed with the JVM's uptime (to set beside -Xlog:gc). */
+    private static final double SLOW = Double.parseDouble(System.getProperty("slow", "1e9"));
 
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
@@ -48,6 +51,10 @@ public final class LargeStoreBench {
                         long s = System.nanoTime();
                         store.query("large", query);
                         took[q] = System.nanoTime() - s;
+                        if (round == 1 && took[q] / 1e6 > SLOW) {
+                            System.out.printf("  slow %s query at %d ms uptime: %.2f ms%n", mode.name().toLowerCase(),
+                                    java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), took[q] / 1e6);
+                        }
                     }
                     if (round == 1) {
                         Arrays.sort(took);

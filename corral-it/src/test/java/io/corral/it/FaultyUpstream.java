@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class FaultyUpstream implements AutoCloseable {
 
-    enum Mode { OK, STATUS_500, STATUS_429, STALL, CUT_MIDWAY, MALFORMED, QUIRKY, SLOW }
+    enum Mode { OK, STATUS_500, STATUS_429, STALL, CUT_MIDWAY, MALFORMED, QUIRKY, SLOW, FLOOD }
 
     final HttpServer server;
     volatile Mode mode = Mode.OK;
@@ -26,6 +26,8 @@ final class FaultyUpstream implements AutoCloseable {
     volatile String lastBody;
     /** SLOW streams whose reader hung up before the end. */
     final AtomicInteger abandoned = new AtomicInteger();
+    /** FLOOD: 20,000 frames of 1 KB as fast as they are taken; completes with how many went out before a hang-up. */
+    volatile java.util.concurrent.CompletableFuture<Integer> flooded = new java.util.concurrent.CompletableFuture<>();
 
     FaultyUpstream() throws IOException {
         this("faulty-model");
@@ -56,6 +58,7 @@ final class FaultyUpstream implements AutoCloseable {
             case OK -> sse(ex, List.of(delta("Hello"), delta(" world"), finish("stop"), usage(3, 2)), true);
             case CUT_MIDWAY -> sse(ex, List.of(delta("Hello"), delta(" wor")), false);
             case SLOW -> slow(ex);
+            case FLOOD -> flood(ex);
             case MALFORMED -> sse(ex, List.of(delta("Hello"), "{not json"), true);
             case QUIRKY -> {
                 // comments, empty tool_calls, reasoning_content, extra fields, no [DONE]
@@ -84,6 +87,22 @@ final class FaultyUpstream implements AutoCloseable {
             write(out, "data: " + finish("stop") + "\n\ndata: [DONE]\n\n");
         } catch (IOException e) {
             abandoned.incrementAndGet();
+        }
+    }
+
+    private void flood(HttpExchange ex) throws IOException {
+        ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+        ex.sendResponseHeaders(200, 0);
+        int sent = 0;
+        try (OutputStream out = ex.getResponseBody()) {
+            String frame = "data: " + delta("x".repeat(1000)) + "\n\n";
+            for (; sent < 20_000; sent++) {
+                write(out, frame);
+            }
+            write(out, "data: " + finish("stop") + "\n\ndata: [DONE]\n\n");
+            flooded.complete(sent);
+        } catch (IOException e) {
+            flooded.complete(sent);
         }
     }
 

@@ -371,4 +371,35 @@ class GatewayRelayTest {
             assertThat(all.toLowerCase()).contains("x-corral-runner: " + faultyId);
         }
     }
+
+    /**
+     * A client that reads nothing of a forwarded stream: the host is paused (the gateway stops reading it), and once
+     * the client has taken nothing for the gateway's idle timeout (1 s here; the host's own idle timeout is 5 minutes)
+     * it is hung up on, and so is the host, which stops writing long before its end.
+     */
+    @Test
+    void aClientThatReadsNothingOfAForwardedStream_isHungUpOnAfterTheIdleTimeout_andTheHostWithIt() throws Exception {
+        faulty.mode = FaultyUpstream.Mode.FLOOD;
+        faulty.flooded = new java.util.concurrent.CompletableFuture<>();
+        OpenAiRemoteProvider host = new OpenAiRemoteProvider(RemoteConfig.of(Preset.VLLM, faulty.baseUrl())
+                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(60), Duration.ofMinutes(5)));
+        EngineRegistry r = new EngineRegistry(List.of(), List.of(host), new Router.Policy(RoutingMode.LOCAL_FIRST, 1, Duration.ofMillis(1)),
+                Ticker.system(), Clock.systemUTC());
+        r.discover();
+        try (CorralServer idle = CorralServer.start(ServerConfig.defaults().withPort(0).withIdleTimeout(Duration.ofSeconds(1)), r);
+             java.net.Socket stalled = new java.net.Socket()) {
+            stalled.setReceiveBufferSize(4096);
+            stalled.connect(new java.net.InetSocketAddress("127.0.0.1", idle.port()));
+            String body = chat(host.id() + "/stories260K", true);
+            stalled.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            // once the sockets' buffers are full (here some MB, ~20 s), a second later: long before the host's 5 minutes
+            int sent = faulty.flooded.get(90, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(sent).isLessThan(20_000);
+            stalled.setSoTimeout(10_000);
+            String all = new String(stalled.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(all).startsWith("HTTP/1.1 200").doesNotContain("data: [DONE]");
+            assertThat(all.length()).isLessThan(sent * 1000 + 10_000);
+        }
+    }
 }

@@ -57,6 +57,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
 
     /** How long a streaming writer waits on a client that reads nothing before hanging up on it. */
     private final long stallNanos;
+    /** The hang-up of a client that has stopped reading a forwarded answer (event loop only). */
+    private io.netty.util.concurrent.ScheduledFuture<?> stalled;
 
     Connection(Pipeline pipeline, long maxBodyBytes, AtomicInteger answering, java.time.Duration stall) {
         this.pipeline = pipeline;
@@ -218,6 +220,10 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             return;
         }
         forwarded = null;
+        if (stalled != null) {
+            stalled.cancel(false);
+            stalled = null;
+        }
         answers++;
         answering.decrementAndGet();
         while (requests == answers && !waiting.isEmpty() && ctx.channel().isActive()) {
@@ -228,13 +234,28 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Lets the client's back-pressure reach whoever feeds it. */
+    /**
+     * Lets the client's back-pressure reach whoever feeds it. A forwarded answer's host is paused while the client
+     * reads nothing; once that has lasted the idle timeout, the client is hung up on (and with it the host, which
+     * stops generating), as {@link #awaitWritable} does for an answer written here.
+     */
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         boolean ok = ctx.channel().isWritable();
         Channel upstream = forwarded != null ? forwarded.source() : null;
         if (upstream != null) {
             upstream.config().setAutoRead(ok);
+        }
+        if (ok && stalled != null) {
+            stalled.cancel(false);
+            stalled = null;
+        } else if (!ok && stalled == null && forwarded != null) {
+            stalled = ctx.executor().schedule(() -> {
+                stalled = null;
+                if (!ctx.channel().isWritable() && forwarded != null) {
+                    ctx.close();
+                }
+            }, stallNanos, TimeUnit.NANOSECONDS);
         }
         signal();
     }
