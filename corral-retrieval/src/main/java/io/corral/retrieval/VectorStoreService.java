@@ -69,7 +69,8 @@ public final class VectorStoreService implements VectorStores {
         }
     }
 
-    // What is persisted, as JSON under vs/store/{id}, vs/file/{store}/{file} and vs/batch/{store}/{batch}.
+    // What is persisted, as JSON under vs/store/{id}, vs/file/{store}/{file} and vs/batch/{store}/{batch}; over a shared
+    // state store, vs/ingesting/{store}/{file} too while a file is in progress (what takeOver reads, not every file).
     record StoreRecord(String id, String tenant, String name, long createdAt, Map<String, Object> metadata,
                        Integer expiresAfterDays, long lastActiveAt, String embeddingModel, int dimension, String providerId) {
     }
@@ -184,6 +185,11 @@ public final class VectorStoreService implements VectorStores {
 
     private static String fileKey(String storeId, String fileId) {
         return "vs/file/" + storeId + "/" + fileId;
+    }
+
+    /** A file in progress, over a shared state store: another node finds it here if this one dies. */
+    private static String ingestingKey(String storeId, String fileId) {
+        return "vs/ingesting/" + storeId + "/" + fileId;
     }
 
     private static String batchKey(String storeId, String batchId) {
@@ -527,6 +533,9 @@ public final class VectorStoreService implements VectorStores {
                 FileRecord f = new FileRecord(storeId, info.id(), info.filename(), old != null ? old.createdAt() : now, "in_progress",
                         0, attrs, chunking != null ? chunking : Chunking.AUTO, null, batchId, old != null ? old.generation() + 1 : 1);
                 writes.put(fileKey(storeId, f.fileId()), json(f));
+                if (kv.shared()) {
+                    writes.put(ingestingKey(storeId, f.fileId()), "");
+                }
                 added.add(f);
             }
             kv.setAll(writes);
@@ -890,6 +899,7 @@ public final class VectorStoreService implements VectorStores {
                 FileRecord done = f.with(status, 0, error);
                 put(done);
                 s.put(done);
+                ended(List.of(done));
             }
         } finally {
             s.lock.unlock();
@@ -903,13 +913,29 @@ public final class VectorStoreService implements VectorStores {
         return "ingest/" + storeId + "/" + fileId;
     }
 
-    /** Queues the files in progress that no node holds (their node died); returns how many. */
+    /** Over a shared state store, the files that are no longer in progress leave {@code vs/ingesting/}. */
+    private void ended(List<FileRecord> files) {
+        if (kv.shared()) {
+            files.stream().filter(f -> !f.status().equals("in_progress")).forEach(f -> kv.delete(ingestingKey(f.storeId(), f.fileId())));
+        }
+    }
+
+    /**
+     * Queues the files in progress that no node holds (their node died); returns how many. They are found under
+     * {@code vs/ingesting/}; an entry whose file is no longer in progress (its node died between the two writes, or the
+     * file or store was deleted) is removed.
+     */
     synchronized int takeOver() {
         int taken = 0;
-        for (var e : kv.prefix("vs/file/")) {
-            FileRecord f = parse(e.getValue(), FileRecord.class);
+        for (var e : kv.prefix("vs/ingesting/")) {
+            String[] at = e.getKey().substring("vs/ingesting/".length()).split("/", 2);
+            FileRecord f = at.length < 2 ? null : kv.get(fileKey(at[0], at[1])).map(v -> parse(v, FileRecord.class)).orElse(null);
+            if (f == null || !f.status().equals("in_progress")) {
+                kv.delete(e.getKey());
+                continue;
+            }
             String work = work(f.storeId(), f.fileId());
-            if (!f.status().equals("in_progress") || leases.holds(work) || !leases.take(work)) {
+            if (leases.holds(work) || !leases.take(work)) {
                 continue;
             }
             State s = reread(f.storeId());
@@ -970,6 +996,7 @@ public final class VectorStoreService implements VectorStores {
         Map<String, String> writes = new java.util.TreeMap<>();
         List<Runnable> apply = new ArrayList<>();
         List<State> locked = new ArrayList<>();
+        List<FileRecord> completed = new ArrayList<>();
         for (String id : storeIds) {
             State s = stores.get(id);
             if (s != null) {
@@ -984,12 +1011,14 @@ public final class VectorStoreService implements VectorStores {
                 if (f != null) {
                     FileRecord done = f.with("completed", i.usageBytes(), null);
                     writes.put(fileKey(i.storeId(), i.fileId()), json(done));
+                    completed.add(done);
                     apply.add(() -> s.put(done));
                 }
             }
             if (!writes.isEmpty()) {
                 kv.setAll(writes);
                 apply.forEach(Runnable::run);
+                ended(completed);
             }
         } finally {
             locked.forEach(s -> s.lock.unlock());

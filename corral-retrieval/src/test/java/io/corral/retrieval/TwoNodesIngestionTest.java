@@ -52,6 +52,8 @@ class TwoNodesIngestionTest {
                     embedder, clock, new VectorStoreService.Config(null, 1, 1 << 20))) {
                 assertThat(b.takeOver()).isZero(); // A holds the file's lease: B, started meanwhile, leaves it
                 assertThat(b.get(null, store).fileCounts().inProgress()).isEqualTo(1);
+                assertThat(database.prefix("vs/ingesting/")).singleElement() // what takeOver reads, rather than every file
+                        .satisfies(e -> assertThat(e.getKey()).isEqualTo("vs/ingesting/" + store + "/" + file));
 
                 nodeA.killed = true; // kill -9: A renews nothing from here
                 clock.advance(Leases.TTL.minusSeconds(1));
@@ -65,7 +67,15 @@ class TwoNodesIngestionTest {
                         .singleElement().satisfies(r -> assertThat(r.fileId()).isEqualTo(file));
                 assertThat(embedder.texts.get()).isEqualTo(1);
                 assertThat(database.prefix("lease/")).isEmpty(); // done: B gave its lease up
+                assertThat(database.prefix("vs/ingesting/")).isEmpty();
                 assertThat(b.takeOver()).isZero();
+
+                // a node that died between recording a file completed and removing its entry: the entry is dropped
+                database.set("vs/ingesting/" + store + "/" + file, "");
+                database.set("vs/ingesting/" + store + "/file-gone", "");
+                assertThat(b.takeOver()).isZero();
+                assertThat(database.prefix("vs/ingesting/")).isEmpty();
+                assertThat(embedder.texts.get()).isEqualTo(1);
             } finally {
                 stuck.release();
             }
