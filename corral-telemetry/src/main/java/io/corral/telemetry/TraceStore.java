@@ -54,7 +54,7 @@ public final class TraceStore {
         }
     }
 
-    private static final int SCHEMA = 1;
+    private static final int SCHEMA = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Connection db;
@@ -95,6 +95,11 @@ public final class TraceStore {
                     s.execute("CREATE INDEX IF NOT EXISTS spans_trace ON spans(trace_id)");
                     s.execute("CREATE INDEX IF NOT EXISTS spans_start ON spans(start_ns)");
                     s.execute("PRAGMA user_version = 1");
+                }
+                if (version < 2) {
+                    // a span's children: a tree, and query_spans with max_depth, scanned every span per level without it
+                    s.execute("CREATE INDEX IF NOT EXISTS spans_parent ON spans(parent_span_id)");
+                    s.execute("PRAGMA user_version = 2");
                 }
             }
             long rows;

@@ -64,4 +64,36 @@ class TelemetryTest {
         assertThatThrownBy(() -> TelemetryConfig.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://bad host"), null))
                 .hasMessageStartingWith("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL");
     }
+
+    /**
+     * A span's children are found by an index, in a new store and in one of the first schema (a tree, or query_spans
+     * with max_depth, read every span once per level without it: 15 s for one query after a long fuzzing run).
+     */
+    @Test
+    void childrenAreFoundByAnIndex_inANewStoreAndInAnOldOne(@TempDir Path dir) throws Exception {
+        Path old = dir.resolve("old.db");
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old); var s = c.createStatement()) {
+            s.execute("CREATE TABLE spans (span_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, parent_span_id TEXT, is_root INTEGER NOT NULL,"
+                    + " name TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status TEXT NOT NULL, attributes TEXT NOT NULL)");
+            s.execute("INSERT INTO spans VALUES ('a', 't', NULL, 1, 'GET /', 1, 3, 'OK', '{}'), ('b', 't', 'a', 0, 'step', 2, 3, 'OK', '{}')");
+            s.execute("PRAGMA user_version = 1");
+        }
+        for (Path file : List.of(dir.resolve("new.db"), old)) {
+            TraceStore.open(file, 1000, java.time.Duration.ofDays(1)).close();
+            try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file); var s = c.createStatement();
+                 var plan = s.executeQuery("EXPLAIN QUERY PLAN SELECT span_id FROM spans WHERE parent_span_id = 'a'")) {
+                StringBuilder b = new StringBuilder();
+                while (plan.next()) {
+                    b.append(plan.getString("detail"));
+                }
+                assertThat(b.toString()).as(file.toString()).contains("USING INDEX spans_parent").doesNotContain("SCAN spans");
+            }
+        }
+        TraceStore store = TraceStore.open(old, 1000, java.time.Duration.ofDays(1));
+        try {
+            assertThat(store.tree("a", -1)).extracting(TraceStore.StoredSpan::spanId).containsExactly("a", "b"); // the data kept
+        } finally {
+            store.close();
+        }
+    }
 }
