@@ -5,7 +5,8 @@ import java.nio.file.Path;
 
 /**
  * A pull from a local server against curl fetching the same file, alternated: the seconds of each, and the
- * ratio of their throughputs. Corral's pull also writes the file whole and checks its sha256.
+ * ratio of their throughputs, over all rounds and over the rounds after the first (which pays the JVM's start). Corral's
+ * pull also writes the file whole and checks its sha256.
  *
  * <pre>bench/pull.sh</pre>
  */
@@ -17,11 +18,14 @@ public final class PullBench {
         long size = 0;
         double pullSecs = 0;
         double curlSecs = 0;
+        double firstPull = 0;
+        double firstCurl = 0;
         for (int i = 0; i < rounds; i++) {
             Path dir = Files.createTempDirectory("pull-bench");
             long t0 = System.nanoTime();
             ModelStore.Model m = new Puller(new ModelStore(dir), null, null, io.corral.api.UrlPolicy.ANY).pull(url, null, "bench", p -> { });
-            pullSecs += (System.nanoTime() - t0) / 1e9;
+            double took = (System.nanoTime() - t0) / 1e9;
+            pullSecs += took;
             size = m.size();
             Files.delete(m.file());
             long t1 = System.nanoTime();
@@ -30,11 +34,20 @@ public final class PullBench {
                 throw new IllegalStateException("curl failed");
             }
             curlSecs += (System.nanoTime() - t1) / 1e9;
+            System.out.printf("  round %d: corral pull %.2f s, curl %.2f s%n", i + 1, took, (System.nanoTime() - t1) / 1e9);
+            if (i == 0) {
+                firstPull = pullSecs;
+                firstCurl = curlSecs;
+            }
             Files.delete(dir.resolve("curl.bin"));
         }
         double mib = size / (double) (1 << 20);
         System.out.printf("pull of %.0f MiB from a local server, %d rounds alternated: corral pull %.2f s (%.0f MiB/s, sha256 and "
                         + "the move into place included), curl %.2f s (%.0f MiB/s); corral/curl throughput %.2fx%n", mib, rounds,
                 pullSecs / rounds, mib * rounds / pullSecs, curlSecs / rounds, mib * rounds / curlSecs, curlSecs / pullSecs);
+        if (rounds > 1) { // the first round pays the JVM's start (class loading, the JIT): the rest is the transfer
+            System.out.printf("rounds 2-%d (the JVM warm): corral pull %.2f s, curl %.2f s; corral/curl throughput %.2fx%n", rounds,
+                    (pullSecs - firstPull) / (rounds - 1), (curlSecs - firstCurl) / (rounds - 1), (curlSecs - firstCurl) / (pullSecs - firstPull));
+        }
     }
 }

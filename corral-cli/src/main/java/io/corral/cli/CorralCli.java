@@ -44,7 +44,6 @@ public final class CorralCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        io.corral.models.Puller.tuneHttpClient(); // before any JDK HttpClient loads (telemetry's exporter, OpenSearch)
         System.exit(commandLine().execute(args));
     }
 }
