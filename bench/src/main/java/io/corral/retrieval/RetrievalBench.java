@@ -174,30 +174,37 @@ public final class RetrievalBench {
                     bodies.add(JSON.writeValueAsString(Map.of("query", q, "max_num_results", 10, "search_mode", "hybrid")));
                 }
                 String searchPath = "/v1/vector_stores/" + storeId + "/search";
-                long[] api = new long[qs.size()], direct = new long[qs.size()], floor = new long[qs.size()], rawApi = new long[qs.size()];
-                for (int pass = 0; pass < 2; pass++) {
-                    for (int i = 0; i < qs.size(); i++) {
-                        long a = System.nanoTime();
-                        post(url + searchPath, bodies.get(i));
-                        api[i] = System.nanoTime() - a;
-                    }
-                    for (int i = 0; i < qs.size(); i++) {
-                        long b = System.nanoTime();
-                        float[] v = minilm.embed(new EmbeddingRequest(null, List.of(qs.get(i)))).vectors().getFirst();
-                        lucene.query(storeId, new VectorIoProvider.Query(qs.get(i), v, VectorIoProvider.Mode.HYBRID, 10, null, Ranker.DEFAULT));
-                        direct[i] = System.nanoTime() - b;
-                    }
-                    for (int i = 0; i < qs.size(); i++) {
-                        long d = System.nanoTime();
-                        raw.call("POST", searchPath, bodies.get(i));
-                        rawApi[i] = System.nanoTime() - d;
-                    }
-                    for (int i = 0; i < qs.size(); i++) {
-                        long c = System.nanoTime();
-                        raw.call("GET", "/v1/vector_stores/" + storeId + "/files/" + fileIds.get(i), null);
-                        floor[i] = System.nanoTime() - c;
+                int n = qs.size();
+                long[] api = new long[n], direct = new long[n], floor = new long[n], rawApi = new long[n];
+                // four rounds after a warm-up one, the ways in a rotating order (what runs first or after another way
+                // moved its figure by a few tenths of a ms); p50 over the rounds' samples
+                long[][] all = new long[4][4 * n];
+                for (int round = 0; round < 5; round++) {
+                    for (int w = 0; w < 4; w++) {
+                        int way = (w + round) % 4;
+                        long[] took = new long[n];
+                        for (int i = 0; i < n; i++) {
+                            long t = System.nanoTime();
+                            switch (way) {
+                                case 0 -> post(url + searchPath, bodies.get(i));
+                                case 1 -> {
+                                    float[] v = minilm.embed(new EmbeddingRequest(null, List.of(qs.get(i)))).vectors().getFirst();
+                                    lucene.query(storeId, new VectorIoProvider.Query(qs.get(i), v, VectorIoProvider.Mode.HYBRID, 10, null, Ranker.DEFAULT));
+                                }
+                                case 2 -> raw.call("POST", searchPath, bodies.get(i));
+                                default -> raw.call("GET", "/v1/vector_stores/" + storeId + "/files/" + fileIds.get(i), null);
+                            }
+                            took[i] = System.nanoTime() - t;
+                        }
+                        if (round > 0) {
+                            System.arraycopy(took, 0, all[way], (round - 1) * n, n);
+                        }
                     }
                 }
+                api = all[0];
+                direct = all[1];
+                rawApi = all[2];
+                floor = all[3];
                 // keyword mode, no embedding: what the API adds to the store's own search alone
                 long[] rawKeyword = new long[qs.size()], directKeyword = new long[qs.size()];
                 for (int pass = 0; pass < 2; pass++) {
@@ -255,9 +262,11 @@ public final class RetrievalBench {
 
         byte[] call(String method, String path, String json) throws Exception {
             byte[] body = json == null ? new byte[0] : json.getBytes(StandardCharsets.UTF_8);
-            out.write((method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-                    + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
+            byte[] head = (method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] request = java.util.Arrays.copyOf(head, head.length + body.length);
+            System.arraycopy(body, 0, request, head.length, body.length);
+            out.write(request); // one segment, as a client that buffers its request sends it
             out.flush();
             int length = -1;
             StringBuilder line = new StringBuilder();
