@@ -897,9 +897,14 @@ public final class VectorStoreService implements VectorStores {
             FileRecord f = current(s, job);
             if (f != null) {
                 FileRecord done = f.with(status, 0, error);
-                put(done);
-                s.put(done);
-                ended(List.of(done));
+                if (kv.shared()) {
+                    if (fenced(s, f, done)) {
+                        ended(List.of(done));
+                    }
+                } else {
+                    put(done);
+                    s.put(done);
+                }
             }
         } finally {
             s.lock.unlock();
@@ -911,6 +916,30 @@ public final class VectorStoreService implements VectorStores {
     /** The lease name of a file's ingestion. */
     private static String work(String storeId, String fileId) {
         return "ingest/" + storeId + "/" + fileId;
+    }
+
+    /**
+     * Over a shared state store, a file's end is written only over its record as it stands there, still this generation
+     * in progress (a compare-and-set): a node stalled past its lease, whose work another node finished and whose file
+     * may since have been deleted or added again, does not write an old end over what came after. False (and this
+     * node's view of the file brought up to date) when the record moved on. Under the store's lock.
+     */
+    private boolean fenced(State s, FileRecord f, FileRecord done) {
+        String key = fileKey(f.storeId(), f.fileId());
+        String now = kv.get(key).orElse(null);
+        FileRecord stored = now == null ? null : parse(now, FileRecord.class);
+        if (stored != null && stored.status().equals("in_progress") && stored.generation() == f.generation()
+                && kv.compareAndSet(key, now, json(done), null)) {
+            s.put(done);
+            return true;
+        }
+        String again = kv.get(key).orElse(null);
+        if (again == null) {
+            s.remove(f.fileId());
+        } else {
+            s.put(parse(again, FileRecord.class));
+        }
+        return false;
     }
 
     /** Over a shared state store, the files that are no longer in progress leave {@code vs/ingesting/}. */
@@ -1010,16 +1039,21 @@ public final class VectorStoreService implements VectorStores {
                 FileRecord f = current(s, new Job(i.storeId(), i.fileId(), i.generation()));
                 if (f != null) {
                     FileRecord done = f.with("completed", i.usageBytes(), null);
-                    writes.put(fileKey(i.storeId(), i.fileId()), json(done));
-                    completed.add(done);
-                    apply.add(() -> s.put(done));
+                    if (kv.shared()) {
+                        if (fenced(s, f, done)) {
+                            completed.add(done);
+                        }
+                    } else {
+                        writes.put(fileKey(i.storeId(), i.fileId()), json(done));
+                        apply.add(() -> s.put(done));
+                    }
                 }
             }
             if (!writes.isEmpty()) {
                 kv.setAll(writes);
                 apply.forEach(Runnable::run);
-                ended(completed);
             }
+            ended(completed);
         } finally {
             locked.forEach(s -> s.lock.unlock());
             group.forEach(i -> leases.release(work(i.storeId(), i.fileId())));

@@ -81,4 +81,45 @@ class TwoNodesIngestionTest {
             }
         }
     }
+
+    /**
+     * A node stalled past its lease (not dead: it wakes up) finishes work another node took over and ended, and the file
+     * was deleted meanwhile: its late end is not written over what came after (the file stays deleted).
+     */
+    @Test
+    void aNodeStalledPastItsLease_doesNotWriteItsLateEndOverWhatCameAfter() throws Exception {
+        TestClock clock = new TestClock(Instant.parse("2026-11-28T12:00:00Z"));
+        MemoryKeyValueStore database = MemoryKeyValueStore.shared(clock);
+        KillableKeyValueStore nodeA = new KillableKeyValueStore(database);
+        HashingEmbedder stuck = new HashingEmbedder();
+        HashingEmbedder embedder = new HashingEmbedder();
+        try (LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), clock);
+             VectorStoreService a = new VectorStoreService(files, nodeA, Map.of("lucene", new LuceneVectorIo(dir.resolve("a"))), stuck,
+                     clock, new VectorStoreService.Config(null, 1, 1 << 20))) {
+            stuck.hold();
+            String file = files.upload(null, "cats.txt", "assistants", null,
+                    new ByteArrayInputStream("Cats purr when they are content.".getBytes(StandardCharsets.UTF_8))).id();
+            String store = a.create(null, new NewStore("pets", List.of(file), null, Map.of(), null, null, null, null)).id();
+            stuck.entered.await(); // A is embedding the file
+            try (VectorStoreService b = new VectorStoreService(files, database, Map.of("lucene", new LuceneVectorIo(dir.resolve("b"))),
+                    embedder, clock, new VectorStoreService.Config(null, 1, 1 << 20))) {
+                nodeA.killed = true; // A stalls: nothing it writes (its lease's renewals) arrives
+                clock.advance(Leases.TTL.plusSeconds(1));
+                assertThat(b.takeOver()).isEqualTo(1);
+                b.awaitIdle(Duration.ofSeconds(30));
+                assertThat(b.get(null, store).fileCounts().completed()).isEqualTo(1);
+                b.removeFile(null, store, file);
+                assertThat(database.get("vs/file/" + store + "/" + file)).isEmpty();
+
+                nodeA.killed = false; // A wakes up and finishes what it was doing
+                stuck.release();
+                a.awaitIdle(Duration.ofSeconds(30));
+                assertThat(database.get("vs/file/" + store + "/" + file)).as("the deleted file is not written back").isEmpty();
+                assertThat(a.get(null, store).fileCounts().total()).isZero(); // A's view caught up
+                assertThat(b.get(null, store).fileCounts().total()).isZero();
+            } finally {
+                stuck.release();
+            }
+        }
+    }
 }
