@@ -10,10 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,24 +46,16 @@ final class BackupCommand implements Callable<Integer> {
         if (Files.exists(target)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), target + " exists; a backup goes into a new folder");
         }
-        String key = apiKey != null ? apiKey : System.getenv("CORRAL_API_KEY");
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + "/v1/admin/backup")).timeout(Duration.ofMinutes(30))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(new ObjectMapper().writeValueAsString(Map.of("path", target.toString()))));
-        if (key != null) {
-            b.header("Authorization", "Bearer " + key);
-        }
-        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
-                throw new io.corral.api.InvalidRequestException(null, url + " refused the backup (" + r.statusCode() + "): "
-                        + new ObjectMapper().readTree(r.body()).at("/error/message").asText());
+        ServerCall.Answer a = ServerCall.exchange(url, "/v1/admin/backup", apiKey,
+                new ObjectMapper().writeValueAsString(Map.of("path", target.toString())), Duration.ofMinutes(30));
+        if (a != null) {
+            if (a.status() != 200) {
+                throw new io.corral.api.InvalidRequestException(null, url + " refused the backup (" + a.status() + "): " + a.message());
             }
             spec.commandLine().getOut().println("backed up through the server at " + url + " into " + target);
             return 0;
-        } catch (java.net.ConnectException e) {
-            // no server: nothing else writes the state, so a plain copy is consistent
         }
+        // no server: nothing else writes the state, so a plain copy is consistent
         DistributionConfig distribution = configFile == null ? null : ConfigLoader.load(configFile);
         try (Knowledge.Parts parts = Knowledge.parts(configFile, distribution)) {
             VectorStoreService.copy(target, parts.state(), parts.files(), parts.vectorIo());

@@ -7,10 +7,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -45,11 +41,8 @@ final class RestoreCommand implements Callable<Integer> {
         if (!Files.isRegularFile(dir.resolve("kvstore.db"))) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), dir + " is not a backup (no kvstore.db)");
         }
-        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-            http.send(HttpRequest.newBuilder(URI.create(url + "/v1/health")).build(), HttpResponse.BodyHandlers.discarding());
+        if (ServerCall.exchange(url, "/v1/health", null, null, Duration.ofSeconds(10)) != null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a server answers at " + url + ": stop it first");
-        } catch (java.net.ConnectException e) {
-            // none runs
         }
         Path cache = ProviderFactory.Context.system().cacheDir();
         Files.createDirectories(cache);

@@ -14,6 +14,14 @@ import java.time.Duration;
 /** A call from a command to a running {@code corral serve}: its key (the option, or CORRAL_API_KEY), its JSON answer. */
 final class ServerCall {
 
+    /** A server's answer: its status and its JSON (a missing node when the body was none). */
+    record Answer(int status, JsonNode json) {
+        /** The error's message, as the server's OpenAI-style error body says it. */
+        String message() {
+            return json.at("/error/message").asText();
+        }
+    }
+
     private ServerCall() {
     }
 
@@ -22,22 +30,39 @@ final class ServerCall {
      * {@link UnavailableException} with the server's message, or saying no server answers.
      */
     static JsonNode send(String url, String path, String apiKey, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30));
+        Answer a;
+        try {
+            a = exchange(url, path, apiKey, body, Duration.ofSeconds(30));
+        } catch (IOException e) {
+            a = null;
+        }
+        if (a == null) {
+            throw new UnavailableException("no Corral server at " + url + " (start one with `corral serve`)");
+        }
+        if (a.status() != 200) {
+            throw new UnavailableException(url + " answered " + a.status() + ": " + a.message());
+        }
+        return a.json();
+    }
+
+    /**
+     * {@code GET} (body null) or {@code POST} of JSON to {@code url + path}, waiting up to {@code timeout} for the answer;
+     * null when no server listens at {@code url} (the connection is refused); another failure to reach it is thrown.
+     */
+    static Answer exchange(String url, String path, String apiKey, String body, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(timeout);
         String key = apiKey != null ? apiKey : System.getenv("CORRAL_API_KEY");
         if (key != null) {
             b.header("Authorization", "Bearer " + key);
         }
-        b = body == null ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofString(body));
+        b = body == null ? b.GET() : b.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r;
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
             r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UnavailableException("no Corral server at " + url + " (start one with `corral serve`)");
+        } catch (java.net.ConnectException e) {
+            return null;
         }
-        JsonNode json = new ObjectMapper().readTree(r.body());
-        if (r.statusCode() != 200) {
-            throw new UnavailableException(url + " answered " + r.statusCode() + ": " + json.at("/error/message").asText());
-        }
-        return json;
+        ObjectMapper json = new ObjectMapper();
+        return new Answer(r.statusCode(), r.body().isBlank() ? json.missingNode() : json.readTree(r.body()));
     }
 }

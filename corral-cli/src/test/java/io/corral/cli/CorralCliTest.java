@@ -209,6 +209,33 @@ class CorralCliTest {
         assertThat(screen).contains("[stopped]").contains("Context: ");
     }
 
+    /** With a server running, a backup is asked of it (it copies while serving), and a restore refuses to run. */
+    @Test
+    void backup_goesThroughARunningServer_andRestoreRefusesWhileOneAnswers(@TempDir Path dir) throws Exception {
+        String before = System.getProperty("corral.cache");
+        System.setProperty("corral.cache", dir.resolve("cache").toString());
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--port", "0", "--health-interval", "0", "--shutdown-grace", "1");
+        try (ServeCommand.Served served = serve.start()) {
+            String url = served.server().url();
+            Run backup = corral("backup", dir.resolve("backup").toString(), "--url", url);
+            assertThat(backup.exit()).as(backup.err()).isZero();
+            assertThat(backup.out()).contains("backed up through the server at " + url);
+            assertThat(dir.resolve("backup").resolve("kvstore.db")).isRegularFile();
+            Run again = corral("backup", dir.resolve("second").toString(), "--url", url, "--api-key", "k");
+            assertThat(again.exit()).as(again.err()).isZero(); // no keys configured: any key is the one tenant
+            Run restore = corral("restore", dir.resolve("backup").toString(), "--url", url);
+            assertThat(restore.exit()).isNotZero();
+            assertThat(restore.err()).contains("a server answers at " + url + ": stop it first");
+        } finally {
+            if (before == null) {
+                System.clearProperty("corral.cache");
+            } else {
+                System.setProperty("corral.cache", before);
+            }
+        }
+    }
+
     @Test
     void ingest_direct_followsTheFolder_andExits1NamingAFileThatFailed(@TempDir Path dir) throws Exception {
         Path folder = Files.createDirectories(dir.resolve("kb"));
