@@ -483,10 +483,8 @@ public final class ResponsesService implements Responses {
         if (run.stopping) {
             return Json.plain(response); // left queued in the store: it runs again at the next start
         }
-        if (response.path("store").asBoolean(true)) {
-            save(tenant, response, input, history, null);
-        }
-        if (conversation != null) {
+        boolean ended = !response.path("store").asBoolean(true) || save(tenant, response, input, history, null);
+        if (conversation != null && ended) { // a late node's end, not written, adds nothing to the conversation either
             List<JsonNode> added = new ArrayList<>(input);
             output.forEach(added::add);
             append(tenant, conversation, added);
@@ -822,8 +820,13 @@ public final class ResponsesService implements Responses {
         return kind + "/" + (tenant == null ? "-" : tenant) + "/" + id;
     }
 
-    /** Stores a response with its input and history; {@code request} (or null) kept while it waits to run in the background. */
-    private void save(String tenant, ObjectNode response, List<ObjectNode> input, List<JsonNode> history, JsonNode request) {
+    /**
+     * Stores a response with its input and history; {@code request} (or null) kept while it waits to run in the
+     * background. The end of a background response over a shared state store is written only over its record still
+     * unfinished (a compare-and-set): a node stalled past its lease, whose response another node ran again and ended
+     * (and someone may have deleted since), does not write its late end over that; false then, and nothing is written.
+     */
+    private boolean save(String tenant, ObjectNode response, List<ObjectNode> input, List<JsonNode> history, JsonNode request) {
         ObjectNode record = Json.object();
         record.set("response", response);
         if (request != null) {
@@ -834,14 +837,25 @@ public final class ResponsesService implements Responses {
         ArrayNode h = record.putArray("history"); // what came before, so a chain is read from its last link
         history.forEach(h::add);
         String id = response.get("id").asText();
+        String key = key("responses", tenant, id);
         if (request != null) { // waiting or running in the background: found by a node taking over, until it ends
-            state.setAll(Map.of(key("responses", tenant, id), Json.text(record), key("background", tenant, id), ""));
-        } else {
-            state.set(key("responses", tenant, id), Json.text(record));
-            if (response.path("background").asBoolean(false)) {
-                state.delete(key("background", tenant, id));
-            }
+            state.setAll(Map.of(key, Json.text(record), key("background", tenant, id), ""));
+            return true;
         }
+        boolean background = response.path("background").asBoolean(false);
+        if (background && state.shared()) {
+            String now = state.get(key).orElse(null);
+            String status = now == null ? "" : Json.parse(now).path("response").path("status").asText();
+            if (!status.equals("queued") && !status.equals("in_progress") || !state.compareAndSet(key, now, Json.text(record), null)) {
+                return false; // ended by another node, or deleted
+            }
+        } else {
+            state.set(key, Json.text(record));
+        }
+        if (background) {
+            state.delete(key("background", tenant, id));
+        }
+        return true;
     }
 
     private ObjectNode stored(String tenant, String id) {

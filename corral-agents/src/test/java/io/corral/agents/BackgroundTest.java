@@ -108,6 +108,42 @@ class BackgroundTest {
         b.close();
     }
 
+    /**
+     * A node stalled past its lease (it wakes up, unlike one killed): the other node ran the response again and ended it,
+     * and it was deleted; the late node's end is not written back, nor added to the conversation.
+     */
+    @Test
+    void aNodeStalledPastItsLease_doesNotWriteItsLateEndOverWhatCameAfter() {
+        CountDownLatch stall = new CountDownLatch(1);
+        io.corral.testing.TestClock clock = new io.corral.testing.TestClock(java.time.Instant.parse("2026-11-28T12:00:00Z"));
+        io.corral.spi.MemoryKeyValueStore database = io.corral.spi.MemoryKeyValueStore.shared(clock);
+        io.corral.testing.KillableKeyValueStore nodeA = new io.corral.testing.KillableKeyValueStore(database);
+        ScriptedProvider stuck = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(stall, "late"));
+        ResponsesService a = new ResponsesService(m -> stuck, null, null, nodeA, clock);
+        String conversation = String.valueOf(a.createConversation("t", List.of(), Map.of()).get("id"));
+        String id = String.valueOf(a.create("t", Map.of("model", "m", "input", "Say it", "background", true,
+                "conversation", conversation), null).get("id"));
+        ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.answer("Taken", " over"));
+        ResponsesService b = new ResponsesService(m -> model, null, null, database, clock);
+
+        nodeA.killed = true; // A stalls: nothing it writes (its lease's renewals) arrives
+        clock.advance(io.corral.spi.Leases.TTL.plusSeconds(1));
+        b.takeOver();
+        b.await(id, Duration.ofSeconds(30));
+        assertThat(b.get("t", id).get("status")).isEqualTo("completed");
+        int items = b.items("t", conversation).size();
+        b.delete("t", id);
+
+        nodeA.killed = false; // A wakes up and ends what it was running
+        stall.countDown();
+        a.await(id, Duration.ofSeconds(30));
+        assertThatThrownBy(() -> b.get("t", id)).as("the deleted response is not written back")
+                .isInstanceOf(io.corral.api.NotFoundException.class);
+        assertThat(b.items("t", conversation)).hasSize(items);
+        a.close();
+        b.close();
+    }
+
     @Test
     void aResponseUnderWayWhenCorralStops_isLeftQueued_andRunsAtTheNextStart() {
         CountDownLatch never = new CountDownLatch(1);
