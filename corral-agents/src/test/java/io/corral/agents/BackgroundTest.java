@@ -15,6 +15,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Background responses: queued at once, run apart, cancelled, and run again after a restart (or failed, with the reason). */
 class BackgroundTest {
 
+    /** Two nodes' shared state store, with an injected clock; node A's way to it can be cut ({@code nodeA.killed}). */
+    static final class Shared {
+        final io.corral.testing.TestClock clock = new io.corral.testing.TestClock(java.time.Instant.parse("2026-11-28T12:00:00Z"));
+        final io.corral.spi.MemoryKeyValueStore database = io.corral.spi.MemoryKeyValueStore.shared(clock);
+        final io.corral.testing.KillableKeyValueStore nodeA = new io.corral.testing.KillableKeyValueStore(database);
+
+        /** Node A, whose model answers with {@code answer} (a gated one holds the run). */
+        ResponsesService nodeA(ScriptedProvider.Step answer) {
+            ScriptedProvider model = ScriptedProvider.chat("p", "m").then(answer);
+            return new ResponsesService(m -> model, null, null, nodeA, clock);
+        }
+    }
+
     @Test
     void aBackgroundResponse_returnsQueued_andIsFoundCompletedOnceItRan() {
         CountDownLatch go = new CountDownLatch(1);
@@ -76,11 +89,11 @@ class BackgroundTest {
     @Test
     void twoNodesOnOneStore_runABackgroundResponseOnce_andTheLiveOneTakesItOverWhenItsNodeDies() {
         CountDownLatch never = new CountDownLatch(1);
-        io.corral.testing.TestClock clock = new io.corral.testing.TestClock(java.time.Instant.parse("2026-11-28T12:00:00Z"));
-        io.corral.spi.MemoryKeyValueStore database = io.corral.spi.MemoryKeyValueStore.shared(clock);
-        io.corral.testing.KillableKeyValueStore nodeA = new io.corral.testing.KillableKeyValueStore(database);
-        ScriptedProvider stuck = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(never, "lost"));
-        ResponsesService a = new ResponsesService(m -> stuck, null, null, nodeA, clock);
+        Shared shared = new Shared();
+        var clock = shared.clock;
+        var database = shared.database;
+        var nodeA = shared.nodeA;
+        ResponsesService a = shared.nodeA(ScriptedProvider.gated(never, "lost"));
         String id = String.valueOf(a.create("t", Map.of("model", "m", "input", "Say it", "background", true), null).get("id"));
 
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.answer("Taken", " over"));
@@ -115,11 +128,11 @@ class BackgroundTest {
     @Test
     void aNodeStalledPastItsLease_doesNotWriteItsLateEndOverWhatCameAfter() {
         CountDownLatch stall = new CountDownLatch(1);
-        io.corral.testing.TestClock clock = new io.corral.testing.TestClock(java.time.Instant.parse("2026-11-28T12:00:00Z"));
-        io.corral.spi.MemoryKeyValueStore database = io.corral.spi.MemoryKeyValueStore.shared(clock);
-        io.corral.testing.KillableKeyValueStore nodeA = new io.corral.testing.KillableKeyValueStore(database);
-        ScriptedProvider stuck = ScriptedProvider.chat("p", "m").then(ScriptedProvider.gated(stall, "late"));
-        ResponsesService a = new ResponsesService(m -> stuck, null, null, nodeA, clock);
+        Shared shared = new Shared();
+        var clock = shared.clock;
+        var database = shared.database;
+        var nodeA = shared.nodeA;
+        ResponsesService a = shared.nodeA(ScriptedProvider.gated(stall, "late"));
         String conversation = String.valueOf(a.createConversation("t", List.of(), Map.of()).get("id"));
         String id = String.valueOf(a.create("t", Map.of("model", "m", "input", "Say it", "background", true,
                 "conversation", conversation), null).get("id"));

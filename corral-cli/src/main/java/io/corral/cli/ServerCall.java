@@ -14,7 +14,7 @@ import java.time.Duration;
 /** A call from a command to a running {@code corral serve}: its key (the option, or CORRAL_API_KEY), its JSON answer. */
 final class ServerCall {
 
-    /** A server's answer: its status and its JSON (a missing node when the body was none). */
+    /** A server's answer: its status and its JSON (a missing node when the body was none, or not JSON). */
     record Answer(int status, JsonNode json) {
         /** The error's message, as the server's OpenAI-style error body says it. */
         String message() {
@@ -63,6 +63,12 @@ final class ServerCall {
             return null;
         }
         ObjectMapper json = new ObjectMapper();
-        return new Answer(r.statusCode(), r.body().isBlank() ? json.missingNode() : json.readTree(r.body()));
+        JsonNode answer;
+        try {
+            answer = r.body().isBlank() ? json.missingNode() : json.readTree(r.body());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) { // something other than Corral answers there
+            answer = json.missingNode();
+        }
+        return new Answer(r.statusCode(), answer);
     }
 }
