@@ -288,9 +288,7 @@ public final class Puller {
                 InputStream body = status >= 400 ? c.getErrorStream() : c.getInputStream();
                 return new Answer(status, c.getContentLengthLong(), body != null ? body : InputStream.nullInputStream());
             }
-            try (InputStream drained = c.getInputStream()) {
-                drained.transferTo(OutputStream.nullOutputStream()); // the connection may be kept for the next hop
-            }
+            c.disconnect(); // a redirect's body is not read (it could be any size)
             URI next = at.resolve(location);
             if (hop == MAX_REDIRECTS) {
                 throw new UnavailableException(url + " redirects more than " + MAX_REDIRECTS + " times");
