@@ -1020,6 +1020,7 @@ public final class ResponsesService implements Responses {
 
     @Override
     public void close() {
+        leases.stopKeeping(); // no other node's response is taken over now: it could not run here
         running.values().forEach(r -> {
             r.stopping = true;
             r.cancelled = true;

@@ -127,14 +127,34 @@ public final class Leases implements AutoCloseable {
         });
     }
 
-    /** Stops keeping the leases and gives every one up: another node may take the work at once. */
-    @Override
-    public void close() {
+    /**
+     * Stops the thread {@link #keep} started, once a round under way has ended: from then on this node takes no other
+     * node's work (a service stopping calls this before it stops its own workers, so it starts nothing it cannot run).
+     * Its leases stay held until {@link #close}.
+     */
+    public void stopKeeping() {
         closed = true;
         Thread k = keeper;
         if (k != null) {
             k.interrupt();
+            boolean interrupted = false;
+            while (k.isAlive()) {
+                try {
+                    k.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    /** Stops keeping the leases and gives every one up: another node may take the work at once. */
+    @Override
+    public void close() {
+        stopKeeping();
         releaseAll();
     }
 }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A lease is one node's until it gives it up or stops renewing it; over a store nobody shares, it is always granted. */
 class LeasesTest {
@@ -54,5 +55,44 @@ class LeasesTest {
         assertThat(before.take("response/r1")).isTrue();
         assertThat(after.take("response/r1")).isTrue();
         assertThat(own.prefix("")).isEmpty(); // nothing written for them
+    }
+
+    /**
+     * The keeper renews and takes over until it is stopped; stopping waits for a round under way, so a service that
+     * stops its workers next cannot be handed work by it afterwards.
+     */
+    @Test
+    void stopKeeping_waitsForTheRoundUnderWay_andNoneFollows() throws Exception {
+        MemoryKeyValueStore database = MemoryKeyValueStore.shared(clock);
+        Leases leases = new Leases(database, clock, Duration.ofMillis(30)); // a round every 10 ms
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
+        leases.keep("test-keeper", () -> {
+            entered.countDown();
+            boolean interrupted = false;
+            while (release.getCount() > 0) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    interrupted = true; // a takeover under way finishes its round
+                }
+            }
+            rounds.incrementAndGet();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        entered.await();
+        java.util.concurrent.CompletableFuture<Integer> stopped = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            leases.stopKeeping();
+            return rounds.get();
+        });
+        assertThatThrownBy(() -> stopped.get(200, java.util.concurrent.TimeUnit.MILLISECONDS)) // still in its round
+                .isInstanceOf(java.util.concurrent.TimeoutException.class);
+        release.countDown();
+        assertThat(stopped.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1); // returned once the round ended
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("test-keeper"));
+        assertThat(rounds.get()).isEqualTo(1);
     }
 }

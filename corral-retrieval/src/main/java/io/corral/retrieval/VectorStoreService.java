@@ -1173,6 +1173,7 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public void close() {
+        leases.stopKeeping(); // no other node's file is taken over now: no worker would ingest it
         closed = true;
         threads.forEach(Thread::interrupt);
         for (Thread t : threads) {
