@@ -898,9 +898,7 @@ public final class VectorStoreService implements VectorStores {
             if (f != null) {
                 FileRecord done = f.with(status, 0, error);
                 if (kv.shared()) {
-                    if (fenced(s, f, done)) {
-                        ended(List.of(done));
-                    }
+                    fenced(s, f, done);
                 } else {
                     put(done);
                     s.put(done);
@@ -921,31 +919,25 @@ public final class VectorStoreService implements VectorStores {
     /**
      * Over a shared state store, a file's end is written only over its record as it stands there, still this generation
      * in progress (a compare-and-set): a node stalled past its lease, whose work another node finished and whose file
-     * may since have been deleted or added again, does not write an old end over what came after. False (and this
-     * node's view of the file brought up to date) when the record moved on. Under the store's lock.
+     * may since have been deleted or added again, does not write an old end over what came after. Written, the file
+     * leaves {@code vs/ingesting/}; not (the record moved on), this node's view of the file is brought up to date.
+     * Under the store's lock.
      */
-    private boolean fenced(State s, FileRecord f, FileRecord done) {
+    private void fenced(State s, FileRecord f, FileRecord done) {
         String key = fileKey(f.storeId(), f.fileId());
         String now = kv.get(key).orElse(null);
         FileRecord stored = now == null ? null : parse(now, FileRecord.class);
         if (stored != null && stored.status().equals("in_progress") && stored.generation() == f.generation()
                 && kv.compareAndSet(key, now, json(done), null)) {
             s.put(done);
-            return true;
+            kv.delete(ingestingKey(f.storeId(), f.fileId()));
+            return;
         }
         String again = kv.get(key).orElse(null);
         if (again == null) {
             s.remove(f.fileId());
         } else {
             s.put(parse(again, FileRecord.class));
-        }
-        return false;
-    }
-
-    /** Over a shared state store, the files that are no longer in progress leave {@code vs/ingesting/}. */
-    private void ended(List<FileRecord> files) {
-        if (kv.shared()) {
-            files.stream().filter(f -> !f.status().equals("in_progress")).forEach(f -> kv.delete(ingestingKey(f.storeId(), f.fileId())));
         }
     }
 
@@ -1025,7 +1017,6 @@ public final class VectorStoreService implements VectorStores {
         Map<String, String> writes = new java.util.TreeMap<>();
         List<Runnable> apply = new ArrayList<>();
         List<State> locked = new ArrayList<>();
-        List<FileRecord> completed = new ArrayList<>();
         for (String id : storeIds) {
             State s = stores.get(id);
             if (s != null) {
@@ -1040,9 +1031,7 @@ public final class VectorStoreService implements VectorStores {
                 if (f != null) {
                     FileRecord done = f.with("completed", i.usageBytes(), null);
                     if (kv.shared()) {
-                        if (fenced(s, f, done)) {
-                            completed.add(done);
-                        }
+                        fenced(s, f, done);
                     } else {
                         writes.put(fileKey(i.storeId(), i.fileId()), json(done));
                         apply.add(() -> s.put(done));
@@ -1053,7 +1042,6 @@ public final class VectorStoreService implements VectorStores {
                 kv.setAll(writes);
                 apply.forEach(Runnable::run);
             }
-            ended(completed);
         } finally {
             locked.forEach(s -> s.lock.unlock());
             group.forEach(i -> leases.release(work(i.storeId(), i.fileId())));
