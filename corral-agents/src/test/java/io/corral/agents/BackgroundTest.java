@@ -26,6 +26,11 @@ class BackgroundTest {
             ScriptedProvider model = ScriptedProvider.chat("p", "m").then(answer);
             return new ResponsesService(m -> model, null, null, nodeA, clock);
         }
+
+        /** Node B, straight on the store, whose model is {@code model}. */
+        ResponsesService nodeB(ScriptedProvider model) {
+            return new ResponsesService(m -> model, null, null, database, clock);
+        }
     }
 
     @Test
@@ -90,30 +95,27 @@ class BackgroundTest {
     void twoNodesOnOneStore_runABackgroundResponseOnce_andTheLiveOneTakesItOverWhenItsNodeDies() {
         CountDownLatch never = new CountDownLatch(1);
         Shared shared = new Shared();
-        var clock = shared.clock;
-        var database = shared.database;
-        var nodeA = shared.nodeA;
         ResponsesService a = shared.nodeA(ScriptedProvider.gated(never, "lost"));
         String id = String.valueOf(a.create("t", Map.of("model", "m", "input", "Say it", "background", true), null).get("id"));
 
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.answer("Taken", " over"));
-        ResponsesService b = new ResponsesService(m -> model, null, null, database, clock); // starts while A runs it
+        ResponsesService b = shared.nodeB(model); // starts while A runs it
         b.takeOver();
         assertThat(model.requests()).isEmpty(); // A holds it: B leaves it alone
-        assertThat(database.prefix("background/")).hasSize(1);
+        assertThat(shared.database.prefix("background/")).hasSize(1);
 
-        nodeA.killed = true; // kill -9: A renews nothing from here
-        clock.advance(io.corral.spi.Leases.TTL.minusSeconds(1));
+        shared.nodeA.killed = true; // kill -9: A renews nothing from here
+        shared.clock.advance(io.corral.spi.Leases.TTL.minusSeconds(1));
         b.takeOver();
         assertThat(model.requests()).isEmpty(); // A's lease has not run out yet
-        clock.advance(Duration.ofSeconds(2));
+        shared.clock.advance(Duration.ofSeconds(2));
         b.takeOver();
         b.await(id, Duration.ofSeconds(30));
         assertThat(b.get("t", id).get("status")).isEqualTo("completed");
         assertThat(b.get("t", id).get("output").toString()).contains("Taken over").doesNotContain("lost");
         assertThat(model.requests()).hasSize(1);
-        assertThat(database.prefix("background/")).isEmpty(); // ended: nobody takes it again
-        assertThat(database.prefix("lease/")).isEmpty();
+        assertThat(shared.database.prefix("background/")).isEmpty(); // ended: nobody takes it again
+        assertThat(shared.database.prefix("lease/")).isEmpty();
         b.takeOver();
         assertThat(model.requests()).hasSize(1);
         never.countDown();
@@ -129,25 +131,22 @@ class BackgroundTest {
     void aNodeStalledPastItsLease_doesNotWriteItsLateEndOverWhatCameAfter() {
         CountDownLatch stall = new CountDownLatch(1);
         Shared shared = new Shared();
-        var clock = shared.clock;
-        var database = shared.database;
-        var nodeA = shared.nodeA;
         ResponsesService a = shared.nodeA(ScriptedProvider.gated(stall, "late"));
         String conversation = String.valueOf(a.createConversation("t", List.of(), Map.of()).get("id"));
         String id = String.valueOf(a.create("t", Map.of("model", "m", "input", "Say it", "background", true,
                 "conversation", conversation), null).get("id"));
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(ScriptedProvider.answer("Taken", " over"));
-        ResponsesService b = new ResponsesService(m -> model, null, null, database, clock);
+        ResponsesService b = shared.nodeB(model);
 
-        nodeA.killed = true; // A stalls: nothing it writes (its lease's renewals) arrives
-        clock.advance(io.corral.spi.Leases.TTL.plusSeconds(1));
+        shared.nodeA.killed = true; // A stalls: nothing it writes (its lease's renewals) arrives
+        shared.clock.advance(io.corral.spi.Leases.TTL.plusSeconds(1));
         b.takeOver();
         b.await(id, Duration.ofSeconds(30));
         assertThat(b.get("t", id).get("status")).isEqualTo("completed");
         int items = b.items("t", conversation).size();
         b.delete("t", id);
 
-        nodeA.killed = false; // A wakes up and ends what it was running
+        shared.nodeA.killed = false; // A wakes up and ends what it was running
         stall.countDown();
         a.await(id, Duration.ofSeconds(30));
         assertThatThrownBy(() -> b.get("t", id)).as("the deleted response is not written back")
