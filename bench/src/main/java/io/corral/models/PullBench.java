@@ -33,11 +33,12 @@ public final class PullBench {
             if (curl.waitFor() != 0) {
                 throw new IllegalStateException("curl failed");
             }
-            curlSecs += (System.nanoTime() - t1) / 1e9;
-            System.out.printf("  round %d: corral pull %.2f s, curl %.2f s%n", i + 1, took, (System.nanoTime() - t1) / 1e9);
+            double curlTook = (System.nanoTime() - t1) / 1e9;
+            curlSecs += curlTook;
+            System.out.printf("  round %d: corral pull %.2f s, curl %.2f s%n", i + 1, took, curlTook);
             if (i == 0) {
-                firstPull = pullSecs;
-                firstCurl = curlSecs;
+                firstPull = took;
+                firstCurl = curlTook;
             }
             Files.delete(dir.resolve("curl.bin"));
         }

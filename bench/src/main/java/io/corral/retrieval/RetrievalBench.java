@@ -175,7 +175,6 @@ public final class RetrievalBench {
                 }
                 String searchPath = "/v1/vector_stores/" + storeId + "/search";
                 int n = qs.size();
-                long[] api = new long[n], direct = new long[n], floor = new long[n], rawApi = new long[n];
                 // four rounds after a warm-up one, the ways in a rotating order (what runs first or after another way
                 // moved its figure by a few tenths of a ms); p50 over the rounds' samples
                 long[][] all = new long[4][4 * n];
@@ -201,10 +200,7 @@ public final class RetrievalBench {
                         }
                     }
                 }
-                api = all[0];
-                direct = all[1];
-                rawApi = all[2];
-                floor = all[3];
+                long[] api = all[0], direct = all[1], rawApi = all[2], floor = all[3];
                 // keyword mode, no embedding: what the API adds to the store's own search alone
                 long[] rawKeyword = new long[qs.size()], directKeyword = new long[qs.size()];
                 for (int pass = 0; pass < 2; pass++) {
@@ -228,7 +224,7 @@ public final class RetrievalBench {
                 Arrays.sort(direct);
                 Arrays.sort(floor);
                 Arrays.sort(rawApi);
-                System.out.printf("search latency, %d queries: API p50 %.2f ms p99 %.2f ms; direct (embedding + store) p50 %.2f ms p99 %.2f ms; the API adds %.2f ms at p50%n",
+                System.out.printf("search latency, %d queries x 4 rounds: API p50 %.2f ms p99 %.2f ms; direct (embedding + store) p50 %.2f ms p99 %.2f ms; the API adds %.2f ms at p50%n",
                         qs.size(), ms(api, 0.5), ms(api, 0.99), ms(direct, 0.5), ms(direct, 0.99), ms(api, 0.5) - ms(direct, 0.5));
                 System.out.printf("with a plain keep-alive socket client: search p50 %.2f ms (adds %.2f ms over direct); a call that does no search (GET a store's file) p50 %.2f ms%n",
                         ms(rawApi, 0.5), ms(rawApi, 0.5) - ms(direct, 0.5), ms(floor, 0.5));
