@@ -26,4 +26,17 @@ public sealed interface ContentPart {
     static ContentPart image(String url) {
         return new Image(url);
     }
+
+    /**
+     * An image file as a {@code data:} URL (its type from its name: png, jpeg, gif, bmp, webp): how a file reaches a
+     * model, in-process or remote, since requests never name files of the machine that serves them.
+     */
+    static ContentPart imageFile(java.nio.file.Path file) throws java.io.IOException {
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        String type = name.endsWith(".png") ? "image/png" : name.endsWith(".jpg") || name.endsWith(".jpeg") ? "image/jpeg"
+                : name.endsWith(".gif") ? "image/gif" : name.endsWith(".bmp") ? "image/bmp"
+                : name.endsWith(".webp") ? "image/webp" : "application/octet-stream";
+        return new Image("data:" + type + ";base64," + java.util.Base64.getEncoder().encodeToString(
+                java.nio.file.Files.readAllBytes(file)));
+    }
 }

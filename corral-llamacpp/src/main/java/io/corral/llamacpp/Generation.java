@@ -65,6 +65,9 @@ final class Generation implements TokenStream {
     private final int limit; // max_tokens, or one window's worth when unset, so no answer runs forever
     private final long startNanos = System.nanoTime();
 
+    /** The prompt's images, in order: their slots in {@link #prompt} hold negative ids (none for text only). */
+    List<io.corral.llamacpp.ffi.NativeVision.Embedded> images = List.of();
+
     // the scheduler's thread only
     private int promptDone;
     int pendingToken = -1; // sampled, not yet evaluated
@@ -122,6 +125,30 @@ final class Generation implements TokenStream {
     /** Prompt tokens still to evaluate. */
     int promptLeft() {
         return prompt.length - promptDone;
+    }
+
+    /** Whether the next prompt slot is an image's (its embeddings are evaluated apart from tokens). */
+    boolean imageNext() {
+        return promptDone < prompt.length && prompt[promptDone] < 0;
+    }
+
+    /** The image whose slots include the next prompt slot. */
+    io.corral.llamacpp.ffi.NativeVision.Embedded nextImage() {
+        for (var image : images) {
+            if (image.offset() <= promptDone && promptDone < image.offset() + image.count()) {
+                return image;
+            }
+        }
+        throw new IllegalStateException("no image at prompt slot " + promptDone);
+    }
+
+    /** The prompt's tokens from the next one up to the next image (or the end), at most {@code max}. */
+    int textAhead(int max) {
+        int n = 0;
+        while (n < max && promptDone + n < prompt.length && prompt[promptDone + n] >= 0) {
+            n++;
+        }
+        return n;
     }
 
     /** Prompt tokens evaluated so far, cached ones included. */

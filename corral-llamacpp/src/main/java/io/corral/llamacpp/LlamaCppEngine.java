@@ -53,6 +53,8 @@ public final class LlamaCppEngine implements InferenceProvider {
     private final java.util.Set<LlamaSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private volatile Placement placement;
+    private final io.corral.llamacpp.ffi.NativeVision vision; // null: text only
+    private final Set<Capability> capabilities;
 
     /**
      * Where a model runs.
@@ -67,8 +69,15 @@ public final class LlamaCppEngine implements InferenceProvider {
     public record Placement(String device, String backend, int gpuLayers, int layers, long deviceBytes, String fallback) {
     }
 
-    private LlamaCppEngine(String providerId, LlamaCppConfig config, ModelMetadata metadata, NativeModel model) {
+    private LlamaCppEngine(String providerId, LlamaCppConfig config, ModelMetadata metadata, NativeModel model,
+                           io.corral.llamacpp.ffi.NativeVision vision) {
         this.providerId = providerId;
+        this.vision = vision;
+        Set<Capability> caps = EnumSet.copyOf(CAPABILITIES);
+        if (vision != null) {
+            caps.add(Capability.VISION);
+        }
+        this.capabilities = java.util.Collections.unmodifiableSet(caps);
         this.config = config;
         this.embedders = new java.util.concurrent.Semaphore(config.parallel());
         this.metadata = metadata;
@@ -108,9 +117,14 @@ public final class LlamaCppEngine implements InferenceProvider {
         NativeModel model = NativeModel.load(sized.model(), plan.gpuLayers(), offload.mainGpu(),
                 offload.splitMode().ordinal(), offload.noGpu() || gpus.isEmpty());
         LlamaCppEngine engine;
+        io.corral.llamacpp.ffi.NativeVision vision = null;
         try {
-            engine = new LlamaCppEngine(providerId, sized, metadata, model);
+            vision = projector(sized, model, offload.noGpu() || gpus.isEmpty());
+            engine = new LlamaCppEngine(providerId, sized, metadata, model, vision);
         } catch (RuntimeException | Error e) {
+            if (vision != null) {
+                vision.close();
+            }
             model.close();
             throw e;
         }
@@ -127,6 +141,28 @@ public final class LlamaCppEngine implements InferenceProvider {
         engine.placement = new Placement(device, device.equals("CPU") ? "cpu" : lib.backends().backend(),
                 plan.gpuLayers(), plan.offloadable(), held, fallback);
         return engine;
+    }
+
+    /**
+     * The model's projector: the configured one (an error when it cannot load), else one beside the model file, else
+     * none. One found beside the model where this build has no multimodal library is left out, said in the log.
+     */
+    private static io.corral.llamacpp.ffi.NativeVision projector(LlamaCppConfig config, NativeModel model, boolean cpu) {
+        Path file = config.mmproj() != null ? config.mmproj() : LlamaCppConfig.projectorBeside(config.model());
+        if (file == null) {
+            return null;
+        }
+        if (config.mmproj() == null && !io.corral.llamacpp.ffi.NativeVision.available()) {
+            System.getLogger(LlamaCppEngine.class.getName()).log(System.Logger.Level.WARNING, "projector " + file
+                    + " left out: this build of Corral has no multimodal library for this platform");
+            return null;
+        }
+        return io.corral.llamacpp.ffi.NativeVision.load(file, model, config.threads(), !cpu);
+    }
+
+    /** Whether the model sees images (a projector is loaded with it). */
+    public boolean vision() {
+        return vision != null;
     }
 
     /** Where the model runs: its device, offloaded layers and the device memory it holds. */
@@ -151,7 +187,7 @@ public final class LlamaCppEngine implements InferenceProvider {
 
     @Override
     public Set<Capability> capabilities() {
-        return CAPABILITIES;
+        return capabilities;
     }
 
     /** The model id requests use. */
@@ -193,33 +229,51 @@ public final class LlamaCppEngine implements InferenceProvider {
             }
         }
         m.put("loaded", true);
+        Path projector = config.mmproj() != null ? config.mmproj() : LlamaCppConfig.projectorBeside(config.model());
+        if (vision != null) {
+            m.put("projector", projector.toString());
+        }
         // a generative model that also embeds (its own hidden states, mean-pooled)
         return List.of(new ModelInfo(config.id(), providerId, io.corral.spi.ModelType.LLM, metadata.contextLength(),
-                metadata.embeddingLength(), CAPABILITIES, m));
+                metadata.embeddingLength(), capabilities, m));
     }
 
     @Override
     public TokenStream stream(ChatRequest request) {
         checkModel(request.model());
-        for (ChatMessage m : request.messages()) {
-            if (m.hasImages()) {
-                throw new InvalidRequestException("messages", "model " + config.id() + " does not accept images");
-            }
+        boolean images = request.messages().stream().anyMatch(ChatMessage::hasImages);
+        if (images && vision == null) {
+            throw new InvalidRequestException("messages", "model " + config.id() + " does not accept images"
+                    + " (it has no projector: give one with --mmproj or mmproj in its config, or put it beside the model)");
         }
         // tool_choice none: the model is not told of the tools, and its answer is text
         List<io.corral.api.ToolSpec> tools = request.toolChoice() instanceof io.corral.api.ToolChoice.None ? List.of() : request.tools();
-        int[] prompt = model.tokenize(format.renderRequest(request.messages(), tools), true, !format.plain());
+        int[] prompt;
+        List<io.corral.llamacpp.ffi.NativeVision.Embedded> embedded = List.of();
+        if (images) {
+            // each image is the projector's marker in its message's text, read and encoded in order
+            List<io.corral.llamacpp.ffi.NativeVision.Image> decoded = new ArrayList<>();
+            List<ChatMessage> marked = Images.marked(request.messages(), io.corral.llamacpp.ffi.NativeVision.MARKER, decoded);
+            var p = vision.tokenize(format.renderRequest(marked, tools), decoded, true, !format.plain());
+            if (p.tokens().length > 0 && p.tokens()[p.tokens().length - 1] < 0) {
+                throw new InvalidRequestException("messages", "the prompt ends with an image: add text after it");
+            }
+            prompt = p.tokens();
+            embedded = p.images();
+        } else {
+            prompt = model.tokenize(format.renderRequest(request.messages(), tools), true, !format.plain());
+        }
         if (request.forcesToolCall()) {
             ResponseFormat call = new ResponseFormat.JsonSchema("tool_call", ToolCalls.schema(request));
-            return ToolCalls.stream(start(prompt, request.sampling(), sampler(request.sampling(), call), List.of()));
+            return ToolCalls.stream(start(prompt, embedded, request.sampling(), sampler(request.sampling(), call), List.of()));
         }
         if (tools.isEmpty() || request.format() != ResponseFormat.TEXT) {
-            return start(prompt, request.sampling(), sampler(request.sampling(), request.format()), format.stops());
+            return start(prompt, embedded, request.sampling(), sampler(request.sampling(), request.format()), format.stops());
         }
         // tool_choice auto: free text, until a call starts; from there the call is held to the tools' schemas
         ToolCallFormat calls = format.toolCalls();
         NativeSampler lazy = sampler(request.sampling(), ToolCalls.lazyGrammar(tools, calls), calls.triggerPattern());
-        return ToolCalls.auto(start(prompt, request.sampling(), lazy, format.stops()), calls);
+        return ToolCalls.auto(start(prompt, embedded, request.sampling(), lazy, format.stops()), calls);
     }
 
     @Override
@@ -247,6 +301,12 @@ public final class LlamaCppEngine implements InferenceProvider {
 
     /** Starts generating from {@code prompt}; the generation owns {@code sampler} (closed here if it cannot start). */
     Generation start(int[] prompt, SamplingParams sampling, NativeSampler sampler, List<String> extraStops) {
+        return start(prompt, List.of(), sampling, sampler, extraStops);
+    }
+
+    /** {@link #start(int[], SamplingParams, NativeSampler, List)} of a prompt with images in their slots. */
+    Generation start(int[] prompt, List<io.corral.llamacpp.ffi.NativeVision.Embedded> images, SamplingParams sampling,
+                     NativeSampler sampler, List<String> extraStops) {
         if (prompt.length >= contextSize()) {
             sampler.close();
             throw new ContextOverflowException("prompt of " + prompt.length
@@ -254,6 +314,7 @@ public final class LlamaCppEngine implements InferenceProvider {
         }
         Generation g = new Generation(model, null, sampler, prompt, sampling, stops(sampling, extraStops), config.id(),
                 providerId, Generation.STATELESS, contextSize());
+        g.images = images;
         try {
             scheduler.submit(g);
         } catch (RuntimeException e) {
@@ -416,6 +477,9 @@ public final class LlamaCppEngine implements InferenceProvider {
             allEmbedders.forEach(NativeContext::close); // a request still embedding fails cleanly (closed context)
         }
         scheduler.close();
+        if (vision != null) {
+            vision.close();
+        }
         model.close();
     }
 }

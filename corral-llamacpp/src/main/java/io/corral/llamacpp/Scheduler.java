@@ -295,12 +295,17 @@ final class Scheduler implements AutoCloseable {
                 n = add(n, g.pendingToken, c.size(), c.seq(), true, g);
             }
         }
+        for (Generation g : List.copyOf(running)) {
+            if (g.imageNext() && !g.cancelled()) {
+                decodeImage(g);
+            }
+        }
         for (Generation g : running) {
             if (n == batchSize) {
                 break;
             }
-            if (g.promptLeft() > 0) {
-                int take = Math.min(g.promptLeft(), batchSize - n);
+            if (g.promptLeft() > 0 && !g.imageNext()) {
+                int take = g.textAhead(batchSize - n);
                 int from = g.promptDone();
                 int at = g.cache.size();
                 for (int i = 0; i < take; i++) {
@@ -350,6 +355,31 @@ final class Scheduler implements AutoCloseable {
                 }
             }
             i = j;
+        }
+    }
+
+    /**
+     * Evaluates the image at a generation's next prompt slot: its embeddings, a batch of their own (a llama_batch
+     * holds tokens or embeddings, not both), in chunks of the batch size.
+     */
+    private void decodeImage(Generation g) {
+        var image = g.nextImage();
+        try {
+            for (int done = g.promptDone() - image.offset(); done < image.count(); ) {
+                int take = Math.min(batchSize, image.count() - done);
+                while (!context.decodeEmbeddings(image.embeddings(), done, take, g.cache.size(), g.cache.seq(), image.nonCausal())) {
+                    if (!evictOne(null)) {
+                        end(g, null, new ContextOverflowException("the KV cache of " + context.size()
+                                + " tokens is full; the request was ended to let the others go on"));
+                        return;
+                    }
+                }
+                g.promptEvaluated(take);
+                done += take;
+            }
+        } catch (RuntimeException e) {
+            release(g.cache);
+            end(g, null, e);
         }
     }
 

@@ -42,6 +42,7 @@ final class Llama {
     static final MethodHandle init_from_model = handle("llama_init_from_model", FunctionDescriptor.of(ADDRESS, ADDRESS, Structs.CONTEXT_PARAMS));
     static final MethodHandle free = handle("llama_free", FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle n_ctx = handle("llama_n_ctx", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle set_causal_attn = handle("llama_set_causal_attn", FunctionDescriptor.ofVoid(ADDRESS, JAVA_BOOLEAN));
     static final MethodHandle set_n_threads = handle("llama_set_n_threads", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT));
     static final MethodHandle decode = handle("llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, Structs.BATCH));
     static final MethodHandle get_embeddings_seq = handle("llama_get_embeddings_seq", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));

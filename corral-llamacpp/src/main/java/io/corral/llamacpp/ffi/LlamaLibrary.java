@@ -63,7 +63,9 @@ public final class LlamaLibrary {
     private static final Pattern LIB_GGML_BASE = Pattern.compile("(?:lib)?ggml-base\\.(?:so|dylib|dll)");
     private static final Deque<String> RECENT_ERRORS = new ArrayDeque<>();
 
+    private static final Pattern LIB_MTMD = Pattern.compile("(?:lib)?mtmd\\.(?:so|dylib|dll)");
     private static volatile LlamaLibrary instance;
+    private static volatile MemorySegment logCallback;
 
     final Path directory;
     final SymbolLookup lookup;
@@ -116,6 +118,35 @@ public final class LlamaLibrary {
     /** Where the loaded libraries are. */
     public Path directory() {
         return directory;
+    }
+
+    /**
+     * llama.cpp's multimodal library ({@code libmtmd}, built from the same source): beside the libraries loaded, else
+     * in this platform's CPU variant (it links to the loaded libraries by their names, whichever variant they are).
+     */
+    public Path mtmdLibrary() {
+        return mtmdLibraryOptional().orElseThrow(() -> new EngineException("this Corral's llama.cpp natives for "
+                + platform() + " have no multimodal library (libmtmd, built for linux-x64 by corral-natives/build-mtmd.sh):"
+                + " images cannot be read in-process here"));
+    }
+
+    /** Whether {@link #mtmdLibrary()} finds one. */
+    public boolean mtmdLibraryPresent() {
+        return mtmdLibraryOptional().isPresent();
+    }
+
+    private Optional<Path> mtmdLibraryOptional() {
+        Optional<Path> here = findOptional(directory, LIB_MTMD);
+        if (here.isPresent() || !packaged(platform())) {
+            return here;
+        }
+        return findOptional(unpack(platform()), LIB_MTMD);
+    }
+
+    /** The upcall that passes llama.cpp's log lines to {@link System.Logger} {@code "llama.cpp"}. */
+    static MemorySegment logCallback() {
+        get();
+        return logCallback;
     }
 
     /** The variant loaded and its devices, with free memory as it was when the library loaded. */
@@ -213,6 +244,7 @@ public final class LlamaLibrary {
                     MethodType.methodType(void.class, int.class, MemorySegment.class, MemorySegment.class));
             MemorySegment callback = linker.upcallStub(onLog,
                     FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, ADDRESS), Arena.global());
+            logCallback = callback;
             linker.downcallHandle(lookup.findOrThrow("llama_log_set"), FunctionDescriptor.ofVoid(ADDRESS, ADDRESS))
                     .invokeExact(callback, MemorySegment.NULL);
             try (Arena arena = Arena.ofConfined()) {

@@ -55,6 +55,8 @@ public final class NativeContext implements AutoCloseable {
     private final MemorySegment logitFlags;
     private final MemorySegment seqIds;     // each token's sequence (0 but in an embeddings batch)
     private final int sequences;
+    private MemorySegment embdBatch;  // a batch of embeddings (an image's), made on first use
+    private MemorySegment embd;
     private boolean closed;
     private int threads;
 
@@ -189,8 +191,52 @@ public final class NativeContext implements AutoCloseable {
         return decodeFilled(n);
     }
 
+    /**
+     * Evaluates rows {@code [from, from + n)} of {@code embeddings} (rows of the model's width: an image's, from its
+     * projector) at positions {@code startPos...} of sequence {@code seq}, without logits; with non-causal attention
+     * when {@code nonCausal} (the image's tokens see each other, as some models' projectors need). {@code n} is at
+     * most the batch size. Returns false, having evaluated nothing, when the KV cache has no room.
+     */
+    public synchronized boolean decodeEmbeddings(float[] embeddings, int from, int n, int startPos, int seq, boolean nonCausal) {
+        if (n > batchSize) {
+            throw new IllegalArgumentException(n + " rows do not fit a batch of " + batchSize);
+        }
+        int width = model.embeddingSize();
+        if (embdBatch == null) {
+            embd = arena.allocate(JAVA_FLOAT, (long) batchSize * width);
+            embdBatch = arena.allocate(Structs.BATCH);
+            embdBatch.copyFrom(batch);
+            BATCH_TOKEN.set(embdBatch, 0L, MemorySegment.NULL);
+            Structs.field(Structs.BATCH, "embd").set(embdBatch, 0L, embd);
+        }
+        MemorySegment.copy(embeddings, from * width, embd, JAVA_FLOAT, 0, n * width);
+        for (int i = 0; i < n; i++) {
+            positions.setAtIndex(JAVA_INT, i, startPos + i);
+            seqIds.setAtIndex(JAVA_INT, i, seq);
+            logitFlags.set(JAVA_BYTE, i, (byte) 0);
+        }
+        try {
+            if (nonCausal) {
+                Llama.set_causal_attn.invokeExact(pointer(), false);
+            }
+            try {
+                return decodeFilled(embdBatch, n);
+            } finally {
+                if (nonCausal) {
+                    Llama.set_causal_attn.invokeExact(pointer(), true);
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** Decodes the first {@code n} tokens of the batch as filled; false when the KV cache has no room for them. */
     private boolean decodeFilled(int n) {
+        return decodeFilled(batch, n);
+    }
+
+    private boolean decodeFilled(MemorySegment batch, int n) {
         BATCH_N_TOKENS.set(batch, 0L, n);
         int rc;
         try {

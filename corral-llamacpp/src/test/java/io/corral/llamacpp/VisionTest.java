@@ -1,0 +1,142 @@
+package io.corral.llamacpp;
+
+import io.corral.api.ChatMessage;
+import io.corral.api.ChatRequest;
+import io.corral.api.ChatResult;
+import io.corral.api.ContentPart;
+import io.corral.api.InvalidRequestException;
+import io.corral.api.Role;
+import io.corral.gguf.TinyProjector;
+import io.corral.spi.Capability;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static io.corral.llamacpp.TestModels.greedy;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Images in-process: the real text model (stories260K) with a projector of random weights written by our GGUF
+ * writer, through llama.cpp's libmtmd. What the model says of an image is noise; the tests show that the image is
+ * encoded, reaches the model in its place (its tokens counted, the answer changed by it) and that bad input is a
+ * clear error.
+ */
+class VisionTest {
+
+    @TempDir
+    static Path dir;
+    static LlamaCppEngine engine;
+
+    @BeforeAll
+    static void open() throws IOException {
+        Path projector = TinyProjector.write(dir.resolve("tiny.mmproj"), 64);
+        engine = LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()).withThreads(1).withContextSize(256)
+                .withMmproj(projector));
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    static String png(long seed, int width, int height) throws IOException {
+        BufferedImage im = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                im.setRGB(x, y, r.nextInt(1 << 24));
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(im, "png", out);
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(out.toByteArray());
+    }
+
+    static ChatResult ask(String imageUrl, String text) {
+        ChatMessage m = new ChatMessage(Role.USER, List.of(ContentPart.image(imageUrl), ContentPart.text(text)), null, null);
+        return engine.chat(ChatRequest.builder().message(m).sampling(greedy(12)).build());
+    }
+
+    @Test
+    void theModelIsMarkedVisionCapable() {
+        assertThat(engine.vision()).isTrue();
+        assertThat(engine.capabilities()).contains(Capability.VISION);
+        assertThat(engine.models().getFirst().capabilities()).contains(Capability.VISION);
+        assertThat(engine.models().getFirst().metadata()).containsKey("projector");
+    }
+
+    @Test
+    void anImage_takesItsTokensInThePrompt_andAnAnswerComesBack() throws IOException {
+        ChatResult withImage = ask(png(1, 40, 24), "Once upon a time");
+        ChatResult textOnly = engine.chat(ChatRequest.builder().user("Once upon a time").sampling(greedy(12)).build());
+        assertThat(withImage.text()).isNotBlank();
+        assertThat(withImage.usage().completionTokens()).isPositive();
+        assertThat(withImage.usage().promptTokens() - textOnly.usage().promptTokens()).isEqualTo(TinyProjector.TOKENS);
+    }
+
+    @Test
+    void theAnswerDependsOnTheImage_andTheSameImageGivesTheSameAnswer() throws IOException {
+        String a = png(2, 32, 32);
+        String b = png(3, 32, 32);
+        ChatResult first = ask(a, "Tell me a story.");
+        ChatResult other = ask(b, "Tell me a story.");
+        ChatResult again = ask(a, "Tell me a story.");
+        assertThat(other.text()).isNotEqualTo(first.text());
+        assertThat(again.text()).isEqualTo(first.text()); // a cached prefix never stands in for an image
+    }
+
+    @Test
+    void twoImagesInOneMessage_bothCount() throws IOException {
+        ChatMessage m = new ChatMessage(Role.USER, List.of(ContentPart.image(png(4, 16, 16)),
+                ContentPart.image(png(5, 64, 8)), ContentPart.text("Once upon a time")), null, null);
+        ChatResult r = engine.chat(ChatRequest.builder().message(m).sampling(greedy(4)).build());
+        ChatResult textOnly = engine.chat(ChatRequest.builder().user("Once upon a time").sampling(greedy(4)).build());
+        assertThat(r.usage().promptTokens() - textOnly.usage().promptTokens()).isEqualTo(2 * TinyProjector.TOKENS);
+    }
+
+    @Test
+    void badImages_areClearErrors() throws IOException {
+        assertThatThrownBy(() -> ask("data:image/png;base64,bm90IGFuIGltYWdl", "hi"))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("messages[0].content[0].image_url")
+                .hasMessageContaining("not an image");
+        assertThatThrownBy(() -> ask("data:image/png;base64,***", "hi"))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("base64");
+        assertThatThrownBy(() -> ask("file:///etc/passwd", "hi"))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("data: or http(s)");
+        assertThatThrownBy(() -> ask(png(6, 8, 8), "a marker of my own: " + io.corral.llamacpp.ffi.NativeVision.MARKER))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("2 image places for 1 images");
+        ChatMessage last = new ChatMessage(Role.USER, List.of(ContentPart.text("Look:"), ContentPart.image(png(7, 8, 8))), null, null);
+        assertThatThrownBy(() -> engine.chat(ChatRequest.builder().message(last).sampling(greedy(4)).build()))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("ends with an image");
+    }
+
+    @Test
+    void aProjectorBesideTheModel_isFound() throws IOException {
+        Path model = Files.copy(TestModels.stories(), dir.resolve("story.gguf"));
+        TinyProjector.write(dir.resolve("story.mmproj.gguf"), 64);
+        try (LlamaCppEngine e = LlamaCppEngine.open(LlamaCppConfig.of(model).withThreads(1).withContextSize(128))) {
+            assertThat(e.vision()).isTrue();
+            assertThat(e.capabilities()).contains(Capability.VISION);
+        }
+    }
+
+    @Test
+    void aProjectorOfTheWrongWidth_isRefusedWhenTheModelLoads() throws IOException {
+        Path wrong = TinyProjector.write(dir.resolve("wide.mmproj"), 128);
+        assertThatThrownBy(() -> LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()).withThreads(1)
+                .withContextSize(128).withMmproj(wrong)).close())
+                .isInstanceOf(io.corral.api.EngineException.class).hasMessageContaining("projector");
+    }
+}
