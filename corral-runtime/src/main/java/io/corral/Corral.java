@@ -176,6 +176,7 @@ public final class Corral implements AutoCloseable {
     /** Configures a {@link Corral}; every setting has a default, the model is the bundled one. */
     public static final class Builder {
         private Path model;
+        private Path mmproj;
         private String modelId;
         private int contextSize;
         private int threads;
@@ -191,6 +192,8 @@ public final class Corral implements AutoCloseable {
 
         public Builder model(Path file) { model = file; return this; }
         public Builder modelId(String id) { modelId = id; return this; }
+        /** The model's multimodal projector, so that it sees images (default: one beside the model file, if any). */
+        public Builder mmproj(Path file) { mmproj = file; return this; }
         /** KV cache tokens per conversation; 0 (default) for the model's own, up to 8192. */
         public Builder contextSize(int tokens) { contextSize = tokens; return this; }
         /** CPU threads per generation; 0 (default) for all cores. */
@@ -237,7 +240,7 @@ public final class Corral implements AutoCloseable {
                 List<InferenceProvider> engines = new ArrayList<>();
                 if (local) {
                     Path file = model != null ? model : BundledModel.path();
-                    engines.add(LlamaCppEngine.open(new LlamaCppConfig(file, modelId, contextSize, threads, 512, parallel, offload)));
+                    engines.add(LlamaCppEngine.open(new LlamaCppConfig(file, modelId, contextSize, threads, 512, parallel, offload, mmproj)));
                     // the default embedding model, loaded on its first request
                     engines.add(new io.corral.onnx.OnnxEmbeddings("sentence-transformers"));
                 }

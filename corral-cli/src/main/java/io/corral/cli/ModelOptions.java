@@ -18,11 +18,15 @@ final class ModelOptions {
     @Option(names = {"-c", "--ctx-size"}, description = "Context window in tokens; 0 = the model's, up to 8192 (default ${DEFAULT-VALUE}).", defaultValue = "0")
     int contextSize;
 
+    @Option(names = "--mmproj", paramLabel = "FILE", description = "The model's multimodal projector (GGUF), so that it sees"
+            + " images (default: NAME.mmproj.gguf or mmproj-NAME.gguf beside the model, if there is one).")
+    Path mmproj;
+
     @picocli.CommandLine.Mixin
     GpuOptions gpu = new GpuOptions();
 
     Corral open(SamplingParams sampling) {
-        return Corral.builder().model(PullCommand.resolve(model)).threads(threads).contextSize(contextSize).parallel(1)
+        return Corral.builder().model(PullCommand.resolve(model)).mmproj(mmproj).threads(threads).contextSize(contextSize).parallel(1)
                 .offload(gpu.offload()).sampling(sampling).build();
     }
 }

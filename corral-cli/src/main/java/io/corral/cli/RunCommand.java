@@ -1,7 +1,10 @@
 package io.corral.cli;
 
 import io.corral.Corral;
+import io.corral.api.ChatMessage;
 import io.corral.api.ChatRequest;
+import io.corral.api.ContentPart;
+import io.corral.api.Role;
 import io.corral.api.TokenStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,6 +26,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--system", description = "A system prompt.")
     String system;
 
+    @Option(names = "--image", paramLabel = "FILE", description = "An image (PNG, JPEG, GIF, BMP) before the prompt, for a"
+            + " model that sees images (one with a projector); repeat for several.")
+    java.util.List<java.nio.file.Path> images = new java.util.ArrayList<>();
+
     @Mixin
     ModelOptions model;
 
@@ -33,14 +40,23 @@ final class RunCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         PrintWriter out = spec.commandLine().getOut();
+        java.util.List<ContentPart> parts = new java.util.ArrayList<>();
+        for (java.nio.file.Path image : images) {
+            if (!java.nio.file.Files.isRegularFile(image)) {
+                throw new io.corral.api.InvalidRequestException("image", "--image " + image + ": no such file");
+            }
+            parts.add(ContentPart.imageFile(image));
+        }
+        parts.add(ContentPart.text(prompt));
         try (Corral corral = model.open(sampling.toParams())) {
             ChatRequest.Builder request = ChatRequest.builder().sampling(corral.sampling());
             if (system != null) {
                 request.system(system);
             }
-            try (TokenStream stream = corral.stream(request.user(prompt).build())) {
+            request.message(new ChatMessage(Role.USER, parts, null, null));
+            try (TokenStream stream = corral.stream(request.build())) {
                 stream.forEachText(piece -> {
                     out.print(piece);
                     out.flush();

@@ -50,6 +50,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model-id", description = "The id clients use for the model (default: the file name).")
     String modelId;
 
+    @Option(names = "--mmproj", paramLabel = "FILE", description = "The model's multimodal projector (GGUF), so that it sees"
+            + " images (default: NAME.mmproj.gguf or mmproj-NAME.gguf beside the model, if there is one).")
+    Path mmproj;
+
     @Option(names = {"-t", "--threads"}, description = "CPU threads; 0 = all cores (default ${DEFAULT-VALUE}).", defaultValue = "0")
     int threads;
 
@@ -173,7 +177,7 @@ final class ServeCommand implements Callable<Integer> {
             engines.distribution(configFile, distribution);
         } else {
             engines.model(PullCommand.resolve(model)).modelId(modelId == null && model != null && PullCommand.resolve(model) != model
-                    ? model.toString() : modelId).contextSize(contextSize).threads(threads).parallel(parallel)
+                    ? model.toString() : modelId).mmproj(mmproj).contextSize(contextSize).threads(threads).parallel(parallel)
                     .offload(gpu.offload()).local(!noLocal).routing(RoutingMode.parse(routing));
         }
         Corral corral = engines.build();

@@ -54,6 +54,47 @@ class CorralCliTest {
                 + System.lineSeparator());
     }
 
+    static Path png(Path file, long seed) throws java.io.IOException {
+        var im = new java.awt.image.BufferedImage(24, 24, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        var r = new java.util.SplittableRandom(seed);
+        for (int y = 0; y < 24; y++) {
+            for (int x = 0; x < 24; x++) {
+                im.setRGB(x, y, r.nextInt(1 << 24));
+            }
+        }
+        javax.imageio.ImageIO.write(im, "png", file.toFile());
+        return file;
+    }
+
+    @Test
+    void run_withImages_andAProjector_answersEachImageInItsOwnWay(@TempDir Path dir) throws java.io.IOException {
+        Path projector = io.corral.gguf.TinyProjector.write(dir.resolve("tiny.mmproj.gguf"), 64);
+        String[] common = {"run", "--mmproj", projector.toString(), "--threads", "1", "--temperature", "0", "-n", "12"};
+        Run a = corral(concat(common, "--image", png(dir.resolve("a.png"), 1).toString(), "Tell me a story."));
+        Run b = corral(concat(common, "--image", png(dir.resolve("b.png"), 2).toString(), "Tell me a story."));
+        assertThat(a.exit()).as(a.err()).isZero();
+        assertThat(b.exit()).as(b.err()).isZero();
+        assertThat(a.out()).isNotBlank().isNotEqualTo(b.out());
+        Run plain = corral("run", "--threads", "1", "--temperature", "0", "-n", "8", "Tell me a story.");
+        assertThat(a.out()).isNotEqualTo(plain.out()); // the image took part
+    }
+
+    @Test
+    void run_withAnImage_butNoProjector_orNoFile_isAOneLineError(@TempDir Path dir) throws java.io.IOException {
+        Run r = corral("run", "--image", png(dir.resolve("a.png"), 1).toString(), "hi");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).startsWith("corral: ").contains("does not accept images").doesNotContain("Exception");
+        Run missing = corral("run", "--image", dir.resolve("none.png").toString(), "hi");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).isEqualTo("corral: --image " + dir.resolve("none.png") + ": no such file" + System.lineSeparator());
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
     @Test
     void run_badSamplingValue_isAOneLineError() {
         Run r = corral("run", "--top-p", "2", "hi");

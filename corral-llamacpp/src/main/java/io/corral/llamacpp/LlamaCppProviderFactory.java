@@ -22,9 +22,11 @@ public final class LlamaCppProviderFactory extends ProviderFactory.Base<LlamaCpp
      * @param mainGpu         the GPU for the whole model with {@code split_mode: none} (0)
      * @param splitMode       {@code none}, {@code layer} (default) or {@code row}: how layers spread over several GPUs
      * @param noGpu           true: no GPU at all, as if none were present
+     * @param mmproj          the model's multimodal projector (GGUF), so that it sees images; by default one beside
+     *                        the model ({@code NAME.mmproj.gguf} or {@code mmproj-NAME.gguf}) if there is one
      */
     public record Config(String model, String modelId, int contextSize, int threads, Integer batchSize, Integer parallel,
-                         Integer gpuLayers, Integer mainGpu, String splitMode, Boolean noGpu) {
+                         Integer gpuLayers, Integer mainGpu, String splitMode, Boolean noGpu, String mmproj) {
 
         public Config {
             LlamaCppConfig.check(contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel);
@@ -34,7 +36,7 @@ public final class LlamaCppProviderFactory extends ProviderFactory.Base<LlamaCpp
         LlamaCppConfig engine() {
             return new LlamaCppConfig(model == null || model.isBlank() ? BundledModel.path() : Path.of(model), modelId,
                     contextSize, threads, batchSize == null ? 512 : batchSize, parallel == null ? 2 : parallel,
-                    Offload.of(gpuLayers, mainGpu, splitMode, noGpu));
+                    Offload.of(gpuLayers, mainGpu, splitMode, noGpu), mmproj == null || mmproj.isBlank() ? null : Path.of(mmproj));
         }
     }
 

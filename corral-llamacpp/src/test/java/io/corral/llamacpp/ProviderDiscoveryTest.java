@@ -17,7 +17,7 @@ class ProviderDiscoveryTest {
     void inlineLlamacpp_isFoundAndServes() {
         var factory = (LlamaCppProviderFactory) ProviderFactory.find(Api.INFERENCE, "inline::llamacpp").orElseThrow();
         try (InferenceProvider p = factory.create("local", "inline::llamacpp", new LlamaCppProviderFactory.Config(
-                TestModels.stories().toString(), null, 256, 1, null, null, null, null, null, null), ProviderFactory.Context.system())) {
+                TestModels.stories().toString(), null, 256, 1, null, null, null, null, null, null, null), ProviderFactory.Context.system())) {
             assertThat(p.id()).isEqualTo("local");
             assertThat(p.vendor()).isEqualTo("llama.cpp");
             assertThat(p.local()).isTrue();
@@ -47,16 +47,16 @@ class ProviderDiscoveryTest {
     void badConfigValue_namesTheKey() {
         var factory = (LlamaCppProviderFactory) ProviderFactory.find(Api.INFERENCE, "inline::llamacpp").orElseThrow();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> factory.create("x", "inline::llamacpp",
-                        new LlamaCppProviderFactory.Config(null, null, 0, 0, null, 0, null, null, null, null),
+                        new LlamaCppProviderFactory.Config(null, null, 0, 0, null, 0, null, null, null, null, null),
                         ProviderFactory.Context.system()))
                 .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,
                         e -> assertThat(e.param()).isEqualTo("parallel"));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LlamaCppProviderFactory.Config(null, null, 0, 0, null,
-                        null, null, null, "columns", null))
+                        null, null, null, "columns", null, null))
                 .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,
                         e -> assertThat(e.param()).isEqualTo("split_mode"));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LlamaCppProviderFactory.Config(null, null, 0, 0, null,
-                        null, -2, null, null, null))
+                        null, -2, null, null, null, null))
                 .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,
                         e -> assertThat(e.param()).isEqualTo("gpu_layers"));
     }

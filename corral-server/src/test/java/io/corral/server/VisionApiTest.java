@@ -1,0 +1,148 @@
+package io.corral.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.errors.BadRequestException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionContentPart;
+import com.openai.models.chat.completions.ChatCompletionContentPartImage;
+import com.openai.models.chat.completions.ChatCompletionContentPartText;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.sun.net.httpserver.HttpServer;
+import io.corral.api.UrlPolicy;
+import io.corral.gguf.TinyProjector;
+import io.corral.llamacpp.LlamaCppConfig;
+import io.corral.llamacpp.LlamaCppEngine;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Images through the OpenAI API to the in-process engine (stories260K with a projector of random weights), with the
+ * official SDK: data URLs, http URLs the server's URL policy allows (fetched, never through a redirect), and the
+ * model listed as vision-capable.
+ */
+class VisionApiTest {
+
+    @TempDir
+    static Path dir;
+    static CorralServer server;
+    static OpenAIClient openai;
+    static HttpServer images;
+    static byte[] png;
+
+    @BeforeAll
+    static void start() throws IOException {
+        Path projector = TinyProjector.write(dir.resolve("tiny.mmproj"), 64);
+        LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(ServerTest.stories()).withThreads(1)
+                .withContextSize(256).withMmproj(projector));
+        // the picture server stands on loopback: the policy names 127.0.0.1, so only that host's URLs are fetched
+        server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(engine))
+                .urls(new UrlPolicy(false, Set.of("127.0.0.1"))).start();
+        openai = OpenAIOkHttpClient.builder().baseUrl(server.url() + "/v1").apiKey("unused").maxRetries(0).build();
+        png = png(11);
+        images = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        images.createContext("/cat.png", x -> {
+            x.getResponseHeaders().add("Content-Type", "image/png");
+            x.sendResponseHeaders(200, png.length);
+            x.getResponseBody().write(png);
+            x.close();
+        });
+        images.createContext("/moved", x -> {
+            x.getResponseHeaders().add("Location", "/cat.png");
+            x.sendResponseHeaders(302, -1);
+            x.close();
+        });
+        images.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        images.stop(0);
+        server.close();
+    }
+
+    static byte[] png(long seed) throws IOException {
+        BufferedImage im = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int y = 0; y < 32; y++) {
+            for (int x = 0; x < 32; x++) {
+                im.setRGB(x, y, r.nextInt(1 << 24));
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(im, "png", out);
+        return out.toByteArray();
+    }
+
+    static ChatCompletion ask(String imageUrl) {
+        return openai.chat().completions().create(ChatCompletionCreateParams.builder().model("stories260K")
+                .addUserMessageOfArrayOfContentParts(List.of(
+                        ChatCompletionContentPart.ofImageUrl(ChatCompletionContentPartImage.builder()
+                                .imageUrl(ChatCompletionContentPartImage.ImageUrl.builder().url(imageUrl).build()).build()),
+                        ChatCompletionContentPart.ofText(ChatCompletionContentPartText.builder().text("Tell me a story.").build())))
+                .temperature(0.0).maxCompletionTokens(12).build());
+    }
+
+    static String dataUrl(byte[] bytes) {
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(bytes);
+    }
+
+    @Test
+    void aDataUrlImage_reachesTheModel_andAnAnswerComesBack() throws IOException {
+        ChatCompletion c = ask(dataUrl(png));
+        ChatCompletion text = openai.chat().completions().create(ChatCompletionCreateParams.builder().model("stories260K")
+                .addUserMessage("Tell me a story.").temperature(0.0).maxCompletionTokens(12).build());
+        assertThat(c.choices().getFirst().message().content()).hasValueSatisfying(s -> assertThat(s).isNotBlank());
+        assertThat(c.usage().orElseThrow().promptTokens() - text.usage().orElseThrow().promptTokens())
+                .isEqualTo(TinyProjector.TOKENS);
+        assertThat(ask(dataUrl(png(12))).choices().getFirst().message().content())
+                .isNotEqualTo(c.choices().getFirst().message().content());
+    }
+
+    @Test
+    void theModel_isListedAsSeeingImages() throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/models"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode model = new ObjectMapper().readTree(r.body()).at("/data/0");
+        assertThat(model.path("id").asText()).isEqualTo("stories260K");
+        assertThat(model.path("capabilities").toString()).contains("\"vision\"");
+    }
+
+    @Test
+    void anHttpImage_onAnAllowedHost_isFetched_asTheSameImage() {
+        String url = "http://127.0.0.1:" + images.getAddress().getPort() + "/cat.png";
+        assertThat(ask(url).choices().getFirst().message().content())
+                .isEqualTo(ask(dataUrl(png)).choices().getFirst().message().content());
+    }
+
+    @Test
+    void aPrivateHost_orARedirect_isA400() {
+        int port = images.getAddress().getPort();
+        assertThatThrownBy(() -> ask("http://localhost:" + port + "/cat.png"))
+                .isInstanceOf(BadRequestException.class).hasMessageContaining("private address");
+        assertThatThrownBy(() -> ask("http://127.0.0.1:" + port + "/moved"))
+                .isInstanceOf(BadRequestException.class).hasMessageContaining("redirect");
+    }
+}
