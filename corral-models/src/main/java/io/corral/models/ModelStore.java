@@ -23,8 +23,16 @@ import java.util.stream.Stream;
  */
 public final class ModelStore {
 
-    /** A pulled model: its name, where it came from, its file, digest and size. */
-    public record Model(String name, String source, Path file, String sha256, long size, String pulledAt) {
+    /**
+     * A pulled model: its name, where it came from, its file, digest and size, and its projector's file (null when it
+     * has none; a link to it lies beside the model's file, {@link #projectorOf}, where the engine looks).
+     */
+    public record Model(String name, String source, Path file, String sha256, long size, String pulledAt, Path projector) {
+    }
+
+    /** Where a model file's projector lies, if it has one: {@code FILE.mmproj.gguf} beside it. */
+    public static Path projectorOf(Path modelFile) {
+        return modelFile.resolveSibling(modelFile.getFileName() + ".mmproj.gguf");
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -86,8 +94,13 @@ public final class ModelStore {
         Model m = find(name).orElseThrow(() -> new NotFoundException("model", "no pulled model '" + name + "'"));
         try {
             Files.delete(manifest(name));
-            if (list().stream().noneMatch(o -> o.file().equals(m.file()))) {
+            List<Model> left = list();
+            if (left.stream().noneMatch(o -> o.file().equals(m.file()))) {
+                Files.deleteIfExists(projectorOf(m.file()));
                 Files.deleteIfExists(m.file());
+            }
+            if (m.projector() != null && left.stream().noneMatch(o -> m.projector().equals(o.projector()) || o.file().equals(m.projector()))) {
+                Files.deleteIfExists(m.projector());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -95,10 +108,13 @@ public final class ModelStore {
     }
 
     /** Records {@code name} for a file now in place. */
-    Model record(String name, String source, Path file, String sha256, long size) {
-        Model m = new Model(name, source, file, sha256, size, java.time.Instant.now().toString());
+    Model record(String name, String source, Path file, String sha256, long size, Path projector) {
+        Model m = new Model(name, source, file, sha256, size, java.time.Instant.now().toString(), projector);
         ObjectNode o = JSON.createObjectNode().put("name", name).put("source", source).put("file", file.toString())
                 .put("sha256", sha256).put("size", size).put("pulled_at", m.pulledAt());
+        if (projector != null) {
+            o.put("projector", projector.toString());
+        }
         Path target = manifest(name);
         try {
             Files.createDirectories(target.getParent());
@@ -123,7 +139,8 @@ public final class ModelStore {
         try {
             var o = JSON.readTree(f.toFile());
             return new Model(o.path("name").asText(), o.path("source").asText(), Path.of(o.path("file").asText()),
-                    o.path("sha256").asText(), o.path("size").asLong(), o.path("pulled_at").asText());
+                    o.path("sha256").asText(), o.path("size").asLong(), o.path("pulled_at").asText(),
+                    o.hasNonNull("projector") ? Path.of(o.path("projector").asText()) : null);
         } catch (IOException e) {
             throw new UncheckedIOException("the manifest " + f + " cannot be read", e);
         }

@@ -43,6 +43,6 @@ public final class PulledModels implements ModelLibrary {
     @Override
     public void copy(String from, String to) {
         ModelStore.Model m = store.find(from).orElseThrow(() -> new NotFoundException("model", "no pulled model '" + from + "'"));
-        store.record(to, m.source(), m.file(), m.sha256(), m.size());
+        store.record(to, m.source(), m.file(), m.sha256(), m.size(), m.projector());
     }
 }

@@ -41,8 +41,14 @@ public final class Puller {
     public record Progress(String name, long done, long total, double bytesPerSecond) {
     }
 
-    /** Where a model's file is: its URL, its sha256 and size when the source says, and the name it is kept under. */
-    record Source(String name, URI url, String sha256, long size) {
+    /**
+     * Where a model's file is: its URL, its sha256 and size when the source says, the name it is kept under, and its
+     * projector's file (null when it has none).
+     */
+    record Source(String name, URI url, String sha256, long size, Source projector) {
+        Source(String name, URI url, String sha256, long size) {
+            this(name, url, sha256, size, null);
+        }
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -103,21 +109,50 @@ public final class Puller {
             if (s.sha256() != null && !s.sha256().equalsIgnoreCase(sha256)) {
                 throw new InvalidRequestException("sha256", "the source says " + s.sha256() + ", not " + sha256);
             }
-            s = new Source(s.name(), s.url(), sha256.toLowerCase(Locale.ROOT), s.size());
+            s = new Source(s.name(), s.url(), sha256.toLowerCase(Locale.ROOT), s.size(), s.projector());
         }
         String kept = name == null || name.isBlank() ? s.name() : name;
+        try {
+            Blob model = fetch(s, kept, ref, progress);
+            Path projector = null;
+            if (s.projector() != null) {
+                // the model's projector, pulled with it and linked beside its file, where the engine looks for one
+                Blob p = fetch(s.projector(), kept + " (projector)", ref, progress);
+                projector = ModelStore.projectorOf(model.file());
+                Path tmp = projector.resolveSibling(projector.getFileName() + ".tmp");
+                Files.deleteIfExists(tmp);
+                try {
+                    Files.createLink(tmp, p.file());
+                } catch (IOException | UnsupportedOperationException e) {
+                    Files.copy(p.file(), tmp);
+                }
+                ModelStore.move(tmp, projector);
+                projector = p.file();
+            }
+            return store.record(kept, ref, model.file(), model.sha256(), model.size(), projector);
+        } catch (IOException e) {
+            throw new UnavailableException("pulling " + ref + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** A file in the store's blobs, by its digest. */
+    private record Blob(Path file, String sha256, long size) {
+    }
+
+    /** {@code s}'s file in the store: there already (by its digest), or downloaded, checked and moved into place. */
+    private Blob fetch(Source s, String label, String ref, Consumer<Progress> progress) throws IOException {
         try {
             Path blobs = store.blobs();
             if (s.sha256() != null) {
                 Path done = blobs.resolve("sha256-" + s.sha256());
                 if (Files.exists(done)) { // the same file under another name: only the name is new
-                    return store.record(kept, ref, done, s.sha256(), Files.size(done));
+                    return new Blob(done, s.sha256(), Files.size(done));
                 }
             }
             Path partial = blobs.resolve("partial-" + (s.sha256() != null ? s.sha256()
                     : HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.url().toString().getBytes())).substring(0, 32)));
             MessageDigest hash = MessageDigest.getInstance("SHA-256");
-            long size = download(s, partial, kept, progress, hash);
+            long size = download(s, partial, label, progress, hash);
             String digest = HexFormat.of().formatHex(hash.digest());
             if (s.sha256() != null && !digest.equals(s.sha256())) {
                 Files.deleteIfExists(partial);
@@ -126,9 +161,7 @@ public final class Puller {
             }
             Path target = blobs.resolve("sha256-" + digest);
             ModelStore.move(partial, target);
-            return store.record(kept, ref, target, digest, size);
-        } catch (IOException e) {
-            throw new UnavailableException("pulling " + ref + " failed: " + e.getMessage(), e);
+            return new Blob(target, digest, size);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -376,12 +409,15 @@ public final class Puller {
 
     private Source huggingFaceQuant(String repo, String quant, String name) {
         List<JsonNode> matches = new ArrayList<>();
+        List<JsonNode> projectors = new ArrayList<>();
         List<String> all = new ArrayList<>();
         for (JsonNode f : tree(repo)) {
             String path = f.path("path").asText();
             if (path.endsWith(".gguf")) {
                 all.add(path);
-                if (path.toLowerCase(Locale.ROOT).contains(quant.toLowerCase(Locale.ROOT)) && !path.contains("mmproj")) {
+                if (path.toLowerCase(Locale.ROOT).contains("mmproj")) {
+                    projectors.add(f);
+                } else if (path.toLowerCase(Locale.ROOT).contains(quant.toLowerCase(Locale.ROOT))) {
                     matches.add(f);
                 }
             }
@@ -391,8 +427,31 @@ public final class Puller {
                     + quant + " (its GGUF files: " + String.join(", ", all) + ")");
         }
         JsonNode f = matches.getFirst();
+        JsonNode projector = projectorOf(repo, quant, projectors);
         return new Source(name, URI.create(huggingFace + "/" + repo + "/resolve/main/" + f.path("path").asText()),
-                f.path("lfs").path("oid").asText(null), f.path("lfs").path("size").asLong(f.path("size").asLong(0)));
+                f.path("lfs").path("oid").asText(null), f.path("lfs").path("size").asLong(f.path("size").asLong(0)),
+                projector == null ? null : new Source(name + ".mmproj", URI.create(huggingFace + "/" + repo + "/resolve/main/"
+                        + projector.path("path").asText()), projector.path("lfs").path("oid").asText(null),
+                        projector.path("lfs").path("size").asLong(projector.path("size").asLong(0))));
+    }
+
+    /**
+     * The projector a vision repo's model is pulled with, among its {@code mmproj} files: the one of the same
+     * quantization, else F16, else BF16, else F32, else the first by name (llama.cpp's own pick is F16's, or the first).
+     */
+    private static JsonNode projectorOf(String repo, String quant, List<JsonNode> projectors) {
+        if (projectors.isEmpty()) {
+            return null;
+        }
+        List<JsonNode> sorted = projectors.stream().sorted(java.util.Comparator.comparing(p -> p.path("path").asText())).toList();
+        for (String want : List.of(quant, "f16", "bf16", "f32")) {
+            for (JsonNode p : sorted) {
+                if (p.path("path").asText().toLowerCase(Locale.ROOT).contains(want.toLowerCase(Locale.ROOT))) {
+                    return p;
+                }
+            }
+        }
+        return sorted.getFirst();
     }
 
     private Source ollama(String ref) {
@@ -405,16 +464,27 @@ public final class Puller {
         String path = repo.contains("/") ? repo : "library/" + repo;
         JsonNode manifest = getJson(URI.create(ollama + "/v2/" + path + "/manifests/" + tag),
                 "application/vnd.docker.distribution.manifest.v2+json");
+        Source model = null;
+        Source projector = null;
         for (JsonNode layer : manifest.path("layers")) {
-            if (layer.path("mediaType").asText().equals("application/vnd.ollama.image.model")) {
+            String type = layer.path("mediaType").asText();
+            if (type.equals("application/vnd.ollama.image.model") || type.equals("application/vnd.ollama.image.projector")) {
                 String digest = layer.path("digest").asText();
                 if (!digest.startsWith("sha256:")) {
-                    throw new UnavailableException("the manifest of " + ref + " names its model by " + digest);
+                    throw new UnavailableException("the manifest of " + ref + " names a layer by " + digest);
                 }
-                return new Source(repo + ":" + tag, URI.create(ollama + "/v2/" + path + "/blobs/" + digest),
+                Source s = new Source(repo + ":" + tag, URI.create(ollama + "/v2/" + path + "/blobs/" + digest),
                         digest.substring(7), layer.path("size").asLong(0));
+                if (type.endsWith(".model") && model == null) {
+                    model = s;
+                } else if (type.endsWith(".projector") && projector == null) {
+                    projector = s;
+                }
             }
         }
-        throw new NotFoundException("model", "the manifest of " + ref + " has no model layer");
+        if (model == null) {
+            throw new NotFoundException("model", "the manifest of " + ref + " has no model layer");
+        }
+        return new Source(model.name(), model.url(), model.sha256(), model.size(), projector);
     }
 }

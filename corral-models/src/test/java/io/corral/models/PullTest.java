@@ -38,6 +38,8 @@ class PullTest {
     String base;
     final byte[] q4 = bytes(3 << 20, 1);
     final byte[] q8 = bytes(1 << 20, 2);
+    final byte[] f16Projector = bytes(200_000, 3);
+    final byte[] q8Projector = bytes(100_000, 4);
     final List<String> ranges = new CopyOnWriteArrayList<>();
     final AtomicInteger cuts = new AtomicInteger(1); // how many answers are still to be cut short
     String q8Claimed; // the sha256 the file list gives for q8 (a wrong one, in one test)
@@ -72,8 +74,27 @@ class PullTest {
                 + "\"digest\":\"sha256:00\",\"size\":2}]}"));
         server.createContext("/v2/library/tiny/blobs/", ex -> serve(ex, q8));
         server.createContext("/files/plain.gguf", ex -> serve(ex, q8));
+        // a vision model's repo: the model and two projectors, F16 and Q8_0 (llama.cpp's -hf layout)
+        server.createContext("/api/models/acme/eyes/tree/main", ex -> json(ex, "[" + lfs("eyes-Q4_0.gguf", q4) + "," + lfs("eyes-Q8_0.gguf", q8) + ","
+                + lfs("mmproj-eyes-Q8_0.gguf", q8Projector) + "," + lfs("mmproj-eyes-F16.gguf", f16Projector) + "]"));
+        server.createContext("/acme/eyes/resolve/main/", ex -> {
+            String file = ex.getRequestURI().getPath();
+            serve(ex, file.endsWith("mmproj-eyes-F16.gguf") ? f16Projector : file.endsWith("mmproj-eyes-Q8_0.gguf") ? q8Projector
+                    : file.endsWith("eyes-Q8_0.gguf") ? q8 : q4);
+        });
+        server.createContext("/v2/library/eyes/manifests/latest", ex -> json(ex, "{\"schemaVersion\":2,\"layers\":["
+                + "{\"mediaType\":\"application/vnd.ollama.image.model\",\"digest\":\"sha256:" + shaOf(q8) + "\",\"size\":" + q8.length + "},"
+                + "{\"mediaType\":\"application/vnd.ollama.image.projector\",\"digest\":\"sha256:" + shaOf(f16Projector)
+                + "\",\"size\":" + f16Projector.length + "}]}"));
+        server.createContext("/v2/library/eyes/blobs/", ex -> serve(ex,
+                ex.getRequestURI().getPath().endsWith(shaOf(q8)) ? q8 : f16Projector));
         server.start();
         base = "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    private static String lfs(String path, byte[] b) {
+        return "{\"type\":\"file\",\"path\":\"" + path + "\",\"size\":" + b.length + ",\"lfs\":{\"oid\":\"" + shaOf(b)
+                + "\",\"size\":" + b.length + "}}";
     }
 
     private static String shaOf(byte[] b) {
@@ -178,6 +199,29 @@ class PullTest {
         assertThat(seen.getLast().total()).isEqualTo(q4.length);
         assertThat(new ModelStore(dir).list()).extracting(ModelStore.Model::name).containsExactly("hf.co/acme/tiny:Q4_0");
         assertThat(Files.list(dir.resolve("blobs")).map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("partial-"));
+    }
+
+    @Test
+    void aVisionRepo_pullsTheModelWithItsF16Projector_linkedBesideIt() throws Exception {
+        cuts.set(0);
+        ModelStore.Model m = puller().pull("acme/eyes:Q4_0", null, null, p -> { });
+        assertThat(Files.readAllBytes(m.file())).isEqualTo(q4); // the model, not a projector, although both match no Q4_0 projector
+        assertThat(m.projector().getFileName().toString()).isEqualTo("sha256-" + sha(f16Projector));
+        assertThat(Files.readAllBytes(ModelStore.projectorOf(m.file()))).isEqualTo(f16Projector); // where the engine looks
+        assertThat(new ModelStore(dir).find(m.name()).orElseThrow().projector()).isEqualTo(m.projector());
+        ModelStore.Model q8 = puller().pull("acme/eyes:Q8_0", null, "eyes-q8", p -> { });
+        assertThat(Files.readAllBytes(q8.file())).isEqualTo(this.q8);
+        assertThat(Files.readAllBytes(q8.projector())).isEqualTo(q8Projector); // the projector of the same quantization
+    }
+
+    @Test
+    void anOllamaVisionModel_bringsItsProjectorLayer_andRemovingItRemovesBoth() throws Exception {
+        cuts.set(0);
+        ModelStore.Model m = puller().pull("ollama://eyes", null, null, p -> { });
+        assertThat(Files.readAllBytes(m.file())).isEqualTo(q8);
+        assertThat(Files.readAllBytes(ModelStore.projectorOf(m.file()))).isEqualTo(f16Projector);
+        new ModelStore(dir).remove("eyes:latest");
+        assertThat(Files.list(dir.resolve("blobs"))).isEmpty(); // model, projector and its link
     }
 
     @Test
