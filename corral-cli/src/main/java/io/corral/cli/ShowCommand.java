@@ -30,7 +30,7 @@ final class ShowCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         Optional<ModelStore.Model> pulled = PullCommand.store().find(model);
         Path file = pulled.map(ModelStore.Model::file).orElse(Path.of(model));
         if (pulled.isEmpty() && !Files.isRegularFile(file)) {
@@ -85,6 +85,17 @@ final class ShowCommand implements Callable<Integer> {
             row(out, "sha256", p.sha256());
             row(out, "pulled", p.pulledAt());
         });
+        Path projector = io.corral.llamacpp.LlamaCppConfig.projectorBeside(file);
+        if (projector != null) { // what the engine loads with the model, so that it sees images
+            GgufFile clip = GgufReader.read(projector);
+            out.println();
+            out.println("  Projector (sees images)");
+            row(out, "type", clip.metadata().getOrDefault("clip.projector_type", "-"));
+            row(out, "image size", clip.metadata().getOrDefault("clip.vision.image_size", "-"));
+            row(out, "patch size", clip.metadata().getOrDefault("clip.vision.patch_size", "-"));
+            row(out, "path", projector.toAbsolutePath());
+            row(out, "size", PullCommand.size(Files.size(projector)));
+        }
         out.flush();
         return 0;
     }

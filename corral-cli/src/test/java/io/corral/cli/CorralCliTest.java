@@ -77,6 +77,15 @@ class CorralCliTest {
         assertThat(a.out()).isNotBlank().isNotEqualTo(b.out());
         Run plain = corral("run", "--threads", "1", "--temperature", "0", "-n", "8", "Tell me a story.");
         assertThat(a.out()).isNotEqualTo(plain.out()); // the image took part
+        // a projector beside the model is found without --mmproj, and show tells of it
+        Path model = Files.copy(stories(), dir.resolve("story.gguf"));
+        Files.copy(projector, dir.resolve("story.mmproj.gguf"));
+        Run beside = corral("run", "-m", model.toString(), "--threads", "1", "--temperature", "0", "-n", "12",
+                "--image", dir.resolve("a.png").toString(), "Tell me a story.");
+        assertThat(beside.out()).isEqualTo(a.out());
+        Run show = corral("show", model.toString());
+        assertThat(show.out()).contains("Projector (sees images)").containsPattern("type +mlp")
+                .containsPattern("image size +32");
     }
 
     @Test
