@@ -255,9 +255,6 @@ public final class LlamaCppEngine implements InferenceProvider {
             List<io.corral.llamacpp.ffi.NativeVision.Image> decoded = new ArrayList<>();
             List<ChatMessage> marked = Images.marked(request.messages(), io.corral.llamacpp.ffi.NativeVision.MARKER, decoded);
             var p = vision.tokenize(format.renderRequest(marked, tools), decoded, true, !format.plain());
-            if (p.tokens().length > 0 && p.tokens()[p.tokens().length - 1] < 0) {
-                throw new InvalidRequestException("messages", "the prompt ends with an image: add text after it");
-            }
             prompt = p.tokens();
             embedded = p.images();
         } else {

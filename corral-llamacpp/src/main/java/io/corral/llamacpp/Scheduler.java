@@ -367,7 +367,10 @@ final class Scheduler implements AutoCloseable {
         try {
             for (int done = g.promptDone() - image.offset(); done < image.count(); ) {
                 int take = Math.min(batchSize, image.count() - done);
-                while (!context.decodeEmbeddings(image.embeddings(), done, take, g.cache.size(), g.cache.seq(), image.nonCausal())) {
+                // a prompt that ends with the image: its last row's logits give the first token
+                boolean last = done + take == image.count() && image.offset() + image.count() == g.prompt.length;
+                while (!context.decodeEmbeddings(image.embeddings(), done, take, g.cache.size(), g.cache.seq(),
+                        image.nonCausal(), last)) {
                     if (!evictOne(null)) {
                         end(g, null, new ContextOverflowException("the KV cache of " + context.size()
                                 + " tokens is full; the request was ended to let the others go on"));
@@ -376,6 +379,13 @@ final class Scheduler implements AutoCloseable {
                 }
                 g.promptEvaluated(take);
                 done += take;
+                if (last) {
+                    float[] values = g.wantsLogits() ? context.logits(take - 1) : null;
+                    FinishReason finished = g.accept(context.sample(g.sampler, take - 1), values, steps);
+                    if (finished != null) {
+                        end(g, finished, null);
+                    }
+                }
             }
         } catch (RuntimeException e) {
             release(g.cache);

@@ -117,9 +117,17 @@ class VisionTest {
                 .isInstanceOf(InvalidRequestException.class).hasMessageContaining("data: or http(s)");
         assertThatThrownBy(() -> ask(png(6, 8, 8), "a marker of my own: " + io.corral.llamacpp.ffi.NativeVision.MARKER))
                 .isInstanceOf(InvalidRequestException.class).hasMessageContaining("2 image places for 1 images");
-        ChatMessage last = new ChatMessage(Role.USER, List.of(ContentPart.text("Look:"), ContentPart.image(png(7, 8, 8))), null, null);
-        assertThatThrownBy(() -> engine.chat(ChatRequest.builder().message(last).sampling(greedy(4)).build()))
-                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("ends with an image");
+    }
+
+    @Test
+    void aPromptThatEndsWithAnImage_isAnsweredFromTheImagesLastSlot() throws IOException {
+        // a base model's prompt is the message itself: the image is its last part
+        ChatMessage m = new ChatMessage(Role.USER, List.of(ContentPart.text("Once upon a time"), ContentPart.image(png(7, 8, 8))), null, null);
+        ChatResult r = engine.chat(ChatRequest.builder().message(m).sampling(greedy(6)).build());
+        assertThat(r.usage().completionTokens()).isEqualTo(6);
+        assertThat(r.text()).isNotBlank();
+        ChatMessage other = new ChatMessage(Role.USER, List.of(ContentPart.text("Once upon a time"), ContentPart.image(png(8, 8, 8))), null, null);
+        assertThat(engine.chat(ChatRequest.builder().message(other).sampling(greedy(6)).build()).text()).isNotEqualTo(r.text());
     }
 
     @Test

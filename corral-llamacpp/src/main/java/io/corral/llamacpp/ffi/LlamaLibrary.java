@@ -121,26 +121,18 @@ public final class LlamaLibrary {
     }
 
     /**
-     * llama.cpp's multimodal library ({@code libmtmd}, built from the same source): beside the libraries loaded, else
-     * in this platform's CPU variant (it links to the loaded libraries by their names, whichever variant they are).
+     * llama.cpp's multimodal library ({@code libmtmd}, built from the same source): beside the libraries loaded, linked
+     * to them by their names (each variant has its own build: another variant's would load a second llama.cpp).
      */
     public Path mtmdLibrary() {
-        return mtmdLibraryOptional().orElseThrow(() -> new EngineException("this Corral's llama.cpp natives for "
-                + platform() + " have no multimodal library (libmtmd, built for linux-x64 by corral-natives/build-mtmd.sh):"
-                + " images cannot be read in-process here"));
+        return findOptional(directory, LIB_MTMD).orElseThrow(() -> new EngineException("this Corral's llama.cpp natives ("
+                + backends.variant() + ") have no multimodal library (libmtmd, built for the linux-x64 variants by"
+                + " corral-natives/build-mtmd.sh): images cannot be read in-process here"));
     }
 
     /** Whether {@link #mtmdLibrary()} finds one. */
     public boolean mtmdLibraryPresent() {
-        return mtmdLibraryOptional().isPresent();
-    }
-
-    private Optional<Path> mtmdLibraryOptional() {
-        Optional<Path> here = findOptional(directory, LIB_MTMD);
-        if (here.isPresent() || !packaged(platform())) {
-            return here;
-        }
-        return findOptional(unpack(platform()), LIB_MTMD);
+        return findOptional(directory, LIB_MTMD).isPresent();
     }
 
     /** The upcall that passes llama.cpp's log lines to {@link System.Logger} {@code "llama.cpp"}. */

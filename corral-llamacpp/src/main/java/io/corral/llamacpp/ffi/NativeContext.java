@@ -194,10 +194,12 @@ public final class NativeContext implements AutoCloseable {
     /**
      * Evaluates rows {@code [from, from + n)} of {@code embeddings} (rows of the model's width: an image's, from its
      * projector) at positions {@code startPos...} of sequence {@code seq}, without logits; with non-causal attention
-     * when {@code nonCausal} (the image's tokens see each other, as some models' projectors need). {@code n} is at
-     * most the batch size. Returns false, having evaluated nothing, when the KV cache has no room.
+     * when {@code nonCausal} (the image's tokens see each other, as some models' projectors need), with logits for
+     * the last row when {@code logitsLast} (read them by batch index {@code n - 1}). {@code n} is at most the batch
+     * size. Returns false, having evaluated nothing, when the KV cache has no room.
      */
-    public synchronized boolean decodeEmbeddings(float[] embeddings, int from, int n, int startPos, int seq, boolean nonCausal) {
+    public synchronized boolean decodeEmbeddings(float[] embeddings, int from, int n, int startPos, int seq, boolean nonCausal,
+                                                 boolean logitsLast) {
         if (n > batchSize) {
             throw new IllegalArgumentException(n + " rows do not fit a batch of " + batchSize);
         }
@@ -213,7 +215,7 @@ public final class NativeContext implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             positions.setAtIndex(JAVA_INT, i, startPos + i);
             seqIds.setAtIndex(JAVA_INT, i, seq);
-            logitFlags.set(JAVA_BYTE, i, (byte) 0);
+            logitFlags.set(JAVA_BYTE, i, (byte) (logitsLast && i == n - 1 ? 1 : 0));
         }
         try {
             if (nonCausal) {
