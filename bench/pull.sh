@@ -1,13 +1,40 @@
 #!/usr/bin/env bash
-# corral pull against curl for the same 512 MiB file from a local server (python3 -m http.server), alternated.
-#   bench/pull.sh [rounds]
+# corral pull against curl for the same 512 MiB file from a local server, alternated.
+#   [SERVER=python|nginx] bench/pull.sh [rounds]
+# SERVER=python (the default): python3 -m http.server, which copies the file through user space and takes most of a
+# core to serve it. SERVER=nginx: nginx with sendfile (apt's package, installed when missing), as file servers and CDNs
+# serve: the server then takes little CPU, and what is compared is the two clients.
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 cp="$(bench_classpath)"
 dir=$(mktemp -d)
+chmod 755 "$dir"
+server=
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 head -c $((512 << 20)) /dev/urandom > "$dir/model.gguf"
+chmod 644 "$dir/model.gguf"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-(cd "$dir" && python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) & server=$!
+case "${SERVER:-python}" in
+  python) (cd "$dir" && python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) & server=$! ;;
+  nginx)
+    need_tools nginx
+    cat > "$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp; uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+  server { listen 127.0.0.1:$port; root $dir; }
+}
+EOF
+    nginx -c "$dir/nginx.conf" -e "$dir/error.log" & server=$! ;;
+  *) echo "SERVER must be python or nginx" >&2; exit 2 ;;
+esac
 for _ in $(seq 1 50); do curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$port/model.gguf" && break; sleep 0.2; done
+echo "server: ${SERVER:-python}"
 java ${BENCH_JAVA_OPTS:-} -cp "$cp" io.corral.models.PullBench "http://127.0.0.1:$port/model.gguf" "${1:-3}"

@@ -91,7 +91,9 @@ public final class LlamaSession implements Session {
             throw new InvalidRequestException("messages", "a session's system prompt is set when it is opened");
         }
         if (message.hasImages()) {
-            throw new InvalidRequestException("messages", "model " + engine.modelId() + " does not accept images");
+            throw new InvalidRequestException("messages", engine.vision()
+                    ? "a session does not take images yet: send them in a chat request (stateless), which model "
+                            + engine.modelId() + " answers" : "model " + engine.modelId() + " does not accept images");
         }
         List<ChatMessage> next = new ArrayList<>(history);
         next.add(message);
