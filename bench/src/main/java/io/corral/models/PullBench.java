@@ -23,7 +23,13 @@ public final class PullBench {
         for (int i = 0; i < rounds; i++) {
             Path dir = Files.createTempDirectory("pull-bench");
             long t0 = System.nanoTime();
-            ModelStore.Model m = new Puller(new ModelStore(dir), null, null, io.corral.api.UrlPolicy.ANY).pull(url, null, "bench", p -> { });
+            long[] firstMiB = {0};
+            ModelStore.Model m = new Puller(new ModelStore(dir), null, null, io.corral.api.UrlPolicy.ANY).pull(url, null, "bench",
+                    p -> {
+                        if (firstMiB[0] == 0) {
+                            firstMiB[0] = System.nanoTime();
+                        }
+                    });
             double took = (System.nanoTime() - t0) / 1e9;
             pullSecs += took;
             size = m.size();
@@ -35,7 +41,8 @@ public final class PullBench {
             }
             double curlTook = (System.nanoTime() - t1) / 1e9;
             curlSecs += curlTook;
-            System.out.printf("  round %d: corral pull %.2f s, curl %.2f s%n", i + 1, took, curlTook);
+            System.out.printf("  round %d: corral pull %.2f s (its first MiB in at %.2f s), curl %.2f s%n", i + 1, took,
+                    (firstMiB[0] - t0) / 1e9, curlTook);
             if (i == 0) {
                 firstPull = took;
                 firstCurl = curlTook;
