@@ -6,6 +6,7 @@ import io.corral.api.ChatResult;
 import io.corral.api.ContentPart;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.Role;
+import io.corral.api.SamplingParams;
 import io.corral.gguf.TinyProjector;
 import io.corral.spi.Capability;
 import org.junit.jupiter.api.AfterAll;
@@ -128,6 +129,21 @@ class VisionTest {
         assertThat(r.text()).isNotBlank();
         ChatMessage other = new ChatMessage(Role.USER, List.of(ContentPart.text("Once upon a time"), ContentPart.image(png(8, 8, 8))), null, null);
         assertThat(engine.chat(ChatRequest.builder().message(other).sampling(greedy(6)).build()).text()).isNotEqualTo(r.text());
+    }
+
+    @Test
+    void aTextModelAndAProjector_bothOfOurWriting_answerAnImage() throws IOException {
+        Path model = io.corral.gguf.TinyModel.write(dir.resolve("tiny-llama.gguf"));
+        Path projector = TinyProjector.write(dir.resolve("tiny-llama.mmproj.gguf"), io.corral.gguf.TinyModel.WIDTH);
+        try (LlamaCppEngine e = LlamaCppEngine.open(LlamaCppConfig.of(model).withThreads(1).withContextSize(128))) {
+            assertThat(e.models().getFirst().metadata()).containsEntry("projector", projector.toString());
+            SamplingParams sampling = SamplingParams.builder().temperature(0).maxTokens(5).build();
+            ChatMessage m = new ChatMessage(Role.USER, List.of(ContentPart.image(png(9, 20, 20)), ContentPart.text("hi")), null, null);
+            ChatResult r = e.chat(ChatRequest.builder().message(m).sampling(sampling).build());
+            ChatResult text = e.chat(ChatRequest.builder().user("hi").sampling(sampling).build());
+            assertThat(r.usage().completionTokens()).isPositive();
+            assertThat(r.usage().promptTokens() - text.usage().promptTokens()).isEqualTo(TinyProjector.TOKENS);
+        }
     }
 
     @Test
