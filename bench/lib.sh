@@ -22,7 +22,7 @@ synthetic_model() {
   if [[ ! -f "$model" ]]; then
     mkdir -p "$(dirname "$model")"
     echo "writing $model" >&2
-    java -cp "$2" io.corral.bench.SyntheticModel "$model" "$1" >&2
+    java -cp "$2" io.corral.gguf.SyntheticModel "$model" "$1" >&2
   fi
   echo "$model"
 }

@@ -14,7 +14,7 @@ server="$root/bench/.llama.cpp/build/bin/llama-server"
 "$root/build" package
 cp="$root/bench/target/classes:$root/corral-cli/target/corral.jar"
 model="$root/bench/.models/llama-3.2-1b-shape-q4_0.gguf"
-[[ -f "$model" ]] || { mkdir -p "$(dirname "$model")"; java -cp "$cp" io.corral.bench.SyntheticModel "$model" q4_0; }
+[[ -f "$model" ]] || { mkdir -p "$(dirname "$model")"; java -cp "$cp" io.corral.gguf.SyntheticModel "$model" q4_0; }
 threads=$(nproc)
 work="$(mktemp -d)"; pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT

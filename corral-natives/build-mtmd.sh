@@ -9,6 +9,7 @@
 # compute runs in ggml's backends already packaged.
 # Usage: build-mtmd.sh OUT VARIANT... (Linux x86-64 variants: linux-x64, linux-x64-cuda, linux-x64-vulkan)
 set -euo pipefail
+source "$(dirname "$(readlink -f "$0")")/npm-pack.sh"
 out=${1:?usage: build-mtmd.sh OUT VARIANT...}
 shift
 for variant in "$@"; do
@@ -26,15 +27,7 @@ command -v "$CXX" >/dev/null || { echo "build-mtmd: a C++ compiler ($CXX) is nee
 
 tgz="$cache/npm/node-llama-cpp-$version.tgz"
 mkdir -p "$cache/npm"
-if [[ ! -f "$tgz" ]] || ! echo "$sha256  $tgz" | sha256sum -c --status; then
-  echo "build-mtmd: npm pack node-llama-cpp@$version (llama.cpp's source)" >&2
-  (cd "$cache/npm" && npm pack --silent "node-llama-cpp@$version" >/dev/null)
-fi
-if ! echo "$sha256  $tgz" | sha256sum -c --status; then
-  echo "build-mtmd: sha256 mismatch for $tgz (expected $sha256)" >&2
-  rm -f "$tgz"
-  exit 1
-fi
+npm_pack "node-llama-cpp@$version" "$tgz" "$sha256" # llama.cpp's source, as a git bundle
 key=$( { echo "$sha256"; sha256sum < "$0"; "$CXX" --version | head -1; } | sha256sum | cut -c1-16)
 built="$cache/mtmd/$key"
 

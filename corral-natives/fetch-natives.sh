@@ -5,6 +5,7 @@
 # (the loader checks them when it unpacks), build.json (the package's build metadata: llama.cpp release, GPU)
 # and the package's licence. Usage: fetch-natives.sh OUT VARIANT...
 set -euo pipefail
+source "$(dirname "$(readlink -f "$0")")/npm-pack.sh"
 out=${1:?usage: fetch-natives.sh OUT VARIANT...}
 shift
 # npm publishes 3.22.1 (llama.cpp 0.5.0) for Linux only; macOS and Windows stop at 3.21.1 (llama.cpp 0.4.0), whose
@@ -40,15 +41,7 @@ for variant in "$@"; do
     continue
   fi
   tgz="$cache/node-llama-cpp-$variant-$v.tgz"
-  if [[ ! -f "$tgz" ]] || ! echo "${sha256[$variant]}  $tgz" | sha256sum -c --status; then
-    echo "fetch-natives: npm pack @node-llama-cpp/$variant@$v" >&2
-    (cd "$cache" && npm pack --silent "@node-llama-cpp/$variant@$v" >/dev/null)
-  fi
-  if ! echo "${sha256[$variant]}  $tgz" | sha256sum -c --status; then
-    echo "fetch-natives: sha256 mismatch for $tgz (expected ${sha256[$variant]})" >&2
-    rm -f "$tgz"
-    exit 1
-  fi
+  npm_pack "@node-llama-cpp/$variant@$v" "$tgz" "${sha256[$variant]}"
   tmp=$(mktemp -d)
   tar xzf "$tgz" -C "$tmp"
   rm -rf "$out/$variant"

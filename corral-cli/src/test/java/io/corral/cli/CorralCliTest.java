@@ -55,15 +55,7 @@ class CorralCliTest {
     }
 
     static Path png(Path file, long seed) throws java.io.IOException {
-        var im = new java.awt.image.BufferedImage(24, 24, java.awt.image.BufferedImage.TYPE_INT_RGB);
-        var r = new java.util.SplittableRandom(seed);
-        for (int y = 0; y < 24; y++) {
-            for (int x = 0; x < 24; x++) {
-                im.setRGB(x, y, r.nextInt(1 << 24));
-            }
-        }
-        javax.imageio.ImageIO.write(im, "png", file.toFile());
-        return file;
+        return Files.write(file, io.corral.gguf.TinyProjector.png(seed, 24, 24));
     }
 
     @Test

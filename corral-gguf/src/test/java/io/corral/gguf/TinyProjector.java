@@ -77,6 +77,20 @@ public final class TinyProjector {
         return file;
     }
 
+    /** A PNG of random pixels, {@code width x height}, the same for the same seed: a picture for the projector. */
+    public static byte[] png(long seed, int width, int height) throws IOException {
+        java.awt.image.BufferedImage im = new java.awt.image.BufferedImage(width, height, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                im.setRGB(x, y, r.nextInt(1 << 24));
+            }
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(im, "png", out);
+        return out.toByteArray();
+    }
+
     private static void fill(ByteBuffer buf, SplittableRandom random, float scale) {
         while (buf.hasRemaining()) {
             buf.putFloat((float) (random.nextDouble(-1, 1) * scale));

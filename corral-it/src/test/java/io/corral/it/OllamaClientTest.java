@@ -40,33 +40,11 @@ class OllamaClientTest {
 
     @Test
     void theOfficialOllamaClient_pullsAModel_chatsWithIt_copiesAndDeletesIt(@TempDir Path dir) throws Exception {
-        byte[] gguf = Files.readAllBytes(OpenAiRemoteProviderTest.stories());
-        String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(gguf));
-        com.sun.net.httpserver.HttpServer registry = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        registry.createContext("/v2/library/tiny/manifests/latest", ex -> {
-            byte[] b = ("{\"schemaVersion\":2,\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\",\"digest\":\"sha256:"
-                    + digest + "\",\"size\":" + gguf.length + "}]}").getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, b.length);
-            ex.getResponseBody().write(b);
-            ex.close();
-        });
-        registry.createContext("/v2/library/tiny/blobs/", ex -> {
-            ex.sendResponseHeaders(200, gguf.length);
-            ex.getResponseBody().write(gguf);
-            ex.close();
-        });
-        registry.start();
-        io.corral.models.ModelStore store = new io.corral.models.ModelStore(dir.resolve("models"));
-        io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(
-                () -> store.list().stream().map(io.corral.models.ModelStore.Model::name).toList(), n -> store.find(n).map(io.corral.models.ModelStore.Model::file),
-                (name, file) -> LlamaCppEngine.open(LlamaCppConfig.of(file).withId(name).withThreads(1)),
-                java.time.Duration.ofMinutes(5), 1L << 30, java.time.Duration.ZERO, System::nanoTime, java.time.Clock.systemUTC());
-        try (onDemand; CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0))
-                .providers(List.of(io.corral.testing.ScriptedProvider.chat("p", "other")))
-                .onDemand(onDemand)
-                .library(new io.corral.models.PulledModels(store, new io.corral.models.Puller(store, null,
-                        "http://127.0.0.1:" + registry.getAddress().getPort(), io.corral.api.UrlPolicy.PUBLIC_ONLY))).start()) {
-            JsonNode seen = NodeScript.run(NodeScript.ollama(), "ollama-pull.cjs", dir, server.url());
+        var layers = new java.util.LinkedHashMap<String, byte[]>();
+        layers.put("application/vnd.ollama.image.model", Files.readAllBytes(OpenAiRemoteProviderTest.stories()));
+        com.sun.net.httpserver.HttpServer registry = registry("tiny", layers);
+        try (Served served = serve(dir, registry)) {
+            JsonNode seen = NodeScript.run(NodeScript.ollama(), "ollama-pull.cjs", dir, served.server().url());
             assertThat(seen.path("first").asText()).isEqualTo("pulling manifest");
             assertThat(seen.path("last").asText()).isEqualTo("success");
             assertThat(seen.path("listed").toString()).contains("\"tiny\"");
@@ -80,37 +58,12 @@ class OllamaClientTest {
 
     @Test
     void theOfficialOllamaClient_pullsAVisionModelWithItsProjector_andChatsWithImages(@TempDir Path dir) throws Exception {
-        byte[] gguf = Files.readAllBytes(OpenAiRemoteProviderTest.stories());
-        byte[] projector = Files.readAllBytes(io.corral.gguf.TinyProjector.write(dir.resolve("p.gguf"), 64));
-        String model = sha(gguf);
-        String proj = sha(projector);
-        com.sun.net.httpserver.HttpServer registry = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        registry.createContext("/v2/library/eyes/manifests/latest", ex -> {
-            byte[] b = ("{\"schemaVersion\":2,\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\",\"digest\":\"sha256:"
-                    + model + "\",\"size\":" + gguf.length + "},{\"mediaType\":\"application/vnd.ollama.image.projector\",\"digest\":\"sha256:"
-                    + proj + "\",\"size\":" + projector.length + "}]}").getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, b.length);
-            ex.getResponseBody().write(b);
-            ex.close();
-        });
-        registry.createContext("/v2/library/eyes/blobs/", ex -> {
-            byte[] b = ex.getRequestURI().getPath().endsWith(proj) ? projector : gguf;
-            ex.sendResponseHeaders(200, b.length);
-            ex.getResponseBody().write(b);
-            ex.close();
-        });
-        registry.start();
-        io.corral.models.ModelStore store = new io.corral.models.ModelStore(dir.resolve("models"));
-        io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(
-                () -> store.list().stream().map(io.corral.models.ModelStore.Model::name).toList(), n -> store.find(n).map(io.corral.models.ModelStore.Model::file),
-                (name, file) -> LlamaCppEngine.open(LlamaCppConfig.of(file).withId(name).withThreads(1).withContextSize(256)),
-                java.time.Duration.ofMinutes(5), 1L << 30, java.time.Duration.ZERO, System::nanoTime, java.time.Clock.systemUTC());
-        try (onDemand; CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0))
-                .providers(List.of(io.corral.testing.ScriptedProvider.chat("p", "other")))
-                .onDemand(onDemand)
-                .library(new io.corral.models.PulledModels(store, new io.corral.models.Puller(store, null,
-                        "http://127.0.0.1:" + registry.getAddress().getPort(), io.corral.api.UrlPolicy.PUBLIC_ONLY))).start()) {
-            JsonNode seen = NodeScript.run(NodeScript.ollama(), "ollama-vision.cjs", dir, server.url(),
+        var layers = new java.util.LinkedHashMap<String, byte[]>();
+        layers.put("application/vnd.ollama.image.model", Files.readAllBytes(OpenAiRemoteProviderTest.stories()));
+        layers.put("application/vnd.ollama.image.projector", Files.readAllBytes(io.corral.gguf.TinyProjector.write(dir.resolve("p.gguf"), 64)));
+        com.sun.net.httpserver.HttpServer registry = registry("eyes", layers);
+        try (Served served = serve(dir, registry)) {
+            JsonNode seen = NodeScript.run(NodeScript.ollama(), "ollama-vision.cjs", dir, served.server().url(),
                     png(dir.resolve("a.png"), 1).toString(), png(dir.resolve("b.png"), 2).toString());
             assertThat(seen.path("capabilities").toString()).contains("\"vision\"");
             assertThat(seen.path("a").asText()).isNotBlank().isNotEqualTo(seen.path("b").asText());
@@ -121,19 +74,60 @@ class OllamaClientTest {
         }
     }
 
+    /** An Ollama registry on loopback with one model, {@code NAME:latest}: its manifest, and its layers' blobs by digest. */
+    static com.sun.net.httpserver.HttpServer registry(String name, java.util.Map<String, byte[]> layers) throws Exception {
+        var blobs = new java.util.HashMap<String, byte[]>();
+        StringBuilder manifest = new StringBuilder("{\"schemaVersion\":2,\"layers\":[");
+        for (var layer : layers.entrySet()) {
+            String digest = sha(layer.getValue());
+            blobs.put(digest, layer.getValue());
+            manifest.append(blobs.size() > 1 ? "," : "").append("{\"mediaType\":\"").append(layer.getKey())
+                    .append("\",\"digest\":\"sha256:").append(digest).append("\",\"size\":").append(layer.getValue().length).append('}');
+        }
+        byte[] m = manifest.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+        com.sun.net.httpserver.HttpServer registry = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        registry.createContext("/v2/library/" + name + "/manifests/latest", ex -> {
+            ex.sendResponseHeaders(200, m.length);
+            ex.getResponseBody().write(m);
+            ex.close();
+        });
+        registry.createContext("/v2/library/" + name + "/blobs/", ex -> {
+            String path = ex.getRequestURI().getPath();
+            byte[] b = blobs.get(path.substring(path.lastIndexOf(':') + 1));
+            ex.sendResponseHeaders(200, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        registry.start();
+        return registry;
+    }
+
+    /** A server that pulls from {@code registry} into a store under {@code dir} and serves what it pulled on demand. */
+    record Served(io.corral.engines.OnDemand onDemand, CorralServer server) implements AutoCloseable {
+        public void close() {
+            server.close();
+            onDemand.close();
+        }
+    }
+
+    static Served serve(Path dir, com.sun.net.httpserver.HttpServer registry) {
+        io.corral.models.ModelStore store = new io.corral.models.ModelStore(dir.resolve("models"));
+        io.corral.engines.OnDemand onDemand = new io.corral.engines.OnDemand(
+                () -> store.list().stream().map(io.corral.models.ModelStore.Model::name).toList(), n -> store.find(n).map(io.corral.models.ModelStore.Model::file),
+                (name, file) -> LlamaCppEngine.open(LlamaCppConfig.of(file).withId(name).withThreads(1).withContextSize(256)),
+                java.time.Duration.ofMinutes(5), 1L << 30, java.time.Duration.ZERO, System::nanoTime, java.time.Clock.systemUTC());
+        return new Served(onDemand, CorralServer.builder(ServerConfig.defaults().withPort(0))
+                .providers(List.of(io.corral.testing.ScriptedProvider.chat("p", "other")))
+                .onDemand(onDemand)
+                .library(new io.corral.models.PulledModels(store, new io.corral.models.Puller(store, null,
+                        "http://127.0.0.1:" + registry.getAddress().getPort(), io.corral.api.UrlPolicy.PUBLIC_ONLY))).start());
+    }
+
     static String sha(byte[] b) throws Exception {
         return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
     }
 
     static Path png(Path file, long seed) throws java.io.IOException {
-        var im = new java.awt.image.BufferedImage(24, 24, java.awt.image.BufferedImage.TYPE_INT_RGB);
-        var r = new java.util.SplittableRandom(seed);
-        for (int y = 0; y < 24; y++) {
-            for (int x = 0; x < 24; x++) {
-                im.setRGB(x, y, r.nextInt(1 << 24));
-            }
-        }
-        javax.imageio.ImageIO.write(im, "png", file.toFile());
-        return file;
+        return Files.write(file, io.corral.gguf.TinyProjector.png(seed, 24, 24));
     }
 }

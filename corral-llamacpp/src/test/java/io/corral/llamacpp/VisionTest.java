@@ -7,6 +7,8 @@ import io.corral.api.ContentPart;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.Role;
 import io.corral.api.SamplingParams;
+import io.corral.gguf.GgmlType;
+import io.corral.gguf.SyntheticModel;
 import io.corral.gguf.TinyProjector;
 import io.corral.spi.Capability;
 import org.junit.jupiter.api.AfterAll;
@@ -14,15 +16,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import static io.corral.llamacpp.TestModels.greedy;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,16 +51,7 @@ class VisionTest {
     }
 
     static String png(long seed, int width, int height) throws IOException {
-        BufferedImage im = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-                im.setRGB(x, y, r.nextInt(1 << 24));
-            }
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ImageIO.write(im, "png", out);
-        return "data:image/png;base64," + Base64.getEncoder().encodeToString(out.toByteArray());
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(TinyProjector.png(seed, width, height));
     }
 
     static ChatResult ask(String imageUrl, String text) {
@@ -133,8 +122,8 @@ class VisionTest {
 
     @Test
     void aTextModelAndAProjector_bothOfOurWriting_answerAnImage() throws IOException {
-        Path model = io.corral.gguf.TinyModel.write(dir.resolve("tiny-llama.gguf"));
-        Path projector = TinyProjector.write(dir.resolve("tiny-llama.mmproj.gguf"), io.corral.gguf.TinyModel.WIDTH);
+        Path model = SyntheticModel.write(dir.resolve("tiny-llama.gguf"), SyntheticModel.TINY, GgmlType.F32);
+        Path projector = TinyProjector.write(dir.resolve("tiny-llama.mmproj.gguf"), SyntheticModel.TINY.embd());
         try (LlamaCppEngine e = LlamaCppEngine.open(LlamaCppConfig.of(model).withThreads(1).withContextSize(128))) {
             assertThat(e.models().getFirst().metadata()).containsEntry("projector", projector.toString());
             SamplingParams sampling = SamplingParams.builder().temperature(0).maxTokens(5).build();

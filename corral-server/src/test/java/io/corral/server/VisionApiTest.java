@@ -20,9 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -33,7 +30,6 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -84,16 +80,7 @@ class VisionApiTest {
     }
 
     static byte[] png(long seed) throws IOException {
-        BufferedImage im = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int y = 0; y < 32; y++) {
-            for (int x = 0; x < 32; x++) {
-                im.setRGB(x, y, r.nextInt(1 << 24));
-            }
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ImageIO.write(im, "png", out);
-        return out.toByteArray();
+        return TinyProjector.png(seed, 32, 32);
     }
 
     static ChatCompletion ask(String imageUrl) {

@@ -1,37 +1,36 @@
-package io.corral.bench;
-
-import io.corral.gguf.GgmlType;
-import io.corral.gguf.GgufWriter;
+package io.corral.gguf;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * Writes a GGUF model with the shape of Llama 3.2 1B (16 layers, 2048 wide, GQA 32/8, 8192 FFN, 128256
- * tokens, tied embeddings) and random Q4_0 or Q8_0 weights. Speed does not depend on weight values;
- * block scales are kept small so activations stay finite. The vocabulary is a synthetic SentencePiece
- * one (3 specials, 256 byte tokens, numbered pieces).
+ * Writes a Llama GGUF model of random weights with our GGUF writer: the shape of Llama 3.2 1B (16 layers, 2048 wide,
+ * GQA 32/8, 8192 FFN, 128256 tokens, tied embeddings) in Q4_0 or Q8_0 for the benches (speed does not depend on
+ * weight values; block scales are kept small so activations stay finite), or a tiny one ({@link #TINY}, 64 wide, 2
+ * layers) in F32 for tests that need a model of our own making. The vocabulary is a synthetic SentencePiece one (3
+ * specials, 256 byte tokens, numbered pieces). {@code main} writes the bench's model: FILE [q4_0|q8_0].
  */
 public final class SyntheticModel {
 
-    public record Shape(int vocab, int embd, int layers, int heads, int headsKv, int ffn, int context) {
+    public record Shape(String name, int vocab, int embd, int layers, int heads, int headsKv, int ffn, int context) {
     }
 
-    public static final Shape LLAMA_3_2_1B = new Shape(128_256, 2048, 16, 32, 8, 8192, 131_072);
+    public static final Shape LLAMA_3_2_1B = new Shape("llama-3.2-1b", 128_256, 2048, 16, 32, 8, 8192, 131_072);
+    public static final Shape TINY = new Shape("tiny", 300, 64, 2, 4, 4, 128, 512);
 
     private SyntheticModel() {
     }
 
-    public static void write(Path file, Shape s, GgmlType type) throws IOException {
-        if (type != GgmlType.Q4_0 && type != GgmlType.Q8_0) {
-            throw new IllegalArgumentException("weights must be Q4_0 or Q8_0");
+    public static Path write(Path file, Shape s, GgmlType type) throws IOException {
+        if (type != GgmlType.Q4_0 && type != GgmlType.Q8_0 && type != GgmlType.F32) {
+            throw new IllegalArgumentException("weights must be Q4_0, Q8_0 or F32");
         }
         SplittableRandom random = new SplittableRandom(42);
         GgufWriter w = new GgufWriter()
                 .put("general.architecture", "llama")
-                .put("general.name", "synthetic-llama-3.2-1b-" + type.name().toLowerCase())
-                .put("general.file_type", type == GgmlType.Q4_0 ? 2 : 7)
+                .put("general.name", "synthetic-" + s.name() + "-" + type.name().toLowerCase())
+                .put("general.file_type", type == GgmlType.Q4_0 ? 2 : type == GgmlType.Q8_0 ? 7 : 0)
                 .put("llama.context_length", s.context())
                 .put("llama.embedding_length", s.embd())
                 .put("llama.block_count", s.layers())
@@ -65,6 +64,7 @@ public final class SyntheticModel {
             w.tensor(b + "ffn_down.weight", type, new long[]{s.ffn(), s.embd()}, weights);
         }
         w.write(file);
+        return file;
     }
 
     private static void vocabulary(GgufWriter w, int size) {
@@ -95,8 +95,15 @@ public final class SyntheticModel {
                 .put("tokenizer.ggml.unknown_token_id", 0);
     }
 
-    /** Random quantized blocks: an fp16 scale of about 0.01, then random quants. */
+    /** Random quantized blocks: an fp16 scale of about 0.01, then random quants; or floats in [-0.1, 0.1). */
     private static GgufWriter.Filler weights(GgmlType type, SplittableRandom random) {
+        if (type == GgmlType.F32) {
+            return buf -> {
+                while (buf.hasRemaining()) {
+                    buf.putFloat((float) (random.nextDouble(-1, 1) * 0.1));
+                }
+            };
+        }
         short scale = Float.floatToFloat16(0.01f);
         return buf -> {
             byte[] quants = new byte[type.bytesPerBlock - 2];
