@@ -9,10 +9,11 @@ bench_classpath() {
   echo "$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 }
 
-# The bench classes and the CLI jar (which carries the engine), built by ./build; prints the class path.
+# The bench classes, the CLI jar (which carries the engine) and corral-gguf's test jar (SyntheticModel), built by
+# ./build; prints the class path.
 corral_classpath() {
   "$root/build" package >&2
-  echo "$root/bench/target/classes:$root/corral-cli/target/corral.jar"
+  echo "$root/bench/target/classes:$root/corral-cli/target/corral.jar:$(ls "$root"/corral-gguf/target/corral-gguf-*-tests.jar)"
 }
 
 # The Llama-3.2-1B-shaped model with random weights of type $1 (q4_0 or q8_0), written on first use with class path

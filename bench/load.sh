@@ -11,8 +11,7 @@ levels=${1:-1,4,8,16}; tokens=${2:-64}; rounds=${3:-3}; parallel=${4:-16}; words
 ctx=1536   # per request: the shared-prefix prompt and its answer fit
 server="$root/bench/.llama.cpp/build/bin/llama-server"
 [[ -x "$server" ]] || { echo "build llama-server first: bench/build-llama-bench.sh" >&2; exit 1; }
-"$root/build" package
-cp="$root/bench/target/classes:$root/corral-cli/target/corral.jar"
+cp="$(corral_classpath)"
 model="$root/bench/.models/llama-3.2-1b-shape-q4_0.gguf"
 [[ -f "$model" ]] || { mkdir -p "$(dirname "$model")"; java -cp "$cp" io.corral.gguf.SyntheticModel "$model" q4_0; }
 threads=$(nproc)
