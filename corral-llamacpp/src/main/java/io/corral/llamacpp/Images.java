@@ -24,13 +24,13 @@ import java.util.List;
  * The images of a chat request, read for the projector: a {@code data:} URL's bytes, or an http(s) URL's (fetched
  * without following redirects: the server checked the URL it was given against its URL policy, not where a redirect
  * would lead), decoded in Java (PNG, JPEG, GIF, BMP) to RGB. Bounded: {@value #MAX_BYTES} bytes of file and
- * {@value #MAX_PIXELS} pixels, so that a small file cannot claim a huge image. A file given to the CLI arrives as a
+ * {@value #MAX_PIXELS} pixels, checked from the header before decoding, so that a small file cannot claim a huge image. A file given to the CLI arrives as a
  * data URL ({@link ContentPart#imageFile}).
  */
 final class Images {
 
     static final int MAX_BYTES = 20 << 20;
-    static final long MAX_PIXELS = 40_000_000L;
+    static final long MAX_PIXELS = 4096L * 4096; // ~16 MP: about 10 bytes a pixel while decoded (the picture, RGB, native)
     private static final int TIMEOUT_MS = 15_000;
 
     private Images() {
@@ -145,12 +145,15 @@ final class Images {
         }
         int w = picture.getWidth();
         int h = picture.getHeight();
-        int[] argb = picture.getRGB(0, 0, w, h, null, 0, w);
+        int[] row = new int[w]; // a row at a time: no second copy of the whole picture
         byte[] rgb = new byte[w * h * 3];
-        for (int i = 0; i < argb.length; i++) {
-            rgb[3 * i] = (byte) (argb[i] >> 16);
-            rgb[3 * i + 1] = (byte) (argb[i] >> 8);
-            rgb[3 * i + 2] = (byte) argb[i];
+        for (int y = 0, o = 0; y < h; y++) {
+            picture.getRGB(0, y, w, 1, row, 0, w);
+            for (int x = 0; x < w; x++, o += 3) {
+                rgb[o] = (byte) (row[x] >> 16);
+                rgb[o + 1] = (byte) (row[x] >> 8);
+                rgb[o + 2] = (byte) row[x];
+            }
         }
         return new NativeVision.Image(w, h, rgb);
     }

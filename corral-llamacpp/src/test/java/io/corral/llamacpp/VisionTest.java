@@ -54,6 +54,16 @@ class VisionTest {
         return "data:image/png;base64," + Base64.getEncoder().encodeToString(TinyProjector.png(seed, width, height));
     }
 
+    /** A PNG whose header claims {@code width x height} pixels, with no picture after it (a decompression bomb's start). */
+    static byte[] claiming(int width, int height) {
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(17).put("IHDR".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .putInt(width).putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(ihdr.array());
+        return java.nio.ByteBuffer.allocate(8 + 4 + 17 + 4).put(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'})
+                .putInt(13).put(ihdr.array()).putInt((int) crc.getValue()).array();
+    }
+
     static ChatResult ask(String imageUrl, String text) {
         ChatMessage m = new ChatMessage(Role.USER, List.of(ContentPart.image(imageUrl), ContentPart.text(text)), null, null);
         return engine.chat(ChatRequest.builder().message(m).sampling(greedy(12)).build());
@@ -103,6 +113,8 @@ class VisionTest {
                 .hasMessageContaining("not an image");
         assertThatThrownBy(() -> ask("data:image/png;base64,***", "hi"))
                 .isInstanceOf(InvalidRequestException.class).hasMessageContaining("base64");
+        assertThatThrownBy(() -> ask("data:image/png;base64," + Base64.getEncoder().encodeToString(claiming(100_000, 100_000)), "hi"))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("100000x100000 pixels, over");
         assertThatThrownBy(() -> ask("file:///etc/passwd", "hi"))
                 .isInstanceOf(InvalidRequestException.class).hasMessageContaining("data: or http(s)");
         assertThatThrownBy(() -> ask(png(6, 8, 8), "a marker of my own: " + io.corral.llamacpp.ffi.NativeVision.MARKER))
