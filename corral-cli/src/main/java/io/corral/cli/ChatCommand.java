@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Talk with a model. Commands: /context (context use), /reset (forget the conversation),",
-                "/save FILE, /exit. Ctrl-C stops the current answer; Ctrl-D or /exit quits."})
+                "/save FILE, /image FILE (with your next message, for a model that sees images), /exit.",
+                "Ctrl-C stops the current answer; Ctrl-D or /exit quits."})
 final class ChatCommand implements Callable<Integer> {
 
     @Option(names = "--system", description = "The system prompt.")
@@ -55,6 +56,7 @@ final class ChatCommand implements Callable<Integer> {
             out.println("Chatting with " + corral.models().getFirst().id() + " (" + corral.contextSize()
                     + "-token context). /exit to quit.");
             out.flush();
+            java.util.List<io.corral.api.ContentPart> images = new java.util.ArrayList<>(); // for the next message
             while (true) {
                 String line;
                 try {
@@ -68,13 +70,29 @@ final class ChatCommand implements Callable<Integer> {
                 if (line.isEmpty()) {
                     continue;
                 }
+                if (line.startsWith("/image")) {
+                    attach(line, images, out);
+                    continue;
+                }
                 if (line.startsWith("/")) {
                     if (!command(line, session, out)) {
                         return 0;
                     }
                     continue;
                 }
-                try (TokenStream stream = session.stream(ChatMessage.user(line))) {
+                java.util.List<io.corral.api.ContentPart> parts = new java.util.ArrayList<>(images);
+                parts.add(io.corral.api.ContentPart.text(line));
+                images.clear();
+                ChatMessage message = new ChatMessage(io.corral.api.Role.USER, parts, null, null);
+                TokenStream opened;
+                try {
+                    opened = session.stream(message);
+                } catch (io.corral.api.InvalidRequestException e) { // an image the model cannot take: say so, go on
+                    out.println("Not sent: " + e.getMessage());
+                    out.flush();
+                    continue;
+                }
+                try (TokenStream stream = opened) {
                     running.set(stream);
                     stream.forEachText(piece -> {
                         out.print(piece);
@@ -97,6 +115,20 @@ final class ChatCommand implements Callable<Integer> {
         }
     }
 
+    /** {@code /image FILE}: the image goes with the next message. */
+    private static void attach(String line, java.util.List<io.corral.api.ContentPart> images, PrintWriter out) throws IOException {
+        String[] words = line.split("\\s+", 2);
+        if (!words[0].equals("/image") || words.length < 2) {
+            out.println("Usage: /image FILE");
+        } else if (!Files.isRegularFile(Path.of(words[1]))) {
+            out.println("No such file: " + words[1]);
+        } else {
+            images.add(io.corral.api.ContentPart.imageFile(Path.of(words[1])));
+            out.println("Image " + words[1] + " goes with your next message.");
+        }
+        out.flush();
+    }
+
     /** Runs a slash command; returns false to quit. */
     private static boolean command(String line, Session session, PrintWriter out) {
         String[] words = line.split("\\s+", 2);
@@ -117,7 +149,7 @@ final class ChatCommand implements Callable<Integer> {
                     out.println("Saved to " + words[1] + ".");
                 }
             }
-            default -> out.println("Unknown command " + words[0] + ". Commands: /context /reset /save FILE /exit");
+            default -> out.println("Unknown command " + words[0] + ". Commands: /context /reset /save FILE /image FILE /exit");
         }
         out.flush();
         return true;

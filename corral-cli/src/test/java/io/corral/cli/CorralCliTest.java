@@ -11,6 +11,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -220,6 +221,40 @@ class CorralCliTest {
         assertThat(used).as(screen).hasSize(3);
         assertThat(used.get(1)).isGreaterThan(used.get(0) + 16);
         assertThat(used.get(2)).isEqualTo(used.get(0));
+    }
+
+    @Test
+    void chat_repl_sendsAnImageWithTheNextMessage(@TempDir Path dir) throws Exception {
+        Path projector = io.corral.gguf.TinyProjector.write(dir.resolve("tiny.mmproj.gguf"), 64);
+        Path image = png(dir.resolve("a.png"), 1);
+        String withProjector = chat(dir, List.of("--mmproj", projector.toString()), "/image " + image, "/image " + dir.resolve("none.png"),
+                "Tell me a story.", "/context", "/exit");
+        assertThat(withProjector).contains("Image " + image + " goes with your next message.")
+                .contains("No such file: " + dir.resolve("none.png")).doesNotContain("Not sent").doesNotContain("Exception");
+        String plain = chat(dir, List.of(), "Tell me a story.", "/context", "/exit");
+        var used = java.util.regex.Pattern.compile("Context: (\\d+) / 512 tokens");
+        var a = used.matcher(withProjector);
+        var b = used.matcher(plain);
+        assertThat(a.find() && b.find()).as(withProjector + plain).isTrue();
+        // the image's 16 slots, and the text split around it may take a token more
+        assertThat(Integer.parseInt(a.group(1)) - Integer.parseInt(b.group(1)))
+                .isBetween(io.corral.gguf.TinyProjector.TOKENS, io.corral.gguf.TinyProjector.TOKENS + 2);
+        String refused = chat(dir, List.of(), "/image " + image, "Tell me a story.", "/exit");
+        assertThat(refused).contains("Not sent: model stories260K does not accept images");
+    }
+
+    /** {@code corral chat} with {@code flags} as its own process, typing {@code lines}; returns its screen. */
+    static String chat(Path dir, List<String> flags, String... lines) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                CorralCli.class.getName(), "chat", "--temperature", "0", "-n", "8"));
+        command.addAll(flags);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String screen = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(screen).isZero();
+        return screen;
     }
 
     @Test

@@ -41,26 +41,39 @@ final class Images {
      * and the images, decoded in that order, added to {@code images}.
      */
     static List<ChatMessage> marked(List<ChatMessage> messages, String marker, List<NativeVision.Image> images) {
+        images.addAll(decoded(messages, 0));
+        return marked(messages, marker);
+    }
+
+    /** The messages with each image part replaced by {@code marker} in its message's text (one text part a message). */
+    static List<ChatMessage> marked(List<ChatMessage> messages, String marker) {
         List<ChatMessage> out = new ArrayList<>(messages.size());
-        for (int i = 0; i < messages.size(); i++) {
-            ChatMessage m = messages.get(i);
+        for (ChatMessage m : messages) {
             if (!m.hasImages()) {
                 out.add(m);
                 continue;
             }
             StringBuilder text = new StringBuilder();
-            for (int j = 0; j < m.content().size(); j++) {
-                switch (m.content().get(j)) {
-                    case ContentPart.Text t -> text.append(t.text());
-                    case ContentPart.Image image -> {
-                        images.add(decode(image.url(), "messages[" + i + "].content[" + j + "].image_url"));
-                        text.append(marker);
-                    }
-                }
+            for (ContentPart part : m.content()) {
+                text.append(part instanceof ContentPart.Text t ? t.text() : marker);
             }
             out.add(new ChatMessage(m.role(), List.of(ContentPart.text(text.toString())), m.toolCalls(), m.toolCallId()));
         }
         return out;
+    }
+
+    /** The images of {@code messages}, decoded in order; {@code first} is the first message's index in the request. */
+    static List<NativeVision.Image> decoded(List<ChatMessage> messages, int first) {
+        List<NativeVision.Image> images = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            List<ContentPart> parts = messages.get(i).content();
+            for (int j = 0; j < parts.size(); j++) {
+                if (parts.get(j) instanceof ContentPart.Image image) {
+                    images.add(decode(image.url(), "messages[" + (first + i) + "].content[" + j + "].image_url"));
+                }
+            }
+        }
+        return images;
     }
 
     /** An image URL's picture as RGB. */

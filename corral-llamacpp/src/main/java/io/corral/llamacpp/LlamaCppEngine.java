@@ -165,6 +165,11 @@ public final class LlamaCppEngine implements InferenceProvider {
         return vision != null;
     }
 
+    /** The model's projector, or null. */
+    io.corral.llamacpp.ffi.NativeVision projector() {
+        return vision;
+    }
+
     /** Where the model runs: its device, offloaded layers and the device memory it holds. */
     public Placement placement() {
         return placement;

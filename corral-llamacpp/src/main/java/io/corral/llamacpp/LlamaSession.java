@@ -6,6 +6,7 @@ import io.corral.api.ContextOverflowException;
 import io.corral.api.ContextUsage;
 import io.corral.api.InvalidModelException;
 import io.corral.api.InvalidRequestException;
+import io.corral.llamacpp.ffi.NativeVision;
 import io.corral.api.ResponseFormat;
 import io.corral.api.Role;
 import io.corral.api.SamplingParams;
@@ -90,21 +91,32 @@ public final class LlamaSession implements Session {
         if (message.role() == Role.SYSTEM) {
             throw new InvalidRequestException("messages", "a session's system prompt is set when it is opened");
         }
-        if (message.hasImages()) {
-            throw new InvalidRequestException("messages", engine.vision()
-                    ? "a session does not take images yet: send them in a chat request (stateless), which model "
-                            + engine.modelId() + " answers" : "model " + engine.modelId() + " does not accept images");
+        if (message.hasImages() && !engine.vision()) {
+            throw new InvalidRequestException("messages", "model " + engine.modelId() + " does not accept images"
+                    + " (it has no projector: give one with --mmproj or mmproj in its config, or put it beside the model)");
         }
         List<ChatMessage> next = new ArrayList<>(history);
         next.add(message);
-        String render = engine.format().render(next, true);
+        // an image is the projector's marker in the rendered text; its slots in the cache hold its (negative) id
+        String render = engine.format().render(Images.marked(next, NativeVision.MARKER), true);
         boolean plain = engine.format().plain();
         String before = renderedText;
-        int[] added = render.startsWith(before)
-                ? engine.model().tokenize(render.substring(before.length()), false, !plain)
-                : engine.model().tokenize(render, true, !plain);
+        boolean extending = render.startsWith(before);
+        int[] added;
+        List<NativeVision.Embedded> images = List.of();
+        if (extending && !message.hasImages() || !engine.vision()) {
+            added = extending ? engine.model().tokenize(render.substring(before.length()), false, !plain)
+                    : engine.model().tokenize(render, true, !plain);
+        } else { // the new message's images after the cached text, or every image when the whole text is read again
+            NativeVision.Prompt p = extending
+                    ? engine.projector().tokenize(render.substring(before.length()), Images.decoded(List.of(message), history.size()), false, !plain)
+                    : engine.projector().tokenize(render, Images.decoded(next, 0), true, !plain);
+            added = p.tokens();
+            images = p.images();
+        }
+        List<NativeVision.Embedded> addedImages = images;
         int[] prompt = scheduler.call(() -> {
-            if (render.startsWith(before)) {
+            if (extending) {
                 return fit(concat(cache.tokens(), added));
             }
             cache.truncate(protectedTokens); // the template rewrote earlier text: keep the system prompt, re-read the rest
@@ -131,6 +143,7 @@ public final class LlamaSession implements Session {
                         renderedText = render + keepAnswerTokens(g);
                     }
                 }, cache.capacity());
+        turn.images = NativeVision.relocated(addedImages, added, prompt);
         scheduler.submit(turn);
         active = turn;
         return turn;

@@ -148,6 +148,28 @@ class VisionTest {
     }
 
     @Test
+    void aSession_takesAnImage_andGoesOnFromItsCache() throws IOException {
+        String[] answers = new String[2];
+        for (int i = 0; i < 2; i++) {
+            try (LlamaSession s = engine.openSession(null, greedy(8))) {
+                ChatMessage m = new ChatMessage(Role.USER, List.of(ContentPart.image(png(20 + i, 32, 32)),
+                        ContentPart.text("Tell me a story.")), null, null);
+                ChatResult first;
+                try (var stream = s.stream(m)) {
+                    first = stream.result();
+                }
+                ChatResult next = s.send("And then?");
+                assertThat(first.usage().promptTokens()).isGreaterThan(TinyProjector.TOKENS);
+                // the image's cells stay in the session's cache: the next turn reads only its own text
+                assertThat(next.usage().cachedTokens()).isGreaterThanOrEqualTo(first.usage().promptTokens());
+                assertThat(s.history()).hasSize(4);
+                answers[i] = first.text() + "|" + next.text();
+            }
+        }
+        assertThat(answers[0]).isNotEqualTo(answers[1]); // each session saw its own image
+    }
+
+    @Test
     void aProjectorBesideTheModel_isFound() throws IOException {
         Path model = Files.copy(TestModels.stories(), dir.resolve("story.gguf"));
         TinyProjector.write(dir.resolve("story.mmproj.gguf"), 64);

@@ -266,6 +266,34 @@ public final class NativeVision implements AutoCloseable {
         return new Prompt(java.util.Arrays.copyOf(tokens, length), List.copyOf(images));
     }
 
+    /**
+     * {@code images}, tokenized in {@code tokens}, where they are in {@code prompt} (the tokens after a session's
+     * cached ones, and its overflow policy's cut): found by their ids; an image whose first slots were cut keeps the
+     * rest of its rows, one cut whole is left out.
+     */
+    public static List<Embedded> relocated(List<Embedded> images, int[] tokens, int[] prompt) {
+        List<Embedded> out = new ArrayList<>(images.size());
+        for (Embedded e : images) {
+            int id = tokens[e.offset()];
+            int at = -1;
+            int n = 0;
+            for (int i = 0; i < prompt.length; i++) {
+                if (prompt[i] == id) {
+                    at = at < 0 ? i : at;
+                    n++;
+                }
+            }
+            if (n == e.count()) {
+                out.add(new Embedded(at, n, e.embeddings(), e.nonCausal()));
+            } else if (n > 0) {
+                int width = e.embeddings().length / e.count();
+                out.add(new Embedded(at, n, java.util.Arrays.copyOfRange(e.embeddings(), (e.count() - n) * width,
+                        e.embeddings().length), e.nonCausal()));
+            }
+        }
+        return out;
+    }
+
     private static int count(String text) {
         int c = 0;
         for (int i = text.indexOf(MARKER); i >= 0; i = text.indexOf(MARKER, i + 1)) {
