@@ -36,15 +36,6 @@ final class Images {
     private Images() {
     }
 
-    /**
-     * The messages with each image part replaced by {@code marker} in its message's text (one text part a message),
-     * and the images, decoded in that order, added to {@code images}.
-     */
-    static List<ChatMessage> marked(List<ChatMessage> messages, String marker, List<NativeVision.Image> images) {
-        images.addAll(decoded(messages, 0));
-        return marked(messages, marker);
-    }
-
     /** The messages with each image part replaced by {@code marker} in its message's text (one text part a message). */
     static List<ChatMessage> marked(List<ChatMessage> messages, String marker) {
         List<ChatMessage> out = new ArrayList<>(messages.size());

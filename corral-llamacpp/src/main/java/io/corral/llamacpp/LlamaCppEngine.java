@@ -234,9 +234,8 @@ public final class LlamaCppEngine implements InferenceProvider {
             }
         }
         m.put("loaded", true);
-        Path projector = config.mmproj() != null ? config.mmproj() : LlamaCppConfig.projectorBeside(config.model());
         if (vision != null) {
-            m.put("projector", projector.toString());
+            m.put("projector", vision.file().toString());
         }
         // a generative model that also embeds (its own hidden states, mean-pooled)
         return List.of(new ModelInfo(config.id(), providerId, io.corral.spi.ModelType.LLM, metadata.contextLength(),
@@ -257,9 +256,8 @@ public final class LlamaCppEngine implements InferenceProvider {
         List<io.corral.llamacpp.ffi.NativeVision.Embedded> embedded = List.of();
         if (images) {
             // each image is the projector's marker in its message's text, read and encoded in order
-            List<io.corral.llamacpp.ffi.NativeVision.Image> decoded = new ArrayList<>();
-            List<ChatMessage> marked = Images.marked(request.messages(), io.corral.llamacpp.ffi.NativeVision.MARKER, decoded);
-            var p = vision.tokenize(format.renderRequest(marked, tools), decoded, true, !format.plain());
+            List<ChatMessage> marked = Images.marked(request.messages(), io.corral.llamacpp.ffi.NativeVision.MARKER);
+            var p = vision.tokenize(format.renderRequest(marked, tools), Images.decoded(request.messages(), 0), true, !format.plain());
             prompt = p.tokens();
             embedded = p.images();
         } else {

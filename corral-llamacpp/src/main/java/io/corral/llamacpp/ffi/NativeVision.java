@@ -130,12 +130,19 @@ public final class NativeVision implements AutoCloseable {
     public record Embedded(int offset, int count, float[] embeddings, boolean nonCausal) {
     }
 
+    private final Path file;
     private final NativeModel model;
     private MemorySegment ctx;
 
-    private NativeVision(NativeModel model, MemorySegment ctx) {
+    private NativeVision(Path file, NativeModel model, MemorySegment ctx) {
+        this.file = file;
         this.model = model;
         this.ctx = ctx;
+    }
+
+    /** The projector's file. */
+    public Path file() {
+        return file;
     }
 
     /** Whether this build of Corral carries {@code libmtmd} for this platform. */
@@ -159,7 +166,7 @@ public final class NativeVision implements AutoCloseable {
                 throw new EngineException("cannot load the projector " + projector + " for this model: "
                         + LlamaLibrary.takeRecentErrors());
             }
-            NativeVision v = new NativeVision(model, ctx);
+            NativeVision v = new NativeVision(projector, model, ctx);
             if (!(boolean) Mtmd.support_vision.invokeExact(ctx)) {
                 v.close();
                 throw new EngineException("projector " + projector + " has no vision encoder");
