@@ -36,5 +36,9 @@ EOF
   *) echo "SERVER must be python or nginx" >&2; exit 2 ;;
 esac
 for _ in $(seq 1 50); do curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$port/model.gguf" && break; sleep 0.2; done
+# the file just written is dirty in the page cache: write it out and read it once, so that neither client's first
+# round pays for that (the first client in the rotation did, whichever it was)
+sync
+curl -sf -o /dev/null "http://127.0.0.1:$port/model.gguf"
 echo "server: ${SERVER:-python}"
 java ${BENCH_JAVA_OPTS:-} -cp "$cp" io.corral.models.PullBench "http://127.0.0.1:$port/model.gguf" "${1:-3}"
