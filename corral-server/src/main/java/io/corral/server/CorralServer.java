@@ -79,7 +79,7 @@ public final class CorralServer implements AutoCloseable {
         AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys(), models::placement);
         Routes routes = new Routes()
                 .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail, urls))
-                .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail))
+                .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail, urls))
                 .add(new io.corral.server.ollama.OllamaApi(models, streams, guardrail, library, onDemand));
         if (onDemand != null || library != null) {
             routes.add(new io.corral.server.admin.ModelsAdminApi(onDemand, library));

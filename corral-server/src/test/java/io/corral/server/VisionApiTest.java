@@ -125,6 +125,38 @@ class VisionApiTest {
     }
 
     @Test
+    void llamaStacksChatCompletion_takesImageItems_andListsOfText() throws Exception {
+        String image = Base64.getEncoder().encodeToString(png);
+        JsonNode withImage = legacy("[{\"type\":\"image\",\"image\":{\"data\":\"" + image + "\"}},"
+                + "{\"type\":\"text\",\"text\":\"Tell me a story.\"}]");
+        JsonNode viaUri = legacy("[{\"type\":\"image\",\"image\":{\"url\":{\"uri\":\"" + dataUrl(png) + "\"}}},"
+                + "{\"type\":\"text\",\"text\":\"Tell me a story.\"}]");
+        // the same image, in both of Llama Stack's forms, gives the OpenAI route's answer
+        String openai = ask(dataUrl(png)).choices().getFirst().message().content().orElseThrow();
+        assertThat(withImage.at("/completion_message/content").asText()).isEqualTo(openai);
+        assertThat(viaUri.at("/completion_message/content").asText()).isEqualTo(openai);
+        // a list of text items is their text, not the list's JSON
+        JsonNode texts = legacy("[{\"type\":\"text\",\"text\":\"Tell me \"},{\"type\":\"text\",\"text\":\"a story.\"}]");
+        JsonNode plain = legacy("\"Tell me a story.\"");
+        assertThat(texts.at("/completion_message/content").asText()).isEqualTo(plain.at("/completion_message/content").asText());
+        HttpResponse<String> bad = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.url()
+                + "/v1/inference/chat-completion")).POST(HttpRequest.BodyPublishers.ofString("{\"model_id\":\"stories260K\","
+                + "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"audio\"}]}]}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("messages[0].content[0]").contains("unsupported content item type");
+    }
+
+    static JsonNode legacy(String content) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.url()
+                        + "/v1/inference/chat-completion")).POST(HttpRequest.BodyPublishers.ofString("{\"model_id\":\"stories260K\","
+                        + "\"messages\":[{\"role\":\"user\",\"content\":" + content + "}],"
+                        + "\"sampling_params\":{\"strategy\":{\"type\":\"greedy\"},\"max_tokens\":12}}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return new ObjectMapper().readTree(r.body());
+    }
+
+    @Test
     void aPrivateHost_orARedirect_isA400() {
         int port = images.getAddress().getPort();
         assertThatThrownBy(() -> ask("http://localhost:" + port + "/cat.png"))

@@ -43,9 +43,12 @@ public final class LlamaStackApi implements Routes.Api {
     private final io.corral.spi.Guardrail guardrail;
     private Routes routes;
 
+    private final io.corral.api.UrlPolicy urls; // where an image's URL may lead
+
     public LlamaStackApi(ModelDirectory models, Supplier<List<InferenceProvider>> engines, AccessLog log, Streams streams,
-                         io.corral.spi.Guardrail guardrail) {
+                         io.corral.spi.Guardrail guardrail, io.corral.api.UrlPolicy urls) {
         this.guardrail = guardrail;
+        this.urls = urls;
         this.models = models;
         this.engines = engines;
         this.log = log;
@@ -120,10 +123,9 @@ public final class LlamaStackApi implements Routes.Api {
                 case "user" -> Role.USER;
                 default -> throw ApiException.badRequest("messages", "unknown role '" + m.path("role").asText() + "'");
             };
-            JsonNode c = m.path("content");
-            String text = c.isTextual() ? c.asText() : c.path("text").asText(c.toString());
-            messages.add(ChatMessage.of(role, text));
+            messages.add(new ChatMessage(role, content(m.path("content"), "messages[" + messages.size() + "].content"), null, null));
         }
+        urls.checkImages(messages);
         ChatRequest request = new ChatRequest(model, messages, legacySampling(body.path("sampling_params")), null);
         req.model(model);
         io.corral.spi.Guardrail.Checks checks = guardrail.checks(model, List.of()); // the config's, as on every generating route
@@ -202,6 +204,46 @@ public final class LlamaStackApi implements Routes.Api {
 
     private static String stopReason(FinishReason r) {
         return r == FinishReason.LENGTH ? "out_of_tokens" : "end_of_turn";
+    }
+
+    /**
+     * Llama Stack's interleaved content: a string, one item or a list of them; an item is {@code {type: text, text}}
+     * or {@code {type: image, image: {url: {uri}} | {data: BASE64}}}.
+     */
+    static List<io.corral.api.ContentPart> content(JsonNode c, String param) {
+        if (c.isTextual()) {
+            return List.of(io.corral.api.ContentPart.text(c.asText()));
+        }
+        List<JsonNode> items = new ArrayList<>();
+        if (c.isArray()) {
+            c.forEach(items::add);
+        } else if (c.isObject()) {
+            items.add(c);
+        } else {
+            throw ApiException.badRequest(param, param + " must be a string, a content item or a list of them");
+        }
+        List<io.corral.api.ContentPart> parts = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            JsonNode item = items.get(i);
+            String at = c.isArray() ? param + "[" + i + "]" : param;
+            switch (item.path("type").asText("")) {
+                case "text" -> parts.add(io.corral.api.ContentPart.text(item.path("text").asText("")));
+                case "image" -> {
+                    JsonNode image = item.path("image");
+                    String uri = image.path("url").path("uri").asText("");
+                    if (!uri.isEmpty()) {
+                        parts.add(io.corral.api.ContentPart.image(uri));
+                    } else if (image.path("data").isTextual()) {
+                        parts.add(io.corral.api.ContentPart.image("data:image/png;base64," + image.path("data").asText()));
+                    } else {
+                        throw ApiException.badRequest(at, at + ".image needs url.uri or data");
+                    }
+                }
+                default -> throw ApiException.badRequest(at, "unsupported content item type '" + item.path("type").asText()
+                        + "' (text and image are)");
+            }
+        }
+        return parts;
     }
 
     private static ObjectNode event(String type, String text) {
