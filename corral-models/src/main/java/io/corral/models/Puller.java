@@ -314,9 +314,6 @@ public final class Puller {
             c.setInstanceFollowRedirects(false);
             c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
             c.setReadTimeout((int) READ_TIMEOUT.toMillis());
-            // one transfer a connection: the JDK's keep-alive stream (kept for reuse) moved a 512 MiB body at 0.65-0.8x
-            // curl's speed against 0.9-1.03x without it (bench/pull.sh), and a model's files gain nothing from reuse
-            c.setRequestProperty("Connection", "close");
             headers.forEach(c::setRequestProperty);
             int status = c.getResponseCode();
             String location = c.getHeaderField("Location");
