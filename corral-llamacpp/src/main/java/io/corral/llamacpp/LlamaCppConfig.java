@@ -46,8 +46,10 @@ public record LlamaCppConfig(Path model, String id, int contextSize, int threads
     static void check(int contextSize, int threads, int batchSize, int parallel) {
         at("context_size", contextSize, 0);
         at("threads", threads, 0);
-        at("batch_size", batchSize, 1);
         at("parallel", parallel, 1);
+        // a batch holds a token of every running generation and of a shield's call, and llama.cpp an output row per
+        // sequence: fewer tokens than that aborted the process
+        at("batch_size", batchSize, parallel + 1);
     }
 
     private static void at(String key, int value, int least) {

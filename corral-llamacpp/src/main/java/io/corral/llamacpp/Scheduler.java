@@ -65,7 +65,8 @@ final class Scheduler implements AutoCloseable {
         this.window = config.contextSize();
         this.parallel = config.parallel();
         this.batchSize = config.batchSize();
-        int sequences = Math.min(256, Math.max(8, 4 * (parallel + 1)));
+        // llama.cpp reserves an output row per sequence in every batch: more sequences than a batch's tokens abort it
+        int sequences = Math.min(batchSize, Math.min(256, Math.max(8, 4 * (parallel + 1))));
         this.context = NativeContext.forSequences(model, window * (parallel + 1), batchSize, config.threads(), sequences);
         for (int i = 0; i < sequences; i++) {
             freeIds.add(i);
@@ -359,32 +360,31 @@ final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Evaluates the image at a generation's next prompt slot: its embeddings, a batch of their own (a llama_batch
-     * holds tokens or embeddings, not both), in chunks of the batch size.
+     * Evaluates the next rows of the image at a generation's next prompt slot: up to a batch of its embeddings, a
+     * batch of their own (a llama_batch holds tokens or embeddings, not both); a larger image goes on at the next
+     * step, so the running streams keep their pace.
      */
     private void decodeImage(Generation g) {
         var image = g.nextImage();
         try {
-            for (int done = g.promptDone() - image.offset(); done < image.count(); ) {
-                int take = Math.min(batchSize, image.count() - done);
-                // a prompt that ends with the image: its last row's logits give the first token
-                boolean last = done + take == image.count() && image.offset() + image.count() == g.prompt.length;
-                while (!context.decodeEmbeddings(image.embeddings(), done, take, g.cache.size(), g.cache.seq(),
-                        image.nonCausal(), last)) {
-                    if (!evictOne(null)) {
-                        end(g, null, new ContextOverflowException("the KV cache of " + context.size()
-                                + " tokens is full; the request was ended to let the others go on"));
-                        return;
-                    }
+            int done = g.promptDone() - image.offset();
+            int take = Math.min(batchSize, image.count() - done);
+            // a prompt that ends with the image: its last row's logits give the first token
+            boolean last = done + take == image.count() && image.offset() + image.count() == g.prompt.length;
+            while (!context.decodeEmbeddings(image.embeddings(), done, take, g.cache.size(), g.cache.seq(),
+                    image.nonCausal(), last)) {
+                if (!evictOne(null)) {
+                    end(g, null, new ContextOverflowException("the KV cache of " + context.size()
+                            + " tokens is full; the request was ended to let the others go on"));
+                    return;
                 }
-                g.promptEvaluated(take);
-                done += take;
-                if (last) {
-                    float[] values = g.wantsLogits() ? context.logits(take - 1) : null;
-                    FinishReason finished = g.accept(context.sample(g.sampler, take - 1), values, steps);
-                    if (finished != null) {
-                        end(g, finished, null);
-                    }
+            }
+            g.promptEvaluated(take);
+            if (last) {
+                float[] values = g.wantsLogits() ? context.logits(take - 1) : null;
+                FinishReason finished = g.accept(context.sample(g.sampler, take - 1), values, steps);
+                if (finished != null) {
+                    end(g, finished, null);
                 }
             }
         } catch (RuntimeException e) {

@@ -55,6 +55,11 @@ class ProviderDiscoveryTest {
                         null, null, null, "columns", null, null))
                 .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,
                         e -> assertThat(e.param()).isEqualTo("split_mode"));
+        // a batch smaller than the generations it must hold (parallel and a shield's call) aborted llama.cpp
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LlamaCppProviderFactory.Config(null, null, 0, 0, 4,
+                        4, null, null, null, null, null))
+                .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,
+                        e -> assertThat(e.param()).isEqualTo("batch_size"));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LlamaCppProviderFactory.Config(null, null, 0, 0, null,
                         null, -2, null, null, null, null))
                 .isInstanceOfSatisfying(io.corral.api.InvalidRequestException.class,

@@ -170,6 +170,23 @@ class VisionTest {
     }
 
     @Test
+    void anImageLargerThanABatch_isRead_besideAnotherStream() throws IOException {
+        // batches of 8: the 16 image rows are read a batch a step, beside the stream already running (and 8 sequences,
+        // not 12: llama.cpp aborted on more sequences than a batch has tokens)
+        try (LlamaCppEngine small = LlamaCppEngine.open(new LlamaCppConfig(TestModels.stories(), null, 256, 1, 8, 2, null,
+                dir.resolve("tiny.mmproj")))) {
+            var running = small.stream(io.corral.api.CompletionRequest.of(TestModels.PROMPT, greedy(40)));
+            ChatMessage m = new ChatMessage(Role.USER, List.of(ContentPart.image(png(30, 32, 32)), ContentPart.text("Tell me a story.")), null, null);
+            ChatResult r = small.chat(ChatRequest.builder().message(m).sampling(greedy(6)).build());
+            ChatResult text = small.chat(ChatRequest.builder().user("Tell me a story.").sampling(greedy(6)).build());
+            assertThat(r.usage().completionTokens()).isEqualTo(6);
+            assertThat(r.usage().promptTokens() - text.usage().promptTokens()).isEqualTo(TinyProjector.TOKENS);
+            assertThat(running.result().usage().completionTokens()).isEqualTo(40);
+            assertThat(running.result().text()).isEqualTo(TestModels.REFERENCE.substring(0, running.result().text().length()));
+        }
+    }
+
+    @Test
     void aProjectorBesideTheModel_isFound() throws IOException {
         Path model = Files.copy(TestModels.stories(), dir.resolve("story.gguf"));
         TinyProjector.write(dir.resolve("story.mmproj.gguf"), 64);
