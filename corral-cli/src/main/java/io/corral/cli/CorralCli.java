@@ -28,9 +28,13 @@ public final class CorralCli implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    // llama.cpp's own log stays quiet on the command line (--verbose shows it); held here, as java.util.logging holds
+    // its loggers weakly and a collected one comes back at the default level, printing llama.cpp's errors twice
+    private static final Logger LLAMA_LOG = Logger.getLogger("llama.cpp");
+
     /** The command line with Corral's error handling: a one-line message on stderr and exit code 1. */
     public static CommandLine commandLine() {
-        Logger.getLogger("llama.cpp").setLevel(Level.OFF);
+        LLAMA_LOG.setLevel(Level.OFF);
         CommandLine cmd = new CommandLine(new CorralCli());
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             String message = e instanceof CorralException ? e.getMessage()

@@ -184,10 +184,7 @@ class CorralCliTest {
 
     @Test
     void missingNativeLibraries_isAOneLineError(@TempDir Path empty) throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Dcorral.llama.lib.dir=" + empty,
-                "-cp", System.getProperty("java.class.path"), CorralCli.class.getName(), "run", "hello")
-                .redirectErrorStream(true).start();
+        Process p = corralProcess(List.of("-Dcorral.llama.lib.dir=" + empty), "run", "hello").start();
         String screen = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).isEqualTo(1);
         assertThat(screen.strip()).startsWith("corral: llama.cpp library").contains("not found in " + empty)
@@ -199,10 +196,7 @@ class CorralCliTest {
     void chat_repl_answers_andHandlesItsCommands(@TempDir Path dir) throws Exception {
         String script = String.join("\n", "/context", "Hello there.", "/context", "/bogus",
                 "/save " + dir.resolve("s.session"), "/reset", "/context", "/exit", "");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                CorralCli.class.getName(), "chat", "--system", "Be kind.", "--temperature", "0", "-n", "16")
-                .redirectErrorStream(true).start();
+        Process p = corralProcess(List.of(), "chat", "--system", "Be kind.", "--temperature", "0", "-n", "16").start();
         p.getOutputStream().write(script.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         String screen = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -243,13 +237,33 @@ class CorralCliTest {
         assertThat(refused).contains("Not sent: model stories260K does not accept images");
     }
 
+    /** {@code corral ARGS} as its own process on the test's class path, with JVM options {@code jvm}; output and errors merged. */
+    static ProcessBuilder corralProcess(List<String> jvm, String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(jvm);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), CorralCli.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true);
+    }
+
+    /** A projector that is no GGUF: one line on stderr, llama.cpp's own errors inside it, not printed again. */
+    @Test
+    void run_withABadProjector_isAOneLineError(@TempDir Path dir) throws Exception {
+        Path bad = Files.writeString(dir.resolve("bad.mmproj.gguf"), "not a projector");
+        // a 1 MiB young generation: collections all along, so java.util.logging's weak hold on the quieted llama.cpp logger is tested
+        Process p = corralProcess(List.of("-Xmx96m", "-Xmn1m", "-XX:+UseSerialGC"), "run", "--mmproj", bad.toString(), "-n", "4", "hi").start();
+        String screen = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).isEqualTo(1);
+        assertThat(screen.strip()).startsWith("corral: cannot load the projector " + bad).contains("expected 'GGUF'")
+                .doesNotContain("\n").doesNotContain("WARNING").doesNotContain("Exception");
+    }
+
     /** {@code corral chat} with {@code flags} as its own process, typing {@code lines}; returns its screen. */
     static String chat(Path dir, List<String> flags, String... lines) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                CorralCli.class.getName(), "chat", "--temperature", "0", "-n", "8"));
-        command.addAll(flags);
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> args = new java.util.ArrayList<>(List.of("chat", "--temperature", "0", "-n", "8"));
+        args.addAll(flags);
+        Process p = corralProcess(List.of(), args.toArray(String[]::new)).start();
         p.getOutputStream().write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         String screen = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -259,10 +273,7 @@ class CorralCliTest {
 
     @Test
     void chat_ctrlC_stopsTheAnswer_notTheProgram() throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                CorralCli.class.getName(), "chat", "--temperature", "0", "-n", "0", "-c", "512")
-                .redirectErrorStream(true).start();
+        Process p = corralProcess(List.of(), "chat", "--temperature", "0", "-n", "0", "-c", "512").start();
         var stdin = p.getOutputStream();
         stdin.write("Tell me a story.\n".getBytes(StandardCharsets.UTF_8));
         stdin.flush();
