@@ -85,7 +85,7 @@ final class ShowCommand implements Callable<Integer> {
             row(out, "sha256", p.sha256());
             row(out, "pulled", p.pulledAt());
         });
-        Path projector = io.corral.llamacpp.LlamaCppConfig.projectorBeside(file);
+        Path projector = io.corral.api.Projectors.find(file);
         if (projector != null) { // what the engine loads with the model, so that it sees images
             GgufFile clip = GgufReader.read(projector);
             out.println();

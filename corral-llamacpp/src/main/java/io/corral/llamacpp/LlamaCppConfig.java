@@ -16,7 +16,7 @@ import java.nio.file.Path;
  * @param parallel    generations decoded together; more requests wait for a free lane
  * @param offload     how much of the model goes to the GPU; null for as many layers as fit
  * @param mmproj      the model's multimodal projector (a GGUF of llama.cpp's {@code mmproj} kind), which lets it see
- *                    images; null to look beside the model ({@link #projectorBeside})
+ *                    images; null to look beside the model ({@link io.corral.api.Projectors#find})
  */
 public record LlamaCppConfig(Path model, String id, int contextSize, int threads, int batchSize, int parallel,
                              Offload offload, Path mmproj) {
@@ -80,22 +80,6 @@ public record LlamaCppConfig(Path model, String id, int contextSize, int threads
 
     public LlamaCppConfig withMmproj(Path projector) {
         return new LlamaCppConfig(model, id, contextSize, threads, batchSize, parallel, offload, projector);
-    }
-
-    /**
-     * The projector beside a model file, as llama.cpp's and Hugging Face's downloads and {@code corral pull} leave
-     * it: {@code NAME.mmproj.gguf} or {@code mmproj-NAME.gguf} for {@code NAME.gguf}; null when there is none.
-     */
-    public static Path projectorBeside(Path model) {
-        String file = model.getFileName().toString();
-        String stem = file.endsWith(".gguf") ? file.substring(0, file.length() - 5) : file;
-        for (String name : java.util.List.of(stem + ".mmproj.gguf", "mmproj-" + stem + ".gguf")) {
-            Path p = model.resolveSibling(name);
-            if (java.nio.file.Files.isRegularFile(p)) {
-                return p;
-            }
-        }
-        return null;
     }
 
     public LlamaCppConfig withOffload(Offload o) {

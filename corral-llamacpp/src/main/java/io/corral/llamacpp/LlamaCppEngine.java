@@ -148,7 +148,7 @@ public final class LlamaCppEngine implements InferenceProvider {
      * none. One found beside the model where this build has no multimodal library is left out, said in the log.
      */
     private static io.corral.llamacpp.ffi.NativeVision projector(LlamaCppConfig config, NativeModel model, boolean cpu) {
-        Path file = config.mmproj() != null ? config.mmproj() : LlamaCppConfig.projectorBeside(config.model());
+        Path file = config.mmproj() != null ? config.mmproj() : io.corral.api.Projectors.find(config.model());
         if (file == null) {
             return null;
         }

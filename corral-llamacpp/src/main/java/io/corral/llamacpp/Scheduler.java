@@ -296,7 +296,8 @@ final class Scheduler implements AutoCloseable {
                 n = add(n, g.pendingToken, c.size(), c.seq(), true, g);
             }
         }
-        for (Generation g : List.copyOf(running)) {
+        for (int i = running.size() - 1; i >= 0; i--) { // backwards: an image that fails ends its generation alone
+            Generation g = running.get(i);
             if (g.imageNext() && !g.cancelled()) {
                 decodeImage(g);
             }

@@ -25,14 +25,9 @@ public final class ModelStore {
 
     /**
      * A pulled model: its name, where it came from, its file, digest and size, and its projector's file (null when it
-     * has none; a link to it lies beside the model's file, {@link #projectorOf}, where the engine looks).
+     * has none; a link to it lies beside the model's file, {@link io.corral.api.Projectors#beside}, where the engine looks).
      */
     public record Model(String name, String source, Path file, String sha256, long size, String pulledAt, Path projector) {
-    }
-
-    /** Where a model file's projector lies, if it has one: {@code FILE.mmproj.gguf} beside it. */
-    public static Path projectorOf(Path modelFile) {
-        return modelFile.resolveSibling(modelFile.getFileName() + ".mmproj.gguf");
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -96,7 +91,7 @@ public final class ModelStore {
             Files.delete(manifest(name));
             List<Model> left = list();
             if (left.stream().noneMatch(o -> o.file().equals(m.file()))) {
-                Files.deleteIfExists(projectorOf(m.file()));
+                Files.deleteIfExists(io.corral.api.Projectors.beside(m.file()));
                 Files.deleteIfExists(m.file());
             }
             if (m.projector() != null && left.stream().noneMatch(o -> m.projector().equals(o.projector()) || o.file().equals(m.projector()))) {

@@ -118,7 +118,7 @@ public final class Puller {
             if (s.projector() != null) {
                 // the model's projector, pulled with it and linked beside its file, where the engine looks for one
                 Blob p = fetch(s.projector(), kept + " (projector)", ref, progress);
-                projector = ModelStore.projectorOf(model.file());
+                projector = io.corral.api.Projectors.beside(model.file());
                 Path tmp = projector.resolveSibling(projector.getFileName() + ".tmp");
                 Files.deleteIfExists(tmp);
                 try {

@@ -207,7 +207,7 @@ class PullTest {
         ModelStore.Model m = puller().pull("acme/eyes:Q4_0", null, null, p -> { });
         assertThat(Files.readAllBytes(m.file())).isEqualTo(q4); // the model, not a projector, although both match no Q4_0 projector
         assertThat(m.projector().getFileName().toString()).isEqualTo("sha256-" + sha(f16Projector));
-        assertThat(Files.readAllBytes(ModelStore.projectorOf(m.file()))).isEqualTo(f16Projector); // where the engine looks
+        assertThat(Files.readAllBytes(io.corral.api.Projectors.find(m.file()))).isEqualTo(f16Projector); // where the engine looks
         assertThat(new ModelStore(dir).find(m.name()).orElseThrow().projector()).isEqualTo(m.projector());
         ModelStore.Model q8 = puller().pull("acme/eyes:Q8_0", null, "eyes-q8", p -> { });
         assertThat(Files.readAllBytes(q8.file())).isEqualTo(this.q8);
@@ -219,7 +219,7 @@ class PullTest {
         cuts.set(0);
         ModelStore.Model m = puller().pull("ollama://eyes", null, null, p -> { });
         assertThat(Files.readAllBytes(m.file())).isEqualTo(q8);
-        assertThat(Files.readAllBytes(ModelStore.projectorOf(m.file()))).isEqualTo(f16Projector);
+        assertThat(Files.readAllBytes(io.corral.api.Projectors.find(m.file()))).isEqualTo(f16Projector);
         new ModelStore(dir).remove("eyes:latest");
         assertThat(Files.list(dir.resolve("blobs"))).isEmpty(); // model, projector and its link
     }
