@@ -427,7 +427,7 @@ public final class Puller {
                     + quant + " (its GGUF files: " + String.join(", ", all) + ")");
         }
         JsonNode f = matches.getFirst();
-        JsonNode projector = projectorOf(repo, quant, projectors);
+        JsonNode projector = projectorOf(quant, projectors);
         return new Source(name, URI.create(huggingFace + "/" + repo + "/resolve/main/" + f.path("path").asText()),
                 f.path("lfs").path("oid").asText(null), f.path("lfs").path("size").asLong(f.path("size").asLong(0)),
                 projector == null ? null : new Source(name + ".mmproj", URI.create(huggingFace + "/" + repo + "/resolve/main/"
@@ -439,7 +439,7 @@ public final class Puller {
      * The projector a vision repo's model is pulled with, among its {@code mmproj} files: the one of the same
      * quantization, else F16, else BF16, else F32, else the first by name (llama.cpp's own pick is F16's, or the first).
      */
-    private static JsonNode projectorOf(String repo, String quant, List<JsonNode> projectors) {
+    private static JsonNode projectorOf(String quant, List<JsonNode> projectors) {
         if (projectors.isEmpty()) {
             return null;
         }
