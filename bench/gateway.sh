@@ -6,7 +6,9 @@
 # a byte-for-byte TCP proxy on Netty's event loop (netty-tcp, bench/.../NettyFloor.java).
 # With PEERS=nginx (or nginx,portkey), the harness's reference gateways run in the same rotation too.
 # Corral runs as `serve` does by default: tracing on, every request's spans into the built-in store; with
-# UNTRACED=1 a second Corral with tracing off (OTEL_SDK_DISABLED=true) runs in the same rotation.
+# UNTRACED=1 a second Corral with tracing off (OTEL_SDK_DISABLED=true) runs in the same rotation. CORRAL_JAVA_OPTS go to
+# the traced Corral (a profile: CORRAL_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/g.jfr). With BASELINE_JAR=FILE, that
+# jar (an earlier build) runs traced as corral-baseline in the same rotation.
 #   [FLOOR=1] [PEERS=nginx] [SCENARIOS="json_c1 ..."] bench/gateway.sh [reps]
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
@@ -24,7 +26,7 @@ providers:
       config: {base_url: "http://127.0.0.1:18000/v1", api_key: unused, passthrough: true}
 YAML
 MOCK_PORT=18000 "$work/mock/start.sh" >/dev/null
-java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -XX:+UseParallelGC \
+java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -XX:+UseParallelGC ${CORRAL_JAVA_OPTS:-} \
   -Dcorral.cache="$work/cache" -jar "$root/corral-cli/target/corral.jar" \
   serve --config "$work/corral.yaml" > "$work/corral.log" 2>&1 &
 corral=$!
@@ -43,6 +45,15 @@ if [ "${UNTRACED:-0}" = 1 ]; then
   for _ in $(seq 100); do curl -sf http://127.0.0.1:18444/v1/health >/dev/null && break; sleep 0.1; done
   targets+=(--target corral-untraced http://127.0.0.1:18444 --pid "$!")
 fi
+if [ -n "${BASELINE_JAR:-}" ]; then # another build of Corral (an earlier commit's jar), traced as `serve` is, in the same rotation
+  sed 's/port: 18440/port: 18445/' "$work/corral.yaml" > "$work/baseline.yaml"
+  java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -XX:+UseParallelGC \
+    -Dcorral.cache="$work/cache-baseline" -jar "$BASELINE_JAR" serve --config "$work/baseline.yaml" > "$work/baseline.log" 2>&1 &
+  floors+=($!)
+  trap 'kill $corral "${floors[@]}" 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:18445/v1/health >/dev/null && break; sleep 0.1; done
+  targets+=(--target corral-baseline http://127.0.0.1:18445 --pid "$!")
+fi
 if [ "${FLOOR:-0}" = 1 ]; then
   deps=$(cd "$root/bench" && mvn -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout)
   for mode in fixed relay; do
@@ -60,3 +71,9 @@ if [ "${FLOOR:-0}" = 1 ]; then
   sleep 3
 fi
 "$work/bench.sh" --reps "${1:-1}" $([ -n "${PEERS:-}" ] && echo "--peers $PEERS" || echo --no-peers) "${targets[@]}"
+# spans the traced Corral's store could not keep up with (dropped from its queue, logged by the store's writer)
+for log in corral baseline; do
+  if [ -f "$work/$log.log" ]; then
+    echo "spans not stored by $log: $(grep -h 'spans were not stored' "$work/$log.log" | awk '{s += $2} END {print s + 0}')"
+  fi
+done

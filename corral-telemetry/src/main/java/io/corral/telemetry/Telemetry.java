@@ -61,7 +61,7 @@ public final class Telemetry implements AutoCloseable {
         if (!config.enabled()) {
             return off();
         }
-        SdkTracerProviderBuilder b = SdkTracerProvider.builder()
+        SdkTracerProviderBuilder b = SdkTracerProvider.builder().setIdGenerator(new TimeOrderedIds(System::currentTimeMillis))
                 .setSampler(Sampler.parentBased(config.sampleRatio() >= 1 ? Sampler.alwaysOn() : Sampler.traceIdRatioBased(config.sampleRatio())))
                 .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(
                         AttributeKey.stringKey("service.name"), config.serviceName()))));
