@@ -43,6 +43,30 @@ class UsageTapTest {
         }
     }
 
+    /** A frame of several lines (an {@code event:} line before its data) passes whole: only a blank line ends a frame. */
+    @Test
+    void framesOfSeveralLines_passWhole_whereverTheReadsFall() {
+        String stream = "event: message\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\\nb\"}}]}\n\n"
+                + "id: 2\nevent: message\ndata: [DONE]\n\n";
+        byte[] all = stream.getBytes(StandardCharsets.UTF_8);
+        for (int size : new int[]{1, 2, 15, 1000}) {
+            UsageTap tap = new UsageTap(false);
+            StringBuilder passed = new StringBuilder();
+            for (int i = 0; i < all.length; i += size) {
+                ByteBuf out = tap.frames(ByteBufAllocator.DEFAULT.buffer().writeBytes(all, i, Math.min(size, all.length - i)),
+                        ByteBufAllocator.DEFAULT);
+                String text = out.toString(StandardCharsets.UTF_8);
+                assertThat(text.isEmpty() || text.endsWith("\n\n")).as("whole frames only: " + text).isTrue();
+                passed.append(text);
+                out.release();
+            }
+            ByteBuf rest = tap.rest();
+            assertThat(rest.readableBytes()).isZero();
+            rest.release();
+            assertThat(passed.toString()).as("pieces of " + size).isEqualTo(stream);
+        }
+    }
+
     @Test
     void theUsageChunk_passes_whenTheClientAsked() {
         UsageTap tap = new UsageTap(true);
