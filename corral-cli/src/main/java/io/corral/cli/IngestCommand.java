@@ -45,7 +45,10 @@ import java.util.function.Supplier;
                 "removed ones leave the store. Through a running server when one answers at --url, directly otherwise."})
 final class IngestCommand implements Callable<Integer> {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Made on first use, not when picocli builds the command tree for every command (a tenth of a second of class loading). */
+    private static final class Mapper {
+        static final ObjectMapper JSON = new ObjectMapper();
+    }
 
     @Parameters(index = "0", paramLabel = "FOLDER", description = "The folder to ingest.")
     Path folder;
@@ -186,7 +189,7 @@ final class IngestCommand implements Callable<Integer> {
             }
             JsonNode node;
             try {
-                node = JSON.readTree(r.body());
+                node = Mapper.JSON.readTree(r.body());
             } catch (IOException e) {
                 throw new io.corral.api.EngineException(url + path + " answered " + r.statusCode() + " with no JSON", e);
             }
@@ -202,7 +205,7 @@ final class IngestCommand implements Callable<Integer> {
 
         JsonNode json(String method, String path, Object body) {
             try {
-                return send(method, path, body == null ? null : JSON.writeValueAsBytes(body), "application/json");
+                return send(method, path, body == null ? null : Mapper.JSON.writeValueAsBytes(body), "application/json");
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -237,7 +240,7 @@ final class IngestCommand implements Callable<Integer> {
                 JsonNode page = json("GET", "/v1/vector_stores/" + store + "/files?limit=100" + (status == null ? "" : "&filter=" + status)
                         + (after == null ? "" : "&after=" + after), null);
                 for (JsonNode f : page.path("data")) {
-                    Map<String, Object> attrs = JSON.convertValue(f.path("attributes"), Map.class);
+                    Map<String, Object> attrs = Mapper.JSON.convertValue(f.path("attributes"), Map.class);
                     VectorStores.LastError error = f.path("last_error").isObject()
                             ? new VectorStores.LastError(f.at("/last_error/code").asText(), f.at("/last_error/message").asText()) : null;
                     all.add(new VectorStores.StoreFile(f.path("id").asText(), store, null, f.path("created_at").asLong(),

@@ -30,7 +30,10 @@ public final class ModelStore {
     public record Model(String name, String source, Path file, String sha256, long size, String pulledAt, Path projector) {
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Jackson's mapper, made on first use: a pull needs it only for its manifest, at the end (its class loading is a tenth of a second of a command's start). */
+    private static final class Mapper {
+        static final ObjectMapper JSON = new ObjectMapper();
+    }
 
     private final Path dir;
 
@@ -105,7 +108,7 @@ public final class ModelStore {
     /** Records {@code name} for a file now in place. */
     Model record(String name, String source, Path file, String sha256, long size, Path projector) {
         Model m = new Model(name, source, file, sha256, size, java.time.Instant.now().toString(), projector);
-        ObjectNode o = JSON.createObjectNode().put("name", name).put("source", source).put("file", file.toString())
+        ObjectNode o = Mapper.JSON.createObjectNode().put("name", name).put("source", source).put("file", file.toString())
                 .put("sha256", sha256).put("size", size).put("pulled_at", m.pulledAt());
         if (projector != null) {
             o.put("projector", projector.toString());
@@ -114,7 +117,7 @@ public final class ModelStore {
         try {
             Files.createDirectories(target.getParent());
             Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-            Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
+            Files.write(tmp, Mapper.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
             move(tmp, target);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -132,7 +135,7 @@ public final class ModelStore {
 
     private static Model read(Path f) {
         try {
-            var o = JSON.readTree(f.toFile());
+            var o = Mapper.JSON.readTree(f.toFile());
             return new Model(o.path("name").asText(), o.path("source").asText(), Path.of(o.path("file").asText()),
                     o.path("sha256").asText(), o.path("size").asLong(), o.path("pulled_at").asText(),
                     o.hasNonNull("projector") ? Path.of(o.path("projector").asText()) : null);

@@ -51,7 +51,10 @@ public final class Puller {
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Jackson's mapper, made on first use: a pull from a URL never needs it (its class loading is a tenth of a second of a command's start). */
+    private static final class Mapper {
+        static final ObjectMapper JSON = new ObjectMapper();
+    }
     private static final int ATTEMPTS = 5;
     private static final int MAX_REDIRECTS = 10;
 
@@ -380,7 +383,7 @@ public final class Puller {
                 if (r.statusCode() != 200) {
                     throw new UnavailableException(u + " answered " + r.statusCode());
                 }
-                return JSON.readTree(in);
+                return Mapper.JSON.readTree(in);
             }
         } catch (IOException e) {
             throw new UnavailableException(u + " cannot be reached: " + e.getMessage(), e);
