@@ -12,6 +12,11 @@ import java.nio.file.Path;
  */
 public final class PullBench {
 
+    /** The last round's file is written out before the next is timed, so neither client pays for the other's writes. */
+    private static void sync() throws Exception {
+        new ProcessBuilder("sync").inheritIO().start().waitFor();
+    }
+
     public static void main(String[] args) throws Exception {
         String url = args[0];
         int rounds = Integer.parseInt(args.length > 1 ? args[1] : "3");
@@ -22,6 +27,7 @@ public final class PullBench {
         double firstCurl = 0;
         for (int i = 0; i < rounds; i++) {
             Path dir = Files.createTempDirectory("pull-bench");
+            sync();
             long t0 = System.nanoTime();
             long[] firstMiB = {0};
             ModelStore.Model m = new Puller(new ModelStore(dir), null, null, io.corral.api.UrlPolicy.ANY).pull(url, null, "bench",
@@ -34,6 +40,7 @@ public final class PullBench {
             pullSecs += took;
             size = m.size();
             Files.delete(m.file());
+            sync();
             long t1 = System.nanoTime();
             Process curl = new ProcessBuilder("curl", "-sf", "-o", dir.resolve("curl.bin").toString(), url).inheritIO().start();
             if (curl.waitFor() != 0) {
