@@ -13,6 +13,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * OpenAI's items (messages, function calls and their outputs, file searches): read from a request, given ids, and
@@ -76,6 +77,9 @@ final class Items {
                             throw new InvalidRequestException(where, where + ".content parts are input_text, output_text, "
                                     + "input_image or refusal; was '" + pt + "'");
                         }
+                        if (pt.equals("input_image") && !p.path("image_url").isTextual() && !p.path("file_id").isTextual()) {
+                            throw new InvalidRequestException(where, where + ".content: an input_image has an image_url or a file_id");
+                        }
                         parts.add(p);
                     }
                 } else {
@@ -133,8 +137,11 @@ final class Items {
         return o;
     }
 
-    /** Items as the chat messages a model reads: tool calls on assistant messages, their outputs as tool messages. */
-    static List<ChatMessage> chat(List<? extends JsonNode> items) {
+    /**
+     * Items as the chat messages a model reads: tool calls on assistant messages, their outputs as tool messages;
+     * {@code fileImage} gives an uploaded image's URL (a data URL) for an {@code input_image} with a {@code file_id}.
+     */
+    static List<ChatMessage> chat(List<? extends JsonNode> items, Function<String, String> fileImage) {
         List<ChatMessage> out = new ArrayList<>();
         for (JsonNode i : items) {
             switch (i.path("type").asText("message")) {
@@ -147,7 +154,8 @@ final class Items {
                     List<ContentPart> parts = new ArrayList<>();
                     for (JsonNode p : i.path("content")) {
                         switch (p.path("type").asText()) {
-                            case "input_image" -> parts.add(ContentPart.image(p.path("image_url").asText()));
+                            case "input_image" -> parts.add(ContentPart.image(p.hasNonNull("image_url") ? p.get("image_url").asText()
+                                    : fileImage.apply(p.path("file_id").asText())));
                             case "refusal" -> parts.add(ContentPart.text(p.path("refusal").asText()));
                             default -> parts.add(ContentPart.text(p.path("text").asText()));
                         }

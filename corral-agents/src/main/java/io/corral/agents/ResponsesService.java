@@ -17,6 +17,7 @@ import io.corral.api.ToolCall;
 import io.corral.api.ToolChoice;
 import io.corral.api.TokenStream;
 import io.corral.api.UrlPolicy;
+import io.corral.spi.FilesProvider;
 import io.corral.spi.Guardrail;
 import io.corral.spi.InferenceProvider;
 import io.corral.spi.KeyValueStore;
@@ -55,6 +56,7 @@ public final class ResponsesService implements Responses {
     private final Clock clock;
     private final UrlPolicy urls;
     private final io.corral.spi.ToolRuntimeProvider webSearch;
+    private final FilesProvider files;
     private final Map<String, Run> running = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
     /** Over a shared state store, which node runs which background response (a node that dies, another takes over). */
@@ -80,6 +82,14 @@ public final class ResponsesService implements Responses {
     /** @param webSearch the tool runtime {@code web_search} calls (Brave, Tavily, SearXNG), or null for none */
     public ResponsesService(Function<String, InferenceProvider> models, VectorStores stores, Guardrail guardrail,
                             KeyValueStore state, Clock clock, UrlPolicy urls, io.corral.spi.ToolRuntimeProvider webSearch) {
+        this(models, stores, guardrail, state, clock, urls, webSearch, null);
+    }
+
+    /** @param files the uploaded files an {@code input_image} names by {@code file_id}, or null for none */
+    public ResponsesService(Function<String, InferenceProvider> models, VectorStores stores, Guardrail guardrail,
+                            KeyValueStore state, Clock clock, UrlPolicy urls, io.corral.spi.ToolRuntimeProvider webSearch,
+                            FilesProvider files) {
+        this.files = files;
         this.webSearch = webSearch;
         this.urls = urls;
         this.models = models;
@@ -224,8 +234,14 @@ public final class ResponsesService implements Responses {
         for (int i = 0; i < input.size(); i++) {
             JsonNode content = input.get(i).path("content");
             for (int j = 0; j < content.size(); j++) {
-                if (content.get(j).path("type").asText().equals("input_image")) {
-                    urls.checkImage(content.get(j).path("image_url").asText(), "input[" + i + "].content[" + j + "].image_url");
+                JsonNode part = content.get(j);
+                if (part.path("type").asText().equals("input_image")) {
+                    String param = "input[" + i + "].content[" + j + "]";
+                    if (part.hasNonNull("image_url")) {
+                        urls.checkImage(part.get("image_url").asText(), param + ".image_url");
+                    } else {
+                        imageFile(tenant, part.path("file_id").asText(), param + ".file_id"); // refused now, not when it runs
+                    }
                 }
             }
         }
@@ -308,6 +324,69 @@ public final class ResponsesService implements Responses {
         return queued;
     }
 
+    /** The most of an image file read, as the engine takes at most (a larger one is refused before it is read whole). */
+    static final int MAX_IMAGE_BYTES = 20 << 20;
+
+    /**
+     * An uploaded image as a data URL (its type told by its first bytes: PNG, JPEG, GIF, WebP or BMP), for an
+     * {@code input_image} that names it by {@code file_id}; a file the key cannot see, too large or not an image is a 400.
+     */
+    private String imageFile(String tenant, String fileId, String param) {
+        if (files == null) {
+            throw new InvalidRequestException(param, "this server keeps no files: give the image as image_url");
+        }
+        FilesProvider.FileInfo info = files.get(tenant, fileId)
+                .orElseThrow(() -> new InvalidRequestException(param, "no file '" + fileId + "' (POST /v1/files uploads one)"));
+        if (info.bytes() > MAX_IMAGE_BYTES) {
+            throw new InvalidRequestException(param, "file '" + fileId + "' is " + info.bytes() + " bytes; an image is at most "
+                    + MAX_IMAGE_BYTES);
+        }
+        byte[] bytes;
+        try (java.io.InputStream in = files.content(tenant, fileId)
+                .orElseThrow(() -> new InvalidRequestException(param, "no file '" + fileId + "' (POST /v1/files uploads one)"))) {
+            bytes = in.readNBytes(MAX_IMAGE_BYTES + 1);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("file '" + fileId + "' cannot be read", e);
+        }
+        String type = imageType(bytes);
+        if (type == null || bytes.length > MAX_IMAGE_BYTES) {
+            throw new InvalidRequestException(param, "file '" + fileId + "' is not an image (PNG, JPEG, GIF, WebP or BMP)");
+        }
+        return "data:" + type + ";base64," + java.util.Base64.getEncoder().encodeToString(bytes);
+    }
+
+    /** The media type an image's first bytes tell, or null. */
+    static String imageType(byte[] b) {
+        if (starts(b, 0, 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A)) {
+            return "image/png";
+        }
+        if (starts(b, 0, 0xFF, 0xD8, 0xFF)) {
+            return "image/jpeg";
+        }
+        if (starts(b, 0, 'G', 'I', 'F', '8')) {
+            return "image/gif";
+        }
+        if (starts(b, 0, 'R', 'I', 'F', 'F') && starts(b, 8, 'W', 'E', 'B', 'P')) {
+            return "image/webp";
+        }
+        if (starts(b, 0, 'B', 'M') && b.length > 14) {
+            return "image/bmp";
+        }
+        return null;
+    }
+
+    private static boolean starts(byte[] b, int at, int... magic) {
+        if (b.length < at + magic.length) {
+            return false;
+        }
+        for (int i = 0; i < magic.length; i++) {
+            if ((b[at + i] & 0xFF) != magic[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A response running: whether it was cancelled, the stream under way, and (in the background) its task. */
     private static final class Run {
         volatile boolean cancelled;
@@ -333,8 +412,9 @@ public final class ResponsesService implements Responses {
         if (req.hasNonNull("instructions")) {
             messages.add(ChatMessage.system(req.get("instructions").asText()));
         }
-        messages.addAll(Items.chat(history));
-        messages.addAll(Items.chat(input));
+        Function<String, String> fileImage = id -> imageFile(tenant, id, "file_id");
+        messages.addAll(Items.chat(history, fileImage));
+        messages.addAll(Items.chat(input, fileImage));
         ArrayNode output = response.putArray("output");
         int inputTokens = 0;
         int outputTokens = 0;

@@ -208,7 +208,7 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         io.corral.agents.ResponsesService responses = new io.corral.agents.ResponsesService(registry::resolve, knowledge.stores,
-                safety.guardrail(), knowledge.state, java.time.Clock.systemUTC(), urls(distribution), webSearch(distribution));
+                safety.guardrail(), knowledge.state, java.time.Clock.systemUTC(), urls(distribution), webSearch(distribution), knowledge.files);
         io.corral.models.ModelStore pulled = PullCommand.store();
         int engineThreads = distribution == null ? threads : 0;
         io.corral.llamacpp.Offload engineOffload = distribution == null ? gpu.offload() : io.corral.llamacpp.Offload.AUTO;

@@ -47,6 +47,7 @@ class VisionApiTest {
     static OpenAIClient openai;
     static HttpServer images;
     static byte[] png;
+    static io.corral.storage.LocalFilesProvider files;
 
     @BeforeAll
     static void start() throws IOException {
@@ -54,8 +55,13 @@ class VisionApiTest {
         LlamaCppEngine engine = LlamaCppEngine.open(LlamaCppConfig.of(ServerTest.stories()).withThreads(1)
                 .withContextSize(256).withMmproj(projector));
         // the picture server stands on loopback: the policy names 127.0.0.1, so only that host's URLs are fetched
-        server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(engine))
-                .urls(new UrlPolicy(false, Set.of("127.0.0.1"))).start();
+        UrlPolicy urls = new UrlPolicy(false, Set.of("127.0.0.1"));
+        files = new io.corral.storage.LocalFilesProvider(dir.resolve("files"), java.time.Clock.systemUTC());
+        io.corral.agents.ResponsesService responses = new io.corral.agents.ResponsesService(
+                m -> m.equals("stories260K") ? engine : null, null, null, new io.corral.spi.MemoryKeyValueStore(),
+                java.time.Clock.systemUTC(), urls, null, files);
+        server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(engine)).files(files)
+                .responses(responses).urls(urls).start();
         openai = OpenAIOkHttpClient.builder().baseUrl(server.url() + "/v1").apiKey("unused").maxRetries(0).build();
         png = png(11);
         images = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -77,6 +83,7 @@ class VisionApiTest {
     static void stop() {
         images.stop(0);
         server.close();
+        files.close();
     }
 
     static byte[] png(long seed) throws IOException {
@@ -106,6 +113,46 @@ class VisionApiTest {
                 .isEqualTo(TinyProjector.TOKENS);
         assertThat(ask(dataUrl(png(12))).choices().getFirst().message().content())
                 .isNotEqualTo(c.choices().getFirst().message().content());
+    }
+
+    static String upload(String name, byte[] bytes) {
+        return openai.files().create(com.openai.models.files.FileCreateParams.builder()
+                .file(com.openai.core.MultipartField.<java.io.InputStream>builder().value(new java.io.ByteArrayInputStream(bytes))
+                        .filename(name).build())
+                .purpose(com.openai.models.files.FilePurpose.VISION).build()).id();
+    }
+
+    static com.openai.models.responses.Response respond(com.openai.models.responses.ResponseInputImage image) {
+        return openai.responses().create(com.openai.models.responses.ResponseCreateParams.builder().model("stories260K")
+                .inputOfResponse(List.of(com.openai.models.responses.ResponseInputItem.ofMessage(
+                        com.openai.models.responses.ResponseInputItem.Message.builder()
+                                .role(com.openai.models.responses.ResponseInputItem.Message.Role.USER)
+                                .addContent(image).addInputTextContent("Tell me a story.").build())))
+                .temperature(0.0).maxOutputTokens(12L).store(false).build());
+    }
+
+    /** An image uploaded to the Files API and named by its file_id in a Responses request answers as its data URL does. */
+    @Test
+    void anUploadedImage_namedByFileId_reachesTheModel_throughTheResponsesApi() throws IOException {
+        var byFile = respond(com.openai.models.responses.ResponseInputImage.builder().fileId(upload("cat.png", png))
+                .detail(com.openai.models.responses.ResponseInputImage.Detail.AUTO).build());
+        var byUrl = respond(com.openai.models.responses.ResponseInputImage.builder().imageUrl(dataUrl(png))
+                .detail(com.openai.models.responses.ResponseInputImage.Detail.AUTO).build());
+        var other = respond(com.openai.models.responses.ResponseInputImage.builder().fileId(upload("dog.png", png(12)))
+                .detail(com.openai.models.responses.ResponseInputImage.Detail.AUTO).build());
+        assertThat(ResponsesApiTest.text(byFile)).isNotBlank().isEqualTo(ResponsesApiTest.text(byUrl)).isNotEqualTo(ResponsesApiTest.text(other));
+        assertThat(byFile.usage().orElseThrow().inputTokens()).isEqualTo(byUrl.usage().orElseThrow().inputTokens());
+    }
+
+    @Test
+    void aFileIdThatIsNoImage_orNoFile_isA400_namingIt() {
+        String text = upload("notes.txt", "not a picture".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        for (String id : List.of(text, "file-missing")) {
+            assertThatThrownBy(() -> respond(com.openai.models.responses.ResponseInputImage.builder().fileId(id)
+                    .detail(com.openai.models.responses.ResponseInputImage.Detail.AUTO).build()))
+                    .isInstanceOf(BadRequestException.class).hasMessageContaining(id)
+                    .satisfies(e -> assertThat(((BadRequestException) e).param()).hasValue("input[0].content[0].file_id"));
+        }
     }
 
     @Test
