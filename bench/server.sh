@@ -4,8 +4,9 @@
 #   local        local engine only, tracing off (OTEL_SDK_DISABLED=true)
 #   with-remote  the same plus a remote engine in its config (a host that is down), tracing off
 #   traced       local engine only, tracing on (the default: spans into the built-in SQLite store)
-# and the idle RSS of each is printed after start-up and after the run.
-#   [REPS=N] bench/server.sh [seconds per scenario]
+# and the idle RSS of each is printed after start-up and after the run. With BASELINE_JAR=FILE (an earlier build's
+# corral.jar), a fourth server, `baseline`, runs that jar as `local` runs, in the same rotation.
+#   [REPS=N] [BASELINE_JAR=FILE] bench/server.sh [seconds per scenario]
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 source "$root/scripts/env.sh"
@@ -16,7 +17,7 @@ run() { # name port env... -- serve args...
   local name=$1 port=$2; shift 2
   local envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
   env "${envs[@]}" java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m \
-    -Dcorral.cache="$work/$name" -jar "$jar" serve --port "$port" "$@" 2>/dev/null &
+    -Dcorral.cache="$work/$name" -jar "${RUN_JAR:-$jar}" serve --port "$port" "$@" 2>/dev/null &
   pids+=($!); targets+=("$name $port $!")
 }
 cat > "$work/remote.yaml" <<YAML
@@ -31,6 +32,9 @@ trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 run local 18432 OTEL_SDK_DISABLED=true -- --max-queued 128 --parallel 2
 run with-remote 18433 OTEL_SDK_DISABLED=true -- --config "$work/remote.yaml"
 run traced 18434 CORRAL_UNUSED=1 -- --max-queued 128 --parallel 2
+if [ -n "${BASELINE_JAR:-}" ]; then
+  RUN_JAR="$BASELINE_JAR" run baseline 18435 OTEL_SDK_DISABLED=true -- --max-queued 128 --parallel 2
+fi
 for t in "${targets[@]}"; do
   read -r name port pid <<<"$t"
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.2; done

@@ -21,6 +21,10 @@ import java.util.concurrent.Future;
 public final class ServerBench {
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("--pair")) {
+            pair(args);
+            return;
+        }
         String url = args[0];
         if (args.length > 2 && args[1].equals("--hold")) {
             hold(url, Integer.parseInt(args[2]));
@@ -47,6 +51,74 @@ public final class ServerBench {
                         pid < 0 ? "-" : String.format("%.0f", cpu / 1e3 / (r[0] * seconds)));
             }
         }
+    }
+
+    /**
+     * Two servers, the one-token chat alternated between them round by round (the order turned each round), the server's
+     * CPU per request for each and the ratio within each round; prints the rounds and the median ratio. Usage:
+     * {@code ServerBench --pair NAME=URL@PID NAME=URL@PID [seconds] [rounds] [clients]}.
+     */
+    static void pair(String[] args) throws Exception {
+        String[][] t = {args[1].split("[=@]"), args[2].split("[=@]")};
+        int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 5;
+        int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 7;
+        int clients = args.length > 5 ? Integer.parseInt(args[5]) : 16;
+        HttpClient client = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+        HttpRequest[] chat = new HttpRequest[2];
+        for (int i = 0; i < 2; i++) {
+            chat[i] = HttpRequest.newBuilder(URI.create(t[i][1] + "/v1/chat/completions")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\","
+                            + "\"content\":\"Once upon a time\"}],\"max_tokens\":1,\"temperature\":0}")).build();
+            run(client, chat[i], clients, 3); // warm up
+        }
+        double[] ratios = new double[rounds];
+        long pid1 = Long.parseLong(t[1][2]);
+        long store0 = threadCpuNanos(pid1, "corral-trace-st");
+        double requests1 = 0;
+        double cpuNanos1 = 0;
+        for (int r = 0; r < rounds; r++) {
+            double[] cpu = new double[2];
+            for (int k = 0; k < 2; k++) {
+                int i = (r + k) % 2;
+                long pid = Long.parseLong(t[i][2]);
+                long cpu0 = cpuNanos(pid);
+                double[] res = run(client, chat[i], clients, seconds);
+                cpu[i] = (cpuNanos(pid) - cpu0) / 1e3 / (res[0] * seconds);
+                if (i == 1) {
+                    requests1 += res[0] * seconds;
+                    cpuNanos1 += cpuNanos(pid) - cpu0;
+                }
+            }
+            ratios[r] = cpu[1] / cpu[0];
+            System.out.printf("  round %d: %s %.0f µs/req, %s %.0f µs/req: %.3f%n", r + 1, t[0][0], cpu[0], t[1][0], cpu[1], ratios[r]);
+        }
+        double[] sorted = ratios.clone();
+        java.util.Arrays.sort(sorted);
+        System.out.printf("one-token chat, %d clients, %d rounds of %d s: %s / %s CPU per request, median %.3f (rounds %.3f-%.3f)%n",
+                clients, rounds, seconds, t[1][0], t[0][0], sorted[rounds / 2], sorted[0], sorted[rounds - 1]);
+        long store = threadCpuNanos(pid1, "corral-trace-st") - store0;
+        System.out.printf("%s: its trace store's writer thread used %.1f µs per request, %.2f %% of the server's %.0f µs%n", t[1][0],
+                store / 1e3 / requests1, 100.0 * store / cpuNanos1, cpuNanos1 / 1e3 / requests1);
+    }
+
+    /** The CPU time so far (user + system) of the process's threads whose name begins with {@code name}. */
+    static long threadCpuNanos(long pid, String name) throws java.io.IOException {
+        long ticks = 0;
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
+            for (java.nio.file.Path task : tasks.toList()) {
+                try {
+                    if (!java.nio.file.Files.readString(task.resolve("comm")).strip().startsWith(name)) {
+                        continue;
+                    }
+                    String stat = java.nio.file.Files.readString(task.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // a thread that ended meanwhile
+                }
+            }
+        }
+        return ticks * 10_000_000L;
     }
 
     /**

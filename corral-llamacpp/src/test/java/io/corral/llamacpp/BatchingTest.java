@@ -121,6 +121,19 @@ class BatchingTest {
         }
     }
 
+    /** A step's threads follow its work: one for the bundled model's small steps, all of them for a 1B model's every step. */
+    @Test
+    void aStepsThreads_followItsWork() {
+        long stories = 292_800; // stories260K's parameters, as llama.cpp counts them
+        assertThat(Scheduler.threadsFor(1, stories, 2)).isEqualTo(1);
+        assertThat(Scheduler.threadsFor(64, stories, 2)).isEqualTo(1); // a step of 16 clients' prompts
+        assertThat(Scheduler.threadsFor(512, stories, 2)).isEqualTo(2); // a long prompt read at once
+        assertThat(Scheduler.threadsFor(512, stories, 8)).isEqualTo(4);
+        assertThat(Scheduler.threadsFor(1, 1_235_814_400L, 2)).isEqualTo(2);
+        assertThat(Scheduler.threadsFor(1, 1_235_814_400L, 64)).isEqualTo(38);
+        assertThat(Scheduler.threadsFor(0, 0, 4)).isEqualTo(1);
+    }
+
     @Test
     void beyondParallel_aRequestWaitsForALane() throws Exception {
         CountDownLatch hold = TestModels.holdDecoding(alone);
