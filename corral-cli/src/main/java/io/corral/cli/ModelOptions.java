@@ -12,7 +12,7 @@ final class ModelOptions {
     @Option(names = {"-m", "--model"}, description = "GGUF model file, or a pulled model's name (default: the bundled stories260K).")
     Path model;
 
-    @Option(names = {"-t", "--threads"}, description = "CPU threads; 0 = all cores (default ${DEFAULT-VALUE}).", defaultValue = "0")
+    @Option(names = {"-t", "--threads"}, description = "CPU threads at most (a small model's small steps take one); 0 = all cores (default ${DEFAULT-VALUE}).", defaultValue = "0")
     int threads;
 
     @Option(names = {"-c", "--ctx-size"}, description = "Context window in tokens; 0 = the model's, up to 8192 (default ${DEFAULT-VALUE}).", defaultValue = "0")

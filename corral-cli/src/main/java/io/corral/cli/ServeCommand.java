@@ -54,7 +54,7 @@ final class ServeCommand implements Callable<Integer> {
             + " images (default: NAME.mmproj.gguf or mmproj-NAME.gguf beside the model, if there is one).")
     Path mmproj;
 
-    @Option(names = {"-t", "--threads"}, description = "CPU threads; 0 = all cores (default ${DEFAULT-VALUE}).", defaultValue = "0")
+    @Option(names = {"-t", "--threads"}, description = "CPU threads at most (a small model's small steps take one); 0 = all cores (default ${DEFAULT-VALUE}).", defaultValue = "0")
     int threads;
 
     @Option(names = {"-c", "--ctx-size"}, description = "Context window per request; 0 = the model's, up to 8192 (default ${DEFAULT-VALUE}).", defaultValue = "0")

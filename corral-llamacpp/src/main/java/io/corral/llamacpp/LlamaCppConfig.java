@@ -11,7 +11,7 @@ import java.nio.file.Path;
  * @param id          the model id requests use; null for the file name without {@code .gguf}
  * @param contextSize the context window of each request or session in tokens; 0 for the model's trained context,
  *                    capped at 8192. The shared KV cache holds {@code (parallel + 1) x contextSize} tokens
- * @param threads     CPU threads for the decode; 0 for all cores
+ * @param threads     the most CPU threads a decode step uses (a small model's small steps take one); 0 for all cores
  * @param batchSize   tokens evaluated per decode step (a token of each running generation, then prompt tokens)
  * @param parallel    generations decoded together; more requests wait for a free lane
  * @param offload     how much of the model goes to the GPU; null for as many layers as fit
