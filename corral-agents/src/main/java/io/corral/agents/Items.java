@@ -139,9 +139,9 @@ final class Items {
 
     /**
      * Items as the chat messages a model reads: tool calls on assistant messages, their outputs as tool messages;
-     * {@code fileImage} gives an uploaded image's URL (a data URL) for an {@code input_image} with a {@code file_id}.
+     * {@code fileImage} gives the uploaded image an {@code input_image} names by {@code file_id}.
      */
-    static List<ChatMessage> chat(List<? extends JsonNode> items, Function<String, String> fileImage) {
+    static List<ChatMessage> chat(List<? extends JsonNode> items, Function<String, ContentPart> fileImage) {
         List<ChatMessage> out = new ArrayList<>();
         for (JsonNode i : items) {
             switch (i.path("type").asText("message")) {
@@ -154,8 +154,8 @@ final class Items {
                     List<ContentPart> parts = new ArrayList<>();
                     for (JsonNode p : i.path("content")) {
                         switch (p.path("type").asText()) {
-                            case "input_image" -> parts.add(ContentPart.image(p.hasNonNull("image_url") ? p.get("image_url").asText()
-                                    : fileImage.apply(p.path("file_id").asText())));
+                            case "input_image" -> parts.add(p.hasNonNull("image_url") ? ContentPart.image(p.get("image_url").asText())
+                                    : fileImage.apply(p.path("file_id").asText()));
                             case "refusal" -> parts.add(ContentPart.text(p.path("refusal").asText()));
                             default -> parts.add(ContentPart.text(p.path("text").asText()));
                         }

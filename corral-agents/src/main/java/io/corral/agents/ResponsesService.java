@@ -7,6 +7,7 @@ import io.corral.api.ChatMessage;
 import io.corral.api.ChatRequest;
 import io.corral.api.ChatResult;
 import io.corral.api.ContentBlockedException;
+import io.corral.api.ContentPart;
 import io.corral.api.FinishReason;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.NotFoundException;
@@ -240,7 +241,7 @@ public final class ResponsesService implements Responses {
                     if (part.hasNonNull("image_url")) {
                         urls.checkImage(part.get("image_url").asText(), param + ".image_url");
                     } else {
-                        imageFile(tenant, part.path("file_id").asText(), param + ".file_id"); // refused now, not when it runs
+                        imageFile(tenant, part.path("file_id").asText(), param + ".file_id", 16); // refused now, not when it runs
                     }
                 }
             }
@@ -324,14 +325,15 @@ public final class ResponsesService implements Responses {
         return queued;
     }
 
-    /** The most of an image file read, as the engine takes at most (a larger one is refused before it is read whole). */
+    /** The largest image file taken, as the engine takes at most. */
     static final int MAX_IMAGE_BYTES = 20 << 20;
 
     /**
-     * An uploaded image as a data URL (its type told by its first bytes: PNG, JPEG, GIF, WebP or BMP), for an
-     * {@code input_image} that names it by {@code file_id}; a file the key cannot see, too large or not an image is a 400.
+     * The first {@code limit} bytes of an uploaded image that an {@code input_image} names by {@code file_id} (its head when
+     * the request comes, all of it when the response runs); a file the key cannot see, too large, or whose first bytes tell
+     * no image (PNG, JPEG, GIF, WebP or BMP) is a 400 naming {@code param}.
      */
-    private String imageFile(String tenant, String fileId, String param) {
+    private byte[] imageFile(String tenant, String fileId, String param, int limit) {
         if (files == null) {
             throw new InvalidRequestException(param, "this server keeps no files: give the image as image_url");
         }
@@ -344,47 +346,14 @@ public final class ResponsesService implements Responses {
         byte[] bytes;
         try (java.io.InputStream in = files.content(tenant, fileId)
                 .orElseThrow(() -> new InvalidRequestException(param, "no file '" + fileId + "' (POST /v1/files uploads one)"))) {
-            bytes = in.readNBytes(MAX_IMAGE_BYTES + 1);
+            bytes = in.readNBytes(limit);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("file '" + fileId + "' cannot be read", e);
         }
-        String type = imageType(bytes);
-        if (type == null || bytes.length > MAX_IMAGE_BYTES) {
+        if (ContentPart.imageType(bytes) == null) {
             throw new InvalidRequestException(param, "file '" + fileId + "' is not an image (PNG, JPEG, GIF, WebP or BMP)");
         }
-        return "data:" + type + ";base64," + java.util.Base64.getEncoder().encodeToString(bytes);
-    }
-
-    /** The media type an image's first bytes tell, or null. */
-    static String imageType(byte[] b) {
-        if (starts(b, 0, 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A)) {
-            return "image/png";
-        }
-        if (starts(b, 0, 0xFF, 0xD8, 0xFF)) {
-            return "image/jpeg";
-        }
-        if (starts(b, 0, 'G', 'I', 'F', '8')) {
-            return "image/gif";
-        }
-        if (starts(b, 0, 'R', 'I', 'F', 'F') && starts(b, 8, 'W', 'E', 'B', 'P')) {
-            return "image/webp";
-        }
-        if (starts(b, 0, 'B', 'M') && b.length > 14) {
-            return "image/bmp";
-        }
-        return null;
-    }
-
-    private static boolean starts(byte[] b, int at, int... magic) {
-        if (b.length < at + magic.length) {
-            return false;
-        }
-        for (int i = 0; i < magic.length; i++) {
-            if ((b[at + i] & 0xFF) != magic[i]) {
-                return false;
-            }
-        }
-        return true;
+        return bytes;
     }
 
     /** A response running: whether it was cancelled, the stream under way, and (in the background) its task. */
@@ -412,7 +381,7 @@ public final class ResponsesService implements Responses {
         if (req.hasNonNull("instructions")) {
             messages.add(ChatMessage.system(req.get("instructions").asText()));
         }
-        Function<String, String> fileImage = id -> imageFile(tenant, id, "file_id");
+        Function<String, ContentPart> fileImage = id -> ContentPart.image(imageFile(tenant, id, "file_id", MAX_IMAGE_BYTES));
         messages.addAll(Items.chat(history, fileImage));
         messages.addAll(Items.chat(input, fileImage));
         ArrayNode output = response.putArray("output");

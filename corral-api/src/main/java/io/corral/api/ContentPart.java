@@ -28,15 +28,64 @@ public sealed interface ContentPart {
     }
 
     /**
-     * An image file as a {@code data:} URL (its type from its name: png, jpeg, gif, bmp, webp): how a file reaches a
-     * model, in-process or remote, since requests never name files of the machine that serves them.
+     * An image file as a {@code data:} URL (its type told by its first bytes, as {@link #image(byte[])}): how a file
+     * reaches a model, in-process or remote, since requests never name files of the machine that serves them.
      */
     static ContentPart imageFile(java.nio.file.Path file) throws java.io.IOException {
-        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        String type = name.endsWith(".png") ? "image/png" : name.endsWith(".jpg") || name.endsWith(".jpeg") ? "image/jpeg"
-                : name.endsWith(".gif") ? "image/gif" : name.endsWith(".bmp") ? "image/bmp"
-                : name.endsWith(".webp") ? "image/webp" : "application/octet-stream";
-        return new Image("data:" + type + ";base64," + java.util.Base64.getEncoder().encodeToString(
-                java.nio.file.Files.readAllBytes(file)));
+        return image(java.nio.file.Files.readAllBytes(file));
+    }
+
+    /** An image's bytes as a {@code data:} URL, its type told by its first bytes ({@link #imageType}), else octet-stream. */
+    static ContentPart image(byte[] bytes) {
+        String type = imageType(bytes);
+        return new Image("data:" + (type != null ? type : "application/octet-stream") + ";base64,"
+                + java.util.Base64.getEncoder().encodeToString(bytes));
+    }
+
+    /**
+     * Base64 image data as APIs send it bare (Ollama's {@code images}, Llama Stack's image {@code data}) as a {@code data:}
+     * URL, its type told by its first bytes; data that is not base64 is passed on for the engine to refuse.
+     */
+    static ContentPart imageBase64(String base64) {
+        String head = base64.length() > 24 ? base64.substring(0, 24) : base64; // 18 bytes: enough for every type told
+        String type;
+        try {
+            type = imageType(java.util.Base64.getDecoder().decode(head));
+        } catch (IllegalArgumentException notBase64) {
+            type = null;
+        }
+        return new Image("data:" + (type != null ? type : "application/octet-stream") + ";base64," + base64);
+    }
+
+    /** The media type an image's first bytes tell (PNG, JPEG, GIF, WebP or BMP), or null. */
+    static String imageType(byte[] b) {
+        if (starts(b, 0, 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A)) {
+            return "image/png";
+        }
+        if (starts(b, 0, 0xFF, 0xD8, 0xFF)) {
+            return "image/jpeg";
+        }
+        if (starts(b, 0, 'G', 'I', 'F', '8')) {
+            return "image/gif";
+        }
+        if (starts(b, 0, 'R', 'I', 'F', 'F') && starts(b, 8, 'W', 'E', 'B', 'P')) {
+            return "image/webp";
+        }
+        if (starts(b, 0, 'B', 'M') && b.length > 14) {
+            return "image/bmp";
+        }
+        return null;
+    }
+
+    private static boolean starts(byte[] b, int at, int... magic) {
+        if (b.length < at + magic.length) {
+            return false;
+        }
+        for (int i = 0; i < magic.length; i++) {
+            if ((b[at + i] & 0xFF) != magic[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 }

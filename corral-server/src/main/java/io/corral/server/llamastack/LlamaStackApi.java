@@ -234,7 +234,7 @@ public final class LlamaStackApi implements Routes.Api {
                     if (!uri.isEmpty()) {
                         parts.add(io.corral.api.ContentPart.image(uri));
                     } else if (image.path("data").isTextual()) {
-                        parts.add(io.corral.api.ContentPart.image("data:image/png;base64," + image.path("data").asText()));
+                        parts.add(io.corral.api.ContentPart.imageBase64(image.path("data").asText()));
                     } else {
                         throw ApiException.badRequest(at, at + ".image needs url.uri or data");
                     }

@@ -424,7 +424,7 @@ public final class OllamaApi implements Routes.Api {
         }
         List<ContentPart> parts = new ArrayList<>(); // before the text, as Ollama puts a message's images
         for (JsonNode i : images) {
-            parts.add(ContentPart.image("data:image/png;base64," + i.asText()));
+            parts.add(ContentPart.imageBase64(i.asText()));
         }
         parts.addAll(m.content());
         return new ChatMessage(m.role(), parts, m.toolCalls(), m.toolCallId());
