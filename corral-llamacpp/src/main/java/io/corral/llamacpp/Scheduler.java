@@ -391,6 +391,7 @@ final class Scheduler implements AutoCloseable {
             int take = Math.min(batchSize, image.count() - done);
             // a prompt that ends with the image: its last row's logits give the first token
             boolean last = done + take == image.count() && image.offset() + image.count() == g.prompt.length;
+            context.setThreads(threadsFor(take, parameters, threads));
             while (!context.decodeEmbeddings(image.embeddings(), done, take, g.cache.size(), g.cache.seq(),
                     image.nonCausal(), last)) {
                 if (!evictOne(null)) {

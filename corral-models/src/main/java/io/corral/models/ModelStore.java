@@ -30,8 +30,11 @@ public final class ModelStore {
     public record Model(String name, String source, Path file, String sha256, long size, String pulledAt, Path projector) {
     }
 
-    /** Jackson's mapper, made on first use: a pull needs it only for its manifest, at the end (its class loading is a tenth of a second of a command's start). */
-    private static final class Mapper {
+    /**
+     * The models package's Jackson mapper, made on first use, not when a command starts (its class loading is a tenth of
+     * a second): a pull by URL needs it only for the manifest, at the end.
+     */
+    static final class Mapper {
         static final ObjectMapper JSON = new ObjectMapper();
     }
 

@@ -1,7 +1,6 @@
 package io.corral.models;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.NotFoundException;
 import io.corral.api.UnavailableException;
@@ -51,10 +50,6 @@ public final class Puller {
         }
     }
 
-    /** Jackson's mapper, made on first use: a pull from a URL never needs it (its class loading is a tenth of a second of a command's start). */
-    private static final class Mapper {
-        static final ObjectMapper JSON = new ObjectMapper();
-    }
     private static final int ATTEMPTS = 5;
     private static final int MAX_REDIRECTS = 10;
 
@@ -383,7 +378,7 @@ public final class Puller {
                 if (r.statusCode() != 200) {
                     throw new UnavailableException(u + " answered " + r.statusCode());
                 }
-                return Mapper.JSON.readTree(in);
+                return ModelStore.Mapper.JSON.readTree(in); // a pull from a URL never reads JSON
             }
         } catch (IOException e) {
             throw new UnavailableException(u + " cannot be reached: " + e.getMessage(), e);
