@@ -31,28 +31,24 @@ java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -X
   serve --config "$work/corral.yaml" > "$work/corral.log" 2>&1 &
 corral=$!
 floors=()
-trap 'kill $corral 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18440/v1/health >/dev/null && break; sleep 0.1; done
 echo "corral: -Xmx512m -XX:+UseParallelGC, pid $corral" >&2
 targets=(--target corral http://127.0.0.1:18440 --pid "$corral")
+trap 'kill $corral "${floors[@]}" 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
+another() { # NAME PORT JAR [VAR=value...]: one more Corral over the same config, in the same rotation, its log NAME.log
+  local name=$1 port=$2 jar=$3; shift 3
+  sed "s/port: 18440/port: $port/" "$work/corral.yaml" > "$work/$name.yaml"
+  env "$@" java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -XX:+UseParallelGC \
+    -Dcorral.cache="$work/cache-$name" -jar "$jar" serve --config "$work/$name.yaml" > "$work/$name.log" 2>&1 &
+  floors+=($!)
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
+  targets+=(--target "$name" "http://127.0.0.1:$port" --pid "${floors[-1]}")
+}
 if [ "${UNTRACED:-0}" = 1 ]; then
-  sed 's/port: 18440/port: 18444/' "$work/corral.yaml" > "$work/untraced.yaml"
-  OTEL_SDK_DISABLED=true java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m \
-    -XX:+UseParallelGC -Dcorral.cache="$work/cache-untraced" -jar "$root/corral-cli/target/corral.jar" \
-    serve --config "$work/untraced.yaml" > "$work/untraced.log" 2>&1 &
-  floors+=($!)
-  trap 'kill $corral "${floors[@]}" 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
-  for _ in $(seq 100); do curl -sf http://127.0.0.1:18444/v1/health >/dev/null && break; sleep 0.1; done
-  targets+=(--target corral-untraced http://127.0.0.1:18444 --pid "$!")
+  another corral-untraced 18444 "$root/corral-cli/target/corral.jar" OTEL_SDK_DISABLED=true
 fi
-if [ -n "${BASELINE_JAR:-}" ]; then # another build of Corral (an earlier commit's jar), traced as `serve` is, in the same rotation
-  sed 's/port: 18440/port: 18445/' "$work/corral.yaml" > "$work/baseline.yaml"
-  java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx512m -XX:+UseParallelGC \
-    -Dcorral.cache="$work/cache-baseline" -jar "$BASELINE_JAR" serve --config "$work/baseline.yaml" > "$work/baseline.log" 2>&1 &
-  floors+=($!)
-  trap 'kill $corral "${floors[@]}" 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
-  for _ in $(seq 100); do curl -sf http://127.0.0.1:18445/v1/health >/dev/null && break; sleep 0.1; done
-  targets+=(--target corral-baseline http://127.0.0.1:18445 --pid "$!")
+if [ -n "${BASELINE_JAR:-}" ]; then # another build of Corral (an earlier commit's jar), traced as `serve` is
+  another corral-baseline 18445 "$BASELINE_JAR"
 fi
 if [ "${FLOOR:-0}" = 1 ]; then
   deps=$(cd "$root/bench" && mvn -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout)
@@ -67,12 +63,11 @@ if [ "${FLOOR:-0}" = 1 ]; then
     io.corral.bench.NettyFloor 18443 > "$work/netty-tcp.log" 2>&1 &
   floors+=($!)
   targets+=(--target netty-tcp http://127.0.0.1:18443 --pid "$!")
-  trap 'kill $corral "${floors[@]}" 2>/dev/null; "$work/mock/stop.sh" >/dev/null 2>&1 || true' EXIT
   sleep 3
 fi
 "$work/bench.sh" --reps "${1:-1}" $([ -n "${PEERS:-}" ] && echo "--peers $PEERS" || echo --no-peers) "${targets[@]}"
 # spans the traced Corral's store could not keep up with (dropped from its queue, logged by the store's writer)
-for log in corral baseline; do
+for log in corral corral-baseline; do
   if [ -f "$work/$log.log" ]; then
     echo "spans not stored by $log: $(grep -h 'spans were not stored' "$work/$log.log" | awk '{s += $2} END {print s + 0}')"
   fi

@@ -103,22 +103,19 @@ public final class ServerBench {
 
     /** The CPU time so far (user + system) of the process's threads whose name begins with {@code name}. */
     static long threadCpuNanos(long pid, String name) throws java.io.IOException {
-        long ticks = 0;
+        long nanos = 0;
         try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
             for (java.nio.file.Path task : tasks.toList()) {
                 try {
-                    if (!java.nio.file.Files.readString(task.resolve("comm")).strip().startsWith(name)) {
-                        continue;
+                    if (java.nio.file.Files.readString(task.resolve("comm")).strip().startsWith(name)) {
+                        nanos += cpuNanos(task.resolve("stat"));
                     }
-                    String stat = java.nio.file.Files.readString(task.resolve("stat"));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
                 } catch (java.nio.file.NoSuchFileException gone) {
                     // a thread that ended meanwhile
                 }
             }
         }
-        return ticks * 10_000_000L;
+        return nanos;
     }
 
     /**
@@ -145,8 +142,13 @@ public final class ServerBench {
         if (pid < 0) {
             return 0;
         }
-        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return cpuNanos(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+    }
+
+    /** The CPU time (user + system) a {@code /proc} stat file of a process or a thread tells. */
+    static long cpuNanos(java.nio.file.Path stat) throws java.io.IOException {
+        String s = java.nio.file.Files.readString(stat);
+        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
         long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
         return ticks * 10_000_000L; // USER_HZ is 100 on Linux
     }
