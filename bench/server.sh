@@ -6,9 +6,10 @@
 #   traced       local engine only, tracing on (the default: spans into the built-in SQLite store)
 # and the idle RSS of each is printed after start-up and after the run. With BASELINE_JAR=FILE (an earlier build's
 # corral.jar), a fourth server, `baseline`, runs that jar as `local` runs, in the same rotation. With PAIR=N, only the
-# one-token chat runs, on `local` and `traced` alternated for N rounds (CLIENTS=16), with the CPU per request of each,
-# the median of the rounds' ratios, and the traced server's trace-store thread's CPU per request.
-#   [REPS=N] [BASELINE_JAR=FILE] [PAIR=rounds [CLIENTS=n]] bench/server.sh [seconds per scenario or round]
+# one-token chat runs, on `local` and `traced` (or PAIR_WITH=with-remote) alternated for N rounds (CLIENTS=16), with the
+# CPU per request and requests/s of each, the medians of the rounds' ratios, and the traced server's trace-store thread's
+# CPU per request.
+#   [REPS=N] [BASELINE_JAR=FILE] [PAIR=rounds [PAIR_WITH=traced|with-remote] [CLIENTS=n]] bench/server.sh [seconds]
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 source "$root/scripts/env.sh"
@@ -46,9 +47,14 @@ for t in "${targets[@]}"; do
   read -r name port pid <<<"$t"
   echo "idle RSS after start-up, $name: $(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) MiB"
 done
-if [ -n "${PAIR:-}" ]; then # PAIR=rounds: only the one-token chat, `local` and `traced` alternated round by round
+if [ -n "${PAIR:-}" ]; then # PAIR=rounds: only the one-token chat, `local` and PAIR_WITH alternated round by round
+  case "${PAIR_WITH:-traced}" in
+    traced) other="traced=http://127.0.0.1:18434@${pids[2]}" ;;
+    with-remote) other="with-remote=http://127.0.0.1:18433@${pids[1]}" ;;
+    *) echo "PAIR_WITH is traced or with-remote" >&2; exit 2 ;;
+  esac
   java -cp "$root/bench/target/classes" io.corral.bench.ServerBench --pair "local=http://127.0.0.1:18432@${pids[0]}" \
-    "traced=http://127.0.0.1:18434@${pids[2]}" "${1:-5}" "$PAIR" "${CLIENTS:-16}"
+    "$other" "${1:-5}" "$PAIR" "${CLIENTS:-16}"
   exit
 fi
 for rep in $(seq "${REPS:-1}"); do

@@ -55,7 +55,8 @@ public final class ServerBench {
 
     /**
      * Two servers, the one-token chat alternated between them round by round (the order turned each round), the server's
-     * CPU per request for each and the ratio within each round; prints the rounds and the median ratio. Usage:
+     * CPU per request and requests/s for each and their ratios within each round; prints the rounds and the median ratios.
+     * Usage:
      * {@code ServerBench --pair NAME=URL@PID NAME=URL@PID [seconds] [rounds] [clients]}.
      */
     static void pair(String[] args) throws Exception {
@@ -72,33 +73,44 @@ public final class ServerBench {
             run(client, chat[i], clients, 3); // warm up
         }
         double[] ratios = new double[rounds];
+        double[] rateRatios = new double[rounds];
         long pid1 = Long.parseLong(t[1][2]);
         long store0 = threadCpuNanos(pid1, "corral-trace-st");
         double requests1 = 0;
         double cpuNanos1 = 0;
         for (int r = 0; r < rounds; r++) {
             double[] cpu = new double[2];
+            double[] rate = new double[2];
             for (int k = 0; k < 2; k++) {
                 int i = (r + k) % 2;
                 long pid = Long.parseLong(t[i][2]);
                 long cpu0 = cpuNanos(pid);
                 double[] res = run(client, chat[i], clients, seconds);
                 cpu[i] = (cpuNanos(pid) - cpu0) / 1e3 / (res[0] * seconds);
+                rate[i] = res[0];
                 if (i == 1) {
                     requests1 += res[0] * seconds;
                     cpuNanos1 += cpuNanos(pid) - cpu0;
                 }
             }
             ratios[r] = cpu[1] / cpu[0];
-            System.out.printf("  round %d: %s %.0f µs/req, %s %.0f µs/req: %.3f%n", r + 1, t[0][0], cpu[0], t[1][0], cpu[1], ratios[r]);
+            rateRatios[r] = rate[1] / rate[0];
+            System.out.printf("  round %d: %s %.0f µs/req %.0f req/s, %s %.0f µs/req %.0f req/s: CPU %.3f, rate %.3f%n", r + 1,
+                    t[0][0], cpu[0], rate[0], t[1][0], cpu[1], rate[1], ratios[r], rateRatios[r]);
         }
         double[] sorted = ratios.clone();
         java.util.Arrays.sort(sorted);
         System.out.printf("one-token chat, %d clients, %d rounds of %d s: %s / %s CPU per request, median %.3f (rounds %.3f-%.3f)%n",
                 clients, rounds, seconds, t[1][0], t[0][0], sorted[rounds / 2], sorted[0], sorted[rounds - 1]);
+        sorted = rateRatios.clone();
+        java.util.Arrays.sort(sorted);
+        System.out.printf("  %s / %s requests per second, median %.3f (rounds %.3f-%.3f)%n",
+                t[1][0], t[0][0], sorted[rounds / 2], sorted[0], sorted[rounds - 1]);
         long store = threadCpuNanos(pid1, "corral-trace-st") - store0;
-        System.out.printf("%s: its trace store's writer thread used %.1f µs per request, %.2f %% of the server's %.0f µs%n", t[1][0],
-                store / 1e3 / requests1, 100.0 * store / cpuNanos1, cpuNanos1 / 1e3 / requests1);
+        if (store > 0) {
+            System.out.printf("%s: its trace store's writer thread used %.1f µs per request, %.2f %% of the server's %.0f µs%n", t[1][0],
+                    store / 1e3 / requests1, 100.0 * store / cpuNanos1, cpuNanos1 / 1e3 / requests1);
+        }
     }
 
     /** The CPU time so far (user + system) of the process's threads whose name begins with {@code name}. */

@@ -280,6 +280,10 @@ class GatewayRelayTest {
         r = post("{\"model\":\"stories260K\",\"stream\":\"yes\",\"messages\":[]}");
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).contains("stream must be true or false");
+        // a model the gateway would not forward: its scan stops at the model, and the decoding path finds the rest bad
+        r = post("{\"model\":\"no-such-model\",\"messages\":[{\"role\":\"user\",");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("not valid JSON");
         faulty.mode = FaultyUpstream.Mode.STALL;
         r = post(chat(faultyId + "/stories260K", false));
         assertThat(r.statusCode()).isEqualTo(503);

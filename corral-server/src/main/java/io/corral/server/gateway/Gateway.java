@@ -59,22 +59,16 @@ public final class Gateway implements Pipeline.Forwarder {
             return false;
         }
         WireScan scan;
-        Router router;
         try {
-            scan = WireScan.of(req.body());
+            scan = WireScan.of(req.body(), this::forwardable);
         } catch (ApiException e) { // a request nobody could serve: the same 400 the decoding path gives
             client.write(Errors.response(Errors.map(e), req.id()));
             client.flush();
             pipeline.finish(client, req, e.status());
             return true;
         }
-        try {
-            if (!(models.get(scan.model()).provider() instanceof Router r) || !forwardable(r) || decodeModel.test(scan.model())
-                    || scan.guardrails() || scan.images()) { // an image's URL is checked where the request is decoded
-                return false;
-            }
-            router = r;
-        } catch (RuntimeException e) {
+        // (an image's URL is checked where the request is decoded)
+        if (scan == null || scan.guardrails() || scan.images() || !(router(scan.model()) instanceof Router router)) {
             return false;
         }
         req.model(scan.model());
@@ -86,6 +80,20 @@ public final class Gateway implements Pipeline.Forwarder {
         client.begin(x);
         x.start(router, needs);
         return true;
+    }
+
+    /** Whether requests for {@code model} can go as bytes: a router's, all of whose runners can, and no guardrail's. */
+    private boolean forwardable(String model) {
+        return router(model) instanceof Router r && forwardable(r) && !decodeModel.test(model);
+    }
+
+    /** The model's provider, or null for a model not known (the decoding path answers it). */
+    private Object router(String model) {
+        try {
+            return models.get(model).provider();
+        } catch (RuntimeException unknown) {
+            return null;
+        }
     }
 
     /** Whether every runner of {@code router} speaks the OpenAI wire, so its requests can go as bytes. */

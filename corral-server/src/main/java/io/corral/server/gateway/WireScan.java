@@ -14,14 +14,16 @@ import java.io.IOException;
  * stream and for usage on it ({@code stream_options.include_usage}), in one pass of the streaming parser
  * (other fields skipped), whether a message carries an image (an {@code "image_url"} part), and its
  * {@code metadata} pairs (for the request's trace, bounded as when decoded), and whether it names guardrails of its
- * own (then it is decoded, so its shields can read it). Bad JSON is 400.
+ * own (then it is decoded, so its shields can read it). Bad JSON is 400. The scan stops at the model when it
+ * is not one that could be forwarded: the decoding path reads the request anyway.
  */
 record WireScan(String model, boolean stream, boolean images, boolean includeUsage, boolean streamOptions,
                 java.util.Map<String, String> metadata, boolean guardrails) {
 
     private static final byte[] IMAGE = "\"image_url\"".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
-    static WireScan of(byte[] body) {
+    /** The scan, or null once the model is read and {@code forwardable} says no (then the rest is not read). */
+    static WireScan of(byte[] body, java.util.function.Predicate<String> forwardable) {
         if (body.length == 0) {
             throw ApiException.badRequest(null, "request body is empty; expected a JSON object");
         }
@@ -43,6 +45,9 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
                 JsonToken value = p.nextToken();
                 if (name.equals("model")) {
                     model = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    if (model != null && !model.isBlank() && !forwardable.test(model)) {
+                        return null;
+                    }
                 } else if (name.equals("stream")) {
                     if (value != JsonToken.VALUE_TRUE && value != JsonToken.VALUE_FALSE && value != JsonToken.VALUE_NULL) {
                         throw ApiException.badRequest("stream", "stream must be true or false"); // as when decoded
