@@ -5,15 +5,13 @@
 # long shared prefix sent twice by a stateless client.
 #   bench/load.sh [levels] [tokens] [rounds] [parallel] [prefix words]     (defaults: 1,4,8,16 64 3 16 130; 130 words are about 1,000 tokens of the synthetic model)
 set -euo pipefail
-root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
-source "$root/scripts/env.sh"
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
 levels=${1:-1,4,8,16}; tokens=${2:-64}; rounds=${3:-3}; parallel=${4:-16}; words=${5:-130}
 ctx=1536   # per request: the shared-prefix prompt and its answer fit
 server="$root/bench/.llama.cpp/build/bin/llama-server"
 [[ -x "$server" ]] || { echo "build llama-server first: bench/build-llama-bench.sh" >&2; exit 1; }
 cp="$(corral_classpath)"
-model="$root/bench/.models/llama-3.2-1b-shape-q4_0.gguf"
-[[ -f "$model" ]] || { mkdir -p "$(dirname "$model")"; java -cp "$cp" io.corral.gguf.SyntheticModel "$model" q4_0; }
+model="$(synthetic_model q4_0 "$cp")"
 threads=$(nproc)
 work="$(mktemp -d)"; pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
