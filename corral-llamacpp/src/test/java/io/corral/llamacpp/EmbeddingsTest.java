@@ -87,4 +87,25 @@ class EmbeddingsTest {
                 .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.param()).isEqualTo("dimensions"))
                 .hasMessageContaining("at most 64");
     }
+
+    /**
+     * Embedding requests running at once share the configured threads, each on its own context: two contexts with all
+     * the threads each met at llama.cpp's spinning barriers with twice the threads the cores have (2 clients: 3.5
+     * requests a second against 225 from one).
+     */
+    @Test
+    void embeddingRequestsRunningAtOnce_shareTheThreads() {
+        try (LlamaCppEngine e = LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()).withThreads(4).withParallel(2))) {
+            NativeContext a = e.borrowEmbedder();
+            assertThat(e.embedThreads()).as("one request running").isEqualTo(4);
+            NativeContext b = e.borrowEmbedder();
+            assertThat(e.embedThreads()).as("two running").isEqualTo(2);
+            e.giveBack(b);
+            assertThat(e.embedThreads()).as("one again").isEqualTo(4);
+            e.giveBack(a);
+            float[] alone = e.embed(new EmbeddingRequest("stories260K", List.of("The cat sat on the mat"))).vectors().getFirst();
+            float[] shared = engine.embed(new EmbeddingRequest("stories260K", List.of("The cat sat on the mat"))).vectors().getFirst();
+            assertThat(cosine(alone, shared)).as("the same vector on 4 threads as on 1").isGreaterThan(0.9999);
+        }
+    }
 }
