@@ -3,7 +3,7 @@
 # lanes and context per request, both built from the same llama.cpp source (bench/build-llama-bench.sh builds
 # llama-server). Aggregate tokens/s and TTFT p50 at several numbers of concurrent streamed clients, then a
 # long shared prefix sent twice by a stateless client.
-#   bench/load.sh [levels] [tokens] [rounds] [parallel] [prefix words]     (defaults: 1,4,8,16 64 3 16 130; 130 words are about 1,000 tokens of the synthetic model)
+#   [LLAMA_NATIVE=1] [LLAMA_ARGS="--kv-unified ..."] bench/load.sh [levels] [tokens] [rounds] [parallel] [prefix words]     (defaults: 1,4,8,16 64 3 16 130; 130 words are about 1,000 tokens of the synthetic model)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 levels=${1:-1,4,8,16}; tokens=${2:-64}; rounds=${3:-3}; parallel=${4:-16}; words=${5:-130}
@@ -14,20 +14,36 @@ cp="$(corral_classpath)"
 model="$(synthetic_model q4_0 "$cp")"
 threads=$(nproc)
 work="$(mktemp -d)"; pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
-# llama-server splits -c among its slots: give it parallel x ctx, so each slot has ctx tokens as each Corral request does
-"$server" -m "$model" --host 127.0.0.1 --port 18501 -t "$threads" -tb "$threads" --parallel "$parallel" \
-  -c $((parallel * ctx)) --no-webui >"$work/llama.log" 2>&1 & pids+=($!)
-OTEL_SDK_DISABLED=true java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
-  -Dcorral.cache="$work/corral" -jar "$root/corral-cli/target/corral.jar" serve -m "$model" --model-id bench --port 18502 \
-  -t "$threads" --parallel "$parallel" -c "$ctx" --max-queued 256 >"$work/corral.log" 2>&1 & pids+=($!)
-for port in 18501 18502; do
+trap 'kill "${pids[@]}" 2>/dev/null; [[ -n "${KEEP:-}" ]] || rm -rf "$work"' EXIT
+wait_up() { # port
   for _ in $(seq 600); do
-    if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 || curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1; then
-      break
+    if curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 || curl -sf "http://127.0.0.1:$1/v1/health" >/dev/null 2>&1; then
+      return
     fi
     sleep 0.2
   done
-done
+}
+OTEL_SDK_DISABLED=true java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+  -Dcorral.cache="$work/corral" -jar "$root/corral-cli/target/corral.jar" serve -m "$model" --model-id bench --port 18502 \
+  -t "$threads" --parallel "$parallel" -c "$ctx" --max-queued 256 >"$work/corral.log" 2>&1 & pids+=($!)
+wait_up 18502
+# llama-server runs on the very ggml and llama libraries Corral loads (its natives, as Corral unpacked them: the CPU
+# variant picked at run time), so the two differ in serving only; LLAMA_NATIVE=1 keeps the -march=native build's own
+# (on an Intel VM of 2026-11-29 that build generated at 11.7 tok/s against 34 for the packaged libraries).
+if [[ -z "${LLAMA_NATIVE:-}" ]]; then
+  natives=$(ls -d "$work"/corral/natives/linux-x64-[0-9a-f]* | head -1)
+  mkdir -p "$work/libs"
+  for f in "$natives"/*.so; do ln -s "$f" "$work/libs/"; done
+  ln -s "$natives/libllama.v0.5.0.so" "$work/libs/libllama.so.0"
+  ln -s "$natives/libggml.v0.5.0.so" "$work/libs/libggml.so.0"
+  ln -s "$natives/libggml-base.so" "$work/libs/libggml-base.so.0"
+  export LD_LIBRARY_PATH="$work/libs"
+fi
+# llama-server splits -c among its slots: give it parallel x ctx, so each slot has ctx tokens as each Corral request does
+# (run from the libraries' folder: ggml looks for its CPU variants beside the program and in the working directory)
+(cd "${LD_LIBRARY_PATH:-.}" && exec "$server" -m "$model" --host 127.0.0.1 --port 18501 -t "$threads" -tb "$threads" \
+  --parallel "$parallel" -c $((parallel * ctx)) --no-webui ${LLAMA_ARGS:-}) >"$work/llama.log" 2>&1 & pids+=($!)
+unset LD_LIBRARY_PATH
+wait_up 18501
 java -cp "$cp" io.corral.bench.LoadBench "llama-server=http://127.0.0.1:18501,corral=http://127.0.0.1:18502" \
   "$levels" "$tokens" "$rounds" "$words"
