@@ -3,11 +3,11 @@
 # lanes and context per request, both built from the same llama.cpp source (bench/build-llama-bench.sh builds
 # llama-server). Aggregate tokens/s and TTFT p50 at several numbers of concurrent streamed clients, then a
 # long shared prefix sent twice by a stateless client.
-#   [LLAMA_NATIVE=1] [LLAMA_ARGS="--kv-unified ..."] bench/load.sh [levels] [tokens] [rounds] [parallel] [prefix words]     (defaults: 1,4,8,16 64 3 16 130; 130 words are about 1,000 tokens of the synthetic model)
+#   [LLAMA_NATIVE=1] [LLAMA_ARGS="--kv-unified ..."] [CTX=tokens a request, 1536] bench/load.sh [levels] [tokens] [rounds] [parallel] [prefix words]     (defaults: 1,4,8,16 64 3 16 130; 130 words are about 1,000 tokens of the synthetic model)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 levels=${1:-1,4,8,16}; tokens=${2:-64}; rounds=${3:-3}; parallel=${4:-16}; words=${5:-130}
-ctx=1536   # per request: the shared-prefix prompt and its answer fit
+ctx=${CTX:-1536}   # per request: the shared-prefix prompt and its answer fit
 server="$root/bench/.llama.cpp/build/bin/llama-server"
 [[ -x "$server" ]] || { echo "build llama-server first: bench/build-llama-bench.sh" >&2; exit 1; }
 cp="$(corral_classpath)"
