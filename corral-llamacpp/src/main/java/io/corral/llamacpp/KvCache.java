@@ -6,10 +6,11 @@ import io.corral.llamacpp.ffi.NativeContext;
 import java.util.Arrays;
 
 /**
- * One sequence of the engine's KV cache: its tokens in position order, of which the first {@link #resident()} are in
- * the cells of its sequence id's stream (the rest were evicted and are evaluated again when next used). A sequence holds
- * a sequence id only while resident. A prefix taken from another sequence is a copy ({@link NativeContext#copyPrefix}),
- * so no cell belongs to two sequences. Only the {@link Scheduler}'s thread touches a cache.
+ * One sequence of the engine's shared KV cache: its tokens in position order, of which the first
+ * {@link #resident()} are in the cache's cells (the rest were evicted and are evaluated again when next used).
+ * A sequence holds a sequence id only while resident. Cells below {@link #sharedUpTo} may be shared with another
+ * sequence ({@link NativeContext#copy}), so they are never shifted: a shift moves a cell for every sequence in it.
+ * Only the {@link Scheduler}'s thread touches a cache.
  */
 final class KvCache {
 
@@ -19,6 +20,7 @@ final class KvCache {
     private int size;
     private int resident;
     private int seq = -1;
+    private int sharedUpTo;
     /** Busy while a generation runs on it; an idle cache is a prompt cache the scheduler may evict. */
     boolean busy;
     /** The scheduler's step when the cache was last used (least recently used goes first). */
@@ -59,6 +61,7 @@ final class KvCache {
     void assign(int seqId) {
         seq = seqId;
         resident = 0;
+        sharedUpTo = 0;
     }
 
     /** Frees the cells and gives the sequence id back (returned); the tokens are kept. */
@@ -69,6 +72,7 @@ final class KvCache {
         }
         seq = -1;
         resident = 0;
+        sharedUpTo = 0;
         return id;
     }
 
@@ -82,13 +86,15 @@ final class KvCache {
         return common;
     }
 
-    /** Makes this (empty) sequence hold the first {@code count} tokens of {@code source}, copied. */
+    /** Makes this (empty) sequence hold the first {@code count} tokens of {@code source}, sharing their cells. */
     void shareFrom(KvCache source, int count) {
         truncate(0);
-        context.copyPrefix(source.seq, seq, count);
+        context.copy(source.seq, seq, 0, count);
         ensureCapacity(count);
         System.arraycopy(source.tokens, 0, tokens, 0, count);
         size = resident = count;
+        sharedUpTo = count;
+        source.sharedUpTo = Math.max(source.sharedUpTo, count);
     }
 
     /**
@@ -131,6 +137,7 @@ final class KvCache {
             }
             size = to;
             resident = Math.min(resident, to);
+            sharedUpTo = Math.min(sharedUpTo, to);
         }
     }
 
@@ -143,7 +150,7 @@ final class KvCache {
             return;
         }
         int end = start + count;
-        boolean inPlace = seq >= 0 && resident == size && context.canShift();
+        boolean inPlace = seq >= 0 && resident == size && sharedUpTo <= end && context.canShift();
         if (inPlace) {
             context.remove(seq, start, end);
             context.shift(seq, end, -1, -count);
@@ -153,6 +160,7 @@ final class KvCache {
         System.arraycopy(tokens, end, tokens, start, size - end);
         size -= count;
         resident = inPlace ? size : Math.min(resident, start);
+        sharedUpTo = Math.min(sharedUpTo, start);
     }
 
     /** Forgets every token. */

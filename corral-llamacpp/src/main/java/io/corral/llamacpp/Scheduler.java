@@ -17,20 +17,21 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
- * Continuous batching over one model: every generation is a sequence of one KV cache, and each step is
+ * Continuous batching over one model: every generation is a sequence in one shared KV cache, and each step is
  * one {@code llama_decode} over a batch holding a token for every sequence that is generating, then as many
  * prompt tokens of new requests as the batch has room for (a long prompt is read in chunks, beside the running
  * streams). A request waits in line while {@code parallel} generations run (a shield's call has one more lane);
  * it joins at the next step.
  *
- * <p>The cache has a stream of {@code window} cells for each of {@code parallel + 1} sequence ids, as llama-server
- * has one per slot, so a token attends over its own sequence's cells only (in one unified cache every step's
- * attention spanned every running sequence's cells: 0.86-0.90x of llama-server's tokens/s at 4-16 concurrent
- * requests, {@code bench/load.sh}).
- *
- * <p>Prompt caching: a finished sequence stays in its stream, idle, until its id is needed (least recently used
- * first, sessions last). A new request starts from the sequence sharing its longest prefix: it takes that sequence
- * over when all of it is a prefix of the prompt, or copies that prefix into a stream of its own otherwise.
+ * <p>Prompt caching: a finished sequence stays in the cache, idle, until its cells or its id are needed (least
+ * recently used first, sessions last). A new request starts from the sequence sharing its longest prefix: it takes
+ * that sequence over when all of it is a prefix of the prompt, or shares its cells otherwise. The cache has
+ * {@code (parallel + 1) x window} cells, so the running sequences always fit once idle ones are evicted. Idle
+ * stateless sequences keep at most one window of cells between them: every cell in use widens each step's
+ * attention (llama.cpp's unified cache attends over the span of used cells, masked), so a cache that grew
+ * with every request slows every step after it (unbounded, Corral's tokens/s against llama-server's fell from
+ * about 1.0x to 0.80-0.90x over three rounds of {@code bench/load.sh}; a window of idle cells costs about 1.5 %
+ * in-process, {@code bench/concurrency.sh}).
  *
  * <p>One platform thread owns the context: it runs the steps and, between them, the tasks sessions hand it
  * ({@link #call}), so nothing else touches the cache.
@@ -68,9 +69,8 @@ final class Scheduler implements AutoCloseable {
         this.batchSize = config.batchSize();
         this.threads = config.threads();
         this.parameters = model.parameterCount();
-        // a stream of a window's cells for each lane (the config keeps parallel + 1 within a batch's tokens: llama.cpp
-        // reserves an output row per sequence in every batch, and more sequences than a batch's tokens abort it)
-        int sequences = parallel + 1;
+        // llama.cpp reserves an output row per sequence in every batch: more sequences than a batch's tokens abort it
+        int sequences = Math.min(batchSize, Math.min(256, Math.max(8, 4 * (parallel + 1))));
         this.context = NativeContext.forSequences(model, window * (parallel + 1), batchSize, config.threads(), sequences);
         for (int i = 0; i < sequences; i++) {
             freeIds.add(i);
@@ -423,7 +423,7 @@ final class Scheduler implements AutoCloseable {
         return n + 1;
     }
 
-    /** Ends a generation; its sequence stays as an idle prompt cache until its id is needed. */
+    /** Ends a generation; its sequence stays as an idle prompt cache, within the idle budget. */
     private void end(Generation g, FinishReason reason, RuntimeException error) {
         running.remove(g);
         KvCache c = g.cache;
@@ -434,7 +434,28 @@ final class Scheduler implements AutoCloseable {
             if (c != null) {
                 c.busy = false;
                 c.lastUsed = steps;
+                trimIdle();
             }
+        }
+    }
+
+    /** Evicts idle stateless sequences, least recently used first, until they hold at most a window of cells. */
+    private void trimIdle() {
+        int idle = 0;
+        for (KvCache c : resident) {
+            if (!c.busy && !c.session) {
+                idle += c.resident();
+            }
+        }
+        while (idle > window) {
+            KvCache victim = null;
+            for (KvCache c : resident) {
+                if (!c.busy && !c.session && (victim == null || c.lastUsed < victim.lastUsed)) {
+                    victim = c;
+                }
+            }
+            idle -= victim.resident();
+            release(victim);
         }
     }
 

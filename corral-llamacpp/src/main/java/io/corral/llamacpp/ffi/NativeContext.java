@@ -18,8 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * A llama.cpp inference context: a KV cache of {@link #size()} tokens over one loaded model, used by
  * one thread at a time. Native calls are synchronized, so {@link #close()} from another thread waits for a
  * running one and later calls fail cleanly instead of touching freed memory. A plain context evaluates sequence 0;
- * a context for sequences ({@link #forSequences}) holds many, each in a stream of cells of its own, evaluated together
- * by {@link #decodeBatch}; an embeddings context ({@link #forEmbeddings})
+ * a context for sequences ({@link #forSequences}) holds many in one KV cache whose cells they share (llama.cpp's
+ * unified cache), evaluated together by {@link #decodeBatch}; an embeddings context ({@link #forEmbeddings})
  * evaluates several inputs at once, each its own sequence.
  */
 public final class NativeContext implements AutoCloseable {
@@ -69,11 +69,8 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /**
-     * A context of {@code cells} KV cells for up to {@code sequences} sequences, split among them: each sequence id has a
-     * stream of {@code cells / sequences} cells of its own (llama.cpp's cache with {@code kv_unified} off, as
-     * llama-server's slots have), so a token attends over its own sequence's cells only. In one unified cache every
-     * step's attention spanned the cells of every sequence running: 0.86-0.90x of llama-server's tokens/s at 4-16
-     * concurrent requests, against 0.99-1.03x when llama-server was given a unified cache too.
+     * A context of {@code cells} KV cells shared by up to {@code sequences} sequences (a unified cache: a cell
+     * may belong to several sequences, so a prefix copied with {@link #copy} is stored once).
      */
     public static NativeContext forSequences(NativeModel model, int cells, int batchSize, int threads, int sequences) {
         return new NativeContext(model, cells, batchSize, threads, sequences, false);
@@ -104,8 +101,7 @@ public final class NativeContext implements AutoCloseable {
             }
             if (sequences > 1) {
                 N_SEQ_MAX.set(params, 0L, sequences);
-                // an embeddings context's inputs share its cells; a context for sequences gives each a stream
-                KV_UNIFIED.set(params, 0L, embeddings);
+                KV_UNIFIED.set(params, 0L, true); // the cells are shared by the sequences, not split among them
             }
             LlamaLibrary.takeRecentErrors();
             ctx = (MemorySegment) Llama.init_from_model.invokeExact(model.pointer(), params);
@@ -385,14 +381,10 @@ public final class NativeContext implements AutoCloseable {
         }
     }
 
-    /**
-     * Makes sequence {@code dst} hold the first {@code count} positions of {@code src}: a copy of {@code src}'s whole
-     * stream (llama.cpp copies between streams whole ones only, at the next decode) cut to {@code count}.
-     */
-    public synchronized void copyPrefix(int src, int dst, int count) {
+    /** Makes sequence {@code dst} hold {@code src}'s positions {@code [p0, p1)} too (the cells are shared, not copied). */
+    public synchronized void copy(int src, int dst, int p0, int p1) {
         try {
-            Llama.memory_seq_cp.invokeExact(memory, src, dst, -1, -1);
-            boolean cut = (boolean) Llama.memory_seq_rm.invokeExact(memory, dst, count, -1); // a partial cut always succeeds
+            Llama.memory_seq_cp.invokeExact(memory, src, dst, p0, p1);
         } catch (Throwable t) {
             throw rethrow(t);
         }
