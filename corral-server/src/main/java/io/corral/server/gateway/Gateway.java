@@ -68,7 +68,7 @@ public final class Gateway implements Pipeline.Forwarder {
             return true;
         }
         // (an image's URL is checked where the request is decoded)
-        if (scan == null || scan.guardrails() || scan.images() || !(router(scan.model()) instanceof Router router)) {
+        if (scan == null || scan.guardrails() || scan.images() || !(provider(scan.model()) instanceof Router router)) {
             return false;
         }
         req.model(scan.model());
@@ -84,11 +84,11 @@ public final class Gateway implements Pipeline.Forwarder {
 
     /** Whether requests for {@code model} can go as bytes: a router's, all of whose runners can, and no guardrail's. */
     private boolean forwardable(String model) {
-        return router(model) instanceof Router r && forwardable(r) && !decodeModel.test(model);
+        return provider(model) instanceof Router r && forwardable(r) && !decodeModel.test(model);
     }
 
     /** The model's provider, or null for a model not known (the decoding path answers it). */
-    private Object router(String model) {
+    private Object provider(String model) {
         try {
             return models.get(model).provider();
         } catch (RuntimeException unknown) {
