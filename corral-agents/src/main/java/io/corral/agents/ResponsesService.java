@@ -325,9 +325,6 @@ public final class ResponsesService implements Responses {
         return queued;
     }
 
-    /** The largest image file taken, as the engine takes at most. */
-    static final int MAX_IMAGE_BYTES = 20 << 20;
-
     /**
      * The first {@code limit} bytes of an uploaded image that an {@code input_image} names by {@code file_id} (its head when
      * the request comes, all of it when the response runs); a file the key cannot see, too large, or whose first bytes tell
@@ -339,9 +336,9 @@ public final class ResponsesService implements Responses {
         }
         FilesProvider.FileInfo info = files.get(tenant, fileId)
                 .orElseThrow(() -> new InvalidRequestException(param, "no file '" + fileId + "' (POST /v1/files uploads one)"));
-        if (info.bytes() > MAX_IMAGE_BYTES) {
+        if (info.bytes() > ContentPart.MAX_IMAGE_BYTES) {
             throw new InvalidRequestException(param, "file '" + fileId + "' is " + info.bytes() + " bytes; an image is at most "
-                    + MAX_IMAGE_BYTES);
+                    + ContentPart.MAX_IMAGE_BYTES);
         }
         byte[] bytes;
         try (java.io.InputStream in = files.content(tenant, fileId)
@@ -381,7 +378,7 @@ public final class ResponsesService implements Responses {
         if (req.hasNonNull("instructions")) {
             messages.add(ChatMessage.system(req.get("instructions").asText()));
         }
-        Function<String, ContentPart> fileImage = id -> ContentPart.image(imageFile(tenant, id, "file_id", MAX_IMAGE_BYTES));
+        Function<String, ContentPart> fileImage = id -> ContentPart.image(imageFile(tenant, id, "file_id", ContentPart.MAX_IMAGE_BYTES));
         messages.addAll(Items.chat(history, fileImage));
         messages.addAll(Items.chat(input, fileImage));
         ArrayNode output = response.putArray("output");

@@ -5,6 +5,9 @@ import java.util.Objects;
 /** One part of a message's content: text or an image. */
 public sealed interface ContentPart {
 
+    /** The largest image file a request may carry (an engine refuses more; a file named by id is checked against it). */
+    int MAX_IMAGE_BYTES = 20 << 20;
+
     /** Plain text. */
     record Text(String text) implements ContentPart {
         public Text {

@@ -29,7 +29,7 @@ import java.util.List;
  */
 final class Images {
 
-    static final int MAX_BYTES = 20 << 20;
+    static final int MAX_BYTES = ContentPart.MAX_IMAGE_BYTES;
     static final long MAX_PIXELS = 4096L * 4096; // ~16 MP: about 10 bytes a pixel while decoded (the picture, RGB, native)
     private static final int TIMEOUT_MS = 15_000;
 
