@@ -6,11 +6,10 @@ import io.corral.llamacpp.ffi.NativeContext;
 import java.util.Arrays;
 
 /**
- * One sequence of the engine's shared KV cache: its tokens in position order, of which the first
- * {@link #resident()} are in the cache's cells (the rest were evicted and are evaluated again when next used).
- * A sequence holds a sequence id only while resident. Cells below {@link #sharedUpTo} may be shared with another
- * sequence ({@link NativeContext#copy}), so they are never shifted: a shift moves a cell for every sequence in it.
- * Only the {@link Scheduler}'s thread touches a cache.
+ * One sequence of the engine's KV cache: its tokens in position order, of which the first {@link #resident()} are in
+ * the cells of its sequence id's stream (the rest were evicted and are evaluated again when next used). A sequence holds
+ * a sequence id only while resident. A prefix taken from another sequence is a copy ({@link NativeContext#copyPrefix}),
+ * so no cell belongs to two sequences. Only the {@link Scheduler}'s thread touches a cache.
  */
 final class KvCache {
 
@@ -20,7 +19,6 @@ final class KvCache {
     private int size;
     private int resident;
     private int seq = -1;
-    private int sharedUpTo;
     /** Busy while a generation runs on it; an idle cache is a prompt cache the scheduler may evict. */
     boolean busy;
     /** The scheduler's step when the cache was last used (least recently used goes first). */
@@ -61,7 +59,6 @@ final class KvCache {
     void assign(int seqId) {
         seq = seqId;
         resident = 0;
-        sharedUpTo = 0;
     }
 
     /** Frees the cells and gives the sequence id back (returned); the tokens are kept. */
@@ -72,8 +69,16 @@ final class KvCache {
         }
         seq = -1;
         resident = 0;
-        sharedUpTo = 0;
         return id;
+    }
+
+    /** Moves the resident cells to the empty stream of sequence id {@code to}, which the cache holds from now on. */
+    void moveTo(int to) {
+        if (resident > 0 && !context.copyPrefix(seq, to, resident)) {
+            resident = 0; // llama.cpp refused the cells: evaluated again when next used
+        }
+        context.remove(seq, -1, -1);
+        seq = to;
     }
 
     /** How many of the resident tokens {@code prompt} starts with, at most all but its last token. */
@@ -86,15 +91,14 @@ final class KvCache {
         return common;
     }
 
-    /** Makes this (empty) sequence hold the first {@code count} tokens of {@code source}, sharing their cells. */
-    void shareFrom(KvCache source, int count) {
+    /** Makes this sequence hold the first {@code count} tokens of {@code source}, copied into its own stream. */
+    void copyFrom(KvCache source, int count) {
         truncate(0);
-        context.copy(source.seq, seq, 0, count);
-        ensureCapacity(count);
-        System.arraycopy(source.tokens, 0, tokens, 0, count);
-        size = resident = count;
-        sharedUpTo = count;
-        source.sharedUpTo = Math.max(source.sharedUpTo, count);
+        if (context.copyPrefix(source.seq, seq, count)) {
+            ensureCapacity(count);
+            System.arraycopy(source.tokens, 0, tokens, 0, count);
+            size = resident = count;
+        }
     }
 
     /**
@@ -137,20 +141,19 @@ final class KvCache {
             }
             size = to;
             resident = Math.min(resident, to);
-            sharedUpTo = Math.min(sharedUpTo, to);
         }
     }
 
     /**
-     * Removes {@code count} tokens starting at {@code start} and moves the later ones down: in place when their
-     * cells are this sequence's own and the model can shift positions; otherwise they are left to be evaluated again.
+     * Removes {@code count} tokens starting at {@code start} and moves the later ones down: in place when they are
+     * resident and the model can shift positions; otherwise they are left to be evaluated again.
      */
     void dropRange(int start, int count) {
         if (count <= 0) {
             return;
         }
         int end = start + count;
-        boolean inPlace = seq >= 0 && resident == size && sharedUpTo <= end && context.canShift();
+        boolean inPlace = seq >= 0 && resident == size && context.canShift();
         if (inPlace) {
             context.remove(seq, start, end);
             context.shift(seq, end, -1, -count);
@@ -160,7 +163,6 @@ final class KvCache {
         System.arraycopy(tokens, end, tokens, start, size - end);
         size -= count;
         resident = inPlace ? size : Math.min(resident, start);
-        sharedUpTo = Math.min(sharedUpTo, start);
     }
 
     /** Forgets every token. */
@@ -177,18 +179,20 @@ final class KvCache {
         return this;
     }
 
-    /** Replaces the sequence with a saved one; false if the engine refused the state. */
-    boolean restore(int[] savedTokens, byte[] state) {
+    /**
+     * Replaces the sequence with a saved one. The tokens are what counts: cells llama.cpp refuses (saved by an engine
+     * with another number of streams, say) are left out, and the tokens are evaluated again when next used, as those
+     * of a state saved while not resident are.
+     */
+    void restore(int[] savedTokens, byte[] state) {
         set(savedTokens);
-        if (state.length == 0) {
-            return true; // saved while not resident: evaluated again when next used
+        if (state.length > 0 && seq >= 0) {
+            if (context.restoreState(seq, state) && context.maxPosition(seq) == savedTokens.length - 1) {
+                resident = size;
+            } else {
+                context.remove(seq, -1, -1);
+            }
         }
-        if (!context.restoreState(seq, state) || context.maxPosition(seq) != savedTokens.length - 1) {
-            context.remove(seq, -1, -1);
-            return false;
-        }
-        resident = size;
-        return true;
     }
 
     /** The resident cells as bytes when all tokens are resident, else none (they are evaluated again on restore). */

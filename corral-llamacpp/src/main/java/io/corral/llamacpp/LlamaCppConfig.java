@@ -10,7 +10,8 @@ import java.nio.file.Path;
  * @param model       the GGUF file
  * @param id          the model id requests use; null for the file name without {@code .gguf}
  * @param contextSize the context window of each request or session in tokens; 0 for the model's trained context,
- *                    capped at 8192. The shared KV cache holds {@code (parallel + 1) x contextSize} tokens
+ *                    capped at 8192. The KV cache holds a stream of {@code contextSize} tokens for each of
+ *                    {@code parallel + 1} sequences
  * @param threads     the most CPU threads a decode step uses (a small model's small steps take one); 0 for all cores
  * @param batchSize   tokens evaluated per decode step (a token of each running generation, then prompt tokens)
  * @param parallel    generations decoded together; more requests wait for a free lane

@@ -29,7 +29,7 @@ import java.util.Set;
 
 /**
  * The in-process llama.cpp engine for one GGUF model. Every generation, stateless or a session's turn, is a
- * sequence of one shared KV cache, decoded in batches with the others running ({@link Scheduler}: continuous
+ * sequence of one KV cache (a stream of cells each), decoded in batches with the others running ({@link Scheduler}: continuous
  * batching, prompt caching across requests); {@link #openSession} gives a conversation a sequence of its own.
  */
 public final class LlamaCppEngine implements InferenceProvider {

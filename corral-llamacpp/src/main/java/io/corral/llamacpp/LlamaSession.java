@@ -304,12 +304,11 @@ public final class LlamaSession implements Session {
                 tokens[i] = in.readInt();
             }
             byte[] state = in.readNBytes(in.readInt());
-            if (!s.scheduler.call(() -> {
-                s.scheduler.assignId(s.cache, null);
-                return s.cache.restore(tokens, state);
-            })) {
-                throw new InvalidModelException("llama.cpp refused the saved state in " + file);
-            }
+            s.scheduler.call(() -> {
+                s.scheduler.assignId(s.cache);
+                s.cache.restore(tokens, state);
+                return null;
+            });
             return s;
         } catch (IOException e) {
             s.close();

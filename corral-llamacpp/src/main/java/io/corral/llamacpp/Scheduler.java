@@ -8,7 +8,7 @@ import io.corral.llamacpp.ffi.NativeModel;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -17,21 +17,23 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
- * Continuous batching over one model: every generation is a sequence in one shared KV cache, and each step is
- * one {@code llama_decode} over a batch holding a token for every sequence that is generating, then as many
- * prompt tokens of new requests as the batch has room for (a long prompt is read in chunks, beside the running
- * streams). A request waits in line while {@code parallel} generations run (a shield's call has one more lane);
- * it joins at the next step.
+ * Continuous batching over one model: every generation is a sequence of one KV cache, and each step is one
+ * {@code llama_decode} over a batch holding a token for every sequence that is generating, then as many prompt
+ * tokens of new requests as the batch has room for (a long prompt is read in chunks, beside the running streams).
+ * A request waits in line while {@code parallel} generations run (a shield's call has one more lane); it joins at
+ * the next step.
  *
- * <p>Prompt caching: a finished sequence stays in the cache, idle, until its cells or its id are needed (least
- * recently used first, sessions last). A new request starts from the sequence sharing its longest prefix: it takes
- * that sequence over when all of it is a prefix of the prompt, or shares its cells otherwise. The cache has
- * {@code (parallel + 1) x window} cells, so the running sequences always fit once idle ones are evicted. Idle
- * stateless sequences keep at most one window of cells between them: every cell in use widens each step's
- * attention (llama.cpp's unified cache attends over the span of used cells, masked), so a cache that grew
- * with every request slows every step after it (unbounded, Corral's tokens/s against llama-server's fell from
- * about 1.0x to 0.80-0.90x over three rounds of {@code bench/load.sh}; a window of idle cells costs about 1.5 %
- * in-process, {@code bench/concurrency.sh}).
+ * <p>The cache has a stream of {@code window} cells for each of {@code parallel + 1} sequence ids, as llama-server
+ * has one per slot, so a token attends over its own sequence's cells only ({@link NativeContext#forSequences}).
+ * llama.cpp evaluates the streams of one batch together only while their ids run on by one, in the batch's order,
+ * and makes a pass over the weights for each run: so a batch lists its sequences by id, and a generation starts in
+ * the stream that leaves the running ids in the fewest runs (next to the others, or in a gap between them).
+ *
+ * <p>Prompt caching: a finished sequence stays in its stream, idle, until the stream is needed; it then moves to an
+ * empty stream if there is one, or is evicted (least recently used first, sessions last). A new request starts from
+ * the sequence sharing its longest prefix: it takes that sequence over when all of it is a prefix of the prompt, copies
+ * the prefix into an empty stream ({@link KvCache#copyFrom}: the source stays cached) when there is one, and otherwise
+ * takes the sequence over cut to the prefix rather than evict another whole.
  *
  * <p>One platform thread owns the context: it runs the steps and, between them, the tasks sessions hand it
  * ({@link #call}), so nothing else touches the cache.
@@ -53,8 +55,11 @@ final class Scheduler implements AutoCloseable {
     private boolean closed;
     // the scheduler's thread only
     private final List<Generation> running = new ArrayList<>();
-    private final List<KvCache> resident = new ArrayList<>();
-    private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+    /** The sequence holding each stream (the index is its sequence id); null while the stream is empty. */
+    private final KvCache[] streams;
+    /** A step's plan, by sequence id: the generation, and its tokens (1 for a sampled one, else a prompt chunk). */
+    private final Generation[] planned;
+    private final int[] plannedTokens;
     private volatile long steps;
     private final int[] token;
     private final int[] pos;
@@ -69,12 +74,13 @@ final class Scheduler implements AutoCloseable {
         this.batchSize = config.batchSize();
         this.threads = config.threads();
         this.parameters = model.parameterCount();
-        // llama.cpp reserves an output row per sequence in every batch: more sequences than a batch's tokens abort it
-        int sequences = Math.min(batchSize, Math.min(256, Math.max(8, 4 * (parallel + 1))));
-        this.context = NativeContext.forSequences(model, window * (parallel + 1), batchSize, config.threads(), sequences);
-        for (int i = 0; i < sequences; i++) {
-            freeIds.add(i);
-        }
+        // a stream for each lane (the config keeps parallel + 1 within a batch's tokens: llama.cpp reserves an output
+        // row per sequence in every batch, and more sequences than a batch's tokens abort it)
+        int sequences = parallel + 1;
+        this.context = NativeContext.forSequences(model, window * sequences, batchSize, config.threads(), sequences);
+        streams = new KvCache[sequences];
+        planned = new Generation[sequences];
+        plannedTokens = new int[sequences];
         token = new int[batchSize];
         pos = new int[batchSize];
         seq = new int[batchSize];
@@ -140,19 +146,26 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Gives a sequence that has none an id, evicting an idle one (never {@code keep}) if need be (on the scheduler's thread). */
-    void assignId(KvCache cache, KvCache keep) {
+    /**
+     * Gives a sequence that has none a stream, making room as a new generation does; none while every stream is busy
+     * (its tokens are then evaluated when next used). On the scheduler's thread.
+     */
+    void assignId(KvCache cache) {
         if (cache.seq() < 0) {
-            cache.assign(takeId(keep));
-            resident.add(cache);
+            int s = chooseStream(streams, null, null, false);
+            if (s >= 0) {
+                vacate(s);
+                cache.assign(s);
+                streams[s] = cache;
+            }
         }
     }
 
-    /** Frees a sequence's cells and id for good (on the scheduler's thread). */
+    /** Frees a sequence's cells and stream for good (on the scheduler's thread). */
     void release(KvCache cache) {
         if (cache.seq() >= 0) {
-            resident.remove(cache);
-            freeIds.add(cache.evict());
+            streams[cache.seq()] = null;
+            cache.evict();
         }
     }
 
@@ -234,53 +247,104 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Gives a new generation its sequence, holding as much of its prompt as any resident sequence holds. */
+    /** Gives a new generation its sequence and stream, holding as much of its prompt as any resident sequence holds. */
     private void start(Generation g) {
         int[] prompt = g.prompt;
         KvCache best = null;
-        int bestLength = 0;
-        for (KvCache c : resident) {
-            int n = c.commonPrefix(prompt);
+        int bestLength = MIN_SHARED - 1;
+        for (KvCache c : streams) {
+            int n = c == null ? 0 : c.commonPrefix(prompt);
             if (n > bestLength) {
                 best = c;
                 bestLength = n;
             }
         }
         KvCache cache = g.cache;
-        if (cache == null) {
-            if (best != null && !best.busy && !best.session && bestLength == best.size()) {
-                cache = best; // all of it is a prefix of this prompt: take it over
-            } else {
-                cache = new KvCache(context, window, false);
-            }
+        boolean free = best != null && !best.busy && !best.session;
+        if (cache == null && free && bestLength == best.size()) {
+            cache = best; // all of it is a prefix of this prompt: take it over
         }
-        assignId(cache, best);
-        if (best != null && best != cache && bestLength > cache.commonPrefix(prompt)) {
-            cache.shareFrom(best, bestLength);
+        // most of it is: cut to the prefix, it may take the place of evicting another whole
+        boolean takeOver = cache == null && free && 2 * bestLength >= best.size();
+        int s = chooseStream(streams, cache, best, takeOver);
+        if (s < 0) {
+            throw new UnavailableException("no free stream in the KV cache");
+        }
+        if (cache == null) {
+            // the stream to run in holds the best prefix: take it over, cut to the prefix
+            cache = streams[s] == best && free ? best : new KvCache(context, window, false);
+        }
+        if (cache.seq() != s) {
+            vacate(s);
+            if (cache.seq() >= 0) {
+                streams[cache.seq()] = null;
+                cache.moveTo(s);
+            } else {
+                cache.assign(s);
+            }
+            streams[s] = cache;
+        }
+        if (best != null && best != cache && best.seq() >= 0 && bestLength > cache.commonPrefix(prompt)) {
+            cache.copyFrom(best, bestLength);
         }
         cache.busy = true;
         cache.lastUsed = steps;
         g.begin(cache, cache.keepCommonPrefix(prompt));
     }
 
-    /** A free sequence id, evicting the least recently used idle sequence (never {@code keep}) when none is. */
-    private int takeId(KvCache keep) {
-        if (freeIds.isEmpty() && !evictOne(keep)) {
-            throw new UnavailableException("no free sequence in the KV cache");
+    /**
+     * The stream for a sequence to run in, -1 if all are busy: first one that leaves the busy streams in the fewest runs
+     * of consecutive ids; then {@code own}'s (the sequence's, when it has one), an empty one, {@code best}'s (the
+     * sequence holding the prompt's longest prefix) when the request may take it over, the least recently used idle
+     * stateless sequence's, the least recently used idle session's, and {@code best}'s last, its prefix to be copied.
+     */
+    static int chooseStream(KvCache[] streams, KvCache own, KvCache best, boolean takeOver) {
+        int chosen = -1;
+        int chosenJoins = 0;
+        int chosenRank = 0;
+        for (int s = 0; s < streams.length; s++) {
+            KvCache c = streams[s];
+            if (c != null && c.busy) {
+                continue;
+            }
+            int joins = (busy(streams, s - 1) ? 1 : 0) + (busy(streams, s + 1) ? 1 : 0);
+            int rank = c == null ? 1 : c == own ? 0 : c == best ? (takeOver ? 2 : 5) : c.session ? 4 : 3;
+            if (chosen < 0 || joins > chosenJoins || joins == chosenJoins && (rank < chosenRank
+                    || rank == chosenRank && c != null && c.lastUsed < streams[chosen].lastUsed)) {
+                chosen = s;
+                chosenJoins = joins;
+                chosenRank = rank;
+            }
         }
-        return freeIds.poll();
+        return chosen;
     }
 
-    /** Evicts the least recently used idle sequence, stateless ones before sessions'; false if none is idle. */
-    private boolean evictOne(KvCache keep) {
-        KvCache victim = resident.stream().filter(c -> !c.busy && c != keep)
-                .min(Comparator.comparing((KvCache c) -> c.session).thenComparingLong(c -> c.lastUsed)).orElse(null);
-        if (victim == null) {
-            return false;
-        }
-        release(victim);
-        return true;
+    private static boolean busy(KvCache[] streams, int s) {
+        return s >= 0 && s < streams.length && streams[s] != null && streams[s].busy;
     }
+
+    /** Empties stream {@code s}: its idle sequence moves to an empty stream if there is one, or is evicted. */
+    private void vacate(int s) {
+        KvCache c = streams[s];
+        if (c == null) {
+            return;
+        }
+        for (int e = 0; e < streams.length; e++) {
+            if (streams[e] == null) {
+                streams[s] = null;
+                c.moveTo(e);
+                streams[e] = c;
+                return;
+            }
+        }
+        release(c);
+    }
+
+    /**
+     * The shortest prefix worth taking from another sequence: shorter ones (a BOS, a template's first tokens) are read
+     * again rather than keep that sequence from eviction or copy it (~11 ms for 1,000 tokens of a 1B model's cells).
+     */
+    static final int MIN_SHARED = 16;
 
     /** The least work (a step's tokens times the model's parameters) that gets a second thread. */
     static final long WORK_PER_THREAD = 32_000_000L;
@@ -296,9 +360,13 @@ final class Scheduler implements AutoCloseable {
         return (int) Math.max(1, Math.min(max, tokens * parameters / WORK_PER_THREAD));
     }
 
-    /** One decode over a token of every generating sequence and the prompt chunks that fit beside them. */
+    /**
+     * One decode over a token of every generating sequence and the prompt chunks that fit beside them (first come,
+     * first served), listed by sequence id.
+     */
     private void step() {
-        int n = 0;
+        Arrays.fill(planned, null);
+        int room = batchSize;
         for (Generation g : List.copyOf(running)) {
             if (g.cancelled()) {
                 end(g, FinishReason.CANCELLED, null);
@@ -311,7 +379,8 @@ final class Scheduler implements AutoCloseable {
                     }
                     c.restoreResident();
                 }
-                n = add(n, g.pendingToken, c.size(), c.seq(), true, g);
+                plan(g, 1);
+                room--;
             }
         }
         for (int i = running.size() - 1; i >= 0; i--) { // backwards: an image that fails ends its generation alone
@@ -321,15 +390,28 @@ final class Scheduler implements AutoCloseable {
             }
         }
         for (Generation g : running) {
-            if (n == batchSize) {
+            if (room == 0) {
                 break;
             }
-            if (g.promptLeft() > 0 && !g.imageNext()) {
-                int take = g.textAhead(batchSize - n);
+            if (g.pendingToken < 0 && g.promptLeft() > 0 && !g.imageNext()) {
+                int take = g.textAhead(room);
+                plan(g, take);
+                room -= take;
+            }
+        }
+        int n = 0;
+        for (int s = 0; s < planned.length; s++) {
+            Generation g = planned[s];
+            if (g == null) {
+                continue;
+            }
+            KvCache c = g.cache;
+            if (g.pendingToken >= 0) {
+                n = add(n, g.pendingToken, c.size(), s, true, g);
+            } else {
                 int from = g.promptDone();
-                int at = g.cache.size();
-                for (int i = 0; i < take; i++) {
-                    n = add(n, g.prompt[from + i], at + i, g.cache.seq(), from + i == g.prompt.length - 1, g);
+                for (int i = 0; i < plannedTokens[s]; i++) {
+                    n = add(n, g.prompt[from + i], c.size() + i, s, from + i == g.prompt.length - 1, g);
                 }
             }
         }
@@ -338,14 +420,12 @@ final class Scheduler implements AutoCloseable {
         }
         context.setThreads(threadsFor(n, parameters, threads));
         try {
-            while (!context.decodeBatch(token, pos, seq, logits, n)) {
-                if (!evictOne(null)) {
-                    // every cell is held by a running sequence: the newest one ends, the others go on next step
-                    Generation newest = owner[n - 1];
-                    end(newest, null, new ContextOverflowException("the KV cache of " + context.size()
-                            + " tokens is full; the request was ended to let the others go on"));
-                    return;
-                }
+            if (!context.decodeBatch(token, pos, seq, logits, n)) {
+                // a stream is a window, which no running sequence outgrows: not expected; the last one ends, the others go on
+                Generation last = owner[n - 1];
+                end(last, null, new ContextOverflowException("the KV cache of " + context.size()
+                        + " tokens is full; the request was ended to let the others go on"));
+                return;
             }
         } catch (RuntimeException e) {
             for (int i = 0; i < n; i++) {
@@ -392,13 +472,11 @@ final class Scheduler implements AutoCloseable {
             // a prompt that ends with the image: its last row's logits give the first token
             boolean last = done + take == image.count() && image.offset() + image.count() == g.prompt.length;
             context.setThreads(threadsFor(take, parameters, threads));
-            while (!context.decodeEmbeddings(image.embeddings(), done, take, g.cache.size(), g.cache.seq(),
+            if (!context.decodeEmbeddings(image.embeddings(), done, take, g.cache.size(), g.cache.seq(),
                     image.nonCausal(), last)) {
-                if (!evictOne(null)) {
-                    end(g, null, new ContextOverflowException("the KV cache of " + context.size()
-                            + " tokens is full; the request was ended to let the others go on"));
-                    return;
-                }
+                end(g, null, new ContextOverflowException("the KV cache of " + context.size()
+                        + " tokens is full; the request was ended to let the others go on"));
+                return;
             }
             g.promptEvaluated(take);
             if (last) {
@@ -414,6 +492,11 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
+    private void plan(Generation g, int tokens) {
+        planned[g.cache.seq()] = g;
+        plannedTokens[g.cache.seq()] = tokens;
+    }
+
     private int add(int n, int t, int p, int s, boolean wantLogits, Generation g) {
         token[n] = t;
         pos[n] = p;
@@ -423,7 +506,7 @@ final class Scheduler implements AutoCloseable {
         return n + 1;
     }
 
-    /** Ends a generation; its sequence stays as an idle prompt cache, within the idle budget. */
+    /** Ends a generation; its sequence stays in its stream as an idle prompt cache. */
     private void end(Generation g, FinishReason reason, RuntimeException error) {
         running.remove(g);
         KvCache c = g.cache;
@@ -434,28 +517,7 @@ final class Scheduler implements AutoCloseable {
             if (c != null) {
                 c.busy = false;
                 c.lastUsed = steps;
-                trimIdle();
             }
-        }
-    }
-
-    /** Evicts idle stateless sequences, least recently used first, until they hold at most a window of cells. */
-    private void trimIdle() {
-        int idle = 0;
-        for (KvCache c : resident) {
-            if (!c.busy && !c.session) {
-                idle += c.resident();
-            }
-        }
-        while (idle > window) {
-            KvCache victim = null;
-            for (KvCache c : resident) {
-                if (!c.busy && !c.session && (victim == null || c.lastUsed < victim.lastUsed)) {
-                    victim = c;
-                }
-            }
-            idle -= victim.resident();
-            release(victim);
         }
     }
 

@@ -146,15 +146,21 @@ class BatchingTest {
     }
 
     @Test
-    void aRepeatedPrefix_isTakenFromTheCache_andGivesTheSameText() {
+    void aRepeatedPrefix_isCopiedFromTheCache_givesTheSameText_andLeavesTheSourceCached() {
         String prefix = "Lily and Ben went to the park to play with their ball. They saw a big dog and a small cat. ";
-        int prefixTokens = batched.model().tokenize(prefix, true, true).length;
-        ChatResult first = batched.complete(CompletionRequest.of(prefix + "The dog", greedy(24)));
-        ChatResult second = batched.complete(CompletionRequest.of(prefix + "The cat", greedy(24)));
-        assertThat(second.usage().cachedTokens()).isGreaterThanOrEqualTo(prefixTokens - 1);
-        assertThat(second.usage().evaluatedTokens()).isLessThan(second.usage().promptTokens() - prefixTokens + 2);
-        assertThat(second.text()).isEqualTo(alone.complete(CompletionRequest.of(prefix + "The cat", greedy(24))).text());
-        assertThat(first.text()).isNotBlank();
+        try (LlamaCppEngine fresh = LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()).withParallel(4).withThreads(2)
+                .withContextSize(512))) { // its streams empty, whatever the other tests left in batched's
+            int prefixTokens = fresh.model().tokenize(prefix, true, true).length;
+            ChatResult first = fresh.complete(CompletionRequest.of(prefix + "The dog", greedy(24)));
+            ChatResult second = fresh.complete(CompletionRequest.of(prefix + "The cat", greedy(24)));
+            assertThat(second.usage().cachedTokens()).isGreaterThanOrEqualTo(prefixTokens - 1);
+            assertThat(second.usage().evaluatedTokens()).isLessThan(second.usage().promptTokens() - prefixTokens + 2);
+            assertThat(second.text()).isEqualTo(alone.complete(CompletionRequest.of(prefix + "The cat", greedy(24))).text());
+            // the prefix was copied into an empty stream: the first request's sequence is still cached whole
+            ChatResult firstAgain = fresh.complete(CompletionRequest.of(prefix + "The dog", greedy(24)));
+            assertThat(firstAgain.usage().cachedTokens()).isEqualTo(first.usage().promptTokens() - 1);
+            assertThat(firstAgain.text()).isEqualTo(first.text()).isNotBlank();
+        }
     }
 
     @Test
@@ -173,11 +179,16 @@ class BatchingTest {
 
     @Test
     void evictedSessions_areEvaluatedAgain_andAnswerAsIfTheyHadNotBeen() {
-        // one lane holds 8 sequences, so nine sessions evict each other; four lanes hold 20, so there none is evicted.
-        // A session read again evaluates its history as one batch where the kept one took it a token at a time, so
-        // llama.cpp's numbers differ in the last digits; these conversations have no near-tie for greedy to flip on.
+        // one lane has two streams (a sequence each), so nine sessions evict each other; eight lanes have nine, so there
+        // none is evicted. A session read again evaluates its history as one batch where the kept one took it a token at
+        // a time, so llama.cpp's numbers differ in the last digits; these conversations have no near-tie for greedy to
+        // flip on.
         List<Integer> cachedKept = new ArrayList<>();
-        List<String> kept = secondTurns(batched, cachedKept);
+        List<String> kept;
+        try (LlamaCppEngine nine = LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()).withParallel(8).withThreads(2)
+                .withContextSize(512))) {
+            kept = secondTurns(nine, cachedKept);
+        }
         List<Integer> cached = new ArrayList<>();
         List<String> evicted = secondTurns(alone, cached);
         assertThat(evicted).isEqualTo(kept);
@@ -207,15 +218,17 @@ class BatchingTest {
     }
 
     @Test
-    void idleRequests_keepAtMostAWindowOfCells_theLeastRecentlyUsedGoFirst() {
+    void idleRequests_keepTheirStreams_theLeastRecentlyUsedGoesFirst() {
         List<String> prompts = new ArrayList<>();
-        for (String who : List.of("Lily", "Ben")) {
+        for (String who : List.of("Lily", "Ben", "Tom")) {
             prompts.add(who + " had a red ball and a blue kite. " + (who + " went to the park with mom. ").repeat(36));
         }
         ChatResult lily = alone.complete(CompletionRequest.of(prompts.get(0), greedy(16)));
         ChatResult ben = alone.complete(CompletionRequest.of(prompts.get(1), greedy(16)));
         assertThat(lily.usage().promptTokens()).isBetween(300, 480);
-        // both would make more than the 512-token window: Lily's, the older, went
+        // one lane has two streams (its own and a shield's): Tom's request takes the stream of Lily's, the older
+        ChatResult tom = alone.complete(CompletionRequest.of(prompts.get(2), greedy(16)));
+        assertThat(tom.usage().cachedTokens()).isLessThanOrEqualTo(1);
         ChatResult benAgain = alone.complete(CompletionRequest.of(prompts.get(1), greedy(16)));
         assertThat(benAgain.usage().cachedTokens()).isEqualTo(ben.usage().promptTokens() - 1);
         assertThat(benAgain.text()).isEqualTo(ben.text());
@@ -226,7 +239,7 @@ class BatchingTest {
 
     @Test
     void whenSessionsHoldTheCells_theLeastRecentlyUsedIsEvicted_andTheOthersKeepTheirs() {
-        // one lane of a 512-token window has 1024 cells: the third long session's turn needs the first one's cells
+        // one lane has two streams (its own and a shield's): the third session's turn takes the first one's
         List<LlamaSession> sessions = new ArrayList<>();
         try {
             List<Integer> firstTurn = new ArrayList<>();

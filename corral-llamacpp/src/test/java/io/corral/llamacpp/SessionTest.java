@@ -142,6 +142,26 @@ class SessionTest {
     }
 
     @Test
+    void aSessionSavedByAnEngineWithOtherLanes_isReadAgain_andAnswersTheSame(@TempDir Path dir) {
+        // llama.cpp's saved cells carry the cache's number of streams (a lane each, and a shield's): an engine of
+        // another number of lanes refuses them, and the session's tokens are evaluated again instead
+        Path file = dir.resolve("chat.session");
+        ChatResult expected;
+        try (LlamaSession s = engine.openSession("Be kind.", GREEDY_24)) {
+            s.send("Hello there.");
+            s.save(file);
+            expected = s.send("Tell me more.");
+        }
+        try (LlamaCppEngine other = LlamaCppEngine.open(LlamaCppConfig.of(TestModels.stories()).withParallel(5).withThreads(1));
+             LlamaSession restored = other.restoreSession(file, GREEDY_24)) {
+            assertThat(restored.history()).hasSize(3);
+            ChatResult r = restored.send("Tell me more.");
+            assertThat(r.text()).isEqualTo(expected.text());
+            assertThat(r.usage().cachedTokens()).isZero();
+        }
+    }
+
+    @Test
     void restoringAFileThatIsNotASession_isAClearError(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("x.session"), "hello");
         assertThatThrownBy(() -> engine.restoreSession(file, GREEDY_24))

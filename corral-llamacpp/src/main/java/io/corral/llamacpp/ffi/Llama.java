@@ -50,7 +50,6 @@ final class Llama {
     static final MethodHandle get_memory = handle("llama_get_memory", FunctionDescriptor.of(ADDRESS, ADDRESS));
     static final MethodHandle memory_clear = handle("llama_memory_clear", FunctionDescriptor.ofVoid(ADDRESS, JAVA_BOOLEAN));
     static final MethodHandle memory_seq_rm = handle("llama_memory_seq_rm", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
-    static final MethodHandle memory_seq_cp = handle("llama_memory_seq_cp", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     static final MethodHandle memory_seq_add = handle("llama_memory_seq_add", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     static final MethodHandle memory_seq_pos_max = handle("llama_memory_seq_pos_max", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     static final MethodHandle memory_can_shift = handle("llama_memory_can_shift", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS));

@@ -18,9 +18,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * A llama.cpp inference context: a KV cache of {@link #size()} tokens over one loaded model, used by
  * one thread at a time. Native calls are synchronized, so {@link #close()} from another thread waits for a
  * running one and later calls fail cleanly instead of touching freed memory. A plain context evaluates sequence 0;
- * a context for sequences ({@link #forSequences}) holds many in one KV cache whose cells they share (llama.cpp's
- * unified cache), evaluated together by {@link #decodeBatch}; an embeddings context ({@link #forEmbeddings})
- * evaluates several inputs at once, each its own sequence.
+ * a context for sequences ({@link #forSequences}) holds many, each in a stream of cells of its own, evaluated together
+ * by {@link #decodeBatch}; an embeddings context ({@link #forEmbeddings}) evaluates several inputs at once, each its own
+ * sequence, in cells they share.
  */
 public final class NativeContext implements AutoCloseable {
 
@@ -57,6 +57,7 @@ public final class NativeContext implements AutoCloseable {
     private final int sequences;
     private MemorySegment embdBatch;  // a batch of embeddings (an image's), made on first use
     private MemorySegment embd;
+    private MemorySegment copyBuffer; // copyPrefix's, grown to the largest sequence copied
     private boolean closed;
     private int threads;
 
@@ -69,8 +70,13 @@ public final class NativeContext implements AutoCloseable {
     }
 
     /**
-     * A context of {@code cells} KV cells shared by up to {@code sequences} sequences (a unified cache: a cell
-     * may belong to several sequences, so a prefix copied with {@link #copy} is stored once).
+     * A context of {@code cells} KV cells split among {@code sequences} sequence ids: each has a stream of
+     * {@code cells / sequences} cells of its own (llama.cpp's cache with {@code kv_unified} off, as llama-server's slots
+     * have), so a token attends over its own sequence's cells only. In one unified cache, every step's attention spanned
+     * the cells of every sequence: 0.86-0.90x of llama-server's tokens/s at 4-16 concurrent requests, against
+     * 0.99-1.03x when llama-server was given a unified cache too ({@code bench/load.sh}). llama.cpp evaluates the
+     * tokens of several streams in one pass only for sequence ids that follow each other in the batch, each one
+     * greater by one ({@code split_equal}), which {@link #decodeBatch}'s callers keep to.
      */
     public static NativeContext forSequences(NativeModel model, int cells, int batchSize, int threads, int sequences) {
         return new NativeContext(model, cells, batchSize, threads, sequences, false);
@@ -101,7 +107,8 @@ public final class NativeContext implements AutoCloseable {
             }
             if (sequences > 1) {
                 N_SEQ_MAX.set(params, 0L, sequences);
-                KV_UNIFIED.set(params, 0L, true); // the cells are shared by the sequences, not split among them
+                // an embeddings context's inputs share its cells; a context for sequences gives each a stream
+                KV_UNIFIED.set(params, 0L, embeddings);
             }
             LlamaLibrary.takeRecentErrors();
             ctx = (MemorySegment) Llama.init_from_model.invokeExact(model.pointer(), params);
@@ -369,10 +376,7 @@ public final class NativeContext implements AutoCloseable {
         }
     }
 
-    /**
-     * Adds {@code delta} to sequence {@code seq}'s positions in {@code [p0, p1)} (a KV shift: RoPE is re-applied).
-     * The positions are the cells': a cell {@link #copy shared} with another sequence moves for both.
-     */
+    /** Adds {@code delta} to sequence {@code seq}'s positions in {@code [p0, p1)} (a KV shift: RoPE is re-applied). */
     public synchronized void shift(int seq, int p0, int p1, int delta) {
         try {
             Llama.memory_seq_add.invokeExact(memory, seq, p0, p1, delta);
@@ -381,10 +385,28 @@ public final class NativeContext implements AutoCloseable {
         }
     }
 
-    /** Makes sequence {@code dst} hold {@code src}'s positions {@code [p0, p1)} too (the cells are shared, not copied). */
-    public synchronized void copy(int src, int dst, int p0, int p1) {
+    /**
+     * Makes sequence {@code dst} (in another stream) hold the first {@code count} positions of {@code src}: its cells
+     * are read out and written into {@code dst}'s stream, then cut to {@code count}; false (and {@code dst} empty) if
+     * llama.cpp refused them. Not {@code llama_memory_seq_cp}: between streams it copies a whole stream's buffers, a
+     * window of cells whatever is used, at the next decode, so a state read or written before that decode would see
+     * the copy undone; this copy is done when it returns and moves the cells in use only.
+     */
+    public synchronized boolean copyPrefix(int src, int dst, int count) {
         try {
-            Llama.memory_seq_cp.invokeExact(memory, src, dst, p0, p1);
+            long n = (long) Llama.state_seq_get_size.invokeExact(pointer(), src);
+            if (copyBuffer == null || copyBuffer.byteSize() < n) {
+                copyBuffer = arena.allocate(Math.max(n, 1 << 20)); // kept: a fresh one is zeroed and faulted in each time
+            }
+            MemorySegment buf = copyBuffer;
+            long written = (long) Llama.state_seq_get_data.invokeExact(pointer(), buf, n, src);
+            remove(dst, -1, -1);
+            if ((long) Llama.state_seq_set_data.invokeExact(pointer(), buf, written, dst) <= 0) {
+                remove(dst, -1, -1);
+                return false;
+            }
+            remove(dst, count, -1);
+            return true;
         } catch (Throwable t) {
             throw rethrow(t);
         }
