@@ -342,7 +342,8 @@ final class Scheduler implements AutoCloseable {
 
     /**
      * The shortest prefix worth taking from another sequence: shorter ones (a BOS, a template's first tokens) are read
-     * again rather than keep that sequence from eviction or copy it (~11 ms for 1,000 tokens of a 1B model's cells).
+     * again rather than keep that sequence from eviction or copy it (a copy of 1,000 tokens of a 1B model's
+     * cells costs about a token and a half of evaluation, {@code bench/stream-copy.sh}).
      */
     static final int MIN_SHARED = 16;
 
