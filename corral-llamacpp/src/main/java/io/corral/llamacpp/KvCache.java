@@ -9,7 +9,8 @@ import java.util.Arrays;
  * One sequence of the engine's KV cache: its tokens in position order, of which the first {@link #resident()} are in
  * the cells of its sequence id's stream (the rest were evicted and are evaluated again when next used). A sequence holds
  * a sequence id only while resident. A prefix taken from another sequence is a copy ({@link NativeContext#copyPrefix}),
- * so no cell belongs to two sequences. Only the {@link Scheduler}'s thread touches a cache.
+ * so no cell belongs to two sequences. An evicted session's cells may be kept as bytes ({@link #park}) and written back
+ * when it has a stream again. Only the {@link Scheduler}'s thread touches a cache.
  */
 final class KvCache {
 
@@ -19,6 +20,9 @@ final class KvCache {
     private int size;
     private int resident;
     private int seq = -1;
+    /** The cells of the first {@link #keptTokens} tokens as bytes, while parked; null otherwise. */
+    private byte[] kept;
+    private int keptTokens;
     /** Busy while a generation runs on it; an idle cache is a prompt cache the scheduler may evict. */
     boolean busy;
     /** The scheduler's step when the cache was last used (least recently used goes first). */
@@ -69,7 +73,40 @@ final class KvCache {
         }
         seq = -1;
         resident = 0;
+        kept = null;
+        keptTokens = 0;
         return id;
+    }
+
+    /**
+     * Evicts the sequence, keeping its cells as bytes when all its tokens are resident; returns how many tokens they
+     * hold (0 if none are kept).
+     */
+    int park() {
+        byte[] state = seq >= 0 && resident == size && size > 0 ? context.saveState(seq) : null;
+        evict();
+        kept = state;
+        keptTokens = state == null ? 0 : size;
+        return keptTokens;
+    }
+
+    /** Writes the kept cells, as many as still match its tokens, into the sequence's new and empty stream. */
+    void unpark() {
+        if (kept != null && seq >= 0 && keptTokens > 0) {
+            if (context.restoreState(seq, kept)) {
+                context.remove(seq, keptTokens, -1); // tokens cut since it was parked
+                resident = keptTokens;
+            } else {
+                context.remove(seq, -1, -1);
+            }
+        }
+        dropKept();
+    }
+
+    /** Forgets the kept cells (the tokens are evaluated again when next used). */
+    void dropKept() {
+        kept = null;
+        keptTokens = 0;
     }
 
     /** Moves the resident cells to the empty stream of sequence id {@code to}, which the cache holds from now on. */
@@ -141,6 +178,7 @@ final class KvCache {
             }
             size = to;
             resident = Math.min(resident, to);
+            keptTokens = Math.min(keptTokens, to);
         }
     }
 
@@ -161,6 +199,7 @@ final class KvCache {
             context.remove(seq, start, -1);
         }
         System.arraycopy(tokens, end, tokens, start, size - end);
+        keptTokens = Math.min(keptTokens, start);
         size -= count;
         resident = inPlace ? size : Math.min(resident, start);
     }
@@ -195,8 +234,13 @@ final class KvCache {
         }
     }
 
-    /** The resident cells as bytes when all tokens are resident, else none (they are evaluated again on restore). */
+    /**
+     * The cells as bytes when all tokens are resident or kept, else none (they are evaluated again on restore).
+     */
     byte[] state() {
+        if (kept != null && keptTokens == size && size > 0) {
+            return kept;
+        }
         return seq >= 0 && resident == size && size > 0 ? context.saveState(seq) : new byte[0];
     }
 

@@ -29,7 +29,8 @@ import java.util.List;
  * last one: the answer's tokens stay in the cache, up to the last one whose text is part of the recorded answer
  * (tokens of a stop sequence, or sampled but not yet read, are dropped). A turn is a generation like any other,
  * batched with the engine's other requests; between turns the sequence is an idle one the engine may evict when
- * it needs the room (after stateless ones), and the session then evaluates its tokens again on its next turn.
+ * it needs the stream (after stateless ones): its cells are then kept in host memory and written back at its next
+ * turn, or, once the engine has dropped them for newer ones, its tokens are evaluated again.
  *
  * <p>Overflow policy: the system prompt (and BOS) are never dropped. When a turn would not fit with
  * room to answer (max_tokens, at most a quarter of the window), the oldest tokens after the system

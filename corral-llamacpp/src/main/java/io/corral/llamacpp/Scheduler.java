@@ -30,7 +30,8 @@ import java.util.function.Supplier;
  * the stream that leaves the running ids in the fewest runs (next to the others, or in a gap between them).
  *
  * <p>Prompt caching: a finished sequence stays in its stream, idle, until the stream is needed; it then moves to an
- * empty stream if there is one, or is evicted (least recently used first, sessions last). A new request starts from
+ * empty stream if there is one, or is evicted (least recently used first, sessions last; a session's cells are kept
+ * in host memory, within a budget, and written back at its next turn). A new request starts from
  * the sequence sharing its longest prefix: it takes that sequence over when all of it is a prefix of the prompt, copies
  * the prefix into an empty stream ({@link KvCache#copyFrom}: the source stays cached) when there is one, and otherwise
  * takes the sequence over cut to the prefix rather than evict another whole.
@@ -60,6 +61,9 @@ final class Scheduler implements AutoCloseable {
     /** A step's plan, by sequence id: the generation, and its tokens (1 for a sampled one, else a prompt chunk). */
     private final Generation[] planned;
     private final int[] plannedTokens;
+    /** Sessions evicted with their cells kept in host memory, oldest first, with the tokens kept; see {@link #vacate}. */
+    private final java.util.LinkedHashMap<KvCache, Integer> parked = new java.util.LinkedHashMap<>();
+    private long parkedTokens;
     private volatile long steps;
     private final int[] token;
     private final int[] pos;
@@ -154,15 +158,15 @@ final class Scheduler implements AutoCloseable {
         if (cache.seq() < 0) {
             int s = chooseStream(streams, null, null, false);
             if (s >= 0) {
-                vacate(s);
-                cache.assign(s);
-                streams[s] = cache;
+                place(cache, s);
             }
         }
     }
 
     /** Frees a sequence's cells and stream for good (on the scheduler's thread). */
     void release(KvCache cache) {
+        forgetParked(cache);
+        cache.dropKept();
         if (cache.seq() >= 0) {
             streams[cache.seq()] = null;
             cache.evict();
@@ -274,14 +278,12 @@ final class Scheduler implements AutoCloseable {
             // the stream to run in holds the best prefix: take it over, cut to the prefix
             cache = streams[s] == best && free ? best : new KvCache(context, window, false);
         }
-        if (cache.seq() != s) {
+        if (cache.seq() < 0) {
+            place(cache, s);
+        } else if (cache.seq() != s) {
             vacate(s);
-            if (cache.seq() >= 0) {
-                streams[cache.seq()] = null;
-                cache.moveTo(s);
-            } else {
-                cache.assign(s);
-            }
+            streams[cache.seq()] = null;
+            cache.moveTo(s);
             streams[s] = cache;
         }
         if (best != null && best != cache && best.seq() >= 0 && bestLength > cache.commonPrefix(prompt)) {
@@ -323,7 +325,12 @@ final class Scheduler implements AutoCloseable {
         return s >= 0 && s < streams.length && streams[s] != null && streams[s].busy;
     }
 
-    /** Empties stream {@code s}: its idle sequence moves to an empty stream if there is one, or is evicted. */
+    /**
+     * Empties stream {@code s}: its idle sequence moves to an empty stream if there is one, or is evicted. An evicted
+     * session's cells are kept in host memory, written back at its next turn (a copy, not an evaluation), up to as
+     * many tokens as the cache's own cells, the oldest dropped first: sessions outnumber the streams when many
+     * conversations are open at once.
+     */
     private void vacate(int s) {
         KvCache c = streams[s];
         if (c == null) {
@@ -337,7 +344,43 @@ final class Scheduler implements AutoCloseable {
                 return;
             }
         }
-        release(c);
+        streams[s] = null;
+        if (!c.session) {
+            c.evict();
+            return;
+        }
+        int tokens = c.park();
+        if (tokens > 0) {
+            parked.put(c, tokens);
+            parkedTokens += tokens;
+            long budget = (long) window * streams.length;
+            for (var it = parked.entrySet().iterator(); parkedTokens > budget && it.hasNext(); ) {
+                var oldest = it.next();
+                it.remove();
+                parkedTokens -= oldest.getValue();
+                oldest.getKey().dropKept();
+            }
+        }
+    }
+
+    /** Gives {@code cache}, which holds no stream, stream {@code s}, writing back cells kept when it was evicted. */
+    private void place(KvCache cache, int s) {
+        boolean wasParked = forgetParked(cache); // first: making room must not drop its own
+        vacate(s);
+        cache.assign(s);
+        streams[s] = cache;
+        if (wasParked) {
+            cache.unpark();
+        }
+    }
+
+    /** Takes a parked sequence off the host memory's count; false if it was not parked. */
+    private boolean forgetParked(KvCache cache) {
+        Integer tokens = parked.remove(cache);
+        if (tokens != null) {
+            parkedTokens -= tokens;
+        }
+        return tokens != null;
     }
 
     /**
