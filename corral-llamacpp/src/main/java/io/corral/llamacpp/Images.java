@@ -23,13 +23,12 @@ import java.util.List;
 /**
  * The images of a chat request, read for the projector: a {@code data:} URL's bytes, or an http(s) URL's (fetched
  * without following redirects: the server checked the URL it was given against its URL policy, not where a redirect
- * would lead), decoded in Java (PNG, JPEG, GIF, BMP) to RGB. Bounded: {@value #MAX_BYTES} bytes of file and
+ * would lead), decoded in Java (PNG, JPEG, GIF, BMP) to RGB. Bounded: {@value ContentPart#MAX_IMAGE_BYTES} bytes of file and
  * {@value #MAX_PIXELS} pixels, checked from the header before decoding, so that a small file cannot claim a huge image. A file given to the CLI arrives as a
  * data URL ({@link ContentPart#imageFile}).
  */
 final class Images {
 
-    static final int MAX_BYTES = ContentPart.MAX_IMAGE_BYTES;
     static final long MAX_PIXELS = 4096L * 4096; // ~16 MP: about 10 bytes a pixel while decoded (the picture, RGB, native)
     private static final int TIMEOUT_MS = 15_000;
 
@@ -78,8 +77,8 @@ final class Images {
             if (comma < 0 || !url.substring(0, comma).toLowerCase(java.util.Locale.ROOT).endsWith(";base64")) {
                 throw new InvalidRequestException(param, param + " must be a base64 data URL (data:image/png;base64,...)");
             }
-            if ((long) (url.length() - comma - 1) * 3 / 4 > MAX_BYTES) {
-                throw new InvalidRequestException(param, param + " is over " + (MAX_BYTES >> 20) + " MiB");
+            if ((long) (url.length() - comma - 1) * 3 / 4 > ContentPart.MAX_IMAGE_BYTES) {
+                throw new InvalidRequestException(param, param + " is over " + (ContentPart.MAX_IMAGE_BYTES >> 20) + " MiB");
             }
             try {
                 return Base64.getDecoder().decode(url.substring(comma + 1).replaceAll("\\s", ""));
@@ -108,9 +107,9 @@ final class Images {
                             + (status / 100 == 3 ? " (a redirect, not followed: give the image's own URL)" : ""));
                 }
                 try (InputStream in = c.getInputStream()) {
-                    byte[] b = in.readNBytes(MAX_BYTES + 1);
-                    if (b.length > MAX_BYTES) {
-                        throw new InvalidRequestException(param, param + " is over " + (MAX_BYTES >> 20) + " MiB");
+                    byte[] b = in.readNBytes(ContentPart.MAX_IMAGE_BYTES + 1);
+                    if (b.length > ContentPart.MAX_IMAGE_BYTES) {
+                        throw new InvalidRequestException(param, param + " is over " + (ContentPart.MAX_IMAGE_BYTES >> 20) + " MiB");
                     }
                     return b;
                 }
