@@ -65,17 +65,14 @@ final class KvCache {
         resident = 0;
     }
 
-    /** Frees the cells and gives the sequence id back (returned); the tokens are kept. */
-    int evict() {
-        int id = seq;
-        if (id >= 0) {
-            context.remove(id, -1, -1);
+    /** Frees the cells, kept ones too, and the sequence id; the tokens are kept. */
+    void evict() {
+        if (seq >= 0) {
+            context.remove(seq, -1, -1);
         }
         seq = -1;
         resident = 0;
-        kept = null;
-        keptTokens = 0;
-        return id;
+        dropKept();
     }
 
     /**
@@ -92,15 +89,23 @@ final class KvCache {
 
     /** Writes the kept cells, as many as still match its tokens, into the sequence's new and empty stream. */
     void unpark() {
-        if (kept != null && seq >= 0 && keptTokens > 0) {
-            if (context.restoreState(seq, kept)) {
-                context.remove(seq, keptTokens, -1); // tokens cut since it was parked
-                resident = keptTokens;
-            } else {
-                context.remove(seq, -1, -1);
-            }
+        if (kept != null && seq >= 0) {
+            writeCells(kept, keptTokens);
         }
         dropKept();
+    }
+
+    /**
+     * Writes saved cells into the sequence's empty stream and keeps those of the first {@code count} tokens; none when
+     * llama.cpp refuses them or they hold fewer (the tokens are then evaluated again when next used).
+     */
+    private void writeCells(byte[] state, int count) {
+        if (context.restoreState(seq, state) && context.maxPosition(seq) >= count - 1) {
+            context.remove(seq, count, -1);
+            resident = count;
+        } else {
+            context.remove(seq, -1, -1);
+        }
     }
 
     /** Forgets the kept cells (the tokens are evaluated again when next used). */
@@ -178,7 +183,15 @@ final class KvCache {
             }
             size = to;
             resident = Math.min(resident, to);
-            keptTokens = Math.min(keptTokens, to);
+            cutKept(to);
+        }
+    }
+
+    /** The kept cells cover at most the first {@code to} tokens from now on. */
+    private void cutKept(int to) {
+        keptTokens = Math.min(keptTokens, to);
+        if (keptTokens == 0) {
+            kept = null;
         }
     }
 
@@ -199,7 +212,7 @@ final class KvCache {
             context.remove(seq, start, -1);
         }
         System.arraycopy(tokens, end, tokens, start, size - end);
-        keptTokens = Math.min(keptTokens, start);
+        cutKept(start);
         size -= count;
         resident = inPlace ? size : Math.min(resident, start);
     }
@@ -226,11 +239,7 @@ final class KvCache {
     void restore(int[] savedTokens, byte[] state) {
         set(savedTokens);
         if (state.length > 0 && seq >= 0) {
-            if (context.restoreState(seq, state) && context.maxPosition(seq) == savedTokens.length - 1) {
-                resident = size;
-            } else {
-                context.remove(seq, -1, -1);
-            }
+            writeCells(state, size);
         }
     }
 

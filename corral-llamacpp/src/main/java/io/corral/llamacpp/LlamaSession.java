@@ -306,7 +306,7 @@ public final class LlamaSession implements Session {
             }
             byte[] state = in.readNBytes(in.readInt());
             s.scheduler.call(() -> {
-                s.scheduler.assignId(s.cache);
+                s.scheduler.assignStream(s.cache);
                 s.cache.restore(tokens, state);
                 return null;
             });

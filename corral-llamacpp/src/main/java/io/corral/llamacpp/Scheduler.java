@@ -154,7 +154,7 @@ final class Scheduler implements AutoCloseable {
      * Gives a sequence that has none a stream, making room as a new generation does; none while every stream is busy
      * (its tokens are then evaluated when next used). On the scheduler's thread.
      */
-    void assignId(KvCache cache) {
+    void assignStream(KvCache cache) {
         if (cache.seq() < 0) {
             int s = chooseStream(streams, null, null, false);
             if (s >= 0) {
@@ -163,14 +163,13 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Frees a sequence's cells and stream for good (on the scheduler's thread). */
+    /** Frees a sequence's cells, stream and kept cells for good (on the scheduler's thread). */
     void release(KvCache cache) {
         forgetParked(cache);
-        cache.dropKept();
         if (cache.seq() >= 0) {
             streams[cache.seq()] = null;
-            cache.evict();
         }
+        cache.evict();
     }
 
     private void loop() {
@@ -264,19 +263,19 @@ final class Scheduler implements AutoCloseable {
             }
         }
         KvCache cache = g.cache;
-        boolean free = best != null && !best.busy && !best.session;
-        if (cache == null && free && bestLength == best.size()) {
+        boolean idleRequest = best != null && !best.busy && !best.session; // one a new request may take over
+        if (cache == null && idleRequest && bestLength == best.size()) {
             cache = best; // all of it is a prefix of this prompt: take it over
         }
         // most of it is: cut to the prefix, it may take the place of evicting another whole
-        boolean takeOver = cache == null && free && 2 * bestLength >= best.size();
+        boolean takeOver = cache == null && idleRequest && 2 * bestLength >= best.size();
         int s = chooseStream(streams, cache, best, takeOver);
         if (s < 0) {
             throw new UnavailableException("no free stream in the KV cache");
         }
         if (cache == null) {
             // the stream to run in holds the best prefix: take it over, cut to the prefix
-            cache = streams[s] == best && free ? best : new KvCache(context, window, false);
+            cache = streams[s] == best && idleRequest ? best : new KvCache(context, window, false);
         }
         if (cache.seq() < 0) {
             place(cache, s);
