@@ -240,7 +240,7 @@ class BatchingTest {
     void sessionsKeptInHostMemory_holdAtMostTheCachesTokens_theOldestDroppedFirst() {
         // one lane has two streams (its own and a shield's) of a 512-token window: host memory keeps up to 1,024 tokens
         // of evicted sessions' cells. Tom's and Sam's turns evict Lily and Ben (kept); Max's evicts Tom, and Lily's, the
-        // oldest kept, are dropped.
+        // oldest kept, are dropped. Sam's stay in its stream.
         List<LlamaSession> sessions = new ArrayList<>();
         try {
             List<Integer> firstTurn = new ArrayList<>();
@@ -251,6 +251,8 @@ class BatchingTest {
                 firstTurn.add(r.usage().promptTokens() + r.usage().completionTokens());
             }
             assertThat(firstTurn).allMatch(n -> n > 400);
+            ChatResult sam = sessions.get(3).send("Go on.");
+            assertThat(sam.usage().cachedTokens()).isGreaterThanOrEqualTo(firstTurn.get(3) - 2); // still in its stream
             ChatResult ben = sessions.get(1).send("Go on.");
             assertThat(ben.usage().cachedTokens()).isGreaterThanOrEqualTo(firstTurn.get(1) - 2); // written back
             assertThat(ben.text()).isNotBlank();
