@@ -1,5 +1,6 @@
 package io.corral.telemetry;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.StatusCode;
@@ -54,22 +55,58 @@ public final class TraceStore {
         }
     }
 
-    private static final int SCHEMA = 2;
+    private static final int SCHEMA = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long SLACK_NS = 2_000_000_000L; // a span id's milliseconds against its start on the span's clock
 
     private final Connection db;
     private final int maxSpans;
     private final Duration retention;
-    private long rows;              // spans stored, kept as spans come and go (no COUNT per write)
+    /**
+     * The rows in the order they were written, in runs of about a hundredth of the bound: each run's last rowid and the
+     * spans in it, so the bound drops the oldest rows by rowid without reading them.
+     */
+    private final java.util.ArrayDeque<long[]> runs = new java.util.ArrayDeque<>();
+    private final long run;
+    private long spans;             // spans stored: the runs' sum
     private long nextAgeCheck;      // System.nanoTime() of the next retention pass
 
-    private TraceStore(Connection db, int maxSpans, Duration retention, long rows) {
+    private TraceStore(Connection db, int maxSpans, Duration retention) {
         this.db = db;
         this.maxSpans = maxSpans;
         this.retention = retention;
-        this.rows = rows;
+        this.run = Math.max(1, maxSpans / 100);
     }
 
+    /** Counts the stored rows again (at start-up, and after a write that failed). */
+    private void recount() throws SQLException {
+        runs.clear();
+        spans = 0;
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT rowid, span_count FROM traces ORDER BY rowid")) {
+            while (r.next()) {
+                counted(r.getLong(1), r.getLong(2));
+            }
+        }
+    }
+
+    /** Counts rows up to {@code rowid} holding {@code count} spans, written after those counted before. */
+    private void counted(long rowid, long count) {
+        long[] last = runs.peekLast();
+        if (last != null && last[1] < run) {
+            last[0] = rowid;
+            last[1] += count;
+        } else {
+            runs.add(new long[]{rowid, count});
+        }
+        spans += count;
+    }
+
+    /**
+     * Opens (or creates) the store. A row holds a trace's spans as one JSON array (those of one write: a trace whose
+     * spans end in two writes has two rows), with its root's id, owner, start and end in columns, so a request costs
+     * one row and one index entry rather than a row and four index entries per span. A store of an earlier schema (a
+     * row per span) is carried over.
+     */
     public static TraceStore open(Path file, int maxSpans, Duration retention) {
         try {
             if (file.getParent() != null) {
@@ -86,63 +123,155 @@ public final class TraceStore {
                 if (version > SCHEMA) {
                     throw new IllegalStateException("trace store " + file + " has schema " + version + "; this Corral knows " + SCHEMA);
                 }
-                if (version < 1) {
+                if (version < 3) {
+                    c.setAutoCommit(false);
                     s.execute("""
-                            CREATE TABLE IF NOT EXISTS spans (
-                              span_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, parent_span_id TEXT, is_root INTEGER NOT NULL,
-                              name TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status TEXT NOT NULL,
-                              attributes TEXT NOT NULL)""");
-                    s.execute("CREATE INDEX IF NOT EXISTS spans_trace ON spans(trace_id)");
-                    s.execute("CREATE INDEX IF NOT EXISTS spans_start ON spans(start_ns)");
-                    s.execute("PRAGMA user_version = 1");
-                }
-                if (version < 2) {
-                    // a span's children: a tree, and query_spans with max_depth, scanned every span per level without it
-                    s.execute("CREATE INDEX IF NOT EXISTS spans_parent ON spans(parent_span_id)");
-                    s.execute("PRAGMA user_version = 2");
+                            CREATE TABLE IF NOT EXISTS traces (
+                              trace_id TEXT NOT NULL, root_span_id TEXT, owner TEXT, start_ns INTEGER NOT NULL,
+                              end_ns INTEGER NOT NULL, span_count INTEGER NOT NULL, spans TEXT NOT NULL)""");
+                    s.execute("CREATE INDEX IF NOT EXISTS traces_trace ON traces(trace_id)");
+                    if (version >= 1) {
+                        carryOver(c);
+                    }
+                    s.execute("PRAGMA user_version = " + SCHEMA);
+                    c.commit();
+                    c.setAutoCommit(true);
                 }
             }
-            long rows;
-            try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM spans")) {
-                rows = r.next() ? r.getLong(1) : 0;
-            }
-            return new TraceStore(c, maxSpans, retention, rows);
+            TraceStore store = new TraceStore(c, maxSpans, retention);
+            store.recount();
+            return store;
         } catch (SQLException | IOException e) {
             throw new IllegalStateException("cannot open the trace store " + file + ": " + e.getMessage(), e);
         }
     }
 
-    /** Stores ended spans in one transaction; false (logged) when the write failed. */
-    public synchronized boolean write(Collection<SpanData> spans) {
-        try {
-            PreparedStatement p = insert();
-            db.setAutoCommit(false);
-            for (SpanData s : spans) {
-                boolean root = !s.getParentSpanContext().isValid() || s.getParentSpanContext().isRemote();
-                Map<String, Object> attrs = new LinkedHashMap<>();
-                s.getAttributes().forEach((AttributeKey<?> k, Object v) -> attrs.put(k.getKey(), v));
-                p.setString(1, s.getSpanId());
-                p.setString(2, s.getTraceId());
-                p.setString(3, s.getParentSpanContext().isValid() ? s.getParentSpanId() : null);
-                p.setInt(4, root ? 1 : 0);
-                p.setString(5, s.getName());
-                p.setLong(6, s.getStartEpochNanos());
-                p.setLong(7, s.getEndEpochNanos());
-                p.setString(8, s.getStatus().getStatusCode() == StatusCode.ERROR ? "error" : "ok");
-                p.setString(9, json(attrs));
+    /** Moves the spans of a store of schema 1 or 2 (a row per span) into rows per trace, and drops their table. */
+    private static void carryOver(Connection c) throws SQLException {
+        Map<String, TraceRow> rows = new LinkedHashMap<>();
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT * FROM spans ORDER BY start_ns")) {
+            while (r.next()) {
+                Map<String, Object> attrs = attributes(r.getString("attributes"));
+                rows.computeIfAbsent(r.getString("trace_id"), TraceRow::new).add(r.getString("span_id"),
+                        r.getInt("is_root") == 1 ? null : r.getString("parent_span_id"), r.getString("name"), r.getLong("start_ns"),
+                        r.getLong("end_ns"), r.getString("status").toLowerCase(java.util.Locale.ROOT), attrs::forEach, attrs.get(OWNER));
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement(INSERT)) {
+            for (TraceRow row : rows.values()) {
+                row.bind(p);
                 p.addBatch();
             }
             p.executeBatch();
-            rows += spans.size();
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE spans");
+        }
+    }
+
+    private static final String INSERT = "INSERT INTO traces VALUES (?,?,?,?,?,?,?)";
+    private static final AttributeKey<String> OWNER_KEY = AttributeKey.stringKey(TraceStore.OWNER);
+
+    /** Stores ended spans in one transaction, a row per trace; false (logged) when the write failed. */
+    public synchronized boolean write(Collection<SpanData> ended) {
+        Map<String, TraceRow> rows = new LinkedHashMap<>();
+        for (SpanData s : ended) {
+            boolean root = !s.getParentSpanContext().isValid() || s.getParentSpanContext().isRemote();
+            rows.computeIfAbsent(s.getTraceId(), TraceRow::new).add(s.getSpanId(), root ? null : s.getParentSpanId(), s.getName(),
+                    s.getStartEpochNanos(), s.getEndEpochNanos(), s.getStatus().getStatusCode() == StatusCode.ERROR ? "error" : "ok",
+                    each -> s.getAttributes().forEach((k, v) -> each.accept(k.getKey(), v)), root ? s.getAttributes().get(OWNER_KEY) : null);
+        }
+        try {
+            PreparedStatement p = insert();
+            db.setAutoCommit(false);
+            for (TraceRow row : rows.values()) {
+                row.bind(p);
+                p.addBatch();
+            }
+            p.executeBatch();
+            try (Statement last = db.createStatement(); ResultSet r = last.executeQuery("SELECT last_insert_rowid()")) {
+                counted(r.next() ? r.getLong(1) : 0, ended.size());
+            }
             prune();
             db.commit();
             return true;
         } catch (SQLException e) {
             rollback();
             System.getLogger("corral.telemetry").log(System.Logger.Level.WARNING, "trace store write failed: " + e.getMessage());
+            try {
+                recount(); // the counts of rows that were not kept
+            } catch (SQLException again) {
+                // the next write reports it
+            }
             return false;
         } finally {
             autoCommit();
+        }
+    }
+
+    /**
+     * One trace's row as it is built, its spans written as JSON as they are added: the root's id, owner, start and end
+     * (the spans' first start and last end without it).
+     */
+    private static final class TraceRow {
+        private final String traceId;
+        private final StringBuilder spans = new StringBuilder(2048).append('[');
+        private String root;
+        private Object owner;
+        private long start = Long.MAX_VALUE;
+        private long end = Long.MIN_VALUE;
+        private long rootStart;
+        private long rootEnd;
+        private int count;
+
+        TraceRow(String traceId) {
+            this.traceId = traceId;
+        }
+
+        void add(String spanId, String parent, String name, long startNanos, long endNanos, String status,
+                 java.util.function.Consumer<java.util.function.BiConsumer<String, Object>> attributes, Object ownerOfRoot) {
+            if (parent == null && root == null) {
+                root = spanId;
+                owner = ownerOfRoot;
+                rootStart = startNanos;
+                rootEnd = endNanos;
+            }
+            start = Math.min(start, startNanos);
+            end = Math.max(end, endNanos);
+            StringBuilder b = spans;
+            if (count++ > 0) {
+                b.append(',');
+            }
+            b.append("{\"span_id\":");
+            string(b, spanId);
+            if (parent != null) {
+                b.append(",\"parent_span_id\":");
+                string(b, parent);
+            }
+            b.append(",\"name\":");
+            string(b, name);
+            b.append(",\"start_ns\":").append(startNanos).append(",\"end_ns\":").append(endNanos).append(",\"status\":");
+            string(b, status);
+            b.append(",\"attributes\":{");
+            int before = b.length();
+            attributes.accept((key, value) -> {
+                if (b.length() > before) {
+                    b.append(',');
+                }
+                b.append(key(key));
+                value(b, value);
+            });
+            b.append("}}");
+        }
+
+        void bind(PreparedStatement p) throws SQLException {
+            p.setString(1, traceId);
+            p.setString(2, root);
+            p.setString(3, owner == null ? null : owner.toString());
+            p.setLong(4, root == null ? start : rootStart);
+            p.setLong(5, root == null ? end : rootEnd);
+            p.setInt(6, count);
+            p.setString(7, spans.append(']').toString());
         }
     }
 
@@ -150,25 +279,25 @@ public final class TraceStore {
 
     private PreparedStatement insert() throws SQLException {
         if (insert == null) {
-            insert = db.prepareStatement("INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?)");
+            insert = db.prepareStatement(INSERT);
         }
         return insert;
     }
 
-    /** Attributes as a JSON object: strings, numbers, booleans and their lists, written directly. */
-    private static String json(Map<String, Object> attrs) {
-        StringBuilder b = new StringBuilder(64 + attrs.size() * 32).append('{');
-        boolean first = true;
-        for (Map.Entry<String, Object> e : attrs.entrySet()) {
-            if (!first) {
-                b.append(',');
+    /** Attribute names as written, {@code "name":}: a bounded set (the code's own, the callers' baggage), escaped once. */
+    private static final Map<String, String> KEYS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static String key(String name) {
+        String written = KEYS.get(name);
+        if (written == null) {
+            StringBuilder b = new StringBuilder(name.length() + 3);
+            string(b, name);
+            written = b.append(':').toString();
+            if (KEYS.size() < 4096) { // callers' own names could be many: kept bounded
+                KEYS.put(name, written);
             }
-            first = false;
-            string(b, e.getKey());
-            b.append(':');
-            value(b, e.getValue());
         }
-        return b.append('}').toString();
+        return written;
     }
 
     private static void value(StringBuilder b, Object v) {
@@ -192,20 +321,29 @@ public final class TraceStore {
     }
 
     private static void string(StringBuilder b, String s) {
+        int i = 0;
+        while (i < s.length() && s.charAt(i) >= 0x20 && s.charAt(i) != '"' && s.charAt(i) != '\\') {
+            i++;
+        }
         b.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
+        if (i == s.length()) {
+            b.append(s); // the usual case: nothing to escape, copied whole
+        } else {
+            b.append(s, 0, i);
+            for (; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '"' -> b.append("\\\"");
+                    case '\\' -> b.append("\\\\");
+                    case '\n' -> b.append("\\n");
+                    case '\r' -> b.append("\\r");
+                    case '\t' -> b.append("\\t");
+                    default -> {
+                        if (c < 0x20) {
+                            b.append(String.format("\\u%04x", (int) c));
+                        } else {
+                            b.append(c);
+                        }
                     }
                 }
             }
@@ -214,34 +352,50 @@ public final class TraceStore {
     }
 
     /**
-     * Drops the oldest spans beyond the bound, a tenth of it at a time (so this runs once per tenth, and
-     * walks only what it deletes from the start index), and, once a minute, spans past the retention.
+     * Drops the oldest rows beyond the bound, a tenth of it at a time (so this runs once per tenth), and, once a minute,
+     * those past the retention; both by rowid, the order rows were written in.
      */
     private void prune() throws SQLException {
-        if (rows > maxSpans + Math.max(1, maxSpans / 10)) {
-            try (PreparedStatement over = db.prepareStatement(
-                    "DELETE FROM spans WHERE span_id IN (SELECT span_id FROM spans ORDER BY start_ns LIMIT ?)")) {
-                over.setLong(1, rows - maxSpans);
-                over.executeUpdate();
+        if (spans > maxSpans + Math.max(1, maxSpans / 10)) {
+            long last = 0;
+            while (spans > maxSpans && !runs.isEmpty()) {
+                long[] run = runs.removeFirst();
+                last = run[0];
+                spans -= run[1];
             }
-            rows = count(); // counted again, not from the update count (a subquery's DELETE may not report it)
+            delete(last);
         }
         long now = System.nanoTime();
         if (now - nextAgeCheck >= 0) {
             nextAgeCheck = now + 60_000_000_000L;
-            try (PreparedStatement old = db.prepareStatement("DELETE FROM spans WHERE start_ns < ?")) {
-                Instant cutoff = Instant.now().minus(retention);
-                old.setLong(1, cutoff.getEpochSecond() * 1_000_000_000L + cutoff.getNano());
-                if (old.executeUpdate() != 0) {
-                    rows = count();
+            Instant cutoff = Instant.now().minus(retention);
+            long last = 0;
+            long dropped = 0;
+            // rows are written as their spans end, so the expired ones come first (give or take a write's interval)
+            try (PreparedStatement old = db.prepareStatement("SELECT rowid, span_count, end_ns FROM traces ORDER BY rowid");
+                 ResultSet r = old.executeQuery()) {
+                while (r.next() && r.getLong(3) < cutoff.getEpochSecond() * 1_000_000_000L + cutoff.getNano()) {
+                    last = r.getLong(1);
+                    dropped += r.getLong(2);
+                }
+            }
+            if (dropped > 0) {
+                delete(last);
+                spans -= dropped;
+                while (!runs.isEmpty() && runs.getFirst()[0] <= last) {
+                    dropped -= runs.removeFirst()[1];
+                }
+                if (!runs.isEmpty()) {
+                    runs.getFirst()[1] -= dropped; // what went of the run the cut fell in
                 }
             }
         }
     }
 
-    private long count() throws SQLException {
-        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM spans")) {
-            return r.next() ? r.getLong(1) : 0;
+    private void delete(long lastRowid) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM traces WHERE rowid <= ?")) {
+            p.setLong(1, lastRowid);
+            p.executeUpdate();
         }
     }
 
@@ -253,15 +407,15 @@ public final class TraceStore {
      * with an {@code owner}, only the traces whose root names it.
      */
     public synchronized List<Trace> queryTraces(String owner, List<Condition> conditions, int limit, int offset, List<String> orderBy) {
-        StringBuilder sql = new StringBuilder("SELECT trace_id, span_id, start_ns, end_ns FROM spans r WHERE is_root = 1");
+        StringBuilder sql = new StringBuilder("SELECT trace_id, root_span_id, start_ns, end_ns FROM traces r WHERE root_span_id IS NOT NULL");
         List<Object> args = new ArrayList<>();
         if (owner != null) {
-            sql.append(" AND ");
-            condition(sql, args, new Condition(OWNER, "eq", owner), "r");
+            sql.append(" AND owner = ?");
+            args.add(owner);
         }
         for (Condition c : conditions) {
-            sql.append(" AND EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = r.trace_id AND ");
-            condition(sql, args, c, "s");
+            sql.append(" AND EXISTS (SELECT 1 FROM traces p, json_each(p.spans) s WHERE p.trace_id = r.trace_id AND ");
+            condition(sql, args, c);
             sql.append(')');
         }
         sql.append(" ORDER BY ").append(order(orderBy)).append(" LIMIT ? OFFSET ?");
@@ -277,38 +431,97 @@ public final class TraceStore {
         if (owner == null) {
             return true;
         }
-        StringBuilder sql = new StringBuilder("SELECT 1 FROM spans o WHERE o.trace_id = ? AND o.is_root = 1 AND ");
-        List<Object> args = new ArrayList<>(List.of(traceId));
-        condition(sql, args, new Condition(OWNER, "eq", owner), "o");
         List<Boolean> found = new ArrayList<>();
-        query(sql.toString(), args, r -> found.add(true));
+        query("SELECT 1 FROM traces WHERE trace_id = ? AND root_span_id IS NOT NULL AND owner = ?", List.of(traceId, owner),
+                r -> found.add(true));
         return !found.isEmpty();
     }
 
     public synchronized Trace trace(String traceId) {
         List<Trace> t = new ArrayList<>();
-        query("SELECT trace_id, span_id, start_ns, end_ns FROM spans WHERE trace_id = ? AND is_root = 1 ORDER BY start_ns LIMIT 1",
+        query("SELECT trace_id, root_span_id, start_ns, end_ns FROM traces WHERE trace_id = ? AND root_span_id IS NOT NULL "
+                        + "ORDER BY start_ns LIMIT 1",
                 List.of(traceId), r -> t.add(new Trace(r.getString(1), r.getString(2), r.getLong(3), r.getLong(4))));
         return t.isEmpty() ? null : t.getFirst();
     }
 
     public synchronized StoredSpan span(String traceId, String spanId) {
-        List<StoredSpan> s = new ArrayList<>();
-        query("SELECT * FROM spans WHERE trace_id = ? AND span_id = ?", List.of(traceId, spanId), r -> s.add(span(r)));
-        return s.isEmpty() ? null : s.getFirst();
+        return spansOf(traceId).stream().filter(s -> s.spanId().equals(spanId)).findFirst().orElse(null);
     }
 
     /** The span and its descendants, down to {@code maxDepth} levels below it (negative: all). */
     public synchronized List<StoredSpan> tree(String spanId, int maxDepth) {
+        String traceId = traceOf(spanId);
+        return traceId == null ? List.of() : tree(spansOf(traceId), spanId, maxDepth);
+    }
+
+    private static List<StoredSpan> tree(List<StoredSpan> trace, String spanId, int maxDepth) {
+        Map<String, List<StoredSpan>> children = new LinkedHashMap<>();
+        StoredSpan top = null;
+        for (StoredSpan s : trace) {
+            if (s.spanId().equals(spanId)) {
+                top = s;
+            }
+            if (s.parentSpanId() != null) {
+                children.computeIfAbsent(s.parentSpanId(), k -> new ArrayList<>()).add(s);
+            }
+        }
+        if (top == null) {
+            return List.of();
+        }
+        List<StoredSpan> out = new ArrayList<>(List.of(top));
+        List<StoredSpan> level = List.of(top);
+        java.util.Set<String> seen = new java.util.HashSet<>(List.of(spanId));
+        for (int depth = 0; !level.isEmpty() && (maxDepth < 0 || depth < maxDepth); depth++) {
+            List<StoredSpan> next = new ArrayList<>();
+            for (StoredSpan s : level) {
+                for (StoredSpan c : children.getOrDefault(s.spanId(), List.of())) {
+                    if (seen.add(c.spanId())) { // a span id twice in a trace must not loop
+                        next.add(c);
+                    }
+                }
+            }
+            out.addAll(next);
+            level = next;
+        }
+        out.sort(java.util.Comparator.comparingLong(StoredSpan::startNanos));
+        return out;
+    }
+
+    /**
+     * The trace holding the span. Span ids begin with the milliseconds they were made at ({@link TimeOrderedIds}), so
+     * the rows whose time covers that moment are read first; every row only when none holds it (an id made otherwise).
+     */
+    private String traceOf(String spanId) {
+        List<String> found = new ArrayList<>();
+        String where = "json_extract(s.value, '$.span_id') = ? LIMIT 1";
+        try {
+            long at = (Long.parseUnsignedLong(spanId, 16) >>> 20) * 1_000_000L;
+            if (at > 0) {
+                query("SELECT p.trace_id FROM traces p, json_each(p.spans) s WHERE p.start_ns <= ? AND p.end_ns >= ? AND " + where,
+                        List.of(at + SLACK_NS, at - SLACK_NS, spanId), r -> found.add(r.getString(1)));
+            }
+        } catch (NumberFormatException notHex) {
+            return null; // not a span id: no span has it
+        }
+        if (found.isEmpty()) {
+            query("SELECT p.trace_id FROM traces p, json_each(p.spans) s WHERE " + where, List.of(spanId), r -> found.add(r.getString(1)));
+        }
+        return found.isEmpty() ? null : found.getFirst();
+    }
+
+    /** Every span of a trace, from each of its rows. */
+    private List<StoredSpan> spansOf(String traceId) {
         List<StoredSpan> spans = new ArrayList<>();
-        query("""
-                WITH RECURSIVE tree(span_id, depth) AS (
-                  SELECT span_id, 0 FROM spans WHERE span_id = ?
-                  UNION ALL
-                  SELECT s.span_id, t.depth + 1 FROM spans s JOIN tree t ON s.parent_span_id = t.span_id
-                  WHERE ? < 0 OR t.depth < ?)
-                SELECT s.* FROM spans s JOIN tree t ON s.span_id = t.span_id ORDER BY s.start_ns""",
-                List.of(spanId, maxDepth, maxDepth), r -> spans.add(span(r)));
+        query("SELECT spans FROM traces WHERE trace_id = ? ORDER BY rowid", List.of(traceId), r -> {
+            try {
+                for (JsonNode s : JSON.readTree(r.getString(1))) {
+                    spans.add(span(traceId, s));
+                }
+            } catch (IOException e) {
+                throw new SQLException("a trace's spans are not JSON: " + e.getMessage(), e);
+            }
+        });
         return spans;
     }
 
@@ -317,42 +530,49 @@ public final class TraceStore {
      * with an {@code owner}, only spans of the traces whose root names it.
      */
     public synchronized List<StoredSpan> querySpans(String owner, List<Condition> conditions, int maxDepth, int limit) {
-        StringBuilder sql = new StringBuilder("SELECT * FROM spans r WHERE 1 = 1");
+        StringBuilder sql = new StringBuilder("SELECT p.trace_id, s.value FROM traces p, json_each(p.spans) s WHERE 1 = 1");
         List<Object> args = new ArrayList<>();
         if (owner != null) {
-            sql.append(" AND EXISTS (SELECT 1 FROM spans o WHERE o.trace_id = r.trace_id AND o.is_root = 1 AND ");
-            condition(sql, args, new Condition(OWNER, "eq", owner), "o");
-            sql.append(')');
+            sql.append(" AND p.trace_id IN (SELECT trace_id FROM traces WHERE root_span_id IS NOT NULL AND owner = ?)");
+            args.add(owner);
         }
         for (Condition c : conditions) {
             sql.append(" AND ");
-            condition(sql, args, c, "r");
+            condition(sql, args, c);
         }
-        sql.append(" ORDER BY start_ns LIMIT ?");
+        sql.append(" ORDER BY json_extract(s.value, '$.start_ns') LIMIT ?");
         args.add(limit);
         List<StoredSpan> found = new ArrayList<>();
-        query(sql.toString(), args, r -> found.add(span(r)));
+        query(sql.toString(), args, r -> {
+            try {
+                found.add(span(r.getString(1), JSON.readTree(r.getString(2))));
+            } catch (IOException e) {
+                throw new SQLException("a span is not JSON: " + e.getMessage(), e);
+            }
+        });
         if (maxDepth <= 0) {
             return found;
         }
         Map<String, StoredSpan> all = new LinkedHashMap<>();
+        Map<String, List<StoredSpan>> traces = new java.util.HashMap<>();
         for (StoredSpan s : found) {
-            for (StoredSpan t : tree(s.spanId(), maxDepth)) {
+            for (StoredSpan t : tree(traces.computeIfAbsent(s.traceId(), this::spansOf), s.spanId(), maxDepth)) {
                 all.putIfAbsent(t.spanId(), t);
             }
         }
         return new ArrayList<>(all.values());
     }
 
-    private static void condition(StringBuilder sql, List<Object> args, Condition c, String alias) {
+    /** A condition on a span of {@code json_each} {@code s}. */
+    private static void condition(StringBuilder sql, List<Object> args, Condition c) {
         String op = switch (c.op()) {
             case "eq" -> "=";
             case "ne" -> "!=";
             case "gt" -> ">";
             default -> "<";
         };
-        sql.append("json_extract(").append(alias).append(".attributes, ?) ").append(op).append(" ?");
-        args.add("$.\"" + c.key().replace("\"", "") + "\"");
+        sql.append("json_extract(s.value, ?) ").append(op).append(" ?");
+        args.add("$.attributes.\"" + c.key().replace("\"", "") + "\"");
         args.add(c.value() instanceof Boolean b ? (b ? 1 : 0) : c.value());
     }
 
@@ -391,17 +611,23 @@ public final class TraceStore {
         }
     }
 
+    private static StoredSpan span(String traceId, JsonNode s) {
+        JsonNode parent = s.get("parent_span_id");
+        return new StoredSpan(s.path("span_id").asText(), traceId, parent == null || parent.isNull() ? null : parent.asText(),
+                s.path("name").asText(), s.path("start_ns").asLong(), s.path("end_ns").asLong(), s.path("status").asText("ok"),
+                JSON.convertValue(s.path("attributes"), ATTRIBUTES));
+    }
+
+    private static final com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>> ATTRIBUTES =
+            new com.fasterxml.jackson.core.type.TypeReference<>() { };
+
     @SuppressWarnings("unchecked")
-    private static StoredSpan span(ResultSet r) throws SQLException {
-        Map<String, Object> attrs;
+    private static Map<String, Object> attributes(String json) {
         try {
-            attrs = JSON.readValue(r.getString("attributes"), LinkedHashMap.class);
+            return JSON.readValue(json, LinkedHashMap.class);
         } catch (IOException e) {
-            attrs = Map.of();
+            return Map.of();
         }
-        String parent = r.getString("parent_span_id");
-        return new StoredSpan(r.getString("span_id"), r.getString("trace_id"), r.getInt("is_root") == 1 ? null : parent,
-                r.getString("name"), r.getLong("start_ns"), r.getLong("end_ns"), r.getString("status"), attrs);
     }
 
     private void rollback() {

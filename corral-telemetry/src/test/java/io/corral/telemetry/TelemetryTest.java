@@ -66,34 +66,124 @@ class TelemetryTest {
     }
 
     /**
-     * A span's children are found by an index, in a new store and in one of the first schema (a tree, or query_spans
-     * with max_depth, read every span once per level without it: 15 s for one query after a long fuzzing run).
+     * A store of the earlier schemas (a row per span, with ids the SDK made at random, not time-ordered) is carried
+     * over to rows per trace: its traces, spans and trees are found as before, by the trace index, and its old table is
+     * gone.
      */
     @Test
-    void childrenAreFoundByAnIndex_inANewStoreAndInAnOldOne(@TempDir Path dir) throws Exception {
-        Path old = dir.resolve("old.db");
-        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old); var s = c.createStatement()) {
-            s.execute("CREATE TABLE spans (span_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, parent_span_id TEXT, is_root INTEGER NOT NULL,"
-                    + " name TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status TEXT NOT NULL, attributes TEXT NOT NULL)");
-            s.execute("INSERT INTO spans VALUES ('a', 't', NULL, 1, 'GET /', 1, 3, 'OK', '{}'), ('b', 't', 'a', 0, 'step', 2, 3, 'OK', '{}')");
-            s.execute("PRAGMA user_version = 1");
-        }
-        for (Path file : List.of(dir.resolve("new.db"), old)) {
-            TraceStore.open(file, 1000, java.time.Duration.ofDays(1)).close();
-            try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file); var s = c.createStatement();
-                 var plan = s.executeQuery("EXPLAIN QUERY PLAN SELECT span_id FROM spans WHERE parent_span_id = 'a'")) {
-                StringBuilder b = new StringBuilder();
-                while (plan.next()) {
-                    b.append(plan.getString("detail"));
+    void aStoreOfAnEarlierSchema_isCarriedOver(@TempDir Path dir) throws Exception {
+        for (int schema : new int[]{1, 2}) {
+            Path old = dir.resolve("v" + schema + ".db");
+            try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old); var s = c.createStatement()) {
+                s.execute("CREATE TABLE spans (span_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, parent_span_id TEXT, is_root INTEGER NOT NULL,"
+                        + " name TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status TEXT NOT NULL, attributes TEXT NOT NULL)");
+                s.execute("INSERT INTO spans VALUES ('f1e2d3c4b5a69788', 'aa', NULL, 1, 'GET /', 1, 3, 'OK', '{\"run_id\":\"r1\"}'),"
+                        + " ('0b1c2d3e4f506172', 'aa', 'f1e2d3c4b5a69788', 0, 'step', 2, 3, 'ERROR', '{\"n\":2}'),"
+                        + " ('9a8b7c6d5e4f3a2b', 'bb', NULL, 1, 'GET /b', 4, 5, 'OK', '{}')");
+                s.execute("PRAGMA user_version = " + schema);
+            }
+            TraceStore store = TraceStore.open(old, 1000, java.time.Duration.ofDays(1));
+            try {
+                assertThat(store.queryTraces(null, List.of(new TraceStore.Condition("n", "eq", 2)), 10, 0, List.of()))
+                        .singleElement().satisfies(t -> {
+                            assertThat(t.traceId()).isEqualTo("aa");
+                            assertThat(t.rootSpanId()).isEqualTo("f1e2d3c4b5a69788");
+                            assertThat(t.startNanos()).isEqualTo(1);
+                        });
+                assertThat(store.tree("f1e2d3c4b5a69788", -1)).extracting(TraceStore.StoredSpan::spanId)
+                        .containsExactly("f1e2d3c4b5a69788", "0b1c2d3e4f506172");
+                assertThat(store.span("aa", "0b1c2d3e4f506172")).satisfies(sp -> {
+                    assertThat(sp.parentSpanId()).isEqualTo("f1e2d3c4b5a69788");
+                    assertThat(sp.status()).isEqualTo("error");
+                    assertThat(sp.attributes()).containsEntry("n", 2);
+                });
+                assertThat(store.querySpans(null, List.of(new TraceStore.Condition("run_id", "eq", "r1")), 0, 10))
+                        .extracting(TraceStore.StoredSpan::name).containsExactly("GET /");
+                assertThat(store.trace("bb")).isNotNull();
+            } finally {
+                store.close();
+            }
+            try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old); var s = c.createStatement()) {
+                try (var tables = s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+                    List<String> names = new java.util.ArrayList<>();
+                    while (tables.next()) {
+                        names.add(tables.getString(1));
+                    }
+                    assertThat(names).containsExactly("traces");
                 }
-                assertThat(b.toString()).as(file.toString()).contains("USING INDEX spans_parent").doesNotContain("SCAN spans");
+                try (var plan = s.executeQuery("EXPLAIN QUERY PLAN SELECT spans FROM traces WHERE trace_id = 'aa'")) {
+                    StringBuilder b = new StringBuilder();
+                    while (plan.next()) {
+                        b.append(plan.getString("detail"));
+                    }
+                    assertThat(b.toString()).contains("USING INDEX traces_trace");
+                }
             }
         }
-        TraceStore store = TraceStore.open(old, 1000, java.time.Duration.ofDays(1));
+    }
+
+    /** A trace whose spans end in two writes (a child before the store's flush, its parent after) is still one trace. */
+    @Test
+    void aTraceWrittenInTwoParts_isOneTrace(@TempDir Path dir) {
+        try (Telemetry t = Telemetry.start(store(dir, Map.of()))) {
+            Span request = t.serverSpan("POST /v1/responses", Map.of(), Map.of());
+            Span step = request.child("corral.agent.step").set("corral.agent.step", 1);
+            step.child("chat tiny").set("gen_ai.usage.output_tokens", 7L).end();
+            t.flush();
+            step.end();
+            request.set("http.response.status_code", 200L).end();
+            t.flush();
+            List<TraceStore.Trace> found = t.store().queryTraces(null, List.of(new TraceStore.Condition("gen_ai.usage.output_tokens", "gt", 5),
+                    new TraceStore.Condition("http.response.status_code", "eq", 200)), 10, 0, List.of());
+            assertThat(found).hasSize(1);
+            TraceStore.Trace trace = found.getFirst();
+            assertThat(t.store().tree(trace.rootSpanId(), -1)).extracting(TraceStore.StoredSpan::name)
+                    .containsExactly("POST /v1/responses", "corral.agent.step", "chat tiny");
+            assertThat(t.store().tree(trace.rootSpanId(), 1)).hasSize(2);
+            String child = t.store().tree(trace.rootSpanId(), -1).get(2).spanId();
+            assertThat(t.store().span(trace.traceId(), child).name()).isEqualTo("chat tiny");
+            assertThat(t.store().querySpans(null, List.of(new TraceStore.Condition("corral.agent.step", "eq", 1)), 1, 10))
+                    .extracting(TraceStore.StoredSpan::name).containsExactly("corral.agent.step", "chat tiny");
+        }
+    }
+
+    /** Spans past the retention go at the next write, the newest stay; the bound still counts right afterwards. */
+    @Test
+    void spansPastTheRetention_go_andTheBoundStillHolds(@TempDir Path dir) {
+        java.time.Instant now = java.time.Instant.now();
+        List<io.opentelemetry.sdk.trace.data.SpanData> ended = spans(i -> i < 3 ? now.minus(java.time.Duration.ofHours(2)) : now, 6);
+        TraceStore store = TraceStore.open(dir.resolve("t.db"), 10, java.time.Duration.ofHours(1));
         try {
-            assertThat(store.tree("a", -1)).extracting(TraceStore.StoredSpan::spanId).containsExactly("a", "b"); // the data kept
+            assertThat(store.write(ended)).isTrue(); // three two hours old, three new
+            assertThat(store.querySpans(null, List.of(), 0, 100)).extracting(sp -> sp.attributes().get("n"))
+                    .containsExactlyInAnyOrder(3, 4, 5);
+            for (io.opentelemetry.sdk.trace.data.SpanData s : spans(i -> now, 20)) { // one a write
+                assertThat(store.write(List.of(s))).isTrue();
+            }
+            List<TraceStore.StoredSpan> kept = store.querySpans(null, List.of(), 0, 100);
+            assertThat(kept.size()).isBetween(10, 11);
+            assertThat(kept).extracting(sp -> sp.attributes().get("n")).contains(19).doesNotContain(3, 4, 5, 0, 1, 2);
         } finally {
             store.close();
         }
+    }
+
+    /** Ended spans of one root each, {@code n} = 0.., started and ended at {@code at(n)}. */
+    private static List<io.opentelemetry.sdk.trace.data.SpanData> spans(java.util.function.IntFunction<java.time.Instant> at, int count) {
+        List<io.opentelemetry.sdk.trace.data.SpanData> ended = new java.util.ArrayList<>();
+        io.opentelemetry.sdk.trace.SpanProcessor collect = new io.opentelemetry.sdk.trace.SpanProcessor() {
+            public void onStart(io.opentelemetry.context.Context c, io.opentelemetry.sdk.trace.ReadWriteSpan s) { }
+            public boolean isStartRequired() { return false; }
+            public void onEnd(io.opentelemetry.sdk.trace.ReadableSpan s) { ended.add(s.toSpanData()); }
+            public boolean isEndRequired() { return true; }
+        };
+        try (var provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder().addSpanProcessor(collect).build()) {
+            var tracer = provider.get("test");
+            for (int i = 0; i < count; i++) {
+                tracer.spanBuilder("GET /" + i).setStartTimestamp(at.apply(i)).setAttribute("n", (long) i).startSpan()
+                        .end(at.apply(i).plusMillis(5));
+            }
+        }
+        return ended;
     }
 }
