@@ -57,7 +57,6 @@ public final class TraceStore {
 
     private static final int SCHEMA = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long SLACK_NS = 2_000_000_000L; // a span id's milliseconds against its start on the span's clock
 
     private final Connection db;
     private final int maxSpans;
@@ -489,23 +488,25 @@ public final class TraceStore {
     }
 
     /**
-     * The trace holding the span. Span ids begin with the milliseconds they were made at ({@link TimeOrderedIds}), so
-     * the rows whose time covers that moment are read first; every row only when none holds it (an id made otherwise).
+     * The trace holding the span. Span and trace ids begin with the milliseconds they were made at ({@link TimeOrderedIds}),
+     * so the traces begun in the second around the span are read first, by the trace index; every row only when none
+     * holds it (a longer trace, a caller's trace id). A row is parsed only when its text holds the span's id.
      */
     private String traceOf(String spanId) {
-        List<String> found = new ArrayList<>();
-        String where = "json_extract(s.value, '$.span_id') = ? LIMIT 1";
+        long millis;
         try {
-            long at = (Long.parseUnsignedLong(spanId, 16) >>> 20) * 1_000_000L;
-            if (at > 0) {
-                query("SELECT p.trace_id FROM traces p, json_each(p.spans) s WHERE p.start_ns <= ? AND p.end_ns >= ? AND " + where,
-                        List.of(at + SLACK_NS, at - SLACK_NS, spanId), r -> found.add(r.getString(1)));
-            }
+            millis = Long.parseUnsignedLong(spanId, 16) >>> 20;
         } catch (NumberFormatException notHex) {
             return null; // not a span id: no span has it
         }
+        String holds = "instr(spans, ?) > 0 AND EXISTS (SELECT 1 FROM json_each(spans) s WHERE json_extract(s.value, '$.span_id') = ?) LIMIT 1";
+        String text = "\"span_id\":\"" + spanId + "\"";
+        List<String> found = new ArrayList<>();
+        query("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? AND " + holds,
+                List.of(String.format("%012x", Math.max(0, millis - 1_000)), String.format("%012x", millis + 1_000), text, spanId),
+                r -> found.add(r.getString(1)));
         if (found.isEmpty()) {
-            query("SELECT p.trace_id FROM traces p, json_each(p.spans) s WHERE " + where, List.of(spanId), r -> found.add(r.getString(1)));
+            query("SELECT trace_id FROM traces WHERE " + holds, List.of(text, spanId), r -> found.add(r.getString(1)));
         }
         return found.isEmpty() ? null : found.getFirst();
     }
@@ -563,8 +564,17 @@ public final class TraceStore {
         return new ArrayList<>(all.values());
     }
 
-    /** A condition on a span of {@code json_each} {@code s}. */
+    /**
+     * A condition on a span ({@code s}, of {@code json_each} over row {@code p}'s spans). A string equality first asks
+     * whether the row's text holds it as written, so only rows that may match are parsed.
+     */
     private static void condition(StringBuilder sql, List<Object> args, Condition c) {
+        if (c.op().equals("eq") && c.value() instanceof String v) {
+            StringBuilder text = new StringBuilder(key(c.key()));
+            string(text, v);
+            sql.append("instr(p.spans, ?) > 0 AND ");
+            args.add(text.toString());
+        }
         String op = switch (c.op()) {
             case "eq" -> "=";
             case "ne" -> "!=";
