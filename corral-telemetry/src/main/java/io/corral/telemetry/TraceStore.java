@@ -61,50 +61,41 @@ public final class TraceStore {
     private final Connection db;
     private final int maxSpans;
     private final Duration retention;
-    /**
-     * The rows in the order they were written, in runs of about a hundredth of the bound: each run's last rowid and the
-     * spans in it, so the bound drops the oldest rows by rowid without reading them.
-     */
-    private final java.util.ArrayDeque<long[]> runs = new java.util.ArrayDeque<>();
-    private final long run;
-    private long spans;             // spans stored: the runs' sum
+    private final long generation; // the spans a table takes before the next one begins: a tenth of the bound
+    /** The tables rows are written to, oldest first; the newest takes the writes. */
+    private final java.util.ArrayDeque<Generation> generations = new java.util.ArrayDeque<>();
     private long nextAgeCheck;      // System.nanoTime() of the next retention pass
+
+    /** A table of rows: {@code traces_<n>}, with its spans and its rows' first and last end, counted as they are written. */
+    private static final class Generation {
+        final long n;
+        long spans;
+        long firstEnd = Long.MAX_VALUE;
+        long lastEnd = Long.MIN_VALUE;
+
+        Generation(long n) {
+            this.n = n;
+        }
+
+        String table() {
+            return "traces_" + n;
+        }
+    }
 
     private TraceStore(Connection db, int maxSpans, Duration retention) {
         this.db = db;
         this.maxSpans = maxSpans;
         this.retention = retention;
-        this.run = Math.max(1, maxSpans / 100);
-    }
-
-    /** Counts the stored rows again (at start-up, and after a write that failed). */
-    private void recount() throws SQLException {
-        runs.clear();
-        spans = 0;
-        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT rowid, span_count FROM traces ORDER BY rowid")) {
-            while (r.next()) {
-                counted(r.getLong(1), r.getLong(2));
-            }
-        }
-    }
-
-    /** Counts rows up to {@code rowid} holding {@code count} spans, written after those counted before. */
-    private void counted(long rowid, long count) {
-        long[] last = runs.peekLast();
-        if (last != null && last[1] < run) {
-            last[0] = rowid;
-            last[1] += count;
-        } else {
-            runs.add(new long[]{rowid, count});
-        }
-        spans += count;
+        this.generation = Math.max(1, maxSpans / 10);
     }
 
     /**
      * Opens (or creates) the store. A row holds a trace's spans as one JSON array (those of one write: a trace whose
      * spans end in two writes has two rows), with its root's id, owner, start and end in columns, so a request costs
-     * one row and one index entry rather than a row and four index entries per span. A store of an earlier schema (a
-     * row per span) is carried over.
+     * one row and one index entry rather than a row and four index entries per span. Rows go to tables of a tenth of
+     * the bound each ({@code traces_1}, {@code traces_2}, ...), read together through the view {@code traces}; the
+     * bound and the retention drop whole tables, the oldest first, rather than deleting row by row. A store of an
+     * earlier schema (a row per span) is carried over.
      */
     public static TraceStore open(Path file, int maxSpans, Duration retention) {
         try {
@@ -112,6 +103,7 @@ public final class TraceStore {
                 Files.createDirectories(file.getParent());
             }
             Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+            TraceStore store = new TraceStore(c, maxSpans, retention);
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
                 s.execute("PRAGMA synchronous=NORMAL"); // with WAL: durable across a crash of Corral, not of the machine
@@ -124,11 +116,7 @@ public final class TraceStore {
                 }
                 if (version < 3) {
                     c.setAutoCommit(false);
-                    s.execute("""
-                            CREATE TABLE IF NOT EXISTS traces (
-                              trace_id TEXT NOT NULL, root_span_id TEXT, owner TEXT, start_ns INTEGER NOT NULL,
-                              end_ns INTEGER NOT NULL, span_count INTEGER NOT NULL, spans TEXT NOT NULL)""");
-                    s.execute("CREATE INDEX IF NOT EXISTS traces_trace ON traces(trace_id)");
+                    create(c, 1);
                     if (version >= 1) {
                         carryOver(c);
                     }
@@ -137,11 +125,67 @@ public final class TraceStore {
                     c.setAutoCommit(true);
                 }
             }
-            TraceStore store = new TraceStore(c, maxSpans, retention);
             store.recount();
             return store;
         } catch (SQLException | IOException e) {
             throw new IllegalStateException("cannot open the trace store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void create(Connection c, long n) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE traces_" + n + " (trace_id TEXT NOT NULL, root_span_id TEXT, owner TEXT, start_ns INTEGER NOT NULL, "
+                    + "end_ns INTEGER NOT NULL, span_count INTEGER NOT NULL, spans TEXT NOT NULL)");
+            s.execute("CREATE INDEX traces_" + n + "_trace ON traces_" + n + "(trace_id)");
+        }
+    }
+
+    /** Reads the tables and their counts again (at start-up, and after a write that failed), and the view over them. */
+    private void recount() throws SQLException {
+        generations.clear();
+        List<Long> tables = new ArrayList<>();
+        try (Statement s = db.createStatement();
+             ResultSet r = s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'traces_[0-9]*'")) {
+            while (r.next()) {
+                tables.add(Long.parseLong(r.getString(1).substring("traces_".length())));
+            }
+        }
+        tables.sort(null);
+        for (long n : tables) {
+            Generation g = new Generation(n);
+            try (Statement s = db.createStatement(); ResultSet r = s.executeQuery(
+                    "SELECT COALESCE(SUM(span_count), 0), MIN(end_ns), MAX(end_ns) FROM " + g.table())) {
+                if (r.next() && r.getLong(1) > 0) {
+                    g.spans = r.getLong(1);
+                    g.firstEnd = r.getLong(2);
+                    g.lastEnd = r.getLong(3);
+                }
+            }
+            generations.add(g);
+        }
+        if (generations.isEmpty()) {
+            create(db, 1);
+            generations.add(new Generation(1));
+        }
+        view();
+    }
+
+    /** The view {@code traces} over every table, with each row's table ({@code gen}) and rowid ({@code rid}). */
+    private void view() throws SQLException {
+        StringBuilder sql = new StringBuilder("CREATE TEMP VIEW traces AS ");
+        for (Generation g : generations) {
+            if (g != generations.getFirst()) {
+                sql.append(" UNION ALL ");
+            }
+            sql.append("SELECT ").append(g.n).append(" AS gen, rowid AS rid, * FROM ").append(g.table());
+        }
+        try (Statement s = db.createStatement()) {
+            s.execute("DROP VIEW IF EXISTS temp.traces");
+            s.execute(sql.toString());
+        }
+        if (insert != null) {
+            insert.close(); // it names the newest table
+            insert = null;
         }
     }
 
@@ -156,7 +200,7 @@ public final class TraceStore {
                         r.getLong("end_ns"), r.getString("status").toLowerCase(java.util.Locale.ROOT), attrs::forEach, attrs.get(OWNER));
             }
         }
-        try (PreparedStatement p = c.prepareStatement(INSERT)) {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO traces_1 VALUES (?,?,?,?,?,?,?)")) {
             for (TraceRow row : rows.values()) {
                 row.bind(p);
                 p.addBatch();
@@ -168,7 +212,6 @@ public final class TraceStore {
         }
     }
 
-    private static final String INSERT = "INSERT INTO traces VALUES (?,?,?,?,?,?,?)";
     private static final AttributeKey<String> OWNER_KEY = AttributeKey.stringKey(TraceStore.OWNER);
 
     /** Stores ended spans in one transaction, a row per trace; false (logged) when the write failed. */
@@ -181,16 +224,23 @@ public final class TraceStore {
                     each -> s.getAttributes().forEach((k, v) -> each.accept(k.getKey(), v)), root ? s.getAttributes().get(OWNER_KEY) : null);
         }
         try {
-            PreparedStatement p = insert();
             db.setAutoCommit(false);
+            Generation g = generations.getLast();
+            if (g.spans >= generation || g.spans > 0 && System.currentTimeMillis() * 1_000_000L - g.firstEnd >= retention.toNanos() / 10) {
+                g = new Generation(g.n + 1); // full, or as old as a tenth of the retention: the next table begins
+                create(db, g.n);
+                generations.add(g);
+                view();
+            }
+            PreparedStatement p = insert();
             for (TraceRow row : rows.values()) {
                 row.bind(p);
                 p.addBatch();
+                g.firstEnd = Math.min(g.firstEnd, row.end);
+                g.lastEnd = Math.max(g.lastEnd, row.end);
             }
             p.executeBatch();
-            try (Statement last = db.createStatement(); ResultSet r = last.executeQuery("SELECT last_insert_rowid()")) {
-                counted(r.next() ? r.getLong(1) : 0, ended.size());
-            }
+            g.spans += ended.size();
             prune();
             db.commit();
             return true;
@@ -218,7 +268,7 @@ public final class TraceStore {
         private String root;
         private Object owner;
         private long start = Long.MAX_VALUE;
-        private long end = Long.MIN_VALUE;
+        private long end = Long.MIN_VALUE; // the spans' last end; once bound, the row's
         private long rootStart;
         private long rootEnd;
         private int count;
@@ -264,11 +314,12 @@ public final class TraceStore {
         }
 
         void bind(PreparedStatement p) throws SQLException {
+            end = root == null ? end : rootEnd;
             p.setString(1, traceId);
             p.setString(2, root);
             p.setString(3, owner == null ? null : owner.toString());
             p.setLong(4, root == null ? start : rootStart);
-            p.setLong(5, root == null ? end : rootEnd);
+            p.setLong(5, end);
             p.setInt(6, count);
             p.setString(7, spans.append(']').toString());
         }
@@ -278,7 +329,7 @@ public final class TraceStore {
 
     private PreparedStatement insert() throws SQLException {
         if (insert == null) {
-            insert = db.prepareStatement(INSERT);
+            insert = db.prepareStatement("INSERT INTO " + generations.getLast().table() + " VALUES (?,?,?,?,?,?,?)");
         }
         return insert;
     }
@@ -351,50 +402,55 @@ public final class TraceStore {
     }
 
     /**
-     * Drops the oldest rows beyond the bound, a tenth of it at a time (so this runs once per tenth), and, once a minute,
-     * those past the retention; both by rowid, the order rows were written in.
+     * Drops the oldest tables while the others hold the bound (so a tenth of it goes at a time), and, once a minute, the
+     * tables past the retention and the rows past it in the oldest one left.
      */
     private void prune() throws SQLException {
-        if (spans > maxSpans + Math.max(1, maxSpans / 10)) {
-            long last = 0;
-            while (spans > maxSpans && !runs.isEmpty()) {
-                long[] run = runs.removeFirst();
-                last = run[0];
-                spans -= run[1];
-            }
-            delete(last);
+        while (generations.size() > 1 && spans() - generations.getFirst().spans >= maxSpans) {
+            drop();
         }
         long now = System.nanoTime();
         if (now - nextAgeCheck >= 0) {
             nextAgeCheck = now + 60_000_000_000L;
-            Instant cutoff = Instant.now().minus(retention);
-            long last = 0;
-            long dropped = 0;
-            // rows are written as their spans end, so the expired ones come first (give or take a write's interval)
-            try (PreparedStatement old = db.prepareStatement("SELECT rowid, span_count, end_ns FROM traces ORDER BY rowid");
-                 ResultSet r = old.executeQuery()) {
-                while (r.next() && r.getLong(3) < cutoff.getEpochSecond() * 1_000_000_000L + cutoff.getNano()) {
-                    last = r.getLong(1);
-                    dropped += r.getLong(2);
-                }
+            Instant at = Instant.now().minus(retention);
+            long cutoff = at.getEpochSecond() * 1_000_000_000L + at.getNano();
+            while (generations.size() > 1 && generations.getFirst().lastEnd < cutoff) {
+                drop();
             }
-            if (dropped > 0) {
-                delete(last);
-                spans -= dropped;
-                while (!runs.isEmpty() && runs.getFirst()[0] <= last) {
-                    dropped -= runs.removeFirst()[1];
-                }
-                if (!runs.isEmpty()) {
-                    runs.getFirst()[1] -= dropped; // what went of the run the cut fell in
+            Generation g = generations.getFirst();
+            if (g.firstEnd < cutoff) {
+                try (PreparedStatement gone = db.prepareStatement("SELECT COALESCE(SUM(span_count), 0) FROM " + g.table() + " WHERE end_ns < ?");
+                     PreparedStatement delete = db.prepareStatement("DELETE FROM " + g.table() + " WHERE end_ns < ?");
+                     PreparedStatement first = db.prepareStatement("SELECT MIN(end_ns) FROM " + g.table())) {
+                    gone.setLong(1, cutoff);
+                    try (ResultSet r = gone.executeQuery()) {
+                        g.spans -= r.next() ? r.getLong(1) : 0;
+                    }
+                    delete.setLong(1, cutoff);
+                    delete.executeUpdate();
+                    try (ResultSet r = first.executeQuery()) {
+                        long f = r.next() ? r.getLong(1) : 0;
+                        g.firstEnd = r.wasNull() ? Long.MAX_VALUE : f;
+                    }
                 }
             }
         }
     }
 
-    private void delete(long lastRowid) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("DELETE FROM traces WHERE rowid <= ?")) {
-            p.setLong(1, lastRowid);
-            p.executeUpdate();
+    private long spans() {
+        long n = 0;
+        for (Generation g : generations) {
+            n += g.spans;
+        }
+        return n;
+    }
+
+    /** Drops the oldest table. */
+    private void drop() throws SQLException {
+        Generation g = generations.removeFirst();
+        view();
+        try (Statement s = db.createStatement()) {
+            s.execute("DROP TABLE " + g.table());
         }
     }
 
@@ -412,8 +468,8 @@ public final class TraceStore {
             sql.append(" AND owner = ?");
             args.add(owner);
         }
-        for (Condition c : conditions) {
-            sql.append(" AND EXISTS (SELECT 1 FROM traces p, json_each(p.spans) s WHERE p.trace_id = r.trace_id AND ");
+        for (Condition c : conditions) { // the traces a condition holds in, found once (not a look-up per root, per table)
+            sql.append(" AND trace_id IN (SELECT p.trace_id FROM traces p, json_each(p.spans) s WHERE ");
             condition(sql, args, c);
             sql.append(')');
         }
@@ -514,7 +570,7 @@ public final class TraceStore {
     /** Every span of a trace, from each of its rows. */
     private List<StoredSpan> spansOf(String traceId) {
         List<StoredSpan> spans = new ArrayList<>();
-        query("SELECT spans FROM traces WHERE trace_id = ? ORDER BY rowid", List.of(traceId), r -> {
+        query("SELECT spans FROM traces WHERE trace_id = ? ORDER BY gen, rid", List.of(traceId), r -> {
             try {
                 for (JsonNode s : JSON.readTree(r.getString(1))) {
                     spans.add(span(traceId, s));

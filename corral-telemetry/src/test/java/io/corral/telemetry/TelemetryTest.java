@@ -109,14 +109,14 @@ class TelemetryTest {
                     while (tables.next()) {
                         names.add(tables.getString(1));
                     }
-                    assertThat(names).containsExactly("traces");
+                    assertThat(names).containsExactly("traces_1");
                 }
-                try (var plan = s.executeQuery("EXPLAIN QUERY PLAN SELECT spans FROM traces WHERE trace_id = 'aa'")) {
+                try (var plan = s.executeQuery("EXPLAIN QUERY PLAN SELECT spans FROM traces_1 WHERE trace_id = 'aa'")) {
                     StringBuilder b = new StringBuilder();
                     while (plan.next()) {
                         b.append(plan.getString("detail"));
                     }
-                    assertThat(b.toString()).contains("USING INDEX traces_trace");
+                    assertThat(b.toString()).contains("USING INDEX traces_1_trace");
                 }
             }
         }
