@@ -7,9 +7,10 @@
 # and the idle RSS of each is printed after start-up and after the run. With BASELINE_JAR=FILE (an earlier build's
 # corral.jar), a fourth server, `baseline`, runs that jar as `local` runs, in the same rotation. With PAIR=N, only the
 # one-token chat runs, on `local` and `traced` (or PAIR_WITH=with-remote) alternated for N rounds (CLIENTS=16), with the
-# CPU per request and requests/s of each, the medians of the rounds' ratios, and the traced server's trace-store thread's
-# CPU per request.
-#   [REPS=N] [BASELINE_JAR=FILE] [PAIR=rounds [PAIR_WITH=traced|with-remote] [CLIENTS=n]] bench/server.sh [seconds]
+# CPU per request and requests/s of each, the medians of the rounds' ratios, the ratio over all rounds together, each
+# server's CPU per request by thread, and the traced server's trace-store thread's CPU per request. WARM=n rounds run
+# first, alternated the same way, uncounted (the JIT is still compiling for the first minutes).
+#   [REPS=N] [BASELINE_JAR=FILE] [PAIR=rounds [PAIR_WITH=traced|with-remote] [CLIENTS=n] [WARM=n]] bench/server.sh [seconds]
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 source "$root/scripts/env.sh"
@@ -54,7 +55,7 @@ if [ -n "${PAIR:-}" ]; then # PAIR=rounds: only the one-token chat, `local` and 
     *) echo "PAIR_WITH is traced or with-remote" >&2; exit 2 ;;
   esac
   java -cp "$root/bench/target/classes" io.corral.bench.ServerBench --pair "local=http://127.0.0.1:18432@${pids[0]}" \
-    "$other" "${1:-5}" "$PAIR" "${CLIENTS:-16}"
+    "$other" "${1:-5}" "$PAIR" "${CLIENTS:-16}" "${WARM:-0}"
   exit
 fi
 for rep in $(seq "${REPS:-1}"); do

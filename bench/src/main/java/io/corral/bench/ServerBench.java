@@ -55,15 +55,18 @@ public final class ServerBench {
 
     /**
      * Two servers, the one-token chat alternated between them round by round (the order turned each round), the server's
-     * CPU per request and requests/s for each and their ratios within each round; prints the rounds and the median ratios.
+     * CPU per request and requests/s for each and their ratios within each round; prints the rounds, the median ratios, the
+     * ratio over all the rounds together, and each server's CPU per request by thread (threads named alike summed).
+     * {@code warm} rounds run first, alternated the same way, and are not counted (the JIT compiles for minutes).
      * Usage:
-     * {@code ServerBench --pair NAME=URL@PID NAME=URL@PID [seconds] [rounds] [clients]}.
+     * {@code ServerBench --pair NAME=URL@PID NAME=URL@PID [seconds] [rounds] [clients] [warm]}.
      */
     static void pair(String[] args) throws Exception {
         String[][] t = {args[1].split("[=@]"), args[2].split("[=@]")};
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 5;
         int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 7;
         int clients = args.length > 5 ? Integer.parseInt(args[5]) : 16;
+        int warm = args.length > 6 ? Integer.parseInt(args[6]) : 0;
         HttpClient client = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
         HttpRequest[] chat = new HttpRequest[2];
         for (int i = 0; i < 2; i++) {
@@ -72,6 +75,15 @@ public final class ServerBench {
                             + "\"content\":\"Once upon a time\"}],\"max_tokens\":1,\"temperature\":0}")).build();
             run(client, chat[i], clients, 3); // warm up
         }
+        for (int r = 0; r < warm; r++) {
+            for (int k = 0; k < 2; k++) {
+                run(client, chat[(r + k) % 2], clients, seconds);
+            }
+        }
+        long[] pids = {Long.parseLong(t[0][2]), Long.parseLong(t[1][2])};
+        List<java.util.Map<String, Long>> threads0 = List.of(threadCpu(pids[0]), threadCpu(pids[1]));
+        double[] served = new double[2];
+        double[] spent = new double[2];
         double[] ratios = new double[rounds];
         double[] rateRatios = new double[rounds];
         long pid1 = Long.parseLong(t[1][2]);
@@ -88,6 +100,8 @@ public final class ServerBench {
                 double[] res = run(client, chat[i], clients, seconds);
                 cpu[i] = (cpuNanos(pid) - cpu0) / 1e3 / (res[0] * seconds);
                 rate[i] = res[0];
+                served[i] += res[0] * seconds;
+                spent[i] += cpuNanos(pid) - cpu0;
                 if (i == 1) {
                     requests1 += res[0] * seconds;
                     cpuNanos1 += cpuNanos(pid) - cpu0;
@@ -106,11 +120,42 @@ public final class ServerBench {
         java.util.Arrays.sort(sorted);
         System.out.printf("  %s / %s requests per second, median %.3f (rounds %.3f-%.3f)%n",
                 t[1][0], t[0][0], sorted[rounds / 2], sorted[0], sorted[rounds - 1]);
+        System.out.printf("  all rounds together: %s %.1f µs/req, %s %.1f µs/req: CPU %.3f%n", t[0][0], spent[0] / 1e3 / served[0],
+                t[1][0], spent[1] / 1e3 / served[1], (spent[1] / served[1]) / (spent[0] / served[0]));
+        List<java.util.Map<String, Long>> threads1 = List.of(threadCpu(pids[0]), threadCpu(pids[1]));
+        java.util.Set<String> names = new java.util.TreeSet<>(threads1.get(0).keySet());
+        names.addAll(threads1.get(1).keySet());
+        System.out.printf("  CPU by thread, µs per request (%s / %s):%n", t[0][0], t[1][0]);
+        for (String name : names) {
+            double[] per = new double[2];
+            for (int i = 0; i < 2; i++) {
+                per[i] = (threads1.get(i).getOrDefault(name, 0L) - threads0.get(i).getOrDefault(name, 0L)) / 1e3 / served[i];
+            }
+            if (per[0] >= 0.5 || per[1] >= 0.5) {
+                System.out.printf("    %-24s %7.1f %7.1f%n", name, per[0], per[1]);
+            }
+        }
         long store = threadCpuNanos(pid1, "corral-trace-st") - store0;
         if (store > 0) {
             System.out.printf("%s: its trace store's writer thread used %.1f µs per request, %.2f %% of the server's %.0f µs%n", t[1][0],
                     store / 1e3 / requests1, 100.0 * store / cpuNanos1, cpuNanos1 / 1e3 / requests1);
         }
+    }
+
+    /** The CPU time so far of the process's threads, by name (digits as {@code N}, so a pool's threads sum). */
+    static java.util.Map<String, Long> threadCpu(long pid) throws java.io.IOException {
+        java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
+            for (java.nio.file.Path task : tasks.toList()) {
+                try {
+                    String name = java.nio.file.Files.readString(task.resolve("comm")).strip().replaceAll("[0-9]+", "N");
+                    byName.merge(name, cpuNanos(task.resolve("stat")), Long::sum);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // a thread that ended meanwhile
+                }
+            }
+        }
+        return byName;
     }
 
     /** The CPU time so far (user + system) of the process's threads whose name begins with {@code name}. */
