@@ -99,13 +99,14 @@ final class KvCache {
      * Writes saved cells into the sequence's empty stream and keeps those of the first {@code count} tokens; none when
      * llama.cpp refuses them or they hold fewer (the tokens are then evaluated again when next used).
      */
-    private void writeCells(byte[] state, int count) {
+    private boolean writeCells(byte[] state, int count) {
         if (context.restoreState(seq, state) && context.maxPosition(seq) >= count - 1) {
             context.remove(seq, count, -1);
             resident = count;
-        } else {
-            context.remove(seq, -1, -1);
+            return true;
         }
+        context.remove(seq, -1, -1);
+        return false;
     }
 
     /** Forgets the kept cells (the tokens are evaluated again when next used). */
@@ -238,8 +239,9 @@ final class KvCache {
      */
     void restore(int[] savedTokens, byte[] state) {
         set(savedTokens);
-        if (state.length > 0 && seq >= 0) {
-            writeCells(state, size);
+        if (state.length > 0 && seq >= 0 && !writeCells(state, size)) {
+            System.getLogger(KvCache.class.getName()).log(System.Logger.Level.INFO, "a saved session's cells were not taken (saved by "
+                    + "an engine with another number of lanes, or another model): its " + size + " tokens are evaluated again");
         }
     }
 
