@@ -236,8 +236,8 @@ public final class TraceStore {
             for (TraceRow row : rows.values()) {
                 row.bind(p);
                 p.addBatch();
-                g.firstEnd = Math.min(g.firstEnd, row.end);
-                g.lastEnd = Math.max(g.lastEnd, row.end);
+                g.firstEnd = Math.min(g.firstEnd, row.end());
+                g.lastEnd = Math.max(g.lastEnd, row.end());
             }
             p.executeBatch();
             g.spans += ended.size();
@@ -268,7 +268,7 @@ public final class TraceStore {
         private String root;
         private Object owner;
         private long start = Long.MAX_VALUE;
-        private long end = Long.MIN_VALUE; // the spans' last end; once bound, the row's
+        private long end = Long.MIN_VALUE;
         private long rootStart;
         private long rootEnd;
         private int count;
@@ -313,13 +313,18 @@ public final class TraceStore {
             b.append("}}");
         }
 
+        /** The row's end: its root's, or its spans' last. */
+        long end() {
+            return root == null ? end : rootEnd;
+        }
+
+        /** Binds the row to the insert; once, when every span is added (it closes the array). */
         void bind(PreparedStatement p) throws SQLException {
-            end = root == null ? end : rootEnd;
             p.setString(1, traceId);
             p.setString(2, root);
             p.setString(3, owner == null ? null : owner.toString());
             p.setLong(4, root == null ? start : rootStart);
-            p.setLong(5, end);
+            p.setLong(5, end());
             p.setInt(6, count);
             p.setString(7, spans.append(']').toString());
         }
