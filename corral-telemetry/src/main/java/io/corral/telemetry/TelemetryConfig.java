@@ -42,6 +42,9 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
         if (maxSpans <= 0) {
             throw new IllegalArgumentException("max_spans must be positive, was " + maxSpans);
         }
+        if (retention.isNegative() || retention.isZero()) {
+            throw new IllegalArgumentException("the retention must be positive, was " + retention);
+        }
         if (!(sampleRatio >= 0 && sampleRatio <= 1)) {
             throw new IllegalArgumentException("sample_ratio must be in [0, 1], was " + sampleRatio);
         }
@@ -137,8 +140,14 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
         String db = config.get("sqlite_db_path");
         Path path = db == null || db.isBlank() ? sqlitePath : Path.of(db.strip().replaceFirst("^~", System.getProperty("user.home")));
         int max = config.containsKey("max_spans") ? (int) number("max_spans", config.get("max_spans")) : maxSpans;
-        Duration keep = config.containsKey("retention_days") ? Duration.ofDays((long) number("retention_days", config.get("retention_days")))
-                : retention;
+        Duration keep = retention;
+        if (config.containsKey("retention_days")) {
+            double days = number("retention_days", config.get("retention_days"));
+            if (!(days > 0 && days <= 36_500)) {
+                throw new IllegalArgumentException("retention_days must be more than 0 and at most 36500, was " + config.get("retention_days"));
+            }
+            keep = Duration.ofSeconds((long) (days * 86_400));
+        }
         double ratio = config.containsKey("sample_ratio") ? number("sample_ratio", config.get("sample_ratio")) : sampleRatio;
         return new TelemetryConfig(service.isEmpty() || service.equals("\u200B") ? serviceName : service, s, endpoint, otlpHeaders,
                 otlpTimeout, path, max, keep, ratio);

@@ -226,7 +226,7 @@ public final class TraceStore {
         try {
             db.setAutoCommit(false);
             Generation g = generations.getLast();
-            if (g.spans >= generation || g.spans > 0 && System.currentTimeMillis() * 1_000_000L - g.firstEnd >= retention.toNanos() / 10) {
+            if (g.spans >= generation || g.spans > 0 && System.currentTimeMillis() - g.firstEnd / 1_000_000 >= retention.toMillis() / 10) {
                 g = new Generation(g.n + 1); // full, or as old as a tenth of the retention: the next table begins
                 create(db, g.n);
                 generations.add(g);

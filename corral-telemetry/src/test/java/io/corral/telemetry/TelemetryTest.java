@@ -59,6 +59,10 @@ class TelemetryTest {
         assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("sinks", "otel_trace"))).hasMessageContaining("otel_exporter_otlp_endpoint");
         assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("sample_ratio", "2"))).hasMessageContaining("sample_ratio");
         assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("max_spans", "many"))).hasMessage("max_spans must be a number, was 'many'");
+        assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("retention_days", "0")))
+                .hasMessage("retention_days must be more than 0 and at most 36500, was 0");
+        assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("retention_days", "1e18"))).hasMessageStartingWith("retention_days must be");
+        assertThat(TelemetryConfig.off().with(Map.of("retention_days", "0.5")).retention()).isEqualTo(java.time.Duration.ofHours(12));
         assertThatThrownBy(() -> TelemetryConfig.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_TIMEOUT", "abc"), null))
                 .hasMessage("OTEL_EXPORTER_OTLP_TIMEOUT must be a number, was 'abc'");
         assertThatThrownBy(() -> TelemetryConfig.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://bad host"), null))
