@@ -31,7 +31,8 @@ wait_up 18502
 # variant picked at run time), so the two differ in serving only; LLAMA_NATIVE=1 keeps the -march=native build's own
 # (on an Intel VM of 2026-11-29 that build generated at 11.7 tok/s against 34 for the packaged libraries).
 if [[ -z "${LLAMA_NATIVE:-}" ]]; then
-  natives=$(ls -d "$work"/corral/natives/linux-x64-[0-9a-f]* | head -1)
+  # the variant Corral loaded (CPU, CUDA or Vulkan): the folder it unpacked last
+  natives=$(ls -td "$work"/corral/natives/*/ | head -1); natives=${natives%/}
   mkdir -p "$work/libs"
   for f in "$natives"/*.so; do ln -s "$f" "$work/libs/"; done
   ln -s "$natives/libllama.v0.5.0.so" "$work/libs/libllama.so.0"
