@@ -221,7 +221,13 @@ public final class LuceneVectorIo implements VectorIoProvider {
             // what was written is kept by the commit; the rollback then ends the writer without waiting for a
             // merge under way (a tidy of a large store takes minutes)
             if (writer.isOpen()) { // (a writer interrupted in its I/O has closed itself)
-                writer.commit();
+                try {
+                    writer.commit();
+                } catch (org.apache.lucene.store.AlreadyClosedException interrupted) {
+                    // an interrupt in the middle of its I/O closed the writer's lock (a file being ingested when the
+                    // service closed): what it had not committed is lost as in a crash, and its file, still in
+                    // progress, is ingested again
+                }
                 writer.rollback();
             }
             dir.close();
