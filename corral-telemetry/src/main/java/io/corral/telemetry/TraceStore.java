@@ -467,6 +467,10 @@ public final class TraceStore {
      * with an {@code owner}, only the traces whose root names it.
      */
     public synchronized List<Trace> queryTraces(String owner, List<Condition> conditions, int limit, int offset, List<String> orderBy) {
+        String order = order(orderBy);
+        if (conditions.isEmpty() && order.equals(NEWEST_FIRST)) {
+            return newest(owner, limit, offset);
+        }
         StringBuilder sql = new StringBuilder("SELECT trace_id, root_span_id, start_ns, end_ns FROM traces r WHERE root_span_id IS NOT NULL");
         List<Object> args = new ArrayList<>();
         if (owner != null) {
@@ -478,12 +482,42 @@ public final class TraceStore {
             condition(sql, args, c);
             sql.append(')');
         }
-        sql.append(" ORDER BY ").append(order(orderBy)).append(" LIMIT ? OFFSET ?");
+        sql.append(" ORDER BY ").append(order).append(" LIMIT ? OFFSET ?");
         args.add(limit);
         args.add(offset);
         List<Trace> traces = new ArrayList<>();
         query(sql.toString(), args, r -> traces.add(new Trace(r.getString(1), r.getString(2), r.getLong(3), r.getLong(4))));
         return traces;
+    }
+
+    private static final String NEWEST_FIRST = "start_ns DESC";
+
+    /**
+     * The newest traces (a listing without conditions, in the default order): read table by table, the newest first,
+     * stopping at a table whose rows all ended before the oldest start kept so far (a row starts before it ends), so a
+     * listing reads the newest table or two rather than sorting every root.
+     */
+    private List<Trace> newest(String owner, int limit, int offset) {
+        int wanted = (int) Math.min(Integer.MAX_VALUE, (long) limit + offset);
+        List<Trace> found = new ArrayList<>();
+        for (java.util.Iterator<Generation> it = generations.descendingIterator(); it.hasNext() && wanted > 0; ) {
+            Generation g = it.next();
+            if (found.size() >= wanted && g.lastEnd < found.get(wanted - 1).startNanos()) {
+                break; // every older table ended earlier still
+            }
+            List<Object> args = new ArrayList<>();
+            StringBuilder sql = new StringBuilder("SELECT trace_id, root_span_id, start_ns, end_ns FROM ").append(g.table())
+                    .append(" WHERE root_span_id IS NOT NULL");
+            if (owner != null) {
+                sql.append(" AND owner = ?");
+                args.add(owner);
+            }
+            sql.append(" ORDER BY start_ns DESC LIMIT ?");
+            args.add(wanted);
+            query(sql.toString(), args, r -> found.add(new Trace(r.getString(1), r.getString(2), r.getLong(3), r.getLong(4))));
+            found.sort(java.util.Comparator.comparingLong(Trace::startNanos).reversed());
+        }
+        return found.subList(Math.min(offset, found.size()), Math.min(wanted, found.size()));
     }
 
     /** Whether the trace's root names {@code owner} (null: anyone's). */
@@ -550,8 +584,9 @@ public final class TraceStore {
 
     /**
      * The trace holding the span. Span and trace ids begin with the milliseconds they were made at ({@link TimeOrderedIds}),
-     * so the traces begun in the second around the span are read first, by the trace index; every row only when none
-     * holds it (a longer trace, a caller's trace id). A row is parsed only when its text holds the span's id.
+     * and a trace's id is made when its first span starts, so the traces begun in the 10 ms up to the span are read first
+     * (a root, a short request's spans), then those begun in the second around it, by the trace index; every row only
+     * when none holds it (a longer trace, a caller's trace id). A row is parsed only when its text holds the span's id.
      */
     private String traceOf(String spanId) {
         long millis;
@@ -563,12 +598,15 @@ public final class TraceStore {
         String holds = "instr(spans, ?) > 0 AND EXISTS (SELECT 1 FROM json_each(spans) s WHERE json_extract(s.value, '$.span_id') = ?) LIMIT 1";
         String text = "\"span_id\":\"" + spanId + "\"";
         List<String> found = new ArrayList<>();
-        query("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? AND " + holds,
-                List.of(String.format("%012x", Math.max(0, millis - 1_000)), String.format("%012x", millis + 1_000), text, spanId),
-                r -> found.add(r.getString(1)));
-        if (found.isEmpty()) {
-            query("SELECT trace_id FROM traces WHERE " + holds, List.of(text, spanId), r -> found.add(r.getString(1)));
+        for (long[] window : new long[][]{{10, 1}, {1_000, 1_000}}) {
+            query("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? AND " + holds,
+                    List.of(String.format("%012x", Math.max(0, millis - window[0])), String.format("%012x", millis + window[1]), text, spanId),
+                    r -> found.add(r.getString(1)));
+            if (!found.isEmpty()) {
+                return found.getFirst();
+            }
         }
+        query("SELECT trace_id FROM traces WHERE " + holds, List.of(text, spanId), r -> found.add(r.getString(1)));
         return found.isEmpty() ? null : found.getFirst();
     }
 
@@ -660,7 +698,7 @@ public final class TraceStore {
             };
             parts.add(column + (desc ? " DESC" : ""));
         }
-        return parts.isEmpty() ? "start_ns DESC" : String.join(", ", parts);
+        return parts.isEmpty() ? NEWEST_FIRST : String.join(", ", parts);
     }
 
     private interface Row {

@@ -172,6 +172,75 @@ class TelemetryTest {
         }
     }
 
+    /**
+     * The newest traces, listed without conditions, are read table by table (newest first) and stop early: the result is
+     * still every root ordered by start, newest first, whatever the page, also where a trace that began early ended late
+     * (so an older table holds later starts than a newer one).
+     */
+    @Test
+    void theNewestTraces_acrossTables_areThoseOfAFullSort(@TempDir Path dir) {
+        java.util.Random random = new java.util.Random(7);
+        java.time.Instant base = java.time.Instant.now().minusSeconds(180);
+        List<long[]> times = new java.util.ArrayList<>(); // start and end, ms after base
+        for (int i = 0; i < 60; i++) {
+            long start = random.nextInt(1_000) * 60L + i; // distinct; lasting up to a minute, so ends cross starts
+            times.add(new long[]{start, start + random.nextInt(60_000)});
+        }
+        times.sort(java.util.Comparator.comparingLong(t -> t[1])); // written as they end
+        TraceStore store = TraceStore.open(dir.resolve("t.db"), 100, java.time.Duration.ofDays(1)); // tables of 10 spans
+        try (var provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder().addSpanProcessor(new io.opentelemetry.sdk.trace.SpanProcessor() {
+            public void onStart(io.opentelemetry.context.Context c, io.opentelemetry.sdk.trace.ReadWriteSpan s) { }
+            public boolean isStartRequired() { return false; }
+            public void onEnd(io.opentelemetry.sdk.trace.ReadableSpan s) { assertThat(store.write(List.of(s.toSpanData()))).isTrue(); }
+            public boolean isEndRequired() { return true; }
+        }).build()) {
+            for (long[] t : times) {
+                provider.get("test").spanBuilder("GET /").setStartTimestamp(base.plusMillis(t[0])).startSpan().end(base.plusMillis(t[1]));
+            }
+            List<Long> all = times.stream().map(t -> t[0]).sorted(java.util.Comparator.reverseOrder()).toList();
+            long baseNanos = base.getEpochSecond() * 1_000_000_000L + base.getNano();
+            for (int[] page : new int[][]{{1, 0}, {5, 0}, {10, 3}, {25, 20}, {100, 0}, {10, 55}, {10, 70}}) {
+                assertThat(store.queryTraces(null, List.of(), page[0], page[1], List.of()))
+                        .extracting(tr -> (tr.startNanos() - baseNanos) / 1_000_000)
+                        .as("limit %d offset %d", page[0], page[1])
+                        .containsExactlyElementsOf(all.subList(Math.min(page[1], 60), Math.min(page[0] + page[1], 60)));
+            }
+        } finally {
+            store.close();
+        }
+    }
+
+    /** A span is found by its id alone: a root, and a child that started seconds after its trace began. */
+    @Test
+    void aSpansTree_isFound_whenItStartedLongAfterItsTrace(@TempDir Path dir) {
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis());
+        TraceStore store = TraceStore.open(dir.resolve("t.db"), 1000, java.time.Duration.ofDays(1));
+        List<io.opentelemetry.sdk.trace.data.SpanData> ended = new java.util.ArrayList<>();
+        try (var provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder().setIdGenerator(new TimeOrderedIds(now::get))
+                .addSpanProcessor(new io.opentelemetry.sdk.trace.SpanProcessor() {
+                    public void onStart(io.opentelemetry.context.Context c, io.opentelemetry.sdk.trace.ReadWriteSpan s) { }
+                    public boolean isStartRequired() { return false; }
+                    public void onEnd(io.opentelemetry.sdk.trace.ReadableSpan s) { ended.add(s.toSpanData()); }
+                    public boolean isEndRequired() { return true; }
+                }).build()) {
+            var tracer = provider.get("test");
+            for (int i = 0; i < 5; i++) { // others around it
+                tracer.spanBuilder("other").startSpan().end();
+            }
+            var root = tracer.spanBuilder("POST /v1/responses").startSpan();
+            now.addAndGet(3_000);
+            var late = tracer.spanBuilder("step").setParent(io.opentelemetry.context.Context.root().with(root)).startSpan();
+            late.end();
+            root.end();
+            assertThat(store.write(ended)).isTrue();
+            assertThat(store.tree(root.getSpanContext().getSpanId(), -1)).extracting(TraceStore.StoredSpan::name)
+                    .containsExactly("POST /v1/responses", "step");
+            assertThat(store.tree(late.getSpanContext().getSpanId(), -1)).extracting(TraceStore.StoredSpan::name).containsExactly("step");
+        } finally {
+            store.close();
+        }
+    }
+
     /** Ended spans of one root each, {@code n} = 0.., started and ended at {@code at(n)}. */
     private static List<io.opentelemetry.sdk.trace.data.SpanData> spans(java.util.function.IntFunction<java.time.Instant> at, int count) {
         List<io.opentelemetry.sdk.trace.data.SpanData> ended = new java.util.ArrayList<>();
