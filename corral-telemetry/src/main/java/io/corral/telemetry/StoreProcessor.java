@@ -17,12 +17,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Hands ended spans to the {@link TraceStore} in batches, off the request's thread: queued as they end
- * (at most {@link #MAX_QUEUED}; more are dropped and counted), written every 200 ms, and written at once by
- * {@link #forceFlush()} on the caller's thread, so a query right after a request sees its spans.
+ * (at most {@link #MAX_QUEUED}; more are dropped and counted), written every 200 ms, sooner when {@link #WAKE_AT}
+ * are waiting (a burst is written before the queue fills), and written at once by {@link #forceFlush()} on the
+ * caller's thread, so a query right after a request sees its spans.
  */
 final class StoreProcessor implements SpanProcessor {
 
     static final int MAX_QUEUED = 20_000;
+    /** Spans waiting that wake the writer before its interval is up: a quarter of what the queue holds. */
+    static final int WAKE_AT = MAX_QUEUED / 4;
 
     private final TraceStore store;
     private final ConcurrentLinkedQueue<SpanData> queue = new ConcurrentLinkedQueue<>();
@@ -31,9 +34,14 @@ final class StoreProcessor implements SpanProcessor {
     private final ScheduledExecutorService writer;
 
     StoreProcessor(TraceStore store) {
+        this(store, 200);
+    }
+
+    /** With the writer's interval in milliseconds. */
+    StoreProcessor(TraceStore store, long intervalMillis) {
         this.store = store;
         this.writer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("corral-trace-store").factory());
-        writer.scheduleWithFixedDelay(this::drain, 200, 200, TimeUnit.MILLISECONDS);
+        writer.scheduleWithFixedDelay(this::drain, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -50,12 +58,20 @@ final class StoreProcessor implements SpanProcessor {
         if (!span.getSpanContext().isSampled()) {
             return;
         }
-        if (queued.incrementAndGet() > MAX_QUEUED) {
+        int waiting = queued.incrementAndGet();
+        if (waiting > MAX_QUEUED) {
             queued.decrementAndGet();
             dropped.incrementAndGet();
             return;
         }
         queue.add(span.toSpanData());
+        if (waiting == WAKE_AT) {
+            try {
+                writer.execute(this::drain); // once a crossing: the count falls back as the writer takes the spans
+            } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+                // shutdown() drains what is left
+            }
+        }
     }
 
     @Override

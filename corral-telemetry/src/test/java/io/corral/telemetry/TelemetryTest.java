@@ -241,6 +241,28 @@ class TelemetryTest {
         }
     }
 
+    /** A burst of ended spans wakes the store's writer before its interval (here an hour) comes round. */
+    @Test
+    void aBurstOfSpans_isWritten_beforeTheWritersInterval(@TempDir Path dir) {
+        TraceStore store = TraceStore.open(dir.resolve("t.db"), 100_000, java.time.Duration.ofDays(1));
+        StoreProcessor processor = new StoreProcessor(store, 3_600_000);
+        try (var provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder().addSpanProcessor(processor).build()) {
+            var tracer = provider.get("test");
+            for (int i = 0; i < StoreProcessor.WAKE_AT - 1; i++) {
+                tracer.spanBuilder("GET /" + i).startSpan().end();
+            }
+            assertThat(store.queryTraces(null, List.of(), 1, 0, List.of())).as("below the mark, nothing is written yet").isEmpty();
+            tracer.spanBuilder("GET /last").startSpan().end();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (store.queryTraces(null, List.of(), 1, StoreProcessor.WAKE_AT - 1, List.of()).isEmpty()) {
+                assertThat(System.nanoTime()).as("the writer never woke").isLessThan(deadline);
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+        } finally {
+            store.close();
+        }
+    }
+
     /** Ended spans of one root each, {@code n} = 0.., started and ended at {@code at(n)}. */
     private static List<io.opentelemetry.sdk.trace.data.SpanData> spans(java.util.function.IntFunction<java.time.Instant> at, int count) {
         List<io.opentelemetry.sdk.trace.data.SpanData> ended = new java.util.ArrayList<>();
