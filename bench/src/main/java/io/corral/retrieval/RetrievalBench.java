@@ -156,7 +156,7 @@ public final class RetrievalBench {
                 String search = url + "/v1/vector_stores/" + storeId + "/search";
                 for (String mode : List.of("hybrid", "vector", "keyword")) {
                     double[] ndcg = meanNdcg(search, queries, qrels, docOfFile, ", \"search_mode\": \"" + mode + "\"");
-                    System.out.printf("nDCG@10 %-7s through the API: %.3f over %d queries (the top 10 chunks' documents); %.3f (the first 10 documents)%n",
+                    System.out.printf("nDCG@10 %-7s through the API: %.4f over %d queries (the top 10 chunks' documents); %.4f (the first 10 documents)%n",
                             mode, ndcg[0], qrels.size(), ndcg[1]);
                 }
                 String sweep = System.getProperty("sweep");

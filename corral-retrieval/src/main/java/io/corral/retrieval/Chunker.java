@@ -40,7 +40,7 @@ public final class Chunker {
             return List.of(String.join(" ", words(trimmed)));
         }
         return chunking.auto()
-                ? pack(units(trimmed, AUTO_WORDS), AUTO_WORDS, AUTO_OVERLAP_WORDS)
+                ? pack(units(trimmed, AUTO_WORDS, AUTO_WORDS - AUTO_OVERLAP_WORDS), AUTO_WORDS, AUTO_OVERLAP_WORDS)
                 : windows(words(trimmed), Math.max(1, chunking.maxChunkTokens() * 3 / 4), chunking.overlapTokens() * 3 / 4);
     }
 
@@ -48,8 +48,12 @@ public final class Chunker {
         return SPACE.split(s.strip());
     }
 
-    /** The text as pieces of at most {@code max} words: paragraphs, or their sentences, or runs of words. */
-    private static List<String[]> units(String text, int max) {
+    /**
+     * The text as pieces of at most {@code max} words: paragraphs, or their sentences, or runs of {@code run} words (a
+     * sentence too long, or text with no sentence boundary found: lower-case text, a transcript), cut short of {@code max}
+     * so the next chunk has room for the overlap.
+     */
+    private static List<String[]> units(String text, int max, int run) {
         List<String[]> units = new ArrayList<>();
         for (String paragraph : PARAGRAPH.split(text)) {
             if (paragraph.isBlank()) {
@@ -62,8 +66,12 @@ public final class Chunker {
             }
             for (String sentence : SENTENCE.split(paragraph.strip())) {
                 String[] sw = words(sentence);
-                for (int i = 0; i < sw.length; i += max) {
-                    units.add(java.util.Arrays.copyOfRange(sw, i, Math.min(sw.length, i + max)));
+                if (sw.length <= max) {
+                    units.add(sw);
+                    continue;
+                }
+                for (int i = 0; i < sw.length; i += run) {
+                    units.add(java.util.Arrays.copyOfRange(sw, i, Math.min(sw.length, i + run)));
                 }
             }
         }

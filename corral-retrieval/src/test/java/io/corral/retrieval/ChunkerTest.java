@@ -52,6 +52,12 @@ class ChunkerTest {
         List<String> chunks = Chunker.chunks(text, Chunking.AUTO);
         assertThat(chunks).hasSizeGreaterThanOrEqualTo(3).allSatisfy(c -> assertThat(words(c)).isLessThanOrEqualTo(Chunker.AUTO_WORDS));
         assertThat(chunks.getLast()).endsWith("w449");
+        // the cuts leave room for the overlap: each chunk after the first starts with the last words of the one before
+        for (int i = 1; i < chunks.size(); i++) {
+            String[] before = chunks.get(i - 1).split(" ");
+            assertThat(chunks.get(i)).startsWith(String.join(" ", java.util.Arrays.copyOfRange(before,
+                    before.length - Chunker.AUTO_OVERLAP_WORDS, before.length)) + " ");
+        }
     }
 
     @Test
