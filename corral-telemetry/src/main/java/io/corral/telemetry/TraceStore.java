@@ -498,7 +498,8 @@ public final class TraceStore {
      * listing reads the newest table or two rather than sorting every root.
      */
     private List<Trace> newest(String owner, int limit, int offset) {
-        int wanted = (int) Math.min(Integer.MAX_VALUE, (long) limit + offset);
+        offset = Math.max(0, offset); // a negative offset or limit counts as 0
+        int wanted = (int) Math.min(Integer.MAX_VALUE, (long) Math.max(0, limit) + offset);
         List<Trace> found = new ArrayList<>();
         for (java.util.Iterator<Generation> it = generations.descendingIterator(); it.hasNext() && wanted > 0; ) {
             Generation g = it.next();
