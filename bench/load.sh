@@ -3,7 +3,7 @@
 # lanes and context per request, both built from the same llama.cpp source (bench/build-llama-bench.sh builds
 # llama-server). Aggregate tokens/s and TTFT p50 at several numbers of concurrent streamed clients, then a
 # long shared prefix sent twice by a stateless client.
-#   [LLAMA_NATIVE=1] [LLAMA_ARGS="--kv-unified ..."] [CTX=tokens a request, 1536] [CORRAL_JAVA_OPTS=...] [KEEP=1: keep the work folder and logs] bench/load.sh [levels] [tokens] [rounds] [parallel] [prefix words]     (defaults: 1,4,8,16 64 3 16 130; 130 words are about 1,000 tokens of the synthetic model)
+#   [WARM=passes, 1: uncounted warm-up, each 16 clients x 2 requests and one client x 4, per server] [LLAMA_NATIVE=1] [LLAMA_ARGS="--kv-unified ..."] [CTX=tokens a request, 1536] [CORRAL_JAVA_OPTS=...] [KEEP=1: keep the work folder and logs] bench/load.sh [levels] [tokens] [rounds] [parallel] [prefix words]     (defaults: 1,4,8,16 64 3 16 130; 130 words are about 1,000 tokens of the synthetic model)
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 levels=${1:-1,4,8,16}; tokens=${2:-64}; rounds=${3:-3}; parallel=${4:-16}; words=${5:-130}
