@@ -188,12 +188,7 @@ class TelemetryTest {
         }
         times.sort(java.util.Comparator.comparingLong(t -> t[1])); // written as they end
         TraceStore store = TraceStore.open(dir.resolve("t.db"), 100, java.time.Duration.ofDays(1)); // tables of 10 spans
-        try (var provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder().addSpanProcessor(new io.opentelemetry.sdk.trace.SpanProcessor() {
-            public void onStart(io.opentelemetry.context.Context c, io.opentelemetry.sdk.trace.ReadWriteSpan s) { }
-            public boolean isStartRequired() { return false; }
-            public void onEnd(io.opentelemetry.sdk.trace.ReadableSpan s) { assertThat(store.write(List.of(s.toSpanData()))).isTrue(); }
-            public boolean isEndRequired() { return true; }
-        }).build()) {
+        try (var provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder().addSpanProcessor(onEnd(s -> assertThat(store.write(List.of(s))).isTrue())).build()) {
             for (long[] t : times) {
                 provider.get("test").spanBuilder("GET /").setStartTimestamp(base.plusMillis(t[0])).startSpan().end(base.plusMillis(t[1]));
             }
@@ -217,12 +212,7 @@ class TelemetryTest {
         TraceStore store = TraceStore.open(dir.resolve("t.db"), 1000, java.time.Duration.ofDays(1));
         List<io.opentelemetry.sdk.trace.data.SpanData> ended = new java.util.ArrayList<>();
         try (var provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder().setIdGenerator(new TimeOrderedIds(now::get))
-                .addSpanProcessor(new io.opentelemetry.sdk.trace.SpanProcessor() {
-                    public void onStart(io.opentelemetry.context.Context c, io.opentelemetry.sdk.trace.ReadWriteSpan s) { }
-                    public boolean isStartRequired() { return false; }
-                    public void onEnd(io.opentelemetry.sdk.trace.ReadableSpan s) { ended.add(s.toSpanData()); }
-                    public boolean isEndRequired() { return true; }
-                }).build()) {
+                .addSpanProcessor(onEnd(ended::add)).build()) {
             var tracer = provider.get("test");
             for (int i = 0; i < 5; i++) { // others around it
                 tracer.spanBuilder("other").startSpan().end();
@@ -266,12 +256,7 @@ class TelemetryTest {
     /** Ended spans of one root each, {@code n} = 0.., started and ended at {@code at(n)}. */
     private static List<io.opentelemetry.sdk.trace.data.SpanData> spans(java.util.function.IntFunction<java.time.Instant> at, int count) {
         List<io.opentelemetry.sdk.trace.data.SpanData> ended = new java.util.ArrayList<>();
-        io.opentelemetry.sdk.trace.SpanProcessor collect = new io.opentelemetry.sdk.trace.SpanProcessor() {
-            public void onStart(io.opentelemetry.context.Context c, io.opentelemetry.sdk.trace.ReadWriteSpan s) { }
-            public boolean isStartRequired() { return false; }
-            public void onEnd(io.opentelemetry.sdk.trace.ReadableSpan s) { ended.add(s.toSpanData()); }
-            public boolean isEndRequired() { return true; }
-        };
+        io.opentelemetry.sdk.trace.SpanProcessor collect = onEnd(ended::add);
         try (var provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder().addSpanProcessor(collect).build()) {
             var tracer = provider.get("test");
             for (int i = 0; i < count; i++) {
@@ -280,5 +265,29 @@ class TelemetryTest {
             }
         }
         return ended;
+    }
+
+    /** A span processor that hands each ended span's data to {@code take}. */
+    static io.opentelemetry.sdk.trace.SpanProcessor onEnd(java.util.function.Consumer<io.opentelemetry.sdk.trace.data.SpanData> take) {
+        return new io.opentelemetry.sdk.trace.SpanProcessor() {
+            @Override
+            public void onStart(io.opentelemetry.context.Context parent, io.opentelemetry.sdk.trace.ReadWriteSpan span) {
+            }
+
+            @Override
+            public boolean isStartRequired() {
+                return false;
+            }
+
+            @Override
+            public void onEnd(io.opentelemetry.sdk.trace.ReadableSpan span) {
+                take.accept(span.toSpanData());
+            }
+
+            @Override
+            public boolean isEndRequired() {
+                return true;
+            }
+        };
     }
 }
