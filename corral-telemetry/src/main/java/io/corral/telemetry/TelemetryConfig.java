@@ -143,10 +143,11 @@ public record TelemetryConfig(String serviceName, Set<String> sinks, URI otlpEnd
         Duration keep = retention;
         if (config.containsKey("retention_days")) {
             double days = number("retention_days", config.get("retention_days"));
-            if (!(days > 0 && days <= 36_500)) {
+            long nanos = (long) (days * 86_400e9); // 36,500 days fit a long's nanoseconds
+            if (!(days <= 36_500 && nanos > 0)) {
                 throw new IllegalArgumentException("retention_days must be more than 0 and at most 36500, was " + config.get("retention_days"));
             }
-            keep = Duration.ofSeconds((long) (days * 86_400));
+            keep = Duration.ofNanos(nanos);
         }
         double ratio = config.containsKey("sample_ratio") ? number("sample_ratio", config.get("sample_ratio")) : sampleRatio;
         return new TelemetryConfig(service.isEmpty() || service.equals("\u200B") ? serviceName : service, s, endpoint, otlpHeaders,

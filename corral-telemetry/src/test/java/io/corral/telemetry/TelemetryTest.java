@@ -62,6 +62,9 @@ class TelemetryTest {
         assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("retention_days", "0")))
                 .hasMessage("retention_days must be more than 0 and at most 36500, was 0");
         assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("retention_days", "1e18"))).hasMessageStartingWith("retention_days must be");
+        assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("retention_days", "1e-20"))) // under a nanosecond
+                .hasMessage("retention_days must be more than 0 and at most 36500, was 1e-20");
+        assertThatThrownBy(() -> TelemetryConfig.off().with(Map.of("retention_days", "NaN"))).hasMessageStartingWith("retention_days must be");
         assertThat(TelemetryConfig.off().with(Map.of("retention_days", "0.5")).retention()).isEqualTo(java.time.Duration.ofHours(12));
         assertThatThrownBy(() -> TelemetryConfig.fromEnvironment(Map.of("OTEL_EXPORTER_OTLP_TIMEOUT", "abc"), null))
                 .hasMessage("OTEL_EXPORTER_OTLP_TIMEOUT must be a number, was 'abc'");
