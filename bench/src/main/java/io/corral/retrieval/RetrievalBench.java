@@ -157,14 +157,14 @@ public final class RetrievalBench {
                 // 3. quality: each mode with the default ranking, then any rankings given as -Dsweep=JSON;JSON
                 String search = url + "/v1/vector_stores/" + storeId + "/search";
                 for (String mode : List.of("hybrid", "vector", "keyword")) {
-                    double[] ndcg = meanNdcg(search, queries, qrels, docOfFile, ", \"search_mode\": \"" + mode + "\"");
+                    Ndcg ndcg = meanNdcg(search, queries, qrels, docOfFile, ", \"search_mode\": \"" + mode + "\"");
                     System.out.printf("nDCG@10 %-7s through the API: %.4f over %d queries (the top 10 chunks' documents); %.4f (the first 10 documents)%n",
-                            mode, ndcg[0], qrels.size(), ndcg[1]);
+                            mode, ndcg.topChunks(), qrels.size(), ndcg.firstDocuments());
                 }
                 String sweep = System.getProperty("sweep");
                 for (String ranking : sweep == null ? new String[0] : sweep.split(";")) {
-                    double[] ndcg = meanNdcg(search, queries, qrels, docOfFile, ", \"ranking_options\": " + ranking);
-                    System.out.printf("nDCG@10 hybrid %s: %.3f (first 10 documents %.3f)%n", ranking, ndcg[0], ndcg[1]);
+                    Ndcg ndcg = meanNdcg(search, queries, qrels, docOfFile, ", \"ranking_options\": " + ranking);
+                    System.out.printf("nDCG@10 hybrid %s: %.4f (first 10 documents %.4f)%n", ranking, ndcg.topChunks(), ndcg.firstDocuments());
                 }
 
                 // 4. latency: the API against the same search made directly
@@ -310,12 +310,15 @@ public final class RetrievalBench {
     }
 
     /**
-     * The mean nDCG@10 of the judged queries, each searched with {@code extra} JSON fields, in two readings: [0] the
-     * documents of the top 10 chunks, each counted once (a document with two chunks there leaves fewer than ten), and
-     * [1] the first 10 distinct documents of the top 20 chunks (a document ranked by its best chunk, as the issue's
-     * direct measurements ranked whole documents).
+     * A mean nDCG@10 in two readings: over the documents of the top 10 chunks, each counted once (a document with two
+     * chunks there leaves fewer than ten), and over the first 10 distinct documents of the top 20 chunks (a document
+     * ranked by its best chunk, as the issue's direct measurements ranked whole documents).
      */
-    static double[] meanNdcg(String search, Map<String, String> queries, Map<String, Map<String, Integer>> qrels,
+    record Ndcg(double topChunks, double firstDocuments) {
+    }
+
+    /** The mean nDCG@10 of the judged queries, each searched with {@code extra} JSON fields. */
+    static Ndcg meanNdcg(String search, Map<String, String> queries, Map<String, Map<String, Integer>> qrels,
                              Map<String, String> docOfFile, String extra) throws Exception {
         double chunks = 0;
         double documents = 0;
@@ -340,7 +343,7 @@ public final class RetrievalBench {
             documents += ndcg(new ArrayList<>(ranked), rel, 10);
             n++;
         }
-        return new double[] {chunks / n, documents / n};
+        return new Ndcg(chunks / n, documents / n);
     }
 
     /** nDCG@k with linear gain: each ranked document's grade over log2(rank + 1), against the ideal order. */
