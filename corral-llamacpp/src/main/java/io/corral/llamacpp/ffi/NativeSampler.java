@@ -29,12 +29,15 @@ public final class NativeSampler implements AutoCloseable {
     }
 
     private final MemorySegment chain;
+    private final boolean greedy;
     private boolean closed;
 
     public NativeSampler(NativeModel model, Spec spec) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = (MemorySegment) Llama.sampler_chain_default_params.invokeExact((SegmentAllocator) arena);
             chain = (MemorySegment) Llama.sampler_chain_init.invokeExact(params);
+            boolean penalties = spec.repeatPenalty() != 1 || spec.frequencyPenalty() != 0 || spec.presencePenalty() != 0;
+            greedy = spec.temperature() <= 0 && spec.grammar() == null && !penalties;
             if (spec.grammar() != null) {
                 MemorySegment g;
                 if (spec.trigger() == null) {
@@ -53,7 +56,7 @@ public final class NativeSampler implements AutoCloseable {
                 }
                 add(g);
             }
-            if (spec.repeatPenalty() != 1 || spec.frequencyPenalty() != 0 || spec.presencePenalty() != 0) {
+            if (penalties) {
                 add((MemorySegment) Llama.sampler_init_penalties.invokeExact(model.vocabSize(), spec.penaltyLastN(),
                         (float) spec.repeatPenalty(), (float) spec.frequencyPenalty(), (float) spec.presencePenalty()));
             }
@@ -73,6 +76,11 @@ public final class NativeSampler implements AutoCloseable {
 
     private void add(MemorySegment sampler) throws Throwable {
         Llama.sampler_chain_add.invokeExact(chain, sampler);
+    }
+
+    /** A greedy chain with no grammar or penalties before it: the largest logit is the token, whatever the chain. */
+    boolean greedy() {
+        return greedy;
     }
 
     MemorySegment pointer() {
