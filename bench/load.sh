@@ -8,6 +8,8 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 levels=${1:-1,4,8,16}; tokens=${2:-64}; rounds=${3:-3}; parallel=${4:-16}; words=${5:-130}
 ctx=${CTX:-1536}   # per request: the shared-prefix prompt and its answer fit
+first=${FIRST:-corral}
+[[ $first == corral || $first == llama-server ]] || { echo "FIRST is corral or llama-server, not $first" >&2; exit 2; }
 server="$root/bench/.llama.cpp/build/bin/llama-server"
 [[ -x "$server" ]] || { echo "build llama-server first: bench/build-llama-bench.sh" >&2; exit 1; }
 cp="$(corral_classpath)"
@@ -54,6 +56,6 @@ start_llama() {
 }
 # The server started first generates slower on this VM, whichever it is (three started one after another, the same
 # requests alternated: 33.3 / 31.9 / 30.0 ms a token in start order), so FIRST names it and a comparison runs both orders.
-if [[ "${FIRST:-corral}" == corral ]]; then start_corral; start_llama; else start_llama; start_corral; fi
+if [[ $first == corral ]]; then start_corral; start_llama; else start_llama; start_corral; fi
 java -cp "$cp" io.corral.bench.LoadBench "llama-server=http://127.0.0.1:18501,corral=http://127.0.0.1:18502" \
   "$levels" "$tokens" "$rounds" "$words"
