@@ -352,7 +352,8 @@ public final class NativeContext implements AutoCloseable {
     /**
      * Samples from the logits of the batch's token {@code index} (and lets the sampler see the token). A greedy chain
      * with nothing before it is a scan for the largest logit, done here: llama.cpp's copies the whole vocabulary into
-     * candidates first, 9x the time on a 128k vocabulary (0.37 against 0.04 ms a token), once a sequence a step.
+     * candidates first, 5-6x the time on a 128k vocabulary (0.36-0.44 against 0.06-0.08 ms a token in the server), once a
+     * sequence a step.
      */
     public synchronized int sample(NativeSampler sampler, int index) {
         try {
@@ -360,7 +361,8 @@ public final class NativeContext implements AutoCloseable {
             if (sampler.greedy()) {
                 MemorySegment p = (MemorySegment) Llama.get_logits_ith.invokeExact(pointer(), index);
                 if (!p.equals(MemorySegment.NULL)) {
-                    return argmax(p.reinterpret((long) model.vocabSize() * Float.BYTES), model.vocabSize());
+                    int n = model.vocabSize();
+                    return argmax(p.reinterpret((long) n * Float.BYTES), n);
                 }
             }
             return (int) Llama.sampler_sample.invokeExact(chain, pointer(), index);
