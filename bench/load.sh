@@ -10,6 +10,7 @@ levels=${1:-1,4,8,16}; tokens=${2:-64}; rounds=${3:-3}; parallel=${4:-16}; words
 ctx=${CTX:-1536}   # per request: the shared-prefix prompt and its answer fit
 first=${FIRST:-corral}
 [[ $first == corral || $first == llama-server ]] || { echo "FIRST is corral or llama-server, not $first" >&2; exit 2; }
+[[ "${WARM:-1}" =~ ^[0-9]{1,3}$ ]] || { echo "WARM is a number of warm-up passes, not ${WARM}" >&2; exit 2; }
 server="$root/bench/.llama.cpp/build/bin/llama-server"
 [[ -x "$server" ]] || { echo "build llama-server first: bench/build-llama-bench.sh" >&2; exit 1; }
 cp="$(corral_classpath)"
@@ -30,7 +31,8 @@ wait_up() { # port
 # (on an Intel VM of 2026-11-29 that build generated at 11.7 tok/s against 34 for the packaged libraries).
 # A one-token `corral run` unpacks them before either server starts.
 java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dcorral.cache="$work/corral" \
-  -jar "$root/corral-cli/target/corral.jar" run -m "$model" -n 1 -c 64 hello >/dev/null 2>&1
+  -jar "$root/corral-cli/target/corral.jar" run -m "$model" -n 1 -c 64 hello >"$work/unpack.log" 2>&1 \
+  || { echo "corral could not run $model to unpack its natives:" >&2; cat "$work/unpack.log" >&2; exit 1; }
 if [[ -z "${LLAMA_NATIVE:-}" ]]; then
   # the variant Corral loaded (CPU, CUDA or Vulkan): the folder it unpacked last
   natives=$(ls -td "$work"/corral/natives/*/ | head -1); natives=${natives%/}
