@@ -1,7 +1,6 @@
 package io.corral.models;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.api.InvalidRequestException;
 import io.corral.api.NotFoundException;
 
@@ -111,16 +110,26 @@ public final class ModelStore {
     /** Records {@code name} for a file now in place. */
     Model record(String name, String source, Path file, String sha256, long size, Path projector) {
         Model m = new Model(name, source, file, sha256, size, java.time.Instant.now().toString(), projector);
-        ObjectNode o = Mapper.JSON.createObjectNode().put("name", name).put("source", source).put("file", file.toString())
-                .put("sha256", sha256).put("size", size).put("pulled_at", m.pulledAt());
-        if (projector != null) {
-            o.put("projector", projector.toString());
-        }
         Path target = manifest(name);
         try {
             Files.createDirectories(target.getParent());
             Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-            Files.write(tmp, Mapper.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
+            // written with Jackson's streaming generator: the mapper's class loading (a tenth of a second) is left to
+            // the commands that read manifests, so a pull does not pay it after its download
+            try (var out = Files.newOutputStream(tmp); var g = new com.fasterxml.jackson.core.JsonFactory().createGenerator(out)) {
+                g.useDefaultPrettyPrinter();
+                g.writeStartObject();
+                g.writeStringField("name", name);
+                g.writeStringField("source", source);
+                g.writeStringField("file", file.toString());
+                g.writeStringField("sha256", sha256);
+                g.writeNumberField("size", size);
+                g.writeStringField("pulled_at", m.pulledAt());
+                if (projector != null) {
+                    g.writeStringField("projector", projector.toString());
+                }
+                g.writeEndObject();
+            }
             move(tmp, target);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
