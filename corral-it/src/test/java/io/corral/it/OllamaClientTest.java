@@ -27,6 +27,25 @@ class OllamaClientTest {
             JsonNode seen = NodeScript.run(NodeScript.ollama(), "ollama-client.cjs", dir, server.url(), "stories260K");
             assertThat(seen.path("models").toString()).contains("stories260K");
             assertThat(seen.path("capabilities").toString()).contains("completion");
+            // what clients show and size their prompts by: the details as Ollama fills them from the GGUF header, and
+            // model_info under GGUF's own keys (<architecture>.context_length is the trained window)
+            for (String where : List.of("listedDetails", "details")) {
+                JsonNode d = seen.path(where);
+                assertThat(d.path("format").asText()).isEqualTo("gguf");
+                assertThat(d.path("family").asText()).isEqualTo("llama");
+                assertThat(d.path("families").toString()).isEqualTo("[\"llama\"]");
+                assertThat(d.path("parameter_size").asText()).isEqualTo("293K"); // 292,800 parameters, as Ollama rounds them
+                assertThat(d.path("quantization_level").asText()).isEqualTo("F32");
+            }
+            JsonNode info = seen.path("modelInfo");
+            assertThat(info.path("general.architecture").asText()).isEqualTo("llama");
+            assertThat(info.path("general.parameter_count").asLong()).isEqualTo(292_800);
+            assertThat(info.path("llama.context_length").asInt()).isEqualTo(512);
+            assertThat(info.path("llama.embedding_length").asInt()).isEqualTo(64);
+            assertThat(info.path("llama.block_count").asInt()).isEqualTo(5);
+            assertThat(info.path("llama.attention.head_count_kv").asInt()).isEqualTo(4);
+            assertThat(java.time.Instant.parse(seen.path("listedModified").asText()))
+                    .isEqualTo(Files.getLastModifiedTime(OpenAiRemoteProviderTest.stories()).toInstant()); // the file's time
             assertThat(seen.path("whole").asText()).isNotEmpty();
             assertThat(seen.path("streamed").asText()).isEqualTo(seen.path("whole").asText()); // greedy: the same text, streamed
             assertThat(seen.path("lastDone").asBoolean()).isTrue();

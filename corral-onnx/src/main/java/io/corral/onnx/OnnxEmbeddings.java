@@ -78,7 +78,7 @@ public final class OnnxEmbeddings implements InferenceProvider {
     @Override
     public List<ModelInfo> models() {
         return List.of(new ModelInfo(MODEL, id, ModelType.EMBEDDING, MAX_TOKENS, DIMENSIONS, capabilities(),
-                Map.of("runtime", "ONNX Runtime (in-process)", "quantization", "int8")));
+                Map.of("runtime", "ONNX Runtime (in-process)", "quantization", "int8", "format", "onnx", "architecture", "bert")));
     }
 
     @Override

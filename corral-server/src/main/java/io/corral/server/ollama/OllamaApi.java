@@ -56,6 +56,8 @@ public final class OllamaApi implements Routes.Api {
     private final Guardrail guardrail;
     private final io.corral.spi.ModelLibrary library;
     private final io.corral.spi.OnDemandModels onDemand;
+    /** When this server started: the {@code modified_at} of a model with no file. */
+    private final String started = Instant.now().toString();
 
     /**
      * @param library  the pulled models ({@code /api/pull}, {@code /api/delete}, {@code /api/copy}), or null for none
@@ -136,9 +138,8 @@ public final class OllamaApi implements Routes.Api {
     private ObjectNode tags() {
         ObjectNode o = Json.MAPPER.createObjectNode();
         ArrayNode list = o.putArray("models");
-        String now = Instant.now().toString();
         for (ModelInfo m : models.list()) {
-            ObjectNode e = list.addObject().put("name", m.id()).put("model", m.id()).put("modified_at", now)
+            ObjectNode e = list.addObject().put("name", m.id()).put("model", m.id()).put("modified_at", modified(m))
                     .put("size", size(m.metadata())).put("digest", Integer.toHexString(m.id().hashCode()));
             e.set("details", details(m));
         }
@@ -175,6 +176,18 @@ public final class OllamaApi implements Routes.Api {
     }
 
     private static final String FOREVER = "2318-06-12T00:00:00Z";
+
+    /** When the model's file last changed (Ollama's {@code modified_at}), or when this server started for a model with none. */
+    private String modified(ModelInfo m) {
+        if (m.metadata().get("file") instanceof String f) {
+            try {
+                return java.nio.file.Files.getLastModifiedTime(java.nio.file.Path.of(f)).toInstant().toString();
+            } catch (java.io.IOException | RuntimeException e) {
+                // gone or unreadable: the start time below
+            }
+        }
+        return started;
+    }
 
     private static long size(java.util.Map<String, Object> metadata) {
         return metadata.get("file_size") instanceof Number n ? n.longValue() : 0;
@@ -218,13 +231,76 @@ public final class OllamaApi implements Routes.Api {
         res.json(200, line(model, chat, "", List.of(), "load"));
     }
 
+    /**
+     * Ollama's {@code details}: the family is the model's architecture, the parameter size as Ollama writes it
+     * ({@link #humanNumber}), the quantization the file type's name; empty where the model does not say (a remote one).
+     */
     private static ObjectNode details(ModelInfo m) {
-        ObjectNode d = Json.MAPPER.createObjectNode().put("parent_model", "").put("format", "gguf");
-        Object family = m.metadata().get("general.architecture");
-        d.put("family", family == null ? "" : family.toString());
-        d.putArray("families").add(family == null ? "" : family.toString());
-        d.put("parameter_size", "").put("quantization_level", "");
+        java.util.Map<String, Object> md = m.metadata();
+        Object format = md.containsKey("format") ? md.get("format") : md.containsKey("gguf_version") ? "gguf" : "";
+        ObjectNode d = Json.MAPPER.createObjectNode().put("parent_model", "").put("format", format.toString());
+        String family = architecture(md);
+        d.put("family", family == null ? "" : family);
+        if (family == null) {
+            d.putNull("families");
+        } else {
+            d.putArray("families").add(family);
+        }
+        d.put("parameter_size", md.get("parameters") instanceof Number n && n.longValue() > 0 ? humanNumber(n.longValue()) : "");
+        d.put("quantization_level", md.get("quantization") instanceof String q ? q : "");
         return d;
+    }
+
+    private static String architecture(java.util.Map<String, Object> md) {
+        Object a = md.containsKey("architecture") ? md.get("architecture") : md.get("general.architecture");
+        return a == null || a.toString().isBlank() ? null : a.toString();
+    }
+
+    /** A parameter count as Ollama shows it: {@code 8.0B}, {@code 1.24M} (whole numbers without decimals), {@code 293K}. */
+    static String humanNumber(long n) {
+        if (n >= 1_000_000_000L) {
+            double b = n / 1e9;
+            return b == Math.floor(b) ? "%.0fB".formatted(b) : String.format(java.util.Locale.ROOT, "%.1fB", b);
+        }
+        if (n >= 1_000_000L) {
+            double m = n / 1e6;
+            return m == Math.floor(m) ? "%.0fM".formatted(m) : String.format(java.util.Locale.ROOT, "%.2fM", m);
+        }
+        if (n >= 1_000L) {
+            return String.format(java.util.Locale.ROOT, "%.0fK", n / 1e3);
+        }
+        return Long.toString(n);
+    }
+
+    /** GGUF's names for what Corral's metadata calls otherwise, as Ollama's {@code model_info} gives them. */
+    private static final java.util.Map<String, String> GGUF_KEYS = java.util.Map.of(
+            "context_length", "context_length", "embedding_length", "embedding_length", "layers", "block_count",
+            "heads", "attention.head_count", "heads_kv", "attention.head_count_kv", "vocab_size", "vocab_size");
+
+    /**
+     * Ollama's {@code model_info}: the GGUF keys clients read ({@code general.architecture}, {@code
+     * general.parameter_count}, {@code <arch>.context_length}, the model's trained window, and the like), then Corral's own.
+     */
+    private static ObjectNode modelInfo(ModelInfo m) {
+        ObjectNode info = Json.MAPPER.createObjectNode();
+        java.util.Map<String, Object> md = m.metadata();
+        String arch = architecture(md);
+        if (arch != null) {
+            info.put("general.architecture", arch);
+            if (md.get("parameters") instanceof Number n && n.longValue() > 0) {
+                info.put("general.parameter_count", n.longValue());
+            }
+            GGUF_KEYS.forEach((ours, gguf) -> {
+                if (md.get(ours) instanceof Number n && n.longValue() > 0) {
+                    info.put(arch + "." + gguf, n.longValue());
+                }
+            });
+        }
+        md.forEach((k, v) -> info.set(k, Json.MAPPER.valueToTree(v)));
+        if (m.contextLength() > 0) {
+            info.put("context_length", m.contextLength());
+        }
+        return info;
     }
 
     private void show(Request req, Response res) {
@@ -233,11 +309,8 @@ public final class OllamaApi implements Routes.Api {
         ModelInfo m = models.get(name).info();
         ObjectNode o = Json.MAPPER.createObjectNode().put("modelfile", "FROM " + m.id()).put("parameters", "").put("template", "");
         o.set("details", details(m));
-        ObjectNode info = o.putObject("model_info");
-        m.metadata().forEach((k, v) -> info.set(k, Json.MAPPER.valueToTree(v)));
-        if (m.contextLength() > 0) {
-            info.put("context_length", m.contextLength());
-        }
+        o.set("model_info", modelInfo(m));
+        o.put("modified_at", modified(m));
         ArrayNode caps = o.putArray("capabilities");
         if (m.type() == ModelType.EMBEDDING) {
             caps.add("embedding");
