@@ -1,5 +1,6 @@
 // Ollama's own API driven by its official JavaScript client (npm ollama): version, tags (with a model's details), show
-// (details, model_info), chat (whole and streamed), generate, embed. Prints what it saw as one JSON line.
+// (details, model_info; a missing model's error as the client reads it), chat (whole and streamed), generate, embed.
+// Prints what it saw as one JSON line.
 const { Ollama } = require('ollama');
 
 async function main() {
@@ -20,8 +21,14 @@ async function main() {
   const gen = await ollama.generate({ model, prompt: 'Once upon a time', stream: false, options: { temperature: 0, num_predict: 8 } });
   const emb = await ollama.embed({ model, input: ['a cat', 'a dog'] });
   const listed = tags.models.find((m) => m.name === model);
+  let missing = null;
+  try {
+    await ollama.show({ model: 'no-such-model' });
+  } catch (e) {
+    missing = { message: e.error, status: e.status_code };
+  }
   console.log(JSON.stringify({ version: version.version, models: tags.models.map((m) => m.name), capabilities: show.capabilities,
-    listedDetails: listed.details, listedModified: listed.modified_at, details: show.details, modelInfo: show.model_info,
+    listedDetails: listed.details, listedModified: listed.modified_at, details: show.details, modelInfo: show.model_info, missing,
     whole: whole.message.content, wholeDone: whole.done, streamed, lastDone: last.done, reason: last.done_reason,
     evalCount: last.eval_count, generated: gen.response, embeddings: emb.embeddings.length, dims: emb.embeddings[0].length }));
 }

@@ -37,6 +37,10 @@ class OllamaClientTest {
                 assertThat(d.path("parameter_size").asText()).isEqualTo("293K"); // 292,800 parameters, as Ollama rounds them
                 assertThat(d.path("quantization_level").asText()).isEqualTo("F32");
             }
+            // an error in Ollama's shape, {"error": "..."}: the client's ResponseError carries its text and status
+            assertThat(seen.path("missing").path("status").asInt()).isEqualTo(404);
+            assertThat(seen.path("missing").path("message").isTextual()).isTrue();
+            assertThat(seen.path("missing").path("message").asText()).contains("no-such-model").contains("not found");
             JsonNode info = seen.path("modelInfo");
             assertThat(info.path("general.architecture").asText()).isEqualTo("llama");
             assertThat(info.path("general.parameter_count").asLong()).isEqualTo(292_800);

@@ -59,6 +59,17 @@ public final class Errors {
                 : new Mapped(status, "invalid_request_error", status == 413 ? "request_too_large" : status == 431 ? "headers_too_large" : "invalid_request", null, message);
     }
 
+    /**
+     * The error body in the shape of the API family {@code path} belongs to: Ollama's ({@code {"error": "message"}}, what
+     * its clients read) under {@code /api/}, OpenAI's everywhere else.
+     */
+    public static ObjectNode body(Mapped m, String path) {
+        if (path != null && path.startsWith("/api/")) {
+            return Json.MAPPER.createObjectNode().put("error", m.message());
+        }
+        return body(m);
+    }
+
     public static ObjectNode body(Mapped m) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         ObjectNode error = root.putObject("error");

@@ -137,7 +137,7 @@ public final class Pipeline {
         }
         e.headers.forEach(res::header);
         Errors.Mapped mapped = Errors.map(e);
-        res.json(mapped.status(), Errors.body(mapped));
+        res.json(mapped.status(), Errors.body(mapped, req.path()));
         finish(c, req, mapped.status());
     }
 
@@ -160,7 +160,7 @@ public final class Pipeline {
                 if (m.status() == 429) {
                     res.header("Retry-After", "1");
                 }
-                res.json(m.status(), Errors.body(m));
+                res.json(m.status(), Errors.body(m, req.path()));
             } else if (m.status() != 499) {
                 res.failStream(m);
             }
