@@ -340,6 +340,9 @@ public final class OllamaApi implements Routes.Api {
         JsonNode body = Json.parse(req.body());
         String model = name(body);
         JsonNode ms = body.get("messages");
+        if (ms != null && !ms.isNull() && !ms.isArray()) {
+            throw ApiException.badRequest("messages", "messages must be a list of messages");
+        }
         List<ChatMessage> messages = new ArrayList<>();
         if (ms != null && ms.isArray()) {
             for (int i = 0; i < ms.size(); i++) {
@@ -517,44 +520,72 @@ public final class OllamaApi implements Routes.Api {
     }
 
     /** Ollama's {@code options}: temperature, top_p, top_k, min_p, num_predict, stop, seed, repeat_penalty, ... */
+    /**
+     * Ollama's {@code options}, each checked as Ollama checks them: a number where a number belongs (integers are cut to
+     * whole ones, as Ollama does), a list of strings for {@code stop}; anything else is a 400 naming the option.
+     */
     static SamplingParams sampling(JsonNode o) {
         SamplingParams.Builder b = SamplingParams.builder();
-        if (o.hasNonNull("temperature")) {
-            b.temperature(o.get("temperature").asDouble());
+        if (o.isMissingNode() || o.isNull()) {
+            return b.build();
         }
-        if (o.hasNonNull("top_p")) {
-            b.topP(o.get("top_p").asDouble());
+        if (!o.isObject()) {
+            throw ApiException.badRequest("options", "options must be an object");
         }
-        if (o.hasNonNull("top_k")) {
-            b.topK(o.get("top_k").asInt());
+        if (present(o, "temperature")) {
+            b.temperature(number(o, "temperature"));
         }
-        if (o.hasNonNull("min_p")) {
-            b.minP(o.get("min_p").asDouble());
+        if (present(o, "top_p")) {
+            b.topP(number(o, "top_p"));
         }
-        if (o.hasNonNull("num_predict") && o.get("num_predict").asInt() > 0) {
-            b.maxTokens(o.get("num_predict").asInt());
+        if (present(o, "top_k")) {
+            b.topK((int) number(o, "top_k"));
         }
-        if (o.hasNonNull("seed")) {
-            b.seed(o.get("seed").asLong());
+        if (present(o, "min_p")) {
+            b.minP(number(o, "min_p"));
         }
-        if (o.hasNonNull("repeat_penalty")) {
-            b.repeatPenalty(o.get("repeat_penalty").asDouble());
+        if (present(o, "num_predict") && number(o, "num_predict") > 0) { // -1 and -2: as many as fit
+            b.maxTokens((int) number(o, "num_predict"));
         }
-        if (o.hasNonNull("repeat_last_n")) {
-            b.repeatLastN(o.get("repeat_last_n").asInt());
+        if (present(o, "seed")) {
+            b.seed((long) number(o, "seed"));
         }
-        if (o.hasNonNull("presence_penalty")) {
-            b.presencePenalty(o.get("presence_penalty").asDouble());
+        if (present(o, "repeat_penalty")) {
+            b.repeatPenalty(number(o, "repeat_penalty"));
         }
-        if (o.hasNonNull("frequency_penalty")) {
-            b.frequencyPenalty(o.get("frequency_penalty").asDouble());
+        if (present(o, "repeat_last_n")) {
+            b.repeatLastN((int) number(o, "repeat_last_n"));
         }
-        if (o.path("stop").isArray()) {
-            List<String> stop = new ArrayList<>();
-            o.get("stop").forEach(s -> stop.add(s.asText()));
-            b.stop(stop);
+        if (present(o, "presence_penalty")) {
+            b.presencePenalty(number(o, "presence_penalty"));
+        }
+        if (present(o, "frequency_penalty")) {
+            b.frequencyPenalty(number(o, "frequency_penalty"));
+        }
+        if (present(o, "stop")) {
+            JsonNode stop = o.get("stop");
+            List<String> each = new ArrayList<>();
+            if (stop.isArray()) {
+                stop.forEach(x -> each.add(x.isTextual() ? x.asText() : null));
+            }
+            if (!stop.isArray() || each.contains(null)) {
+                throw ApiException.badRequest("options.stop", "options.stop must be a list of strings");
+            }
+            b.stop(each);
         }
         return b.build();
+    }
+
+    private static boolean present(JsonNode o, String key) {
+        return o.hasNonNull(key);
+    }
+
+    private static double number(JsonNode o, String key) {
+        JsonNode v = o.get(key);
+        if (!v.isNumber()) {
+            throw ApiException.badRequest("options." + key, "options." + key + " must be a number, not " + v);
+        }
+        return v.asDouble();
     }
 
     /** {@code format}: "json", or a JSON schema. */
