@@ -46,7 +46,7 @@ public record SamplingParams(
         check(maxTokens >= 0, "max_tokens", "must be >= 0, was " + maxTokens);
         check(logprobs >= -1 && logprobs <= 20, "top_logprobs", "must be in [0, 20], was " + logprobs);
         for (String s : stop) {
-            check(s != null && !s.isEmpty(), "stop", "stop sequences must not be empty");
+            check(s != null && !s.isEmpty(), "stop", "must not hold an empty sequence");
         }
     }
 

@@ -392,6 +392,16 @@ class ServerTest {
                 "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":\"ten\"}");
         assertThat(json(wrongType).at("/error/param").asText()).isEqualTo("max_tokens");
 
+        HttpResponse<String> noText = post("/v1/chat/completions",
+                "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\"}]}]}");
+        assertThat(noText.statusCode()).isEqualTo(400); // a text part without its text, as OpenAI refuses it
+        assertThat(json(noText).at("/error/param").asText()).isEqualTo("messages[0].content[0].text");
+
+        HttpResponse<String> emptyStop = post("/v1/chat/completions",
+                "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stop\":[\"\"]}");
+        assertThat(emptyStop.statusCode()).isEqualTo(400);
+        assertThat(json(emptyStop).at("/error/message").asText()).isEqualTo("stop must not hold an empty sequence");
+
         HttpResponse<String> image = post("/v1/chat/completions", """
                 {"model":"stories260K","messages":[{"role":"user","content":[{"type":"text","text":"what?"},
                  {"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]}""");

@@ -202,13 +202,24 @@ public final class OpenAiRequests {
         } else if (content.isTextual()) {
             parts.add(ContentPart.text(content.asText()));
         } else if (content.isArray()) {
-            for (JsonNode part : content) {
+            for (int i = 0; i < content.size(); i++) {
+                JsonNode part = content.get(i);
+                String at = where + ".content[" + i + "]";
                 String type = part.path("type").asText("");
                 switch (type) {
-                    case "text" -> parts.add(ContentPart.text(part.path("text").asText()));
+                    case "text" -> {
+                        if (!part.path("text").isTextual()) { // as OpenAI answers: a part without its text is refused
+                            throw ApiException.badRequest(at + ".text", at + ".text is required and must be a string");
+                        }
+                        parts.add(ContentPart.text(part.get("text").asText()));
+                    }
                     case "image_url" -> {
                         JsonNode url = part.path("image_url");
-                        parts.add(ContentPart.image(url.isTextual() ? url.asText() : url.path("url").asText()));
+                        String u = url.isTextual() ? url.asText() : url.path("url").asText("");
+                        if (u.isBlank()) {
+                            throw ApiException.badRequest(at + ".image_url", at + ".image_url.url is required");
+                        }
+                        parts.add(ContentPart.image(u));
                     }
                     default -> throw ApiException.badRequest(where + ".content",
                             "unsupported content part type '" + type + "' (text and image_url are)");
