@@ -141,6 +141,27 @@ class ServerTest {
     }
 
     @Test
+    void completions_withEcho_beginWithTheirPrompt_wholeAndStreamed() throws Exception {
+        CompletionCreateParams ask = CompletionCreateParams.builder().model("stories260K").prompt("Once upon a time")
+                .temperature(0.0).maxTokens(64L).echo(true).build();
+        assertThat(openai.completions().create(ask).choices().getFirst().text()).isEqualTo("Once upon a time" + REFERENCE);
+        StringBuilder streamed = new StringBuilder();
+        try (StreamResponse<Completion> s = openai.completions().createStreaming(ask)) {
+            s.stream().forEach(c -> c.choices().forEach(ch -> streamed.append(ch.text())));
+        }
+        assertThat(streamed.toString()).isEqualTo("Once upon a time" + REFERENCE);
+        // what is not done is refused, not ignored
+        for (String[] bad : new String[][]{{"\"best_of\":3", "best_of"}, {"\"suffix\":\" The end.\"", "suffix"},
+                {"\"echo\":true,\"logprobs\":1", "echo"}, {"\"echo\":\"yes\"", "echo"}}) {
+            HttpResponse<String> r = post("/v1/completions", "{\"model\":\"stories260K\",\"prompt\":\"a\",\"max_tokens\":2," + bad[0] + "}");
+            assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
+            assertThat(json(r).at("/error/param").asText()).as(bad[0]).isEqualTo(bad[1]);
+        }
+        HttpResponse<String> tokens = post("/v1/completions", "{\"model\":\"stories260K\",\"prompt\":[1,2],\"max_tokens\":2,\"echo\":true}");
+        assertThat(json(tokens).at("/error/param").asText()).isEqualTo("echo");
+    }
+
+    @Test
     void jsonSchemaOutput_parsesAndValidates() throws Exception {
         var schema = ResponseFormatJsonSchema.JsonSchema.Schema.builder()
                 .putAdditionalProperty("type", JsonValue.from("object"))

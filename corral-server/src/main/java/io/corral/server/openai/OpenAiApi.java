@@ -111,8 +111,10 @@ public final class OpenAiApi implements Routes.Api {
             input(req, checks, List.of(ChatMessage.of(Role.USER, p.prompt() == null ? "" : p.prompt())));
         }
         List<Call> calls = prompts.stream().map(p -> new Call(provider -> provider.stream(p), provider -> provider.complete(p))).toList();
+        boolean echo = OpenAiRequests.echo(body);
+        List<String> echoes = prompts.stream().map(p -> echo ? p.prompt() : "").toList();
         generate(req, res, body, prompts.getFirst().model(), checks, OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
-                calls, r -> OpenAiResponses.completion(id, now, r), new CompletionFrames(id, now));
+                calls, r -> OpenAiResponses.completion(id, now, r, echoes), new CompletionFrames(id, now, echoes));
     }
 
     /**
@@ -258,18 +260,41 @@ public final class OpenAiApi implements Routes.Api {
         }
     }
 
-    /** The frames of {@code /v1/completions}: text pieces, the finish, usage. */
-    private record CompletionFrames(String id, long created) implements Frames {
+    /**
+     * The frames of {@code /v1/completions}: text pieces, the finish, usage; with {@code echo}, each prompt's first piece
+     * (or its finish, when nothing was generated) begins with the prompt.
+     */
+    private static final class CompletionFrames implements Frames {
+        private final String id;
+        private final long created;
+        private final List<String> echoes;
+        private final boolean[] echoed;
+
+        CompletionFrames(String id, long created, List<String> echoes) {
+            this.id = id;
+            this.created = created;
+            this.echoes = echoes;
+            this.echoed = new boolean[echoes.size()];
+        }
+
+        private String echo(int index) {
+            if (echoed[index]) {
+                return "";
+            }
+            echoed[index] = true;
+            return echoes.get(index);
+        }
+
         public ObjectNode first(String model) {
             return null;
         }
 
         public ObjectNode delta(String model, int index, String text, List<TokenLogprob> lp) {
-            return OpenAiResponses.completionChunk(id, created, model, index, text, null, lp);
+            return OpenAiResponses.completionChunk(id, created, model, index, echo(index) + text, null, lp);
         }
 
         public ObjectNode last(String model, int index, ChatResult r) {
-            return OpenAiResponses.completionChunk(id, created, model, index, "",
+            return OpenAiResponses.completionChunk(id, created, model, index, echo(index),
                     OpenAiResponses.finishReason(r.finishReason()), List.of());
         }
 

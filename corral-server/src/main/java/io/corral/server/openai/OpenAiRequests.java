@@ -137,6 +137,15 @@ public final class OpenAiRequests {
         if (has(body, "logprobs")) { // the legacy API: an integer, the number of alternatives
             sampling = sampling.toBuilder().logprobs((int) integer(body, "logprobs")).build();
         }
+        if (has(body, "best_of") && integer(body, "best_of") != 1) {
+            throw ApiException.badRequest("best_of", "only best_of=1 is supported");
+        }
+        if (has(body, "suffix") && !body.get("suffix").asText("").isEmpty()) {
+            throw ApiException.badRequest("suffix", "suffix (text after the completion) is not supported");
+        }
+        if (echo(body) && has(body, "logprobs")) {
+            throw ApiException.badRequest("echo", "echo with logprobs is not supported: the prompt's log-probabilities are not computed");
+        }
         String model = model(body);
         ResponseFormat format = format(body);
         List<CompletionRequest> requests = new ArrayList<>();
@@ -163,7 +172,21 @@ public final class OpenAiRequests {
         } else {
             throw ApiException.badRequest("prompt", shape);
         }
+        if (echo(body) && requests.stream().anyMatch(r -> r.promptTokens() != null)) {
+            throw ApiException.badRequest("echo", "echo needs prompts given as text, not token ids");
+        }
         return requests;
+    }
+
+    /** {@code echo}: whether each completion begins with its prompt, as the legacy completions API does. */
+    static boolean echo(JsonNode body) {
+        if (!has(body, "echo")) {
+            return false;
+        }
+        if (!body.get("echo").isBoolean()) {
+            throw ApiException.badRequest("echo", "echo must be true or false");
+        }
+        return body.get("echo").asBoolean();
     }
 
     /** The most prompts one completions request may carry (each is generated in turn). */

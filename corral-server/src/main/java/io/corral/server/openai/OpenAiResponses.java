@@ -190,14 +190,15 @@ final class OpenAiResponses {
     }
 
     /** One choice per prompt, in order; usage summed over them. */
-    static ObjectNode completion(String id, long created, java.util.List<ChatResult> results) {
+    /** A whole completions answer; {@code echoes}, one a prompt, begin each choice's text (empty when echo is off). */
+    static ObjectNode completion(String id, long created, java.util.List<ChatResult> results, java.util.List<String> echoes) {
         ObjectNode o = base(id, "text_completion", created, results.getFirst().metrics().model());
         ArrayNode choices = o.putArray("choices");
         for (int i = 0; i < results.size(); i++) {
             ChatResult r = results.get(i);
             ObjectNode choice = choices.addObject();
             choice.put("index", i);
-            choice.put("text", r.text());
+            choice.put("text", echoes.get(i) + r.text());
             choice.set("logprobs", completionLogprobs(r.logprobs()));
             choice.put("finish_reason", finishReason(r.finishReason()));
         }
