@@ -532,6 +532,7 @@ class ServerTest {
         assertThat(r.statusCode()).isEqualTo(200);
         JsonNode body = json(r);
         assertThat(body.at("/completion_message/role").asText()).isEqualTo("assistant");
+        assertThat(body.at("/completion_message/content").asText()).isNotEmpty();
         assertThat(REFERENCE).startsWith(body.at("/completion_message/content").asText());
         assertThat(body.at("/completion_message/stop_reason").asText()).isEqualTo("out_of_tokens");
         assertThat(body.at("/completion_message/tool_calls").isArray()).isTrue();
@@ -553,6 +554,16 @@ class ServerTest {
         JsonNode last = Json.MAPPER.readTree(frames[frames.length - 1].substring(6)).get("event");
         assertThat(last.get("event_type").asText()).isEqualTo("complete");
         assertThat(text.toString()).isEqualTo(body.at("/completion_message/content").asText());
+
+        // a sampling parameter of the wrong type is refused, naming it, rather than ignored (max_tokens "x" generated on)
+        for (String[] bad : new String[][]{{"{\"max_tokens\":\"x\"}", "sampling_params.max_tokens"},
+                {"{\"strategy\":{\"type\":\"top_p\",\"temperature\":\"hot\"}}", "sampling_params.strategy.temperature"},
+                {"{\"stop\":\"\\n\"}", "sampling_params.stop"}, {"5", "sampling_params"}}) {
+            HttpResponse<String> refused = post("/v1/inference/chat-completion",
+                    "{\"model_id\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"sampling_params\":" + bad[0] + "}");
+            assertThat(refused.statusCode()).as(bad[0]).isEqualTo(400);
+            assertThat(json(refused).at("/error/param").asText()).as(bad[0]).isEqualTo(bad[1]);
+        }
     }
 
     @Test

@@ -178,28 +178,51 @@ public final class LlamaStackApi implements Routes.Api {
         }
     }
 
-    private static SamplingParams legacySampling(JsonNode p) {
+    /** Llama Stack 0.2.x's {@code sampling_params}, each field checked (a wrong type is a 400 naming it, not ignored). */
+    static SamplingParams legacySampling(JsonNode p) {
         SamplingParams.Builder b = SamplingParams.DEFAULTS.toBuilder();
+        if (p.isMissingNode() || p.isNull()) {
+            return b.temperature(0).build();
+        }
+        if (!p.isObject()) {
+            throw ApiException.badRequest("sampling_params", "sampling_params must be an object");
+        }
         JsonNode strategy = p.path("strategy");
+        String s = "sampling_params.strategy.";
         switch (strategy.path("type").asText("greedy")) {
             case "greedy" -> b.temperature(0);
-            case "top_p" -> b.temperature(strategy.path("temperature").asDouble(0.8)).topP(strategy.path("top_p").asDouble(0.95));
-            case "top_k" -> b.topK(strategy.path("top_k").asInt(40));
+            case "top_p" -> b.temperature(number(strategy, "temperature", s, 0.8)).topP(number(strategy, "top_p", s, 0.95));
+            case "top_k" -> b.topK((int) number(strategy, "top_k", s, 40));
             default -> throw ApiException.badRequest("sampling_params.strategy.type",
                     "strategy must be greedy, top_p or top_k");
         }
-        if (p.hasNonNull("max_tokens") && p.get("max_tokens").asInt() > 0) {
-            b.maxTokens(p.get("max_tokens").asInt());
+        if (p.hasNonNull("max_tokens") && number(p, "max_tokens", "sampling_params.", 0) > 0) {
+            b.maxTokens((int) number(p, "max_tokens", "sampling_params.", 0));
         }
         if (p.hasNonNull("repetition_penalty")) {
-            b.repeatPenalty(p.get("repetition_penalty").asDouble());
+            b.repeatPenalty(number(p, "repetition_penalty", "sampling_params.", 1));
         }
-        if (p.path("stop").isArray()) {
+        if (p.hasNonNull("stop")) {
             List<String> stops = new ArrayList<>();
-            p.get("stop").forEach(s -> stops.add(s.asText()));
+            p.get("stop").forEach(x -> stops.add(x.isTextual() ? x.asText() : null));
+            if (!p.get("stop").isArray() || stops.contains(null)) {
+                throw ApiException.badRequest("sampling_params.stop", "sampling_params.stop must be a list of strings");
+            }
             b.stop(stops);
         }
         return b.build();
+    }
+
+    /** {@code o.key}, a number, or {@code fallback} when absent; any other type is a 400 naming {@code prefix + key}. */
+    private static double number(JsonNode o, String key, String prefix, double fallback) {
+        JsonNode v = o.get(key);
+        if (v == null || v.isNull()) {
+            return fallback;
+        }
+        if (!v.isNumber()) {
+            throw ApiException.badRequest(prefix + key, prefix + key + " must be a number, not " + v);
+        }
+        return v.asDouble();
     }
 
     private static String stopReason(FinishReason r) {
