@@ -77,6 +77,9 @@ final class Items {
                             throw new InvalidRequestException(where, where + ".content parts are input_text, output_text, "
                                     + "input_image or refusal; was '" + pt + "'");
                         }
+                        if ((pt.equals("input_text") || pt.equals("output_text")) && !p.path("text").isTextual()) {
+                            throw new InvalidRequestException(where, where + ".content: an " + pt + " part has its text");
+                        }
                         if (pt.equals("input_image") && !p.path("image_url").isTextual() && !p.path("file_id").isTextual()) {
                             throw new InvalidRequestException(where, where + ".content: an input_image has an image_url or a file_id");
                         }

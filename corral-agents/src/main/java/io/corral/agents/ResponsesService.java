@@ -231,6 +231,7 @@ public final class ResponsesService implements Responses {
         if (req.hasNonNull("previous_response_id") && req.hasNonNull("conversation")) {
             throw new InvalidRequestException("conversation", "give previous_response_id or conversation, not both");
         }
+        checkFields(req);
         List<ObjectNode> input = Items.input(req.get("input"), "input");
         for (int i = 0; i < input.size(); i++) {
             JsonNode content = input.get(i).path("content");
@@ -825,6 +826,33 @@ public final class ResponsesService implements Responses {
         return r;
     }
 
+    /**
+     * The request's plain fields, checked before anything runs (a background response too): a number, a whole number, a
+     * flag or one of {@code truncation}'s values where OpenAI's API has one; anything else is a 400 naming the field.
+     */
+    static void checkFields(JsonNode req) {
+        for (String key : List.of("temperature", "top_p")) {
+            if (req.hasNonNull(key) && !req.get(key).isNumber()) {
+                throw new InvalidRequestException(key, key + " must be a number, not " + req.get(key));
+            }
+        }
+        for (String key : List.of("max_output_tokens", "max_tool_calls", "max_infer_iters")) {
+            JsonNode v = req.get(key);
+            int least = key.equals("max_tool_calls") ? 0 : 1; // no tool calls at all is a limit too
+            if (v != null && !v.isNull() && !(v.isIntegralNumber() && v.canConvertToInt() && v.asInt() >= least)) {
+                throw new InvalidRequestException(key, key + " must be a whole number of at least " + least + ", not " + v);
+            }
+        }
+        for (String key : List.of("store", "background", "stream", "parallel_tool_calls")) {
+            if (req.hasNonNull(key) && !req.get(key).isBoolean()) {
+                throw new InvalidRequestException(key, key + " must be true or false, not " + req.get(key));
+            }
+        }
+        if (req.hasNonNull("truncation") && !List.of("auto", "disabled").contains(req.get("truncation").asText())) {
+            throw new InvalidRequestException("truncation", "truncation must be auto or disabled, not " + req.get("truncation"));
+        }
+    }
+
     private static SamplingParams sampling(JsonNode req) {
         SamplingParams.Builder b = SamplingParams.builder();
         if (req.hasNonNull("temperature")) {
@@ -834,11 +862,7 @@ public final class ResponsesService implements Responses {
             b.topP(req.get("top_p").asDouble());
         }
         if (req.hasNonNull("max_output_tokens")) {
-            int n = req.get("max_output_tokens").asInt();
-            if (n < 1) {
-                throw new InvalidRequestException("max_output_tokens", "max_output_tokens must be at least 1");
-            }
-            b.maxTokens(n);
+            b.maxTokens(req.get("max_output_tokens").asInt());
         }
         return b.build();
     }

@@ -285,7 +285,13 @@ class ResponsesApiTest {
                 new String[]{"{\"model\":\"m\"}", "input"},
                 new String[]{"{\"model\":\"m\",\"input\":[{\"type\":\"message\",\"role\":\"robot\",\"content\":\"x\"}]}", "input[0]"},
                 new String[]{"{\"model\":\"m\",\"input\":\"x\",\"tools\":[{\"type\":\"mcp\",\"server_label\":\"s\"}]}", "tools"},
-                new String[]{"{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"resp_nope\"}", "response_id"})) {
+                new String[]{"{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":\"resp_nope\"}", "response_id"},
+                // plain fields of the wrong type or value, once ignored or misread
+                new String[]{"{\"model\":\"m\",\"input\":\"x\",\"temperature\":\"hot\"}", "temperature"},
+                new String[]{"{\"model\":\"m\",\"input\":\"x\",\"max_output_tokens\":\"x\"}", "max_output_tokens"},
+                new String[]{"{\"model\":\"m\",\"input\":\"x\",\"store\":\"yes\"}", "store"},
+                new String[]{"{\"model\":\"m\",\"input\":\"x\",\"truncation\":\"bogus\"}", "truncation"},
+                new String[]{"{\"model\":\"m\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_text\"}]}]}", "input[0]"})) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/responses"))
                     .header("Authorization", "Bearer " + KEY_A).POST(HttpRequest.BodyPublishers.ofString(c[0])).build(),
                     HttpResponse.BodyHandlers.ofString());
