@@ -260,11 +260,11 @@ public final class OllamaApi implements Routes.Api {
     static String humanNumber(long n) {
         if (n >= 1_000_000_000L) {
             double b = n / 1e9;
-            return b == Math.floor(b) ? "%.0fB".formatted(b) : String.format(java.util.Locale.ROOT, "%.1fB", b);
+            return String.format(java.util.Locale.ROOT, b == Math.floor(b) ? "%.0fB" : "%.1fB", b);
         }
         if (n >= 1_000_000L) {
             double m = n / 1e6;
-            return m == Math.floor(m) ? "%.0fM".formatted(m) : String.format(java.util.Locale.ROOT, "%.2fM", m);
+            return String.format(java.util.Locale.ROOT, m == Math.floor(m) ? "%.0fM" : "%.2fM", m);
         }
         if (n >= 1_000L) {
             return String.format(java.util.Locale.ROOT, "%.0fK", n / 1e3);
