@@ -189,8 +189,10 @@ final class OpenAiResponses {
         return o;
     }
 
-    /** One choice per prompt, in order; usage summed over them. */
-    /** A whole completions answer; {@code echoes}, one a prompt, begin each choice's text (empty when echo is off). */
+    /**
+     * A whole completions answer: one choice per prompt, in order, usage summed over them; {@code echoes}, one a prompt,
+     * begin each choice's text (empty strings when echo is off).
+     */
     static ObjectNode completion(String id, long created, java.util.List<ChatResult> results, java.util.List<String> echoes) {
         ObjectNode o = base(id, "text_completion", created, results.getFirst().metrics().model());
         ArrayNode choices = o.putArray("choices");
