@@ -31,7 +31,7 @@ public final class ModelStore {
 
     /**
      * The models package's Jackson mapper, made on first use, not when a command starts (its class loading is a tenth of
-     * a second): a pull by URL needs it only for the manifest, at the end.
+     * a second): a pull by URL does not need it (its manifest is written by the streaming generator).
      */
     static final class Mapper {
         static final ObjectMapper JSON = new ObjectMapper();

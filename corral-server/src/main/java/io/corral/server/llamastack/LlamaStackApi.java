@@ -179,7 +179,7 @@ public final class LlamaStackApi implements Routes.Api {
     }
 
     /** Llama Stack 0.2.x's {@code sampling_params}, each field checked (a wrong type is a 400 naming it, not ignored). */
-    static SamplingParams legacySampling(JsonNode p) {
+    private static SamplingParams legacySampling(JsonNode p) {
         SamplingParams.Builder b = SamplingParams.DEFAULTS.toBuilder();
         if (p.isMissingNode() || p.isNull()) {
             return b.temperature(0).build();
