@@ -212,23 +212,25 @@ public final class OllamaApi implements Routes.Api {
      * {@code keep_alive} 0, to unload it ("unload").
      */
     private void loadOrUnload(Response res, String model, boolean chat, java.time.Duration keepAlive) {
+        res.json(200, line(model, chat, "", List.of(), loadOrUnload(model, keepAlive) ? "load" : "unload"));
+    }
+
+    /**
+     * Loads {@code model} and keeps it for {@code keepAlive}, or unloads it when that is 0 (a model that is not loaded on
+     * demand is left as it is); true for a load. A model nobody serves is a 404.
+     */
+    private boolean loadOrUnload(String model, java.time.Duration keepAlive) {
         boolean onDemandModel = onDemand != null && onDemand.names().contains(model);
-        if (java.time.Duration.ZERO.equals(keepAlive)) {
-            if (onDemandModel) {
-                onDemand.unload(model);
-            } else {
-                models.get(model); // 404 for a model nobody serves
-            }
-            res.json(200, line(model, chat, "", List.of(), "unload"));
-            return;
-        }
-        if (onDemandModel) {
+        boolean load = !java.time.Duration.ZERO.equals(keepAlive);
+        if (!onDemandModel) {
+            models.get(model); // 404 for a model nobody serves
+        } else if (load) {
             onDemand.get(model);
             onDemand.keepAlive(model, keepAlive);
         } else {
-            models.get(model);
+            onDemand.unload(model);
         }
-        res.json(200, line(model, chat, "", List.of(), "load"));
+        return load;
     }
 
     /**
@@ -519,7 +521,6 @@ public final class OllamaApi implements Routes.Api {
         return out;
     }
 
-    /** Ollama's {@code options}: temperature, top_p, top_k, min_p, num_predict, stop, seed, repeat_penalty, ... */
     /**
      * Ollama's {@code options}, each checked as Ollama checks them: a number where a number belongs (integers are cut to
      * whole ones, as Ollama does), a list of strings for {@code stop}; anything else is a 400 naming the option.
@@ -610,14 +611,27 @@ public final class OllamaApi implements Routes.Api {
         JsonNode input = body.get("input");
         List<String> inputs = new ArrayList<>();
         if (input != null && input.isTextual()) {
-            inputs.add(input.asText());
-        } else if (input != null && input.isArray() && !input.isEmpty()) {
-            input.forEach(i -> inputs.add(i.asText()));
-        } else {
-            throw ApiException.badRequest("input", "input must be a string or a non-empty list of strings");
+            if (!input.asText().isEmpty()) {
+                inputs.add(input.asText());
+            }
+        } else if (input != null && input.isArray()) {
+            input.forEach(i -> inputs.add(i.isTextual() ? i.asText() : null));
+        } else if (input != null && !input.isNull()) {
+            throw ApiException.badRequest("input", "input must be a string or a list of strings");
+        }
+        if (inputs.contains(null)) {
+            throw ApiException.badRequest("input", "input must be a string or a list of strings");
+        }
+        if (body.hasNonNull("truncate") && !body.get("truncate").isBoolean()) {
+            throw ApiException.badRequest("truncate", "truncate must be true or false");
         }
         long begin = System.nanoTime();
         java.time.Duration keepAlive = KeepAlive.of(body);
+        if (inputs.isEmpty()) { // Ollama's way of loading (or, with keep_alive 0, unloading) an embedding model
+            loadOrUnload(model, keepAlive);
+            res.json(200, Json.MAPPER.createObjectNode().put("model", model).set("embeddings", Json.MAPPER.createArrayNode()));
+            return;
+        }
         EmbeddingResult r = embedWith(req, model, inputs, body.hasNonNull("dimensions") ? body.get("dimensions").asInt() : null);
         keep(model, keepAlive);
         ObjectNode o = Json.MAPPER.createObjectNode().put("model", model);
@@ -630,7 +644,12 @@ public final class OllamaApi implements Routes.Api {
         JsonNode body = Json.parse(req.body());
         String model = name(body);
         String prompt = body.path("prompt").asText("");
-        EmbeddingResult r = embedWith(req, model, List.of(prompt.isEmpty() ? " " : prompt), null);
+        if (prompt.isEmpty()) { // as Ollama answers it: the model loaded (or unloaded), no vector
+            loadOrUnload(model, KeepAlive.of(body));
+            res.json(200, Json.MAPPER.createObjectNode().set("embedding", Json.MAPPER.createArrayNode()));
+            return;
+        }
+        EmbeddingResult r = embedWith(req, model, List.of(prompt), null);
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.set("embedding", Json.MAPPER.valueToTree(r.vectors().getFirst()));
         res.json(200, o);

@@ -70,7 +70,22 @@ class OllamaApiTest {
                 assertThat(error.isTextual()).as(r.body()).isTrue(); // {"error": "..."}, not OpenAI's object
                 assertThat(error.asText()).containsAnyOf("messages", "num_predict");
             }
+            for (String body : List.of("{\"model\":\"m\",\"input\":[1]}", "{\"model\":\"m\",\"input\":\"x\",\"truncate\":\"no\"}")) {
+                HttpResponse<String> r = post(http, server, "/api/embed", body);
+                assertThat(r.statusCode()).as(body).isEqualTo(400);
+                assertThat(tree(r.body()).path("error").isTextual()).as(r.body()).isTrue();
+            }
+            // nothing to embed is Ollama's way of loading a model: no vector, and a model nobody serves is a 404
+            assertThat(tree(post(http, server, "/api/embed", "{\"model\":\"m\",\"input\":[]}").body()).toString())
+                    .isEqualTo("{\"model\":\"m\",\"embeddings\":[]}");
+            assertThat(tree(post(http, server, "/api/embeddings", "{\"model\":\"m\"}").body()).toString()).isEqualTo("{\"embedding\":[]}");
+            assertThat(post(http, server, "/api/embed", "{\"model\":\"nope\",\"input\":\"\"}").statusCode()).isEqualTo(404);
             assertThat(p.requests()).isEmpty();
         }
+    }
+
+    static HttpResponse<String> post(HttpClient http, CorralServer server, String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(server.url() + path)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }
