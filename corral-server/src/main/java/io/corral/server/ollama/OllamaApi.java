@@ -508,13 +508,20 @@ public final class OllamaApi implements Routes.Api {
         return new ChatMessage(m.role(), parts, m.toolCalls(), m.toolCallId());
     }
 
+    /** {@code tools}: a list of {@code {type: function, function: {name, description, parameters}}}; a 400 otherwise. */
     private static List<ToolSpec> tools(JsonNode tools) {
         List<ToolSpec> out = new ArrayList<>();
-        if (tools == null || !tools.isArray()) {
+        if (tools == null || tools.isNull()) {
             return out;
         }
-        for (JsonNode t : tools) {
-            JsonNode f = t.path("function");
+        if (!tools.isArray()) {
+            throw ApiException.badRequest("tools", "tools must be a list of tools");
+        }
+        for (int i = 0; i < tools.size(); i++) {
+            JsonNode f = tools.get(i).path("function");
+            if (!f.path("name").isTextual() || f.path("name").asText().isBlank()) {
+                throw ApiException.badRequest("tools", "tools[" + i + "].function.name is required");
+            }
             out.add(new ToolSpec(f.path("name").asText(), f.path("description").asText(null),
                     f.hasNonNull("parameters") ? Json.text(f.get("parameters")) : null));
         }

@@ -62,13 +62,15 @@ class OllamaApiTest {
         try (CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(p)).start()) {
             HttpClient http = HttpClient.newHttpClient();
             for (String body : List.of("{\"model\":\"m\",\"messages\":\"hi\"}",
-                    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":\"many\"}}")) {
+                    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":\"many\"}}",
+                    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":\"x\"}",
+                    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{}}]}")) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/api/chat"))
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).as(body).isEqualTo(400);
                 JsonNode error = tree(r.body()).path("error");
                 assertThat(error.isTextual()).as(r.body()).isTrue(); // {"error": "..."}, not OpenAI's object
-                assertThat(error.asText()).containsAnyOf("messages", "num_predict");
+                assertThat(error.asText()).containsAnyOf("messages", "num_predict", "tools");
             }
             for (String body : List.of("{\"model\":\"m\",\"input\":[1]}", "{\"model\":\"m\",\"input\":\"x\",\"truncate\":\"no\"}")) {
                 HttpResponse<String> r = post(http, server, "/api/embed", body);
