@@ -452,12 +452,21 @@ public final class Puller {
         return sorted.getFirst();
     }
 
+    /** An Ollama model name: up to three path parts ({@code [namespace/]model} on the registry) of letters, digits, {@code _.-}. */
+    private static final java.util.regex.Pattern OLLAMA_NAME =
+            java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*){0,2}");
+    private static final java.util.regex.Pattern OLLAMA_TAG = java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+
     private Source ollama(String ref) {
         String tag = "latest";
         String repo = ref;
         if (ref.contains(":")) {
             tag = ref.substring(ref.lastIndexOf(':') + 1);
             repo = ref.substring(0, ref.lastIndexOf(':'));
+        }
+        if (!OLLAMA_NAME.matcher(repo).matches() || !OLLAMA_TAG.matcher(tag).matches()) {
+            // checked before any URL is made of it: a name like "::x" or "../x" asks nothing of the registry
+            throw new InvalidRequestException("model", "'" + ref + "' is not an Ollama model name (name or namespace/name, then :tag)");
         }
         String path = repo.contains("/") ? repo : "library/" + repo;
         JsonNode manifest = getJson(URI.create(ollama + "/v2/" + path + "/manifests/" + tag),

@@ -42,6 +42,7 @@ class PullTest {
     final byte[] q8Projector = bytes(100_000, 4);
     final List<String> ranges = new CopyOnWriteArrayList<>();
     final AtomicInteger cuts = new AtomicInteger(1); // how many answers are still to be cut short
+    final AtomicInteger unmatched = new AtomicInteger(); // requests for paths the server does not serve
     String q8Claimed; // the sha256 the file list gives for q8 (a wrong one, in one test)
 
     static byte[] bytes(int n, long seed) {
@@ -74,6 +75,11 @@ class PullTest {
                 + "\"digest\":\"sha256:00\",\"size\":2}]}"));
         server.createContext("/v2/library/tiny/blobs/", ex -> serve(ex, q8));
         server.createContext("/files/plain.gguf", ex -> serve(ex, q8));
+        server.createContext("/", ex -> { // anything else: counted, and not there
+            unmatched.incrementAndGet();
+            ex.sendResponseHeaders(404, -1);
+            ex.close();
+        });
         // a vision model's repo: the model and two projectors, F16 and Q8_0 (llama.cpp's -hf layout)
         server.createContext("/api/models/acme/eyes/tree/main", ex -> json(ex, "[" + lfs("eyes-Q4_0.gguf", q4) + "," + lfs("eyes-Q8_0.gguf", q8) + ","
                 + lfs("mmproj-eyes-Q8_0.gguf", q8Projector) + "," + lfs("mmproj-eyes-F16.gguf", f16Projector) + "]"));
@@ -262,5 +268,11 @@ class PullTest {
         assertThatThrownBy(() -> puller().pull("acme/tiny:Q2_K", null, null, p -> { })).isInstanceOf(InvalidRequestException.class)
                 .hasMessageContaining("tiny-Q4_0.gguf");
         assertThatThrownBy(() -> puller().pull("ollama://missing:7b", null, null, p -> { })).isInstanceOf(NotFoundException.class);
+        int asked = unmatched.get();
+        for (String bad : java.util.List.of("ollama://::bad", "ollama://../../etc:x", "ollama://a b:latest", "ollama://tiny:")) {
+            assertThatThrownBy(() -> puller().pull(bad, null, null, p -> { })).as(bad).isInstanceOf(InvalidRequestException.class)
+                    .hasMessageContaining("not an Ollama model name");
+        }
+        assertThat(unmatched.get()).isEqualTo(asked); // refused before the registry was asked anything
     }
 }
