@@ -47,6 +47,7 @@ public final class LegacyAgentsService implements LegacyAgents {
         if (!config.path("model").isTextual() || config.get("model").asText().isBlank()) {
             throw new InvalidRequestException("agent_config", "agent_config.model is required");
         }
+        checkConfig(config);
         request(config, List.of(), null); // checks the tools and settings now, not at the first turn
         String id = java.util.UUID.randomUUID().toString();
         ObjectNode agent = Json.object().put("agent_id", id).put("created_at", Instant.now(clock).toString());
@@ -300,6 +301,36 @@ public final class LegacyAgentsService implements LegacyAgents {
         ObjectNode e = Json.object();
         e.putObject("event").set("payload", payload);
         events.event(payload.get("event_type").asText(), Json.plain(e));
+    }
+
+    /**
+     * The agent config's plain fields, as Llama Stack's schema types them: instructions a string, max_infer_iters a whole
+     * number of at least 1, and sampling_params' numbers numbers (a wrong type was read as 0 or dropped, turn after turn).
+     */
+    private static void checkConfig(JsonNode config) {
+        if (config.hasNonNull("instructions") && !config.get("instructions").isTextual()) {
+            throw new InvalidRequestException("agent_config.instructions", "agent_config.instructions must be a string");
+        }
+        JsonNode iters = config.get("max_infer_iters");
+        if (iters != null && !iters.isNull() && !(iters.isIntegralNumber() && iters.canConvertToInt() && iters.asInt() >= 1)) {
+            throw new InvalidRequestException("agent_config.max_infer_iters", "agent_config.max_infer_iters must be a whole number of at least 1");
+        }
+        JsonNode sampling = config.get("sampling_params");
+        if (sampling == null || sampling.isNull()) {
+            return;
+        }
+        if (!sampling.isObject()) {
+            throw new InvalidRequestException("agent_config.sampling_params", "agent_config.sampling_params must be an object");
+        }
+        List<String[]> numbers = List.of(new String[]{"max_tokens"}, new String[]{"repetition_penalty"},
+                new String[]{"strategy", "temperature"}, new String[]{"strategy", "top_p"}, new String[]{"strategy", "top_k"});
+        for (String[] path : numbers) {
+            JsonNode v = path.length == 1 ? sampling.get(path[0]) : sampling.path(path[0]).get(path[1]);
+            if (v != null && !v.isNull() && !v.isNumber()) {
+                String name = "agent_config.sampling_params." + String.join(".", path);
+                throw new InvalidRequestException(name, name + " must be a number, not " + v);
+            }
+        }
     }
 
     /** The Responses request of a turn: the agent's model, instructions, tools, shields and sampling. */

@@ -116,6 +116,15 @@ class LegacyAgentsApiTest {
         assertThat(send("GET", "/v1/agents/nope", null).statusCode()).isEqualTo(404);
         assertThat(send("POST", "/v1/agents", "{\"agent_config\":{\"model\":\"m\",\"toolgroups\":[\"builtin::code_interpreter\"]}}").statusCode())
                 .isEqualTo(400);
+        // an agent config's fields of the wrong type are refused when it is made, naming the field (not read as 0 at each turn)
+        for (String[] bad : new String[][]{{"\"instructions\":5", "agent_config.instructions"},
+                {"\"max_infer_iters\":\"many\"", "agent_config.max_infer_iters"},
+                {"\"sampling_params\":{\"max_tokens\":\"x\"}", "agent_config.sampling_params.max_tokens"},
+                {"\"sampling_params\":{\"strategy\":{\"type\":\"top_p\",\"temperature\":\"hot\"}}", "agent_config.sampling_params.strategy.temperature"}}) {
+            HttpResponse<String> r = send("POST", "/v1/agents", "{\"agent_config\":{\"model\":\"m\"," + bad[0] + "}}");
+            assertThat(r.statusCode()).as(bad[0]).isEqualTo(400);
+            assertThat(Json.parse(r.body().getBytes(StandardCharsets.UTF_8)).at("/error/param").asText()).as(bad[0]).isEqualTo(bad[1]);
+        }
         assertThat(send("DELETE", "/v1/agents/" + agent, null).statusCode()).isEqualTo(200);
         assertThat(send("GET", "/v1/agents/" + agent + "/session/" + session, null).statusCode()).isEqualTo(404);
     }
