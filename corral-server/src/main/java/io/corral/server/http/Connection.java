@@ -105,12 +105,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
                 Throwable cause = req.decoderResult().cause();
                 refuse(cause instanceof TooLongFrameException
                         ? new ApiException(431, "invalid_request_error", "headers_too_large", null, "request head too large: " + cause.getMessage())
-                        : ApiException.badRequest(null, "malformed HTTP request: " + cause.getMessage()));
+                        : ApiException.badRequest(null, "malformed HTTP request: " + cause.getMessage()), req.uri());
                 return;
             }
             if (HttpUtil.getContentLength(req, -1L) > maxBodyBytes) {
                 ReferenceCountUtil.release(msg);
-                refuse(ApiException.tooLarge(maxBodyBytes));
+                refuse(ApiException.tooLarge(maxBodyBytes), req.uri());
                 return;
             }
             collecting = req;
@@ -126,7 +126,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             }
             body.addComponent(true, c.content());
             if (body.readableBytes() > maxBodyBytes) {
-                refuse(ApiException.tooLarge(maxBodyBytes));
+                refuse(ApiException.tooLarge(maxBodyBytes), collecting.uri());
             } else if (c instanceof LastHttpContent) {
                 dispatch();
             }
@@ -287,8 +287,11 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         ctx.close(); // a reset connection or a protocol error: nothing to answer
     }
 
-    /** Answers an error of our own and closes: the rest of the request is not read. */
-    private void refuse(ApiException e) {
+    /**
+     * Answers an error of our own and closes: the rest of the request is not read. The body has the shape of the API
+     * family of {@code uri} (the request's target, as sent).
+     */
+    private void refuse(ApiException e, String uri) {
         if (body != null) {
             body.release();
             body = null;
@@ -296,7 +299,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         collecting = null;
         requests++; // an answer is owed, and given here
         answers++;
-        FullHttpResponse res = Errors.response(Errors.map(e), Ids.next());
+        FullHttpResponse res = Errors.response(Errors.map(e), Ids.next(), uri == null ? null : uri.split("\\?", 2)[0]);
         res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         // the rest of what the client sends is read and dropped for a while before the connection closes, so a
         // client still writing its body reads the refusal instead of a reset

@@ -82,8 +82,13 @@ public final class Errors {
 
     /** A whole error answer, for code on the event loop (the transport, the gateway). */
     public static FullHttpResponse response(Mapped m, String requestId) {
+        return response(m, requestId, null);
+    }
+
+    /** The same, with the body in the shape of the API family {@code path} (or null) belongs to. */
+    public static FullHttpResponse response(Mapped m, String requestId, String path) {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(m.status()),
-                Unpooled.wrappedBuffer(Json.bytes(body(m))));
+                Unpooled.wrappedBuffer(Json.bytes(body(m, path))));
         HttpHeaders h = res.headers();
         h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes());

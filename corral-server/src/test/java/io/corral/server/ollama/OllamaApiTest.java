@@ -59,7 +59,7 @@ class OllamaApiTest {
     @Test
     void aBadRequest_isA400_inOllamasErrorShape_andNoModelRuns() throws Exception {
         ScriptedProvider p = ScriptedProvider.chat("p", "m").then(answer("zebra"));
-        try (CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(p)).start()) {
+        try (CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0).withLimits(64 * 1024, 16)).providers(List.of(p)).start()) {
             HttpClient http = HttpClient.newHttpClient();
             for (String body : List.of("{\"model\":\"m\",\"messages\":\"hi\"}",
                     "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":\"many\"}}",
@@ -82,6 +82,12 @@ class OllamaApiTest {
                     .isEqualTo("{\"model\":\"m\",\"embeddings\":[]}");
             assertThat(tree(post(http, server, "/api/embeddings", "{\"model\":\"m\"}").body()).toString()).isEqualTo("{\"embedding\":[]}");
             assertThat(post(http, server, "/api/embed", "{\"model\":\"nope\",\"input\":\"\"}").statusCode()).isEqualTo(404);
+            // refused by the transport before any route runs (a body over the bound): Ollama's shape under /api/ too
+            HttpResponse<String> big = post(http, server, "/api/chat", "{\"model\":\"" + "x".repeat(70_000) + "\"}");
+            assertThat(big.statusCode()).isEqualTo(413);
+            assertThat(tree(big.body()).path("error").isTextual()).as(big.body()).isTrue();
+            assertThat(tree(post(http, server, "/v1/chat/completions", "{\"model\":\"" + "x".repeat(70_000) + "\"}").body())
+                    .at("/error/code").asText()).isEqualTo("request_too_large"); // OpenAI's elsewhere
             assertThat(p.requests()).isEmpty();
         }
     }
