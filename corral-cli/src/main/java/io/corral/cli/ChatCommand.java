@@ -145,8 +145,17 @@ final class ChatCommand implements Callable<Integer> {
                 if (words.length < 2) {
                     out.println("Usage: /save FILE");
                 } else {
-                    session.save(Path.of(words[1]));
-                    out.println("Saved to " + words[1] + ".");
+                    try {
+                        session.save(Path.of(words[1]));
+                        out.println("Saved to " + words[1] + ".");
+                    } catch (java.io.UncheckedIOException | java.nio.file.InvalidPathException e) { // say so, keep chatting
+                        out.println("Not saved: " + switch (e.getCause()) {
+                            case java.nio.file.NoSuchFileException n -> "no folder " + Path.of(words[1]).toAbsolutePath().getParent();
+                            case java.nio.file.AccessDeniedException a -> "not allowed to write " + words[1];
+                            case Throwable t -> t.getMessage();
+                            case null -> e.getMessage();
+                        });
+                    }
                 }
             }
             default -> out.println("Unknown command " + words[0] + ". Commands: /context /reset /save FILE /image FILE /exit");

@@ -195,7 +195,7 @@ class CorralCliTest {
     @Test
     void chat_repl_answers_andHandlesItsCommands(@TempDir Path dir) throws Exception {
         String script = String.join("\n", "/context", "Hello there.", "/context", "/bogus",
-                "/save " + dir.resolve("s.session"), "/reset", "/context", "/exit", "");
+                "/save " + dir.resolve("no/such/dir/s.session"), "/save " + dir.resolve("s.session"), "/reset", "/context", "/exit", "");
         Process p = corralProcess(List.of(), "chat", "--system", "Be kind.", "--temperature", "0", "-n", "16").start();
         p.getOutputStream().write(script.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
@@ -204,6 +204,7 @@ class CorralCliTest {
         assertThat(screen).contains("Chatting with stories260K (512-token context)");
         assertThat(screen).doesNotContain("WARNING").doesNotContain("Exception");
         assertThat(screen).contains("Unknown command /bogus");
+        assertThat(screen).contains("Not saved: ").contains("Saved to " + dir.resolve("s.session")); // a failed save ends nothing
         assertThat(screen).contains("Conversation cleared.");
         assertThat(Files.exists(dir.resolve("s.session"))).isTrue();
         // context use grows after the answer and drops back after /reset
