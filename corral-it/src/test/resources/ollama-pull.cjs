@@ -8,7 +8,12 @@ async function main() {
   for await (const p of await ollama.pull({ model: 'tiny', stream: true })) {
     statuses.push(p.status);
   }
-  const listed = (await ollama.list()).models.map((m) => m.name);
+  const tags = (await ollama.list()).models;
+  const listed = tags.map((m) => m.name);
+  const pulled = tags.find((m) => m.name === 'tiny');
+  const digest = pulled.digest;
+  const size = pulled.size;
+  const family = pulled.details.family;
   const chat = await ollama.chat({ model: 'tiny', messages: [{ role: 'user', content: 'Once upon a time' }], stream: false,
     options: { temperature: 0, num_predict: 6 } });
   await ollama.copy({ source: 'tiny', destination: 'tiny-copy' });
@@ -16,7 +21,7 @@ async function main() {
   await ollama.delete({ model: 'tiny' });
   await ollama.delete({ model: 'tiny-copy' });
   const after = (await ollama.list()).models.map((m) => m.name);
-  console.log(JSON.stringify({ first: statuses[0], last: statuses[statuses.length - 1], listed, answered: chat.message.content.length > 0,
+  console.log(JSON.stringify({ first: statuses[0], last: statuses[statuses.length - 1], listed, digest, size, family, answered: chat.message.content.length > 0,
     copied, after }));
 }
 

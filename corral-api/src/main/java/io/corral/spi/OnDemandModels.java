@@ -27,6 +27,15 @@ public interface OnDemandModels {
     List<String> names();
 
     /**
+     * What {@code name}'s file says before it is loaded, in the keys a loaded model's metadata uses (file, file_size,
+     * architecture, parameters, quantization, context_length, ...); empty when it is no such model or its file cannot be
+     * read.
+     */
+    default Map<String, Object> describe(String name) {
+        return Map.of();
+    }
+
+    /**
      * The provider of {@code name}, loading it first if needed (waiting for room in the budget while other models
      * answer); null when it is no such model.
      */

@@ -71,6 +71,11 @@ class OllamaClientTest {
             assertThat(seen.path("first").asText()).isEqualTo("pulling manifest");
             assertThat(seen.path("last").asText()).isEqualTo("success");
             assertThat(seen.path("listed").toString()).contains("\"tiny\"");
+            assertThat(seen.path("digest").asText()).isEqualTo(java.util.HexFormat.of().formatHex(java.security.MessageDigest
+                    .getInstance("SHA-256").digest(layers.get("application/vnd.ollama.image.model")))); // the file's sha256, as Ollama lists it
+            // listed before it is loaded with what its file's header says
+            assertThat(seen.path("size").asLong()).isEqualTo(layers.get("application/vnd.ollama.image.model").length);
+            assertThat(seen.path("family").asText()).isEqualTo("llama");
             assertThat(seen.path("answered").asBoolean()).isTrue();
             assertThat(seen.path("copied").toString()).contains("\"tiny-copy\"");
             assertThat(seen.path("after").toString()).doesNotContain("tiny");

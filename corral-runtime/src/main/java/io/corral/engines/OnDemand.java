@@ -98,6 +98,36 @@ public final class OnDemand implements io.corral.spi.OnDemandModels, AutoCloseab
         return names.get();
     }
 
+    /** The GGUF headers read for {@link #describe}, by file and its time (a pulled file is replaced, not changed). */
+    private final java.util.concurrent.ConcurrentHashMap<Path, Described> described = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Described(java.nio.file.attribute.FileTime modified, java.util.Map<String, Object> metadata) {
+    }
+
+    /** The file's GGUF header, read once per file (listing the pulled models reads no file twice). */
+    @Override
+    public java.util.Map<String, Object> describe(String name) {
+        Optional<Path> found = files.apply(name);
+        if (found.isEmpty()) {
+            return java.util.Map.of();
+        }
+        Path file = found.get();
+        try {
+            java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(file);
+            Described d = described.get(file);
+            if (d == null || !d.modified().equals(modified)) {
+                if (described.size() > 1024) {
+                    described.clear(); // files of models removed since: bounded, read again when asked
+                }
+                d = new Described(modified, java.util.Map.copyOf(io.corral.gguf.ModelMetadata.read(file).toMap()));
+                described.put(file, d);
+            }
+            return d.metadata();
+        } catch (java.io.IOException | RuntimeException e) {
+            return java.util.Map.of(); // gone or not a model file: listed without what it would say
+        }
+    }
+
     /** The provider of {@code name}, loading it first when it is a pulled model not loaded yet; null when it is none. */
     @Override
     public InferenceProvider get(String name) {

@@ -74,7 +74,7 @@ public final class CorralServer implements AutoCloseable {
             });
         }
         if (onDemand != null) {
-            models.unloaded(onDemand::names);
+            models.unloaded(onDemand::names, onDemand::describe);
         }
         AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys(), models::placement);
         Routes routes = new Routes()

@@ -58,18 +58,25 @@ public final class ModelDirectory {
                 .filter(m -> !m.metadata().containsKey("pinned_to")).toList());
         for (String name : unloaded.get()) { // loaded on their first request
             if (all.stream().noneMatch(m -> m.id().equals(name))) {
+                // the window it will be served with is known once it is loaded: 0 until then
                 all.add(ModelInfo.llm(name, "on-demand", 0, java.util.Set.of(io.corral.spi.Capability.CHAT,
-                        io.corral.spi.Capability.COMPLETION), java.util.Map.of()));
+                        io.corral.spi.Capability.COMPLETION), describe.apply(name)));
             }
         }
         return all;
     }
 
     private java.util.function.Supplier<List<String>> unloaded = List::of;
+    private java.util.function.Function<String, java.util.Map<String, Object>> describe = name -> java.util.Map.of();
 
-    /** Names served on demand (pulled models), listed before they are loaded. */
-    public void unloaded(java.util.function.Supplier<List<String>> names) {
+    /**
+     * Names served on demand (pulled models), listed before they are loaded, with what their files say ({@code
+     * describe}: the GGUF header's metadata).
+     */
+    public void unloaded(java.util.function.Supplier<List<String>> names,
+                         java.util.function.Function<String, java.util.Map<String, Object>> describe) {
         unloaded = names;
+        this.describe = describe;
     }
 
     /** Where ids nobody lists go (a gateway's passthrough), or null for 404. */

@@ -140,7 +140,7 @@ public final class OllamaApi implements Routes.Api {
         ArrayNode list = o.putArray("models");
         for (ModelInfo m : models.list()) {
             ObjectNode e = list.addObject().put("name", m.id()).put("model", m.id()).put("modified_at", modified(m))
-                    .put("size", size(m.metadata())).put("digest", Integer.toHexString(m.id().hashCode()));
+                    .put("size", size(m.metadata())).put("digest", digest(m.id(), m.metadata()));
             e.set("details", details(m));
         }
         return o;
@@ -157,7 +157,7 @@ public final class OllamaApi implements Routes.Api {
         if (onDemand != null) {
             for (io.corral.spi.OnDemandModels.Loaded l : onDemand.loaded()) {
                 ObjectNode e = list.addObject().put("name", l.name()).put("model", l.name()).put("size", l.bytes())
-                        .put("digest", Integer.toHexString(l.name().hashCode()));
+                        .put("digest", digest(l.name(), l.details()));
                 e.set("details", details(ModelInfo.llm(l.name(), "on-demand", 0, java.util.Set.of(), l.details())));
                 e.put("expires_at", l.expiresAt() == null ? FOREVER : l.expiresAt().toString())
                         .put("size_vram", vram(l.details()));
@@ -168,7 +168,7 @@ public final class OllamaApi implements Routes.Api {
                 continue; // pulled: listed above when loaded
             }
             ObjectNode e = list.addObject().put("name", m.id()).put("model", m.id()).put("size", size(m.metadata()))
-                    .put("digest", Integer.toHexString(m.id().hashCode()));
+                    .put("digest", digest(m.id(), m.metadata()));
             e.set("details", details(m));
             e.put("expires_at", FOREVER).put("size_vram", vram(m.metadata())); // loaded until Corral stops
         }
@@ -187,6 +187,20 @@ public final class OllamaApi implements Routes.Api {
             }
         }
         return started;
+    }
+
+    /**
+     * A model's digest as Ollama lists it: the sha256 of a pulled model's file (it is kept as {@code sha256-<digest>}),
+     * else a hash of its name (a file Corral did not pull is not read whole to list it).
+     */
+    private static String digest(String name, java.util.Map<String, Object> metadata) {
+        if (metadata.get("file") instanceof String f) {
+            String file = java.nio.file.Path.of(f).getFileName().toString();
+            if (file.length() == 71 && file.startsWith("sha256-") && file.substring(7).chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+                return file.substring(7);
+            }
+        }
+        return Integer.toHexString(name.hashCode());
     }
 
     private static long size(java.util.Map<String, Object> metadata) {
