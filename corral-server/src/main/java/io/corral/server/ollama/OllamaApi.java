@@ -554,36 +554,11 @@ public final class OllamaApi implements Routes.Api {
         if (!o.isObject()) {
             throw ApiException.badRequest("options", "options must be an object");
         }
-        if (present(o, "temperature")) {
-            b.temperature(number(o, "temperature"));
-        }
-        if (present(o, "top_p")) {
-            b.topP(number(o, "top_p"));
-        }
-        if (present(o, "top_k")) {
-            b.topK((int) number(o, "top_k"));
-        }
-        if (present(o, "min_p")) {
-            b.minP(number(o, "min_p"));
-        }
-        if (present(o, "num_predict") && number(o, "num_predict") > 0) { // -1 and -2: as many as fit
-            b.maxTokens((int) number(o, "num_predict"));
-        }
-        if (present(o, "seed")) {
-            b.seed((long) number(o, "seed"));
-        }
-        if (present(o, "repeat_penalty")) {
-            b.repeatPenalty(number(o, "repeat_penalty"));
-        }
-        if (present(o, "repeat_last_n")) {
-            b.repeatLastN((int) number(o, "repeat_last_n"));
-        }
-        if (present(o, "presence_penalty")) {
-            b.presencePenalty(number(o, "presence_penalty"));
-        }
-        if (present(o, "frequency_penalty")) {
-            b.frequencyPenalty(number(o, "frequency_penalty"));
-        }
+        NUMBERS.forEach((key, set) -> {
+            if (present(o, key)) {
+                set.accept(b, number(o, key));
+            }
+        });
         if (present(o, "stop")) {
             JsonNode stop = o.get("stop");
             List<String> each = new ArrayList<>();
@@ -597,6 +572,23 @@ public final class OllamaApi implements Routes.Api {
         }
         return b.build();
     }
+
+    /** Ollama's numeric options and what each sets (whole numbers cut from the number, as Ollama cuts them). */
+    private static final java.util.Map<String, java.util.function.ObjDoubleConsumer<SamplingParams.Builder>> NUMBERS = java.util.Map.ofEntries(
+            java.util.Map.entry("temperature", SamplingParams.Builder::temperature),
+            java.util.Map.entry("top_p", SamplingParams.Builder::topP),
+            java.util.Map.entry("top_k", (b, v) -> b.topK((int) v)),
+            java.util.Map.entry("min_p", SamplingParams.Builder::minP),
+            java.util.Map.entry("num_predict", (b, v) -> {
+                if (v > 0) { // -1 and -2: as many as fit
+                    b.maxTokens((int) v);
+                }
+            }),
+            java.util.Map.entry("seed", (b, v) -> b.seed((long) v)),
+            java.util.Map.entry("repeat_penalty", SamplingParams.Builder::repeatPenalty),
+            java.util.Map.entry("repeat_last_n", (b, v) -> b.repeatLastN((int) v)),
+            java.util.Map.entry("presence_penalty", SamplingParams.Builder::presencePenalty),
+            java.util.Map.entry("frequency_penalty", SamplingParams.Builder::frequencyPenalty));
 
     private static boolean present(JsonNode o, String key) {
         return o.hasNonNull(key);
