@@ -268,6 +268,10 @@ public final class LuceneVectorIo implements VectorIoProvider {
     }
 
     private static EngineException failed(String storeId, IOException e) {
+        if (e instanceof org.apache.lucene.store.LockObtainFailedException) { // Lucene's index lock: one writer a folder
+            return new EngineException("vector store " + storeId + " is open in another process (another corral serve on the same "
+                    + "cache folder?): stop it, or give this one a cache folder of its own (-Dcorral.cache=DIR in CORRAL_JAVA_OPTS)", e);
+        }
         return new EngineException("vector store " + storeId + ": " + e.getMessage(), e);
     }
 

@@ -40,7 +40,7 @@ public final class HttpServer implements AutoCloseable {
                                    Duration idleTimeout, io.netty.handler.ssl.SslContext tls) {
         AtomicInteger answering = new AtomicInteger();
         ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-        Channel listener = new ServerBootstrap().group(loops.group()).channel(loops.serverChannel())
+        io.netty.channel.ChannelFuture bound = new ServerBootstrap().group(loops.group()).channel(loops.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true) // SSE frames are small writes
                 .childHandler(new ChannelInitializer<>() {
@@ -57,7 +57,14 @@ public final class HttpServer implements AutoCloseable {
                                 new Connection(pipeline, maxBodyBytes, answering, idleTimeout));
                     }
                 })
-                .bind(host, port).syncUninterruptibly().channel();
+                .bind(host, port).awaitUninterruptibly();
+        if (!bound.isSuccess()) { // say which port, and why, rather than the transport's exception
+            String why = String.valueOf(bound.cause() == null ? null : bound.cause().getMessage());
+            throw new io.corral.api.UnavailableException(why.contains("Address already in use")
+                    ? "port " + port + " on " + host + " is in use (another server listens there): choose another with --port, or 0 for any free one"
+                    : "cannot listen on " + host + ":" + port + ": " + why, bound.cause());
+        }
+        Channel listener = bound.channel();
         return new HttpServer(listener, connections, answering);
     }
 
