@@ -113,7 +113,8 @@ public final class NativeContext implements AutoCloseable {
             LlamaLibrary.takeRecentErrors();
             ctx = (MemorySegment) Llama.init_from_model.invokeExact(model.pointer(), params);
             if (ctx.equals(MemorySegment.NULL)) {
-                throw new EngineException("llama.cpp could not create a context of " + contextSize + " tokens: "
+                throw new EngineException("llama.cpp could not create a context of " + contextSize + " tokens"
+                        + (sequences > 1 && !embeddings ? " (" + sequences + " sequences of " + contextSize / sequences + ")" : "") + ": "
                         + LlamaLibrary.takeRecentErrors());
             }
             memory = (MemorySegment) Llama.get_memory.invokeExact(ctx);
