@@ -17,6 +17,7 @@ import io.corral.server.http.AccessLog;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.Errors;
 import io.corral.server.http.EventStream;
+import io.corral.server.http.Fields;
 import io.corral.server.http.Json;
 import io.corral.server.http.ModelDirectory;
 import io.corral.server.http.Request;
@@ -196,33 +197,23 @@ public final class LlamaStackApi implements Routes.Api {
             default -> throw ApiException.badRequest("sampling_params.strategy.type",
                     "strategy must be greedy, top_p or top_k");
         }
-        if (p.hasNonNull("max_tokens") && number(p, "max_tokens", "sampling_params.", 0) > 0) {
+        if (number(p, "max_tokens", "sampling_params.", 0) > 0) {
             b.maxTokens((int) number(p, "max_tokens", "sampling_params.", 0));
         }
         if (p.hasNonNull("repetition_penalty")) {
             b.repeatPenalty(number(p, "repetition_penalty", "sampling_params.", 1));
         }
-        if (p.hasNonNull("stop")) {
-            List<String> stops = new ArrayList<>();
-            p.get("stop").forEach(x -> stops.add(x.isTextual() ? x.asText() : null));
-            if (!p.get("stop").isArray() || stops.contains(null)) {
-                throw ApiException.badRequest("sampling_params.stop", "sampling_params.stop must be a list of strings");
-            }
-            b.stop(stops);
+        List<String> stop = Fields.strings(p, "stop", "sampling_params.stop");
+        if (stop != null) {
+            b.stop(stop);
         }
         return b.build();
     }
 
     /** {@code o.key}, a number, or {@code fallback} when absent; any other type is a 400 naming {@code prefix + key}. */
     private static double number(JsonNode o, String key, String prefix, double fallback) {
-        JsonNode v = o.get(key);
-        if (v == null || v.isNull()) {
-            return fallback;
-        }
-        if (!v.isNumber()) {
-            throw ApiException.badRequest(prefix + key, prefix + key + " must be a number, not " + v);
-        }
-        return v.asDouble();
+        Double v = Fields.number(o, key, prefix + key);
+        return v == null ? fallback : v;
     }
 
     private static String stopReason(FinishReason r) {

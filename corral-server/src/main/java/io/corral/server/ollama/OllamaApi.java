@@ -22,6 +22,7 @@ import io.corral.api.TokenStream;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.Errors;
 import io.corral.server.http.EventStream;
+import io.corral.server.http.Fields;
 import io.corral.server.http.Json;
 import io.corral.server.http.KeepAlive;
 import io.corral.server.http.ModelDirectory;
@@ -555,20 +556,14 @@ public final class OllamaApi implements Routes.Api {
             throw ApiException.badRequest("options", "options must be an object");
         }
         NUMBERS.forEach((key, set) -> {
-            if (present(o, key)) {
-                set.accept(b, number(o, key));
+            Double v = Fields.number(o, key, "options." + key);
+            if (v != null) {
+                set.accept(b, v);
             }
         });
-        if (present(o, "stop")) {
-            JsonNode stop = o.get("stop");
-            List<String> each = new ArrayList<>();
-            if (stop.isArray()) {
-                stop.forEach(x -> each.add(x.isTextual() ? x.asText() : null));
-            }
-            if (!stop.isArray() || each.contains(null)) {
-                throw ApiException.badRequest("options.stop", "options.stop must be a list of strings");
-            }
-            b.stop(each);
+        List<String> stop = Fields.strings(o, "stop", "options.stop");
+        if (stop != null) {
+            b.stop(stop);
         }
         return b.build();
     }
@@ -589,18 +584,6 @@ public final class OllamaApi implements Routes.Api {
             java.util.Map.entry("repeat_last_n", (b, v) -> b.repeatLastN((int) v)),
             java.util.Map.entry("presence_penalty", SamplingParams.Builder::presencePenalty),
             java.util.Map.entry("frequency_penalty", SamplingParams.Builder::frequencyPenalty));
-
-    private static boolean present(JsonNode o, String key) {
-        return o.hasNonNull(key);
-    }
-
-    private static double number(JsonNode o, String key) {
-        JsonNode v = o.get(key);
-        if (!v.isNumber()) {
-            throw ApiException.badRequest("options." + key, "options." + key + " must be a number, not " + v);
-        }
-        return v.asDouble();
-    }
 
     /** {@code format}: "json", or a JSON schema. */
     private static ResponseFormat format(JsonNode f) {
@@ -635,9 +618,7 @@ public final class OllamaApi implements Routes.Api {
         if (inputs.contains(null)) {
             throw ApiException.badRequest("input", "input must be a string or a list of strings");
         }
-        if (body.hasNonNull("truncate") && !body.get("truncate").isBoolean()) {
-            throw ApiException.badRequest("truncate", "truncate must be true or false");
-        }
+        Fields.flag(body, "truncate", "truncate"); // checked: every input fits in the model's window or is refused anyway
         long begin = System.nanoTime();
         java.time.Duration keepAlive = KeepAlive.of(body);
         if (inputs.isEmpty()) { // Ollama's way of loading (or, with keep_alive 0, unloading) an embedding model

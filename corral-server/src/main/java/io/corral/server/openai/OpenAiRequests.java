@@ -2,6 +2,7 @@ package io.corral.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.corral.server.http.ApiException;
+import io.corral.server.http.Fields;
 import io.corral.server.http.RequestMetadata;
 import io.corral.api.ChatMessage;
 import io.corral.api.ChatRequest;
@@ -180,13 +181,7 @@ public final class OpenAiRequests {
 
     /** {@code echo}: whether each completion begins with its prompt, as the legacy completions API does. */
     static boolean echo(JsonNode body) {
-        if (!has(body, "echo")) {
-            return false;
-        }
-        if (!body.get("echo").isBoolean()) {
-            throw ApiException.badRequest("echo", "echo must be true or false");
-        }
-        return body.get("echo").asBoolean();
+        return bool(body, "echo", false);
     }
 
     /** The most prompts one completions request may carry (each is generated in turn). */
@@ -382,11 +377,7 @@ public final class OpenAiRequests {
     }
 
     private static double number(JsonNode body, String key) {
-        JsonNode v = body.get(key);
-        if (!v.isNumber()) {
-            throw ApiException.badRequest(key, key + " must be a number");
-        }
-        return v.asDouble();
+        return Fields.number(body, key, key); // present: has() was asked first
     }
 
     private static long integer(JsonNode body, String key) {
@@ -398,13 +389,6 @@ public final class OpenAiRequests {
     }
 
     private static boolean bool(JsonNode body, String key, boolean fallback) {
-        JsonNode v = body.get(key);
-        if (v == null || v.isNull()) {
-            return fallback;
-        }
-        if (!v.isBoolean()) {
-            throw ApiException.badRequest(key, key + " must be true or false");
-        }
-        return v.asBoolean();
+        return java.util.Objects.requireNonNullElse(Fields.flag(body, key, key), fallback);
     }
 }

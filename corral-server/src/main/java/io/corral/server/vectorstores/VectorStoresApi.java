@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.server.http.ApiException;
+import io.corral.server.http.Fields;
 import io.corral.server.http.Json;
 import io.corral.server.http.Page;
 import io.corral.server.http.Request;
@@ -83,7 +84,7 @@ public final class VectorStoresApi implements Routes.Api {
         JsonNode body = Json.parse(req.body());
         Integer dimension = body.hasNonNull("embedding_dimension") ? whole(body, "embedding_dimension") : null;
         // "id" is Corral's own: a store named by its caller (a knowledge folder's, `corral ingest --store`)
-        var store = stores.create(req.tenant(), new VectorStores.NewStore(text(body, "id"), text(body, "name"), strings(body, "file_ids"),
+        var store = stores.create(req.tenant(), new VectorStores.NewStore(text(body, "id"), text(body, "name"), Fields.strings(body, "file_ids", "file_ids"),
                 chunking(body.get("chunking_strategy")), map(body, "metadata"), expiresAfter(body.get("expires_after")),
                 text(body, "embedding_model"), dimension, text(body, "provider_id")));
         res.json(200, json(store));
@@ -118,7 +119,7 @@ public final class VectorStoresApi implements Routes.Api {
 
     private void createBatch(Request req, Response res) {
         JsonNode body = Json.parse(req.body());
-        List<String> ids = strings(body, "file_ids");
+        List<String> ids = Fields.strings(body, "file_ids", "file_ids");
         if (ids == null) {
             throw ApiException.badRequest("file_ids", "file_ids is required");
         }
@@ -176,7 +177,7 @@ public final class VectorStoresApi implements Routes.Api {
             if (!ranking.isObject()) {
                 throw ApiException.badRequest("ranking_options", "ranking_options must be an object");
             }
-            threshold = ranking.hasNonNull("score_threshold") ? number(ranking, "score_threshold") : 0;
+            threshold = java.util.Objects.requireNonNullElse(Fields.number(ranking, "score_threshold", "score_threshold"), 0.0);
             ranker = ranker(ranking);
         }
         Filter filter = body.hasNonNull("filters") ? filter(body.get("filters"), "filters") : null;
@@ -214,8 +215,8 @@ public final class VectorStoresApi implements Routes.Api {
         return switch (kind) {
             // OpenAI's names: its own default ranker; Corral's is reciprocal rank fusion
             case "rrf", "auto", "default", "default-2024-11-15", "none" ->
-                    Ranker.rrf(params.hasNonNull("impact_factor") ? number(params, "impact_factor") : Ranker.DEFAULT_IMPACT_FACTOR);
-            case "weighted" -> Ranker.weighted(params.hasNonNull("alpha") ? number(params, "alpha") : 0.5);
+                    Ranker.rrf(java.util.Objects.requireNonNullElse(Fields.number(params, "impact_factor", "impact_factor"), Ranker.DEFAULT_IMPACT_FACTOR));
+            case "weighted" -> Ranker.weighted(java.util.Objects.requireNonNullElse(Fields.number(params, "alpha", "alpha"), 0.5));
             default -> throw ApiException.badRequest("ranking_options", "ranker must be rrf or weighted, was '" + kind + "'");
         };
     }
@@ -281,32 +282,6 @@ public final class VectorStoresApi implements Routes.Api {
             throw ApiException.badRequest(field, field + " must be a whole number");
         }
         return n.asInt();
-    }
-
-    private static double number(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        if (n == null || !n.isNumber()) {
-            throw ApiException.badRequest(field, field + " must be a number");
-        }
-        return n.asDouble();
-    }
-
-    private static List<String> strings(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            return null;
-        }
-        List<String> out = new ArrayList<>();
-        if (n.isArray()) {
-            for (JsonNode each : n) {
-                if (!each.isTextual()) {
-                    throw ApiException.badRequest(field, field + " must be a list of strings");
-                }
-                out.add(each.asText());
-            }
-            return out;
-        }
-        throw ApiException.badRequest(field, field + " must be a list of strings");
     }
 
     private static Map<String, Object> map(JsonNode body, String field) {
