@@ -7,6 +7,8 @@ import io.corral.server.http.ApiException;
 import io.corral.server.http.Errors;
 import io.corral.server.http.Json;
 import io.corral.testing.ScriptedProvider;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -56,44 +58,62 @@ class OllamaApiTest {
         }
     }
 
-    @Test
-    void aBadRequest_isA400_inOllamasErrorShape_andNoModelRuns() throws Exception {
-        ScriptedProvider p = ScriptedProvider.chat("p", "m").then(answer("zebra"));
-        try (CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0).withLimits(64 * 1024, 16)).providers(List.of(p)).start()) {
-            HttpClient http = HttpClient.newHttpClient();
-            for (String body : List.of("{\"model\":\"m\",\"messages\":\"hi\"}",
-                    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":\"many\"}}",
-                    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":\"x\"}",
-                    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{}}]}")) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/api/chat"))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(r.statusCode()).as(body).isEqualTo(400);
-                JsonNode error = tree(r.body()).path("error");
-                assertThat(error.isTextual()).as(r.body()).isTrue(); // {"error": "..."}, not OpenAI's object
-                assertThat(error.asText()).containsAnyOf("messages", "num_predict", "tools");
-            }
-            for (String body : List.of("{\"model\":\"m\",\"input\":[1]}", "{\"model\":\"m\",\"input\":\"x\",\"truncate\":\"no\"}")) {
-                HttpResponse<String> r = post(http, server, "/api/embed", body);
-                assertThat(r.statusCode()).as(body).isEqualTo(400);
-                assertThat(tree(r.body()).path("error").isTextual()).as(r.body()).isTrue();
-            }
-            // nothing to embed is Ollama's way of loading a model: no vector, and a model nobody serves is a 404
-            assertThat(tree(post(http, server, "/api/embed", "{\"model\":\"m\",\"input\":[]}").body()).toString())
-                    .isEqualTo("{\"model\":\"m\",\"embeddings\":[]}");
-            assertThat(tree(post(http, server, "/api/embeddings", "{\"model\":\"m\"}").body()).toString()).isEqualTo("{\"embedding\":[]}");
-            assertThat(post(http, server, "/api/embed", "{\"model\":\"nope\",\"input\":\"\"}").statusCode()).isEqualTo(404);
-            // refused by the transport before any route runs (a body over the bound): Ollama's shape under /api/ too
-            HttpResponse<String> big = post(http, server, "/api/chat", "{\"model\":\"" + "x".repeat(70_000) + "\"}");
-            assertThat(big.statusCode()).isEqualTo(413);
-            assertThat(tree(big.body()).path("error").isTextual()).as(big.body()).isTrue();
-            assertThat(tree(post(http, server, "/v1/chat/completions", "{\"model\":\"" + "x".repeat(70_000) + "\"}").body())
-                    .at("/error/code").asText()).isEqualTo("request_too_large"); // OpenAI's elsewhere
-            assertThat(p.requests()).isEmpty();
-        }
+    /** A server over a scripted chat model {@code m} with a 64 KB body bound, and what the model was asked. */
+    private static final ScriptedProvider MODEL = ScriptedProvider.chat("p", "m").then(answer("zebra"));
+    private static CorralServer server;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() {
+        server = CorralServer.builder(ServerConfig.defaults().withPort(0).withLimits(64 * 1024, 16)).providers(List.of(MODEL)).start();
     }
 
-    static HttpResponse<String> post(HttpClient http, CorralServer server, String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(server.url() + path)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void aBadRequest_isA400_inOllamasErrorShape_andNoModelRuns() throws Exception {
+        for (String body : List.of("{\"model\":\"m\",\"messages\":\"hi\"}",
+                "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":\"many\"}}",
+                "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":\"x\"}",
+                "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{}}]}")) {
+            HttpResponse<String> r = post("/api/chat", body);
+            assertThat(r.statusCode()).as(body).isEqualTo(400);
+            JsonNode error = tree(r.body()).path("error");
+            assertThat(error.isTextual()).as(r.body()).isTrue(); // {"error": "..."}, not OpenAI's object
+            assertThat(error.asText()).containsAnyOf("messages", "num_predict", "tools");
+        }
+        for (String body : List.of("{\"model\":\"m\",\"input\":[1]}", "{\"model\":\"m\",\"input\":\"x\",\"truncate\":\"no\"}")) {
+            HttpResponse<String> r = post("/api/embed", body);
+            assertThat(r.statusCode()).as(body).isEqualTo(400);
+            assertThat(tree(r.body()).path("error").isTextual()).as(r.body()).isTrue();
+        }
+        assertThat(MODEL.requests()).isEmpty();
+    }
+
+    @Test
+    void nothingToEmbed_loadsTheModel_asOllamaDoes() throws Exception {
+        assertThat(tree(post("/api/embed", "{\"model\":\"m\",\"input\":[]}").body()).toString())
+                .isEqualTo("{\"model\":\"m\",\"embeddings\":[]}");
+        assertThat(tree(post("/api/embed", "{\"model\":\"m\"}").body()).toString()).isEqualTo("{\"model\":\"m\",\"embeddings\":[]}");
+        assertThat(tree(post("/api/embeddings", "{\"model\":\"m\"}").body()).toString()).isEqualTo("{\"embedding\":[]}");
+        assertThat(post("/api/embed", "{\"model\":\"nope\",\"input\":\"\"}").statusCode()).isEqualTo(404); // nobody serves it
+        assertThat(MODEL.requests()).isEmpty(); // no vector was asked for
+    }
+
+    @Test
+    void aBodyOverTheBound_isRefusedByTheTransport_inTheShapeOfItsApi() throws Exception {
+        HttpResponse<String> big = post("/api/chat", "{\"model\":\"" + "x".repeat(70_000) + "\"}");
+        assertThat(big.statusCode()).isEqualTo(413);
+        assertThat(tree(big.body()).path("error").isTextual()).as(big.body()).isTrue();
+        assertThat(tree(post("/v1/chat/completions", "{\"model\":\"" + "x".repeat(70_000) + "\"}").body())
+                .at("/error/code").asText()).isEqualTo("request_too_large"); // OpenAI's elsewhere
+    }
+
+    static HttpResponse<String> post(String path, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(server.url() + path)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }
