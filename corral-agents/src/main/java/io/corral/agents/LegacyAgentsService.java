@@ -311,10 +311,7 @@ public final class LegacyAgentsService implements LegacyAgents {
         if (config.hasNonNull("instructions") && !config.get("instructions").isTextual()) {
             throw new InvalidRequestException("agent_config.instructions", "agent_config.instructions must be a string");
         }
-        JsonNode iters = config.get("max_infer_iters");
-        if (iters != null && !iters.isNull() && !(iters.isIntegralNumber() && iters.canConvertToInt() && iters.asInt() >= 1)) {
-            throw new InvalidRequestException("agent_config.max_infer_iters", "agent_config.max_infer_iters must be a whole number of at least 1");
-        }
+        Checks.whole(config, "max_infer_iters", "agent_config.max_infer_iters", 1);
         JsonNode sampling = config.get("sampling_params");
         if (sampling == null || sampling.isNull()) {
             return;
@@ -322,14 +319,11 @@ public final class LegacyAgentsService implements LegacyAgents {
         if (!sampling.isObject()) {
             throw new InvalidRequestException("agent_config.sampling_params", "agent_config.sampling_params must be an object");
         }
-        List<String[]> numbers = List.of(new String[]{"max_tokens"}, new String[]{"repetition_penalty"},
-                new String[]{"strategy", "temperature"}, new String[]{"strategy", "top_p"}, new String[]{"strategy", "top_k"});
-        for (String[] path : numbers) {
-            JsonNode v = path.length == 1 ? sampling.get(path[0]) : sampling.path(path[0]).get(path[1]);
-            if (v != null && !v.isNull() && !v.isNumber()) {
-                String name = "agent_config.sampling_params." + String.join(".", path);
-                throw new InvalidRequestException(name, name + " must be a number, not " + v);
-            }
+        String at = "agent_config.sampling_params.";
+        Checks.number(sampling, "max_tokens", at + "max_tokens");
+        Checks.number(sampling, "repetition_penalty", at + "repetition_penalty");
+        for (String key : List.of("temperature", "top_p", "top_k")) {
+            Checks.number(sampling.path("strategy"), key, at + "strategy." + key);
         }
     }
 

@@ -831,22 +831,13 @@ public final class ResponsesService implements Responses {
      * flag or one of {@code truncation}'s values where OpenAI's API has one; anything else is a 400 naming the field.
      */
     static void checkFields(JsonNode req) {
-        for (String key : List.of("temperature", "top_p")) {
-            if (req.hasNonNull(key) && !req.get(key).isNumber()) {
-                throw new InvalidRequestException(key, key + " must be a number, not " + req.get(key));
-            }
-        }
-        for (String key : List.of("max_output_tokens", "max_tool_calls", "max_infer_iters")) {
-            JsonNode v = req.get(key);
-            int least = key.equals("max_tool_calls") ? 0 : 1; // no tool calls at all is a limit too
-            if (v != null && !v.isNull() && !(v.isIntegralNumber() && v.canConvertToInt() && v.asInt() >= least)) {
-                throw new InvalidRequestException(key, key + " must be a whole number of at least " + least + ", not " + v);
-            }
-        }
+        Checks.number(req, "temperature", "temperature");
+        Checks.number(req, "top_p", "top_p");
+        Checks.whole(req, "max_output_tokens", "max_output_tokens", 1);
+        Checks.whole(req, "max_infer_iters", "max_infer_iters", 1);
+        Checks.whole(req, "max_tool_calls", "max_tool_calls", 0); // no tool calls at all is a limit too
         for (String key : List.of("store", "background", "stream", "parallel_tool_calls")) {
-            if (req.hasNonNull(key) && !req.get(key).isBoolean()) {
-                throw new InvalidRequestException(key, key + " must be true or false, not " + req.get(key));
-            }
+            Checks.flag(req, key, key);
         }
         if (req.hasNonNull("truncation") && !List.of("auto", "disabled").contains(req.get("truncation").asText())) {
             throw new InvalidRequestException("truncation", "truncation must be auto or disabled, not " + req.get("truncation"));
