@@ -15,6 +15,18 @@ public final class Fields {
     private Fields() {
     }
 
+    /** {@code o.key} as a string. */
+    public static String text(JsonNode o, String key, String param) {
+        JsonNode v = o.get(key);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw ApiException.badRequest(param, param + " must be a string");
+        }
+        return v.asText();
+    }
+
     /** {@code o.key} as a number. */
     public static Double number(JsonNode o, String key, String param) {
         JsonNode v = o.get(key);

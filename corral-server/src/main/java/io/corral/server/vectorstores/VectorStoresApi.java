@@ -266,14 +266,7 @@ public final class VectorStoresApi implements Routes.Api {
     }
 
     private static String text(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            return null;
-        }
-        if (!n.isTextual()) {
-            throw ApiException.badRequest(field, field + " must be a string");
-        }
-        return n.asText();
+        return Fields.text(body, field, field);
     }
 
     private static int whole(JsonNode body, String field) {

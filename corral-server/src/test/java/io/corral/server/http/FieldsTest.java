@@ -19,11 +19,13 @@ class FieldsTest {
         assertThat(Fields.number(o, "t", "options.t")).isEqualTo(0.5);
         assertThat(Fields.strings(o, "s", "s")).containsExactly("a", "b");
         assertThat(Fields.flag(o, "f", "f")).isTrue();
+        assertThat(Fields.text(o, "bad", "bad")).isEqualTo("x");
         assertThat(Fields.number(o, "n", "n")).isNull();
         assertThat(Fields.strings(o, "absent", "absent")).isNull();
         assertThat(Fields.flag(o, "absent", "absent")).isNull();
         for (Runnable bad : new Runnable[]{() -> Fields.number(o, "bad", "options.bad"), () -> Fields.strings(o, "mixed", "options.bad"),
-                () -> Fields.strings(o, "bad", "options.bad"), () -> Fields.flag(o, "bad", "options.bad")}) {
+                () -> Fields.strings(o, "bad", "options.bad"), () -> Fields.flag(o, "bad", "options.bad"),
+                () -> Fields.text(o, "t", "options.bad")}) {
             assertThatThrownBy(bad::run).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status).isEqualTo(400);
                 assertThat(e.param).isEqualTo("options.bad");
