@@ -17,58 +17,42 @@ public final class Fields {
 
     /** {@code o.key} as a string. */
     public static String text(JsonNode o, String key, String param) {
-        JsonNode v = o.get(key);
-        if (v == null || v.isNull()) {
-            return null;
-        }
-        if (!v.isTextual()) {
-            throw ApiException.badRequest(param, param + " must be a string");
-        }
-        return v.asText();
+        JsonNode v = typed(o, key, param, JsonNode::isTextual, "a string");
+        return v == null ? null : v.asText();
     }
 
     /** {@code o.key} as a number. */
     public static Double number(JsonNode o, String key, String param) {
-        JsonNode v = o.get(key);
-        if (v == null || v.isNull()) {
-            return null;
-        }
-        if (!v.isNumber()) {
-            throw ApiException.badRequest(param, param + " must be a number, not " + v);
-        }
-        return v.asDouble();
+        JsonNode v = typed(o, key, param, JsonNode::isNumber, "a number");
+        return v == null ? null : v.asDouble();
     }
 
     /** {@code o.key} as a list of strings. */
     public static List<String> strings(JsonNode o, String key, String param) {
-        JsonNode v = o.get(key);
-        if (v == null || v.isNull()) {
+        JsonNode v = typed(o, key, param, n -> n.isArray() && n.valueStream().allMatch(JsonNode::isTextual), "a list of strings");
+        if (v == null) {
             return null;
         }
         List<String> out = new ArrayList<>();
-        if (v.isArray()) {
-            for (JsonNode each : v) {
-                if (!each.isTextual()) {
-                    break;
-                }
-                out.add(each.asText());
-            }
-        }
-        if (!v.isArray() || out.size() != v.size()) {
-            throw ApiException.badRequest(param, param + " must be a list of strings");
-        }
+        v.forEach(each -> out.add(each.asText()));
         return out;
     }
 
     /** {@code o.key} as true or false. */
     public static Boolean flag(JsonNode o, String key, String param) {
+        JsonNode v = typed(o, key, param, JsonNode::isBoolean, "true or false");
+        return v == null ? null : v.asBoolean();
+    }
+
+    /** {@code o.key} when it is there and {@code ok}, null when absent; a 400 saying it must be {@code what} otherwise. */
+    private static JsonNode typed(JsonNode o, String key, String param, java.util.function.Predicate<JsonNode> ok, String what) {
         JsonNode v = o.get(key);
         if (v == null || v.isNull()) {
             return null;
         }
-        if (!v.isBoolean()) {
-            throw ApiException.badRequest(param, param + " must be true or false");
+        if (!ok.test(v)) {
+            throw ApiException.badRequest(param, param + " must be " + what + ", not " + v);
         }
-        return v.asBoolean();
+        return v;
     }
 }
