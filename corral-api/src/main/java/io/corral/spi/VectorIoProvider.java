@@ -32,15 +32,26 @@ public interface VectorIoProvider extends AutoCloseable {
 
     /**
      * A search: the {@code k} best chunks matching {@code filter} (null: all) for {@code text} (keyword and
-     * hybrid) and {@code embedding} (vector and hybrid), hybrid results fused by {@code ranker}.
+     * hybrid) and {@code embedding} (vector and hybrid), hybrid results fused by {@code ranker}; with {@code vectors}
+     * each hit's chunk carries its embedding (otherwise null: reading them costs a store time).
      */
-    record Query(String text, float[] embedding, Mode mode, int k, Filter filter, Ranker ranker) {
+    record Query(String text, float[] embedding, Mode mode, int k, Filter filter, Ranker ranker, boolean vectors) {
         public Query {
             Objects.requireNonNull(mode, "mode");
             ranker = ranker == null ? Ranker.DEFAULT : ranker;
             if (mode != Mode.KEYWORD && embedding == null) {
                 throw new IllegalArgumentException(mode + " search needs the query's embedding");
             }
+        }
+
+        /** A search whose hits come without their chunks' embeddings. */
+        public Query(String text, float[] embedding, Mode mode, int k, Filter filter, Ranker ranker) {
+            this(text, embedding, mode, k, filter, ranker, false);
+        }
+
+        /** The same search, its hits carrying their chunks' embeddings. */
+        public Query withVectors() {
+            return new Query(text, embedding, mode, k, filter, ranker, true);
         }
     }
 

@@ -93,6 +93,40 @@ public interface VectorStores extends AutoCloseable {
     record Result(String fileId, String filename, double score, Map<String, Object> attributes, String text) {
     }
 
+    /**
+     * A chunk put into a store as it is (Llama Stack's {@code vector-io} insert), not cut from a file: its id (the same
+     * id again replaces it), its text, the metadata a model may be shown and the metadata only the store reads
+     * ({@code chunk_metadata}), both JSON objects as given, its embedding (null: the store's model embeds the text) and
+     * the model that made it.
+     */
+    record EmbeddedChunk(String id, String content, Map<String, Object> metadata, Map<String, Object> chunkMetadata,
+                         float[] embedding, String embeddingModel) {
+        public EmbeddedChunk {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(content, "content");
+            metadata = metadata == null ? Map.of() : metadata;
+            chunkMetadata = chunkMetadata == null ? Map.of() : chunkMetadata;
+        }
+    }
+
+    /**
+     * A query for chunks (Llama Stack's {@code vector-io} query): the text, how many chunks at most, the mode, the
+     * lowest score kept and how hybrid results are fused.
+     */
+    record ChunkQuery(String text, int maxChunks, VectorIoProvider.Mode mode, double scoreThreshold, Ranker ranker) {
+        public ChunkQuery {
+            Objects.requireNonNull(text, "text");
+            Objects.requireNonNull(mode, "mode");
+            if (maxChunks < 1 || maxChunks > 1000) {
+                throw new io.corral.api.InvalidRequestException("params.max_chunks", "max_chunks must be between 1 and 1000");
+            }
+        }
+    }
+
+    /** A chunk found by {@link #queryChunks}, with its embedding, and its score. */
+    record ScoredChunk(EmbeddedChunk chunk, double score) {
+    }
+
     /** A file's text as its store holds it: its chunks in order. */
     record Content(String fileId, String filename, Map<String, Object> attributes, List<String> chunks) {
     }
@@ -133,7 +167,20 @@ public interface VectorStores extends AutoCloseable {
 
     List<StoreFile> batchFiles(String tenant, String storeId, String batchId, String status);
 
+    /**
+     * Searches the store: its completed files' chunks and the chunks put in whole; a chunk put in whole answers with the
+     * {@code file_id} and {@code filename} of its metadata, or empty ones.
+     */
     List<Result> search(String tenant, String storeId, Search search);
+
+    /**
+     * Puts chunks into the store as they are, embedding those given without an embedding by the store's model; durable
+     * when this returns. An embedding whose dimension is not the store's is refused, and the call stores nothing.
+     */
+    void insertChunks(String tenant, String storeId, List<EmbeddedChunk> chunks);
+
+    /** The chunks that best match the query, best first: those put in whole and those of completed files. */
+    List<ScoredChunk> queryChunks(String tenant, String storeId, ChunkQuery query);
 
     /**
      * Writes a consistent copy of the embedded state while serving into the new folder {@code dir}: the records

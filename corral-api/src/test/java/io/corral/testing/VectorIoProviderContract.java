@@ -97,6 +97,20 @@ public abstract class VectorIoProviderContract {
     }
 
     @Test
+    void hitsCarryTheirEmbeddings_onlyWhenAskedFor() {
+        animals();
+        var q = new VectorIoProvider.Query("river", new float[]{0, 1, 0, 0}, Mode.HYBRID, 2, null, null);
+        assertThat(store.query("vs_contract", q)).allSatisfy(h -> assertThat(h.chunk().embedding()).isNull());
+        var withVectors = store.query("vs_contract", q.withVectors());
+        assertThat(ids(withVectors)).containsExactlyInAnyOrder("fish", "bird");
+        for (Hit h : withVectors) {
+            assertThat(h.chunk().embedding()).containsExactly(h.chunk().id().equals("fish") ? new float[]{0, 0, 1, 0} : new float[]{0, 1, 0, 0});
+        }
+        var keyword = store.query("vs_contract", new VectorIoProvider.Query("postman", null, Mode.KEYWORD, 1, null, null).withVectors());
+        assertThat(keyword.getFirst().chunk().embedding()).containsExactly(0.9f, 0.1f, 0, 0);
+    }
+
+    @Test
     void insertingAnId_again_replacesTheChunk() {
         animals();
         store.insert("vs_contract", List.of(chunk("cat", "A lion roars.", Map.of("kind", "wild"), 1, 0, 0, 0)));

@@ -122,7 +122,10 @@ class IsolationTest {
                     new String[]{"/v1/responses", "{\"model\":\"stories260K\",\"input\":\"x\",\"conversation\":\"" + ids.get("conversation_id") + "\"}"},
                     new String[]{"/v1/responses", "{\"model\":\"stories260K\",\"input\":\"isolation\",\"max_output_tokens\":4,"
                             + "\"tools\":[{\"type\":\"file_search\",\"vector_store_ids\":[\"" + ids.get("vector_store_id") + "\"]}]}"},
-                    new String[]{"/v1/vector_stores", "{\"name\":\"b\",\"file_ids\":[\"" + ids.get("file_id") + "\"]}"})) {
+                    new String[]{"/v1/vector_stores", "{\"name\":\"b\",\"file_ids\":[\"" + ids.get("file_id") + "\"]}"},
+                    new String[]{"/v1/vector-io/query", "{\"vector_store_id\":\"" + ids.get("vector_store_id") + "\",\"query\":\"isolation\"}"},
+                    new String[]{"/v1/vector-io/insert", "{\"vector_store_id\":\"" + ids.get("vector_store_id")
+                            + "\",\"chunks\":[{\"chunk_id\":\"b1\",\"content\":\"B's words\"}]}"})) {
                 HttpResponse<String> r = call(B, "POST", probe[0], probe[1]);
                 assertThat(r.statusCode()).as("%s naming A's resource with B's key: %s", probe[1], r.body()).isGreaterThanOrEqualTo(400);
                 assertThat(r.body()).doesNotContain("isolation secret");

@@ -2,6 +2,11 @@ package io.corral.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.corral.agents.LegacyAgentsService;
+import io.corral.onnx.OnnxEmbeddings;
+import io.corral.retrieval.Embedder;
+import io.corral.retrieval.VectorStoreService;
+import io.corral.retrieval.lucene.LuceneVectorIo;
+import io.corral.storage.LocalFilesProvider;
 import io.corral.agents.ResponsesService;
 import io.corral.server.CorralServer;
 import io.corral.server.ServerConfig;
@@ -14,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 
 import static io.corral.testing.ScriptedProvider.answer;
 import static io.corral.testing.ScriptedProvider.call;
@@ -26,6 +32,34 @@ class LlamaStackClientTest {
 
     static Path client() throws Exception {
         return TestServers.npmPackage("llama-stack-client", VERSION, "llama-stack-client/index.js");
+    }
+
+    /**
+     * Llama Stack 0.7's retrieval below the vector stores API, through its official client (llama-stack-client 0.7.3): chunks
+     * the client embedded put into a store with {@code vector_io.insert}, then found by {@code vector_io.query} and by search.
+     */
+    @Test
+    void theVersion07Client_putsEmbeddedChunksIn_andFindsThem(@TempDir Path dir) throws Exception {
+        Path client = TestServers.npmPackage("llama-stack-client", "0.7.3", "llama-stack-client/index.js");
+        try (OnnxEmbeddings minilm = new OnnxEmbeddings("sentence-transformers");
+             LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
+             SqlKeyValueStore kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
+             VectorStoreService stores = new VectorStoreService(files, kv, Map.of("lucene", new LuceneVectorIo(dir.resolve("vectors"))),
+                     Embedder.of(minilm::embed, minilm::models), Clock.systemUTC(), VectorStoreService.Config.defaults());
+             CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(minilm))
+                     .files(files).vectorStores(stores).start()) {
+            String model = minilm.models().getFirst().id();
+            JsonNode seen = NodeScript.run(client, "llama-stack-client-vector-io.cjs", dir, server.url(), model);
+            assertThat(seen.path("ids").toString()).startsWith("[\"note-1\"");
+            assertThat(seen.path("scores")).hasSize(2);
+            assertThat(seen.path("scores").get(0).asDouble()).isGreaterThan(seen.path("scores").get(1).asDouble());
+            assertThat(seen.path("dimension").asInt()).isEqualTo(384);
+            assertThat(seen.path("same").asBoolean()).as("the embedding comes back as it went in").isTrue();
+            assertThat(seen.path("source").asText()).isEqualTo("notes.txt");
+            assertThat(seen.path("hybrid").asText()).isEqualTo("Bordeaux makes red wine.");
+            assertThat(seen.path("search").toString()).isEqualTo("[\"Bordeaux makes red wine.\"]");
+            assertThat(seen.path("topic").asText()).isEqualTo("wine");
+        }
     }
 
     @Test

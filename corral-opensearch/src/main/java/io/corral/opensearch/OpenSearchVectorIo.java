@@ -251,16 +251,7 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
             }
             List<Chunk> out = new ArrayList<>(hits.size());
             for (JsonNode h : hits) {
-                Chunk c = hit(h, 0).chunk();
-                JsonNode v = h.path("_source").path(VECTOR);
-                float[] vector = null;
-                if (v.isArray()) {
-                    vector = new float[v.size()];
-                    for (int i = 0; i < vector.length; i++) {
-                        vector[i] = (float) v.get(i).asDouble();
-                    }
-                }
-                out.add(new Chunk(c.id(), c.content(), c.metadata(), vector));
+                out.add(hit(h, 0).chunk());
             }
             each.accept(out);
             after = hits.getLast().path("sort").get(0).asText();
@@ -274,12 +265,14 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
     public List<Hit> query(String storeId, Query q) {
         refresh(storeId);
         Object filter = q.filter() == null ? null : query(q.filter());
+        // the embeddings come back only when asked for: a search's answer is otherwise mostly vectors
+        Object source = q.vectors() ? true : Map.of("excludes", List.of(VECTOR));
         return switch (q.mode()) {
-            case VECTOR -> hits(vector(storeId, q.embedding(), q.k(), filter));
-            case KEYWORD -> hits(keyword(storeId, q.text(), q.k(), filter));
+            case VECTOR -> hits(vector(storeId, q.embedding(), q.k(), filter, source));
+            case KEYWORD -> hits(keyword(storeId, q.text(), q.k(), filter, source));
             case HYBRID -> {
-                List<JsonNode> v = vector(storeId, q.embedding(), Math.max(q.k(), FUSION_DEPTH), filter);
-                List<JsonNode> k = keyword(storeId, q.text(), Math.max(q.k(), FUSION_DEPTH), filter);
+                List<JsonNode> v = vector(storeId, q.embedding(), Math.max(q.k(), FUSION_DEPTH), filter, source);
+                List<JsonNode> k = keyword(storeId, q.text(), Math.max(q.k(), FUSION_DEPTH), filter, source);
                 Map<String, JsonNode> byId = new java.util.HashMap<>();
                 v.forEach(h -> byId.put(h.path("_id").asText(), h));
                 k.forEach(h -> byId.putIfAbsent(h.path("_id").asText(), h));
@@ -296,7 +289,7 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
         return hits.stream().map(h -> new Scored<>(h.path("_id").asText(), h.path("_score").asDouble())).toList();
     }
 
-    private List<JsonNode> vector(String storeId, float[] embedding, int k, Object filter) {
+    private List<JsonNode> vector(String storeId, float[] embedding, int k, Object filter, Object source) {
         if (embedding.length != dimension(storeId)) {
             throw new InvalidRequestException("embedding", "the query has " + embedding.length + " dimensions; the store holds "
                     + dimension(storeId));
@@ -305,11 +298,10 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
         if (filter != null) {
             knn.put("filter", filter);
         }
-        return search(storeId, Map.of("size", k, "_source", Map.of("excludes", List.of(VECTOR)),
-                "query", Map.of("knn", Map.of(VECTOR, knn))));
+        return search(storeId, Map.of("size", k, "_source", source, "query", Map.of("knn", Map.of(VECTOR, knn))));
     }
 
-    private List<JsonNode> keyword(String storeId, String text, int k, Object filter) {
+    private List<JsonNode> keyword(String storeId, String text, int k, Object filter, Object source) {
         if (text == null || text.isBlank()) {
             return List.of();
         }
@@ -317,7 +309,7 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
         if (filter != null) {
             bool.put("filter", List.of(filter));
         }
-        return search(storeId, Map.of("size", k, "_source", Map.of("excludes", List.of(VECTOR)), "query", Map.of("bool", bool)));
+        return search(storeId, Map.of("size", k, "_source", source, "query", Map.of("bool", bool)));
     }
 
     private List<JsonNode> search(String storeId, Object body) {
@@ -334,7 +326,15 @@ public final class OpenSearchVectorIo implements VectorIoProvider {
         JsonNode src = h.path("_source");
         try {
             Map<String, Object> meta = JSON.readValue(src.path(META).asText("{}"), new TypeReference<Map<String, Object>>() { });
-            return new Hit(new Chunk(src.path("id").asText(), src.path(CONTENT).asText(), meta, null), score);
+            JsonNode v = src.path(VECTOR);
+            float[] vector = null;
+            if (v.isArray()) {
+                vector = new float[v.size()];
+                for (int i = 0; i < vector.length; i++) {
+                    vector[i] = (float) v.get(i).asDouble();
+                }
+            }
+            return new Hit(new Chunk(src.path("id").asText(), src.path(CONTENT).asText(), meta, vector), score);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -54,6 +54,16 @@ public final class VectorStoreService implements VectorStores {
     /** Chunk metadata keys of Corral's own, beside the file's attributes. */
     static final String FILE_ID = "corral.file_id", FILENAME = "corral.filename", CHUNK = "corral.chunk",
             GENERATION = "corral.generation";
+    /**
+     * Keys of a chunk put in whole ({@link #insertChunks}): its id as given, its metadata and chunk metadata as JSON, the
+     * model that embedded it. Its metadata's strings, numbers and booleans are attributes beside them (for filters).
+     */
+    static final String CHUNK_ID = "corral.chunk_id", METADATA = "corral.metadata", CHUNK_METADATA = "corral.chunk_metadata",
+            EMBEDDING_MODEL = "corral.embedding_model";
+    /** A chunk put in whole is kept under this prefix and its id, apart from files' chunks ({@code file-...#n}). */
+    private static final String CHUNK_PREFIX = "chunk/";
+    /** The most a chunk put in whole may carry: its id, and its metadata and chunk metadata each as JSON. */
+    private static final int MAX_CHUNK_ID = 256, MAX_CHUNK_METADATA = 8192;
     private static final int EMBED_BATCH = 64;
     /**
      * How long the committer gathers finished files while more are queued: a second (on Cranfield, committing
@@ -723,19 +733,158 @@ public final class VectorStoreService implements VectorStores {
         List<Result> results = new ArrayList<>(k);
         for (var hit : hits) {
             Map<String, Object> meta = hit.chunk().metadata();
-            FileRecord f = s.files.get(String.valueOf(meta.get(FILE_ID)));
-            if (f == null || !f.status().equals("completed") || !(meta.get(GENERATION) instanceof Number g && g.intValue() == f.generation())) {
-                continue;
-            }
             if (hit.score() < search.scoreThreshold()) {
                 continue;
             }
-            results.add(new Result(f.fileId(), f.filename(), hit.score(), f.attributes(), hit.chunk().content()));
+            if (meta.get(CHUNK_ID) instanceof String) { // put in whole: its own metadata names its file, if any
+                results.add(new Result(String.valueOf(meta.getOrDefault("file_id", "")), String.valueOf(meta.getOrDefault("filename", "")),
+                        hit.score(), attributes(meta), hit.chunk().content()));
+            } else {
+                FileRecord f = completedFile(s, meta);
+                if (f == null) {
+                    continue;
+                }
+                results.add(new Result(f.fileId(), f.filename(), hit.score(), f.attributes(), hit.chunk().content()));
+            }
             if (results.size() == k) {
                 break;
             }
         }
         return results;
+    }
+
+    /** The completed file whose chunk (of its current generation) has this metadata, or null: such chunks are not found. */
+    private static FileRecord completedFile(State s, Map<String, Object> meta) {
+        FileRecord f = s.files.get(String.valueOf(meta.get(FILE_ID)));
+        return f == null || !f.status().equals("completed") || !(meta.get(GENERATION) instanceof Number g && g.intValue() == f.generation())
+                ? null : f;
+    }
+
+    /** A stored chunk's attributes: its metadata less Corral's own keys. */
+    private static Map<String, Object> attributes(Map<String, Object> meta) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        meta.forEach((key, value) -> {
+            if (!key.startsWith("corral.")) {
+                out.put(key, value);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public void insertChunks(String tenant, String storeId, List<EmbeddedChunk> chunks) {
+        State s = owned(tenant, storeId);
+        if (view(s).status().equals("expired")) {
+            throw new InvalidRequestException("vector_store_id", "vector store " + storeId + " has expired");
+        }
+        if (chunks == null || chunks.isEmpty() || chunks.size() > 2048) {
+            throw new InvalidRequestException("chunks", "chunks must hold 1 to 2048 chunks");
+        }
+        StoreRecord r = s.record;
+        List<String> unembedded = new ArrayList<>();
+        for (int i = 0; i < chunks.size(); i++) {
+            EmbeddedChunk c = chunks.get(i);
+            String at = "chunks[" + i + "]";
+            if (c.id().isBlank() || c.id().length() > MAX_CHUNK_ID) {
+                throw new InvalidRequestException(at + ".chunk_id", "a chunk_id is 1 to " + MAX_CHUNK_ID + " characters");
+            }
+            if (c.embedding() == null) {
+                unembedded.add(c.content());
+            } else if (c.embedding().length != r.dimension()) {
+                throw new InvalidRequestException(at + ".embedding", "chunk " + c.id() + " has an embedding of " + c.embedding().length
+                        + " dimensions; vector store " + storeId + " holds " + r.dimension() + " (" + r.embeddingModel() + ")");
+            }
+            for (var m : List.of(Map.entry("metadata", c.metadata()), Map.entry("chunk_metadata", c.chunkMetadata()))) {
+                if (json(m.getValue()).length() > MAX_CHUNK_METADATA) {
+                    throw new InvalidRequestException(at + "." + m.getKey(), m.getKey() + " is over " + MAX_CHUNK_METADATA + " characters as JSON");
+                }
+            }
+        }
+        List<float[]> made = unembedded.isEmpty() ? List.of() : embedder.embed(r.embeddingModel(), unembedded);
+        List<VectorIoProvider.Chunk> out = new ArrayList<>(chunks.size());
+        int next = 0;
+        for (EmbeddedChunk c : chunks) {
+            Map<String, Object> meta = new HashMap<>();
+            c.metadata().forEach((key, value) -> {
+                if (!key.startsWith("corral.") && (value instanceof String || value instanceof Number || value instanceof Boolean)) {
+                    meta.put(key, value);
+                }
+            });
+            meta.put(CHUNK_ID, c.id());
+            meta.put(METADATA, json(c.metadata()));
+            meta.put(CHUNK_METADATA, json(c.chunkMetadata()));
+            String model = c.embedding() == null || c.embeddingModel() == null ? r.embeddingModel() : c.embeddingModel();
+            meta.put(EMBEDDING_MODEL, model);
+            out.add(new VectorIoProvider.Chunk(CHUNK_PREFIX + c.id(), c.content(), meta, c.embedding() != null ? c.embedding() : made.get(next++)));
+        }
+        gate.readLock().lock(); // not between a backup's records and its chunks
+        s.lock.lock();
+        try {
+            state(tenant, storeId); // not deleted meanwhile
+            VectorIoProvider io = provider(r);
+            io.insert(storeId, out);
+            io.flush(storeId); // acknowledged: durable
+        } finally {
+            s.lock.unlock();
+            gate.readLock().unlock();
+        }
+        touch(s);
+    }
+
+    @Override
+    public List<ScoredChunk> queryChunks(String tenant, String storeId, ChunkQuery query) {
+        State s = state(tenant, storeId);
+        Store store = view(s);
+        if (store.status().equals("expired")) {
+            throw new InvalidRequestException("vector_store_id", "vector store " + storeId + " has expired");
+        }
+        String text = query.text().strip();
+        if (text.isEmpty()) {
+            throw new InvalidRequestException("query", "query must not be empty");
+        }
+        float[] embedding = query.mode() == VectorIoProvider.Mode.KEYWORD ? null
+                : embedder.embed(store.embeddingModel(), List.of(text)).getFirst();
+        int k = query.maxChunks();
+        int pending = store.fileCounts().total() - store.fileCounts().completed();
+        var hits = provider(s.record).query(storeId, new VectorIoProvider.Query(text, embedding, query.mode(),
+                k + Math.min(pending, 50), null, query.ranker()).withVectors());
+        touch(s);
+        List<ScoredChunk> out = new ArrayList<>(k);
+        for (var hit : hits) {
+            if (hit.score() < query.scoreThreshold()) {
+                continue;
+            }
+            Map<String, Object> meta = hit.chunk().metadata();
+            EmbeddedChunk c;
+            if (meta.get(CHUNK_ID) instanceof String id) {
+                c = new EmbeddedChunk(id, hit.chunk().content(), object(meta.get(METADATA)), object(meta.get(CHUNK_METADATA)),
+                        hit.chunk().embedding(), String.valueOf(meta.getOrDefault(EMBEDDING_MODEL, store.embeddingModel())));
+            } else {
+                FileRecord f = completedFile(s, meta);
+                if (f == null) {
+                    continue;
+                }
+                // a file's chunk as Llama Stack describes one: its file in the metadata, its place in the chunk metadata
+                Map<String, Object> m = new LinkedHashMap<>(f.attributes());
+                m.put("file_id", f.fileId());
+                m.put("filename", f.filename());
+                Map<String, Object> cm = new LinkedHashMap<>();
+                cm.put("chunk_id", hit.chunk().id());
+                cm.put("document_id", f.fileId());
+                cm.put("source", f.filename());
+                c = new EmbeddedChunk(hit.chunk().id(), hit.chunk().content(), m, cm, hit.chunk().embedding(), store.embeddingModel());
+            }
+            out.add(new ScoredChunk(c, hit.score()));
+            if (out.size() == k) {
+                break;
+            }
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Object json) {
+        return json instanceof String text ? parse(text, Map.class) : Map.of();
     }
 
     /** Records activity (a store expires some days after its last), persisted at most once a minute. */

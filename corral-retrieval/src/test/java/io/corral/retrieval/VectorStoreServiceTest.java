@@ -6,7 +6,10 @@ import io.corral.retrieval.lucene.LuceneVectorIo;
 import io.corral.spi.Filter;
 import io.corral.spi.Ranker;
 import io.corral.spi.VectorIoProvider.Mode;
+import io.corral.spi.VectorStores.ChunkQuery;
 import io.corral.spi.VectorStores.Chunking;
+import io.corral.spi.VectorStores.EmbeddedChunk;
+import io.corral.spi.VectorStores.ScoredChunk;
 import io.corral.spi.VectorStores.NewStore;
 import io.corral.spi.VectorStores.Result;
 import io.corral.spi.VectorStores.Search;
@@ -76,6 +79,72 @@ class VectorStoreServiceTest extends EmbeddedStoresTest {
         assertThat(service.search(ME, store.id(), search("purr cats", Mode.VECTOR)).getFirst().fileId()).isEqualTo(a);
         assertThat(service.search(ME, store.id(), search("purr cats", Mode.HYBRID)).getFirst().fileId()).isEqualTo(a);
         assertThat(service.content(ME, store.id(), b).chunks()).containsExactly("Dogs Dogs bark at the postman.");
+    }
+
+    private static float[] vector(int slot) {
+        float[] v = new float[64];
+        v[slot] = 1;
+        return v;
+    }
+
+    @Test
+    void chunksPutInWhole_areFoundByQuery_withTheirEmbeddingsAndMetadata_besideFilesChunks_andSurviveARestart() throws Exception {
+        String id = storeWith("Cats purr when they are content.");
+        Map<String, Object> meta = Map.of("document_id", "doc-7", "tags", List.of("wine", "france"), "year", 1855);
+        float[] given = vector(5);
+        service.insertChunks(ME, id, List.of(
+                new EmbeddedChunk("c1", "Bordeaux makes red wine.", meta, Map.of("source", "atlas.pdf"), given, "my-model"),
+                new EmbeddedChunk("c2", "Lyon weaves silk.", Map.of(), Map.of(), null, null))); // embedded by the store's model
+        restart();
+        List<ScoredChunk> wine = service.queryChunks(ME, id, new ChunkQuery("wine Bordeaux", 3, Mode.KEYWORD, 0, Ranker.DEFAULT));
+        assertThat(wine).hasSize(1);
+        EmbeddedChunk c = wine.getFirst().chunk();
+        assertThat(c.id()).isEqualTo("c1");
+        assertThat(c.content()).isEqualTo("Bordeaux makes red wine.");
+        assertThat(c.metadata()).isEqualTo(meta);
+        assertThat(c.chunkMetadata()).isEqualTo(Map.of("source", "atlas.pdf"));
+        assertThat(c.embedding()).containsExactly(given);
+        assertThat(c.embeddingModel()).isEqualTo("my-model");
+        assertThat(wine.getFirst().score()).isPositive();
+        // the one given no embedding was embedded by the store's model: found by its words' vector
+        EmbeddedChunk silk = service.queryChunks(ME, id, new ChunkQuery("silk Lyon", 1, Mode.VECTOR, 0, Ranker.DEFAULT)).getFirst().chunk();
+        assertThat(silk.id()).isEqualTo("c2");
+        assertThat(silk.embedding()).containsExactly(embedder.embed(HashingEmbedder.MODEL, List.of("Lyon weaves silk.")).getFirst());
+        assertThat(silk.embeddingModel()).isEqualTo(HashingEmbedder.MODEL);
+        // a file's chunk answers too, named as Llama Stack names one
+        EmbeddedChunk cats = service.queryChunks(ME, id, new ChunkQuery("cats purr", 1, Mode.HYBRID, 0, Ranker.DEFAULT)).getFirst().chunk();
+        assertThat(cats.metadata()).containsEntry("filename", "doc0.txt").containsKey("file_id");
+        assertThat(cats.chunkMetadata()).containsEntry("document_id", cats.metadata().get("file_id"));
+        assertThat(cats.embedding()).hasSize(64);
+        // and OpenAI's search finds the chunks put in whole, their attributes the metadata's plain values
+        Result r = service.search(ME, id, search("Bordeaux", Mode.KEYWORD)).getFirst();
+        assertThat(r.fileId()).isEmpty();
+        assertThat(r.text()).isEqualTo("Bordeaux makes red wine.");
+        assertThat(r.attributes()).isEqualTo(Map.of("document_id", "doc-7", "year", 1855));
+        assertThat(service.search(ME, id, new Search(List.of("wine"), Filter.eq("year", 1855), 10, Mode.KEYWORD, Ranker.DEFAULT, 0)))
+                .as("filters see the metadata's plain values").hasSize(1);
+        assertThat(service.get(ME, id).fileCounts().total()).as("chunks are not files").isEqualTo(1);
+    }
+
+    @Test
+    void aChunkPutAgain_underItsId_replacesIt_andAWrongDimensionStoresNothing() throws Exception {
+        String id = storeWith("Cats purr.");
+        service.insertChunks(ME, id, List.of(new EmbeddedChunk("c1", "Old text about wine.", null, null, vector(1), null)));
+        service.insertChunks(ME, id, List.of(new EmbeddedChunk("c1", "New text about silk.", null, null, vector(2), null)));
+        assertThat(service.queryChunks(ME, id, new ChunkQuery("wine", 5, Mode.KEYWORD, 0, Ranker.DEFAULT))).isEmpty();
+        assertThat(service.queryChunks(ME, id, new ChunkQuery("silk", 5, Mode.KEYWORD, 0, Ranker.DEFAULT)))
+                .extracting(h -> h.chunk().id()).containsExactly("c1");
+        assertThatThrownBy(() -> service.insertChunks(ME, id, List.of(
+                new EmbeddedChunk("ok", "Fine text about bread.", null, null, vector(3), null),
+                new EmbeddedChunk("bad", "Wrong size.", null, null, new float[3], null))))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("3 dimensions").hasMessageContaining("64");
+        assertThat(service.queryChunks(ME, id, new ChunkQuery("bread", 5, Mode.KEYWORD, 0, Ranker.DEFAULT))).as("nothing stored").isEmpty();
+        assertThatThrownBy(() -> service.insertChunks(ME, id, List.of(new EmbeddedChunk("big", "x", Map.of("k", "v".repeat(9000)), null, null, null))))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("metadata");
+        assertThatThrownBy(() -> service.insertChunks(OTHER, id, List.of(new EmbeddedChunk("c9", "x", null, null, null, null))))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> service.queryChunks(OTHER, id, new ChunkQuery("silk", 5, Mode.KEYWORD, 0, Ranker.DEFAULT)))
+                .isInstanceOf(NotFoundException.class);
     }
 
     @Test

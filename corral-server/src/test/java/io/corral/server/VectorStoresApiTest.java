@@ -195,6 +195,67 @@ class VectorStoresApiTest {
                 .hasSize(2);
     }
 
+    /** Llama Stack's vector-io routes as its 0.7 client sends them (chunks with embeddings) and as 0.2.x did (without). */
+    @Test
+    void vectorIo_insertsChunks_asTheyAre_andQueriesThem_inBothClientsShapes() throws Exception {
+        start(List.of());
+        String store = ok(call("POST", "/v1/vector_stores", "{\"name\":\"notes\"}", null)).path("id").asText();
+        float[] paris = minilm.embed(new io.corral.api.EmbeddingRequest("all-MiniLM-L6-v2",
+                List.of("Paris is the capital of France."))).vectors().getFirst();
+        String vector = json.writeValueAsString(paris);
+        var inserted = call("POST", "/v1/vector-io/insert", "{\"vector_store_id\":\"" + store + "\",\"chunks\":[{\"chunk_id\":\"c1\","
+                + "\"content\":\"Paris is the capital of France.\",\"metadata\":{\"document_id\":\"geo\",\"page\":3},"
+                + "\"chunk_metadata\":{\"document_id\":\"geo\",\"source\":\"atlas.txt\"},\"embedding\":" + vector + ","
+                + "\"embedding_model\":\"all-MiniLM-L6-v2\",\"embedding_dimension\":384}]}", null);
+        assertThat(inserted.statusCode()).as(inserted.body()).isEqualTo(200);
+        assertThat(inserted.body()).isEqualTo("null");
+        // a 0.2.x client: vector_db_id, no embedding, no chunk_id, the content as text items
+        ok(call("POST", "/v1/vector-io/insert", "{\"vector_db_id\":\"" + store + "\",\"chunks\":[{\"content\":[{\"type\":\"text\","
+                + "\"text\":\"Lyon is known for silk weaving.\"}],\"metadata\":{\"document_id\":\"silk\"}}]}", null));
+
+        JsonNode found = ok(call("POST", "/v1/vector-io/query", "{\"vector_store_id\":\"" + store + "\",\"query\":\"What is the capital of France?\","
+                + "\"params\":{\"max_chunks\":1}}", null));
+        assertThat(found.path("chunks")).hasSize(1);
+        JsonNode c = found.path("chunks").get(0);
+        assertThat(c.path("chunk_id").asText()).isEqualTo("c1");
+        assertThat(c.path("content").asText()).isEqualTo("Paris is the capital of France.");
+        assertThat(c.path("metadata").path("page").asInt()).isEqualTo(3);
+        assertThat(c.path("chunk_metadata").path("source").asText()).isEqualTo("atlas.txt");
+        assertThat(c.path("embedding_dimension").asInt()).isEqualTo(384);
+        assertThat((float) c.path("embedding").get(7).asDouble()).isEqualTo(paris[7]);
+        assertThat(found.path("scores")).hasSize(1);
+        assertThat(found.path("scores").get(0).asDouble()).isPositive();
+
+        JsonNode silk = ok(call("POST", "/v1/vector-io/query", "{\"vector_db_id\":\"" + store + "\",\"query\":{\"type\":\"text\",\"text\":\"silk\"},"
+                + "\"params\":{\"mode\":\"hybrid\",\"max_chunks\":2,\"ranker\":{\"type\":\"rrf\",\"impact_factor\":60}}}", null));
+        assertThat(silk.path("chunks").get(0).path("content").asText()).isEqualTo("Lyon is known for silk weaving.");
+        assertThat(silk.path("chunks").get(0).path("chunk_id").asText()).as("an id made for it").hasSize(36);
+        assertThat(silk.path("chunks").get(0).path("embedding")).as("embedded by the store's model").hasSize(384);
+        JsonNode keyword = ok(call("POST", "/v1/vector-io/query", "{\"vector_store_id\":\"" + store + "\",\"query\":\"silk weaving\","
+                + "\"params\":{\"mode\":\"keyword\",\"reranker_type\":\"weighted\",\"reranker_params\":{\"alpha\":0.3}}}", null));
+        assertThat(keyword.path("chunks")).hasSize(1);
+        // OpenAI's search sees them too
+        JsonNode search = ok(call("POST", "/v1/vector_stores/" + store + "/search", "{\"query\":\"silk\",\"search_mode\":\"keyword\"}", null));
+        assertThat(search.path("data").get(0).path("content").get(0).path("text").asText()).isEqualTo("Lyon is known for silk weaving.");
+        assertThat(search.path("data").get(0).path("attributes").path("document_id").asText()).isEqualTo("silk");
+
+        for (String[] bad : List.of(
+                new String[]{"/v1/vector-io/insert", "{\"vector_store_id\":\"" + store + "\",\"chunks\":[{\"content\":\"x\",\"embedding\":[1,2,3]}]}", "chunks[0].embedding"},
+                new String[]{"/v1/vector-io/insert", "{\"vector_store_id\":\"" + store + "\",\"chunks\":[{\"content\":\"x\",\"embedding\":[1,2],\"embedding_dimension\":3}]}", "chunks[0].embedding_dimension"},
+                new String[]{"/v1/vector-io/insert", "{\"vector_store_id\":\"" + store + "\",\"chunks\":[{\"content\":{\"type\":\"image\",\"image\":{\"url\":{\"uri\":\"http://x\"}}}}]}", "chunks[0].content"},
+                new String[]{"/v1/vector-io/insert", "{\"vector_store_id\":\"" + store + "\",\"chunks\":[]}", "chunks"},
+                new String[]{"/v1/vector-io/insert", "{\"chunks\":[{\"content\":\"x\"}]}", "vector_store_id"},
+                new String[]{"/v1/vector-io/query", "{\"vector_store_id\":\"" + store + "\",\"query\":\"x\",\"params\":{\"mode\":\"fuzzy\"}}", "params.mode"},
+                new String[]{"/v1/vector-io/query", "{\"vector_store_id\":\"" + store + "\",\"query\":\"x\",\"params\":{\"max_chunks\":\"3\"}}", "params.max_chunks"},
+                new String[]{"/v1/vector-io/query", "{\"vector_store_id\":\"" + store + "\"}", "query"})) {
+            var r = call("POST", bad[0], bad[1], null);
+            assertThat(r.statusCode()).as(bad[1] + " -> " + r.body()).isEqualTo(400);
+            assertThat(json.readTree(r.body()).at("/error/param").asText()).as(bad[1]).isEqualTo(bad[2]);
+        }
+        var missing = call("POST", "/v1/vector-io/query", "{\"vector_store_id\":\"vs_nothing\",\"query\":\"x\"}", null);
+        assertThat(missing.statusCode()).isEqualTo(404);
+    }
+
     @Test
     void llamaStackShapes_embeddingModel_searchMode_andBothRankerForms() throws Exception {
         start(List.of());

@@ -480,7 +480,7 @@ public final class LuceneVectorIo implements VectorIoProvider {
                             vector(index, searcher, q.embedding(), Math.max(q.k(), FUSION_DEPTH), filter),
                             keyword(searcher, q.text(), Math.max(q.k(), FUSION_DEPTH), filter), q.ranker(), q.k());
                 };
-                return hits(searcher, top); // stored fields read for the results only, after fusion
+                return hits(searcher, top, q.vectors()); // stored fields read for the results only, after fusion
             } finally {
                 index.searchers.release(searcher);
             }
@@ -530,15 +530,28 @@ public final class LuceneVectorIo implements VectorIoProvider {
         return out;
     }
 
-    private static List<Hit> hits(IndexSearcher searcher, List<VectorIoProvider.Scored<Integer>> top) throws IOException {
+    private static List<Hit> hits(IndexSearcher searcher, List<VectorIoProvider.Scored<Integer>> top, boolean vectors) throws IOException {
         List<Hit> hits = new ArrayList<>(top.size());
         var stored = searcher.storedFields();
         for (var sd : top) {
             Document d = stored.document(sd.item());
             Map<String, Object> meta = JSON.readValue(d.get(META), new TypeReference<Map<String, Object>>() { });
-            hits.add(new Hit(new Chunk(d.get(ID), d.get(CONTENT), meta, null), sd.score()));
+            hits.add(new Hit(new Chunk(d.get(ID), d.get(CONTENT), meta, vectors ? vector(searcher, sd.item()) : null), sd.score()));
         }
         return hits;
+    }
+
+    /** The embedding of the searcher's document {@code doc}, or null when it has none. */
+    private static float[] vector(IndexSearcher searcher, int doc) throws IOException {
+        var leaves = searcher.getIndexReader().leaves();
+        var leaf = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
+        var vectors = leaf.reader().getFloatVectorValues(VECTOR);
+        if (vectors == null) {
+            return null;
+        }
+        var docs = vectors.iterator();
+        int local = doc - leaf.docBase;
+        return docs.advance(local) == local ? vectors.vectorValue(docs.index()).clone() : null;
     }
 
     /** The Lucene query that matches what {@code f} accepts ({@link Filter#test}). */
