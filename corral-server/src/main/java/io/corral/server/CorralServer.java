@@ -63,7 +63,7 @@ public final class CorralServer implements AutoCloseable {
                          io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses,
                          io.corral.spi.LegacyAgents legacyAgents, io.corral.spi.OnDemandModels onDemand,
                          io.corral.spi.ModelLibrary library, io.corral.api.UrlPolicy urls,
-                         io.corral.server.http.Budgets budgets) {
+                         io.corral.server.http.Budgets budgets, io.corral.spi.KeyValueStore state) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -78,7 +78,7 @@ public final class CorralServer implements AutoCloseable {
         }
         AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys(), models::placement);
         Routes routes = new Routes()
-                .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail, urls))
+                .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail, urls, state))
                 .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail, urls))
                 .add(new io.corral.server.ollama.OllamaApi(models, streams, guardrail, library, onDemand));
         if (onDemand != null || library != null) {
@@ -169,6 +169,7 @@ public final class CorralServer implements AutoCloseable {
         private io.corral.api.UrlPolicy urls = io.corral.api.UrlPolicy.PUBLIC_ONLY;
         private io.corral.server.http.Budgets.Config budgets = io.corral.server.http.Budgets.Config.NONE;
         private io.corral.spi.KeyValueStore budgetState;
+        private io.corral.spi.KeyValueStore state;
 
         private Builder(ServerConfig config) {
             this.config = config;
@@ -263,6 +264,12 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /** The state store: where chat completions asked for with {@code store: true} are kept (unset: in memory only). */
+        public Builder state(io.corral.spi.KeyValueStore kv) {
+            state = java.util.Objects.requireNonNull(kv, "state");
+            return this;
+        }
+
         /** Serve Llama Stack 0.2.x's agents API over {@code a}. */
         public Builder legacyAgents(io.corral.spi.LegacyAgents a) {
             legacyAgents = java.util.Objects.requireNonNull(a, "agents");
@@ -277,7 +284,8 @@ public final class CorralServer implements AutoCloseable {
             return CorralServer.start(new CorralServer(config, registry != null ? registry.routers()
                     : providers != null ? providers : List.of(), registry,
                     List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, library, urls,
-                    new io.corral.server.http.Budgets(budgets, io.corral.server.http.ApiKeys::tenantOf, budgetState, java.time.Clock.systemUTC())));
+                    new io.corral.server.http.Budgets(budgets, io.corral.server.http.ApiKeys::tenantOf, budgetState, java.time.Clock.systemUTC()),
+                    state != null ? state : new io.corral.spi.MemoryKeyValueStore()));
         }
     }
 

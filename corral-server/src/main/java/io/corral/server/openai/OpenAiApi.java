@@ -18,6 +18,7 @@ import io.corral.api.Usage;
 import io.corral.server.http.AccessLog;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.Errors;
+import io.corral.server.http.Fields;
 import io.corral.server.http.EventStream;
 import io.corral.server.http.Json;
 import io.corral.server.http.ModelDirectory;
@@ -35,6 +36,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -54,14 +56,17 @@ public final class OpenAiApi implements Routes.Api {
     private final Guardrail guardrail;
     private final io.corral.api.UrlPolicy urls;
     private final long created = System.currentTimeMillis() / 1000;
+    private final StoredCompletions stored;
 
     /**
      * @param maxInputTokens the most tokens one embeddings request may carry, estimated before any
      *                       model sees them (4 bytes of UTF-8 a token, OpenAI's rule of thumb)
      * @param urls           where an image's URL may lead (checked before any model sees it)
+     * @param state          where chat completions asked for with {@code store: true} are kept
      */
     public OpenAiApi(ModelDirectory models, AccessLog log, Streams streams, long maxInputTokens, Guardrail guardrail,
-                     io.corral.api.UrlPolicy urls) {
+                     io.corral.api.UrlPolicy urls, io.corral.spi.KeyValueStore state) {
+        this.stored = new StoredCompletions(state);
         this.urls = urls;
         this.guardrail = guardrail;
         this.models = models;
@@ -76,6 +81,21 @@ public final class OpenAiApi implements Routes.Api {
                 .get("/v1/models/{model_id}", (req, res) ->
                         res.json(200, OpenAiResponses.model(models.get(req.param("model_id")).info(), created)))
                 .forwardable("/v1/chat/completions", this::chat)
+                .get("/v1/chat/completions", (req, res) -> res.json(200, io.corral.server.http.Page.of(req,
+                        stored.list(req.tenant(), req.query("model")), o -> o.path("id").asText(), o -> o, 20, 100)))
+                .get("/v1/chat/completions/{completion_id}", (req, res) -> res.json(200, stored.get(req.tenant(), req.param("completion_id"))))
+                .post("/v1/chat/completions/{completion_id}", (req, res) -> {
+                    JsonNode body = Json.parse(req.body());
+                    if (!body.has("metadata")) {
+                        throw ApiException.badRequest("metadata", "metadata is required: an object of up to 16 strings, or null");
+                    }
+                    res.json(200, stored.update(req.tenant(), req.param("completion_id"), OpenAiRequests.metadata(body)));
+                })
+                .delete("/v1/chat/completions/{completion_id}", (req, res) -> {
+                    stored.delete(req.tenant(), req.param("completion_id"));
+                    res.json(200, Json.MAPPER.createObjectNode().put("id", req.param("completion_id"))
+                            .put("object", "chat.completion.deleted").put("deleted", true));
+                })
                 .forwardable("/v1/completions", this::completions)
                 .post("/v1/embeddings", this::embeddings);
     }
@@ -96,9 +116,13 @@ public final class OpenAiApi implements Routes.Api {
         long now = System.currentTimeMillis() / 1000;
         Guardrail.Checks checks = guardrail.checks(request.model(), OpenAiRequests.guardrails(body));
         input(req, checks, request.messages());
+        boolean store = Boolean.TRUE.equals(Fields.flag(body, "store", "store"));
+        Map<String, String> metadata = OpenAiRequests.metadata(body);
         generate(req, res, body, request.model(), checks, OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 List.of(new Call(provider -> provider.stream(request), provider -> provider.chat(request))),
-                r -> OpenAiResponses.chatCompletion(id, now, r.getFirst()), new ChatFrames(id, now));
+                r -> OpenAiResponses.chatCompletion(id, now, r.getFirst()), new ChatFrames(id, now),
+                // kept once answered whole, streamed or not
+                store ? r -> stored.put(req.tenant(), OpenAiResponses.chatCompletion(id, now, r.getFirst()), body.get("messages"), metadata) : null);
     }
 
     private void completions(Request req, Response res) throws Exception {
@@ -114,7 +138,7 @@ public final class OpenAiApi implements Routes.Api {
         boolean echo = OpenAiRequests.echo(body);
         List<String> echoes = prompts.stream().map(p -> echo ? p.prompt() : "").toList();
         generate(req, res, body, prompts.getFirst().model(), checks, OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
-                calls, r -> OpenAiResponses.completion(id, now, r, echoes), new CompletionFrames(id, now, echoes));
+                calls, r -> OpenAiResponses.completion(id, now, r, echoes), new CompletionFrames(id, now, echoes), null);
     }
 
     /**
@@ -304,8 +328,8 @@ public final class OpenAiApi implements Routes.Api {
     }
 
     private void generate(Request req, Response res, JsonNode body, String model, Guardrail.Checks checks, boolean stream,
-                          boolean includeUsage, List<Call> calls, Function<List<ChatResult>, ObjectNode> whole, Frames frames)
-            throws Exception {
+                          boolean includeUsage, List<Call> calls, Function<List<ChatResult>, ObjectNode> whole, Frames frames,
+                          java.util.function.Consumer<List<ChatResult>> keep) throws Exception {
         req.model(model);
         try (AutoCloseable admitted = models.admit(model)) {
             InferenceProvider provider = checks.output(models.get(model).provider());
@@ -318,6 +342,9 @@ public final class OpenAiApi implements Routes.Api {
                 req.tokens(u.promptTokens(), u.completionTokens());
                 log.content(req, body, results.getFirst().text());
                 servedBy(res, results.getFirst());
+                if (keep != null) {
+                    keep.accept(results);
+                }
                 res.json(200, whole.apply(results));
                 return;
             }
@@ -344,6 +371,9 @@ public final class OpenAiApi implements Routes.Api {
             req.tokens(u.promptTokens(), u.completionTokens());
             if (includeUsage) {
                 sse.data(frames.usage(model, u));
+            }
+            if (keep != null) {
+                keep.accept(results);
             }
             sse.done();
             log.content(req, body, results.getFirst().text());
