@@ -70,7 +70,7 @@ class PipelineTest {
     @Test
     void aWrongMethod_is405_withAllow() throws Exception {
         CorralServer s = start(ServerConfig.defaults(), ScriptedProvider.chat("p", "m"));
-        HttpResponse<String> r = send(s, "GET", "/v1/chat/completions", null);
+        HttpResponse<String> r = send(s, "GET", "/v1/embeddings", null);
         assertThat(r.statusCode()).isEqualTo(405);
         assertThat(r.headers().firstValue("Allow")).hasValue("POST");
         assertThat(error(r).path("code").asText()).isEqualTo("method_not_allowed");
