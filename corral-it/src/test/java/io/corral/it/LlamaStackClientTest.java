@@ -40,7 +40,7 @@ class LlamaStackClientTest {
      */
     @Test
     void theVersion07Client_putsEmbeddedChunksIn_andFindsThem(@TempDir Path dir) throws Exception {
-        Path client = TestServers.npmPackage("llama-stack-client", "0.7.3", "llama-stack-client/index.js");
+        Path client = TestServers.npmPackage("llama-stack-client", "0.7.3", "llama-stack-client/dist/index.js");
         try (OnnxEmbeddings minilm = new OnnxEmbeddings("sentence-transformers");
              LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
              SqlKeyValueStore kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());

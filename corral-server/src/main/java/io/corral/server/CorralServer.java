@@ -54,6 +54,7 @@ public final class CorralServer implements AutoCloseable {
     private final EngineRegistry registry;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final io.corral.server.http.Budgets budgets; // null: none
+    private io.corral.server.batches.BatchesApi batches; // null: no files, no batches
     /** Writes what budgets counted to the state store every 2 s, off the request threads. */
     private final java.util.concurrent.ScheduledExecutorService budgetFlush = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().daemon().name("corral-budgets").unstarted(r));
@@ -77,8 +78,9 @@ public final class CorralServer implements AutoCloseable {
             models.unloaded(onDemand::names, onDemand::describe);
         }
         AccessLog accessLog = new AccessLog(config.logContent(), config.apiKeys(), models::placement);
+        OpenAiApi openAi = new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail, urls, state);
         Routes routes = new Routes()
-                .add(new OpenAiApi(models, accessLog, streams, config.maxInputTokens(), guardrail, urls, state))
+                .add(openAi)
                 .add(new LlamaStackApi(models, registry != null ? registry::providers : models::providers, accessLog, streams, guardrail, urls))
                 .add(new io.corral.server.ollama.OllamaApi(models, streams, guardrail, library, onDemand));
         if (onDemand != null || library != null) {
@@ -90,6 +92,8 @@ public final class CorralServer implements AutoCloseable {
         }
         if (files != null) {
             routes.add(new io.corral.server.files.FilesApi(files));
+            batches = new io.corral.server.batches.BatchesApi(files, state, openAi::answer, java.time.Clock.systemUTC());
+            routes.add(batches);
         }
         if (vectorStores != null) {
             routes.add(new io.corral.server.vectorstores.VectorStoresApi(vectorStores));
@@ -333,6 +337,9 @@ public final class CorralServer implements AutoCloseable {
             return;
         }
         http.stopListening();
+        if (batches != null) {
+            batches.close(); // what runs stays unfinished, to run again at the next start
+        }
         pipeline.drain();
         http.awaitAnswered(config.shutdownGrace());
         streams.shutdown();

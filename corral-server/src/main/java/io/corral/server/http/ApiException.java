@@ -50,6 +50,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(400, "invalid_request_error", "invalid_request", param, message);
     }
 
+    /** 409: the resource is not in a state that allows the call (a finished batch cancelled, say). */
+    public static ApiException conflict(String param, String message) {
+        return new ApiException(409, "invalid_request_error", "conflict", param, message);
+    }
+
     public static ApiException notFound(String message) {
         return new ApiException(404, "invalid_request_error", "not_found", null, message);
     }

@@ -147,6 +147,36 @@ public final class OpenAiApi implements Routes.Api {
      */
     private void embeddings(Request req, Response res) throws Exception {
         JsonNode body = Json.parse(req.body());
+        req.model(OpenAiRequests.model(body));
+        ObjectNode o = embeddings(body);
+        req.tokens(o.path("usage").path("prompt_tokens").asLong(), 0);
+        res.json(200, o);
+    }
+
+    /**
+     * One request answered whole, as a batch runs each of its lines: a chat completion ({@code id} its id) or embeddings,
+     * through the same mapping, guardrails and admission as the routes; a failure is thrown as it is.
+     */
+    public ObjectNode answer(String endpoint, JsonNode body, String id) throws Exception {
+        return switch (endpoint) {
+            case "/v1/chat/completions" -> {
+                ChatRequest request = OpenAiRequests.chat(body);
+                urls.checkImages(request.messages());
+                Guardrail.Checks checks = guardrail.checks(request.model(), OpenAiRequests.guardrails(body));
+                if (checks.any()) {
+                    checks.input(request.messages());
+                }
+                try (AutoCloseable admitted = models.admit(request.model())) {
+                    ChatResult r = checks.output(models.get(request.model()).provider()).chat(request);
+                    yield OpenAiResponses.chatCompletion(id, System.currentTimeMillis() / 1000, r);
+                }
+            }
+            case "/v1/embeddings" -> embeddings(body);
+            default -> throw ApiException.badRequest("endpoint", "endpoint must be /v1/chat/completions or /v1/embeddings, was '" + endpoint + "'");
+        };
+    }
+
+    private ObjectNode embeddings(JsonNode body) throws Exception {
         String model = OpenAiRequests.model(body);
         List<String> inputs = embeddingInputs(body.get("input"), maxInputTokens);
         String encoding = body.path("encoding_format").asText("float");
@@ -158,7 +188,6 @@ public final class OpenAiApi implements Routes.Api {
             throw ApiException.badRequest("dimensions", "dimensions must be a whole number of at least 1");
         }
         EmbeddingRequest ask = new EmbeddingRequest(model, inputs, d == null || d.isNull() ? null : d.asInt());
-        req.model(model);
         EmbeddingResult r;
         try (AutoCloseable admitted = models.admit(model)) {
             r = models.get(model).provider().embed(ask);
@@ -181,8 +210,7 @@ public final class OpenAiApi implements Routes.Api {
         }
         o.put("model", r.model());
         o.putObject("usage").put("prompt_tokens", r.promptTokens()).put("total_tokens", r.promptTokens());
-        req.tokens(r.promptTokens(), 0);
-        res.json(200, o);
+        return o;
     }
 
     /** The inputs of an embeddings request, bounded in count (2,048, as OpenAI) and in estimated tokens. */

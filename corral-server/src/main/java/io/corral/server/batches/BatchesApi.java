@@ -1,0 +1,418 @@
+package io.corral.server.batches;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.api.NotFoundException;
+import io.corral.server.http.ApiException;
+import io.corral.server.http.Errors;
+import io.corral.server.http.Fields;
+import io.corral.server.http.Json;
+import io.corral.server.http.Page;
+import io.corral.server.http.Request;
+import io.corral.server.http.Response;
+import io.corral.server.http.Routes;
+import io.corral.server.openai.OpenAiRequests;
+import io.corral.spi.FilesProvider;
+import io.corral.spi.KeyValueStore;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * OpenAI's Batch API ({@code /v1/batches}, which Llama Stack 0.7 serves too): a JSONL file of requests, uploaded with
+ * purpose {@code batch}, run in the background against {@code /v1/chat/completions} or {@code /v1/embeddings}, each line
+ * answered as its route answers it (the same mapping, guardrails and admission), the answers written to an output file and
+ * the failed ones, with their error, to an error file (purpose {@code batch_output}, in the input's order). A batch is
+ * validated first: every line JSON with a unique {@code custom_id}, {@code POST}, the batch's endpoint and a body that does
+ * not stream; any wrong line fails the batch whole, each error naming its line. Batches and their progress are kept in
+ * the state store under their API key's tenant; one found unfinished at start runs again from its first line (its files
+ * are written only at its end). Cancelling stops a batch between lines; what was answered is written out.
+ */
+public final class BatchesApi implements Routes.Api, AutoCloseable {
+
+    /** One request answered whole, as its route answers it; a failure thrown as it is. */
+    public interface Answerer {
+        ObjectNode answer(String endpoint, JsonNode body, String id) throws Exception;
+    }
+
+    private static final System.Logger LOG = System.getLogger("corral.batches");
+    static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/embeddings");
+    /** OpenAI's bound on a batch's requests. */
+    static final int MAX_REQUESTS = 50_000;
+    /** The errors a failed validation lists at most. */
+    private static final int MAX_ERRORS = 100;
+    /** A batch's lines answered at once: the engine batches them (continuous batching). */
+    private static final int PARALLEL = 4;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final FilesProvider files;
+    private final KeyValueStore kv;
+    private final Answerer answerer;
+    private final Clock clock;
+    private final ExecutorService runs = Executors.newVirtualThreadPerTaskExecutor();
+    private final Map<String, Run> running = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /** A batch being run here: its tenant and id, and whether it was asked to stop. */
+    private record Run(String tenant, String id, java.util.concurrent.atomic.AtomicBoolean cancelled) {
+    }
+
+    /** A validated line: its place, id and body. */
+    private record Line(int number, String customId, JsonNode body) {
+    }
+
+    public BatchesApi(FilesProvider files, KeyValueStore kv, Answerer answerer, Clock clock) {
+        this.files = files;
+        this.kv = kv;
+        this.answerer = answerer;
+        this.clock = clock;
+        resume();
+    }
+
+    @Override
+    public void routes(Routes r) {
+        r.post("/v1/batches", this::create)
+                .get("/v1/batches", (req, res) -> res.json(200, Page.of(req, list(req.tenant()), o -> o.path("id").asText(), o -> o, 20, 100)))
+                .get("/v1/batches/{batch_id}", (req, res) -> res.json(200, get(req.tenant(), req.param("batch_id"))))
+                .post("/v1/batches/{batch_id}/cancel", (req, res) -> res.json(200, cancel(req.tenant(), req.param("batch_id"))));
+    }
+
+    private static String prefix(String tenant) {
+        return "batch/" + (tenant == null ? "-" : tenant) + "/";
+    }
+
+    private long now() {
+        return clock.instant().getEpochSecond();
+    }
+
+    private void create(Request req, Response res) {
+        JsonNode body = Json.parse(req.body());
+        String input = required(body, "input_file_id");
+        String endpoint = required(body, "endpoint");
+        if (!ENDPOINTS.contains(endpoint)) {
+            throw ApiException.badRequest("endpoint", "endpoint must be one of " + new java.util.TreeSet<>(ENDPOINTS) + ", was '" + endpoint + "'");
+        }
+        String window = required(body, "completion_window");
+        if (!window.equals("24h")) {
+            throw ApiException.badRequest("completion_window", "completion_window must be 24h, was '" + window + "'");
+        }
+        Map<String, String> metadata = OpenAiRequests.metadata(body);
+        FilesProvider.FileInfo file = files.get(req.tenant(), input)
+                .orElseThrow(() -> new NotFoundException("input_file_id", "no file " + input));
+        if (!"batch".equals(file.purpose())) {
+            throw ApiException.badRequest("input_file_id", "file " + input + " was uploaded with purpose '" + file.purpose()
+                    + "'; a batch's input needs purpose 'batch'");
+        }
+        long now = now();
+        byte[] random = new byte[12];
+        RANDOM.nextBytes(random);
+        ObjectNode b = Json.MAPPER.createObjectNode().put("id", "batch_" + HexFormat.of().formatHex(random)).put("object", "batch")
+                .put("endpoint", endpoint).putNull("errors").put("input_file_id", input).put("completion_window", window)
+                .put("status", "validating").putNull("output_file_id").putNull("error_file_id").put("created_at", now)
+                .putNull("in_progress_at").put("expires_at", now + 24 * 3600).putNull("finalizing_at").putNull("completed_at")
+                .putNull("failed_at").putNull("expired_at").putNull("cancelling_at").putNull("cancelled_at");
+        b.putObject("request_counts").put("total", 0).put("completed", 0).put("failed", 0);
+        b.set("metadata", Json.MAPPER.valueToTree(metadata));
+        String id = b.path("id").asText();
+        kv.set(prefix(req.tenant()) + id, b.toString());
+        start(req.tenant(), id);
+        res.json(200, b);
+    }
+
+    private static String required(JsonNode body, String field) {
+        String v = Fields.text(body, field, field);
+        if (v == null || v.isBlank()) {
+            throw ApiException.badRequest(field, field + " is required");
+        }
+        return v;
+    }
+
+    ObjectNode get(String tenant, String id) {
+        return kv.get(prefix(tenant) + id).map(BatchesApi::parse)
+                .orElseThrow(() -> new NotFoundException("batch_id", "no batch " + id));
+    }
+
+    /** The tenant's batches, newest first. */
+    List<ObjectNode> list(String tenant) {
+        List<ObjectNode> out = new ArrayList<>();
+        kv.prefix(prefix(tenant)).forEach(e -> out.add(parse(e.getValue())));
+        out.sort(Comparator.comparingLong((ObjectNode o) -> o.path("created_at").asLong()).thenComparing(o -> o.path("id").asText()).reversed());
+        return out;
+    }
+
+    private synchronized ObjectNode cancel(String tenant, String id) {
+        ObjectNode b = get(tenant, id);
+        String status = b.path("status").asText();
+        switch (status) {
+            case "cancelling", "cancelled" -> {
+                return b;
+            }
+            case "completed", "failed", "expired" -> throw ApiException.conflict("batch_id", "batch " + id + " is " + status + ": it cannot be cancelled");
+            default -> {
+            }
+        }
+        Run run = running.get(id);
+        if (run != null) {
+            run.cancelled().set(true);
+            b.put("status", "cancelling").put("cancelling_at", now());
+        } else { // not running here (a restart stopped it): nothing left to stop
+            b.put("status", "cancelled").put("cancelling_at", now()).put("cancelled_at", now());
+        }
+        kv.set(prefix(tenant) + id, b.toString());
+        return b;
+    }
+
+    /**
+     * Changes a batch's record: {@code change} edits it; a batch being cancelled keeps that status until it is cancelled.
+     * The record as it now is.
+     */
+    private synchronized ObjectNode update(Run run, java.util.function.Consumer<ObjectNode> change) {
+        ObjectNode b = get(run.tenant(), run.id());
+        String before = b.path("status").asText();
+        change.accept(b);
+        if (before.equals("cancelling") && !b.path("status").asText().equals("cancelled")) {
+            b.put("status", "cancelling");
+        }
+        kv.set(prefix(run.tenant()) + run.id(), b.toString());
+        return b;
+    }
+
+    /** Runs again the batches left unfinished by the last run of the server; those being cancelled are cancelled. */
+    private void resume() {
+        for (var e : kv.prefix("batch/")) {
+            String[] at = e.getKey().substring("batch/".length()).split("/", 2);
+            ObjectNode b = parse(e.getValue());
+            String tenant = at[0].equals("-") ? null : at[0];
+            switch (b.path("status").asText()) {
+                case "validating", "in_progress", "finalizing" -> {
+                    LOG.log(System.Logger.Level.INFO, "running batch " + at[1] + " again from its first request");
+                    start(tenant, at[1]);
+                }
+                case "cancelling" -> {
+                    b.put("status", "cancelled").put("cancelled_at", now());
+                    kv.set(e.getKey(), b.toString());
+                }
+                default -> {
+                }
+            }
+        }
+    }
+
+    private void start(String tenant, String id) {
+        Run run = new Run(tenant, id, new java.util.concurrent.atomic.AtomicBoolean());
+        running.put(id, run);
+        runs.submit(() -> {
+            try {
+                run(run);
+            } catch (Exception e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "batch " + id + " failed", e);
+                    update(run, b -> b.put("status", "failed").put("failed_at", now()).set("errors",
+                            errors(List.of(error("internal_error", String.valueOf(e.getMessage()), null, 0)))));
+                }
+            } finally {
+                running.remove(id);
+            }
+        });
+    }
+
+    private void run(Run run) throws Exception {
+        ObjectNode b = get(run.tenant(), run.id());
+        String endpoint = b.path("endpoint").asText();
+        List<ObjectNode> errors = new ArrayList<>();
+        List<Line> lines = validate(run.tenant(), b.path("input_file_id").asText(), endpoint, errors);
+        if (!errors.isEmpty()) {
+            update(run, o -> o.put("status", "failed").put("failed_at", now()).set("errors", errors(errors)));
+            return;
+        }
+        int total = lines.size();
+        update(run, o -> {
+            o.put("status", "in_progress").put("in_progress_at", now());
+            o.putObject("request_counts").put("total", total).put("completed", 0).put("failed", 0);
+        });
+        ObjectNode[] answers = new ObjectNode[total];
+        boolean[] answered = new boolean[total];
+        AtomicInteger completed = new AtomicInteger(), failed = new AtomicInteger();
+        Semaphore permits = new Semaphore(PARALLEL);
+        try (ExecutorService each = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < total; i++) {
+                permits.acquire();
+                if (run.cancelled().get()) { // asked while this waited for a line to finish: no more start
+                    break;
+                }
+                int at = i;
+                each.submit(() -> {
+                    try {
+                        Line line = lines.get(at);
+                        String requestId = "batch_req_" + HexFormat.of().formatHex(bytes(12));
+                        ObjectNode out = Json.MAPPER.createObjectNode().put("id", requestId).put("custom_id", line.customId());
+                        ObjectNode response = out.putObject("response").put("request_id", requestId);
+                        try {
+                            response.put("status_code", 200).set("body", answerer.answer(endpoint, line.body(), "chatcmpl-" + requestId.substring(10)));
+                            answered[at] = true;
+                            completed.incrementAndGet();
+                        } catch (Exception e) {
+                            if (closed) {
+                                return;
+                            }
+                            Errors.Mapped m = Errors.map(e);
+                            response.put("status_code", m.status()).set("body", Errors.body(m));
+                            failed.incrementAndGet();
+                        }
+                        out.putNull("error");
+                        answers[at] = out;
+                        if (closed) {
+                            return; // the next start runs the batch again and counts anew
+                        }
+                        update(run, o -> o.putObject("request_counts").put("total", total).put("completed", completed.get()).put("failed", failed.get()));
+                    } finally {
+                        permits.release();
+                    }
+                });
+            }
+        }
+        if (closed) {
+            return; // the server is stopping: the batch runs again at the next start
+        }
+        boolean cancelled = run.cancelled().get();
+        if (!cancelled) {
+            update(run, o -> o.put("status", "finalizing").put("finalizing_at", now()));
+        }
+        StringBuilder ok = new StringBuilder(), bad = new StringBuilder();
+        for (int i = 0; i < total; i++) {
+            if (answers[i] != null) {
+                (answered[i] ? ok : bad).append(answers[i]).append('\n');
+            }
+        }
+        String output = ok.isEmpty() ? null : upload(run, "output", ok);
+        String error = bad.isEmpty() ? null : upload(run, "error", bad);
+        update(run, o -> {
+            o.put("output_file_id", output).put("error_file_id", error);
+            o.putObject("request_counts").put("total", total).put("completed", completed.get()).put("failed", failed.get());
+            if (cancelled) {
+                o.put("status", "cancelled").put("cancelled_at", now());
+            } else {
+                o.put("status", "completed").put("completed_at", now());
+            }
+        });
+    }
+
+    private String upload(Run run, String kind, StringBuilder jsonl) {
+        return files.upload(run.tenant(), run.id() + "_" + kind + ".jsonl", "batch_output", null,
+                new ByteArrayInputStream(jsonl.toString().getBytes(StandardCharsets.UTF_8))).id();
+    }
+
+    /** The input file's requests, or (in {@code errors}) what is wrong with its lines. */
+    private List<Line> validate(String tenant, String fileId, String endpoint, List<ObjectNode> errors) throws IOException {
+        List<Line> lines = new ArrayList<>();
+        InputStream content = files.content(tenant, fileId).orElse(null);
+        if (content == null) {
+            errors.add(error("invalid_request", "the input file " + fileId + " was deleted", "input_file_id", 0));
+            return lines;
+        }
+        Set<String> ids = new HashSet<>();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(content, StandardCharsets.UTF_8))) {
+            int number = 0;
+            for (String text; (text = in.readLine()) != null && errors.size() < MAX_ERRORS; ) {
+                number++;
+                if (text.isBlank()) {
+                    continue;
+                }
+                if (lines.size() == MAX_REQUESTS) {
+                    errors.add(error("too_many_requests", "a batch holds at most " + MAX_REQUESTS + " requests", null, number));
+                    break;
+                }
+                JsonNode line;
+                try {
+                    line = Json.MAPPER.readTree(text);
+                } catch (IOException e) {
+                    errors.add(error("invalid_json_line", "this line is not valid JSON", null, number));
+                    continue;
+                }
+                if (!line.isObject()) {
+                    errors.add(error("invalid_request", "each line must be a JSON object", null, number));
+                    continue;
+                }
+                int before = errors.size();
+                JsonNode customId = line.get("custom_id"), method = line.get("method"), url = line.get("url"), body = line.get("body");
+                if (customId == null || !customId.isTextual() || customId.asText().isEmpty()) {
+                    errors.add(error("missing_required_parameter", "custom_id is required: a string", "custom_id", number));
+                } else if (!ids.add(customId.asText())) {
+                    errors.add(error("duplicate_custom_id", "custom_id '" + customId.asText() + "' is used by an earlier line", "custom_id", number));
+                }
+                if (method == null || !"POST".equals(method.asText())) {
+                    errors.add(error("invalid_method", "method must be POST", "method", number));
+                }
+                if (url == null || !endpoint.equals(url.asText())) {
+                    errors.add(error("invalid_url", "url must be the batch's endpoint, " + endpoint, "url", number));
+                }
+                if (body == null || !body.isObject()) {
+                    errors.add(error("missing_required_parameter", "body is required: a JSON object", "body", number));
+                } else if (body.path("stream").asBoolean(false)) {
+                    errors.add(error("streaming_unsupported", "a batch's requests cannot stream", "body.stream", number));
+                } else if (!body.path("model").isTextual()) {
+                    errors.add(error("missing_required_parameter", "body.model is required: a string", "body.model", number));
+                }
+                if (errors.size() == before) {
+                    lines.add(new Line(number, customId.asText(), body));
+                }
+            }
+        }
+        if (lines.isEmpty() && errors.isEmpty()) {
+            errors.add(error("empty_file", "the input file holds no requests", "input_file_id", 0));
+        }
+        return lines;
+    }
+
+    private static ObjectNode error(String code, String message, String param, int line) {
+        ObjectNode e = Json.MAPPER.createObjectNode().put("code", code).put("message", message).put("param", param);
+        return line > 0 ? e.put("line", line) : e.putNull("line");
+    }
+
+    private static ObjectNode errors(List<ObjectNode> list) {
+        ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
+        ArrayNode data = o.putArray("data");
+        list.forEach(data::add);
+        return o;
+    }
+
+    private static byte[] bytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private static ObjectNode parse(String json) {
+        try {
+            return (ObjectNode) Json.MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("a batch's record cannot be read", e);
+        }
+    }
+
+    /** Stops the batches running here; they stay unfinished in the state store and run again at the next start. */
+    @Override
+    public void close() {
+        closed = true;
+        runs.shutdownNow();
+    }
+}
