@@ -1,6 +1,6 @@
 // Llama Stack 0.7's low-level retrieval with the official TypeScript client (llama-stack-client 0.7.3): a vector store,
 // chunks embedded by the client (the server's embeddings route) and put in with vector_io.insert, then found with
-// vector_io.query and with the store's search. Prints what it saw.
+// vector_io.query and with the store's search; the admin inspection routes. Prints what it saw.
 const { LlamaStackClient } = require('llama-stack-client');
 
 async function main() {
@@ -20,10 +20,12 @@ async function main() {
   const found = await client.vectorIo.query({ vector_store_id: store.id, query: 'Which city weaves silk?', params: { max_chunks: 2 } });
   const hybrid = await client.vectorIo.query({ vector_store_id: store.id, query: 'red wine', params: { mode: 'hybrid', max_chunks: 1 } });
   const search = await client.vectorStores.search(store.id, { query: 'wine', search_mode: 'keyword' });
+  const admin = [(await client.alpha.admin.health()).status, (await client.alpha.admin.version()).version,
+    (await client.alpha.admin.listProviders()).length > 0];
   console.log(JSON.stringify({
     ids: found.chunks.map((c) => c.chunk_id), scores: found.scores, dimension: found.chunks[0].embedding.length,
     same: found.chunks[0].embedding[5] === embedded.data[1].embedding[5], source: found.chunks[0].chunk_metadata.source,
-    hybrid: hybrid.chunks[0].content, search: search.data.map((d) => d.content[0].text), topic: search.data[0].attributes.topic,
+    hybrid: hybrid.chunks[0].content, search: search.data.map((d) => d.content[0].text), topic: search.data[0].attributes.topic, admin,
   }));
 }
 

@@ -59,6 +59,7 @@ class LlamaStackClientTest {
             assertThat(seen.path("hybrid").asText()).isEqualTo("Bordeaux makes red wine.");
             assertThat(seen.path("search").toString()).isEqualTo("[\"Bordeaux makes red wine.\"]");
             assertThat(seen.path("topic").asText()).isEqualTo("wine");
+            assertThat(seen.path("admin").toString()).as("/v1alpha/admin: health, version, providers").isEqualTo("[\"OK\",\"0.1.0\",true]");
         }
     }
 

@@ -64,6 +64,11 @@ class StoredCompletionsTest {
             assertThat(kept._additionalProperties().get("input_messages").toString()).contains("Hi");
             assertThat(kept._additionalProperties().get("metadata").toString()).contains("r1");
             assertThat(a.chat().completions().retrieve(streamed).choices().getFirst().message().content()).contains("Hello there.");
+            var messages = a.chat().completions().messages().list(first).data();
+            assertThat(messages).hasSize(1);
+            assertThat(messages.getFirst().content()).hasValue("Hi");
+            assertThat(messages.getFirst().id()).isEqualTo(first + "-0");
+            assertThatThrownBy(() -> b.chat().completions().messages().list(first)).isInstanceOf(NotFoundException.class);
             assertThat(a.chat().completions().list(ChatCompletionListParams.builder().model("other").build()).data()).isEmpty();
             assertThat(a.chat().completions().list(ChatCompletionListParams.builder().limit(1).build()).data()).hasSize(1);
 

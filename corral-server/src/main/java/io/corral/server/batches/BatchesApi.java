@@ -15,6 +15,7 @@ import io.corral.server.http.Routes;
 import io.corral.server.openai.OpenAiRequests;
 import io.corral.spi.FilesProvider;
 import io.corral.spi.KeyValueStore;
+import io.corral.spi.Leases;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -45,7 +46,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * validated first: every line JSON with a unique {@code custom_id}, {@code POST}, the batch's endpoint and a body that does
  * not stream; any wrong line fails the batch whole, each error naming its line. Batches and their progress are kept in
  * the state store under their API key's tenant; one found unfinished at start runs again from its first line (its files
- * are written only at its end). Cancelling stops a batch between lines; what was answered is written out.
+ * are written only at its end). Over a shared state store each running batch is leased to its node ({@link Leases}), and a
+ * live node runs again the batches of a node that died. Cancelling stops a batch between lines; what was answered is
+ * written out.
  */
 public final class BatchesApi implements Routes.Api, AutoCloseable {
 
@@ -70,6 +73,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     private final Clock clock;
     private final ExecutorService runs = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, Run> running = new ConcurrentHashMap<>();
+    private final Leases leases;
     private volatile boolean closed;
 
     /** A batch being run here: its tenant and id, and whether it was asked to stop. */
@@ -85,7 +89,19 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         this.kv = kv;
         this.answerer = answerer;
         this.clock = clock;
+        this.leases = new Leases(kv, clock);
         resume();
+        leases.keep("corral-batches", this::resume);
+    }
+
+    /** A batch's lease name. */
+    private static String work(String id) {
+        return "batch/" + id;
+    }
+
+    /** Whether the run must stop writing: the server is stopping, or another node took the batch over (this one stalled). */
+    private boolean stopped(Run run) {
+        return closed || !leases.holds(work(run.id()));
     }
 
     @Override
@@ -133,6 +149,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         b.putObject("request_counts").put("total", 0).put("completed", 0).put("failed", 0);
         b.set("metadata", Json.MAPPER.valueToTree(metadata));
         String id = b.path("id").asText();
+        leases.take(work(id)); // a new id: nobody else holds it
         kv.set(prefix(req.tenant()) + id, b.toString());
         start(req.tenant(), id);
         res.json(200, b);
@@ -196,14 +213,23 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         return b;
     }
 
-    /** Runs again the batches left unfinished by the last run of the server; those being cancelled are cancelled. */
-    private void resume() {
+    /**
+     * Runs again the batches left unfinished by the last run of the server (or, over a shared state store, by a node that
+     * died: those whose lease this node can take); those being cancelled are cancelled.
+     */
+    private synchronized void resume() {
         for (var e : kv.prefix("batch/")) {
             String[] at = e.getKey().substring("batch/".length()).split("/", 2);
+            if (at.length < 2 || running.containsKey(at[1])) {
+                continue;
+            }
             ObjectNode b = parse(e.getValue());
             String tenant = at[0].equals("-") ? null : at[0];
             switch (b.path("status").asText()) {
                 case "validating", "in_progress", "finalizing" -> {
+                    if (closed || !leases.take(work(at[1]))) {
+                        continue; // another node runs it
+                    }
                     LOG.log(System.Logger.Level.INFO, "running batch " + at[1] + " again from its first request");
                     start(tenant, at[1]);
                 }
@@ -224,13 +250,16 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
             try {
                 run(run);
             } catch (Exception e) {
-                if (!closed) {
+                if (!stopped(run)) {
                     LOG.log(System.Logger.Level.WARNING, "batch " + id + " failed", e);
                     update(run, b -> b.put("status", "failed").put("failed_at", now()).set("errors",
                             errors(List.of(error("internal_error", String.valueOf(e.getMessage()), null, 0)))));
                 }
             } finally {
                 running.remove(id);
+                if (!closed) {
+                    leases.release(work(id));
+                }
             }
         });
     }
@@ -256,7 +285,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         try (ExecutorService each = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < total; i++) {
                 permits.acquire();
-                if (run.cancelled().get()) { // asked while this waited for a line to finish: no more start
+                if (run.cancelled().get() || stopped(run)) { // asked while this waited for a line to finish: no more start
                     break;
                 }
                 int at = i;
@@ -271,7 +300,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                             answered[at] = true;
                             completed.incrementAndGet();
                         } catch (Exception e) {
-                            if (closed) {
+                            if (stopped(run)) {
                                 return;
                             }
                             Errors.Mapped m = Errors.map(e);
@@ -280,8 +309,8 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                         }
                         out.putNull("error");
                         answers[at] = out;
-                        if (closed) {
-                            return; // the next start runs the batch again and counts anew
+                        if (stopped(run)) {
+                            return; // whoever runs the batch again counts anew
                         }
                         update(run, o -> o.putObject("request_counts").put("total", total).put("completed", completed.get()).put("failed", failed.get()));
                     } finally {
@@ -290,8 +319,8 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                 });
             }
         }
-        if (closed) {
-            return; // the server is stopping: the batch runs again at the next start
+        if (stopped(run)) {
+            return; // the server is stopping (the batch runs again at the next start), or another node runs it now
         }
         boolean cancelled = run.cancelled().get();
         if (!cancelled) {
@@ -409,10 +438,15 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         }
     }
 
-    /** Stops the batches running here; they stay unfinished in the state store and run again at the next start. */
+    /**
+     * Stops the batches running here; they stay unfinished in the state store and run again at the next start, or on
+     * another node sharing the state store, once their leases are given up.
+     */
     @Override
     public void close() {
         closed = true;
+        leases.stopKeeping();
         runs.shutdownNow();
+        leases.close();
     }
 }

@@ -24,7 +24,13 @@ public final class Page {
      */
     public static <T> ObjectNode of(Request req, List<T> newestFirst, Function<T, String> id, Function<T, JsonNode> json,
                                     int defaultLimit, int maxLimit) {
-        String order = req.query("order") == null ? "desc" : req.query("order");
+        return of(req, newestFirst, id, json, defaultLimit, maxLimit, "desc");
+    }
+
+    /** The same, {@code defaultOrder} ({@code asc} or {@code desc}) when the request names none. */
+    public static <T> ObjectNode of(Request req, List<T> newestFirst, Function<T, String> id, Function<T, JsonNode> json,
+                                    int defaultLimit, int maxLimit, String defaultOrder) {
+        String order = req.query("order") == null ? defaultOrder : req.query("order");
         if (!order.equals("asc") && !order.equals("desc")) {
             throw ApiException.badRequest("order", "order must be asc or desc");
         }

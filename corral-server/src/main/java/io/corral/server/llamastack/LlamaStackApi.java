@@ -59,34 +59,39 @@ public final class LlamaStackApi implements Routes.Api {
     @Override
     public void routes(Routes r) {
         this.routes = r;
-        r.get("/v1/health", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("status", "OK")))
-                // llama.cpp server's probe, so tools that supervise llama-server can supervise Corral
-                .get("/health", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("status", "ok")))
-                .get("/v1/version", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("version", VERSION)))
-                .get("/v1/inspect/routes", (req, res) -> {
-                    ObjectNode o = Json.MAPPER.createObjectNode();
-                    ArrayNode data = o.putArray("data");
-                    for (Routes.Route route : routes.all()) {
-                        ObjectNode entry = data.addObject().put("route", route.pattern());
-                        entry.putArray("method").add(route.method());
-                        ArrayNode types = entry.putArray("provider_types");
-                        engines.get().forEach(p -> types.add(p.type()));
-                    }
-                    res.json(200, o);
-                })
-                .get("/v1/providers", (req, res) -> {
-                    ObjectNode o = Json.MAPPER.createObjectNode();
-                    ArrayNode data = o.putArray("data");
-                    engines.get().forEach(p -> data.add(provider(p)));
-                    res.json(200, o);
-                })
-                .get("/v1/providers/{provider_id}", (req, res) -> {
-                    String id = req.param("provider_id");
-                    InferenceProvider p = engines.get().stream().filter(x -> x.id().equals(id)).findFirst()
-                            .orElseThrow(() -> ApiException.notFound("provider '" + id + "' not found"));
-                    res.json(200, provider(p));
-                })
+        // the inspection routes, also where Llama Stack 0.7 puts them beside: /v1alpha/admin/...
+        for (String base : List.of("/v1", "/v1alpha/admin")) {
+            r.get(base + "/health", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("status", "OK")))
+                    .get(base + "/version", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("version", VERSION)))
+                    .get(base + "/inspect/routes", this::inspectRoutes)
+                    .get(base + "/providers", (req, res) -> {
+                        ObjectNode o = Json.MAPPER.createObjectNode();
+                        ArrayNode data = o.putArray("data");
+                        engines.get().forEach(p -> data.add(provider(p)));
+                        res.json(200, o);
+                    })
+                    .get(base + "/providers/{provider_id}", (req, res) -> {
+                        String id = req.param("provider_id");
+                        InferenceProvider p = engines.get().stream().filter(x -> x.id().equals(id)).findFirst()
+                                .orElseThrow(() -> ApiException.notFound("provider '" + id + "' not found"));
+                        res.json(200, provider(p));
+                    });
+        }
+        // llama.cpp server's probe, so tools that supervise llama-server can supervise Corral
+        r.get("/health", (req, res) -> res.json(200, Json.MAPPER.createObjectNode().put("status", "ok")))
                 .post("/v1/inference/chat-completion", this::legacyChat);
+    }
+
+    private void inspectRoutes(Request req, Response res) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        ArrayNode data = o.putArray("data");
+        for (Routes.Route route : routes.all()) {
+            ObjectNode entry = data.addObject().put("route", route.pattern());
+            entry.putArray("method").add(route.method());
+            ArrayNode types = entry.putArray("provider_types");
+            engines.get().forEach(p -> types.add(p.type()));
+        }
+        res.json(200, o);
     }
 
     private static ObjectNode provider(InferenceProvider p) {

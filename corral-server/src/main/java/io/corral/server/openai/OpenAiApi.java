@@ -91,6 +91,9 @@ public final class OpenAiApi implements Routes.Api {
                     }
                     res.json(200, stored.update(req.tenant(), req.param("completion_id"), OpenAiRequests.metadata(body)));
                 })
+                .get("/v1/chat/completions/{completion_id}/messages", (req, res) -> res.json(200,
+                        io.corral.server.http.Page.of(req, stored.messages(req.tenant(), req.param("completion_id")).reversed(),
+                                m -> m.path("id").asText(), m -> m, 20, 100, "asc")))
                 .delete("/v1/chat/completions/{completion_id}", (req, res) -> {
                     stored.delete(req.tenant(), req.param("completion_id"));
                     res.json(200, Json.MAPPER.createObjectNode().put("id", req.param("completion_id"))
@@ -111,13 +114,13 @@ public final class OpenAiApi implements Routes.Api {
         JsonNode body = Json.parse(req.body());
         ChatRequest request = OpenAiRequests.chat(body);
         urls.checkImages(request.messages());
-        OpenAiRequests.metadata(body).forEach((k, v) -> req.span().set(k, v)); // the client finds its trace by them
+        Map<String, String> metadata = OpenAiRequests.metadata(body);
+        metadata.forEach((k, v) -> req.span().set(k, v)); // the client finds its trace by them
+        boolean store = Boolean.TRUE.equals(Fields.flag(body, "store", "store"));
         String id = "chatcmpl-" + req.id();
         long now = System.currentTimeMillis() / 1000;
         Guardrail.Checks checks = guardrail.checks(request.model(), OpenAiRequests.guardrails(body));
         input(req, checks, request.messages());
-        boolean store = Boolean.TRUE.equals(Fields.flag(body, "store", "store"));
-        Map<String, String> metadata = OpenAiRequests.metadata(body);
         generate(req, res, body, request.model(), checks, OpenAiRequests.stream(body), OpenAiRequests.includeUsage(body),
                 List.of(new Call(provider -> provider.stream(request), provider -> provider.chat(request))),
                 r -> OpenAiResponses.chatCompletion(id, now, r.getFirst()), new ChatFrames(id, now),

@@ -43,6 +43,20 @@ final class StoredCompletions {
                 .orElseThrow(() -> new NotFoundException("completion_id", "no stored chat completion " + id));
     }
 
+    /** The messages a stored completion answered, in order, each with an id ({@code <completion id>-<index>}), as OpenAI lists them. */
+    List<ObjectNode> messages(String tenant, String id) {
+        List<ObjectNode> out = new ArrayList<>();
+        JsonNode messages = get(tenant, id).path("input_messages");
+        for (int i = 0; i < messages.size(); i++) {
+            ObjectNode m = Json.MAPPER.createObjectNode().put("id", id + "-" + i);
+            if (messages.get(i).isObject()) {
+                m.setAll((ObjectNode) messages.get(i));
+            }
+            out.add(m);
+        }
+        return out;
+    }
+
     /** The tenant's completions, newest first; of one model when {@code model} is not null. */
     List<ObjectNode> list(String tenant, String model) {
         List<ObjectNode> out = new ArrayList<>();
