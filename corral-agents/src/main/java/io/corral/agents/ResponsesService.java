@@ -54,6 +54,7 @@ public final class ResponsesService implements Responses {
     private final VectorStores stores;
     private final Guardrail guardrail;
     private final KeyValueStore state;
+    private final PromptStore prompts;
     private final Clock clock;
     private final UrlPolicy urls;
     private final io.corral.spi.ToolRuntimeProvider webSearch;
@@ -99,6 +100,7 @@ public final class ResponsesService implements Responses {
         this.state = state;
         this.clock = clock;
         this.leases = new io.corral.spi.Leases(state, clock);
+        this.prompts = new PromptStore(state);
         recover();
         leases.keep("corral-responses-leases", this::takeOver); // over a shared state store
     }
@@ -232,6 +234,7 @@ public final class ResponsesService implements Responses {
             throw new InvalidRequestException("conversation", "give previous_response_id or conversation, not both");
         }
         checkFields(req);
+        prompt(tenant, req); // a prompt named that is not there, or a variable without a value, is refused now
         List<ObjectNode> input = Items.input(req.get("input"), "input");
         for (int i = 0; i < input.size(); i++) {
             JsonNode content = input.get(i).path("content");
@@ -376,6 +379,10 @@ public final class ResponsesService implements Responses {
         out.emit("response.in_progress", Json.object().set("response", response.deepCopy()));
 
         List<ChatMessage> messages = new ArrayList<>();
+        String prompt = prompt(tenant, req);
+        if (prompt != null) {
+            messages.add(ChatMessage.system(prompt));
+        }
         if (req.hasNonNull("instructions")) {
             messages.add(ChatMessage.system(req.get("instructions").asText()));
         }
@@ -790,6 +797,49 @@ public final class ResponsesService implements Responses {
         }
     }
 
+    /** The prompts responses name by {@code prompt}, kept in this service's state store. */
+    public io.corral.spi.Prompts prompts() {
+        return prompts;
+    }
+
+    /**
+     * The text of the request's {@code prompt} ({@code {id, version, variables}}, OpenAI's reusable prompt): the named
+     * version (the default when none), its placeholders filled from {@code variables}; null when the request names none.
+     * It comes before the request's {@code instructions}.
+     */
+    private String prompt(String tenant, JsonNode req) {
+        JsonNode p = req.get("prompt");
+        if (p == null || p.isNull()) {
+            return null;
+        }
+        if (!p.isObject() || !p.path("id").isTextual()) {
+            throw new InvalidRequestException("prompt", "prompt must be an object with the prompt's id (and a version and variables)");
+        }
+        JsonNode v = p.get("version");
+        Integer version = null;
+        if (v != null && !v.isNull()) {
+            String text = v.asText();
+            if (!(v.isTextual() || v.isIntegralNumber()) || !text.matches("[1-9][0-9]{0,8}")) {
+                throw new InvalidRequestException("prompt.version", "prompt.version must be a version number, not " + v);
+            }
+            version = Integer.valueOf(text);
+        }
+        Map<String, String> values = new java.util.HashMap<>();
+        JsonNode vars = p.get("variables");
+        if (vars != null && !vars.isNull()) {
+            if (!vars.isObject()) {
+                throw new InvalidRequestException("prompt.variables", "prompt.variables must be an object of names and strings");
+            }
+            for (var e : vars.properties()) {
+                if (!e.getValue().isTextual()) {
+                    throw new InvalidRequestException("prompt.variables", "prompt.variables." + e.getKey() + " must be a string");
+                }
+                values.put(e.getKey(), e.getValue().asText());
+            }
+        }
+        return io.corral.spi.Prompts.render(prompts.get(tenant, p.get("id").asText(), version).text(), values, "prompt.variables");
+    }
+
     /** The response object before it runs: what the request set, echoed as OpenAI echoes it. */
     private ObjectNode skeleton(JsonNode req, String model, String previous, String conversation) {
         ObjectNode r = Json.object().put("id", Items.id("resp_")).put("object", "response")
@@ -797,6 +847,9 @@ public final class ResponsesService implements Responses {
         r.putNull("error");
         r.putNull("incomplete_details");
         r.set("instructions", req.hasNonNull("instructions") ? req.get("instructions") : null);
+        if (req.hasNonNull("prompt")) {
+            r.set("prompt", req.get("prompt"));
+        }
         r.set("max_output_tokens", req.get("max_output_tokens"));
         r.set("metadata", req.hasNonNull("metadata") ? req.get("metadata") : Json.object());
         r.putArray("output");

@@ -226,7 +226,7 @@ final class ServeCommand implements Callable<Integer> {
                 .vectorStores(knowledge.stores).safety(safety)
                 .onDemand(onDemand)
                 .library(new io.corral.models.PulledModels(pulled, io.corral.models.Puller.of(pulled, System.getenv(), urls(distribution))))
-                .urls(urls(distribution)).budgets(budgets(distribution), knowledge.state).state(knowledge.state).responses(responses).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
+                .urls(urls(distribution)).budgets(budgets(distribution), knowledge.state).state(knowledge.state).responses(responses).prompts(responses.prompts()).legacyAgents(new io.corral.agents.LegacyAgentsService(responses, knowledge.state,
                         java.time.Clock.systemUTC())).start();
         AutoCloseable health = registry.startHealthChecks(Duration.ofSeconds(healthInterval));
         return new Served(server, () -> {

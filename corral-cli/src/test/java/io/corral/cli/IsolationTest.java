@@ -66,6 +66,8 @@ class IsolationTest {
                     "{\"model\":\"stories260K\",\"input\":\"" + secret + "\",\"max_output_tokens\":4}"))));
             ids.put("completion_id", id(ok(call(A, "POST", "/v1/chat/completions", "{\"model\":\"stories260K\",\"store\":true,"
                     + "\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"" + secret + "\"}]}"))));
+            ids.put("prompt_id", ok(call(A, "POST", "/v1/prompts", "{\"prompt\":\"" + secret + " about {{ city }}\",\"variables\":[\"city\"]}"))
+                    .path("prompt_id").asText());
             ids.put("agent_id", ok(call(A, "POST", "/v1/agents", "{\"agent_config\":{\"model\":\"stories260K\",\"instructions\":\"x\"}}"))
                     .path("agent_id").asText());
             ids.put("session_id", ok(call(A, "POST", "/v1/agents/" + ids.get("agent_id") + "/session", "{\"session_name\":\"a-session\"}"))
@@ -167,6 +169,7 @@ class IsolationTest {
                 vs + "/files", vs + "/files/" + ids.get("file_id") + "/content",
                 "/v1/conversations/" + ids.get("conversation_id") + "/items",
                 "/v1/responses/" + ids.get("response_id"), "/v1/chat/completions/" + ids.get("completion_id"),
+                "/v1/prompts/" + ids.get("prompt_id") + "/versions",
                 "/v1/agents/" + ids.get("agent_id") + "/session/" + ids.get("session_id") + "/turn/" + ids.get("turn_id"),
                 "/v1/telemetry/traces/" + ids.get("trace_id"))) {
             HttpResponse<String> r = call(A, "GET", path, null);

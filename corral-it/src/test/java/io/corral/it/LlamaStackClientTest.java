@@ -39,7 +39,7 @@ class LlamaStackClientTest {
      * the client embedded put into a store with {@code vector_io.insert}, then found by {@code vector_io.query} and by search.
      */
     @Test
-    void theVersion07Client_putsEmbeddedChunksIn_andFindsThem(@TempDir Path dir) throws Exception {
+    void theVersion07Client_putsEmbeddedChunksIn_findsThem_andKeepsPromptVersions(@TempDir Path dir) throws Exception {
         Path client = TestServers.npmPackage("llama-stack-client", "0.7.3", "llama-stack-client/dist/index.js");
         try (OnnxEmbeddings minilm = new OnnxEmbeddings("sentence-transformers");
              LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
@@ -47,7 +47,7 @@ class LlamaStackClientTest {
              VectorStoreService stores = new VectorStoreService(files, kv, Map.of("lucene", new LuceneVectorIo(dir.resolve("vectors"))),
                      Embedder.of(minilm::embed, minilm::models), Clock.systemUTC(), VectorStoreService.Config.defaults());
              CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(minilm))
-                     .files(files).vectorStores(stores).start()) {
+                     .files(files).vectorStores(stores).prompts(new io.corral.agents.PromptStore(kv)).start()) {
             String model = minilm.models().getFirst().id();
             JsonNode seen = NodeScript.run(client, "llama-stack-client-vector-io.cjs", dir, server.url(), model);
             assertThat(seen.path("ids").toString()).startsWith("[\"note-1\"");
@@ -59,6 +59,8 @@ class LlamaStackClientTest {
             assertThat(seen.path("hybrid").asText()).isEqualTo("Bordeaux makes red wine.");
             assertThat(seen.path("search").toString()).isEqualTo("[\"Bordeaux makes red wine.\"]");
             assertThat(seen.path("topic").asText()).isEqualTo("wine");
+            assertThat(seen.path("prompts").toString()).as("versions, the default moved back, deleted").isEqualTo(
+                    "{\"second\":2,\"first\":\"Answer about {{ city }}.\",\"versions\":[[1,true],[2,false]],\"listed\":[1],\"left\":0}");
             assertThat(seen.path("admin").toString()).as("/v1alpha/admin: health, version, providers").isEqualTo("[\"OK\",\"0.1.0\",true]");
         }
     }

@@ -64,7 +64,7 @@ public final class CorralServer implements AutoCloseable {
                          io.corral.spi.FilesProvider files, io.corral.spi.VectorStores vectorStores, io.corral.spi.Responses responses,
                          io.corral.spi.LegacyAgents legacyAgents, io.corral.spi.OnDemandModels onDemand,
                          io.corral.spi.ModelLibrary library, io.corral.api.UrlPolicy urls,
-                         io.corral.server.http.Budgets budgets, io.corral.spi.KeyValueStore state) {
+                         io.corral.server.http.Budgets budgets, io.corral.spi.KeyValueStore state, io.corral.spi.Prompts prompts) {
         this.config = config;
         this.registry = registry;
         this.models = new ModelDirectory(providers, config.maxQueued());
@@ -99,6 +99,9 @@ public final class CorralServer implements AutoCloseable {
             routes.add(new io.corral.server.vectorstores.VectorStoresApi(vectorStores));
             routes.add(new io.corral.server.vectorstores.VectorIoApi(vectorStores));
             routes.add(new io.corral.server.admin.BackupApi(vectorStores));
+        }
+        if (prompts != null) {
+            routes.add(new io.corral.server.prompts.PromptsApi(prompts));
         }
         if (responses != null) {
             routes.add(new io.corral.server.responses.ResponsesApi(responses));
@@ -174,6 +177,7 @@ public final class CorralServer implements AutoCloseable {
         private io.corral.server.http.Budgets.Config budgets = io.corral.server.http.Budgets.Config.NONE;
         private io.corral.spi.KeyValueStore budgetState;
         private io.corral.spi.KeyValueStore state;
+        private io.corral.spi.Prompts prompts;
 
         private Builder(ServerConfig config) {
             this.config = config;
@@ -274,6 +278,12 @@ public final class CorralServer implements AutoCloseable {
             return this;
         }
 
+        /** Serve Llama Stack's prompts API over {@code p} (what responses name by {@code prompt}). */
+        public Builder prompts(io.corral.spi.Prompts p) {
+            prompts = java.util.Objects.requireNonNull(p, "prompts");
+            return this;
+        }
+
         /** Serve Llama Stack 0.2.x's agents API over {@code a}. */
         public Builder legacyAgents(io.corral.spi.LegacyAgents a) {
             legacyAgents = java.util.Objects.requireNonNull(a, "agents");
@@ -289,7 +299,7 @@ public final class CorralServer implements AutoCloseable {
                     : providers != null ? providers : List.of(), registry,
                     List.of(), telemetry, guardrail, safety, files, vectorStores, responses, legacyAgents, onDemand, library, urls,
                     new io.corral.server.http.Budgets(budgets, io.corral.server.http.ApiKeys::tenantOf, budgetState, java.time.Clock.systemUTC()),
-                    state != null ? state : new io.corral.spi.MemoryKeyValueStore()));
+                    state != null ? state : new io.corral.spi.MemoryKeyValueStore(), prompts));
         }
     }
 

@@ -93,7 +93,8 @@ class ResponsesApiTest {
         safety = SafetyService.defaults();
         ResponsesService responses = new ResponsesService(id -> model, stores, safety.guardrail(), kv, Clock.systemUTC());
         server = CorralServer.builder(ServerConfig.defaults().withPort(0).withApiKeys(List.of(KEY_A, KEY_B)))
-                .providers(List.of(model)).files(files).vectorStores(stores).safety(safety).responses(responses).start();
+                .providers(List.of(model)).files(files).vectorStores(stores).safety(safety).responses(responses)
+                .prompts(responses.prompts()).start();
         openai = OpenAIOkHttpClient.builder().baseUrl(server.url() + "/v1").apiKey(KEY_A).maxRetries(0).build();
         other = OpenAIOkHttpClient.builder().baseUrl(server.url() + "/v1").apiKey(KEY_B).maxRetries(0).build();
     }
@@ -117,6 +118,44 @@ class ResponsesApiTest {
 
     ChatRequest lastRequest() {
         return (ChatRequest) model.requests().getLast();
+    }
+
+    /** A Llama Stack prompts call with a key: its JSON answer, which must be a 200. */
+    com.fasterxml.jackson.databind.JsonNode prompts(String method, String path, String body, String key) throws Exception {
+        var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url() + path))
+                .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody() : java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+    }
+
+    @Test
+    void aPrompt_namedByAResponse_comesFirst_withItsVariablesFilled_atTheVersionAsked() throws Exception {
+        model.then(answer("ok"));
+        String id = prompts("POST", "/v1/prompts", "{\"prompt\":\"You answer about {{ city }}.\",\"variables\":[\"city\"]}", KEY_A)
+                .path("prompt_id").asText();
+        assertThat(prompts("PUT", "/v1/prompts/" + id, "{\"prompt\":\"Answer in French about {{ city }}.\",\"version\":1,"
+                + "\"variables\":[\"city\"]}", KEY_A).path("version").asInt()).isEqualTo(2);
+        var variables = com.openai.models.responses.ResponsePrompt.Variables.builder()
+                .putAdditionalProperty("city", com.openai.core.JsonValue.from("Paris")).build();
+        Response r = openai.responses().create(ResponseCreateParams.builder().model("m").input("Hi!").instructions("Be brief.")
+                .prompt(com.openai.models.responses.ResponsePrompt.builder().id(id).version("1").variables(variables).build()).build());
+        assertThat(lastRequest().messages()).extracting(ChatMessage::role, ChatMessage::text).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(Role.SYSTEM, "You answer about Paris."),
+                org.assertj.core.groups.Tuple.tuple(Role.SYSTEM, "Be brief."), org.assertj.core.groups.Tuple.tuple(Role.USER, "Hi!"));
+        assertThat(r.prompt()).hasValueSatisfying(p -> assertThat(p.id()).isEqualTo(id));
+        openai.responses().create(ResponseCreateParams.builder().model("m").input("Hi!")
+                .prompt(com.openai.models.responses.ResponsePrompt.builder().id(id).variables(variables).build()).build());
+        assertThat(lastRequest().messages().getFirst().text()).as("the default: the latest update").isEqualTo("Answer in French about Paris.");
+        assertThatThrownBy(() -> openai.responses().create(ResponseCreateParams.builder().model("m").input("Hi!")
+                .prompt(com.openai.models.responses.ResponsePrompt.builder().id(id).build()).build()))
+                .isInstanceOf(com.openai.errors.BadRequestException.class).hasMessageContaining("city");
+        assertThatThrownBy(() -> other.responses().create(ResponseCreateParams.builder().model("m").input("Hi!")
+                .prompt(com.openai.models.responses.ResponsePrompt.builder().id(id).variables(variables).build()).build()))
+                .as("another key's prompt").isInstanceOf(com.openai.errors.NotFoundException.class);
+        assertThat(prompts("GET", "/v1/prompts/" + id + "/versions", null, KEY_A).path("data")).hasSize(2);
+        assertThat(prompts("GET", "/v1/prompts", null, KEY_B).path("data")).isEmpty();
     }
 
     @Test

@@ -44,6 +44,10 @@ public final class Routes {
         return add("POST", pattern, h, false);
     }
 
+    public Routes put(String pattern, Handler h) {
+        return add("PUT", pattern, h, false);
+    }
+
     public Routes delete(String pattern, Handler h) {
         return add("DELETE", pattern, h, false);
     }
