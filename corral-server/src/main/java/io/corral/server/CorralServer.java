@@ -92,7 +92,8 @@ public final class CorralServer implements AutoCloseable {
         }
         if (files != null) {
             routes.add(new io.corral.server.files.FilesApi(files));
-            batches = new io.corral.server.batches.BatchesApi(files, state, openAi::answer, java.time.Clock.systemUTC());
+            batches = new io.corral.server.batches.BatchesApi(files, state, openAi::answer,
+                    (name, attributes) -> telemetry.serverSpan(name, java.util.Map.of(), attributes), java.time.Clock.systemUTC());
             routes.add(batches);
         }
         if (vectorStores != null) {

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Predicate;
 
@@ -36,8 +37,12 @@ class BatchesApiTest {
     Path dir;
 
     CorralServer start(ScriptedProvider model, LocalFilesProvider files, SqlKeyValueStore kv) {
+        return start(model, files, kv, io.corral.telemetry.Telemetry.off());
+    }
+
+    CorralServer start(ScriptedProvider model, LocalFilesProvider files, SqlKeyValueStore kv, io.corral.telemetry.Telemetry telemetry) {
         return CorralServer.builder(ServerConfig.defaults().withPort(0).withApiKeys(List.of(KEY_A, KEY_B)))
-                .providers(List.of(model)).files(files).state(kv).start();
+                .providers(List.of(model)).files(files).state(kv).telemetry(telemetry).start();
     }
 
     static String upload(OpenAIClient client, String name, String jsonl, FilePurpose purpose) {
@@ -75,11 +80,13 @@ class BatchesApiTest {
     }
 
     @Test
-    void aBatch_answersEachLine_intoAnOutputFile_andItsFailuresIntoAnErrorFile_forItsKeyOnly() throws Exception {
+    void aBatch_answersEachLine_intoAnOutputFile_andItsFailuresIntoAnErrorFile_forItsKeyOnly_eachLineTraced() throws Exception {
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(answer("Hello ", "there."));
-        try (LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
+        try (io.corral.telemetry.Telemetry telemetry = io.corral.telemetry.Telemetry.start(io.corral.telemetry.TelemetryConfig
+                     .fromEnvironment(Map.of(), dir.resolve("traces.db")).with(Map.of("sinks", "sqlite")));
+             LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
              SqlKeyValueStore kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
-             CorralServer server = start(model, files, kv)) {
+             CorralServer server = start(model, files, kv, telemetry)) {
             OpenAIClient a = StoredCompletionsTest.client(server, KEY_A), b = StoredCompletionsTest.client(server, KEY_B);
             String input = upload(a, "in.jsonl", line("one", "m", "Hi") + "\n" + line("two", "nope", "Hi") + line("three", "m", "Hey"),
                     FilePurpose.BATCH);
@@ -98,6 +105,18 @@ class BatchesApiTest {
             String errors = content(a, done.errorFileId().orElseThrow());
             assertThat(errors).contains("\"custom_id\":\"two\"").contains("\"status_code\":404").contains("nope");
             assertThat(a.files().retrieve(done.outputFileId().orElseThrow()).purpose().asString()).isEqualTo("batch_output");
+            // each line a trace of A's, found by the batch's id
+            String query = "{\"attribute_filters\":[{\"key\":\"corral.batch_id\",\"op\":\"eq\",\"value\":\"" + created.id() + "\"}]}";
+            telemetry.flush();
+            for (String[] who : List.of(new String[]{KEY_A, "3"}, new String[]{KEY_B, "0"})) {
+                var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                                java.net.URI.create(server.url() + "/v1/telemetry/traces")).POST(java.net.http.HttpRequest.BodyPublishers.ofString(query))
+                        .header("Authorization", "Bearer " + who[0]).header("Content-Type", "application/json").build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("data").size())
+                        .as("traces of the batch's lines seen with %s", who[0]).isEqualTo(Integer.parseInt(who[1]));
+            }
 
             assertThat(a.batches().list().data()).extracting(Batch::id).containsExactly(created.id());
             assertThat(b.batches().list().data()).as("another key's").isEmpty();

@@ -16,6 +16,8 @@ import io.corral.server.openai.OpenAiRequests;
 import io.corral.spi.FilesProvider;
 import io.corral.spi.KeyValueStore;
 import io.corral.spi.Leases;
+import io.corral.spi.Span;
+import io.corral.spi.Spans;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -48,13 +50,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the state store under their API key's tenant; one found unfinished at start runs again from its first line (its files
  * are written only at its end). Over a shared state store each running batch is leased to its node ({@link Leases}), and a
  * live node runs again the batches of a node that died. Cancelling stops a batch between lines; what was answered is
- * written out.
+ * written out. Each request is a trace of its own, found by {@code corral.batch_id} and {@code corral.custom_id}.
  */
 public final class BatchesApi implements Routes.Api, AutoCloseable {
 
     /** One request answered whole, as its route answers it; a failure thrown as it is. */
     public interface Answerer {
         ObjectNode answer(String endpoint, JsonNode body, String id) throws Exception;
+    }
+
+    /** A root span for one of a batch's requests (a trace of its own, as a request on the port has). */
+    public interface Tracer {
+        Span start(String name, Map<String, String> attributes);
     }
 
     private static final System.Logger LOG = System.getLogger("corral.batches");
@@ -70,6 +77,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     private final FilesProvider files;
     private final KeyValueStore kv;
     private final Answerer answerer;
+    private final Tracer tracer;
     private final Clock clock;
     private final ExecutorService runs = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, Run> running = new ConcurrentHashMap<>();
@@ -84,10 +92,11 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     private record Line(int number, String customId, JsonNode body) {
     }
 
-    public BatchesApi(FilesProvider files, KeyValueStore kv, Answerer answerer, Clock clock) {
+    public BatchesApi(FilesProvider files, KeyValueStore kv, Answerer answerer, Tracer tracer, Clock clock) {
         this.files = files;
         this.kv = kv;
         this.answerer = answerer;
+        this.tracer = tracer;
         this.clock = clock;
         this.leases = new Leases(kv, clock);
         resume();
@@ -295,17 +304,29 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                         String requestId = "batch_req_" + HexFormat.of().formatHex(bytes(12));
                         ObjectNode out = Json.MAPPER.createObjectNode().put("id", requestId).put("custom_id", line.customId());
                         ObjectNode response = out.putObject("response").put("request_id", requestId);
+                        Map<String, String> attributes = new java.util.LinkedHashMap<>();
+                        attributes.put("corral.batch_id", run.id());
+                        attributes.put("corral.custom_id", line.customId());
+                        attributes.put("corral.request_id", requestId);
+                        if (run.tenant() != null) {
+                            attributes.put(io.corral.telemetry.TraceStore.OWNER, run.tenant()); // whose trace it is
+                        }
+                        Span span = tracer.start("batch POST " + endpoint, attributes);
                         try {
-                            response.put("status_code", 200).set("body", answerer.answer(endpoint, line.body(), "chatcmpl-" + requestId.substring(10)));
+                            ObjectNode answer = Spans.within(span, () -> answerer.answer(endpoint, line.body(), "chatcmpl-" + requestId.substring(10)));
+                            response.put("status_code", 200).set("body", answer);
                             answered[at] = true;
                             completed.incrementAndGet();
                         } catch (Exception e) {
+                            span.fail(e);
                             if (stopped(run)) {
                                 return;
                             }
                             Errors.Mapped m = Errors.map(e);
                             response.put("status_code", m.status()).set("body", Errors.body(m));
                             failed.incrementAndGet();
+                        } finally {
+                            span.end();
                         }
                         out.putNull("error");
                         answers[at] = out;
