@@ -711,25 +711,34 @@ public final class VectorStoreService implements VectorStores {
 
     // ---- search
 
+    /**
+     * The store's chunks best matching {@code text}, for search and chunk queries alike: the store must not have expired,
+     * the text must not be empty; some more than {@code k} are asked for, as chunks of files not completed are left out after.
+     */
+    private List<VectorIoProvider.Hit> query(State s, String text, VectorIoProvider.Mode mode, int k, Filter filter,
+                                             io.corral.spi.Ranker ranker, boolean vectors) {
+        Store store = view(s);
+        if (store.status().equals("expired")) {
+            throw new InvalidRequestException("vector_store_id", "vector store " + store.id() + " has expired");
+        }
+        String stripped = text.strip();
+        if (stripped.isEmpty()) {
+            throw new InvalidRequestException("query", "query must not be empty");
+        }
+        float[] embedding = mode == VectorIoProvider.Mode.KEYWORD ? null
+                : embedder.embed(store.embeddingModel(), List.of(stripped)).getFirst();
+        int pending = store.fileCounts().total() - store.fileCounts().completed();
+        var q = new VectorIoProvider.Query(stripped, embedding, mode, k + Math.min(pending, 50), filter, ranker);
+        var hits = provider(s.record).query(store.id(), vectors ? q.withVectors() : q);
+        touch(s);
+        return hits;
+    }
+
     @Override
     public List<Result> search(String tenant, String storeId, Search search) {
         State s = state(tenant, storeId);
-        Store store = view(s);
-        if (store.status().equals("expired")) {
-            throw new InvalidRequestException("vector_store_id", "vector store " + storeId + " has expired");
-        }
-        String text = String.join(" ", search.queries()).strip();
-        if (text.isEmpty()) {
-            throw new InvalidRequestException("query", "query must not be empty");
-        }
-        float[] embedding = search.mode() == VectorIoProvider.Mode.KEYWORD ? null
-                : embedder.embed(store.embeddingModel(), List.of(text)).getFirst();
         int k = search.maxResults();
-        // chunks of files that are not completed are left out below: ask for some more
-        int pending = store.fileCounts().total() - store.fileCounts().completed();
-        var hits = provider(s.record).query(storeId, new VectorIoProvider.Query(text, embedding, search.mode(),
-                k + Math.min(pending, 50), search.filter(), search.ranker()));
-        touch(s);
+        var hits = query(s, String.join(" ", search.queries()), search.mode(), k, search.filter(), search.ranker(), false);
         List<Result> results = new ArrayList<>(k);
         for (var hit : hits) {
             Map<String, Object> meta = hit.chunk().metadata();
@@ -834,21 +843,9 @@ public final class VectorStoreService implements VectorStores {
     @Override
     public List<ScoredChunk> queryChunks(String tenant, String storeId, ChunkQuery query) {
         State s = state(tenant, storeId);
-        Store store = view(s);
-        if (store.status().equals("expired")) {
-            throw new InvalidRequestException("vector_store_id", "vector store " + storeId + " has expired");
-        }
-        String text = query.text().strip();
-        if (text.isEmpty()) {
-            throw new InvalidRequestException("query", "query must not be empty");
-        }
-        float[] embedding = query.mode() == VectorIoProvider.Mode.KEYWORD ? null
-                : embedder.embed(store.embeddingModel(), List.of(text)).getFirst();
+        String model = s.record.embeddingModel();
         int k = query.maxChunks();
-        int pending = store.fileCounts().total() - store.fileCounts().completed();
-        var hits = provider(s.record).query(storeId, new VectorIoProvider.Query(text, embedding, query.mode(),
-                k + Math.min(pending, 50), null, query.ranker()).withVectors());
-        touch(s);
+        var hits = query(s, query.text(), query.mode(), k, null, query.ranker(), true);
         List<ScoredChunk> out = new ArrayList<>(k);
         for (var hit : hits) {
             if (hit.score() < query.scoreThreshold()) {
@@ -858,7 +855,7 @@ public final class VectorStoreService implements VectorStores {
             EmbeddedChunk c;
             if (meta.get(CHUNK_ID) instanceof String id) {
                 c = new EmbeddedChunk(id, hit.chunk().content(), object(meta.get(METADATA)), object(meta.get(CHUNK_METADATA)),
-                        hit.chunk().embedding(), String.valueOf(meta.getOrDefault(EMBEDDING_MODEL, store.embeddingModel())));
+                        hit.chunk().embedding(), String.valueOf(meta.getOrDefault(EMBEDDING_MODEL, model)));
             } else {
                 FileRecord f = completedFile(s, meta);
                 if (f == null) {
@@ -872,7 +869,7 @@ public final class VectorStoreService implements VectorStores {
                 cm.put("chunk_id", hit.chunk().id());
                 cm.put("document_id", f.fileId());
                 cm.put("source", f.filename());
-                c = new EmbeddedChunk(hit.chunk().id(), hit.chunk().content(), m, cm, hit.chunk().embedding(), store.embeddingModel());
+                c = new EmbeddedChunk(hit.chunk().id(), hit.chunk().content(), m, cm, hit.chunk().embedding(), model);
             }
             out.add(new ScoredChunk(c, hit.score()));
             if (out.size() == k) {
