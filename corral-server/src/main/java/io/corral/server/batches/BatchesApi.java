@@ -20,11 +20,13 @@ import io.corral.spi.Span;
 import io.corral.spi.Spans;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
+import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -287,88 +289,117 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
             o.put("status", "in_progress").put("in_progress_at", now());
             o.putObject("request_counts").put("total", total).put("completed", 0).put("failed", 0);
         });
-        ObjectNode[] answers = new ObjectNode[total];
-        boolean[] answered = new boolean[total];
         AtomicInteger completed = new AtomicInteger(), failed = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<IOException> unwritten = new java.util.concurrent.atomic.AtomicReference<>();
         Semaphore permits = new Semaphore(PARALLEL);
-        try (ExecutorService each = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int i = 0; i < total; i++) {
-                permits.acquire();
-                if (run.cancelled().get() || stopped(run)) { // asked while this waited for a line to finish: no more start
-                    break;
-                }
-                int at = i;
-                each.submit(() -> {
-                    try {
-                        Line line = lines.get(at);
-                        String requestId = "batch_req_" + HexFormat.of().formatHex(bytes(12));
-                        ObjectNode out = Json.MAPPER.createObjectNode().put("id", requestId).put("custom_id", line.customId());
-                        ObjectNode response = out.putObject("response").put("request_id", requestId);
-                        Map<String, String> attributes = new java.util.LinkedHashMap<>();
-                        attributes.put("corral.batch_id", run.id());
-                        attributes.put("corral.custom_id", line.customId());
-                        attributes.put("corral.request_id", requestId);
-                        if (run.tenant() != null) {
-                            attributes.put(io.corral.telemetry.TraceStore.OWNER, run.tenant()); // whose trace it is
-                        }
-                        Span span = tracer.start("batch POST " + endpoint, attributes);
-                        try {
-                            ObjectNode answer = Spans.within(span, () -> answerer.answer(endpoint, line.body(), "chatcmpl-" + requestId.substring(10)));
-                            response.put("status_code", 200).set("body", answer);
-                            answered[at] = true;
-                            completed.incrementAndGet();
-                        } catch (Exception e) {
-                            span.fail(e);
-                            if (stopped(run)) {
-                                return;
-                            }
-                            Errors.Mapped m = Errors.map(e);
-                            response.put("status_code", m.status()).set("body", Errors.body(m));
-                            failed.incrementAndGet();
-                        } finally {
-                            span.end();
-                        }
-                        out.putNull("error");
-                        answers[at] = out;
-                        if (stopped(run)) {
-                            return; // whoever runs the batch again counts anew
-                        }
-                        update(run, o -> o.putObject("request_counts").put("total", total).put("completed", completed.get()).put("failed", failed.get()));
-                    } finally {
-                        permits.release();
+        // answers go to files as they come (in the order they finish, as OpenAI's do: lines are matched by custom_id),
+        // so a batch of 50,000 holds none of them in memory
+        Path dir = Files.createTempDirectory("corral-batch-");
+        Path outputs = dir.resolve("output.jsonl"), failures = dir.resolve("error.jsonl");
+        try {
+            try (BufferedWriter ok = Files.newBufferedWriter(outputs); BufferedWriter bad = Files.newBufferedWriter(failures);
+                 ExecutorService each = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < total; i++) {
+                    permits.acquire();
+                    if (run.cancelled().get() || stopped(run)) { // asked while this waited for a line to finish: no more start
+                        break;
                     }
-                });
+                    Line line = lines.get(i);
+                    each.submit(() -> {
+                        try {
+                            Answered a = answer(run, endpoint, line);
+                            if (a == null) {
+                                return; // stopped meanwhile: whoever runs the batch again answers it
+                            }
+                            BufferedWriter to = a.ok() ? ok : bad;
+                            synchronized (to) {
+                                to.write(a.line().toString());
+                                to.newLine();
+                            }
+                            (a.ok() ? completed : failed).incrementAndGet();
+                            if (!stopped(run)) {
+                                update(run, o -> o.putObject("request_counts").put("total", total).put("completed", completed.get())
+                                        .put("failed", failed.get()));
+                            }
+                        } catch (IOException e) {
+                            unwritten.compareAndSet(null, e);
+                        } finally {
+                            permits.release();
+                        }
+                    });
+                }
             }
-        }
-        if (stopped(run)) {
-            return; // the server is stopping (the batch runs again at the next start), or another node runs it now
-        }
-        boolean cancelled = run.cancelled().get();
-        if (!cancelled) {
-            update(run, o -> o.put("status", "finalizing").put("finalizing_at", now()));
-        }
-        StringBuilder ok = new StringBuilder(), bad = new StringBuilder();
-        for (int i = 0; i < total; i++) {
-            if (answers[i] != null) {
-                (answered[i] ? ok : bad).append(answers[i]).append('\n');
+            if (unwritten.get() != null) {
+                throw unwritten.get();
             }
-        }
-        String output = ok.isEmpty() ? null : upload(run, "output", ok);
-        String error = bad.isEmpty() ? null : upload(run, "error", bad);
-        update(run, o -> {
-            o.put("output_file_id", output).put("error_file_id", error);
-            o.putObject("request_counts").put("total", total).put("completed", completed.get()).put("failed", failed.get());
-            if (cancelled) {
-                o.put("status", "cancelled").put("cancelled_at", now());
-            } else {
-                o.put("status", "completed").put("completed_at", now());
+            if (stopped(run)) {
+                return; // the server is stopping (the batch runs again at the next start), or another node runs it now
             }
-        });
+            boolean cancelled = run.cancelled().get();
+            if (!cancelled) {
+                update(run, o -> o.put("status", "finalizing").put("finalizing_at", now()));
+            }
+            String output = completed.get() == 0 ? null : upload(run, "output", outputs);
+            String error = failed.get() == 0 ? null : upload(run, "error", failures);
+            update(run, o -> {
+                o.put("output_file_id", output).put("error_file_id", error);
+                o.putObject("request_counts").put("total", total).put("completed", completed.get()).put("failed", failed.get());
+                if (cancelled) {
+                    o.put("status", "cancelled").put("cancelled_at", now());
+                } else {
+                    o.put("status", "completed").put("completed_at", now());
+                }
+            });
+        } finally {
+            Files.deleteIfExists(outputs);
+            Files.deleteIfExists(failures);
+            Files.deleteIfExists(dir);
+        }
     }
 
-    private String upload(Run run, String kind, StringBuilder jsonl) {
-        return files.upload(run.tenant(), run.id() + "_" + kind + ".jsonl", "batch_output", null,
-                new ByteArrayInputStream(jsonl.toString().getBytes(StandardCharsets.UTF_8))).id();
+    /** A line answered: its output line, and whether it succeeded. */
+    private record Answered(ObjectNode line, boolean ok) {
+    }
+
+    /**
+     * Answers one line as its route does, a trace of its own; a failure is answered with its status and OpenAI's error
+     * body. Null when the run stopped meanwhile.
+     */
+    private Answered answer(Run run, String endpoint, Line line) {
+        String requestId = "batch_req_" + HexFormat.of().formatHex(bytes(12));
+        ObjectNode out = Json.MAPPER.createObjectNode().put("id", requestId).put("custom_id", line.customId());
+        ObjectNode response = out.putObject("response").put("request_id", requestId);
+        Map<String, String> attributes = new java.util.LinkedHashMap<>();
+        attributes.put("corral.batch_id", run.id());
+        attributes.put("corral.custom_id", line.customId());
+        attributes.put("corral.request_id", requestId);
+        if (run.tenant() != null) {
+            attributes.put(io.corral.telemetry.TraceStore.OWNER, run.tenant()); // whose trace it is
+        }
+        Span span = tracer.start("batch POST " + endpoint, attributes);
+        boolean ok = false;
+        try {
+            ObjectNode answer = Spans.within(span, () -> answerer.answer(endpoint, line.body(), "chatcmpl-" + requestId.substring(10)));
+            response.put("status_code", 200).set("body", answer);
+            ok = true;
+        } catch (Exception e) {
+            span.fail(e);
+            if (stopped(run)) {
+                return null;
+            }
+            Errors.Mapped m = Errors.map(e);
+            response.put("status_code", m.status()).set("body", Errors.body(m));
+        } finally {
+            span.end();
+        }
+        out.putNull("error");
+        return new Answered(out, ok);
+    }
+
+    private String upload(Run run, String kind, Path jsonl) throws IOException {
+        try (InputStream in = Files.newInputStream(jsonl)) {
+            return files.upload(run.tenant(), run.id() + "_" + kind + ".jsonl", "batch_output", null, in).id();
+        }
     }
 
     /** The input file's requests, or (in {@code errors}) what is wrong with its lines. */
