@@ -130,6 +130,31 @@ class BatchesApiTest {
     }
 
     @Test
+    void textCompletions_andEmbeddings_runAsBatchesToo() throws Exception {
+        ScriptedProvider model = ScriptedProvider.chat("p", "m").then(answer(" upon", " a time"));
+        try (LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
+             SqlKeyValueStore kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
+             CorralServer server = start(model, files, kv)) {
+            OpenAIClient a = StoredCompletionsTest.client(server, KEY_A);
+            String input = upload(a, "in.jsonl", "{\"custom_id\":\"c\",\"method\":\"POST\",\"url\":\"/v1/completions\","
+                    + "\"body\":{\"model\":\"m\",\"prompt\":\"Once\",\"echo\":true}}\n", FilePurpose.BATCH);
+            Batch done = await(a, a.batches().create(BatchCreateParams.builder().inputFileId(input)
+                    .endpoint(BatchCreateParams.Endpoint.V1_COMPLETIONS).completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id(),
+                    x -> x.status().equals(Batch.Status.COMPLETED));
+            String out = content(a, done.outputFileId().orElseThrow());
+            assertThat(out).contains("\"object\":\"text_completion\"").contains("Once upon a time").contains("\"id\":\"cmpl-");
+            String texts = upload(a, "e.jsonl", "{\"custom_id\":\"e\",\"method\":\"POST\",\"url\":\"/v1/embeddings\","
+                    + "\"body\":{\"model\":\"m\",\"input\":[\"abc\",\"de\"]}}\n", FilePurpose.BATCH);
+            Batch embeddings = await(a, a.batches().create(BatchCreateParams.builder().inputFileId(texts)
+                    .endpoint(BatchCreateParams.Endpoint.V1_EMBEDDINGS).completionWindow(BatchCreateParams.CompletionWindow._24H).build()).id(),
+                    x -> x.status().equals(Batch.Status.COMPLETED));
+            // the scripted model's vector of a text is its length and 1
+            assertThat(content(a, embeddings.outputFileId().orElseThrow())).contains("\"custom_id\":\"e\"")
+                    .contains("\"embedding\":[3.0,1.0]").contains("\"embedding\":[2.0,1.0]");
+        }
+    }
+
+    @Test
     void aWrongLine_failsTheBatch_withEachErrorAndItsLine() throws Exception {
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(answer("ok"));
         try (LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());

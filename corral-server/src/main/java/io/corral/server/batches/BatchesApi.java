@@ -44,7 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * OpenAI's Batch API ({@code /v1/batches}, which Llama Stack 0.7 serves too): a JSONL file of requests, uploaded with
- * purpose {@code batch}, run in the background against {@code /v1/chat/completions} or {@code /v1/embeddings}, each line
+ * purpose {@code batch}, run in the background against {@code /v1/chat/completions}, {@code /v1/completions} or
+ * {@code /v1/embeddings}, each line
  * answered as its route answers it (the same mapping, guardrails and admission), the answers written to an output file and
  * the failed ones, with their error, to an error file (purpose {@code batch_output}, in the input's order). A batch is
  * validated first: every line JSON with a unique {@code custom_id}, {@code POST}, the batch's endpoint and a body that does
@@ -56,7 +57,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class BatchesApi implements Routes.Api, AutoCloseable {
 
-    /** One request answered whole, as its route answers it; a failure thrown as it is. */
+    /** One request answered whole, as its route answers it (its id made of {@code id}); a failure thrown as it is. */
     public interface Answerer {
         ObjectNode answer(String endpoint, JsonNode body, String id) throws Exception;
     }
@@ -67,7 +68,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     }
 
     private static final System.Logger LOG = System.getLogger("corral.batches");
-    static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/embeddings");
+    static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings");
     /** OpenAI's bound on a batch's requests. */
     static final int MAX_REQUESTS = 50_000;
     /** The errors a failed validation lists at most. */
@@ -379,7 +380,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         Span span = tracer.start("batch POST " + endpoint, attributes);
         boolean ok = false;
         try {
-            ObjectNode answer = Spans.within(span, () -> answerer.answer(endpoint, line.body(), "chatcmpl-" + requestId.substring(10)));
+            ObjectNode answer = Spans.within(span, () -> answerer.answer(endpoint, line.body(), requestId.substring("batch_req_".length())));
             response.put("status_code", 200).set("body", answer);
             ok = true;
         } catch (Exception e) {

@@ -157,8 +157,8 @@ public final class OpenAiApi implements Routes.Api {
     }
 
     /**
-     * One request answered whole, as a batch runs each of its lines: a chat completion ({@code id} its id) or embeddings,
-     * through the same mapping, guardrails and admission as the routes; a failure is thrown as it is.
+     * One request answered whole, as a batch runs each of its lines: a chat or text completion (its id made of {@code id}) or
+     * embeddings, through the same mapping, guardrails and admission as the routes; a failure is thrown as it is.
      */
     public ObjectNode answer(String endpoint, JsonNode body, String id) throws Exception {
         return switch (endpoint) {
@@ -171,11 +171,32 @@ public final class OpenAiApi implements Routes.Api {
                 }
                 try (AutoCloseable admitted = models.admit(request.model())) {
                     ChatResult r = checks.output(models.get(request.model()).provider()).chat(request);
-                    yield OpenAiResponses.chatCompletion(id, System.currentTimeMillis() / 1000, r);
+                    yield OpenAiResponses.chatCompletion("chatcmpl-" + id, System.currentTimeMillis() / 1000, r);
                 }
             }
+            case "/v1/completions" -> {
+                List<CompletionRequest> prompts = OpenAiRequests.completions(body);
+                String model = prompts.getFirst().model();
+                Guardrail.Checks checks = guardrail.checks(model, OpenAiRequests.guardrails(body));
+                if (checks.any()) {
+                    for (CompletionRequest p : prompts) {
+                        checks.input(List.of(ChatMessage.of(Role.USER, p.prompt() == null ? "" : p.prompt())));
+                    }
+                }
+                boolean echo = OpenAiRequests.echo(body);
+                List<ChatResult> results = new ArrayList<>();
+                try (AutoCloseable admitted = models.admit(model)) {
+                    InferenceProvider provider = checks.output(models.get(model).provider());
+                    for (CompletionRequest p : prompts) {
+                        results.add(provider.complete(p));
+                    }
+                }
+                yield OpenAiResponses.completion("cmpl-" + id, System.currentTimeMillis() / 1000, results,
+                        prompts.stream().map(p -> echo ? p.prompt() : "").toList());
+            }
             case "/v1/embeddings" -> embeddings(body);
-            default -> throw ApiException.badRequest("endpoint", "endpoint must be /v1/chat/completions or /v1/embeddings, was '" + endpoint + "'");
+            default -> throw ApiException.badRequest("endpoint", "endpoint must be /v1/chat/completions, /v1/completions or /v1/embeddings, was '"
+                    + endpoint + "'");
         };
     }
 
