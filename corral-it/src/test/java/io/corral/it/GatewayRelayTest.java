@@ -97,6 +97,22 @@ class GatewayRelayTest {
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}";
     }
 
+    /** A request that asks to be stored is decoded, not forwarded as bytes, so the gateway keeps it where its clients list them. */
+    @Test
+    void aRequestAskingToBeStored_isKeptByTheGateway() throws Exception {
+        for (boolean stream : new boolean[]{false, true}) {
+            HttpResponse<String> r = post(chat("stories260K", stream).replace("\"temperature\"", "\"store\":true,\"temperature\""));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+        post(chat("stories260K", false)); // not asked: forwarded, not kept
+        HttpResponse<String> listed = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode data = new ObjectMapper().readTree(listed.body()).path("data");
+        assertThat(data).as(listed.body()).hasSize(2);
+        assertThat(data.get(0).path("input_messages").get(0).path("content").asText()).isEqualTo("Once upon a time");
+        assertThat(data.get(0).path("choices").get(0).path("message").path("content").asText()).isNotBlank();
+    }
+
     /** An image's URL is checked before anything is forwarded: a private address never reaches an upstream. */
     @Test
     void anImageUrlLeadingToAPrivateAddressIsRefusedBeforeAnyUpstreamSeesIt() throws Exception {

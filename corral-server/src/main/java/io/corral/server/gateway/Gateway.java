@@ -68,7 +68,7 @@ public final class Gateway implements Pipeline.Forwarder {
             return true;
         }
         // (an image's URL is checked where the request is decoded)
-        if (scan == null || scan.guardrails() || scan.images() || !(provider(scan.model()) instanceof Router router)) {
+        if (scan == null || scan.guardrails() || scan.store() || scan.images() || !(provider(scan.model()) instanceof Router router)) {
             return false;
         }
         req.model(scan.model());

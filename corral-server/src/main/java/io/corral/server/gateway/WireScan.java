@@ -13,12 +13,13 @@ import java.io.IOException;
  * What routing needs from an OpenAI request, without building a tree: the model, whether it asks for a
  * stream and for usage on it ({@code stream_options.include_usage}), in one pass of the streaming parser
  * (other fields skipped), whether a message carries an image (an {@code "image_url"} part), and its
- * {@code metadata} pairs (for the request's trace, bounded as when decoded), and whether it names guardrails of its
- * own (then it is decoded, so its shields can read it). Bad JSON is 400. The scan stops at the model when it
+ * {@code metadata} pairs (for the request's trace, bounded as when decoded), whether it names guardrails of its
+ * own (then it is decoded, so its shields can read it), and whether it asks to be stored ({@code store: true}: then it is
+ * decoded, so Corral keeps it where {@code GET /v1/chat/completions} finds it). Bad JSON is 400. The scan stops at the model when it
  * is not one that could be forwarded: the decoding path reads the request anyway.
  */
 record WireScan(String model, boolean stream, boolean images, boolean includeUsage, boolean streamOptions,
-                java.util.Map<String, String> metadata, boolean guardrails) {
+                java.util.Map<String, String> metadata, boolean guardrails, boolean store) {
 
     private static final byte[] IMAGE = "\"image_url\"".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
@@ -33,6 +34,7 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
         boolean streamOptions = false;
         java.util.Map<String, String> metadata = java.util.Map.of();
         boolean guardrails = false;
+        boolean store = false;
         try (JsonParser p = Json.MAPPER.getFactory().createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw ApiException.badRequest(null, "request body must be a JSON object");
@@ -53,6 +55,8 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
                         throw ApiException.badRequest("stream", "stream must be true or false"); // as when decoded
                     }
                     stream = value == JsonToken.VALUE_TRUE;
+                } else if (name.equals("store")) {
+                    store = value == JsonToken.VALUE_TRUE;
                 } else if (name.equals("guardrails")) {
                     guardrails = value != JsonToken.VALUE_NULL;
                 } else if (name.equals("metadata") && value != JsonToken.VALUE_NULL) {
@@ -82,7 +86,7 @@ record WireScan(String model, boolean stream, boolean images, boolean includeUsa
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("model", "model is required (a model id from GET /v1/models)");
         }
-        return new WireScan(model, stream, contains(body, IMAGE), includeUsage, streamOptions, metadata, guardrails);
+        return new WireScan(model, stream, contains(body, IMAGE), includeUsage, streamOptions, metadata, guardrails, store);
     }
 
     private static java.util.Map<String, String> metadata(JsonParser p, JsonToken start) throws IOException {
