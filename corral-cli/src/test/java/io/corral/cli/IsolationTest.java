@@ -55,6 +55,7 @@ class IsolationTest {
             Map<String, String> ids = new LinkedHashMap<>();
             ids.put("file_id", upload(A, "secret.txt", secret + "."));
             ids.put("vector_store_id", id(ok(call(A, "POST", "/v1/vector_stores", "{\"name\":\"a-store\",\"file_ids\":[\"" + ids.get("file_id") + "\"]}"))));
+            ids.put("vector_db_id", ids.get("vector_store_id")); // 0.2.x's name for the same store
             String second = upload(A, "second.txt", secret + ", twice.");
             ids.put("batch_id", id(ok(call(A, "POST", "/v1/vector_stores/" + ids.get("vector_store_id") + "/file_batches",
                     "{\"file_ids\":[\"" + second + "\"]}"))));

@@ -65,6 +65,28 @@ class LlamaStackClientTest {
         }
     }
 
+    /** Llama Stack 0.2.x's retrieval through its official client: a vector database registered, chunks inserted and queried. */
+    @Test
+    void theVersion02Client_registersAVectorDb_insertsChunks_andQueriesThem(@TempDir Path dir) throws Exception {
+        try (OnnxEmbeddings minilm = new OnnxEmbeddings("sentence-transformers");
+             LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
+             SqlKeyValueStore kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
+             VectorStoreService stores = new VectorStoreService(files, kv, Map.of("lucene", new LuceneVectorIo(dir.resolve("vectors"))),
+                     Embedder.of(minilm::embed, minilm::models), Clock.systemUTC(), VectorStoreService.Config.defaults());
+             CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(minilm))
+                     .files(files).vectorStores(stores).start()) {
+            String model = minilm.models().getFirst().id();
+            JsonNode seen = NodeScript.run(client(), "llama-stack-client-vector-dbs.cjs", dir, server.url(), model);
+            assertThat(seen.path("registered").toString()).isEqualTo("[\"my-docs\",\"vector_db\",384]");
+            assertThat(seen.path("content").asText()).isEqualTo("The Eiffel Tower is in Paris.");
+            assertThat(seen.path("document").asText()).isEqualTo("paris");
+            assertThat(seen.path("scores").asInt()).isEqualTo(1);
+            assertThat(seen.path("listed").toString()).isEqualTo("[\"my-docs\"]");
+            assertThat(seen.path("model").asText()).isEqualTo(model);
+            assertThat(seen.path("after").asInt()).as("unregistered").isZero();
+        }
+    }
+
     @Test
     void theOfficialClient_runsAnAgentTurn_awaitsItsTool_andResumesIt(@TempDir Path dir) throws Exception {
         ScriptedProvider model = ScriptedProvider.chat("p", "m").then(call("get_weather", "{\"city\":\"Paris\"}"), answer("It is ", "sunny."));

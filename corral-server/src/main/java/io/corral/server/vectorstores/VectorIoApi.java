@@ -28,8 +28,9 @@ import java.util.Objects;
  * Llama Stack's {@code vector-io} routes over {@link VectorStores}: chunks put into a vector store as they are
  * ({@code POST /v1/vector-io/insert}) and the chunks that best match a query ({@code POST /v1/vector-io/query}), as
  * the 0.7 clients send them ({@code vector_store_id}, chunks with their embeddings) and as 0.2.x clients did
- * ({@code vector_db_id}, chunks without an embedding or an id: the store's model embeds them, the id is made from the
- * document id and the text, as Llama Stack makes it).
+ * ({@code vector_db_id}, chunks without an embedding or an id: the store's model embeds them, a stable id is made from
+ * the document id and the text, so the same chunk inserted again replaces itself); and 0.2.x's {@code /v1/vector-dbs}, which registers, lists, reads
+ * and unregisters vector stores under the ids the client chooses.
  */
 public final class VectorIoApi implements Routes.Api {
 
@@ -41,7 +42,48 @@ public final class VectorIoApi implements Routes.Api {
 
     @Override
     public void routes(Routes r) {
-        r.post("/v1/vector-io/insert", this::insert).post("/v1/vector-io/query", this::query);
+        r.post("/v1/vector-io/insert", this::insert).post("/v1/vector-io/query", this::query)
+                .post("/v1/vector-dbs", this::register)
+                .get("/v1/vector-dbs", (req, res) -> {
+                    ObjectNode o = Json.MAPPER.createObjectNode();
+                    ArrayNode data = o.putArray("data");
+                    stores.list(req.tenant()).forEach(s -> data.add(vectorDb(s)));
+                    res.json(200, o);
+                })
+                .get("/v1/vector-dbs/{vector_db_id}", (req, res) -> res.json(200, vectorDb(stores.get(req.tenant(), req.param("vector_db_id")))))
+                .delete("/v1/vector-dbs/{vector_db_id}", (req, res) -> {
+                    stores.delete(req.tenant(), req.param("vector_db_id"));
+                    res.json(200, null); // Llama Stack answers nothing: JSON null
+                });
+    }
+
+    /** Llama Stack 0.2.x's register: a vector store under the client's id, with the embedding model (and dimension) it names. */
+    private void register(Request req, Response res) {
+        JsonNode body = Json.parse(req.body());
+        String id = Fields.text(body, "vector_db_id", "vector_db_id");
+        String model = Fields.text(body, "embedding_model", "embedding_model");
+        if (id == null || id.isBlank()) {
+            throw ApiException.badRequest("vector_db_id", "vector_db_id is required");
+        }
+        if (model == null || model.isBlank()) {
+            throw ApiException.badRequest("embedding_model", "embedding_model is required");
+        }
+        Double dimension = Fields.number(body, "embedding_dimension", "embedding_dimension");
+        if (dimension != null && (dimension != Math.rint(dimension) || dimension < 1)) {
+            throw ApiException.badRequest("embedding_dimension", "embedding_dimension must be a whole number");
+        }
+        String name = Fields.text(body, "vector_db_name", "vector_db_name");
+        Fields.text(body, "provider_vector_db_id", "provider_vector_db_id"); // the store's own id is the vector_db_id
+        var store = stores.create(req.tenant(), new VectorStores.NewStore(id, name == null ? id : name, List.of(), null, Map.of(), null,
+                model, dimension == null ? null : dimension.intValue(), Fields.text(body, "provider_id", "provider_id")));
+        res.json(200, vectorDb(store));
+    }
+
+    /** A store as 0.2.x's VectorDB. */
+    private static ObjectNode vectorDb(VectorStores.Store s) {
+        return Json.MAPPER.createObjectNode().put("identifier", s.id()).put("provider_id", s.providerId())
+                .put("provider_resource_id", s.id()).put("type", "vector_db").put("embedding_model", s.embeddingModel())
+                .put("embedding_dimension", s.dimension()).put("vector_db_name", s.name());
     }
 
     private void insert(Request req, Response res) {
@@ -134,7 +176,7 @@ public final class VectorIoApi implements Routes.Api {
         ArrayNode scores = o.putArray("scores");
         for (var hit : found) {
             EmbeddedChunk c = hit.chunk();
-            ObjectNode each = chunks.addObject().put("chunk_id", c.id()).put("content", c.content());
+            ObjectNode each = chunks.addObject().put("chunk_id", c.id()).put("stored_chunk_id", c.id()).put("content", c.content());
             each.set("metadata", Json.MAPPER.valueToTree(c.metadata()));
             each.set("chunk_metadata", Json.MAPPER.valueToTree(c.chunkMetadata()));
             ArrayNode v = each.putArray("embedding");
