@@ -179,6 +179,13 @@ public interface VectorStores extends AutoCloseable {
      */
     void insertChunks(String tenant, String storeId, List<EmbeddedChunk> chunks);
 
+    /**
+     * Puts a document into the store (Llama Stack's rag-tool insert): its text cut by {@code chunking} (null: the
+     * default), each piece embedded by the store's model, with the document's metadata and its id ({@code document_id});
+     * the document's earlier chunks are replaced. Durable when this returns.
+     */
+    void insertDocument(String tenant, String storeId, String documentId, String text, Map<String, Object> metadata, Chunking chunking);
+
     /** The chunks that best match the query, best first: those put in whole and those of completed files. */
     List<ScoredChunk> queryChunks(String tenant, String storeId, ChunkQuery query);
 

@@ -129,6 +129,9 @@ class IsolationTest {
                             + "\"tools\":[{\"type\":\"file_search\",\"vector_store_ids\":[\"" + ids.get("vector_store_id") + "\"]}]}"},
                     new String[]{"/v1/vector_stores", "{\"name\":\"b\",\"file_ids\":[\"" + ids.get("file_id") + "\"]}"},
                     new String[]{"/v1/vector-io/query", "{\"vector_store_id\":\"" + ids.get("vector_store_id") + "\",\"query\":\"isolation\"}"},
+                    new String[]{"/v1/tool-runtime/rag-tool/query", "{\"content\":\"isolation\",\"vector_db_ids\":[\"" + ids.get("vector_store_id") + "\"]}"},
+                    new String[]{"/v1/tool-runtime/rag-tool/insert", "{\"vector_db_id\":\"" + ids.get("vector_store_id")
+                            + "\",\"chunk_size_in_tokens\":512,\"documents\":[{\"document_id\":\"b\",\"content\":\"B's words\"}]}"},
                     new String[]{"/v1/vector-io/insert", "{\"vector_store_id\":\"" + ids.get("vector_store_id")
                             + "\",\"chunks\":[{\"chunk_id\":\"b1\",\"content\":\"B's words\"}]}"})) {
                 HttpResponse<String> r = call(B, "POST", probe[0], probe[1]);

@@ -84,6 +84,8 @@ class LlamaStackClientTest {
             assertThat(seen.path("listed").toString()).isEqualTo("[\"my-docs\"]");
             assertThat(seen.path("model").asText()).isEqualTo(model);
             assertThat(seen.path("after").asInt()).as("unregistered").isZero();
+            assertThat(seen.path("rag").toString()).as("the RAG tool's insert and knowledge_search query").isEqualTo(
+                    "{\"first\":\"rome\",\"begins\":true,\"colosseum\":true,\"oslo\":\"oslo\"}");
         }
     }
 

@@ -59,7 +59,7 @@ public final class VectorStoreService implements VectorStores {
      * model that embedded it. Its metadata's strings, numbers and booleans are attributes beside them (for filters).
      */
     static final String CHUNK_ID = "corral.chunk_id", METADATA = "corral.metadata", CHUNK_METADATA = "corral.chunk_metadata",
-            EMBEDDING_MODEL = "corral.embedding_model";
+            EMBEDDING_MODEL = "corral.embedding_model", DOCUMENT_ID = "corral.document_id";
     /** A chunk put in whole is kept under this prefix and its id, apart from files' chunks ({@code file-...#n}). */
     private static final String CHUNK_PREFIX = "chunk/";
     /** The most a chunk put in whole may carry: its id, and its metadata and chunk metadata each as JSON. */
@@ -782,12 +782,38 @@ public final class VectorStoreService implements VectorStores {
 
     @Override
     public void insertChunks(String tenant, String storeId, List<EmbeddedChunk> chunks) {
+        insert(tenant, storeId, chunks, null);
+    }
+
+    @Override
+    public void insertDocument(String tenant, String storeId, String documentId, String text, Map<String, Object> metadata, Chunking chunking) {
+        if (documentId == null || documentId.isBlank()) {
+            throw new InvalidRequestException("document_id", "a document needs its document_id");
+        }
+        List<String> pieces = Chunker.chunks(text == null ? "" : text, chunking == null ? Chunking.AUTO : chunking);
+        if (pieces.isEmpty()) {
+            throw new InvalidRequestException("content", "document " + documentId + " has no text");
+        }
+        Map<String, Object> meta = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
+        meta.put("document_id", documentId);
+        List<EmbeddedChunk> chunks = new ArrayList<>(pieces.size());
+        for (int i = 0; i < pieces.size(); i++) {
+            chunks.add(new EmbeddedChunk(documentId + "#" + i, pieces.get(i), meta, Map.of("document_id", documentId, "chunk_id", documentId + "#" + i),
+                    null, null));
+        }
+        insert(tenant, storeId, chunks, documentId);
+    }
+
+    /** Puts chunks in whole; those of {@code document} (not null) replace all of that document's earlier ones. */
+    private void insert(String tenant, String storeId, List<EmbeddedChunk> chunks, String document) {
         State s = owned(tenant, storeId);
         if (view(s).status().equals("expired")) {
             throw new InvalidRequestException("vector_store_id", "vector store " + storeId + " has expired");
         }
-        if (chunks == null || chunks.isEmpty() || chunks.size() > 2048) {
-            throw new InvalidRequestException("chunks", "chunks must hold 1 to 2048 chunks");
+        int most = document == null ? 2048 : 50_000; // a call's chunks; a document's pieces
+        if (chunks == null || chunks.isEmpty() || chunks.size() > most) {
+            throw new InvalidRequestException(document == null ? "chunks" : "content", document == null
+                    ? "chunks must hold 1 to 2048 chunks" : "document " + document + " makes more than " + most + " chunks");
         }
         StoreRecord r = s.record;
         List<String> unembedded = new ArrayList<>();
@@ -809,7 +835,10 @@ public final class VectorStoreService implements VectorStores {
                 }
             }
         }
-        List<float[]> made = unembedded.isEmpty() ? List.of() : embedder.embed(r.embeddingModel(), unembedded);
+        List<float[]> made = new ArrayList<>(unembedded.size());
+        for (int i = 0; i < unembedded.size(); i += EMBED_BATCH) {
+            made.addAll(embedder.embed(r.embeddingModel(), unembedded.subList(i, Math.min(unembedded.size(), i + EMBED_BATCH))));
+        }
         List<VectorIoProvider.Chunk> out = new ArrayList<>(chunks.size());
         int next = 0;
         for (EmbeddedChunk c : chunks) {
@@ -824,6 +853,9 @@ public final class VectorStoreService implements VectorStores {
             meta.put(CHUNK_METADATA, json(c.chunkMetadata()));
             String model = c.embedding() == null || c.embeddingModel() == null ? r.embeddingModel() : c.embeddingModel();
             meta.put(EMBEDDING_MODEL, model);
+            if (document != null) {
+                meta.put(DOCUMENT_ID, document);
+            }
             out.add(new VectorIoProvider.Chunk(CHUNK_PREFIX + c.id(), c.content(), meta, c.embedding() != null ? c.embedding() : made.get(next++)));
         }
         gate.readLock().lock(); // not between a backup's records and its chunks
@@ -831,6 +863,9 @@ public final class VectorStoreService implements VectorStores {
         try {
             state(tenant, storeId); // not deleted meanwhile
             VectorIoProvider io = provider(r);
+            if (document != null) {
+                io.delete(storeId, Filter.eq(DOCUMENT_ID, document)); // a shorter new version leaves none of the old behind
+            }
             io.insert(storeId, out);
             io.flush(storeId); // acknowledged: durable
         } finally {

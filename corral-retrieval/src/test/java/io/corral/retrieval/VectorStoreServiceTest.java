@@ -127,6 +127,24 @@ class VectorStoreServiceTest extends EmbeddedStoresTest {
     }
 
     @Test
+    void aDocumentInsertedAgain_replacesAllOfItsChunks_evenWhenShorter() throws Exception {
+        String id = storeWith("Cats purr.");
+        String longText = ("Wine grows in Bordeaux. ".repeat(90) + "\n\n").repeat(3); // several chunks of 100 tokens
+        Chunking small = Chunking.fixed(100, 20);
+        service.insertDocument(ME, id, "wine", longText, Map.of("region", "gironde"), small);
+        int before = service.queryChunks(ME, id, new ChunkQuery("Bordeaux wine", 50, Mode.KEYWORD, 0, Ranker.DEFAULT)).size();
+        assertThat(before).isGreaterThan(2);
+        service.insertDocument(ME, id, "wine", "Now only silk from Lyon.", Map.of(), small);
+        assertThat(service.queryChunks(ME, id, new ChunkQuery("Bordeaux wine", 50, Mode.KEYWORD, 0, Ranker.DEFAULT)))
+                .as("none of the longer version left").isEmpty();
+        List<ScoredChunk> silk = service.queryChunks(ME, id, new ChunkQuery("silk", 5, Mode.KEYWORD, 0, Ranker.DEFAULT));
+        assertThat(silk).hasSize(1);
+        assertThat(silk.getFirst().chunk().metadata()).containsEntry("document_id", "wine");
+        assertThat(silk.getFirst().chunk().id()).isEqualTo("wine#0");
+        assertThatThrownBy(() -> service.insertDocument(ME, id, "empty", "  ", Map.of(), small)).isInstanceOf(InvalidRequestException.class);
+    }
+
+    @Test
     void aChunkPutAgain_underItsId_replacesIt_andAWrongDimensionStoresNothing() throws Exception {
         String id = storeWith("Cats purr.");
         service.insertChunks(ME, id, List.of(new EmbeddedChunk("c1", "Old text about wine.", null, null, vector(1), null)));

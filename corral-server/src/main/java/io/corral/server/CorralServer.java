@@ -99,6 +99,7 @@ public final class CorralServer implements AutoCloseable {
         if (vectorStores != null) {
             routes.add(new io.corral.server.vectorstores.VectorStoresApi(vectorStores));
             routes.add(new io.corral.server.vectorstores.VectorIoApi(vectorStores));
+            routes.add(new io.corral.server.toolruntime.RagToolApi(vectorStores));
             routes.add(new io.corral.server.admin.BackupApi(vectorStores));
         }
         if (prompts != null) {
