@@ -90,10 +90,20 @@ public final class CorralServer implements AutoCloseable {
         if (registry != null) {
             routes.add(new EnginesApi(registry, models));
         }
+        ServerMetrics metrics = new ServerMetrics(models, registry);
         if (files != null) {
             routes.add(new io.corral.server.files.FilesApi(files));
-            batches = new io.corral.server.batches.BatchesApi(files, state, openAi::answer,
-                    (name, attributes) -> telemetry.serverSpan(name, java.util.Map.of(), attributes), java.time.Clock.systemUTC());
+            batches = new io.corral.server.batches.BatchesApi(files, state, openAi::answer, new io.corral.server.batches.BatchesApi.Observer() {
+                @Override
+                public io.corral.spi.Span start(String name, java.util.Map<String, String> attributes) {
+                    return telemetry.serverSpan(name, java.util.Map.of(), attributes);
+                }
+
+                @Override
+                public void finished(String endpoint, String model, int status, long promptTokens, long completionTokens) {
+                    metrics.batchRequest(endpoint, model, status, promptTokens, completionTokens);
+                }
+            }, java.time.Clock.systemUTC());
             routes.add(batches);
         }
         if (vectorStores != null) {
@@ -111,7 +121,6 @@ public final class CorralServer implements AutoCloseable {
         if (legacyAgents != null) {
             routes.add(new io.corral.server.agents.AgentsApi(legacyAgents));
         }
-        ServerMetrics metrics = new ServerMetrics(models, registry);
         if (safety != null) {
             routes.add(new io.corral.server.safety.SafetyApi(safety));
             safety.listen(metrics::shieldCheck);

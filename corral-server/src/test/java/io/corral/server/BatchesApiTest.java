@@ -108,6 +108,12 @@ class BatchesApiTest {
             // each line a trace of A's, found by the batch's id
             String query = "{\"attribute_filters\":[{\"key\":\"corral.batch_id\",\"op\":\"eq\",\"value\":\"" + created.id() + "\"}]}";
             telemetry.flush();
+            // and counted on /metrics, beside the port's requests
+            var scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(server.url() + "/metrics")).header("Authorization", "Bearer " + KEY_A).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(scrape).contains("corral_batch_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\",model=\"m\"} 2\n")
+                    .contains("corral_batch_requests_total{endpoint=\"/v1/chat/completions\",status=\"404\",model=\"\"} 1\n");
             for (String[] who : List.of(new String[]{KEY_A, "3"}, new String[]{KEY_B, "0"})) {
                 var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                                 java.net.URI.create(server.url() + "/v1/telemetry/traces")).POST(java.net.http.HttpRequest.BodyPublishers.ofString(query))

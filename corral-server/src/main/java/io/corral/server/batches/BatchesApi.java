@@ -62,9 +62,13 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         ObjectNode answer(String endpoint, JsonNode body, String id) throws Exception;
     }
 
-    /** A root span for one of a batch's requests (a trace of its own, as a request on the port has). */
-    public interface Tracer {
+    /** What sees a batch's requests as the pipeline sees the port's: each one's trace, and its outcome for the metrics. */
+    public interface Observer {
+        /** A root span for one of a batch's requests (a trace of its own). */
         Span start(String name, Map<String, String> attributes);
+
+        /** One request answered ({@code status} 200) or failed, with its model and tokens (-1 when unknown). */
+        void finished(String endpoint, String model, int status, long promptTokens, long completionTokens);
     }
 
     private static final System.Logger LOG = System.getLogger("corral.batches");
@@ -80,7 +84,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     private final FilesProvider files;
     private final KeyValueStore kv;
     private final Answerer answerer;
-    private final Tracer tracer;
+    private final Observer observer;
     private final Clock clock;
     private final ExecutorService runs = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, Run> running = new ConcurrentHashMap<>();
@@ -95,11 +99,11 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     private record Line(int number, String customId, JsonNode body) {
     }
 
-    public BatchesApi(FilesProvider files, KeyValueStore kv, Answerer answerer, Tracer tracer, Clock clock) {
+    public BatchesApi(FilesProvider files, KeyValueStore kv, Answerer answerer, Observer observer, Clock clock) {
         this.files = files;
         this.kv = kv;
         this.answerer = answerer;
-        this.tracer = tracer;
+        this.observer = observer;
         this.clock = clock;
         this.leases = new Leases(kv, clock);
         resume();
@@ -377,12 +381,16 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         if (run.tenant() != null) {
             attributes.put(io.corral.telemetry.TraceStore.OWNER, run.tenant()); // whose trace it is
         }
-        Span span = tracer.start("batch POST " + endpoint, attributes);
+        Span span = observer.start("batch POST " + endpoint, attributes);
         boolean ok = false;
+        String model = line.body().path("model").asText();
         try {
             ObjectNode answer = Spans.within(span, () -> answerer.answer(endpoint, line.body(), requestId.substring("batch_req_".length())));
             response.put("status_code", 200).set("body", answer);
             ok = true;
+            JsonNode usage = answer.path("usage");
+            observer.finished(endpoint, model, 200, usage.path("prompt_tokens").asLong(-1),
+                    usage.has("completion_tokens") ? usage.path("completion_tokens").asLong() : 0);
         } catch (Exception e) {
             span.fail(e);
             if (stopped(run)) {
@@ -390,6 +398,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
             }
             Errors.Mapped m = Errors.map(e);
             response.put("status_code", m.status()).set("body", Errors.body(m));
+            observer.finished(endpoint, model, m.status(), -1, -1);
         } finally {
             span.end();
         }

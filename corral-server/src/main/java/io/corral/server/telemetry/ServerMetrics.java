@@ -64,6 +64,22 @@ public final class ServerMetrics implements RequestListener {
         }
     }
 
+    private final MetricRegistry.Counter batchRequests = registry.counter("corral_batch_requests_total",
+            "Requests of batches answered, by endpoint, status and model.", "endpoint", "status", "model");
+
+    /**
+     * Counts one of a batch's requests, its tokens with the port's (models come from the line; one no model serves is
+     * counted under "" so a batch of made-up names cannot grow the label set).
+     */
+    public void batchRequest(String endpoint, String model, int status, long promptTokens, long completionTokens) {
+        String m = status == 404 ? "" : model;
+        batchRequests.inc(endpoint, Integer.toString(status), m);
+        if (promptTokens >= 0) {
+            tokens.add(promptTokens, m, "input");
+            tokens.add(Math.max(0, completionTokens), m, "output");
+        }
+    }
+
     /** Counts one shield check (shield ids are registered ones: a bounded set). */
     public void shieldCheck(io.corral.spi.Safety.Check c) {
         shieldChecks.inc(c.shieldId(), c.stage(), c.outcome());
