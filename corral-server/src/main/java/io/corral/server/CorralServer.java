@@ -93,7 +93,24 @@ public final class CorralServer implements AutoCloseable {
         ServerMetrics metrics = new ServerMetrics(models, registry);
         if (files != null) {
             routes.add(new io.corral.server.files.FilesApi(files));
-            batches = new io.corral.server.batches.BatchesApi(files, state, openAi::answer, new io.corral.server.batches.BatchesApi.Observer() {
+            io.corral.spi.Responses agent = responses;
+            var answerer = new io.corral.server.batches.BatchesApi.Answerer() {
+                @Override
+                public java.util.Set<String> endpoints() {
+                    return agent == null ? java.util.Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
+                            : java.util.Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses");
+                }
+
+                @Override
+                @SuppressWarnings("unchecked")
+                public com.fasterxml.jackson.databind.JsonNode answer(String tenant, String endpoint, com.fasterxml.jackson.databind.JsonNode body,
+                                                                      String id) throws Exception {
+                    return endpoint.equals("/v1/responses") && agent != null
+                            ? io.corral.server.http.Json.MAPPER.valueToTree(agent.create(tenant, io.corral.server.http.Json.MAPPER.convertValue(body, java.util.Map.class), null))
+                            : openAi.answer(endpoint, body, id);
+                }
+            };
+            batches = new io.corral.server.batches.BatchesApi(files, state, answerer, new io.corral.server.batches.BatchesApi.Observer() {
                 @Override
                 public io.corral.spi.Span start(String name, java.util.Map<String, String> attributes) {
                     return telemetry.serverSpan(name, java.util.Map.of(), attributes);

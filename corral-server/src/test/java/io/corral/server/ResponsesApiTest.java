@@ -159,6 +159,24 @@ class ResponsesApiTest {
     }
 
     @Test
+    void aBatch_ofResponses_runsEachAsTheRouteWould_andTheyAreStoredUnderItsKey() throws Exception {
+        model.then(answer("Batched."));
+        String input = BatchesApiTest.upload(openai, "r.jsonl", "{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":\"/v1/responses\","
+                + "\"body\":{\"model\":\"m\",\"input\":\"Hi!\",\"instructions\":\"Be brief.\"}}\n", com.openai.models.files.FilePurpose.BATCH);
+        var batch = BatchesApiTest.await(openai, openai.batches().create(com.openai.models.batches.BatchCreateParams.builder().inputFileId(input)
+                        .endpoint(com.openai.models.batches.BatchCreateParams.Endpoint.V1_RESPONSES)
+                        .completionWindow(com.openai.models.batches.BatchCreateParams.CompletionWindow._24H).build()).id(),
+                b -> b.status().equals(com.openai.models.batches.Batch.Status.COMPLETED));
+        var line = new com.fasterxml.jackson.databind.ObjectMapper().readTree(BatchesApiTest.content(openai, batch.outputFileId().orElseThrow()));
+        assertThat(line.at("/response/status_code").asInt()).isEqualTo(200);
+        String id = line.at("/response/body/id").asText();
+        assertThat(id).startsWith("resp_");
+        assertThat(text(openai.responses().retrieve(id))).as("stored as the batch's key's").isEqualTo("Batched.");
+        assertThatThrownBy(() -> other.responses().retrieve(id)).isInstanceOf(com.openai.errors.NotFoundException.class);
+        assertThat(lastRequest().messages().getFirst().text()).isEqualTo("Be brief.");
+    }
+
+    @Test
     void aResponse_answersItsInput_withInstructions_andIsStored() {
         model.then(answer("Hello", " there."));
         Response r = openai.responses().create(ResponseCreateParams.builder().model("m").input("Hi!").instructions("Be brief.").build());

@@ -44,8 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * OpenAI's Batch API ({@code /v1/batches}, which Llama Stack 0.7 serves too): a JSONL file of requests, uploaded with
- * purpose {@code batch}, run in the background against {@code /v1/chat/completions}, {@code /v1/completions} or
- * {@code /v1/embeddings}, each line
+ * purpose {@code batch}, run in the background against {@code /v1/chat/completions}, {@code /v1/completions},
+ * {@code /v1/embeddings} or (when the server has them) {@code /v1/responses}, each line
  * answered as its route answers it (the same mapping, guardrails and admission), the answers written to an output file and
  * the failed ones, with their error, to an error file (purpose {@code batch_output}, in the input's order). A batch is
  * validated first: every line JSON with a unique {@code custom_id}, {@code POST}, the batch's endpoint and a body that does
@@ -57,9 +57,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class BatchesApi implements Routes.Api, AutoCloseable {
 
-    /** One request answered whole, as its route answers it (its id made of {@code id}); a failure thrown as it is. */
+    /** What answers a batch's requests: the endpoints it serves, and one request answered whole as its route answers it. */
     public interface Answerer {
-        ObjectNode answer(String endpoint, JsonNode body, String id) throws Exception;
+        /** The endpoints a batch may name. */
+        Set<String> endpoints();
+
+        /** One request of {@code tenant}'s answered whole (its id made of {@code id}); a failure thrown as it is. */
+        JsonNode answer(String tenant, String endpoint, JsonNode body, String id) throws Exception;
     }
 
     /** What sees a batch's requests as the pipeline sees the port's: each one's trace, and its outcome for the metrics. */
@@ -72,7 +76,6 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     }
 
     private static final System.Logger LOG = System.getLogger("corral.batches");
-    static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings");
     /** OpenAI's bound on a batch's requests. */
     static final int MAX_REQUESTS = 50_000;
     /** The errors a failed validation lists at most. */
@@ -140,8 +143,9 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         JsonNode body = Json.parse(req.body());
         String input = required(body, "input_file_id");
         String endpoint = required(body, "endpoint");
-        if (!ENDPOINTS.contains(endpoint)) {
-            throw ApiException.badRequest("endpoint", "endpoint must be one of " + new java.util.TreeSet<>(ENDPOINTS) + ", was '" + endpoint + "'");
+        if (!answerer.endpoints().contains(endpoint)) {
+            throw ApiException.badRequest("endpoint", "endpoint must be one of " + new java.util.TreeSet<>(answerer.endpoints())
+                    + ", was '" + endpoint + "'");
         }
         String window = required(body, "completion_window");
         if (!window.equals("24h")) {
@@ -385,12 +389,12 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         boolean ok = false;
         String model = line.body().path("model").asText();
         try {
-            ObjectNode answer = Spans.within(span, () -> answerer.answer(endpoint, line.body(), requestId.substring("batch_req_".length())));
+            JsonNode answer = Spans.within(span, () -> answerer.answer(run.tenant(), endpoint, line.body(), requestId.substring("batch_req_".length())));
             response.put("status_code", 200).set("body", answer);
             ok = true;
-            JsonNode usage = answer.path("usage");
-            observer.finished(endpoint, model, 200, usage.path("prompt_tokens").asLong(-1),
-                    usage.has("completion_tokens") ? usage.path("completion_tokens").asLong() : 0);
+            JsonNode usage = answer.path("usage"); // chat and text completions', embeddings' and responses' names
+            observer.finished(endpoint, model, 200, usage.has("input_tokens") ? usage.path("input_tokens").asLong() : usage.path("prompt_tokens").asLong(-1),
+                    usage.has("output_tokens") ? usage.path("output_tokens").asLong() : usage.path("completion_tokens").asLong(0));
         } catch (Exception e) {
             span.fail(e);
             if (stopped(run)) {
@@ -460,6 +464,8 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                     errors.add(error("missing_required_parameter", "body is required: a JSON object", "body", number));
                 } else if (body.path("stream").asBoolean(false)) {
                     errors.add(error("streaming_unsupported", "a batch's requests cannot stream", "body.stream", number));
+                } else if (body.path("background").asBoolean(false)) {
+                    errors.add(error("invalid_request", "a batch's requests run in the background already", "body.background", number));
                 } else if (!body.path("model").isTextual()) {
                     errors.add(error("missing_required_parameter", "body.model is required: a string", "body.model", number));
                 }
