@@ -129,6 +129,28 @@ class BatchesApiTest {
             assertThatThrownBy(() -> b.batches().retrieve(created.id())).isInstanceOf(NotFoundException.class);
             assertThatThrownBy(() -> b.batches().create(chat(input))).as("A's file").isInstanceOf(NotFoundException.class);
             assertThatThrownBy(() -> a.batches().cancel(created.id())).as("a finished batch").hasMessageContaining("completed");
+            // an input file over OpenAI's 200 MB (put in place directly: the port's body limit is lower)
+            var big = files.upload(io.corral.server.http.ApiKeys.tenantOf(KEY_A), "big.jsonl", "batch", null, new java.io.InputStream() {
+                long left = (200L << 20) + 1;
+
+                @Override
+                public int read() {
+                    return left-- > 0 ? ' ' : -1;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    if (left <= 0) {
+                        return -1;
+                    }
+                    int n = (int) Math.min(len, left);
+                    java.util.Arrays.fill(b, off, off + n, (byte) ' ');
+                    left -= n;
+                    return n;
+                }
+            });
+            assertThatThrownBy(() -> a.batches().create(chat(big.id()))).isInstanceOf(BadRequestException.class).hasMessageContaining("200 MB");
+            files.delete(io.corral.server.http.ApiKeys.tenantOf(KEY_A), big.id());
             String notBatch = upload(a, "x.jsonl", line("one", "m", "Hi"), FilePurpose.ASSISTANTS);
             assertThatThrownBy(() -> a.batches().create(chat(notBatch))).isInstanceOf(BadRequestException.class)
                     .hasMessageContaining("purpose");

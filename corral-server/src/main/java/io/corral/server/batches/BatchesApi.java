@@ -78,6 +78,8 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     private static final System.Logger LOG = System.getLogger("corral.batches");
     /** OpenAI's bound on a batch's requests. */
     static final int MAX_REQUESTS = 50_000;
+    /** OpenAI's bound on a batch's input file. */
+    static final long MAX_INPUT_BYTES = 200L << 20;
     /** The errors a failed validation lists at most. */
     private static final int MAX_ERRORS = 100;
     /** A batch's lines answered at once: the engine batches them (continuous batching). */
@@ -154,6 +156,10 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         Map<String, String> metadata = OpenAiRequests.metadata(body);
         FilesProvider.FileInfo file = files.get(req.tenant(), input)
                 .orElseThrow(() -> new NotFoundException("input_file_id", "no file " + input));
+        if (file.bytes() > MAX_INPUT_BYTES) {
+            throw ApiException.badRequest("input_file_id", "a batch's input file holds at most " + (MAX_INPUT_BYTES >> 20) + " MB; "
+                    + input + " has " + file.bytes() + " bytes");
+        }
         if (!"batch".equals(file.purpose())) {
             throw ApiException.badRequest("input_file_id", "file " + input + " was uploaded with purpose '" + file.purpose()
                     + "'; a batch's input needs purpose 'batch'");
@@ -287,13 +293,15 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     private void run(Run run) throws Exception {
         ObjectNode b = get(run.tenant(), run.id());
         String endpoint = b.path("endpoint").asText();
+        String input = b.path("input_file_id").asText();
         List<ObjectNode> errors = new ArrayList<>();
-        List<Line> lines = validate(run.tenant(), b.path("input_file_id").asText(), endpoint, errors);
+        // read twice: once to check every line (keeping only their ids), once to run them, so a large file's requests
+        // are never all in memory
+        int total = read(run.tenant(), input, endpoint, errors, line -> true);
         if (!errors.isEmpty()) {
             update(run, o -> o.put("status", "failed").put("failed_at", now()).set("errors", errors(errors)));
             return;
         }
-        int total = lines.size();
         update(run, o -> {
             o.put("status", "in_progress").put("in_progress_at", now());
             o.putObject("request_counts").put("total", total).put("completed", 0).put("failed", 0);
@@ -308,12 +316,11 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         try {
             try (BufferedWriter ok = Files.newBufferedWriter(outputs); BufferedWriter bad = Files.newBufferedWriter(failures);
                  ExecutorService each = Executors.newVirtualThreadPerTaskExecutor()) {
-                for (int i = 0; i < total; i++) {
+                read(run.tenant(), input, endpoint, new ArrayList<>(), line -> {
                     permits.acquire();
                     if (run.cancelled().get() || stopped(run)) { // asked while this waited for a line to finish: no more start
-                        break;
+                        return false;
                     }
-                    Line line = lines.get(i);
                     each.submit(() -> {
                         try {
                             Answered a = answer(run, endpoint, line);
@@ -336,7 +343,8 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                             permits.release();
                         }
                     });
-                }
+                    return true;
+                });
             }
             if (unwritten.get() != null) {
                 throw unwritten.get();
@@ -416,13 +424,21 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         }
     }
 
-    /** The input file's requests, or (in {@code errors}) what is wrong with its lines. */
-    private List<Line> validate(String tenant, String fileId, String endpoint, List<ObjectNode> errors) throws IOException {
-        List<Line> lines = new ArrayList<>();
+    /** Takes each of the input file's requests in turn; false stops the reading. */
+    private interface Lines {
+        boolean take(Line line) throws InterruptedException;
+    }
+
+    /**
+     * Reads the input file, giving each good line to {@code each} (until it says stop), what is wrong with the others to
+     * {@code errors}; the number of good lines.
+     */
+    private int read(String tenant, String fileId, String endpoint, List<ObjectNode> errors, Lines each) throws IOException, InterruptedException {
+        int good = 0;
         InputStream content = files.content(tenant, fileId).orElse(null);
         if (content == null) {
             errors.add(error("invalid_request", "the input file " + fileId + " was deleted", "input_file_id", 0));
-            return lines;
+            return 0;
         }
         Set<String> ids = new HashSet<>();
         try (BufferedReader in = new BufferedReader(new InputStreamReader(content, StandardCharsets.UTF_8))) {
@@ -432,7 +448,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                 if (text.isBlank()) {
                     continue;
                 }
-                if (lines.size() == MAX_REQUESTS) {
+                if (good == MAX_REQUESTS) {
                     errors.add(error("too_many_requests", "a batch holds at most " + MAX_REQUESTS + " requests", null, number));
                     break;
                 }
@@ -470,14 +486,17 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                     errors.add(error("missing_required_parameter", "body.model is required: a string", "body.model", number));
                 }
                 if (errors.size() == before) {
-                    lines.add(new Line(number, customId.asText(), body));
+                    good++;
+                    if (!each.take(new Line(number, customId.asText(), body))) {
+                        break;
+                    }
                 }
             }
         }
-        if (lines.isEmpty() && errors.isEmpty()) {
+        if (good == 0 && errors.isEmpty()) {
             errors.add(error("empty_file", "the input file holds no requests", "input_file_id", 0));
         }
-        return lines;
+        return good;
     }
 
     private static ObjectNode error(String code, String message, String param, int line) {
