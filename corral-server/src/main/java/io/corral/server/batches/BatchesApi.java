@@ -53,7 +53,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the state store under their API key's tenant; one found unfinished at start runs again from its first line (its files
  * are written only at its end). Over a shared state store each running batch is leased to its node ({@link Leases}), and a
  * live node runs again the batches of a node that died. Cancelling stops a batch between lines; what was answered is
- * written out. Each request is a trace of its own, found by {@code corral.batch_id} and {@code corral.custom_id}.
+ * written out; when the 24 hours of its completion window end, the requests not yet started are written to the error
+ * file as {@code batch_expired} and the batch is {@code expired}. Each request is a trace of its own, found by {@code corral.batch_id} and {@code corral.custom_id}.
  */
 public final class BatchesApi implements Routes.Api, AutoCloseable {
 
@@ -143,18 +144,20 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
 
     private void create(Request req, Response res) {
         JsonNode body = Json.parse(req.body());
-        String input = required(body, "input_file_id");
-        String endpoint = required(body, "endpoint");
+        res.json(200, create(req.tenant(), required(body, "input_file_id"), required(body, "endpoint"), required(body, "completion_window"),
+                OpenAiRequests.metadata(body)));
+    }
+
+    /** A new batch of {@code tenant}'s, started; the batch as it now is. */
+    ObjectNode create(String tenant, String input, String endpoint, String window, Map<String, String> metadata) {
         if (!answerer.endpoints().contains(endpoint)) {
             throw ApiException.badRequest("endpoint", "endpoint must be one of " + new java.util.TreeSet<>(answerer.endpoints())
                     + ", was '" + endpoint + "'");
         }
-        String window = required(body, "completion_window");
         if (!window.equals("24h")) {
             throw ApiException.badRequest("completion_window", "completion_window must be 24h, was '" + window + "'");
         }
-        Map<String, String> metadata = OpenAiRequests.metadata(body);
-        FilesProvider.FileInfo file = files.get(req.tenant(), input)
+        FilesProvider.FileInfo file = files.get(tenant, input)
                 .orElseThrow(() -> new NotFoundException("input_file_id", "no file " + input));
         if (file.bytes() > MAX_INPUT_BYTES) {
             throw ApiException.badRequest("input_file_id", "a batch's input file holds at most " + (MAX_INPUT_BYTES >> 20) + " MB; "
@@ -176,9 +179,9 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         b.set("metadata", Json.MAPPER.valueToTree(metadata));
         String id = b.path("id").asText();
         leases.take(work(id)); // a new id: nobody else holds it
-        kv.set(prefix(req.tenant()) + id, b.toString());
-        start(req.tenant(), id);
-        res.json(200, b);
+        kv.set(prefix(tenant) + id, b.toString());
+        start(tenant, id);
+        return b;
     }
 
     private static String required(JsonNode body, String field) {
@@ -297,6 +300,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         List<ObjectNode> errors = new ArrayList<>();
         // read twice: once to check every line (keeping only their ids), once to run them, so a large file's requests
         // are never all in memory
+        long expiresAt = b.path("expires_at").asLong(Long.MAX_VALUE);
         int total = read(run.tenant(), input, endpoint, errors, line -> true);
         if (!errors.isEmpty()) {
             update(run, o -> o.put("status", "failed").put("failed_at", now()).set("errors", errors(errors)));
@@ -307,6 +311,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
             o.putObject("request_counts").put("total", total).put("completed", 0).put("failed", 0);
         });
         AtomicInteger completed = new AtomicInteger(), failed = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean expired = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicReference<IOException> unwritten = new java.util.concurrent.atomic.AtomicReference<>();
         Semaphore permits = new Semaphore(PARALLEL);
         // answers go to files as they come (in the order they finish, as OpenAI's do: lines are matched by custom_id),
@@ -320,6 +325,15 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                     permits.acquire();
                     if (run.cancelled().get() || stopped(run)) { // asked while this waited for a line to finish: no more start
                         return false;
+                    }
+                    if (expired.get() || now() >= expiresAt) { // the completion window is over: what was not started is not run
+                        permits.release();
+                        expired.set(true);
+                        synchronized (bad) {
+                            writeExpired(bad, line);
+                        }
+                        failed.incrementAndGet();
+                        return true;
                     }
                     each.submit(() -> {
                         try {
@@ -353,7 +367,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                 return; // the server is stopping (the batch runs again at the next start), or another node runs it now
             }
             boolean cancelled = run.cancelled().get();
-            if (!cancelled) {
+            if (!cancelled && !expired.get()) {
                 update(run, o -> o.put("status", "finalizing").put("finalizing_at", now()));
             }
             String output = completed.get() == 0 ? null : upload(run, "output", outputs);
@@ -363,6 +377,8 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                 o.putObject("request_counts").put("total", total).put("completed", completed.get()).put("failed", failed.get());
                 if (cancelled) {
                     o.put("status", "cancelled").put("cancelled_at", now());
+                } else if (expired.get()) {
+                    o.put("status", "expired").put("expired_at", now());
                 } else {
                     o.put("status", "completed").put("completed_at", now());
                 }
@@ -371,6 +387,19 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
             Files.deleteIfExists(outputs);
             Files.deleteIfExists(failures);
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /** The error line of a request the completion window ended before it ran, as OpenAI writes one. */
+    private static void writeExpired(BufferedWriter to, Line line) {
+        ObjectNode out = Json.MAPPER.createObjectNode().put("id", "batch_req_" + HexFormat.of().formatHex(bytes(12)))
+                .put("custom_id", line.customId()).putNull("response");
+        out.putObject("error").put("code", "batch_expired").put("message", "This request could not be executed before the completion window expired.");
+        try {
+            to.write(out.toString());
+            to.newLine();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -1,0 +1,87 @@
+package io.corral.server.batches;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.corral.server.http.Json;
+import io.corral.spi.MemoryKeyValueStore;
+import io.corral.spi.Span;
+import io.corral.storage.LocalFilesProvider;
+import io.corral.testing.TestClock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A batch whose 24-hour window ends while it runs, on an injected clock: what had not started is expired. */
+class BatchExpiryTest {
+
+    @Test
+    void theRequestsNotStartedWhenTheWindowEnds_areExpired_andTheBatchWithThem(@TempDir Path dir) throws Exception {
+        TestClock clock = new TestClock(Instant.parse("2026-11-29T12:00:00Z"));
+        CountDownLatch gate = new CountDownLatch(1);
+        AtomicInteger asked = new AtomicInteger();
+        CountDownLatch fourAsked = new CountDownLatch(4);
+        BatchesApi.Answerer answerer = new BatchesApi.Answerer() {
+            @Override
+            public Set<String> endpoints() {
+                return Set.of("/v1/chat/completions");
+            }
+
+            @Override
+            public JsonNode answer(String tenant, String endpoint, JsonNode body, String id) throws Exception {
+                asked.incrementAndGet();
+                fourAsked.countDown();
+                gate.await();
+                return Json.MAPPER.createObjectNode().put("id", "chatcmpl-" + id);
+            }
+        };
+        BatchesApi.Observer observer = new BatchesApi.Observer() {
+            @Override
+            public Span start(String name, Map<String, String> attributes) {
+                return Span.NOOP;
+            }
+
+            @Override
+            public void finished(String endpoint, String model, int status, long promptTokens, long completionTokens) {
+            }
+        };
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 10; i++) {
+            lines.append("{\"custom_id\":\"r").append(i).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
+                    .append("\"body\":{\"model\":\"m\",\"messages\":[]}}\n");
+        }
+        try (LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), clock);
+             BatchesApi batches = new BatchesApi(files, new MemoryKeyValueStore(), answerer, observer, clock)) {
+            String input = files.upload(null, "in.jsonl", "batch", null, new ByteArrayInputStream(lines.toString().getBytes(StandardCharsets.UTF_8))).id();
+            String id = batches.create(null, input, "/v1/chat/completions", "24h", Map.of()).path("id").asText();
+            fourAsked.await(); // the four answered at once have started; the fifth waits for one of them
+            clock.advance(Duration.ofHours(25));
+            gate.countDown();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            ObjectNode b = batches.get(null, id);
+            while (!b.path("status").asText().equals("expired") && System.nanoTime() < deadline) {
+                Thread.sleep(10); // polling a background job's status
+                b = batches.get(null, id);
+            }
+            assertThat(b.path("status").asText()).as(b.toString()).isEqualTo("expired");
+            assertThat(b.path("expired_at").asLong()).isPositive();
+            assertThat(b.path("request_counts").toString()).isEqualTo("{\"total\":10,\"completed\":4,\"failed\":6}");
+            assertThat(asked.get()).as("none started after the window ended").isEqualTo(4);
+            try (InputStream errors = files.content(null, b.path("error_file_id").asText()).orElseThrow()) {
+                String text = new String(errors.readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(text.lines()).hasSize(6).allSatisfy(l -> assertThat(l).contains("\"code\":\"batch_expired\""));
+            }
+        }
+    }
+}
