@@ -297,10 +297,10 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         ObjectNode b = get(run.tenant(), run.id());
         String endpoint = b.path("endpoint").asText();
         String input = b.path("input_file_id").asText();
+        long expiresAt = b.path("expires_at").asLong(Long.MAX_VALUE);
         List<ObjectNode> errors = new ArrayList<>();
         // read twice: once to check every line (keeping only their ids), once to run them, so a large file's requests
         // are never all in memory
-        long expiresAt = b.path("expires_at").asLong(Long.MAX_VALUE);
         int total = read(run.tenant(), input, endpoint, errors, line -> true);
         if (!errors.isEmpty()) {
             update(run, o -> o.put("status", "failed").put("failed_at", now()).set("errors", errors(errors)));
