@@ -56,6 +56,11 @@ class IsolationTest {
             ids.put("file_id", upload(A, "secret.txt", secret + "."));
             ids.put("vector_store_id", id(ok(call(A, "POST", "/v1/vector_stores", "{\"name\":\"a-store\",\"file_ids\":[\"" + ids.get("file_id") + "\"]}"))));
             ids.put("vector_db_id", ids.get("vector_store_id")); // 0.2.x's name for the same store
+            String requests = upload(A, "requests.jsonl", "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                    + "\"body\":{\"model\":\"stories260K\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"" + secret + "\"}]}}", "batch");
+            // OpenAI's batches name their id batch_id too; fill() gives /v1/batches/{batch_id} this one
+            ids.put("openai_batch_id", id(ok(call(A, "POST", "/v1/batches",
+                    "{\"input_file_id\":\"" + requests + "\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"))));
             String second = upload(A, "second.txt", secret + ", twice.");
             ids.put("batch_id", id(ok(call(A, "POST", "/v1/vector_stores/" + ids.get("vector_store_id") + "/file_batches",
                     "{\"file_ids\":[\"" + second + "\"]}"))));
@@ -154,7 +159,7 @@ class IsolationTest {
             if (SHARED.contains(param)) {
                 return null;
             }
-            String id = ids.get(param);
+            String id = ids.get(route.startsWith("/v1/batches/") && param.equals("batch_id") ? "openai_batch_id" : param);
             if (id == null) {
                 unknown.add(name + " {" + param + "}");
                 return null;
@@ -194,7 +199,11 @@ class IsolationTest {
     }
 
     String upload(String key, String name, String content) throws Exception {
-        String body = "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n--b\r\n"
+        return upload(key, name, content, "assistants");
+    }
+
+    String upload(String key, String name, String content, String purpose) throws Exception {
+        String body = "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose + "\r\n--b\r\n"
                 + "Content-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\nContent-Type: text/plain\r\n\r\n"
                 + content + "\r\n--b--\r\n";
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/files")).header("Authorization", "Bearer " + key)
