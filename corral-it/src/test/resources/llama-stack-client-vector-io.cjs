@@ -20,8 +20,11 @@ async function main() {
   const found = await client.vectorIo.query({ vector_store_id: store.id, query: 'Which city weaves silk?', params: { max_chunks: 2 } });
   const hybrid = await client.vectorIo.query({ vector_store_id: store.id, query: 'red wine', params: { mode: 'hybrid', max_chunks: 1 } });
   const search = await client.vectorStores.search(store.id, { query: 'wine', search_mode: 'keyword' });
+  const alphaRoutes = (await client.routes.list({ api_filter: 'v1alpha' })).map((r) => r.route);
+  const deprecated = (await client.routes.list({ api_filter: 'deprecated' })).map((r) => r.route);
   const admin = [(await client.alpha.admin.health()).status, (await client.alpha.admin.version()).version,
-    (await client.alpha.admin.listProviders()).length > 0];
+    (await client.alpha.admin.listProviders()).length > 0, alphaRoutes.length > 0 && alphaRoutes.every((r) => r.startsWith('/v1alpha/')),
+    deprecated.includes('/v1/vector-dbs') && !deprecated.includes('/v1/vector_stores')];
   const prompt = await client.prompts.create({ prompt: 'Answer about {{ city }}.', variables: ['city'] });
   const second = await client.prompts.update(prompt.prompt_id, { prompt: 'Answer briefly about {{ city }}.', version: 1, variables: ['city'] });
   const first = await client.prompts.retrieve(prompt.prompt_id, { version: 1 });

@@ -61,7 +61,8 @@ class LlamaStackClientTest {
             assertThat(seen.path("topic").asText()).isEqualTo("wine");
             assertThat(seen.path("prompts").toString()).as("versions, the default moved back, deleted").isEqualTo(
                     "{\"second\":2,\"first\":\"Answer about {{ city }}.\",\"versions\":[[1,true],[2,false]],\"listed\":[1],\"left\":0}");
-            assertThat(seen.path("admin").toString()).as("/v1alpha/admin: health, version, providers").isEqualTo("[\"OK\",\"0.1.0\",true]");
+            assertThat(seen.path("admin").toString()).as("/v1alpha/admin: health, version, providers; routes by api_filter")
+                    .isEqualTo("[\"OK\",\"0.1.0\",true,true,true]");
         }
     }
 

@@ -82,10 +82,27 @@ public final class LlamaStackApi implements Routes.Api {
                 .post("/v1/inference/chat-completion", this::legacyChat);
     }
 
+    /** Llama Stack 0.2.x's routes, which 0.7 lists as deprecated. */
+    private static final List<String> DEPRECATED = List.of("/v1/inference/", "/v1/agents", "/v1/vector-dbs", "/v1/tool-runtime/",
+            "/v1/telemetry/");
+
+    /** Every route, or those of one level when {@code api_filter} names it: v1, v1alpha, v1beta, or deprecated. */
     private void inspectRoutes(Request req, Response res) {
+        String filter = req.query("api_filter");
+        java.util.function.Predicate<String> keep = switch (filter == null || filter.isBlank() ? "" : filter) {
+            case "" -> path -> true;
+            case "v1" -> path -> path.startsWith("/v1/") && DEPRECATED.stream().noneMatch(path::startsWith);
+            case "v1alpha" -> path -> path.startsWith("/v1alpha/");
+            case "v1beta" -> path -> path.startsWith("/v1beta/");
+            case "deprecated" -> path -> DEPRECATED.stream().anyMatch(path::startsWith);
+            default -> throw ApiException.badRequest("api_filter", "api_filter must be v1, v1alpha, v1beta or deprecated, was '" + filter + "'");
+        };
         ObjectNode o = Json.MAPPER.createObjectNode();
         ArrayNode data = o.putArray("data");
         for (Routes.Route route : routes.all()) {
+            if (!keep.test(route.pattern())) {
+                continue;
+            }
             ObjectNode entry = data.addObject().put("route", route.pattern());
             entry.putArray("method").add(route.method());
             ArrayNode types = entry.putArray("provider_types");
