@@ -56,6 +56,8 @@ class IsolationTest {
             ids.put("file_id", upload(A, "secret.txt", secret + "."));
             ids.put("vector_store_id", id(ok(call(A, "POST", "/v1/vector_stores", "{\"name\":\"a-store\",\"file_ids\":[\"" + ids.get("file_id") + "\"]}"))));
             ids.put("vector_db_id", ids.get("vector_store_id")); // 0.2.x's name for the same store
+            ids.put("upload_id", id(ok(call(A, "POST", "/v1/uploads",
+                    "{\"bytes\":5,\"filename\":\"a-upload.txt\",\"mime_type\":\"text/plain\",\"purpose\":\"assistants\"}"))));
             String requests = upload(A, "requests.jsonl", "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
                     + "\"body\":{\"model\":\"stories260K\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"" + secret + "\"}]}}", "batch");
             // OpenAI's batches name their id batch_id too; fill() gives /v1/batches/{batch_id} this one

@@ -93,6 +93,7 @@ public final class CorralServer implements AutoCloseable {
         ServerMetrics metrics = new ServerMetrics(models, registry);
         if (files != null) {
             routes.add(new io.corral.server.files.FilesApi(files));
+            routes.add(new io.corral.server.files.UploadsApi(files, state, java.time.Clock.systemUTC()));
             io.corral.spi.Responses agent = responses;
             var answerer = new io.corral.server.batches.BatchesApi.Answerer() {
                 @Override

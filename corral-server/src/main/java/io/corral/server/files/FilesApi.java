@@ -90,8 +90,11 @@ public final class FilesApi implements Routes.Api {
 
     private void list(Request req, Response res) {
         String purpose = req.query("purpose");
-        res.json(200, Page.of(req, files.list(req.tenant(), purpose == null || purpose.isBlank() ? null : purpose),
-                FilesProvider.FileInfo::id, FilesApi::json, 10_000, 10_000));
+        List<FilesProvider.FileInfo> listed = files.list(req.tenant(), purpose == null || purpose.isBlank() ? null : purpose);
+        if (purpose == null || purpose.isBlank()) { // an upload's parts are its own until it completes
+            listed = listed.stream().filter(f -> !f.purpose().equals(UploadsApi.PART_PURPOSE)).toList();
+        }
+        res.json(200, Page.of(req, listed, FilesProvider.FileInfo::id, FilesApi::json, 10_000, 10_000));
     }
 
     private FilesProvider.FileInfo find(Request req) {
