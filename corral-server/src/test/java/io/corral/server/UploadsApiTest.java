@@ -52,6 +52,8 @@ class UploadsApiTest {
                     .as("another key's upload").isInstanceOf(NotFoundException.class);
             assertThatThrownBy(() -> a.uploads().complete(UploadCompleteParams.builder().uploadId(u.id()).partIds(List.of(p1)).build()))
                     .as("a part left out: the size is wrong").isInstanceOf(BadRequestException.class).hasMessageContaining("bytes");
+            assertThatThrownBy(() -> a.uploads().complete(UploadCompleteParams.builder().uploadId(u.id()).partIds(List.of(p1, p1, p2)).build()))
+                    .isInstanceOf(BadRequestException.class).hasMessageContaining("more than once");
             assertThatThrownBy(() -> a.uploads().complete(UploadCompleteParams.builder().uploadId(u.id()).partIds(List.of(p1, p2)).md5("00").build()))
                     .isInstanceOf(BadRequestException.class).hasMessageContaining("MD5");
             String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest("The first half, and the second.".getBytes(StandardCharsets.UTF_8)));
@@ -65,6 +67,22 @@ class UploadsApiTest {
             assertThat(a.files().list().data()).extracting(FileObject::id).as("the file, and no part left").containsExactly(file.id());
             assertThat(a.files().list(FileListParams.builder().purpose("upload_part").build()).data()).isEmpty();
             assertThatThrownBy(() -> a.uploads().cancel(u.id())).as("a completed upload").hasMessageContaining("completed");
+
+            // parts sent at once are all kept
+            Upload many = a.uploads().create(UploadCreateParams.builder().bytes(8).filename("eight.txt").mimeType("text/plain")
+                    .purpose(FilePurpose.ASSISTANTS).build());
+            String[] ids = new String[8];
+            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < 8; i++) {
+                    int at = i;
+                    pool.submit(() -> ids[at] = a.uploads().parts().create(PartCreateParams.builder().uploadId(many.id())
+                            .data(new byte[]{(byte) ('0' + at)}).build()).id());
+                }
+            }
+            FileObject eight = a.uploads().complete(UploadCompleteParams.builder().uploadId(many.id()).partIds(List.of(ids)).build()).file().orElseThrow();
+            try (var r = a.files().content(eight.id())) {
+                assertThat(new String(r.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("01234567");
+            }
 
             Upload dropped = a.uploads().create(UploadCreateParams.builder().bytes(3).filename("x.txt").mimeType("text/plain")
                     .purpose(FilePurpose.ASSISTANTS).build());

@@ -123,14 +123,40 @@ public final class UploadsApi implements Routes.Api {
 
     /** The tenant's upload, expired first when its hour is over (its parts let go). */
     ObjectNode get(String tenant, String id) {
-        ObjectNode u = kv.get(key(tenant, id)).map(UploadsApi::parse)
-                .orElseThrow(() -> new NotFoundException("upload_id", "no upload " + id));
+        ObjectNode u = read(tenant, id);
         if (u.path("status").asText().equals("pending") && now() >= u.path("expires_at").asLong()) {
-            dropParts(tenant, u);
-            u.put("status", "expired");
-            kv.set(key(tenant, id), u.toString());
+            u = change(tenant, id, o -> o.path("status").asText().equals("pending") ? o.put("status", "expired") : null);
         }
         return u;
+    }
+
+    private ObjectNode read(String tenant, String id) {
+        return kv.get(key(tenant, id)).map(UploadsApi::parse).orElseThrow(() -> new NotFoundException("upload_id", "no upload " + id));
+    }
+
+    /**
+     * Changes the record by compare-and-set (parts, a cancel and an expiry may come at once, on one node or several):
+     * {@code f} edits a copy, or answers null to leave it as it is. A record leaving {@code pending} lets its parts go.
+     */
+    private ObjectNode change(String tenant, String id, java.util.function.UnaryOperator<ObjectNode> f) {
+        while (true) {
+            String before = kv.get(key(tenant, id)).orElseThrow(() -> new NotFoundException("upload_id", "no upload " + id));
+            ObjectNode was = parse(before);
+            ObjectNode now = f.apply(was.deepCopy());
+            if (now == null) {
+                return was;
+            }
+            boolean leaving = was.path("status").asText().equals("pending") && !now.path("status").asText().equals("pending");
+            if (leaving) {
+                now.putArray("parts");
+            }
+            if (kv.compareAndSet(key(tenant, id), before, now.toString(), null)) {
+                if (leaving) {
+                    was.path("parts").forEach(p -> files.delete(tenant, p.path("file_id").asText()));
+                }
+                return now;
+            }
+        }
     }
 
     private static ObjectNode pending(ObjectNode u) {
@@ -149,10 +175,15 @@ public final class UploadsApi implements Routes.Api {
         FilesProvider.FileInfo stored = files.upload(req.tenant(), id + ".part", PART_PURPOSE, LIFETIME_SECONDS,
                 new ByteArrayInputStream(data.bytes()));
         String partId = newId("part_");
-        synchronized (this) { // the record changes under one writer at a time here (parts of one upload may come at once)
-            ObjectNode u = pending(get(req.tenant(), id));
-            ((ArrayNode) u.withArray("parts")).addObject().put("id", partId).put("file_id", stored.id()).put("bytes", stored.bytes());
-            kv.set(key(req.tenant(), id), u.toString());
+        try {
+            change(req.tenant(), id, u -> {
+                pending(u);
+                ((ArrayNode) u.withArray("parts")).addObject().put("id", partId).put("file_id", stored.id()).put("bytes", stored.bytes());
+                return u;
+            });
+        } catch (RuntimeException e) {
+            files.delete(req.tenant(), stored.id()); // the upload ended meanwhile: the part is nobody's
+            throw e;
         }
         res.json(200, Json.MAPPER.createObjectNode().put("id", partId).put("object", "upload.part").put("created_at", now()).put("upload_id", id));
     }
@@ -165,7 +196,11 @@ public final class UploadsApi implements Routes.Api {
             throw ApiException.badRequest("part_ids", "part_ids is required: the parts, in order");
         }
         String md5 = Fields.text(body, "md5", "md5");
+        if (new java.util.HashSet<>(order).size() != order.size()) {
+            throw ApiException.badRequest("part_ids", "part_ids names a part more than once");
+        }
         ObjectNode u = pending(get(req.tenant(), id));
+        String before = u.toString();
         java.util.Map<String, JsonNode> parts = new java.util.HashMap<>();
         u.path("parts").forEach(p -> parts.put(p.path("id").asText(), p));
         long total = 0;
@@ -193,11 +228,17 @@ public final class UploadsApi implements Routes.Api {
                 files.delete(req.tenant(), file.id());
                 throw ApiException.badRequest("md5", "the parts' MD5 is not " + md5);
             }
-            dropParts(req.tenant(), u);
-            u.put("status", "completed");
-            u.set("file", FilesApi.json(file));
-            kv.set(key(req.tenant(), id), u.toString());
-            res.json(200, shown(u));
+            ObjectNode done = u.deepCopy();
+            done.putArray("parts");
+            done.put("status", "completed");
+            done.set("file", FilesApi.json(file));
+            // written only over the record as this call read it: of two completes (or a complete and a cancel) at once, one wins
+            if (!kv.compareAndSet(key(req.tenant(), id), before, done.toString(), null)) {
+                files.delete(req.tenant(), file.id());
+                throw ApiException.conflict("upload_id", "upload " + id + " changed while it was completed");
+            }
+            u.path("parts").forEach(p -> files.delete(req.tenant(), p.path("file_id").asText()));
+            res.json(200, shown(done));
         } finally {
             for (InputStream s : streams) {
                 s.close();
@@ -206,16 +247,8 @@ public final class UploadsApi implements Routes.Api {
     }
 
     private ObjectNode cancel(String tenant, String id) {
-        ObjectNode u = pending(get(tenant, id));
-        dropParts(tenant, u);
-        u.put("status", "cancelled");
-        kv.set(key(tenant, id), u.toString());
-        return shown(u);
-    }
-
-    private void dropParts(String tenant, ObjectNode u) {
-        u.path("parts").forEach(p -> files.delete(tenant, p.path("file_id").asText()));
-        u.putArray("parts");
+        get(tenant, id); // expired first, if its hour is over
+        return shown(change(tenant, id, u -> pending(u).put("status", "cancelled")));
     }
 
     private static ObjectNode parse(String json) {
