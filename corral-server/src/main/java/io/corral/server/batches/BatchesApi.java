@@ -205,7 +205,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         return out;
     }
 
-    private synchronized ObjectNode cancel(String tenant, String id) {
+    synchronized ObjectNode cancel(String tenant, String id) {
         ObjectNode b = get(tenant, id);
         String status = b.path("status").asText();
         switch (status) {
@@ -220,8 +220,11 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         if (run != null) {
             run.cancelled().set(true);
             b.put("status", "cancelling").put("cancelling_at", now());
-        } else { // not running here (a restart stopped it): nothing left to stop
+        } else if (!leases.take(work(id))) { // another node runs it: it sees the status at its next update and stops
+            b.put("status", "cancelling").put("cancelling_at", now());
+        } else { // nobody runs it (a stop left it): nothing left to stop
             b.put("status", "cancelled").put("cancelling_at", now()).put("cancelled_at", now());
+            leases.release(work(id));
         }
         kv.set(prefix(tenant) + id, b.toString());
         return b;
@@ -234,6 +237,9 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     private synchronized ObjectNode update(Run run, java.util.function.Consumer<ObjectNode> change) {
         ObjectNode b = get(run.tenant(), run.id());
         String before = b.path("status").asText();
+        if (before.equals("cancelling")) {
+            run.cancelled().set(true); // asked here, or on another node sharing the state store
+        }
         change.accept(b);
         if (before.equals("cancelling") && !b.path("status").asText().equals("cancelled")) {
             b.put("status", "cancelling");
