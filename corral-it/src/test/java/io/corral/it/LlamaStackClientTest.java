@@ -34,13 +34,15 @@ class LlamaStackClientTest {
         return TestServers.npmPackage("llama-stack-client", VERSION, "llama-stack-client/index.js");
     }
 
+    /** What a client script printed, and the embedding model it was given. */
+    record Run(JsonNode seen, String model) {
+    }
+
     /**
-     * Llama Stack 0.7's retrieval below the vector stores API, through its official client (llama-stack-client 0.7.3): chunks
-     * the client embedded put into a store with {@code vector_io.insert}, then found by {@code vector_io.query} and by search.
+     * Runs {@code script} with the npm client at {@code client} against a server with the in-process MiniLM, files on disk,
+     * vector stores, prompts and a SQLite state store under {@code dir}, the model's id its argument after the URL.
      */
-    @Test
-    void theVersion07Client_putsEmbeddedChunksIn_findsThem_andKeepsPromptVersions(@TempDir Path dir) throws Exception {
-        Path client = TestServers.npmPackage("llama-stack-client", "0.7.3", "llama-stack-client/dist/index.js");
+    static Run retrieval(Path client, String script, Path dir) throws Exception {
         try (OnnxEmbeddings minilm = new OnnxEmbeddings("sentence-transformers");
              LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
              SqlKeyValueStore kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
@@ -49,45 +51,48 @@ class LlamaStackClientTest {
              CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(minilm))
                      .files(files).vectorStores(stores).prompts(new io.corral.agents.PromptStore(kv)).start()) {
             String model = minilm.models().getFirst().id();
-            JsonNode seen = NodeScript.run(client, "llama-stack-client-vector-io.cjs", dir, server.url(), model);
-            assertThat(seen.path("ids").toString()).startsWith("[\"note-1\"");
-            assertThat(seen.path("scores")).hasSize(2);
-            assertThat(seen.path("scores").get(0).asDouble()).isGreaterThan(seen.path("scores").get(1).asDouble());
-            assertThat(seen.path("dimension").asInt()).isEqualTo(384);
-            assertThat(seen.path("same").asBoolean()).as("the embedding comes back as it went in").isTrue();
-            assertThat(seen.path("source").asText()).isEqualTo("notes.txt");
-            assertThat(seen.path("hybrid").asText()).isEqualTo("Bordeaux makes red wine.");
-            assertThat(seen.path("search").toString()).isEqualTo("[\"Bordeaux makes red wine.\"]");
-            assertThat(seen.path("topic").asText()).isEqualTo("wine");
-            assertThat(seen.path("prompts").toString()).as("versions, the default moved back, deleted").isEqualTo(
-                    "{\"second\":2,\"first\":\"Answer about {{ city }}.\",\"versions\":[[1,true],[2,false]],\"listed\":[1],\"left\":0}");
-            assertThat(seen.path("admin").toString()).as("/v1alpha/admin: health, version, providers; routes by api_filter")
-                    .isEqualTo("[\"OK\",\"0.1.0\",true,true,true]");
+            return new Run(NodeScript.run(client, script, dir, server.url(), model), model);
         }
+    }
+
+    /**
+     * Llama Stack 0.7's retrieval below the vector stores API, through its official client (llama-stack-client 0.7.3): chunks
+     * the client embedded put into a store with {@code vector_io.insert}, then found by {@code vector_io.query} and by search.
+     */
+    @Test
+    void theVersion07Client_putsEmbeddedChunksIn_findsThem_andKeepsPromptVersions(@TempDir Path dir) throws Exception {
+        Path client = TestServers.npmPackage("llama-stack-client", "0.7.3", "llama-stack-client/dist/index.js");
+        JsonNode seen = retrieval(client, "llama-stack-client-vector-io.cjs", dir).seen();
+        assertThat(seen.path("ids").toString()).startsWith("[\"note-1\"");
+        assertThat(seen.path("scores")).hasSize(2);
+        assertThat(seen.path("scores").get(0).asDouble()).isGreaterThan(seen.path("scores").get(1).asDouble());
+        assertThat(seen.path("dimension").asInt()).isEqualTo(384);
+        assertThat(seen.path("same").asBoolean()).as("the embedding comes back as it went in").isTrue();
+        assertThat(seen.path("source").asText()).isEqualTo("notes.txt");
+        assertThat(seen.path("hybrid").asText()).isEqualTo("Bordeaux makes red wine.");
+        assertThat(seen.path("search").toString()).isEqualTo("[\"Bordeaux makes red wine.\"]");
+        assertThat(seen.path("topic").asText()).isEqualTo("wine");
+        assertThat(seen.path("prompts").toString()).as("versions, the default moved back, deleted").isEqualTo(
+                "{\"second\":2,\"first\":\"Answer about {{ city }}.\",\"versions\":[[1,true],[2,false]],\"listed\":[1],\"left\":0}");
+        assertThat(seen.path("admin").toString()).as("/v1alpha/admin: health, version, providers; routes by api_filter")
+                .isEqualTo("[\"OK\",\"0.1.0\",true,true,true]");
     }
 
     /** Llama Stack 0.2.x's retrieval through its official client: a vector database registered, chunks inserted and queried. */
     @Test
     void theVersion02Client_registersAVectorDb_insertsChunks_andQueriesThem(@TempDir Path dir) throws Exception {
-        try (OnnxEmbeddings minilm = new OnnxEmbeddings("sentence-transformers");
-             LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
-             SqlKeyValueStore kv = SqlKeyValueStore.sqlite(dir.resolve("kv.db"), Clock.systemUTC());
-             VectorStoreService stores = new VectorStoreService(files, kv, Map.of("lucene", new LuceneVectorIo(dir.resolve("vectors"))),
-                     Embedder.of(minilm::embed, minilm::models), Clock.systemUTC(), VectorStoreService.Config.defaults());
-             CorralServer server = CorralServer.builder(ServerConfig.defaults().withPort(0)).providers(List.of(minilm))
-                     .files(files).vectorStores(stores).start()) {
-            String model = minilm.models().getFirst().id();
-            JsonNode seen = NodeScript.run(client(), "llama-stack-client-vector-dbs.cjs", dir, server.url(), model);
-            assertThat(seen.path("registered").toString()).isEqualTo("[\"my-docs\",\"vector_db\",384]");
-            assertThat(seen.path("content").asText()).isEqualTo("The Eiffel Tower is in Paris.");
-            assertThat(seen.path("document").asText()).isEqualTo("paris");
-            assertThat(seen.path("scores").asInt()).isEqualTo(1);
-            assertThat(seen.path("listed").toString()).isEqualTo("[\"my-docs\"]");
-            assertThat(seen.path("model").asText()).isEqualTo(model);
-            assertThat(seen.path("after").asInt()).as("unregistered").isZero();
-            assertThat(seen.path("rag").toString()).as("the RAG tool's insert and knowledge_search query").isEqualTo(
-                    "{\"first\":\"rome\",\"begins\":true,\"colosseum\":true,\"oslo\":\"oslo\"}");
-        }
+        Run run = retrieval(client(), "llama-stack-client-vector-dbs.cjs", dir);
+        JsonNode seen = run.seen();
+        String model = run.model();
+        assertThat(seen.path("registered").toString()).isEqualTo("[\"my-docs\",\"vector_db\",384]");
+        assertThat(seen.path("content").asText()).isEqualTo("The Eiffel Tower is in Paris.");
+        assertThat(seen.path("document").asText()).isEqualTo("paris");
+        assertThat(seen.path("scores").asInt()).isEqualTo(1);
+        assertThat(seen.path("listed").toString()).isEqualTo("[\"my-docs\"]");
+        assertThat(seen.path("model").asText()).isEqualTo(model);
+        assertThat(seen.path("after").asInt()).as("unregistered").isZero();
+        assertThat(seen.path("rag").toString()).as("the RAG tool's insert and knowledge_search query").isEqualTo(
+                "{\"first\":\"rome\",\"begins\":true,\"colosseum\":true,\"oslo\":\"oslo\"}");
     }
 
     @Test

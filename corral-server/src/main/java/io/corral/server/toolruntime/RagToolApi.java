@@ -108,20 +108,7 @@ public final class RagToolApi implements Routes.Api {
             return head.endsWith(";base64") ? new String(java.util.Base64.getDecoder().decode(data), StandardCharsets.UTF_8)
                     : java.net.URLDecoder.decode(data, StandardCharsets.UTF_8);
         }
-        if (content.isTextual()) {
-            return content.asText();
-        }
-        List<String> parts = new ArrayList<>();
-        for (JsonNode item : content.isArray() ? content : List.of(content)) {
-            if (item.isTextual()) {
-                parts.add(item.asText());
-            } else if (item.isObject() && item.path("text").isTextual()) {
-                parts.add(item.get("text").asText());
-            } else {
-                throw ApiException.badRequest(param, param + " must be text: a string, text items, or a data: URL of text");
-            }
-        }
-        return String.join(" ", parts);
+        return io.corral.server.vectorstores.VectorIoApi.text(content, param);
     }
 
     private void query(Request req, Response res) {

@@ -217,8 +217,11 @@ public final class VectorIoApi implements Routes.Api {
         return id;
     }
 
-    /** Llama Stack's interleaved content as text: a string, a text item, or a list of them (joined by spaces). */
-    private static String text(JsonNode content, String param) {
+    /**
+     * Llama Stack's interleaved content as text: a string, a text item, or a list of them (joined by spaces); what vector
+     * stores keep and search (the RAG tool's documents too).
+     */
+    public static String text(JsonNode content, String param) {
         if (content == null || content.isNull()) {
             throw ApiException.badRequest(param, param + " is required");
         }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.server.http.Json;
 import io.corral.spi.MemoryKeyValueStore;
-import io.corral.spi.Span;
 import io.corral.storage.LocalFilesProvider;
 import io.corral.testing.TestClock;
 import org.junit.jupiter.api.Test;
@@ -46,16 +45,7 @@ class BatchExpiryTest {
                 return Json.MAPPER.createObjectNode().put("id", "chatcmpl-" + id);
             }
         };
-        BatchesApi.Observer observer = new BatchesApi.Observer() {
-            @Override
-            public Span start(String name, Map<String, String> attributes) {
-                return Span.NOOP;
-            }
-
-            @Override
-            public void finished(String endpoint, String model, int status, long promptTokens, long completionTokens) {
-            }
-        };
+        BatchesApi.Observer observer = BatchCancelAcrossNodesTest.quiet();
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < 10; i++) {
             lines.append("{\"custom_id\":\"r").append(i).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
