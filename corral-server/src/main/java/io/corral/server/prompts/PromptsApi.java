@@ -7,7 +7,6 @@ import io.corral.server.http.ApiException;
 import io.corral.server.http.Fields;
 import io.corral.server.http.Json;
 import io.corral.server.http.Request;
-import io.corral.server.http.Response;
 import io.corral.server.http.Routes;
 import io.corral.spi.Prompts;
 

@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -122,13 +121,7 @@ public final class RagToolApi implements Routes.Api {
         Double max = Fields.number(config, "max_chunks", "query_config.max_chunks");
         Double maxTokens = Fields.number(config, "max_tokens_in_context", "query_config.max_tokens_in_context");
         String template = Objects.requireNonNullElse(Fields.text(config, "chunk_template", "query_config.chunk_template"), TEMPLATE);
-        String mode = Objects.requireNonNullElse(Fields.text(config, "mode", "query_config.mode"), "vector").toLowerCase(Locale.ROOT);
-        Mode m = switch (mode) {
-            case "vector" -> Mode.VECTOR;
-            case "keyword" -> Mode.KEYWORD;
-            case "hybrid" -> Mode.HYBRID;
-            default -> throw ApiException.badRequest("query_config.mode", "query_config.mode must be vector, keyword or hybrid, was '" + mode + "'");
-        };
+        Mode m = io.corral.server.vectorstores.VectorStoresApi.mode(config, "mode", "query_config.mode", Mode.VECTOR);
         Ranker ranker = Ranker.DEFAULT;
         JsonNode r = config.get("ranker");
         if (r != null && r.isObject()) {

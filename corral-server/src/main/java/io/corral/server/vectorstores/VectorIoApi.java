@@ -161,13 +161,7 @@ public final class VectorIoApi implements Routes.Api {
         if (max != null && max != Math.rint(max)) {
             throw ApiException.badRequest("params.max_chunks", "params.max_chunks must be a whole number");
         }
-        String mode = Objects.requireNonNullElse(Fields.text(params, "mode", "params.mode"), "vector").toLowerCase(Locale.ROOT);
-        Mode m = switch (mode) {
-            case "vector" -> Mode.VECTOR;
-            case "keyword" -> Mode.KEYWORD;
-            case "hybrid" -> Mode.HYBRID;
-            default -> throw ApiException.badRequest("params.mode", "params.mode must be vector, keyword or hybrid, was '" + mode + "'");
-        };
+        Mode m = VectorStoresApi.mode(params, "mode", "params.mode", Mode.VECTOR); // Llama Stack's default: vector
         double threshold = Objects.requireNonNullElse(Fields.number(params, "score_threshold", "params.score_threshold"), 0.0);
         var found = stores.queryChunks(req.tenant(), store, new VectorStores.ChunkQuery(text, max == null ? 3 : max.intValue(), m,
                 threshold, ranker(params)));

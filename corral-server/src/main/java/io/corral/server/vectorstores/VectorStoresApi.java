@@ -163,13 +163,7 @@ public final class VectorStoresApi implements Routes.Api {
             throw ApiException.badRequest("rewrite_query", "rewrite_query must be a boolean");
         }
         int max = body.hasNonNull("max_num_results") ? whole(body, "max_num_results") : 10;
-        String mode = body.hasNonNull("search_mode") ? body.get("search_mode").asText().toLowerCase(Locale.ROOT) : "hybrid";
-        Mode m = switch (mode) {
-            case "vector" -> Mode.VECTOR;
-            case "keyword" -> Mode.KEYWORD;
-            case "hybrid" -> Mode.HYBRID;
-            default -> throw ApiException.badRequest("search_mode", "search_mode must be vector, keyword or hybrid, was '" + mode + "'");
-        };
+        Mode m = mode(body, "search_mode", "search_mode", Mode.HYBRID);
         JsonNode ranking = body.get("ranking_options");
         double threshold = 0;
         Ranker ranker = Ranker.DEFAULT;
@@ -195,6 +189,20 @@ public final class VectorStoresApi implements Routes.Api {
         o.put("has_more", false);
         o.putNull("next_page");
         res.json(200, o);
+    }
+
+    /** {@code o.key}, a search mode (vector, keyword or hybrid, any case), or {@code fallback} when absent; a 400 naming {@code param} else. */
+    public static Mode mode(JsonNode o, String key, String param, Mode fallback) {
+        String mode = Fields.text(o, key, param);
+        if (mode == null) {
+            return fallback;
+        }
+        return switch (mode.toLowerCase(Locale.ROOT)) {
+            case "vector" -> Mode.VECTOR;
+            case "keyword" -> Mode.KEYWORD;
+            case "hybrid" -> Mode.HYBRID;
+            default -> throw ApiException.badRequest(param, param + " must be vector, keyword or hybrid, was '" + mode + "'");
+        };
     }
 
     /** {@code ranker} as the 0.7 SDK sends it (a name, {@code impact_factor} or {@code alpha} beside it) or as an object. */

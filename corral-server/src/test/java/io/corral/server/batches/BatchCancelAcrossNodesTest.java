@@ -35,11 +35,9 @@ class BatchCancelAcrossNodesTest {
         };
     }
 
-    @Test
-    void aCancelOnTheOtherNode_isSeenByTheNodeRunningTheBatch(@TempDir Path dir) throws Exception {
-        MemoryKeyValueStore kv = MemoryKeyValueStore.shared(Clock.systemUTC());
-        CountDownLatch gate = new CountDownLatch(1), fourAsked = new CountDownLatch(4);
-        BatchesApi.Answerer gated = new BatchesApi.Answerer() {
+    /** Answers that count themselves ({@code asked}, {@code started}) and wait for {@code gate}. */
+    static BatchesApi.Answerer gated(java.util.concurrent.atomic.AtomicInteger asked, CountDownLatch started, CountDownLatch gate) {
+        return new BatchesApi.Answerer() {
             @Override
             public Set<String> endpoints() {
                 return Set.of("/v1/chat/completions");
@@ -47,19 +45,32 @@ class BatchCancelAcrossNodesTest {
 
             @Override
             public JsonNode answer(String tenant, String endpoint, JsonNode body, String id) throws Exception {
-                fourAsked.countDown();
+                asked.incrementAndGet();
+                started.countDown();
                 gate.await();
                 return Json.MAPPER.createObjectNode().put("id", "chatcmpl-" + id);
             }
         };
+    }
+
+    /** Ten (or {@code n}) valid chat lines. */
+    static String lines(int n) {
         StringBuilder lines = new StringBuilder();
-        for (int i = 0; i < 12; i++) {
+        for (int i = 0; i < n; i++) {
             lines.append("{\"custom_id\":\"r").append(i).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
                     .append("\"body\":{\"model\":\"m\",\"messages\":[]}}\n");
         }
+        return lines.toString();
+    }
+
+    @Test
+    void aCancelOnTheOtherNode_isSeenByTheNodeRunningTheBatch(@TempDir Path dir) throws Exception {
+        MemoryKeyValueStore kv = MemoryKeyValueStore.shared(Clock.systemUTC());
+        CountDownLatch gate = new CountDownLatch(1), fourAsked = new CountDownLatch(4);
+        BatchesApi.Answerer gated = gated(new java.util.concurrent.atomic.AtomicInteger(), fourAsked, gate);
         try (LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), Clock.systemUTC());
              BatchesApi a = new BatchesApi(files, kv, gated, quiet(), Clock.systemUTC())) {
-            String input = files.upload(null, "in.jsonl", "batch", null, new ByteArrayInputStream(lines.toString().getBytes(StandardCharsets.UTF_8))).id();
+            String input = files.upload(null, "in.jsonl", "batch", null, new ByteArrayInputStream(lines(12).getBytes(StandardCharsets.UTF_8))).id();
             String id = a.create(null, input, "/v1/chat/completions", "24h", Map.of()).path("id").asText();
             fourAsked.await();
             try (BatchesApi b = new BatchesApi(files, kv, gated, quiet(), Clock.systemUTC())) {

@@ -1,8 +1,6 @@
 package io.corral.server.batches;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.corral.server.http.Json;
 import io.corral.spi.MemoryKeyValueStore;
 import io.corral.storage.LocalFilesProvider;
 import io.corral.testing.TestClock;
@@ -16,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -31,29 +28,11 @@ class BatchExpiryTest {
         CountDownLatch gate = new CountDownLatch(1);
         AtomicInteger asked = new AtomicInteger();
         CountDownLatch fourAsked = new CountDownLatch(4);
-        BatchesApi.Answerer answerer = new BatchesApi.Answerer() {
-            @Override
-            public Set<String> endpoints() {
-                return Set.of("/v1/chat/completions");
-            }
-
-            @Override
-            public JsonNode answer(String tenant, String endpoint, JsonNode body, String id) throws Exception {
-                asked.incrementAndGet();
-                fourAsked.countDown();
-                gate.await();
-                return Json.MAPPER.createObjectNode().put("id", "chatcmpl-" + id);
-            }
-        };
+        BatchesApi.Answerer answerer = BatchCancelAcrossNodesTest.gated(asked, fourAsked, gate);
         BatchesApi.Observer observer = BatchCancelAcrossNodesTest.quiet();
-        StringBuilder lines = new StringBuilder();
-        for (int i = 0; i < 10; i++) {
-            lines.append("{\"custom_id\":\"r").append(i).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",")
-                    .append("\"body\":{\"model\":\"m\",\"messages\":[]}}\n");
-        }
         try (LocalFilesProvider files = new LocalFilesProvider(dir.resolve("files"), clock);
              BatchesApi batches = new BatchesApi(files, new MemoryKeyValueStore(), answerer, observer, clock)) {
-            String input = files.upload(null, "in.jsonl", "batch", null, new ByteArrayInputStream(lines.toString().getBytes(StandardCharsets.UTF_8))).id();
+            String input = files.upload(null, "in.jsonl", "batch", null, new ByteArrayInputStream(BatchCancelAcrossNodesTest.lines(10).getBytes(StandardCharsets.UTF_8))).id();
             String id = batches.create(null, input, "/v1/chat/completions", "24h", Map.of()).path("id").asText();
             fourAsked.await(); // the four answered at once have started; the fifth waits for one of them
             clock.advance(Duration.ofHours(25));
