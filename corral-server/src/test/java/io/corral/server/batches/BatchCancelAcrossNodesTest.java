@@ -53,7 +53,19 @@ class BatchCancelAcrossNodesTest {
         };
     }
 
-    /** Ten (or {@code n}) valid chat lines. */
+    /** The batch once it has {@code status} (polled, bounded at 30 s: it runs in the background). */
+    static ObjectNode awaitStatus(BatchesApi batches, String id, String status) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        ObjectNode b = batches.get(null, id);
+        while (!b.path("status").asText().equals(status) && System.nanoTime() < deadline) {
+            Thread.sleep(10); // polling a background job's status
+            b = batches.get(null, id);
+        }
+        assertThat(b.path("status").asText()).as(b.toString()).isEqualTo(status);
+        return b;
+    }
+
+    /** {@code n} valid chat lines. */
     static String lines(int n) {
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < n; i++) {
@@ -77,13 +89,7 @@ class BatchCancelAcrossNodesTest {
                 assertThat(b.cancel(null, id).path("status").asText()).as("node A holds it: B only asks").isEqualTo("cancelling");
             }
             gate.countDown();
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            ObjectNode batch = a.get(null, id);
-            while (!batch.path("status").asText().equals("cancelled") && System.nanoTime() < deadline) {
-                Thread.sleep(10); // polling a background job's status
-                batch = a.get(null, id);
-            }
-            assertThat(batch.path("status").asText()).as(batch.toString()).isEqualTo("cancelled");
+            ObjectNode batch = awaitStatus(a, id, "cancelled");
             assertThat(batch.path("request_counts").path("completed").asInt()).as("the four started, no more").isEqualTo(4);
         }
     }

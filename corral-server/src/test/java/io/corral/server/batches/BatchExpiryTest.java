@@ -37,13 +37,7 @@ class BatchExpiryTest {
             fourAsked.await(); // the four answered at once have started; the fifth waits for one of them
             clock.advance(Duration.ofHours(25));
             gate.countDown();
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            ObjectNode b = batches.get(null, id);
-            while (!b.path("status").asText().equals("expired") && System.nanoTime() < deadline) {
-                Thread.sleep(10); // polling a background job's status
-                b = batches.get(null, id);
-            }
-            assertThat(b.path("status").asText()).as(b.toString()).isEqualTo("expired");
+            ObjectNode b = BatchCancelAcrossNodesTest.awaitStatus(batches, id, "expired");
             assertThat(b.path("expired_at").asLong()).isPositive();
             assertThat(b.path("request_counts").toString()).isEqualTo("{\"total\":10,\"completed\":4,\"failed\":6}");
             assertThat(asked.get()).as("none started after the window ended").isEqualTo(4);
