@@ -34,6 +34,24 @@ public interface KeyValueStore extends AutoCloseable {
      */
     boolean compareAndSet(String key, String expected, String value, Instant expiresAt);
 
+    /**
+     * Changes {@code key}'s value by compare-and-set, reading it again when another writer came first (on this node or
+     * another sharing the store): {@code f} gets the value as it is now and answers the new one (the same string leaves
+     * it). The value stored, or empty when the key holds nothing. For entries without an expiry.
+     */
+    default Optional<String> change(String key, java.util.function.UnaryOperator<String> f) {
+        while (true) {
+            Optional<String> now = get(key);
+            if (now.isEmpty()) {
+                return now;
+            }
+            String next = f.apply(now.get());
+            if (next.equals(now.get()) || compareAndSet(key, now.get(), next, null)) {
+                return Optional.of(next);
+            }
+        }
+    }
+
     /** The entries with {@code start <= key < end}, in key order (expired ones left out). */
     List<Map.Entry<String, String>> range(String start, String end);
 

@@ -120,6 +120,24 @@ public abstract class KeyValueStoreContract {
     }
 
     @Test
+    void change_fromManyThreadsAtOnce_losesNoChange() throws Exception {
+        store.set("counter", "0");
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            for (int i = 0; i < 8; i++) {
+                pool.submit(() -> {
+                    for (int j = 0; j < 25; j++) {
+                        store.change("counter", v -> Integer.toString(Integer.parseInt(v) + 1));
+                    }
+                });
+            }
+        }
+        assertThat(store.get("counter")).contains("200");
+        assertThat(store.change("counter", v -> v)).as("unchanged: nothing written").contains("200");
+        assertThat(store.change("none", v -> "x")).as("nothing to change").isEmpty();
+        assertThat(store.get("none")).isEmpty();
+    }
+
+    @Test
     void compareAndSet_writesOnlyOverWhatWasExpected() {
         assertThat(store.compareAndSet("lease", null, "node-a", clock.instant().plusSeconds(30))).isTrue();
         assertThat(store.compareAndSet("lease", null, "node-b", clock.instant().plusSeconds(30))).isFalse();

@@ -7,6 +7,7 @@ import io.corral.api.NotFoundException;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.Errors;
 import io.corral.server.http.Fields;
+import io.corral.server.http.Ids;
 import io.corral.server.http.Json;
 import io.corral.server.http.Page;
 import io.corral.server.http.Request;
@@ -27,12 +28,10 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -85,7 +84,6 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     private static final int MAX_ERRORS = 100;
     /** A batch's lines answered at once: the engine batches them (continuous batching). */
     private static final int PARALLEL = 4;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final FilesProvider files;
     private final KeyValueStore kv;
@@ -168,9 +166,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                     + "'; a batch's input needs purpose 'batch'");
         }
         long now = now();
-        byte[] random = new byte[12];
-        RANDOM.nextBytes(random);
-        ObjectNode b = Json.MAPPER.createObjectNode().put("id", "batch_" + HexFormat.of().formatHex(random)).put("object", "batch")
+        ObjectNode b = Json.MAPPER.createObjectNode().put("id", Ids.random("batch_")).put("object", "batch")
                 .put("endpoint", endpoint).putNull("errors").put("input_file_id", input).put("completion_window", window)
                 .put("status", "validating").putNull("output_file_id").putNull("error_file_id").put("created_at", now)
                 .putNull("in_progress_at").put("expires_at", now + 24 * 3600).putNull("finalizing_at").putNull("completed_at")
@@ -193,59 +189,72 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
     }
 
     ObjectNode get(String tenant, String id) {
-        return kv.get(prefix(tenant) + id).map(BatchesApi::parse)
+        return kv.get(prefix(tenant) + id).map(json -> Json.stored(json, "a batch's record"))
                 .orElseThrow(() -> new NotFoundException("batch_id", "no batch " + id));
     }
 
     /** The tenant's batches, newest first. */
     List<ObjectNode> list(String tenant) {
         List<ObjectNode> out = new ArrayList<>();
-        kv.prefix(prefix(tenant)).forEach(e -> out.add(parse(e.getValue())));
+        kv.prefix(prefix(tenant)).forEach(e -> out.add(Json.stored(e.getValue(), "a batch's record")));
         out.sort(Comparator.comparingLong((ObjectNode o) -> o.path("created_at").asLong()).thenComparing(o -> o.path("id").asText()).reversed());
         return out;
     }
 
-    synchronized ObjectNode cancel(String tenant, String id) {
-        ObjectNode b = get(tenant, id);
-        String status = b.path("status").asText();
-        switch (status) {
-            case "cancelling", "cancelled" -> {
-                return b;
-            }
-            case "completed", "failed", "expired" -> throw ApiException.conflict("batch_id", "batch " + id + " is " + status + ": it cannot be cancelled");
-            default -> {
-            }
-        }
+    ObjectNode cancel(String tenant, String id) {
+        get(tenant, id); // another tenant's is not there
         Run run = running.get(id);
-        if (run != null) {
-            run.cancelled().set(true);
-            b.put("status", "cancelling").put("cancelling_at", now());
-        } else if (!leases.take(work(id))) { // another node runs it: it sees the status at its next update and stops
-            b.put("status", "cancelling").put("cancelling_at", now());
-        } else { // nobody runs it (a stop left it): nothing left to stop
-            b.put("status", "cancelled").put("cancelling_at", now()).put("cancelled_at", now());
-            leases.release(work(id));
+        // not running here: either another node runs it (it holds the lease, and sees the status at its next update and
+        // stops), or nobody does (a stop left it), and nothing is left to stop
+        boolean nobody = run == null && leases.take(work(id));
+        try {
+            ObjectNode b = change(tenant, id, o -> {
+                String status = o.path("status").asText();
+                switch (status) {
+                    case "cancelling", "cancelled" -> {
+                        return o;
+                    }
+                    case "completed", "failed", "expired" ->
+                            throw ApiException.conflict("batch_id", "batch " + id + " is " + status + ": it cannot be cancelled");
+                    default -> {
+                        o.put("status", nobody ? "cancelled" : "cancelling").put("cancelling_at", now());
+                        return nobody ? o.put("cancelled_at", now()) : o;
+                    }
+                }
+            });
+            if (run != null) {
+                run.cancelled().set(true);
+            }
+            return b;
+        } finally {
+            if (nobody) {
+                leases.release(work(id));
+            }
         }
-        kv.set(prefix(tenant) + id, b.toString());
-        return b;
+    }
+
+    /** Changes a batch's record by compare-and-set ({@link KeyValueStore#change}): nodes sharing the store lose no change. */
+    private ObjectNode change(String tenant, String id, java.util.function.UnaryOperator<ObjectNode> f) {
+        return Json.stored(kv.change(prefix(tenant) + id, json -> f.apply(Json.stored(json, "a batch's record")).toString())
+                .orElseThrow(() -> new NotFoundException("batch_id", "no batch " + id)), "a batch's record");
     }
 
     /**
      * Changes a batch's record: {@code change} edits it; a batch being cancelled keeps that status until it is cancelled.
      * The record as it now is.
      */
-    private synchronized ObjectNode update(Run run, java.util.function.Consumer<ObjectNode> change) {
-        ObjectNode b = get(run.tenant(), run.id());
-        String before = b.path("status").asText();
-        if (before.equals("cancelling")) {
-            run.cancelled().set(true); // asked here, or on another node sharing the state store
-        }
-        change.accept(b);
-        if (before.equals("cancelling") && !b.path("status").asText().equals("cancelled")) {
-            b.put("status", "cancelling");
-        }
-        kv.set(prefix(run.tenant()) + run.id(), b.toString());
-        return b;
+    private ObjectNode update(Run run, java.util.function.Consumer<ObjectNode> change) {
+        return change(run.tenant(), run.id(), b -> {
+            String before = b.path("status").asText();
+            if (before.equals("cancelling")) {
+                run.cancelled().set(true); // asked here, or on another node sharing the state store
+            }
+            change.accept(b);
+            if (before.equals("cancelling") && !b.path("status").asText().equals("cancelled")) {
+                b.put("status", "cancelling");
+            }
+            return b;
+        });
     }
 
     /**
@@ -258,7 +267,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
             if (at.length < 2 || running.containsKey(at[1])) {
                 continue;
             }
-            ObjectNode b = parse(e.getValue());
+            ObjectNode b = Json.stored(e.getValue(), "a batch's record");
             String tenant = at[0].equals("-") ? null : at[0];
             switch (b.path("status").asText()) {
                 case "validating", "in_progress", "finalizing" -> {
@@ -268,9 +277,12 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
                     LOG.log(System.Logger.Level.INFO, "running batch " + at[1] + " again from its first request");
                     start(tenant, at[1]);
                 }
-                case "cancelling" -> {
-                    b.put("status", "cancelled").put("cancelled_at", now());
-                    kv.set(e.getKey(), b.toString());
+                case "cancelling" -> { // asked while a stop left it: nobody runs it (unless another node does, holding it)
+                    if (!closed && leases.take(work(at[1]))) {
+                        change(tenant, at[1], o -> o.path("status").asText().equals("cancelling")
+                                ? o.put("status", "cancelled").put("cancelled_at", now()) : o);
+                        leases.release(work(at[1]));
+                    }
                 }
                 default -> {
                 }
@@ -398,7 +410,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
 
     /** The error line of a request the completion window ended before it ran, as OpenAI writes one. */
     private static void writeExpired(BufferedWriter to, Line line) {
-        ObjectNode out = Json.MAPPER.createObjectNode().put("id", "batch_req_" + HexFormat.of().formatHex(bytes(12)))
+        ObjectNode out = Json.MAPPER.createObjectNode().put("id", Ids.random("batch_req_"))
                 .put("custom_id", line.customId()).putNull("response");
         out.putObject("error").put("code", "batch_expired").put("message", "This request could not be executed before the completion window expired.");
         try {
@@ -418,7 +430,7 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
      * body. Null when the run stopped meanwhile.
      */
     private Answered answer(Run run, String endpoint, Line line) {
-        String requestId = "batch_req_" + HexFormat.of().formatHex(bytes(12));
+        String requestId = Ids.random("batch_req_");
         ObjectNode out = Json.MAPPER.createObjectNode().put("id", requestId).put("custom_id", line.customId());
         ObjectNode response = out.putObject("response").put("request_id", requestId);
         Map<String, String> attributes = new java.util.LinkedHashMap<>();
@@ -546,19 +558,6 @@ public final class BatchesApi implements Routes.Api, AutoCloseable {
         return o;
     }
 
-    private static byte[] bytes(int n) {
-        byte[] b = new byte[n];
-        RANDOM.nextBytes(b);
-        return b;
-    }
-
-    private static ObjectNode parse(String json) {
-        try {
-            return (ObjectNode) Json.MAPPER.readTree(json);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("a batch's record cannot be read", e);
-        }
-    }
 
     /**
      * Stops the batches running here; they stay unfinished in the state store and run again at the next start, or on

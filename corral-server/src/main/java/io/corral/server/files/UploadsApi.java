@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.corral.api.NotFoundException;
 import io.corral.server.http.ApiException;
 import io.corral.server.http.Fields;
+import io.corral.server.http.Ids;
 import io.corral.server.http.Json;
 import io.corral.server.http.Multipart;
 import io.corral.server.http.Request;
@@ -15,13 +16,10 @@ import io.corral.spi.FilesProvider;
 import io.corral.spi.KeyValueStore;
 
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
-import java.io.UncheckedIOException;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -38,7 +36,6 @@ public final class UploadsApi implements Routes.Api {
 
     static final String PART_PURPOSE = "upload_part";
     private static final long LIFETIME_SECONDS = 3600;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final FilesProvider files;
     private final KeyValueStore kv;
@@ -67,11 +64,6 @@ public final class UploadsApi implements Routes.Api {
         return clock.instant().getEpochSecond();
     }
 
-    private static String newId(String prefix) {
-        byte[] b = new byte[12];
-        RANDOM.nextBytes(b);
-        return prefix + HexFormat.of().formatHex(b);
-    }
 
     private void create(Request req, Response res) {
         JsonNode body = Json.parse(req.body());
@@ -101,7 +93,7 @@ public final class UploadsApi implements Routes.Api {
             fileExpiresAfter = seconds.longValue();
         }
         long now = now();
-        ObjectNode u = Json.MAPPER.createObjectNode().put("id", newId("upload_")).put("object", "upload").put("bytes", bytes.longValue())
+        ObjectNode u = Json.MAPPER.createObjectNode().put("id", Ids.random("upload_")).put("object", "upload").put("bytes", bytes.longValue())
                 .put("created_at", now).put("filename", filename).put("purpose", purpose).put("status", "pending")
                 .put("expires_at", now + LIFETIME_SECONDS).putNull("file").put("mime_type", mime);
         u.putArray("parts");
@@ -131,7 +123,7 @@ public final class UploadsApi implements Routes.Api {
     }
 
     private ObjectNode read(String tenant, String id) {
-        return kv.get(key(tenant, id)).map(UploadsApi::parse).orElseThrow(() -> new NotFoundException("upload_id", "no upload " + id));
+        return kv.get(key(tenant, id)).map(json -> Json.stored(json, "an upload's record")).orElseThrow(() -> new NotFoundException("upload_id", "no upload " + id));
     }
 
     /**
@@ -139,24 +131,23 @@ public final class UploadsApi implements Routes.Api {
      * {@code f} edits a copy, or answers null to leave it as it is. A record leaving {@code pending} lets its parts go.
      */
     private ObjectNode change(String tenant, String id, java.util.function.UnaryOperator<ObjectNode> f) {
-        while (true) {
-            String before = kv.get(key(tenant, id)).orElseThrow(() -> new NotFoundException("upload_id", "no upload " + id));
-            ObjectNode was = parse(before);
-            ObjectNode now = f.apply(was.deepCopy());
+        ObjectNode[] was = new ObjectNode[1]; // the record the stored change was made from
+        String stored = kv.change(key(tenant, id), json -> {
+            was[0] = Json.stored(json, "an upload's record");
+            ObjectNode now = f.apply(was[0].deepCopy());
             if (now == null) {
-                return was;
+                return json;
             }
-            boolean leaving = was.path("status").asText().equals("pending") && !now.path("status").asText().equals("pending");
-            if (leaving) {
+            if (was[0].path("status").asText().equals("pending") && !now.path("status").asText().equals("pending")) {
                 now.putArray("parts");
             }
-            if (kv.compareAndSet(key(tenant, id), before, now.toString(), null)) {
-                if (leaving) {
-                    was.path("parts").forEach(p -> files.delete(tenant, p.path("file_id").asText()));
-                }
-                return now;
-            }
+            return now.toString();
+        }).orElseThrow(() -> new NotFoundException("upload_id", "no upload " + id));
+        ObjectNode now = Json.stored(stored, "an upload's record");
+        if (was[0].path("status").asText().equals("pending") && !now.path("status").asText().equals("pending")) {
+            was[0].path("parts").forEach(p -> files.delete(tenant, p.path("file_id").asText()));
         }
+        return now;
     }
 
     private static ObjectNode pending(ObjectNode u) {
@@ -174,7 +165,7 @@ public final class UploadsApi implements Routes.Api {
                 .findFirst().orElseThrow(() -> ApiException.badRequest("data", "a 'data' part is required"));
         FilesProvider.FileInfo stored = files.upload(req.tenant(), id + ".part", PART_PURPOSE, LIFETIME_SECONDS,
                 new ByteArrayInputStream(data.bytes()));
-        String partId = newId("part_");
+        String partId = Ids.random("part_");
         try {
             change(req.tenant(), id, u -> {
                 pending(u);
@@ -249,13 +240,5 @@ public final class UploadsApi implements Routes.Api {
     private ObjectNode cancel(String tenant, String id) {
         get(tenant, id); // expired first, if its hour is over
         return shown(change(tenant, id, u -> pending(u).put("status", "cancelled")));
-    }
-
-    private static ObjectNode parse(String json) {
-        try {
-            return (ObjectNode) Json.MAPPER.readTree(json);
-        } catch (IOException e) {
-            throw new UncheckedIOException("an upload's record cannot be read", e);
-        }
     }
 }

@@ -31,6 +31,15 @@ public final class Json {
         }
     }
 
+    /** A JSON object Corral stored itself ({@code what} names it in the failure, which is the server's, not the caller's). */
+    public static com.fasterxml.jackson.databind.node.ObjectNode stored(String json, String what) {
+        try {
+            return (com.fasterxml.jackson.databind.node.ObjectNode) MAPPER.readTree(json);
+        } catch (java.io.IOException | ClassCastException e) {
+            throw new java.io.UncheckedIOException(what + " cannot be read", e instanceof java.io.IOException io ? io : new java.io.IOException(e));
+        }
+    }
+
     public static byte[] bytes(Object value) {
         try {
             return MAPPER.writeValueAsBytes(value);

@@ -39,7 +39,7 @@ final class StoredCompletions {
     }
 
     ObjectNode get(String tenant, String id) {
-        return kv.get(key(tenant, id)).map(StoredCompletions::parse)
+        return kv.get(key(tenant, id)).map(json -> Json.stored(json, "a stored chat completion"))
                 .orElseThrow(() -> new NotFoundException("completion_id", "no stored chat completion " + id));
     }
 
@@ -61,7 +61,7 @@ final class StoredCompletions {
     List<ObjectNode> list(String tenant, String model) {
         List<ObjectNode> out = new ArrayList<>();
         for (var e : kv.prefix(PREFIX + (tenant == null ? "-" : tenant) + "/")) {
-            ObjectNode o = parse(e.getValue());
+            ObjectNode o = Json.stored(e.getValue(), "a stored chat completion");
             if (model == null || model.equals(o.path("model").asText())) {
                 out.add(o);
             }
@@ -82,14 +82,6 @@ final class StoredCompletions {
     void delete(String tenant, String id) {
         if (!kv.delete(key(tenant, id))) {
             throw new NotFoundException("completion_id", "no stored chat completion " + id);
-        }
-    }
-
-    private static ObjectNode parse(String json) {
-        try {
-            return (ObjectNode) Json.MAPPER.readTree(json);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("a stored chat completion cannot be read", e);
         }
     }
 }
