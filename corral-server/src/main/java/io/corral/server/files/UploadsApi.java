@@ -70,7 +70,7 @@ public final class UploadsApi implements Routes.Api {
         String filename = Fields.text(body, "filename", "filename");
         String purpose = Fields.text(body, "purpose", "purpose");
         String mime = Fields.text(body, "mime_type", "mime_type");
-        Double bytes = Fields.number(body, "bytes", "bytes");
+        Long bytes = Fields.whole(body, "bytes", "bytes");
         if (filename == null || filename.isBlank()) {
             throw ApiException.badRequest("filename", "filename is required");
         }
@@ -80,14 +80,14 @@ public final class UploadsApi implements Routes.Api {
         if (mime == null || mime.isBlank()) {
             throw ApiException.badRequest("mime_type", "mime_type is required");
         }
-        if (bytes == null || bytes != Math.rint(bytes) || bytes < 1 || bytes > 8L * 1024 * 1024 * 1024) {
+        if (bytes == null || bytes < 1 || bytes > 8L * 1024 * 1024 * 1024) {
             throw ApiException.badRequest("bytes", "bytes is required: the file's size, a whole number up to 8 GB");
         }
         Long fileExpiresAfter = null; // the completed file's own expiry, as the Files API takes it
         JsonNode e = body.get("expires_after");
         if (e != null && !e.isNull()) {
-            Double seconds = Fields.number(e, "seconds", "expires_after.seconds");
-            if (!"created_at".equals(e.path("anchor").asText()) || seconds == null || seconds != Math.rint(seconds) || seconds < 3600 || seconds > 2_592_000) {
+            Long seconds = Fields.whole(e, "seconds", "expires_after.seconds");
+            if (!"created_at".equals(e.path("anchor").asText()) || seconds == null || seconds < 3600 || seconds > 2_592_000) {
                 throw ApiException.badRequest("expires_after", "expires_after is {anchor: created_at, seconds: 3600 to 2592000}");
             }
             fileExpiresAfter = seconds.longValue();

@@ -27,6 +27,12 @@ public final class Fields {
         return v == null ? null : v.asDouble();
     }
 
+    /** {@code o.key} as a whole number ({@code 3}, not {@code 3.0} or {@code "3"}). */
+    public static Long whole(JsonNode o, String key, String param) {
+        JsonNode v = typed(o, key, param, n -> n.isIntegralNumber() && n.canConvertToLong(), "a whole number");
+        return v == null ? null : v.asLong();
+    }
+
     /** {@code o.key} as a list of strings. */
     public static List<String> strings(JsonNode o, String key, String param) {
         JsonNode v = typed(o, key, param, n -> n.isArray() && n.valueStream().allMatch(JsonNode::isTextual), "a list of strings");

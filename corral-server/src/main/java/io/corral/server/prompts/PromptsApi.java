@@ -56,11 +56,11 @@ public final class PromptsApi implements Routes.Api {
     }
 
     private static int whole(JsonNode body, String field) {
-        JsonNode v = body.get(field);
-        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
+        Long v = Fields.whole(body, field, field);
+        if (v == null || v < 1 || v > Integer.MAX_VALUE) {
             throw ApiException.badRequest(field, field + " is required: a version number (1 or more)");
         }
-        return v.asInt();
+        return (int) (long) v;
     }
 
     private static Integer version(Request req) {

@@ -49,8 +49,8 @@ public final class RagToolApi implements Routes.Api {
         if (store == null || store.isBlank()) {
             throw ApiException.badRequest("vector_db_id", "vector_db_id is required");
         }
-        Double size = Fields.number(body, "chunk_size_in_tokens", "chunk_size_in_tokens");
-        if (size == null || size != Math.rint(size) || size < 100 || size > 4096) {
+        Long size = Fields.whole(body, "chunk_size_in_tokens", "chunk_size_in_tokens");
+        if (size == null || size < 100 || size > 4096) {
             throw ApiException.badRequest("chunk_size_in_tokens", "chunk_size_in_tokens is required: a whole number from 100 to 4096");
         }
         JsonNode documents = body.get("documents");
@@ -118,8 +118,14 @@ public final class RagToolApi implements Routes.Api {
             throw ApiException.badRequest("vector_db_ids", "vector_db_ids is required: the vector databases to search");
         }
         JsonNode config = body.path("query_config");
-        Double max = Fields.number(config, "max_chunks", "query_config.max_chunks");
-        Double maxTokens = Fields.number(config, "max_tokens_in_context", "query_config.max_tokens_in_context");
+        Long max = Fields.whole(config, "max_chunks", "query_config.max_chunks");
+        if (max != null && (max < 1 || max > 1000)) {
+            throw ApiException.badRequest("query_config.max_chunks", "query_config.max_chunks must be from 1 to 1000");
+        }
+        Long maxTokens = Fields.whole(config, "max_tokens_in_context", "query_config.max_tokens_in_context");
+        if (maxTokens != null && maxTokens < 1) {
+            throw ApiException.badRequest("query_config.max_tokens_in_context", "query_config.max_tokens_in_context must be 1 or more");
+        }
         String template = Objects.requireNonNullElse(Fields.text(config, "chunk_template", "query_config.chunk_template"), TEMPLATE);
         Mode m = io.corral.server.vectorstores.VectorStoresApi.mode(config, "mode", "query_config.mode", Mode.VECTOR);
         Ranker ranker = Ranker.DEFAULT;
@@ -129,13 +135,13 @@ public final class RagToolApi implements Routes.Api {
                     ? Ranker.weighted(Objects.requireNonNullElse(Fields.number(r, "alpha", "query_config.ranker.alpha"), 0.5))
                     : Ranker.rrf(Objects.requireNonNullElse(Fields.number(r, "impact_factor", "query_config.ranker.impact_factor"), Ranker.DEFAULT_IMPACT_FACTOR));
         }
-        int k = max == null ? 5 : (int) Math.max(1, Math.min(1000, max));
+        int k = max == null ? 5 : (int) (long) max;
         List<VectorStores.ScoredChunk> found = new ArrayList<>();
         for (String db : dbs) {
             found.addAll(stores.queryChunks(req.tenant(), db, new VectorStores.ChunkQuery(text, k, m, 0, ranker)));
         }
         found.sort(Comparator.comparingDouble(VectorStores.ScoredChunk::score).reversed());
-        long budget = maxTokens == null ? 4096 : maxTokens.longValue();
+        long budget = maxTokens == null ? 4096 : maxTokens;
         ObjectNode o = Json.MAPPER.createObjectNode();
         ArrayNode content = o.putArray("content");
         content.addObject().put("type", "text").put("text", "knowledge_search tool found " + Math.min(k, found.size())

@@ -68,9 +68,9 @@ public final class VectorIoApi implements Routes.Api {
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("embedding_model", "embedding_model is required");
         }
-        Double dimension = Fields.number(body, "embedding_dimension", "embedding_dimension");
-        if (dimension != null && (dimension != Math.rint(dimension) || dimension < 1)) {
-            throw ApiException.badRequest("embedding_dimension", "embedding_dimension must be a whole number");
+        Long dimension = Fields.whole(body, "embedding_dimension", "embedding_dimension");
+        if (dimension != null && (dimension < 1 || dimension > 65_536)) {
+            throw ApiException.badRequest("embedding_dimension", "embedding_dimension must be from 1 to 65536");
         }
         String name = Fields.text(body, "vector_db_name", "vector_db_name");
         Fields.text(body, "provider_vector_db_id", "provider_vector_db_id"); // the store's own id is the vector_db_id
@@ -120,9 +120,9 @@ public final class VectorIoApi implements Routes.Api {
                 embedding[j] = (float) e.get(j).asDouble();
             }
         }
-        Double dimension = Fields.number(c, "embedding_dimension", at + ".embedding_dimension");
+        Long dimension = Fields.whole(c, "embedding_dimension", at + ".embedding_dimension");
         if (dimension != null && embedding != null && dimension != embedding.length) {
-            throw ApiException.badRequest(at + ".embedding_dimension", at + ".embedding_dimension is " + dimension.intValue()
+            throw ApiException.badRequest(at + ".embedding_dimension", at + ".embedding_dimension is " + dimension
                     + " but the embedding has " + embedding.length + " numbers");
         }
         String id = Fields.text(c, "chunk_id", at + ".chunk_id");
@@ -157,9 +157,9 @@ public final class VectorIoApi implements Routes.Api {
             throw ApiException.badRequest("params", "params must be an object");
         }
         params = params == null || params.isNull() ? Json.MAPPER.createObjectNode() : params;
-        Double max = Fields.number(params, "max_chunks", "params.max_chunks");
-        if (max != null && max != Math.rint(max)) {
-            throw ApiException.badRequest("params.max_chunks", "params.max_chunks must be a whole number");
+        Long max = Fields.whole(params, "max_chunks", "params.max_chunks");
+        if (max != null && (max < 1 || max > 1000)) {
+            throw ApiException.badRequest("params.max_chunks", "params.max_chunks must be from 1 to 1000");
         }
         Mode m = VectorStoresApi.mode(params, "mode", "params.mode", Mode.VECTOR); // Llama Stack's default: vector
         double threshold = Objects.requireNonNullElse(Fields.number(params, "score_threshold", "params.score_threshold"), 0.0);

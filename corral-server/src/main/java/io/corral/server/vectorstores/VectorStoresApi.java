@@ -278,11 +278,11 @@ public final class VectorStoresApi implements Routes.Api {
     }
 
     private static int whole(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        if (n == null || !n.canConvertToInt() || !n.isIntegralNumber()) {
+        Long n = Fields.whole(body, field, field);
+        if (n == null || n != (int) (long) n) {
             throw ApiException.badRequest(field, field + " must be a whole number");
         }
-        return n.asInt();
+        return (int) (long) n;
     }
 
     private static Map<String, Object> map(JsonNode body, String field) {

@@ -15,7 +15,9 @@ class FieldsTest {
 
     @Test
     void eachTypeIsRead_orRefusedNamingTheField() throws Exception {
-        JsonNode o = o("{\"t\":0.5,\"s\":[\"a\",\"b\"],\"f\":true,\"n\":null,\"bad\":\"x\",\"mixed\":[\"a\",1]}");
+        JsonNode o = o("{\"t\":0.5,\"s\":[\"a\",\"b\"],\"f\":true,\"n\":null,\"bad\":\"x\",\"mixed\":[\"a\",1],\"w\":3,\"w0\":3.0}");
+        assertThat(Fields.whole(o, "w", "w")).isEqualTo(3L);
+        assertThat(Fields.whole(o, "n", "n")).isNull();
         assertThat(Fields.number(o, "t", "options.t")).isEqualTo(0.5);
         assertThat(Fields.strings(o, "s", "s")).containsExactly("a", "b");
         assertThat(Fields.flag(o, "f", "f")).isTrue();
@@ -25,7 +27,8 @@ class FieldsTest {
         assertThat(Fields.flag(o, "absent", "absent")).isNull();
         for (Runnable bad : new Runnable[]{() -> Fields.number(o, "bad", "options.bad"), () -> Fields.strings(o, "mixed", "options.bad"),
                 () -> Fields.strings(o, "bad", "options.bad"), () -> Fields.flag(o, "bad", "options.bad"),
-                () -> Fields.text(o, "t", "options.bad")}) {
+                () -> Fields.text(o, "t", "options.bad"), () -> Fields.whole(o, "t", "options.bad"), () -> Fields.whole(o, "w0", "options.bad"),
+                () -> Fields.whole(o, "bad", "options.bad")}) {
             assertThatThrownBy(bad::run).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status).isEqualTo(400);
                 assertThat(e.param).isEqualTo("options.bad");
